@@ -1,0 +1,200 @@
+from registry.v1 import records_pb2 as _records_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class NotAppliedReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    NOT_APPLIED_REASON_UNSPECIFIED: _ClassVar[NotAppliedReason]
+    NOT_APPLIED_REASON_EXPIRED: _ClassVar[NotAppliedReason]
+    NOT_APPLIED_REASON_NOT_YET_VALID: _ClassVar[NotAppliedReason]
+    NOT_APPLIED_REASON_GRADE_BELOW_MINIMUM: _ClassVar[NotAppliedReason]
+    NOT_APPLIED_REASON_CREDIT_TOO_OLD: _ClassVar[NotAppliedReason]
+    NOT_APPLIED_REASON_MISSING_REQUIREMENT: _ClassVar[NotAppliedReason]
+    NOT_APPLIED_REASON_LEVEL_TOO_LOW: _ClassVar[NotAppliedReason]
+    NOT_APPLIED_REASON_IDENTITY_NOT_VERIFIED: _ClassVar[NotAppliedReason]
+    NOT_APPLIED_REASON_HOLDING_ALREADY_USED: _ClassVar[NotAppliedReason]
+    NOT_APPLIED_REASON_NOT_ACTIVE: _ClassVar[NotAppliedReason]
+NOT_APPLIED_REASON_UNSPECIFIED: NotAppliedReason
+NOT_APPLIED_REASON_EXPIRED: NotAppliedReason
+NOT_APPLIED_REASON_NOT_YET_VALID: NotAppliedReason
+NOT_APPLIED_REASON_GRADE_BELOW_MINIMUM: NotAppliedReason
+NOT_APPLIED_REASON_CREDIT_TOO_OLD: NotAppliedReason
+NOT_APPLIED_REASON_MISSING_REQUIREMENT: NotAppliedReason
+NOT_APPLIED_REASON_LEVEL_TOO_LOW: NotAppliedReason
+NOT_APPLIED_REASON_IDENTITY_NOT_VERIFIED: NotAppliedReason
+NOT_APPLIED_REASON_HOLDING_ALREADY_USED: NotAppliedReason
+NOT_APPLIED_REASON_NOT_ACTIVE: NotAppliedReason
+
+class Holding(_message.Message):
+    __slots__ = ("credential", "award_date", "grade", "identity_verified")
+    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    AWARD_DATE_FIELD_NUMBER: _ClassVar[int]
+    GRADE_FIELD_NUMBER: _ClassVar[int]
+    IDENTITY_VERIFIED_FIELD_NUMBER: _ClassVar[int]
+    credential: _records_pb2.CredentialRef
+    award_date: str
+    grade: _records_pb2.Grade
+    identity_verified: bool
+    def __init__(self, credential: _Optional[_Union[_records_pb2.CredentialRef, _Mapping]] = ..., award_date: _Optional[str] = ..., grade: _Optional[_Union[_records_pb2.Grade, _Mapping]] = ..., identity_verified: _Optional[bool] = ...) -> None: ...
+
+class ProvenanceStep(_message.Message):
+    __slots__ = ("institution_id", "agreement_key", "agreement_version", "title")
+    INSTITUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENT_KEY_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    institution_id: str
+    agreement_key: str
+    agreement_version: int
+    title: str
+    def __init__(self, institution_id: _Optional[str] = ..., agreement_key: _Optional[str] = ..., agreement_version: _Optional[int] = ..., title: _Optional[str] = ...) -> None: ...
+
+class GrantedCredit(_message.Message):
+    __slots__ = ("grant", "unit_title", "credit", "level", "used_holdings", "provenance")
+    GRANT_FIELD_NUMBER: _ClassVar[int]
+    UNIT_TITLE_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    USED_HOLDINGS_FIELD_NUMBER: _ClassVar[int]
+    PROVENANCE_FIELD_NUMBER: _ClassVar[int]
+    grant: _records_pb2.Grant
+    unit_title: str
+    credit: _records_pb2.Credit
+    level: _records_pb2.Level
+    used_holdings: _containers.RepeatedCompositeFieldContainer[_records_pb2.CredentialRef]
+    provenance: _containers.RepeatedCompositeFieldContainer[ProvenanceStep]
+    def __init__(self, grant: _Optional[_Union[_records_pb2.Grant, _Mapping]] = ..., unit_title: _Optional[str] = ..., credit: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., level: _Optional[_Union[_records_pb2.Level, _Mapping]] = ..., used_holdings: _Optional[_Iterable[_Union[_records_pb2.CredentialRef, _Mapping]]] = ..., provenance: _Optional[_Iterable[_Union[ProvenanceStep, _Mapping]]] = ...) -> None: ...
+
+class NotApplied(_message.Message):
+    __slots__ = ("agreement", "reason", "explanation")
+    AGREEMENT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    EXPLANATION_FIELD_NUMBER: _ClassVar[int]
+    agreement: ProvenanceStep
+    reason: NotAppliedReason
+    explanation: str
+    def __init__(self, agreement: _Optional[_Union[ProvenanceStep, _Mapping]] = ..., reason: _Optional[_Union[NotAppliedReason, str]] = ..., explanation: _Optional[str] = ...) -> None: ...
+
+class ResolveTransferRequest(_message.Message):
+    __slots__ = ("holdings", "target_institution_id", "max_depth", "as_of", "page_size", "page_token")
+    HOLDINGS_FIELD_NUMBER: _ClassVar[int]
+    TARGET_INSTITUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    MAX_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    holdings: _containers.RepeatedCompositeFieldContainer[Holding]
+    target_institution_id: str
+    max_depth: int
+    as_of: str
+    page_size: int
+    page_token: str
+    def __init__(self, holdings: _Optional[_Iterable[_Union[Holding, _Mapping]]] = ..., target_institution_id: _Optional[str] = ..., max_depth: _Optional[int] = ..., as_of: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ResolveTransferResponse(_message.Message):
+    __slots__ = ("grants", "not_applied", "next_page_token")
+    GRANTS_FIELD_NUMBER: _ClassVar[int]
+    NOT_APPLIED_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    grants: _containers.RepeatedCompositeFieldContainer[GrantedCredit]
+    not_applied: _containers.RepeatedCompositeFieldContainer[NotApplied]
+    next_page_token: str
+    def __init__(self, grants: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., not_applied: _Optional[_Iterable[_Union[NotApplied, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListEquivalentsRequest(_message.Message):
+    __slots__ = ("credential", "target_institution_id", "page_size", "page_token")
+    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    TARGET_INSTITUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    credential: _records_pb2.CredentialRef
+    target_institution_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, credential: _Optional[_Union[_records_pb2.CredentialRef, _Mapping]] = ..., target_institution_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class Equivalence(_message.Message):
+    __slots__ = ("agreement",)
+    AGREEMENT_FIELD_NUMBER: _ClassVar[int]
+    agreement: _records_pb2.RecognitionAgreement
+    def __init__(self, agreement: _Optional[_Union[_records_pb2.RecognitionAgreement, _Mapping]] = ...) -> None: ...
+
+class ListEquivalentsResponse(_message.Message):
+    __slots__ = ("equivalences", "next_page_token")
+    EQUIVALENCES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    equivalences: _containers.RepeatedCompositeFieldContainer[Equivalence]
+    next_page_token: str
+    def __init__(self, equivalences: _Optional[_Iterable[_Union[Equivalence, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListSourcesRequest(_message.Message):
+    __slots__ = ("unit", "page_size", "page_token")
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    unit: _records_pb2.CredentialRef
+    page_size: int
+    page_token: str
+    def __init__(self, unit: _Optional[_Union[_records_pb2.CredentialRef, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListSourcesResponse(_message.Message):
+    __slots__ = ("equivalences", "next_page_token")
+    EQUIVALENCES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    equivalences: _containers.RepeatedCompositeFieldContainer[Equivalence]
+    next_page_token: str
+    def __init__(self, equivalences: _Optional[_Iterable[_Union[Equivalence, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class EvaluatePathwayRequest(_message.Message):
+    __slots__ = ("holdings", "qualification", "max_depth", "as_of")
+    HOLDINGS_FIELD_NUMBER: _ClassVar[int]
+    QUALIFICATION_FIELD_NUMBER: _ClassVar[int]
+    MAX_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    holdings: _containers.RepeatedCompositeFieldContainer[Holding]
+    qualification: _records_pb2.CredentialRef
+    max_depth: int
+    as_of: str
+    def __init__(self, holdings: _Optional[_Iterable[_Union[Holding, _Mapping]]] = ..., qualification: _Optional[_Union[_records_pb2.CredentialRef, _Mapping]] = ..., max_depth: _Optional[int] = ..., as_of: _Optional[str] = ...) -> None: ...
+
+class EvaluatePathwayResponse(_message.Message):
+    __slots__ = ("counted", "achieved", "remaining", "remaining_at_levels", "remaining_mandatory_unit_keys")
+    COUNTED_FIELD_NUMBER: _ClassVar[int]
+    ACHIEVED_FIELD_NUMBER: _ClassVar[int]
+    REMAINING_FIELD_NUMBER: _ClassVar[int]
+    REMAINING_AT_LEVELS_FIELD_NUMBER: _ClassVar[int]
+    REMAINING_MANDATORY_UNIT_KEYS_FIELD_NUMBER: _ClassVar[int]
+    counted: _containers.RepeatedCompositeFieldContainer[GrantedCredit]
+    achieved: _records_pb2.Credit
+    remaining: _records_pb2.Credit
+    remaining_at_levels: _containers.RepeatedCompositeFieldContainer[_records_pb2.LevelRequirement]
+    remaining_mandatory_unit_keys: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, counted: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., achieved: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., remaining: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., remaining_at_levels: _Optional[_Iterable[_Union[_records_pb2.LevelRequirement, _Mapping]]] = ..., remaining_mandatory_unit_keys: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListConflictsRequest(_message.Message):
+    __slots__ = ("institution_id",)
+    INSTITUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    institution_id: str
+    def __init__(self, institution_id: _Optional[str] = ...) -> None: ...
+
+class Conflict(_message.Message):
+    __slots__ = ("source", "agreements", "explanation")
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENTS_FIELD_NUMBER: _ClassVar[int]
+    EXPLANATION_FIELD_NUMBER: _ClassVar[int]
+    source: _records_pb2.CredentialRef
+    agreements: _containers.RepeatedCompositeFieldContainer[ProvenanceStep]
+    explanation: str
+    def __init__(self, source: _Optional[_Union[_records_pb2.CredentialRef, _Mapping]] = ..., agreements: _Optional[_Iterable[_Union[ProvenanceStep, _Mapping]]] = ..., explanation: _Optional[str] = ...) -> None: ...
+
+class ListConflictsResponse(_message.Message):
+    __slots__ = ("conflicts",)
+    CONFLICTS_FIELD_NUMBER: _ClassVar[int]
+    conflicts: _containers.RepeatedCompositeFieldContainer[Conflict]
+    def __init__(self, conflicts: _Optional[_Iterable[_Union[Conflict, _Mapping]]] = ...) -> None: ...

@@ -1,0 +1,259 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class RecordStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RECORD_STATUS_UNSPECIFIED: _ClassVar[RecordStatus]
+    RECORD_STATUS_DRAFT: _ClassVar[RecordStatus]
+    RECORD_STATUS_ACTIVE: _ClassVar[RecordStatus]
+    RECORD_STATUS_SUSPENDED: _ClassVar[RecordStatus]
+    RECORD_STATUS_WITHDRAWN: _ClassVar[RecordStatus]
+
+class RecordKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RECORD_KIND_UNSPECIFIED: _ClassVar[RecordKind]
+    RECORD_KIND_MICRO_CREDENTIAL: _ClassVar[RecordKind]
+    RECORD_KIND_LEARNING_UNIT: _ClassVar[RecordKind]
+    RECORD_KIND_AGREEMENT: _ClassVar[RecordKind]
+
+class ParticipationForm(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PARTICIPATION_FORM_UNSPECIFIED: _ClassVar[ParticipationForm]
+    PARTICIPATION_FORM_ONLINE: _ClassVar[ParticipationForm]
+    PARTICIPATION_FORM_ONSITE: _ClassVar[ParticipationForm]
+    PARTICIPATION_FORM_BLENDED: _ClassVar[ParticipationForm]
+
+class LearningUnitKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LEARNING_UNIT_KIND_UNSPECIFIED: _ClassVar[LearningUnitKind]
+    LEARNING_UNIT_KIND_MODULE: _ClassVar[LearningUnitKind]
+    LEARNING_UNIT_KIND_QUALIFICATION: _ClassVar[LearningUnitKind]
+
+class GroupOperator(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GROUP_OPERATOR_UNSPECIFIED: _ClassVar[GroupOperator]
+    GROUP_OPERATOR_ALL_OF: _ClassVar[GroupOperator]
+    GROUP_OPERATOR_ANY_OF: _ClassVar[GroupOperator]
+    GROUP_OPERATOR_N_OF: _ClassVar[GroupOperator]
+RECORD_STATUS_UNSPECIFIED: RecordStatus
+RECORD_STATUS_DRAFT: RecordStatus
+RECORD_STATUS_ACTIVE: RecordStatus
+RECORD_STATUS_SUSPENDED: RecordStatus
+RECORD_STATUS_WITHDRAWN: RecordStatus
+RECORD_KIND_UNSPECIFIED: RecordKind
+RECORD_KIND_MICRO_CREDENTIAL: RecordKind
+RECORD_KIND_LEARNING_UNIT: RecordKind
+RECORD_KIND_AGREEMENT: RecordKind
+PARTICIPATION_FORM_UNSPECIFIED: ParticipationForm
+PARTICIPATION_FORM_ONLINE: ParticipationForm
+PARTICIPATION_FORM_ONSITE: ParticipationForm
+PARTICIPATION_FORM_BLENDED: ParticipationForm
+LEARNING_UNIT_KIND_UNSPECIFIED: LearningUnitKind
+LEARNING_UNIT_KIND_MODULE: LearningUnitKind
+LEARNING_UNIT_KIND_QUALIFICATION: LearningUnitKind
+GROUP_OPERATOR_UNSPECIFIED: GroupOperator
+GROUP_OPERATOR_ALL_OF: GroupOperator
+GROUP_OPERATOR_ANY_OF: GroupOperator
+GROUP_OPERATOR_N_OF: GroupOperator
+
+class Credit(_message.Message):
+    __slots__ = ("value", "system")
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    SYSTEM_FIELD_NUMBER: _ClassVar[int]
+    value: float
+    system: str
+    def __init__(self, value: _Optional[float] = ..., system: _Optional[str] = ...) -> None: ...
+
+class Level(_message.Message):
+    __slots__ = ("framework", "level")
+    FRAMEWORK_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    framework: str
+    level: str
+    def __init__(self, framework: _Optional[str] = ..., level: _Optional[str] = ...) -> None: ...
+
+class MicroCredential(_message.Message):
+    __slots__ = ("institution_id", "key", "version", "status", "title", "awarding_body", "country", "learning_outcomes", "workload_hours", "credit", "level", "assessment_type", "participation_form", "quality_assurance", "prerequisites", "identity_verified_assessment", "grading_scheme", "stackable", "subject_isced", "skills", "credit_validity_months", "url")
+    INSTITUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    AWARDING_BODY_FIELD_NUMBER: _ClassVar[int]
+    COUNTRY_FIELD_NUMBER: _ClassVar[int]
+    LEARNING_OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    WORKLOAD_HOURS_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    ASSESSMENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPATION_FORM_FIELD_NUMBER: _ClassVar[int]
+    QUALITY_ASSURANCE_FIELD_NUMBER: _ClassVar[int]
+    PREREQUISITES_FIELD_NUMBER: _ClassVar[int]
+    IDENTITY_VERIFIED_ASSESSMENT_FIELD_NUMBER: _ClassVar[int]
+    GRADING_SCHEME_FIELD_NUMBER: _ClassVar[int]
+    STACKABLE_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_ISCED_FIELD_NUMBER: _ClassVar[int]
+    SKILLS_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_VALIDITY_MONTHS_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    institution_id: str
+    key: str
+    version: int
+    status: RecordStatus
+    title: str
+    awarding_body: str
+    country: str
+    learning_outcomes: _containers.RepeatedScalarFieldContainer[str]
+    workload_hours: float
+    credit: Credit
+    level: Level
+    assessment_type: str
+    participation_form: ParticipationForm
+    quality_assurance: str
+    prerequisites: _containers.RepeatedScalarFieldContainer[str]
+    identity_verified_assessment: bool
+    grading_scheme: str
+    stackable: bool
+    subject_isced: str
+    skills: _containers.RepeatedScalarFieldContainer[str]
+    credit_validity_months: int
+    url: str
+    def __init__(self, institution_id: _Optional[str] = ..., key: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[_Union[RecordStatus, str]] = ..., title: _Optional[str] = ..., awarding_body: _Optional[str] = ..., country: _Optional[str] = ..., learning_outcomes: _Optional[_Iterable[str]] = ..., workload_hours: _Optional[float] = ..., credit: _Optional[_Union[Credit, _Mapping]] = ..., level: _Optional[_Union[Level, _Mapping]] = ..., assessment_type: _Optional[str] = ..., participation_form: _Optional[_Union[ParticipationForm, str]] = ..., quality_assurance: _Optional[str] = ..., prerequisites: _Optional[_Iterable[str]] = ..., identity_verified_assessment: _Optional[bool] = ..., grading_scheme: _Optional[str] = ..., stackable: _Optional[bool] = ..., subject_isced: _Optional[str] = ..., skills: _Optional[_Iterable[str]] = ..., credit_validity_months: _Optional[int] = ..., url: _Optional[str] = ...) -> None: ...
+
+class LevelRequirement(_message.Message):
+    __slots__ = ("level", "credit")
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_FIELD_NUMBER: _ClassVar[int]
+    level: Level
+    credit: Credit
+    def __init__(self, level: _Optional[_Union[Level, _Mapping]] = ..., credit: _Optional[_Union[Credit, _Mapping]] = ...) -> None: ...
+
+class StackingRule(_message.Message):
+    __slots__ = ("total", "at_levels", "mandatory_unit_keys")
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    AT_LEVELS_FIELD_NUMBER: _ClassVar[int]
+    MANDATORY_UNIT_KEYS_FIELD_NUMBER: _ClassVar[int]
+    total: Credit
+    at_levels: _containers.RepeatedCompositeFieldContainer[LevelRequirement]
+    mandatory_unit_keys: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, total: _Optional[_Union[Credit, _Mapping]] = ..., at_levels: _Optional[_Iterable[_Union[LevelRequirement, _Mapping]]] = ..., mandatory_unit_keys: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class LearningUnit(_message.Message):
+    __slots__ = ("institution_id", "key", "version", "status", "title", "kind", "credit", "level", "subject_isced", "stacking_rule")
+    INSTITUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_ISCED_FIELD_NUMBER: _ClassVar[int]
+    STACKING_RULE_FIELD_NUMBER: _ClassVar[int]
+    institution_id: str
+    key: str
+    version: int
+    status: RecordStatus
+    title: str
+    kind: LearningUnitKind
+    credit: Credit
+    level: Level
+    subject_isced: str
+    stacking_rule: StackingRule
+    def __init__(self, institution_id: _Optional[str] = ..., key: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[_Union[RecordStatus, str]] = ..., title: _Optional[str] = ..., kind: _Optional[_Union[LearningUnitKind, str]] = ..., credit: _Optional[_Union[Credit, _Mapping]] = ..., level: _Optional[_Union[Level, _Mapping]] = ..., subject_isced: _Optional[str] = ..., stacking_rule: _Optional[_Union[StackingRule, _Mapping]] = ...) -> None: ...
+
+class CredentialRef(_message.Message):
+    __slots__ = ("institution_id", "key")
+    INSTITUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    institution_id: str
+    key: str
+    def __init__(self, institution_id: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...
+
+class SourceItem(_message.Message):
+    __slots__ = ("credential", "group")
+    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    credential: CredentialRef
+    group: SourceGroup
+    def __init__(self, credential: _Optional[_Union[CredentialRef, _Mapping]] = ..., group: _Optional[_Union[SourceGroup, _Mapping]] = ...) -> None: ...
+
+class SourceGroup(_message.Message):
+    __slots__ = ("operator", "n", "items")
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    N_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    operator: GroupOperator
+    n: int
+    items: _containers.RepeatedCompositeFieldContainer[SourceItem]
+    def __init__(self, operator: _Optional[_Union[GroupOperator, str]] = ..., n: _Optional[int] = ..., items: _Optional[_Iterable[_Union[SourceItem, _Mapping]]] = ...) -> None: ...
+
+class GeneralCredit(_message.Message):
+    __slots__ = ("credit", "level", "subject_isced")
+    CREDIT_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_ISCED_FIELD_NUMBER: _ClassVar[int]
+    credit: Credit
+    level: Level
+    subject_isced: str
+    def __init__(self, credit: _Optional[_Union[Credit, _Mapping]] = ..., level: _Optional[_Union[Level, _Mapping]] = ..., subject_isced: _Optional[str] = ...) -> None: ...
+
+class Grant(_message.Message):
+    __slots__ = ("unit_key", "general_credit")
+    UNIT_KEY_FIELD_NUMBER: _ClassVar[int]
+    GENERAL_CREDIT_FIELD_NUMBER: _ClassVar[int]
+    unit_key: str
+    general_credit: GeneralCredit
+    def __init__(self, unit_key: _Optional[str] = ..., general_credit: _Optional[_Union[GeneralCredit, _Mapping]] = ...) -> None: ...
+
+class Grade(_message.Message):
+    __slots__ = ("scheme", "value")
+    SCHEME_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    scheme: str
+    value: str
+    def __init__(self, scheme: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+
+class Conditions(_message.Message):
+    __slots__ = ("minimum_grade", "max_credit_age_months", "valid_from", "valid_to", "transitive_allowed", "identity_verified_required", "minimum_level")
+    MINIMUM_GRADE_FIELD_NUMBER: _ClassVar[int]
+    MAX_CREDIT_AGE_MONTHS_FIELD_NUMBER: _ClassVar[int]
+    VALID_FROM_FIELD_NUMBER: _ClassVar[int]
+    VALID_TO_FIELD_NUMBER: _ClassVar[int]
+    TRANSITIVE_ALLOWED_FIELD_NUMBER: _ClassVar[int]
+    IDENTITY_VERIFIED_REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    MINIMUM_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    minimum_grade: Grade
+    max_credit_age_months: int
+    valid_from: str
+    valid_to: str
+    transitive_allowed: bool
+    identity_verified_required: bool
+    minimum_level: Level
+    def __init__(self, minimum_grade: _Optional[_Union[Grade, _Mapping]] = ..., max_credit_age_months: _Optional[int] = ..., valid_from: _Optional[str] = ..., valid_to: _Optional[str] = ..., transitive_allowed: _Optional[bool] = ..., identity_verified_required: _Optional[bool] = ..., minimum_level: _Optional[_Union[Level, _Mapping]] = ...) -> None: ...
+
+class RecognitionAgreement(_message.Message):
+    __slots__ = ("institution_id", "key", "version", "status", "title", "source", "grant", "conditions")
+    INSTITUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    GRANT_FIELD_NUMBER: _ClassVar[int]
+    CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    institution_id: str
+    key: str
+    version: int
+    status: RecordStatus
+    title: str
+    source: SourceGroup
+    grant: Grant
+    conditions: Conditions
+    def __init__(self, institution_id: _Optional[str] = ..., key: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[_Union[RecordStatus, str]] = ..., title: _Optional[str] = ..., source: _Optional[_Union[SourceGroup, _Mapping]] = ..., grant: _Optional[_Union[Grant, _Mapping]] = ..., conditions: _Optional[_Union[Conditions, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,5 @@
+"""The pure core shared by the registry, the sync agent and the TUI.
+
+Records and their validation, the conversion table, signed envelopes and the resolution
+rules. Nothing here imports grpc, sqlmodel or textual, so every rule can be tested on its own.
+"""

@@ -1,0 +1,79 @@
+"""Errors that name what went wrong. The registry maps them to gRPC status codes in one table
+(registry_server/status.py); the agent and the TUI show their messages to people."""
+
+from __future__ import annotations
+
+
+class RegistryError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class InvalidRecord(RegistryError):
+    """A record breaks a rule. Names the record, the field and the fix."""
+
+    def __init__(self, record: str, field: str, problem: str) -> None:
+        self.record = record
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{record}: field '{field}': {problem}")
+
+
+class MalformedPayload(RegistryError):
+    """Bytes that do not parse as what they claim to be."""
+
+
+class SignatureError(RegistryError):
+    """No valid signature by a key the verifier trusts."""
+
+
+class UnknownKey(SignatureError):
+    """The envelope is signed by a key the directory does not know."""
+
+
+class KeyNotActive(RegistryError):
+    """The signing key is revoked or retired: it signs nothing new."""
+
+
+class InstitutionNotActive(RegistryError):
+    """The institution is unknown, suspended or removed."""
+
+
+class ForeignRecord(RegistryError):
+    """A batch carries a record of another institution."""
+
+
+class SequenceError(RegistryError):
+    """A batch does not continue the registry's checkpoint. `hint` says what to do."""
+
+    def __init__(self, message: str, *, last_seq: int, head: str) -> None:
+        self.last_seq = last_seq
+        self.head = head
+        super().__init__(message)
+
+
+class SequenceGap(SequenceError):
+    """The batch starts after the checkpoint: changes in between are missing."""
+
+
+class Rollback(SequenceError):
+    """The batch covers sequence numbers already applied, with other content."""
+
+
+class Fork(SequenceError):
+    """The batch does not build on the registry's head."""
+
+
+class StaleVersion(RegistryError):
+    """A change does not advance its record's version."""
+
+
+class BatchTooLarge(RegistryError):
+    """A batch has more changes than the registry takes in one call."""
+
+
+class NotFound(RegistryError):
+    """A named institution, key or record does not exist."""
+
+
+class AlreadyExists(RegistryError):
+    """An institution or key with that id exists already."""

@@ -1,0 +1,320 @@
+"""Validation of published records.
+
+The records themselves are the protobuf messages of proto/registry/v1/records.proto: the
+contract is the one schema, so there is no second class hierarchy to keep in step with it.
+Every rule a record must satisfy lives here, and every refusal is an InvalidRecord that
+names the record, the field and what to do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+
+from google.protobuf.message import Message
+
+from registry.v1 import publication_pb2 as pub
+from registry.v1 import records_pb2 as rec
+from registry_core.conversion import table
+from registry_core.errors import InvalidRecord
+
+INSTITUTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$")
+RECORD_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
+COUNTRY = re.compile(r"^[A-Z]{2}$")
+ISCED = re.compile(r"^\d{2,4}$")
+
+MAX_KEY = 128
+MAX_TEXT = 2_000
+MAX_LIST = 100
+MAX_GROUP_DEPTH = 6
+MAX_GROUP_ITEMS = 200
+MAX_CREDIT = 1_000.0
+
+Record = rec.MicroCredential | rec.LearningUnit | rec.RecognitionAgreement
+
+KIND_NAMES = {
+    rec.RECORD_KIND_MICRO_CREDENTIAL: "MicroCredential",
+    rec.RECORD_KIND_LEARNING_UNIT: "LearningUnit",
+    rec.RECORD_KIND_AGREEMENT: "RecognitionAgreement",
+}
+
+
+def kind_of(record: Record) -> int:
+    """The RecordKind of a record message."""
+    if isinstance(record, rec.MicroCredential):
+        return rec.RECORD_KIND_MICRO_CREDENTIAL
+    if isinstance(record, rec.LearningUnit):
+        return rec.RECORD_KIND_LEARNING_UNIT
+    return rec.RECORD_KIND_AGREEMENT
+
+
+def label(kind: int, institution_id: str, key: str) -> str:
+    """How errors and logs name a record: `MicroCredential uk.ac.hw/DE101`."""
+    return f"{KIND_NAMES.get(kind, 'record')} {institution_id or '?'}/{key or '?'}"
+
+
+def parse_date(value: str) -> dt.date:
+    """An ISO calendar date; ValueError names the expected form."""
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"'{value[:40]}' is not a date in the form YYYY-MM-DD") from None
+
+
+class _Checker:
+    """Collects the context (record label) so each rule reads as one line."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def fail(self, field: str, problem: str) -> InvalidRecord:
+        return InvalidRecord(self.name, field, problem)
+
+    def text(self, field: str, value: str, *, required: bool = True, limit: int = MAX_TEXT) -> None:
+        if required and not value.strip():
+            raise self.fail(field, "is required; give a non-empty value")
+        if len(value) > limit:
+            raise self.fail(field, f"is {len(value)} characters long; the limit is {limit}")
+
+    def texts(self, field: str, values: Iterable[str], *, required: bool = False) -> None:
+        items = list(values)
+        if required and not items:
+            raise self.fail(field, "is required; give at least one entry")
+        if len(items) > MAX_LIST:
+            raise self.fail(field, f"has {len(items)} entries; the limit is {MAX_LIST}")
+        for i, item in enumerate(items):
+            self.text(f"{field}[{i}]", item)
+
+    def institution(self, field: str, value: str) -> None:
+        if not value:
+            raise self.fail(field, "is required; give the registry id, e.g. 'uk.ac.hw'")
+        if len(value) > MAX_KEY or not INSTITUTION_ID.match(value):
+            raise self.fail(
+                field, f"'{value[:60]}' is not a registry id; use lower-case reverse-domain "
+                "form such as 'uk.ac.hw'"
+            )
+
+    def key(self, field: str, value: str) -> None:
+        if not value:
+            raise self.fail(field, "is required; give the record's stable code")
+        if len(value) > MAX_KEY or not RECORD_KEY.match(value):
+            raise self.fail(
+                field, f"'{value[:60]}' is not a valid key; use up to {MAX_KEY} letters, "
+                "digits and . _ : / - starting with a letter or digit"
+            )
+
+    def header(self, record: Record) -> None:
+        self.institution("institution_id", record.institution_id)
+        self.key("key", record.key)
+        if record.version < 1:
+            raise self.fail("version", f"is {record.version}; versions start at 1")
+        if record.status == rec.RECORD_STATUS_UNSPECIFIED:
+            raise self.fail("status", "is not set; use DRAFT, ACTIVE, SUSPENDED or WITHDRAWN")
+        if record.status not in rec.RecordStatus.values():
+            raise self.fail("status", f"{record.status} is not a known status")
+
+    def credit(self, field: str, credit: rec.Credit) -> None:
+        systems = table().credit_systems
+        if credit.system not in systems:
+            raise self.fail(
+                f"{field}.system", f"'{credit.system[:40]}' is not a credit system; use one of "
+                f"{', '.join(systems)}"
+            )
+        if not 0 < credit.value <= MAX_CREDIT:
+            raise self.fail(f"{field}.value", f"is {credit.value}; give a number above 0 and "
+                            f"at most {MAX_CREDIT:g}")
+
+    def level(self, field: str, level: rec.Level) -> None:
+        frameworks = table().level_frameworks
+        if level.framework not in frameworks:
+            raise self.fail(
+                f"{field}.framework", f"'{level.framework[:40]}' is not a level framework; "
+                f"use one of {', '.join(frameworks)}"
+            )
+        levels = table().levels_of(level.framework)
+        if level.level not in levels:
+            raise self.fail(
+                f"{field}.level", f"'{level.level[:40]}' is not a level of {level.framework}; "
+                f"use one of {', '.join(levels)}"
+            )
+
+    def isced(self, field: str, value: str) -> None:
+        if value and not ISCED.match(value):
+            raise self.fail(field, f"'{value[:40]}' is not an ISCED-F code such as '0613'")
+
+    def date(self, field: str, value: str) -> dt.date | None:
+        if not value:
+            return None
+        try:
+            return parse_date(value)
+        except ValueError as exc:
+            raise self.fail(field, str(exc)) from None
+
+
+def validate_micro_credential(mc: rec.MicroCredential) -> None:
+    """Refuse a micro-credential that lacks a mandatory element or has an invalid one."""
+    c = _Checker(label(rec.RECORD_KIND_MICRO_CREDENTIAL, mc.institution_id, mc.key))
+    c.header(mc)
+    c.text("title", mc.title)
+    c.text("awarding_body", mc.awarding_body)
+    if not COUNTRY.match(mc.country):
+        raise c.fail("country", f"'{mc.country[:20]}' is not an ISO 3166-1 alpha-2 code such as 'GB'")
+    c.texts("learning_outcomes", mc.learning_outcomes, required=True)
+    if not 0 < mc.workload_hours <= 10_000:
+        raise c.fail("workload_hours", f"is {mc.workload_hours:g}; give the notional hours, above 0")
+    if not mc.HasField("credit"):
+        raise c.fail("credit", "is required; give a value and a credit system")
+    c.credit("credit", mc.credit)
+    if not mc.HasField("level"):
+        raise c.fail("level", "is required; give a framework and a level")
+    c.level("level", mc.level)
+    c.text("assessment_type", mc.assessment_type)
+    if mc.participation_form not in rec.ParticipationForm.values() or (
+        mc.participation_form == rec.PARTICIPATION_FORM_UNSPECIFIED
+    ):
+        raise c.fail("participation_form", "is required; use ONLINE, ONSITE or BLENDED")
+    c.text("quality_assurance", mc.quality_assurance)
+    c.texts("prerequisites", mc.prerequisites)
+    if mc.grading_scheme and mc.grading_scheme not in table().grading_schemes:
+        raise c.fail("grading_scheme", f"'{mc.grading_scheme[:40]}' is not a grading scheme; "
+                     f"use one of {', '.join(table().grading_schemes)}")
+    c.isced("subject_isced", mc.subject_isced)
+    c.texts("skills", mc.skills)
+    for i, skill in enumerate(mc.skills):
+        if not skill.startswith(("http://", "https://")):
+            raise c.fail(f"skills[{i}]", "is not a URI; give the ESCO skill URI")
+    c.text("url", mc.url, required=False)
+
+
+def validate_learning_unit(lu: rec.LearningUnit) -> None:
+    """Refuse a module or qualification with a missing or invalid field."""
+    c = _Checker(label(rec.RECORD_KIND_LEARNING_UNIT, lu.institution_id, lu.key))
+    c.header(lu)
+    c.text("title", lu.title)
+    if lu.kind not in (rec.LEARNING_UNIT_KIND_MODULE, rec.LEARNING_UNIT_KIND_QUALIFICATION):
+        raise c.fail("kind", "is required; use MODULE or QUALIFICATION")
+    if not lu.HasField("credit"):
+        raise c.fail("credit", "is required; give a value and a credit system")
+    c.credit("credit", lu.credit)
+    if not lu.HasField("level"):
+        raise c.fail("level", "is required; give a framework and a level")
+    c.level("level", lu.level)
+    c.isced("subject_isced", lu.subject_isced)
+    if lu.HasField("stacking_rule"):
+        if lu.kind != rec.LEARNING_UNIT_KIND_QUALIFICATION:
+            raise c.fail("stacking_rule", "is only for a QUALIFICATION; remove it from a module")
+        rule = lu.stacking_rule
+        c.credit("stacking_rule.total", rule.total)
+        for i, req in enumerate(rule.at_levels):
+            c.level(f"stacking_rule.at_levels[{i}].level", req.level)
+            c.credit(f"stacking_rule.at_levels[{i}].credit", req.credit)
+        for i, key in enumerate(rule.mandatory_unit_keys):
+            c.key(f"stacking_rule.mandatory_unit_keys[{i}]", key)
+
+
+def _validate_group(c: _Checker, field: str, group: rec.SourceGroup, owner: str, depth: int,
+                    count: list[int]) -> None:
+    if depth > MAX_GROUP_DEPTH:
+        raise c.fail(field, f"nests deeper than {MAX_GROUP_DEPTH} groups; flatten it")
+    if group.operator not in (rec.GROUP_OPERATOR_ALL_OF, rec.GROUP_OPERATOR_ANY_OF,
+                              rec.GROUP_OPERATOR_N_OF):
+        raise c.fail(f"{field}.operator", "is required; use ALL_OF, ANY_OF or N_OF")
+    if not group.items:
+        raise c.fail(f"{field}.items", "is empty; name at least one credential or group")
+    if group.operator == rec.GROUP_OPERATOR_N_OF and not 1 <= group.n <= len(group.items):
+        raise c.fail(f"{field}.n", f"is {group.n}; for N_OF give 1 to {len(group.items)} "
+                     "(the number of items)")
+    if group.operator != rec.GROUP_OPERATOR_N_OF and group.n:
+        raise c.fail(f"{field}.n", "is only for N_OF; leave it 0")
+    for i, item in enumerate(group.items):
+        count[0] += 1
+        if count[0] > MAX_GROUP_ITEMS:
+            raise c.fail("source", f"has more than {MAX_GROUP_ITEMS} items; split the agreement")
+        where = f"{field}.items[{i}]"
+        which = item.WhichOneof("item")
+        if which == "credential":
+            c.institution(f"{where}.credential.institution_id", item.credential.institution_id)
+            c.key(f"{where}.credential.key", item.credential.key)
+            if item.credential.institution_id == owner:
+                raise c.fail(f"{where}.credential.institution_id",
+                             "names the publishing institution itself; an agreement recognises "
+                             "another provider's credentials")
+        elif which == "group":
+            _validate_group(c, f"{where}.group", item.group, owner, depth + 1, count)
+        else:
+            raise c.fail(where, "is empty; give a credential or a nested group")
+
+
+def validate_agreement(ag: rec.RecognitionAgreement) -> None:
+    """Refuse an agreement with an invalid source group, grant or conditions."""
+    c = _Checker(label(rec.RECORD_KIND_AGREEMENT, ag.institution_id, ag.key))
+    c.header(ag)
+    c.text("title", ag.title, required=False)
+    if not ag.HasField("source"):
+        raise c.fail("source", "is required; give the group of credentials to recognise")
+    _validate_group(c, "source", ag.source, ag.institution_id, 1, [0])
+    which = ag.grant.WhichOneof("grant")
+    if which == "unit_key":
+        c.key("grant.unit_key", ag.grant.unit_key)
+    elif which == "general_credit":
+        c.credit("grant.general_credit.credit", ag.grant.general_credit.credit)
+        c.level("grant.general_credit.level", ag.grant.general_credit.level)
+        c.isced("grant.general_credit.subject_isced", ag.grant.general_credit.subject_isced)
+    else:
+        raise c.fail("grant", "is required; give a unit_key or general_credit")
+    cond = ag.conditions
+    if cond.HasField("minimum_grade"):
+        scheme = cond.minimum_grade.scheme
+        if scheme not in table().grading_schemes:
+            raise c.fail("conditions.minimum_grade.scheme", f"'{scheme[:40]}' is not a grading "
+                         f"scheme; use one of {', '.join(table().grading_schemes)}")
+        try:
+            table().grade_percent(scheme, cond.minimum_grade.value)
+        except ValueError as exc:
+            raise c.fail("conditions.minimum_grade.value", str(exc)) from None
+    if cond.max_credit_age_months > 1200:
+        raise c.fail("conditions.max_credit_age_months", "is over 100 years; give months, or 0 "
+                     "for no limit")
+    start = c.date("conditions.valid_from", cond.valid_from)
+    end = c.date("conditions.valid_to", cond.valid_to)
+    if start and end and end < start:
+        raise c.fail("conditions.valid_to", f"{end} is before valid_from {start}; swap them or "
+                     "correct the date")
+    if cond.HasField("minimum_level"):
+        c.level("conditions.minimum_level", cond.minimum_level)
+
+
+def validate_record(record: Record) -> None:
+    """Validate any record message."""
+    if isinstance(record, rec.MicroCredential):
+        validate_micro_credential(record)
+    elif isinstance(record, rec.LearningUnit):
+        validate_learning_unit(record)
+    else:
+        validate_agreement(record)
+
+
+def record_of(change: pub.RecordChange) -> Record | pub.Tombstone:
+    """The record or tombstone a change carries; InvalidRecord when it carries nothing."""
+    which = change.WhichOneof("change")
+    if which is None:
+        raise InvalidRecord(f"change seq {change.seq}", "change", "is empty; give a record "
+                            "or a tombstone")
+    value: Message = getattr(change, which)
+    return value  # type: ignore[return-value]
+
+
+def validate_change(change: pub.RecordChange, institution_id: str) -> None:
+    """Validate one change of a batch published by institution_id (ownership is checked by
+    the registry's acceptance, which raises its own error)."""
+    item = record_of(change)
+    if isinstance(item, pub.Tombstone):
+        c = _Checker(label(item.kind, institution_id, item.key))
+        if item.kind not in KIND_NAMES:
+            raise c.fail("tombstone.kind", "is not set; name the kind of record withdrawn")
+        c.key("tombstone.key", item.key)
+        if item.version < 1:
+            raise c.fail("tombstone.version", "must be 1 or more (the withdrawal's version)")
+        return
+    validate_record(item)

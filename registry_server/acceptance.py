@@ -1,0 +1,230 @@
+"""The one place that decides whether a publication batch is accepted.
+
+Signature, key and institution status, payload shape, sequence continuity, head, record
+ownership, record validity and version order are all checked here, in that order, against a
+read-only view of the registry's state. Transport and storage call `accept`; they do not
+re-implement any part of it. Nothing is parsed before its signature is verified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from google.protobuf.message import DecodeError
+
+from registry.v1 import directory_pb2 as directory
+from registry.v1 import publication_pb2 as pub
+from registry.v1 import records_pb2 as rec
+from registry_core import envelope as env
+from registry_core import errors
+from registry_core.records import kind_of, label, record_of, validate_change
+
+MAX_CHANGES_PER_BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """What the directory says about one signing key."""
+
+    key_id: str
+    institution_id: str
+    public_key: bytes
+    key_status: int
+    institution_status: int
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """How far the registry holds an institution's change log."""
+
+    last_seq: int
+    head: str
+
+
+class RegistryState(Protocol):
+    """The registry state acceptance reads, inside the transaction that will apply the batch."""
+
+    def keys(self, key_ids: Iterable[str]) -> Mapping[str, KeyInfo]: ...
+
+    def checkpoint(self, institution_id: str) -> Checkpoint: ...
+
+    def logged_acknowledgement(
+        self, institution_id: str, last_seq: int
+    ) -> tuple[str, pub.Acknowledgement] | None:
+        """The payload hash and acknowledgement of the logged batch ending at last_seq."""
+        ...
+
+    def current_versions(
+        self, institution_id: str, records: Iterable[tuple[int, str]]
+    ) -> Mapping[tuple[int, str], int]: ...
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A batch to apply: verified, parsed and checked."""
+
+    batch: pub.Batch
+    key_id: str
+    payload_sha256: str
+    head: str
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A batch the registry applied before: answer with the same acknowledgement."""
+
+    acknowledgement: pub.Acknowledgement
+
+
+def payload_digest(payload: bytes) -> str:
+    return hashlib.sha256(payload).hexdigest()
+
+
+def accept(
+    envelope: pub.SignedEnvelope,
+    state: RegistryState,
+    *,
+    authenticated_institution: str | None = None,
+) -> Accepted | Replay:
+    """Accept or refuse envelope. Raises a RegistryError subclass that says why and what to do.
+
+    authenticated_institution is the institution named by the caller's TLS certificate, when
+    the transport has one; a batch must then be that institution's own.
+    """
+    if envelope.payload_type != env.BATCH_PAYLOAD_TYPE:
+        raise errors.MalformedPayload(
+            f"payload_type '{envelope.payload_type[:80]}' is not '{env.BATCH_PAYLOAD_TYPE}'"
+        )
+    known = state.keys(sig.key_id for sig in envelope.signatures)
+    key_id = env.verify(envelope, {k: info.public_key for k, info in known.items()})
+    key = known[key_id]
+    if authenticated_institution is not None and authenticated_institution != key.institution_id:
+        raise errors.ForeignRecord(
+            f"the batch is signed by {key.institution_id}'s key but the connection is "
+            f"{authenticated_institution}'s; an institution publishes only its own records"
+        )
+    if key.institution_status != directory.INSTITUTION_STATUS_ACTIVE:
+        raise errors.InstitutionNotActive(
+            f"institution {key.institution_id} is not active in the directory; ask the network "
+            "operator to reinstate it"
+        )
+    if key.key_status != directory.KEY_STATUS_ACTIVE:
+        raise errors.KeyNotActive(
+            f"key {key_id} of {key.institution_id} is revoked or retired and signs nothing new; "
+            "sign with the institution's current key"
+        )
+
+    batch = _parse(envelope.payload)
+    if batch.institution_id != key.institution_id:
+        raise errors.ForeignRecord(
+            f"the batch names institution '{batch.institution_id[:80]}' but is signed by "
+            f"{key.institution_id}'s key"
+        )
+    _check_shape(batch)
+    digest = payload_digest(envelope.payload)
+    checkpoint = state.checkpoint(batch.institution_id)
+    replay = _check_sequence(batch, digest, checkpoint, state)
+    if replay is not None:
+        return replay
+    _check_records(batch, state)
+    return Accepted(batch, key_id, digest, env.next_head(batch.prev_head, envelope.payload))
+
+
+def _parse(payload: bytes) -> pub.Batch:
+    batch = pub.Batch()
+    try:
+        batch.ParseFromString(payload)
+    except DecodeError as exc:
+        raise errors.MalformedPayload(f"the payload is not a serialised Batch: {exc}") from None
+    return batch
+
+
+def _check_shape(batch: pub.Batch) -> None:
+    count = len(batch.changes)
+    if count == 0:
+        raise errors.MalformedPayload("the batch has no changes; a sync with nothing new "
+                                      "compares checkpoints instead of publishing")
+    if count > MAX_CHANGES_PER_BATCH:
+        raise errors.BatchTooLarge(f"the batch has {count} changes; send at most "
+                                   f"{MAX_CHANGES_PER_BATCH} per call")
+    if batch.first_seq < 1 or batch.last_seq != batch.first_seq + count - 1:
+        raise errors.MalformedPayload(
+            f"first_seq {batch.first_seq} and last_seq {batch.last_seq} do not frame its "
+            f"{count} changes; they must run from first_seq (at least 1) without gaps"
+        )
+    for offset, change in enumerate(batch.changes):
+        if change.seq != batch.first_seq + offset:
+            raise errors.MalformedPayload(
+                f"change {offset} has seq {change.seq}, expected {batch.first_seq + offset}; "
+                "changes must be in sequence order, one per sequence number"
+            )
+
+
+def _check_sequence(
+    batch: pub.Batch, digest: str, checkpoint: Checkpoint, state: RegistryState
+) -> Replay | None:
+    expected = checkpoint.last_seq + 1
+    if batch.last_seq <= checkpoint.last_seq:
+        logged = state.logged_acknowledgement(batch.institution_id, batch.last_seq)
+        if logged is not None and logged[0] == digest:
+            return Replay(logged[1])
+        raise errors.Rollback(
+            f"seq {batch.first_seq}-{batch.last_seq} is already applied with other content; "
+            f"the registry holds up to seq {checkpoint.last_seq}: publish new changes from "
+            f"seq {expected} (the agent's log must not be rewritten)",
+            last_seq=checkpoint.last_seq, head=checkpoint.head,
+        )
+    if batch.first_seq > expected:
+        raise errors.SequenceGap(
+            f"the batch starts at seq {batch.first_seq} but the registry holds up to seq "
+            f"{checkpoint.last_seq}; resend from seq {expected}",
+            last_seq=checkpoint.last_seq, head=checkpoint.head,
+        )
+    if batch.first_seq < expected:
+        raise errors.Rollback(
+            f"the batch starts at seq {batch.first_seq} but the registry already holds up to "
+            f"seq {checkpoint.last_seq}; resend from seq {expected}",
+            last_seq=checkpoint.last_seq, head=checkpoint.head,
+        )
+    if batch.prev_head != checkpoint.head:
+        raise errors.Fork(
+            f"the batch builds on head '{batch.prev_head[:64]}' but the registry's head is "
+            f"'{checkpoint.head}'; fetch the checkpoint and rebuild the batch on it",
+            last_seq=checkpoint.last_seq, head=checkpoint.head,
+        )
+    return None
+
+
+def _check_records(batch: pub.Batch, state: RegistryState) -> None:
+    owner = batch.institution_id
+    items = []
+    for change in batch.changes:
+        item = record_of(change)
+        if isinstance(item, pub.Tombstone):
+            items.append((change.seq, item.kind, item.key, item.version, True))
+            validate_change(change, owner)
+            continue
+        if item.institution_id != owner:
+            raise errors.ForeignRecord(
+                f"{label(kind_of(item), item.institution_id, item.key)} (seq {change.seq}) "
+                f"belongs to another institution; {owner} publishes only its own records"
+            )
+        validate_change(change, owner)
+        items.append((change.seq, kind_of(item), item.key, item.version, False))
+
+    versions = dict(state.current_versions(owner, {(k, key) for _, k, key, _, _ in items}))
+    for seq, kind, key, version, withdrawn in items:
+        current = versions.get((kind, key))
+        if withdrawn and current is None:
+            raise errors.InvalidRecord(label(kind, owner, key), "tombstone.key",
+                                       f"seq {seq} withdraws a record the registry does not "
+                                       "hold; publish it before withdrawing it")
+        if current is not None and version <= current:
+            raise errors.StaleVersion(
+                f"{label(kind, owner, key)} (seq {seq}) has version {version} but version "
+                f"{current} is already published; each change must raise the version"
+            )
+        versions[(kind, key)] = version

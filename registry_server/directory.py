@@ -1,0 +1,96 @@
+"""The network's directory: enrolling institutions and registering their signing keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Engine, RowMapping, select
+
+from registry.v1 import directory_pb2 as directory
+from registry_core import envelope as env
+from registry_core.errors import AlreadyExists, InvalidRecord, NotFound
+from registry_core.records import COUNTRY, INSTITUTION_ID
+from registry_server.db import writing
+from registry_server.sql import table
+from registry_server.tables import Institution, SigningKey, utcnow
+
+PAGE_MAX = 1000
+
+
+def enrol(engine: Engine, institution_id: str, name: str, country: str,
+          public_key: bytes) -> directory.Institution:
+    """Add an institution with its first signing key. ALREADY_EXISTS if the id or key is taken."""
+    what = f"institution {institution_id or '?'}"
+    if not INSTITUTION_ID.match(institution_id) or len(institution_id) > 128:
+        raise InvalidRecord(what, "institution_id", "use lower-case reverse-domain form such "
+                            "as 'uk.ac.hw'")
+    if not name.strip() or len(name) > 300:
+        raise InvalidRecord(what, "name", "give the institution's name (at most 300 characters)")
+    if not COUNTRY.match(country):
+        raise InvalidRecord(what, "country", f"'{country[:20]}' is not an ISO 3166-1 alpha-2 "
+                            "code such as 'GB'")
+    if len(public_key) != 32:
+        raise InvalidRecord(what, "public_key", f"is {len(public_key)} bytes; give the raw "
+                            "32-byte Ed25519 public key")
+    now = utcnow()
+    key_id = env.key_id(public_key)
+    with writing(engine) as connection:
+        i, k = table(Institution), table(SigningKey)
+        if connection.execute(select(i.c.institution_id)
+                              .where(i.c.institution_id == institution_id)).first():
+            raise AlreadyExists(f"institution {institution_id} is already enrolled; rotate its "
+                                "key instead of enrolling it again")
+        if connection.execute(select(k.c.key_id).where(k.c.key_id == key_id)).first():
+            raise AlreadyExists(f"key {key_id} is already registered; every institution needs "
+                                "its own key")
+        connection.execute(i.insert(), [dict(
+            institution_id=institution_id, name=name.strip(), country=country,
+            status=directory.INSTITUTION_STATUS_ACTIVE, created_at=now)])
+        connection.execute(k.insert(), [dict(
+            key_id=key_id, institution_id=institution_id, public_key=public_key,
+            status=directory.KEY_STATUS_ACTIVE, created_at=now, revoked_at=None)])
+    return get_institution(engine, institution_id)
+
+
+def get_institution(engine: Engine, institution_id: str) -> directory.Institution:
+    """One institution with its keys; NotFound if it is not enrolled."""
+    i = table(Institution)
+    with engine.connect() as connection:
+        rows = connection.execute(select(i).where(i.c.institution_id == institution_id)
+                                  ).mappings().all()
+        if not rows:
+            raise NotFound(f"institution {institution_id} is not enrolled")
+        return _with_keys(connection, rows)[0]
+
+
+def list_institutions(engine: Engine, *, page_size: int = 100,
+                      after: str = "") -> tuple[list[directory.Institution], str]:
+    """Institutions ordered by id, after the given id; returns the page and the next token."""
+    size = min(page_size or 100, PAGE_MAX)
+    i = table(Institution)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(i).where(i.c.institution_id > after).order_by(i.c.institution_id)
+            .limit(size + 1)
+        ).mappings().all()
+        page = _with_keys(connection, rows[:size])
+    return page, page[-1].institution_id if len(rows) > size else ""
+
+
+def _with_keys(connection: Connection, rows: Sequence[RowMapping]) -> list[directory.Institution]:
+    k = table(SigningKey)
+    ids = [r["institution_id"] for r in rows]
+    keys = connection.execute(
+        select(k).where(k.c.institution_id.in_(ids)).order_by(k.c.created_at, k.c.key_id)
+    ).mappings().all() if ids else []
+    by_institution: dict[str, list[directory.SigningKey]] = {}
+    for key in keys:
+        by_institution.setdefault(key["institution_id"], []).append(directory.SigningKey(
+            key_id=key["key_id"], public_key=bytes(key["public_key"]), status=key["status"],
+            created_at=key["created_at"].isoformat(),
+            revoked_at=key["revoked_at"].isoformat() if key["revoked_at"] else "",
+        ))
+    return [directory.Institution(
+        institution_id=r["institution_id"], name=r["name"], country=r["country"],
+        status=r["status"], keys=by_institution.get(r["institution_id"], []),
+    ) for r in rows]

@@ -1,0 +1,214 @@
+"""Applying accepted batches: records, agreement edges, checkpoint and audit log, in one
+transaction, with set-based statements (one executemany per table, never one per record)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import Connection, Engine, delete, select, tuple_, update
+
+from registry.v1 import publication_pb2 as pub
+from registry.v1 import records_pb2 as rec
+from registry_core.records import kind_of, record_of
+from registry_server import acceptance
+from registry_server.acceptance import Accepted, Checkpoint, KeyInfo, Replay
+from registry_server.db import writing
+from registry_server.sql import for_update, table, upsert
+from registry_server.tables import (
+    AgreementEdge,
+    BatchLogEntry,
+    Institution,
+    LogState,
+    PublishedRecord,
+    SigningKey,
+    utcnow,
+)
+from registry_server.tables import Checkpoint as CheckpointRow
+
+
+class TransactionState:
+    """acceptance.RegistryState read inside the applying transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def keys(self, key_ids: Iterable[str]) -> Mapping[str, KeyInfo]:
+        ids = [k for k in key_ids][:16]
+        if not ids:
+            return {}
+        k, i = table(SigningKey), table(Institution)
+        rows = self.connection.execute(
+            select(k.c.key_id, k.c.institution_id, k.c.public_key, k.c.status, i.c.status)
+            .join(i, i.c.institution_id == k.c.institution_id)
+            .where(k.c.key_id.in_(ids))
+        )
+        return {r[0]: KeyInfo(r[0], r[1], bytes(r[2]), r[3], r[4]) for r in rows}
+
+    def checkpoint(self, institution_id: str) -> Checkpoint:
+        c = table(CheckpointRow)
+        row = self.connection.execute(
+            for_update(self.connection, select(c.c.last_seq, c.c.head)
+                       .where(c.c.institution_id == institution_id))
+        ).first()
+        return Checkpoint(row[0], row[1]) if row else Checkpoint(0, "")
+
+    def logged_acknowledgement(
+        self, institution_id: str, last_seq: int
+    ) -> tuple[str, pub.Acknowledgement] | None:
+        log = table(BatchLogEntry)
+        row = self.connection.execute(
+            select(log).where(log.c.institution_id == institution_id,
+                              log.c.last_seq == last_seq)
+        ).mappings().first()
+        if row is None:
+            return None
+        return row["payload_sha256"], _acknowledgement(row)
+
+    def current_versions(
+        self, institution_id: str, records: Iterable[tuple[int, str]]
+    ) -> Mapping[tuple[int, str], int]:
+        wanted = list(records)
+        if not wanted:
+            return {}
+        r = table(PublishedRecord)
+        found: dict[tuple[int, str], int] = {}
+        for start in range(0, len(wanted), 500):  # keeps the IN list within driver limits
+            rows = self.connection.execute(
+                select(r.c.kind, r.c.key, r.c.version).where(
+                    r.c.institution_id == institution_id,
+                    tuple_(r.c.kind, r.c.key).in_(wanted[start:start + 500]),
+                )
+            )
+            found.update({(row[0], row[1]): row[2] for row in rows})
+        return found
+
+
+def _acknowledgement(row: Mapping[str, object]) -> pub.Acknowledgement:
+    return pub.Acknowledgement(
+        institution_id=str(row["institution_id"]),
+        last_seq=int(row["last_seq"]),  # type: ignore[call-overload]
+        head=str(row["head"]),
+        records_applied=int(row["records_applied"]),  # type: ignore[call-overload]
+        receipt=pub.Receipt(log_index=int(row["log_index"]),  # type: ignore[call-overload]
+                            log_head=str(row["log_head"])),
+    )
+
+
+def publish(engine: Engine, envelope: pub.SignedEnvelope,
+            authenticated_institution: str | None = None) -> pub.Acknowledgement:
+    """Accept and apply envelope in one transaction; the acknowledgement it returns is the
+    one stored in the log, so a replay gets the same answer."""
+    with writing(engine) as connection:
+        verdict = acceptance.accept(envelope, TransactionState(connection),
+                                    authenticated_institution=authenticated_institution)
+        if isinstance(verdict, Replay):
+            return verdict.acknowledgement
+        return _apply(connection, envelope, verdict)
+
+
+def _apply(connection: Connection, envelope: pub.SignedEnvelope,
+           accepted: Accepted) -> pub.Acknowledgement:
+    batch = accepted.batch
+    owner = batch.institution_id
+    now = utcnow()
+    log_index, log_head = _append_log(connection, envelope, accepted, now)
+
+    latest: dict[tuple[int, str], pub.RecordChange] = {}
+    for change in batch.changes:  # a record changed twice in one batch: the last change wins
+        item = record_of(change)
+        kind = item.kind if isinstance(item, pub.Tombstone) else kind_of(item)
+        latest[(kind, item.key)] = change
+
+    rows, withdrawn = [], []
+    edges: list[dict[str, object]] = []
+    for (kind, key), change in latest.items():
+        item = record_of(change)
+        if isinstance(item, pub.Tombstone):
+            withdrawn.append((kind, key, item.version, change.seq))
+            continue
+        rows.append(dict(institution_id=owner, kind=kind, key=key, version=item.version,
+                         status=item.status, seq=change.seq, log_index=log_index,
+                         payload=item.SerializeToString(deterministic=True), updated_at=now))
+        if isinstance(item, rec.RecognitionAgreement):
+            edges.extend(_edges(item))
+
+    if rows:
+        connection.execute(upsert(connection, PublishedRecord, ["institution_id", "kind", "key"]),
+                           rows)
+    r = table(PublishedRecord)
+    for kind, key, version, seq in withdrawn:  # rare: withdrawals are few per batch
+        connection.execute(
+            update(r).where(r.c.institution_id == owner, r.c.kind == kind, r.c.key == key)
+            .values(status=rec.RECORD_STATUS_WITHDRAWN, version=version, seq=seq,
+                    log_index=log_index, updated_at=now)
+        )
+    agreement_keys = [key for kind, key in latest if kind == rec.RECORD_KIND_AGREEMENT]
+    if agreement_keys:
+        e = table(AgreementEdge)
+        for start in range(0, len(agreement_keys), 500):
+            connection.execute(delete(e).where(
+                e.c.institution_id == owner,
+                e.c.agreement_key.in_(agreement_keys[start:start + 500])))
+        if edges:
+            connection.execute(e.insert(), edges)
+
+    applied = len(batch.changes)
+    connection.execute(upsert(connection, CheckpointRow, ["institution_id"]),
+                       [dict(institution_id=owner, last_seq=batch.last_seq, head=accepted.head,
+                             updated_at=now)])
+    return pub.Acknowledgement(
+        institution_id=owner, last_seq=batch.last_seq, head=accepted.head,
+        records_applied=applied,
+        receipt=pub.Receipt(log_index=log_index, log_head=log_head),
+    )
+
+
+def _edges(agreement: rec.RecognitionAgreement) -> list[dict[str, object]]:
+    sources: set[tuple[str, str]] = set()
+    stack = [agreement.source]
+    while stack:
+        group = stack.pop()
+        for item in group.items:
+            if item.WhichOneof("item") == "credential":
+                sources.add((item.credential.institution_id, item.credential.key))
+            else:
+                stack.append(item.group)
+    grant_unit = agreement.grant.unit_key if agreement.grant.WhichOneof("grant") == "unit_key" else ""
+    return [dict(institution_id=agreement.institution_id, agreement_key=agreement.key,
+                 source_institution_id=inst, source_key=key, grant_unit_key=grant_unit,
+                 status=agreement.status,
+                 transitive_allowed=agreement.conditions.transitive_allowed)
+            for inst, key in sorted(sources)]
+
+
+def _append_log(connection: Connection, envelope: pub.SignedEnvelope, accepted: Accepted,
+                now: object) -> tuple[int, str]:
+    """Append the batch to the audit log; the locked log_state row orders concurrent appends."""
+    state = table(LogState)
+    last_index, last_head = connection.execute(
+        for_update(connection, select(state.c.last_index, state.c.head).where(state.c.id == 1))
+    ).one()
+    envelope_bytes = envelope.SerializeToString(deterministic=True)
+    log_index = last_index + 1
+    log_head = hashlib.sha256(
+        last_head.encode("ascii") + b"\n" + hashlib.sha256(envelope_bytes).digest()
+    ).hexdigest()
+    batch = accepted.batch
+    connection.execute(table(BatchLogEntry).insert(), [dict(
+        log_index=log_index, institution_id=batch.institution_id, first_seq=batch.first_seq,
+        last_seq=batch.last_seq, prev_head=batch.prev_head, head=accepted.head,
+        key_id=accepted.key_id, payload_sha256=accepted.payload_sha256, envelope=envelope_bytes,
+        records_applied=len(batch.changes), log_head=log_head, received_at=now,
+    )])
+    connection.execute(update(state).where(state.c.id == 1)
+                       .values(last_index=log_index, head=log_head))
+    return log_index, log_head
+
+
+def checkpoint(engine: Engine, institution_id: str) -> Checkpoint:
+    with engine.connect() as connection:
+        c = table(CheckpointRow)
+        row = connection.execute(select(c.c.last_seq, c.c.head)
+                                 .where(c.c.institution_id == institution_id)).first()
+    return Checkpoint(row[0], row[1]) if row else Checkpoint(0, "")

@@ -1,0 +1,114 @@
+"""The registry's tables. Schema changes go through Alembic (registry_server/migrations)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _when() -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), nullable=False)
+
+
+class Institution(SQLModel, table=True):
+    """A member of the network (status values are registry.v1.InstitutionStatus)."""
+
+    institution_id: str = Field(primary_key=True, max_length=128)
+    name: str = Field(max_length=300)
+    country: str = Field(max_length=2)
+    status: int
+    created_at: dt.datetime = Field(sa_column=_when())
+
+
+class SigningKey(SQLModel, table=True):
+    """An institution's Ed25519 public key (status values are registry.v1.KeyStatus)."""
+
+    __tablename__ = "signing_key"
+    key_id: str = Field(primary_key=True, max_length=64)
+    institution_id: str = Field(foreign_key="institution.institution_id", index=True, max_length=128)
+    public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    status: int
+    created_at: dt.datetime = Field(sa_column=_when())
+    revoked_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class Checkpoint(SQLModel, table=True):
+    """How far the registry holds an institution's change log: updated in the same
+    transaction as the batch it acknowledges."""
+
+    institution_id: str = Field(primary_key=True, foreign_key="institution.institution_id",
+                                max_length=128)
+    last_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    head: str = Field(max_length=64)
+    updated_at: dt.datetime = Field(sa_column=_when())
+
+
+class PublishedRecord(SQLModel, table=True):
+    """The current state of every published record, as the exact protobuf bytes the
+    publisher signed inside its batch (re-encoded deterministically per record)."""
+
+    __tablename__ = "published_record"
+    institution_id: str = Field(primary_key=True, max_length=128)
+    kind: int = Field(primary_key=True)
+    key: str = Field(primary_key=True, max_length=128)
+    version: int = Field(sa_column=Column(BigInteger, nullable=False))
+    status: int
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    log_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    updated_at: dt.datetime = Field(sa_column=_when())
+
+
+class AgreementEdge(SQLModel, table=True):
+    """One source credential of a recognition agreement: the index resolution walks.
+    Rewritten with its agreement whenever the agreement changes."""
+
+    __tablename__ = "agreement_edge"
+    __table_args__ = (
+        Index("ix_agreement_edge_source", "source_institution_id", "source_key"),
+        Index("ix_agreement_edge_grant", "institution_id", "grant_unit_key"),
+    )
+    institution_id: str = Field(primary_key=True, max_length=128)
+    agreement_key: str = Field(primary_key=True, max_length=128)
+    source_institution_id: str = Field(primary_key=True, max_length=128)
+    source_key: str = Field(primary_key=True, max_length=128)
+    grant_unit_key: str = Field(default="", max_length=128)
+    status: int
+    transitive_allowed: bool
+
+
+class BatchLogEntry(SQLModel, table=True):
+    """The append-only audit log: every accepted batch, with its signed envelope."""
+
+    __tablename__ = "batch_log"
+    __table_args__ = (UniqueConstraint("institution_id", "last_seq"),)
+    log_index: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    institution_id: str = Field(index=True, max_length=128)
+    first_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    prev_head: str = Field(max_length=64)
+    head: str = Field(max_length=64)
+    key_id: str = Field(max_length=64)
+    payload_sha256: str = Field(max_length=64)
+    envelope: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    records_applied: int
+    log_head: str = Field(max_length=64)
+    received_at: dt.datetime = Field(sa_column=_when())
+
+
+class LogState(SQLModel, table=True):
+    """One row: the log's last index and head. Locking it serialises appends across registry
+    processes that share one database."""
+
+    __tablename__ = "log_state"
+    id: int = Field(primary_key=True)
+    last_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    head: str = Field(max_length=64)
