@@ -1,0 +1,1 @@
+"""A small demonstration network: a registry and three institutions' agents."""

@@ -1,0 +1,176 @@
+"""`registry-demo`: start a registry on SQLite, three institutions' sync agents with their
+catalogues, publish, then ask the registry, as a partner provider would, what one learner's
+micro-credentials count for at each institution.
+
+Every step runs the real commands (registry-server, sync-agent) as separate processes and
+talks to the registry over a real gRPC port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from registry.v1 import equivalence_pb2 as eq
+from registry.v1 import records_pb2 as rec
+from sync_agent.client import RegistryClient
+
+
+@dataclass(frozen=True)
+class Member:
+    institution_id: str
+    name: str
+    catalogue: tuple[str, ...]
+
+
+MEMBERS = (
+    Member("uk.ac.forth", "University of the Forth (Scotland)", ("uk.ac.forth.json",)),
+    Member("uk.ac.taff", "Taff University (Wales)", ("uk.ac.taff.json",)),
+    Member("uk.ac.lagan", "Lagan Valley College (Northern Ireland)",
+           ("uk.ac.lagan-micro-credentials.csv", "uk.ac.lagan-catalogue.json")),
+)
+
+# One learner's record, as a partner's admissions system would send it.
+LEARNER = (
+    eq.Holding(credential=rec.CredentialRef(institution_id="uk.ac.forth", key="FOR-DE01"),
+               award_date="2025-06-20", grade=rec.Grade(scheme="UK_LETTER", value="A"),
+               identity_verified=True),
+    eq.Holding(credential=rec.CredentialRef(institution_id="uk.ac.forth", key="FOR-PY01"),
+               award_date="2024-12-13", grade=rec.Grade(scheme="UK_LETTER", value="B")),
+    eq.Holding(credential=rec.CredentialRef(institution_id="uk.ac.taff", key="TAF-ML01"),
+               award_date="2025-03-28", grade=rec.Grade(scheme="PERCENTAGE", value="64"),
+               identity_verified=True),
+    eq.Holding(credential=rec.CredentialRef(institution_id="uk.ac.lagan", key="LAG-DA01"),
+               award_date="2025-01-31", grade=rec.Grade(scheme="PASS_FAIL", value="PASS")),
+    eq.Holding(credential=rec.CredentialRef(institution_id="uk.ac.lagan", key="LAG-CY01"),
+               award_date="2022-06-30", grade=rec.Grade(scheme="PASS_FAIL", value="PASS"),
+               identity_verified=False),
+)
+
+
+def run(*args: str) -> str:
+    """Run one of the project's commands; stop the demo with its message if it fails."""
+    done = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"demo: `{' '.join(args)}` failed:\n{done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def wait_for_port(path: Path, process: subprocess.Popen[bytes], seconds: float = 30) -> int:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if path.exists():
+            return int(path.read_text())
+        if process.poll() is not None:
+            raise SystemExit("demo: the registry stopped during start-up; see its log above")
+        time.sleep(0.05)
+    raise SystemExit(f"demo: the registry did not start listening within {seconds:.0f} s")
+
+
+def describe(grant: eq.GrantedCredit) -> str:
+    if grant.grant.WhichOneof("grant") == "unit_key":
+        what = f"module {grant.grant.unit_key} {grant.unit_title}"
+    else:
+        what = "general credit"
+    level = f"{grant.level.framework} {grant.level.level}"
+    used = " + ".join(f"{h.institution_id}/{h.key}" for h in grant.used_holdings)
+    step = grant.provenance[0]
+    return (f"  GRANTED  {what}: {grant.credit.value:g} {grant.credit.system} at {level}\n"
+            f"           for {used}\n"
+            f"           by agreement {step.agreement_key} v{step.agreement_version} "
+            f"({step.title}), published by {step.institution_id}")
+
+
+def ask_partner_question(address: str, as_of: str) -> str:
+    lines = ["", f"A learner holds (evaluated on {as_of}):"]
+    for h in LEARNER:
+        grade = f"{h.grade.value} ({h.grade.scheme})" if h.HasField("grade") else "ungraded"
+        lines.append(f"  {h.credential.institution_id}/{h.credential.key}, awarded "
+                     f"{h.award_date}, grade {grade}"
+                     + (", identity-verified" if h.identity_verified else ""))
+    with RegistryClient(address) as client:
+        for member in MEMBERS:
+            answer = client.resolve_transfer(eq.ResolveTransferRequest(
+                holdings=LEARNER, target_institution_id=member.institution_id, as_of=as_of))
+            lines += ["", f"What it counts for at {member.name} [{member.institution_id}]:"]
+            lines += [describe(g) for g in answer.grants] or ["  nothing granted"]
+            for n in answer.not_applied:
+                reason = eq.NotAppliedReason.Name(n.reason).removeprefix("NOT_APPLIED_REASON_")
+                lines.append(f"  not applied  {n.agreement.agreement_key}: "
+                             f"{reason.lower().replace('_', ' ')} - {n.explanation}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="registry-demo", description=__doc__)
+    parser.add_argument("--workdir", type=Path, default=Path(".demo"),
+                        help="where the registry and agents keep their files (recreated)")
+    parser.add_argument("--as-of", default="2026-01-15",
+                        help="evaluation date, fixed so the answer is reproducible")
+    parser.add_argument("--keep-running", action="store_true",
+                        help="leave the registry running after the answer (Ctrl-C stops it)")
+    args = parser.parse_args(argv)
+
+    work = args.workdir.resolve()
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    database = f"sqlite:///{work / 'registry.db'}"
+    data = resources.files("demo_network") / "data"
+
+    print(f"Demonstration network in {work}")
+    run("registry_server.cli", "--database-url", database, "migrate")
+    for member in MEMBERS:
+        home = work / member.institution_id
+        run("sync_agent.cli", "--home", str(home), "init", "--institution-id",
+            member.institution_id, "--name", member.name, "--country", "GB")
+        print(" ", run("registry_server.cli", "--database-url", database, "institutions", "add",
+                       "--id", member.institution_id, "--name", member.name, "--country", "GB",
+                       "--public-key", str(home / "signing-key.pub")))
+
+    port_file = work / "registry.port"
+    log = (work / "registry.log").open("wb")
+    registry = subprocess.Popen(
+        [sys.executable, "-m", "registry_server.cli", "--database-url", database, "serve",
+         "--listen", "127.0.0.1:0", "--port-file", str(port_file)],
+        stdout=log, stderr=subprocess.STDOUT)
+    try:
+        address = f"127.0.0.1:{wait_for_port(port_file, registry)}"
+        with grpc.insecure_channel(address) as channel:
+            status = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(),
+                                                               timeout=10).status
+        print(f"Registry at {address}: health "
+              f"{health_pb2.HealthCheckResponse.ServingStatus.Name(status)}")
+        os.environ["SYNC_AGENT_REGISTRY"] = address  # the agents' setting, for this run only
+        for member in MEMBERS:
+            home = work / member.institution_id
+            env_home = ["--home", str(home)]
+            for name in member.catalogue:
+                with resources.as_file(data / name) as path:
+                    print(" ", member.institution_id, run("sync_agent.cli", *env_home, "import",
+                                                          str(path)))
+            print(" ", member.institution_id, run("sync_agent.cli", *env_home, "sync"))
+        print(ask_partner_question(address, args.as_of))
+        if args.keep_running:
+            print(f"\nThe registry keeps running at {address}; Ctrl-C stops it.")
+            registry.wait()
+    finally:
+        if registry.poll() is None:
+            registry.send_signal(signal.SIGTERM)
+            registry.wait(timeout=15)
+        log.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""Equivalence queries over the stored records: load the candidates with indexed look-ups,
+then let registry_core.resolution decide."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Connection, Engine, select, tuple_
+
+from registry.v1 import equivalence_pb2 as eq
+from registry.v1 import records_pb2 as rec
+from registry_core.errors import InvalidRecord
+from registry_core.records import INSTITUTION_ID, parse_date
+from registry_core.resolution import Ref, SourceRecord, resolve
+from registry_server.sql import table
+from registry_server.tables import AgreementEdge, PublishedRecord
+
+MAX_HOLDINGS = 500
+PAGE_DEFAULT = 100
+PAGE_MAX = 1000
+IN_CHUNK = 500
+
+
+def _bad(field: str, problem: str) -> InvalidRecord:
+    return InvalidRecord("request", field, problem)
+
+
+def page_bounds(page_size: int, page_token: str) -> tuple[int, int]:
+    """(offset, size) from a request's paging fields."""
+    if page_token and not page_token.isdigit():
+        raise _bad("page_token", "is not a token this registry issued; pass next_page_token "
+                   "from the previous answer, or leave it empty")
+    return int(page_token or 0), min(page_size or PAGE_DEFAULT, PAGE_MAX)
+
+
+def _next_token(offset: int, size: int, total: int) -> str:
+    return str(offset + size) if offset + size < total else ""
+
+
+def _as_of(value: str) -> dt.date:
+    if not value:
+        return dt.datetime.now(dt.UTC).date()
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise _bad("as_of", str(exc)) from None
+
+
+def _check_institution(field: str, value: str) -> None:
+    if not INSTITUTION_ID.match(value):
+        raise _bad(field, f"'{value[:60]}' is not a registry id such as 'uk.ac.hw'")
+
+
+def _records(connection: Connection, institution_id: str | None, kind: int | Sequence[int],
+             refs: Iterable[Ref] | None = None, keys: Iterable[str] | None = None) -> list[bytes]:
+    r = table(PublishedRecord)
+    kinds = [kind] if isinstance(kind, int) else list(kind)
+    base = select(r.c.payload).where(r.c.kind.in_(kinds))
+    if institution_id is not None:
+        base = base.where(r.c.institution_id == institution_id)
+    payloads: list[bytes] = []
+    if refs is not None:
+        wanted = sorted(set(refs))
+        for start in range(0, len(wanted), IN_CHUNK):
+            stmt = base.where(tuple_(r.c.institution_id, r.c.key).in_(wanted[start:start + IN_CHUNK]))
+            payloads += [bytes(p) for p in connection.execute(stmt).scalars()]
+    if keys is not None:
+        wanted_keys = sorted(set(keys))
+        for start in range(0, len(wanted_keys), IN_CHUNK):
+            stmt = base.where(r.c.key.in_(wanted_keys[start:start + IN_CHUNK]))
+            payloads += [bytes(p) for p in connection.execute(stmt).scalars()]
+    return payloads
+
+
+def _agreements(payloads: Iterable[bytes]) -> list[rec.RecognitionAgreement]:
+    return [rec.RecognitionAgreement.FromString(p) for p in payloads]
+
+
+def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.ResolveTransferResponse:
+    """Direct resolution: the target's agreements that name any held credential."""
+    _check_institution("target_institution_id", request.target_institution_id)
+    if len(request.holdings) > MAX_HOLDINGS:
+        raise _bad("holdings", f"has {len(request.holdings)} entries; send at most {MAX_HOLDINGS}")
+    if not request.holdings:
+        raise _bad("holdings", "is empty; give at least one held credential")
+    for i, holding in enumerate(request.holdings):
+        _check_institution(f"holdings[{i}].credential.institution_id",
+                           holding.credential.institution_id)
+        if not holding.credential.key:
+            raise _bad(f"holdings[{i}].credential.key", "is required")
+        try:
+            parse_date(holding.award_date)
+        except ValueError as exc:
+            raise _bad(f"holdings[{i}].award_date", str(exc)) from None
+    if request.max_depth > 1:
+        raise _bad("max_depth", "chained (transitive) resolution is not offered by this registry "
+                   "version; use 0 or 1 for direct agreements")
+    as_of = _as_of(request.as_of)
+    offset, size = page_bounds(request.page_size, request.page_token)
+    target = request.target_institution_id
+    held: list[Ref] = [(h.credential.institution_id, h.credential.key) for h in request.holdings]
+
+    e = table(AgreementEdge)
+    with engine.connect() as connection:
+        agreement_keys: set[str] = set()
+        for start in range(0, len(held), IN_CHUNK):
+            agreement_keys.update(connection.execute(
+                select(e.c.agreement_key).where(
+                    e.c.institution_id == target,
+                    tuple_(e.c.source_institution_id, e.c.source_key).in_(held[start:start + IN_CHUNK]),
+                )
+            ).scalars())
+        agreements = _agreements(_records(connection, target, rec.RECORD_KIND_AGREEMENT,
+                                          keys=agreement_keys))
+        sources: dict[Ref, SourceRecord] = {}
+        for payload_kind, cls in ((rec.RECORD_KIND_MICRO_CREDENTIAL, rec.MicroCredential),
+                                  (rec.RECORD_KIND_LEARNING_UNIT, rec.LearningUnit)):
+            for payload in _records(connection, None, payload_kind, refs=held):
+                source = cls.FromString(payload)
+                sources[(source.institution_id, source.key)] = source
+        unit_keys = {a.grant.unit_key for a in agreements if a.grant.unit_key}
+        units = {u.key: u for u in (rec.LearningUnit.FromString(p) for p in _records(
+            connection, target, rec.RECORD_KIND_LEARNING_UNIT, keys=unit_keys))}
+
+    grants, not_applied = resolve(request.holdings, agreements, sources=sources, units=units,
+                                  as_of=as_of)
+    return eq.ResolveTransferResponse(
+        grants=grants[offset:offset + size],
+        not_applied=not_applied if offset == 0 else [],
+        next_page_token=_next_token(offset, size, len(grants)),
+    )
+
+
+def _edge_page(engine: Engine, where: Sequence[object], page_size: int,
+               page_token: str) -> tuple[list[eq.Equivalence], str]:
+    """Active agreements found through agreement_edge, ordered by (publisher, key)."""
+    offset, size = page_bounds(page_size, page_token)
+    e = table(AgreementEdge)
+    with engine.connect() as connection:
+        found = connection.execute(
+            select(e.c.institution_id, e.c.agreement_key).distinct()
+            .where(e.c.status == rec.RECORD_STATUS_ACTIVE, *where)  # type: ignore[arg-type]
+            .order_by(e.c.institution_id, e.c.agreement_key)
+            .offset(offset).limit(size + 1)
+        ).all()
+        page = [(row[0], row[1]) for row in found[:size]]
+        payloads = _records(connection, None, rec.RECORD_KIND_AGREEMENT, refs=page)
+    agreements = sorted(_agreements(payloads), key=lambda a: (a.institution_id, a.key))
+    token = str(offset + size) if len(found) > size else ""
+    return [eq.Equivalence(agreement=a) for a in agreements], token
+
+
+def list_equivalents(engine: Engine, request: eq.ListEquivalentsRequest) -> eq.ListEquivalentsResponse:
+    """Forward look-up: active agreements whose source names the credential."""
+    _check_institution("credential.institution_id", request.credential.institution_id)
+    e = table(AgreementEdge)
+    where: list[object] = [e.c.source_institution_id == request.credential.institution_id,
+                           e.c.source_key == request.credential.key]
+    if request.target_institution_id:
+        _check_institution("target_institution_id", request.target_institution_id)
+        where.append(e.c.institution_id == request.target_institution_id)
+    items, token = _edge_page(engine, where, request.page_size, request.page_token)
+    return eq.ListEquivalentsResponse(equivalences=items, next_page_token=token)
+
+
+def list_sources(engine: Engine, request: eq.ListSourcesRequest) -> eq.ListSourcesResponse:
+    """Reverse look-up: active agreements granting the learning unit."""
+    _check_institution("unit.institution_id", request.unit.institution_id)
+    e = table(AgreementEdge)
+    where = [e.c.institution_id == request.unit.institution_id,
+             e.c.grant_unit_key == request.unit.key]
+    items, token = _edge_page(engine, where, request.page_size, request.page_token)
+    return eq.ListSourcesResponse(equivalences=items, next_page_token=token)

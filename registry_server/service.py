@@ -1,0 +1,105 @@
+"""gRPC servicers: unpack the request, call the domain in a worker thread (storage is
+synchronous), pack the answer. Errors leave through the status table in status.py."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
+
+import grpc
+from sqlalchemy import Engine
+
+from registry.v1 import directory_pb2 as directory
+from registry.v1 import directory_pb2_grpc
+from registry.v1 import equivalence_pb2 as eq
+from registry.v1 import equivalence_pb2_grpc
+from registry.v1 import publication_pb2 as pub
+from registry.v1 import publication_pb2_grpc
+from registry_core.errors import RegistryError
+from registry_core.records import INSTITUTION_ID
+from registry_server import directory as directory_store
+from registry_server import equivalence, publication
+from registry_server.status import status_of, trailers_of
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+async def run(context: grpc.aio.ServicerContext, call: Callable[[], T]) -> T:
+    """Run a storage call off the event loop; turn RegistryError into its gRPC status."""
+    try:
+        return await asyncio.to_thread(call)
+    except RegistryError as error:
+        context.set_trailing_metadata(trailers_of(error))
+        await context.abort(status_of(error), str(error))
+    raise AssertionError("unreachable: abort raises")
+
+
+async def _unimplemented(context: grpc.aio.ServicerContext, what: str) -> NoReturn:
+    await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{what} is not offered by this "
+                        "registry version yet")
+    raise AssertionError("unreachable: abort raises")
+
+
+class PublicationService(publication_pb2_grpc.PublicationServiceServicer):
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def Publish(self, request: pub.PublishRequest,  # noqa: N802 (gRPC's name)
+                      context: grpc.aio.ServicerContext) -> pub.PublishResponse:
+        if not request.HasField("envelope"):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                "request: field 'envelope' is required; send the signed batch")
+        ack = await run(context, lambda: publication.publish(self.engine, request.envelope))
+        log.info("applied batch of %s up to seq %d (log index %d)", ack.institution_id,
+                 ack.last_seq, ack.receipt.log_index)
+        return pub.PublishResponse(acknowledgement=ack)
+
+    async def GetCheckpoint(self, request: pub.GetCheckpointRequest,  # noqa: N802
+                            context: grpc.aio.ServicerContext) -> pub.GetCheckpointResponse:
+        if not INSTITUTION_ID.match(request.institution_id):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                "request: field 'institution_id' must be a registry id such as "
+                                "'uk.ac.hw'")
+        found = await run(context, lambda: publication.checkpoint(self.engine,
+                                                                  request.institution_id))
+        return pub.GetCheckpointResponse(last_seq=found.last_seq, head=found.head)
+
+
+class DirectoryService(directory_pb2_grpc.DirectoryServiceServicer):
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def ListInstitutions(self, request: directory.ListInstitutionsRequest,  # noqa: N802
+                               context: grpc.aio.ServicerContext
+                               ) -> directory.ListInstitutionsResponse:
+        page, token = await run(context, lambda: directory_store.list_institutions(
+            self.engine, page_size=request.page_size, after=request.page_token))
+        return directory.ListInstitutionsResponse(institutions=page, next_page_token=token)
+
+
+class EquivalenceService(equivalence_pb2_grpc.EquivalenceServiceServicer):
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def ResolveTransfer(self, request: eq.ResolveTransferRequest,  # noqa: N802
+                              context: grpc.aio.ServicerContext) -> eq.ResolveTransferResponse:
+        return await run(context, lambda: equivalence.resolve_transfer(self.engine, request))
+
+    async def ListEquivalents(self, request: eq.ListEquivalentsRequest,  # noqa: N802
+                              context: grpc.aio.ServicerContext) -> eq.ListEquivalentsResponse:
+        return await run(context, lambda: equivalence.list_equivalents(self.engine, request))
+
+    async def ListSources(self, request: eq.ListSourcesRequest,  # noqa: N802
+                          context: grpc.aio.ServicerContext) -> eq.ListSourcesResponse:
+        return await run(context, lambda: equivalence.list_sources(self.engine, request))
+
+    async def EvaluatePathway(self, request: eq.EvaluatePathwayRequest,  # noqa: N802
+                              context: grpc.aio.ServicerContext) -> eq.EvaluatePathwayResponse:
+        await _unimplemented(context, "EvaluatePathway")
+
+    async def ListConflicts(self, request: eq.ListConflictsRequest,  # noqa: N802
+                            context: grpc.aio.ServicerContext) -> eq.ListConflictsResponse:
+        await _unimplemented(context, "ListConflicts")

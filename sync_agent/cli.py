@@ -1,0 +1,96 @@
+"""`sync-agent`: an institution's catalogue, signed and published to the registry."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from registry.v1 import records_pb2 as rec
+from registry_core.records import COUNTRY, INSTITUTION_ID
+from sync_agent import config as agent_config
+from sync_agent.client import RegistryClient
+from sync_agent.importer import CatalogueError, read_catalogue
+from sync_agent.store import AgentStore
+from sync_agent.sync import SyncError, SyncLock, sync
+
+KINDS = {"micro-credential": rec.RECORD_KIND_MICRO_CREDENTIAL,
+         "learning-unit": rec.RECORD_KIND_LEARNING_UNIT,
+         "agreement": rec.RECORD_KIND_AGREEMENT}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sync-agent", description=__doc__)
+    parser.add_argument("--home", type=Path, default=agent_config.default_home(),
+                        help="the agent's folder (env SYNC_AGENT_HOME; default ./agent)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    init = commands.add_parser("init", help="create the store and an Ed25519 key pair")
+    init.add_argument("--institution-id", required=True, help="registry id, e.g. uk.ac.hw")
+    init.add_argument("--name", required=True)
+    init.add_argument("--country", required=True, help="ISO 3166-1 alpha-2, e.g. GB")
+    init.add_argument("--registry", default=agent_config.DEFAULT_REGISTRY,
+                      help="registry host:port (default %(default)s)")
+    imp = commands.add_parser("import", help="import a CSV or JSON catalogue export")
+    imp.add_argument("file", type=Path)
+    run = commands.add_parser("sync", help="publish what changed since the registry's checkpoint")
+    run.add_argument("--wait", type=float, default=600.0,
+                     help="seconds to wait for another running sync (default %(default)s)")
+    withdraw = commands.add_parser("withdraw", help="withdraw a record (published as a tombstone)")
+    withdraw.add_argument("kind", choices=sorted(KINDS))
+    withdraw.add_argument("key")
+    commands.add_parser("status", help="the local change log and the last sync")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "init":
+            if not INSTITUTION_ID.match(args.institution_id):
+                raise agent_config.ConfigError(
+                    f"--institution-id '{args.institution_id}' is not a registry id; use "
+                    "lower-case reverse-domain form such as 'uk.ac.hw'")
+            if not COUNTRY.match(args.country):
+                raise agent_config.ConfigError(f"--country '{args.country}' is not an ISO "
+                                               "3166-1 alpha-2 code such as 'GB'")
+            cfg, signer = agent_config.init_home(args.home, args.institution_id, args.name,
+                                                 args.country, args.registry)
+            AgentStore(cfg.store_path, cfg.institution_id).close()
+            print(f"initialised {cfg.institution_id} in {cfg.home}; signing key {signer.key_id}")
+            print(f"give {cfg.home / agent_config.PUBLIC_KEY} to the network operator to enrol")
+            return 0
+        cfg = agent_config.load(args.home)
+        store = AgentStore(cfg.store_path, cfg.institution_id)
+        try:
+            return _run(args, cfg, store)
+        finally:
+            store.close()
+    except (agent_config.ConfigError, CatalogueError, SyncError) as error:
+        print(f"sync-agent: {error}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, cfg: agent_config.AgentConfig, store: AgentStore) -> int:
+    if args.command == "import":
+        records = read_catalogue(args.file, cfg.institution_id)
+        changed = store.put_records(records)
+        print(f"imported {len(records)} records from {args.file}: {changed} new or changed, "
+              f"{len(records) - changed} unchanged")
+    elif args.command == "sync":
+        with SyncLock(cfg.home / "sync.lock", args.wait), RegistryClient(cfg.registry) as client:
+            result = sync(store, client, cfg.signer())
+        print(store.sync_state().last_outcome + (
+            f" (log index {result.log_index})" if result.batches else ""))
+    elif args.command == "withdraw":
+        if not store.withdraw(KINDS[args.kind], args.key):
+            print(f"sync-agent: no active {args.kind} '{args.key}' in the store", file=sys.stderr)
+            return 1
+        print(f"withdrew {args.kind} {args.key}; it is published as withdrawn on the next sync")
+    elif args.command == "status":
+        state = store.sync_state()
+        print(f"institution   {cfg.institution_id}\nregistry      {cfg.registry}")
+        print(f"change log    up to seq {store.last_seq()}")
+        print(f"acknowledged  up to seq {state.acked_seq} (log index {state.log_index})")
+        print(f"last sync     {state.last_attempt_at or 'never'}: {state.last_outcome}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

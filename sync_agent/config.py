@@ -1,0 +1,91 @@
+"""The agent's home folder: its config, key pair and store."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+
+from registry_core.envelope import Ed25519Signer
+from sync_agent.files import write_atomically
+
+CONFIG = "agent.toml"
+PRIVATE_KEY = "signing-key.pem"
+PUBLIC_KEY = "signing-key.pub"
+STORE = "store.db"
+DEFAULT_REGISTRY = "127.0.0.1:50051"
+
+
+class ConfigError(Exception):
+    """The agent's configuration is missing or wrong; the message names the file and fix."""
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    home: Path
+    institution_id: str
+    name: str
+    country: str
+    registry: str
+
+    @property
+    def store_path(self) -> Path:
+        return self.home / STORE
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.store_path}"
+
+    def signer(self) -> Ed25519Signer:
+        path = self.home / PRIVATE_KEY
+        try:
+            return Ed25519Signer.from_file(path)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{path}: cannot read the signing key ({exc}); run "
+                              "`sync-agent init` or restore the key") from None
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("SYNC_AGENT_HOME", "agent"))
+
+
+def init_home(home: Path, institution_id: str, name: str, country: str,
+              registry: str) -> tuple[AgentConfig, Ed25519Signer]:
+    """Create home with a new Ed25519 key pair and config. Refuses to overwrite a key."""
+    home.mkdir(parents=True, exist_ok=True)
+    if (home / PRIVATE_KEY).exists():
+        raise ConfigError(f"{home / PRIVATE_KEY} exists already; this folder belongs to an "
+                          "agent (use another --home, or rotate keys through the operator)")
+    signer = Ed25519Signer.generate()
+    write_atomically(home / PRIVATE_KEY, signer.private_pem(), mode=0o600)
+    public_pem = serialization.load_pem_private_key(signer.private_pem(), None).public_key() \
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    write_atomically(home / PUBLIC_KEY, public_pem)
+    text = (
+        "# The sync agent's settings; see README (Configuration).\n"
+        f"institution_id = {json.dumps(institution_id)}\n"
+        f"name = {json.dumps(name)}\n"
+        f"country = {json.dumps(country)}\n"
+        f"registry = {json.dumps(registry)}\n"
+    )  # JSON string escapes are valid TOML basic strings
+    write_atomically(home / CONFIG, text.encode("utf-8"))
+    return load(home), signer
+
+
+def load(home: Path) -> AgentConfig:
+    path = home / CONFIG
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path} not found; run `sync-agent init` first or pass --home") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    for setting in ("institution_id", "name", "country"):
+        if not isinstance(data.get(setting), str) or not data[setting]:
+            raise ConfigError(f"{path}: setting '{setting}' is missing; add {setting} = \"…\"")
+    registry = os.environ.get("SYNC_AGENT_REGISTRY", data.get("registry", DEFAULT_REGISTRY))
+    return AgentConfig(home, data["institution_id"], data["name"], data["country"], registry)

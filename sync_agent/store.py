@@ -1,0 +1,232 @@
+"""The agent's local store (SQLite): the institution's records and its gap-free change log.
+
+Every change to a record appends one change-log entry with the next sequence number, in the
+same transaction; a sync publishes the entries the registry does not hold yet. The store is
+one process's file, so it uses the standard library's sqlite3 directly, with executemany for
+every bulk write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from registry.v1 import publication_pb2 as pub
+from registry.v1 import records_pb2 as rec
+from registry_core.records import Record, kind_of
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS record (
+    kind INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    content_sha256 TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+CREATE TABLE IF NOT EXISTS change_log (
+    seq INTEGER PRIMARY KEY,
+    kind INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    change BLOB NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sync_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    acked_seq INTEGER NOT NULL,
+    head TEXT NOT NULL,
+    log_index INTEGER NOT NULL,
+    log_head TEXT NOT NULL,
+    last_attempt_at TEXT NOT NULL,
+    last_success_at TEXT NOT NULL,
+    last_outcome TEXT NOT NULL
+);
+INSERT OR IGNORE INTO sync_state VALUES (1, 0, '', 0, '', '', '', 'never synced');
+"""
+
+MESSAGE_OF = {
+    rec.RECORD_KIND_MICRO_CREDENTIAL: rec.MicroCredential,
+    rec.RECORD_KIND_LEARNING_UNIT: rec.LearningUnit,
+    rec.RECORD_KIND_AGREEMENT: rec.RecognitionAgreement,
+}
+CHANGE_FIELD = {
+    rec.RECORD_KIND_MICRO_CREDENTIAL: "micro_credential",
+    rec.RECORD_KIND_LEARNING_UNIT: "learning_unit",
+    rec.RECORD_KIND_AGREEMENT: "agreement",
+}
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def content_digest(record: Record) -> str:
+    """Hash of what a registrar edits: the record without its version."""
+    copy = type(record)()
+    copy.CopyFrom(record)
+    copy.version = 0
+    return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
+
+
+@dataclass(frozen=True)
+class SyncState:
+    acked_seq: int
+    head: str
+    log_index: int
+    log_head: str
+    last_attempt_at: str
+    last_success_at: str
+    last_outcome: str
+
+
+class AgentStore:
+    """The institution's records and change log in one SQLite file."""
+
+    def __init__(self, path: Path | str, institution_id: str) -> None:
+        self.institution_id = institution_id
+        self._db = sqlite3.connect(str(path), timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # an acknowledged change survives power loss
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def put_records(self, records: Sequence[Record]) -> int:
+        """Create or change records (already validated) in one transaction. A record whose
+        content is unchanged gets no new version and no change-log entry. Returns the number
+        of records changed."""
+        latest: dict[tuple[int, str], Record] = {}
+        for record in records:
+            latest[(kind_of(record), record.key)] = record
+        with self._write() as db:
+            existing = self._current(db, latest)
+            seq = self._last_seq(db)
+            now = _now()
+            rows, log = [], []
+            for (kind, key), record in latest.items():
+                digest = content_digest(record)
+                old = existing.get((kind, key))
+                if old is not None and old[1] == digest:
+                    continue
+                message = type(record)()
+                message.CopyFrom(record)
+                message.version = old[0] + 1 if old else 1
+                seq += 1
+                rows.append((kind, key, message.version, message.status, digest,
+                             message.SerializeToString(deterministic=True), now))
+                change = pub.RecordChange(seq=seq, **{CHANGE_FIELD[kind]: message})
+                log.append((seq, kind, key, message.version,
+                            change.SerializeToString(deterministic=True), now))
+            db.executemany(
+                "INSERT INTO record VALUES (?,?,?,?,?,?,?) ON CONFLICT (kind, key) DO UPDATE SET "
+                "version=excluded.version, status=excluded.status, "
+                "content_sha256=excluded.content_sha256, payload=excluded.payload, "
+                "updated_at=excluded.updated_at", rows)
+            db.executemany("INSERT INTO change_log VALUES (?,?,?,?,?,?)", log)
+        return len(rows)
+
+    def withdraw(self, kind: int, key: str) -> bool:
+        """Withdraw a record (a tombstone in the change log). False if it is not held or is
+        withdrawn already."""
+        with self._write() as db:
+            row = db.execute("SELECT version, status, payload FROM record WHERE kind=? AND key=?",
+                             (kind, key)).fetchone()
+            if row is None or row[1] == rec.RECORD_STATUS_WITHDRAWN:
+                return False
+            message = MESSAGE_OF[kind].FromString(row[2])
+            message.version = row[0] + 1
+            message.status = rec.RECORD_STATUS_WITHDRAWN
+            seq = self._last_seq(db) + 1
+            now = _now()
+            change = pub.RecordChange(seq=seq, tombstone=pub.Tombstone(
+                kind=kind, key=key, version=message.version))
+            db.execute("UPDATE record SET version=?, status=?, content_sha256=?, payload=?, "
+                       "updated_at=? WHERE kind=? AND key=?",
+                       (message.version, message.status, content_digest(message),
+                        message.SerializeToString(deterministic=True), now, kind, key))
+            db.execute("INSERT INTO change_log VALUES (?,?,?,?,?,?)",
+                       (seq, kind, key, message.version,
+                        change.SerializeToString(deterministic=True), now))
+        return True
+
+    @staticmethod
+    def _current(db: sqlite3.Connection,
+                 wanted: Iterable[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, str]]:
+        keys = list(wanted)
+        found: dict[tuple[int, str], tuple[int, str]] = {}
+        for start in range(0, len(keys), 400):
+            chunk = keys[start:start + 400]
+            marks = ",".join("(?,?)" for _ in chunk)
+            params = [v for pair in chunk for v in pair]
+            for kind, key, version, digest in db.execute(
+                f"SELECT kind, key, version, content_sha256 FROM record "
+                f"WHERE (kind, key) IN (VALUES {marks})", params):
+                found[(kind, key)] = (version, digest)
+        return found
+
+    @staticmethod
+    def _last_seq(db: sqlite3.Connection) -> int:
+        return int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM change_log").fetchone()[0])
+
+    def last_seq(self) -> int:
+        return self._last_seq(self._db)
+
+    def changes(self, after_seq: int, limit: int) -> list[pub.RecordChange]:
+        """Change-log entries after after_seq, in order, at most limit."""
+        rows = self._db.execute("SELECT change FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?",
+                                (after_seq, limit))
+        return [pub.RecordChange.FromString(row[0]) for row in rows]
+
+    def records(self, kind: int) -> list[Record]:
+        """Every record of a kind, by key."""
+        rows = self._db.execute("SELECT payload FROM record WHERE kind=? ORDER BY key", (kind,))
+        return [MESSAGE_OF[kind].FromString(row[0]) for row in rows]
+
+    def get(self, kind: int, key: str) -> Record | None:
+        row = self._db.execute("SELECT payload FROM record WHERE kind=? AND key=?",
+                               (kind, key)).fetchone()
+        return MESSAGE_OF[kind].FromString(row[0]) if row else None
+
+    def sync_state(self) -> SyncState:
+        row = self._db.execute("SELECT acked_seq, head, log_index, log_head, last_attempt_at, "
+                               "last_success_at, last_outcome FROM sync_state").fetchone()
+        return SyncState(*row)
+
+    def record_acknowledgement(self, ack: pub.Acknowledgement) -> None:
+        now = _now()
+        self._db.execute(
+            "UPDATE sync_state SET acked_seq=?, head=?, log_index=?, log_head=?, "
+            "last_attempt_at=?, last_success_at=?, last_outcome=?",
+            (ack.last_seq, ack.head, ack.receipt.log_index, ack.receipt.log_head, now, now,
+             f"published up to seq {ack.last_seq}"))
+
+    def record_outcome(self, outcome: str, *, success: bool, acked_seq: int | None = None,
+                       head: str | None = None) -> None:
+        now = _now()
+        state = self.sync_state()
+        self._db.execute(
+            "UPDATE sync_state SET acked_seq=?, head=?, last_attempt_at=?, last_success_at=?, "
+            "last_outcome=?",
+            (state.acked_seq if acked_seq is None else acked_seq,
+             state.head if head is None else head, now,
+             now if success else state.last_success_at, outcome))

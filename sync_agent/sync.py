@@ -1,0 +1,128 @@
+"""Publishing: what changed since the registry's checkpoint, in signed batches.
+
+The registry's checkpoint is the truth of what it holds, so every sync starts from it: after
+a crash (of the agent, or of the registry between commit and acknowledgement) the next sync
+simply continues from where the registry is. A sync with nothing new is one round trip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+from registry.v1 import publication_pb2 as pub
+from registry_core.envelope import Signer, seal
+from sync_agent.client import RegistryClient
+from sync_agent.store import AgentStore
+
+BATCH_SIZE = 1_000
+RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
+             grpc.StatusCode.ABORTED, grpc.StatusCode.RESOURCE_EXHAUSTED}
+MAX_ATTEMPTS = 6
+
+
+class SyncError(Exception):
+    """A sync that could not finish; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    batches: int
+    changes: int
+    last_seq: int
+    head: str
+    log_index: int
+
+
+class SyncLock:
+    """An exclusive lock file, so a timer's sync and a registrar's sync never interleave."""
+
+    def __init__(self, path: Path, wait_seconds: float) -> None:
+        self.path, self.wait_seconds = path, wait_seconds
+
+    def __enter__(self) -> SyncLock:
+        self.handle = self.path.open("a")
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            try:
+                fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return self
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    self.handle.close()
+                    raise SyncError("another sync of this agent is running; it was not "
+                                    "interrupted, try again when it has finished") from None
+                time.sleep(0.1)
+
+    def __exit__(self, *_: object) -> None:
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+def _with_retries(call: Callable[[], pub.Acknowledgement | pub.GetCheckpointResponse],
+                  sleep: Callable[[float], None] = time.sleep) -> object:
+    """Retry transient failures with exponential backoff and jitter."""
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            return call()
+        except grpc.RpcError as error:
+            if error.code() not in RETRYABLE or attempt == MAX_ATTEMPTS - 1:
+                raise
+            sleep(min(8.0, 0.2 * 2 ** attempt) * (0.5 + random.random()))
+    raise AssertionError("unreachable")
+
+
+def explain(error: grpc.RpcError) -> str:
+    """A failed call in words, with what to do."""
+    code = error.code()
+    if code == grpc.StatusCode.UNAVAILABLE:
+        return ("the registry is unreachable; check the registry address in agent.toml and the "
+                "network, then sync again (nothing was lost)")
+    return f"the registry refused the sync ({code.name}): {error.details()}"
+
+
+def sync(store: AgentStore, client: RegistryClient, signer: Signer,
+         batch_size: int = BATCH_SIZE) -> SyncResult:
+    """Publish every change the registry does not hold yet."""
+    institution = store.institution_id
+    try:
+        checkpoint = _with_retries(lambda: client.checkpoint(institution))
+        assert isinstance(checkpoint, pub.GetCheckpointResponse)
+        last_seq, head = checkpoint.last_seq, checkpoint.head
+        local = store.last_seq()
+        if last_seq > local:
+            raise SyncError(
+                f"the registry holds seq {last_seq} for {institution} but this agent's change "
+                f"log ends at seq {local}; the store was replaced or restored from an old "
+                "backup: restore the latest store before syncing")
+        batches = changes = 0
+        log_index = store.sync_state().log_index
+        while last_seq < local:
+            entries = store.changes(last_seq, batch_size)
+            batch = pub.Batch(institution_id=institution, first_seq=entries[0].seq,
+                              last_seq=entries[-1].seq, prev_head=head, changes=entries,
+                              created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+            envelope = seal(batch.SerializeToString(deterministic=True), signer)
+            ack = _with_retries(lambda: client.publish(envelope))
+            assert isinstance(ack, pub.Acknowledgement)
+            store.record_acknowledgement(ack)
+            last_seq, head, log_index = ack.last_seq, ack.head, ack.receipt.log_index
+            batches += 1
+            changes += len(entries)
+    except grpc.RpcError as error:
+        store.record_outcome(explain(error), success=False)
+        raise SyncError(explain(error)) from None
+    except SyncError as error:
+        store.record_outcome(str(error), success=False)
+        raise
+    outcome = (f"published {changes} changes in {batches} batch{"es" if batches != 1 else ""}, up to seq {last_seq}"
+               if batches else f"nothing new; the registry holds up to seq {last_seq}")
+    store.record_outcome(outcome, success=True, acked_seq=last_seq, head=head)
+    return SyncResult(batches, changes, last_seq, head, log_index)
