@@ -158,6 +158,9 @@ def validate_micro_credential(mc: rec.MicroCredential) -> None:
     c.header(mc)
     c.text("title", mc.title)
     c.text("awarding_body", mc.awarding_body)
+    if mc.country == "UK":  # reserved by ISO 3166, not assigned: a common slip
+        raise c.fail("country", "'UK' is not an ISO 3166-1 alpha-2 code; the United Kingdom "
+                     "is 'GB'")
     if not COUNTRY.match(mc.country):
         raise c.fail("country", f"'{mc.country[:20]}' is not an ISO 3166-1 alpha-2 code such as 'GB'")
     c.texts("learning_outcomes", mc.learning_outcomes, required=True)

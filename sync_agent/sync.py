@@ -122,7 +122,8 @@ def sync(store: AgentStore, client: RegistryClient, signer: Signer,
     except SyncError as error:
         store.record_outcome(str(error), success=False)
         raise
-    outcome = (f"published {changes} changes in {batches} batch{"es" if batches != 1 else ""}, up to seq {last_seq}"
+    plural = "batch" if batches == 1 else "batches"
+    outcome = (f"published {changes} changes in {batches} {plural}, up to seq {last_seq}"
                if batches else f"nothing new; the registry holds up to seq {last_seq}")
     store.record_outcome(outcome, success=True, acked_seq=last_seq, head=head)
     return SyncResult(batches, changes, last_seq, head, log_index)

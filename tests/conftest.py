@@ -1,0 +1,136 @@
+"""Shared fixtures: databases (SQLite and the real PostgreSQL), signers, an in-process
+registry on a real loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from registry_core.envelope import Ed25519Signer
+from registry_server import directory
+from registry_server import server as registry_server
+from registry_server.db import make_engine, upgrade
+
+PG_URL = os.environ.get("CREDIT_REGISTRY_TEST_PG_URL",
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def _postgres_unreachable() -> str | None:
+    try:
+        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable here"
+        return f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}: {exc}"[:300]
+    return None
+
+
+_PG_PROBLEM: str | None | bool = False
+
+
+def postgres_problem() -> str | None:
+    global _PG_PROBLEM
+    if _PG_PROBLEM is False:
+        _PG_PROBLEM = _postgres_unreachable()
+    return _PG_PROBLEM  # type: ignore[return-value]
+
+
+@pytest.fixture
+def pg_engine() -> Iterator[Engine]:
+    """An engine on a fresh schema of the real PostgreSQL, dropped afterwards."""
+    problem = postgres_problem()
+    if problem:
+        pytest.skip(problem)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    upgrade(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'registry.db'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    """The registry's database: each test runs on SQLite and on the real PostgreSQL."""
+    name = "sqlite_engine" if request.param == "sqlite" else "pg_engine"
+    return request.getfixturevalue(name)  # type: ignore[no-any-return]
+
+
+class Network:
+    """A few enrolled institutions with their signers."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.signers: dict[str, Ed25519Signer] = {}
+
+    def enrol(self, institution_id: str, name: str | None = None) -> Ed25519Signer:
+        signer = Ed25519Signer.generate()
+        directory.enrol(self.engine, institution_id, name or institution_id, "GB",
+                        signer.public_key)
+        self.signers[institution_id] = signer
+        return signer
+
+
+@pytest.fixture
+def network(engine: Engine) -> Network:
+    net = Network(engine)
+    for institution in ("uk.ac.forth", "uk.ac.taff", "uk.ac.lagan"):
+        net.enrol(institution)
+    return net
+
+
+class RunningRegistry:
+    """A registry served by grpc.aio on 127.0.0.1 in a background event loop."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.server, self.port = asyncio.run_coroutine_threadsafe(
+            registry_server.build(engine, "127.0.0.1:0"), self.loop).result(30)
+        self.address = f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(None), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+@pytest.fixture
+def registry(network: Network) -> Iterator[RunningRegistry]:
+    running = RunningRegistry(network.engine)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def channel(registry: RunningRegistry) -> Iterator[grpc.Channel]:
+    with grpc.insecure_channel(registry.address) as ch:
+        yield ch

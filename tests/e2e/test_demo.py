@@ -1,0 +1,57 @@
+"""The README's first command: the demonstration network, end to end, as real processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.slow
+def test_demo_network_answers_the_partner(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "demo_network.network", "--workdir",
+                           str(tmp_path / "demo")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "health SERVING" in out
+    assert out.count("enrolled uk.ac.") == 3
+    for institution in ("uk.ac.forth", "uk.ac.taff", "uk.ac.lagan"):
+        assert f"{institution} published" in out
+    taff = out.split("[uk.ac.taff]")[1].split("What it counts for")[0]
+    assert "GRANTED  module CS7DE Data Ethics: 15 UK_CREDIT at FHEQ 7" in taff
+    assert "by agreement AG-FOR-DE v1" in taff
+    assert "for uk.ac.forth/FOR-PY01 + uk.ac.lagan/LAG-DA01" in taff
+    assert "AG-FOR-PY-GEN: holding already used" in taff
+    forth = out.split("[uk.ac.forth]")[1].split("What it counts for")[0]
+    assert "module F21ML" in forth and "AG-LAG-CY: identity not verified" in forth
+    lagan = out.split("[uk.ac.lagan]")[1]
+    assert "nothing granted" in lagan and "AG-FOR-PY-2023: expired" in lagan
+
+
+def test_agent_cli_reports_a_bad_file_and_imports_nothing(tmp_path: Path) -> None:
+    home = tmp_path / "agent"
+    def agent(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "sync_agent.cli", "--home", str(home), *args],
+                              capture_output=True, text=True, timeout=60)
+    assert agent("init", "--institution-id", "uk.ac.taff", "--name", "Taff",
+                 "--country", "GB").returncode == 0
+    assert (home / "signing-key.pem").stat().st_mode & 0o077 == 0, "private key must be private"
+    again = agent("init", "--institution-id", "uk.ac.taff", "--name", "Taff", "--country", "GB")
+    assert again.returncode == 1 and "exists already" in again.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("key,title,kind,credit_value,credit_system,level_framework,level\n"
+                   "M1,Module one,MODULE,15,UK_CREDIT,FHEQ,7\n"
+                   "M2,Module two,MODULE,15,UK_CREDIT,FHEQ,99\n")
+    failed = agent("import", str(bad))
+    assert failed.returncode == 1
+    assert "bad.csv line 3, field 'level.level'" in failed.stderr
+    assert "change log    up to seq 0" in agent("status").stdout
+
+
+def test_registry_cli_refuses_a_bad_database_url(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "registry_server.cli", "--database-url",
+                           "nonsense", "migrate"], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "is not a database URL" in done.stderr

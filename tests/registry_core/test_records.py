@@ -1,0 +1,112 @@
+"""Every invalid record is refused with an error naming the record, the field and the fix."""
+
+from __future__ import annotations
+
+import pytest
+from factories import agreement, group, micro_credential, module, ref
+
+from registry.v1 import records_pb2 as rec
+from registry_core.errors import InvalidRecord
+from registry_core.records import validate_record
+
+
+def test_valid_records_pass() -> None:
+    validate_record(micro_credential())
+    validate_record(module())
+    validate_record(agreement())
+
+
+@pytest.mark.parametrize(("changes", "field", "fix"), [
+    ({"title": ""}, "title", "required"),
+    ({"title": "x" * 2001}, "title", "limit is 2000"),
+    ({"awarding_body": "  "}, "awarding_body", "required"),
+    ({"country": "UK"}, "country", "ISO 3166-1"),
+    ({"learning_outcomes": []}, "learning_outcomes", "at least one"),
+    ({"workload_hours": 0}, "workload_hours", "above 0"),
+    ({"credit": rec.Credit(value=10, system="CATS")}, "credit.system", "ECTS"),
+    ({"credit": rec.Credit(value=-5, system="ECTS")}, "credit.value", "above 0"),
+    ({"level": rec.Level(framework="EQF", level="9")}, "level.level", "one of 1, 2"),
+    ({"level": rec.Level(framework="NQF", level="6")}, "level.framework", "SCQF"),
+    ({"assessment_type": ""}, "assessment_type", "required"),
+    ({"participation_form": 0}, "participation_form", "ONLINE"),
+    ({"quality_assurance": ""}, "quality_assurance", "required"),
+    ({"grading_scheme": "GPA"}, "grading_scheme", "PASS_FAIL"),
+    ({"subject_isced": "maths"}, "subject_isced", "ISCED-F"),
+    ({"skills": ["python"]}, "skills[0]", "URI"),
+    ({"key": "bad key!"}, "key", "letters, digits"),
+    ({"institution_id": "Forth University"}, "institution_id", "reverse-domain"),
+    ({"version": 0}, "version", "start at 1"),
+    ({"status": 0}, "status", "ACTIVE"),
+])
+def test_micro_credential_refusals_name_the_field(changes: dict[str, object], field: str,
+                                                  fix: str) -> None:
+    with pytest.raises(InvalidRecord) as caught:
+        validate_record(micro_credential(**changes))
+    assert caught.value.field == field
+    assert fix in caught.value.problem
+    assert "MicroCredential" in str(caught.value)
+
+
+def test_missing_credit_is_refused() -> None:
+    mc = micro_credential()
+    mc.ClearField("credit")
+    with pytest.raises(InvalidRecord, match="'credit': is required"):
+        validate_record(mc)
+
+
+def test_stacking_rule_only_on_a_qualification() -> None:
+    unit = module()
+    unit.stacking_rule.total.value, unit.stacking_rule.total.system = 180, "SCQF"
+    with pytest.raises(InvalidRecord, match="only for a QUALIFICATION"):
+        validate_record(unit)
+    unit.kind = rec.LEARNING_UNIT_KIND_QUALIFICATION
+    validate_record(unit)
+
+
+def _without_grant(ag: rec.RecognitionAgreement) -> rec.RecognitionAgreement:
+    ag.ClearField("grant")
+    return ag
+
+
+def test_agreement_groups_nest() -> None:
+    nested = group(rec.GROUP_OPERATOR_ALL_OF, ref("uk.ac.forth", "A"),
+                   rec.SourceItem(group=group(rec.GROUP_OPERATOR_N_OF, ref("uk.ac.lagan", "B"),
+                                              ref("uk.ac.lagan", "C"), ref("uk.ac.lagan", "D"),
+                                              n=2)))
+    validate_record(agreement(source=nested))
+
+
+@pytest.mark.parametrize(("make", "field", "fix"), [
+    (lambda: agreement(sources=[("uk.ac.taff", "OWN")]), "source.items[0].credential.institution_id",
+     "publishing institution itself"),
+    (lambda: agreement(source=group(rec.GROUP_OPERATOR_N_OF, ref("uk.ac.forth", "A"), n=2)),
+     "source.n", "1 to 1"),
+    (lambda: agreement(source=group(rec.GROUP_OPERATOR_ANY_OF)), "source.items", "at least one"),
+    (lambda: agreement(source=group(0, ref("uk.ac.forth", "A"))), "source.operator", "ALL_OF"),
+    (lambda: agreement(unit_key=""), "grant.unit_key", "required"),
+    (lambda: _without_grant(agreement()), "grant", "unit_key or general_credit"),
+    (lambda: agreement(valid_from="2026-09-01", valid_to="2025-08-31"), "conditions.valid_to",
+     "before valid_from"),
+    (lambda: agreement(valid_from="01/09/2025"), "conditions.valid_from", "YYYY-MM-DD"),
+    (lambda: agreement(minimum_grade=rec.Grade(scheme="UK_LETTER", value="Z")),
+     "conditions.minimum_grade.value", "not a grade"),
+    (lambda: agreement(minimum_grade=rec.Grade(scheme="GPA", value="3.0")),
+     "conditions.minimum_grade.scheme", "not a grading scheme"),
+    (lambda: agreement(general=rec.GeneralCredit(credit=rec.Credit(value=10, system="ECTS"),
+                                                 level=rec.Level(framework="EQF", level="0"))),
+     "grant.general_credit.level.level", "not a level of EQF"),
+])
+def test_agreement_refusals_name_the_field(make, field: str, fix: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InvalidRecord) as caught:
+        validate_record(make())
+    assert caught.value.field == field
+    assert fix in caught.value.problem
+    assert "RecognitionAgreement uk.ac.taff/" in str(caught.value)
+
+
+def test_too_deep_nesting_is_refused() -> None:
+    inner = group(rec.GROUP_OPERATOR_ALL_OF, ref("uk.ac.forth", "A"))
+    for _ in range(8):
+        inner = group(rec.GROUP_OPERATOR_ALL_OF, rec.SourceItem(group=inner))
+    with pytest.raises(InvalidRecord, match="deeper than"):
+        validate_record(agreement(source=inner))

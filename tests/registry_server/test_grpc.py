@@ -1,0 +1,170 @@
+"""The registry's gRPC services over a real loopback port."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from conftest import Network
+from factories import agreement, batch, head_after, holding, micro_credential, module, signed
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from registry.v1 import directory_pb2 as directory
+from registry.v1 import directory_pb2_grpc
+from registry.v1 import equivalence_pb2 as eq
+from registry.v1 import equivalence_pb2_grpc
+from registry.v1 import publication_pb2 as pub
+from registry.v1 import publication_pb2_grpc
+from registry.v1 import records_pb2 as rec
+from registry_server.status import CHECKPOINT_HEAD, CHECKPOINT_SEQ
+
+
+def publish(channel: grpc.Channel, envelope: pub.SignedEnvelope) -> pub.Acknowledgement:
+    stub = publication_pb2_grpc.PublicationServiceStub(channel)
+    return stub.Publish(pub.PublishRequest(envelope=envelope), timeout=10).acknowledgement
+
+
+def test_health_reports_serving_for_every_service(channel: grpc.Channel) -> None:
+    health = health_pb2_grpc.HealthStub(channel)
+    for service in ("", "registry.v1.PublicationService", "registry.v1.EquivalenceService",
+                    "registry.v1.DirectoryService"):
+        answer = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+        assert answer.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_reflection_lists_the_services(channel: grpc.Channel) -> None:
+    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+    request = reflection_pb2.ServerReflectionRequest(list_services="")
+    [answer] = list(stub.ServerReflectionInfo(iter([request]), timeout=5))
+    names = {s.name for s in answer.list_services_response.service}
+    assert {"registry.v1.PublicationService", "registry.v1.EquivalenceService",
+            "grpc.health.v1.Health"} <= names
+
+
+def test_publish_and_checkpoint(network: Network, channel: grpc.Channel) -> None:
+    first = batch("uk.ac.forth", [micro_credential()])
+    ack = publish(channel, signed(first, network.signers["uk.ac.forth"]))
+    assert ack.last_seq == 1 and ack.receipt.log_index == 1
+    stub = publication_pb2_grpc.PublicationServiceStub(channel)
+    checkpoint = stub.GetCheckpoint(pub.GetCheckpointRequest(institution_id="uk.ac.forth"))
+    assert (checkpoint.last_seq, checkpoint.head) == (1, head_after(first))
+
+
+@pytest.mark.parametrize(("make", "code", "words"), [
+    (lambda n, h: signed(batch("uk.ac.forth", [micro_credential(title="")], first_seq=2,
+                               prev_head=h), n.signers["uk.ac.forth"]),
+     grpc.StatusCode.INVALID_ARGUMENT, "field 'title'"),
+    (lambda n, h: signed(batch("uk.ac.forth", [micro_credential(key="B")], first_seq=2,
+                               prev_head=h), n.signers["uk.ac.taff"]),
+     grpc.StatusCode.PERMISSION_DENIED, "signed by uk.ac.taff's key"),
+    (lambda n, h: signed(batch("uk.ac.forth", [micro_credential(key="B")], first_seq=4,
+                               prev_head=h), n.signers["uk.ac.forth"]),
+     grpc.StatusCode.FAILED_PRECONDITION, "resend from seq 2"),
+    (lambda n, h: pub.SignedEnvelope(payload=b"x", payload_type="application/vnd.credit-"
+                                     "registry.batch.v1+protobuf"),
+     grpc.StatusCode.UNAUTHENTICATED, "no signature"),
+])
+def test_refusals_carry_the_precise_status(network: Network, channel: grpc.Channel, make,  # type: ignore[no-untyped-def]
+                                           code: grpc.StatusCode, words: str) -> None:
+    first = batch("uk.ac.forth", [micro_credential()])
+    publish(channel, signed(first, network.signers["uk.ac.forth"]))
+    with pytest.raises(grpc.RpcError) as caught:
+        publish(channel, make(network, head_after(first)))
+    assert caught.value.code() == code
+    assert words in caught.value.details()
+
+
+def test_sequence_refusal_tells_the_checkpoint_in_trailers(network: Network,
+                                                           channel: grpc.Channel) -> None:
+    first = batch("uk.ac.forth", [micro_credential()])
+    publish(channel, signed(first, network.signers["uk.ac.forth"]))
+    fork = batch("uk.ac.forth", [micro_credential(key="B")], first_seq=2, prev_head="f" * 64)
+    with pytest.raises(grpc.RpcError) as caught:
+        publish(channel, signed(fork, network.signers["uk.ac.forth"]))
+    trailers = dict(caught.value.trailing_metadata())
+    assert trailers[CHECKPOINT_SEQ] == "1" and trailers[CHECKPOINT_HEAD] == head_after(first)
+
+
+def test_oversize_message_is_refused_before_it_is_read(network: Network,
+                                                       channel: grpc.Channel) -> None:
+    envelope = pub.SignedEnvelope(payload=b"x" * (9 * 1024 * 1024))
+    with pytest.raises(grpc.RpcError) as caught:
+        publish(channel, envelope)
+    assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+def _publish_catalogues(network: Network, channel: grpc.Channel) -> None:
+    publish(channel, signed(batch("uk.ac.forth", [micro_credential()]),
+                            network.signers["uk.ac.forth"]))
+    publish(channel, signed(batch("uk.ac.taff", [
+        module(), agreement(minimum_grade=rec.Grade(scheme="UK_LETTER", value="B")),
+        agreement(key="AG2", valid_to="2020-01-01")]), network.signers["uk.ac.taff"]))
+
+
+def test_resolve_transfer_direct(network: Network, channel: grpc.Channel) -> None:
+    _publish_catalogues(network, channel)
+    stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
+    answer = stub.ResolveTransfer(eq.ResolveTransferRequest(
+        holdings=[holding()], target_institution_id="uk.ac.taff", as_of="2026-01-15"), timeout=10)
+    assert [g.grant.unit_key for g in answer.grants] == ["CS7DE"]
+    assert answer.grants[0].unit_title == "Module CS7DE"
+    assert [(n.agreement.agreement_key, n.reason) for n in answer.not_applied] == [
+        ("AG2", eq.NOT_APPLIED_REASON_EXPIRED)]
+    low = stub.ResolveTransfer(eq.ResolveTransferRequest(
+        holdings=[holding(grade=("UK_LETTER", "C"))], target_institution_id="uk.ac.taff",
+        as_of="2026-01-15"), timeout=10)
+    assert not low.grants
+    assert low.not_applied[0].reason == eq.NOT_APPLIED_REASON_GRADE_BELOW_MINIMUM
+
+
+@pytest.mark.parametrize(("request_", "field"), [
+    (eq.ResolveTransferRequest(target_institution_id="uk.ac.taff"), "holdings"),
+    (eq.ResolveTransferRequest(holdings=[holding()], target_institution_id="Taff"),
+     "target_institution_id"),
+    (eq.ResolveTransferRequest(holdings=[holding(award_date="June 2025")],
+                               target_institution_id="uk.ac.taff"), "holdings[0].award_date"),
+    (eq.ResolveTransferRequest(holdings=[holding()], target_institution_id="uk.ac.taff",
+                               as_of="tomorrow"), "as_of"),
+    (eq.ResolveTransferRequest(holdings=[holding()], target_institution_id="uk.ac.taff",
+                               page_token="abc"), "page_token"),
+])
+def test_bad_queries_name_the_field(channel: grpc.Channel, request_: eq.ResolveTransferRequest,
+                                    field: str) -> None:
+    stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.ResolveTransfer(request_, timeout=10)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert f"field '{field}'" in caught.value.details()
+
+
+def test_forward_and_reverse_look_ups(network: Network, channel: grpc.Channel) -> None:
+    _publish_catalogues(network, channel)
+    stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
+    forward = stub.ListEquivalents(eq.ListEquivalentsRequest(
+        credential=rec.CredentialRef(institution_id="uk.ac.forth", key="MC1"), page_size=1))
+    assert [e.agreement.key for e in forward.equivalences] == ["AG1"]
+    more = stub.ListEquivalents(eq.ListEquivalentsRequest(
+        credential=rec.CredentialRef(institution_id="uk.ac.forth", key="MC1"), page_size=1,
+        page_token=forward.next_page_token))
+    assert [e.agreement.key for e in more.equivalences] == ["AG2"] and not more.next_page_token
+    reverse = stub.ListSources(eq.ListSourcesRequest(
+        unit=rec.CredentialRef(institution_id="uk.ac.taff", key="CS7DE")))
+    assert [e.agreement.key for e in reverse.equivalences] == ["AG1", "AG2"]
+
+
+def test_directory_lists_institutions_with_keys(network: Network, channel: grpc.Channel) -> None:
+    stub = directory_pb2_grpc.DirectoryServiceStub(channel)
+    page = stub.ListInstitutions(directory.ListInstitutionsRequest(page_size=2))
+    assert [i.institution_id for i in page.institutions] == ["uk.ac.forth", "uk.ac.lagan"]
+    rest = stub.ListInstitutions(directory.ListInstitutionsRequest(
+        page_size=2, page_token=page.next_page_token))
+    assert [i.institution_id for i in rest.institutions] == ["uk.ac.taff"]
+    assert rest.institutions[0].keys[0].key_id == network.signers["uk.ac.taff"].key_id
+
+
+def test_later_rpcs_answer_unimplemented(channel: grpc.Channel) -> None:
+    stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.ListConflicts(eq.ListConflictsRequest(institution_id="uk.ac.taff"))
+    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+

@@ -1,0 +1,121 @@
+"""The agent's sync against a real registry on a loopback port."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+import pytest
+from conftest import Network, RunningRegistry
+from factories import micro_credential
+from sqlalchemy import func, select
+
+from registry.v1 import publication_pb2 as pub
+from registry_server.sql import table
+from registry_server.tables import PublishedRecord
+from sync_agent.client import RegistryClient
+from sync_agent.store import AgentStore
+from sync_agent.sync import SyncError, SyncLock, sync
+
+
+class CountingClient(RegistryClient):
+    """The real client, counting calls; optionally losing one acknowledgement."""
+
+    def __init__(self, address: str, lose_ack_of_call: int | None = None) -> None:
+        super().__init__(address)
+        self.calls: list[str] = []
+        self.lose_ack_of_call = lose_ack_of_call
+
+    def checkpoint(self, institution_id: str) -> pub.GetCheckpointResponse:
+        self.calls.append("checkpoint")
+        return super().checkpoint(institution_id)
+
+    def publish(self, envelope: pub.SignedEnvelope) -> pub.Acknowledgement:
+        self.calls.append("publish")
+        ack = super().publish(envelope)
+        if len(self.calls) == self.lose_ack_of_call:
+            raise _Unavailable()  # the registry committed, the answer was lost on the way
+        return ack
+
+
+class _Unavailable(grpc.RpcError):
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.UNAVAILABLE
+
+    def details(self) -> str:
+        return "connection reset"
+
+
+def stored_count(network: Network) -> int:
+    with network.engine.connect() as c:
+        return int(c.execute(select(func.count()).select_from(table(PublishedRecord))).scalar_one())
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> AgentStore:
+    agent = AgentStore(tmp_path / "store.db", "uk.ac.forth")
+    agent.put_records([micro_credential(key=f"MC{i:03}") for i in range(10)])
+    return agent
+
+
+def test_sync_publishes_in_batches_and_then_has_nothing_new(
+        network: Network, registry: RunningRegistry, store: AgentStore) -> None:
+    signer = network.signers["uk.ac.forth"]
+    with CountingClient(registry.address) as client:
+        result = sync(store, client, signer, batch_size=4)
+        assert (result.batches, result.changes, result.last_seq) == (3, 10, 10)
+        assert stored_count(network) == 10
+        client.calls.clear()
+        again = sync(store, client, signer)
+        assert again.batches == 0
+        assert client.calls == ["checkpoint"], "a sync with nothing new is one round trip"
+    assert store.sync_state().acked_seq == 10
+    assert "nothing new" in store.sync_state().last_outcome
+
+
+def test_incremental_sync_sends_only_the_changes(network: Network, registry: RunningRegistry,
+                                                 store: AgentStore) -> None:
+    signer = network.signers["uk.ac.forth"]
+    with CountingClient(registry.address) as client:
+        sync(store, client, signer)
+        store.put_records([micro_credential(key="MC003", title="Changed")])
+        result = sync(store, client, signer)
+    assert (result.changes, result.last_seq) == (1, 11)
+    assert stored_count(network) == 10
+
+
+def test_lost_acknowledgement_is_retried_without_duplicates(
+        network: Network, registry: RunningRegistry, store: AgentStore) -> None:
+    with CountingClient(registry.address, lose_ack_of_call=2) as client:
+        result = sync(store, client, network.signers["uk.ac.forth"], batch_size=4)
+    assert result.last_seq == 10
+    assert client.calls.count("publish") == 4  # the first batch went twice: a replay
+    assert stored_count(network) == 10
+
+
+def test_unreachable_registry_is_explained_and_recorded(tmp_path: Path, store: AgentStore,
+                                                        network: Network,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sync_agent.sync.MAX_ATTEMPTS", 1)
+    with RegistryClient("127.0.0.1:9") as client, pytest.raises(SyncError, match="unreachable"):
+        sync(store, client, network.signers["uk.ac.forth"])
+    assert "unreachable" in store.sync_state().last_outcome
+
+
+def test_agent_behind_the_registry_is_told_to_restore(network: Network, registry: RunningRegistry,
+                                                      store: AgentStore, tmp_path: Path) -> None:
+    with RegistryClient(registry.address) as client:
+        sync(store, client, network.signers["uk.ac.forth"])
+        fresh = AgentStore(tmp_path / "fresh.db", "uk.ac.forth")
+        fresh.put_records([micro_credential()])
+        with pytest.raises(SyncError, match="restored from an old backup"):
+            sync(fresh, client, network.signers["uk.ac.forth"])
+
+
+def test_a_second_sync_waits_then_exits_cleanly(tmp_path: Path) -> None:
+    lock = tmp_path / "sync.lock"
+    with SyncLock(lock, 0), pytest.raises(SyncError, match="another sync"):
+        with SyncLock(lock, 0.2):
+            pass
+    with SyncLock(lock, 0):  # released: the next one gets it at once
+        pass

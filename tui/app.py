@@ -1,0 +1,132 @@
+"""The registrar's terminal UI: the institution's catalogue and agreements, and the last sync.
+
+This first version reads the agent's local store; editing, sync and the equivalence explorer
+build on it (see the README's roadmap).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+
+from registry.v1 import records_pb2 as rec
+from sync_agent import config as agent_config
+from sync_agent.store import AgentStore
+
+STATUS = {v: rec.RecordStatus.Name(v).removeprefix("RECORD_STATUS_").lower()
+          for v in rec.RecordStatus.values()}
+
+
+def _credit(credit: rec.Credit) -> str:
+    return f"{credit.value:g} {credit.system}"
+
+
+def _level(level: rec.Level) -> str:
+    return f"{level.framework} {level.level}"
+
+
+def _grant(agreement: rec.RecognitionAgreement) -> str:
+    if agreement.grant.WhichOneof("grant") == "unit_key":
+        return agreement.grant.unit_key
+    general = agreement.grant.general_credit
+    return f"{_credit(general.credit)} general at {_level(general.level)}"
+
+
+def _sources(group: rec.SourceGroup) -> str:
+    op = {rec.GROUP_OPERATOR_ALL_OF: "all of", rec.GROUP_OPERATOR_ANY_OF: "any of",
+          rec.GROUP_OPERATOR_N_OF: f"{group.n} of"}.get(group.operator, "?")
+    items = [f"({_sources(i.group)})" if i.WhichOneof("item") == "group"
+             else f"{i.credential.institution_id}/{i.credential.key}" for i in group.items]
+    return f"{op} {', '.join(items)}"
+
+
+class RegistrarApp(App[None]):
+    """Catalogue, agreements and sync status of one institution."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Credit registry"
+    BINDINGS = [Binding("r", "refresh", "Refresh"), Binding("q", "quit", "Quit")]
+
+    def __init__(self, store: AgentStore, institution_name: str) -> None:
+        super().__init__()
+        self.store = store
+        self.sub_title = institution_name
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="status")
+        with TabbedContent():
+            with TabPane("Micro-credentials", id="micro-credentials"):
+                yield DataTable(id="credentials", cursor_type="row")
+            with TabPane("Modules & qualifications", id="units"):
+                yield DataTable(id="learning-units", cursor_type="row")
+            with TabPane("Agreements", id="agreements-tab"):
+                yield DataTable(id="agreements", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#credentials", DataTable).add_columns(
+            "Key", "Title", "Credit", "Level", "Status", "Version")
+        self.query_one("#learning-units", DataTable).add_columns(
+            "Key", "Title", "Kind", "Credit", "Level", "Status")
+        self.query_one("#agreements", DataTable).add_columns(
+            "Key", "Sources", "Grant", "Valid", "Status")
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        """Reload every table from the store."""
+        credentials = self.query_one("#credentials", DataTable)
+        credentials.clear()
+        for mc in self.store.records(rec.RECORD_KIND_MICRO_CREDENTIAL):
+            assert isinstance(mc, rec.MicroCredential)
+            credentials.add_row(mc.key, mc.title, _credit(mc.credit), _level(mc.level),
+                                STATUS[mc.status], str(mc.version), key=mc.key)
+        units = self.query_one("#learning-units", DataTable)
+        units.clear()
+        for lu in self.store.records(rec.RECORD_KIND_LEARNING_UNIT):
+            assert isinstance(lu, rec.LearningUnit)
+            kind = rec.LearningUnitKind.Name(lu.kind).removeprefix("LEARNING_UNIT_KIND_").lower()
+            units.add_row(lu.key, lu.title, kind, _credit(lu.credit), _level(lu.level),
+                          STATUS[lu.status], key=lu.key)
+        agreements = self.query_one("#agreements", DataTable)
+        agreements.clear()
+        for ag in self.store.records(rec.RECORD_KIND_AGREEMENT):
+            assert isinstance(ag, rec.RecognitionAgreement)
+            valid = f"{ag.conditions.valid_from or '…'} to {ag.conditions.valid_to or '…'}"
+            agreements.add_row(ag.key, _sources(ag.source), _grant(ag), valid, STATUS[ag.status],
+                               key=ag.key)
+        state = self.store.sync_state()
+        self.query_one("#status", Static).update(
+            f"Change log up to seq {self.store.last_seq()} · registry acknowledged seq "
+            f"{state.acked_seq} · last sync {state.last_attempt_at or 'never'}: "
+            f"{state.last_outcome}")
+
+
+def make_app(home: Path) -> RegistrarApp:
+    """The app over the agent in home."""
+    cfg = agent_config.load(home)
+    return RegistrarApp(AgentStore(cfg.store_path, cfg.institution_id), cfg.name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="registry-tui", description=__doc__)
+    parser.add_argument("--home", type=Path, default=agent_config.default_home(),
+                        help="the agent's folder (env SYNC_AGENT_HOME; default ./agent)")
+    args = parser.parse_args(argv)
+    try:
+        app = make_app(args.home)
+    except agent_config.ConfigError as error:
+        print(f"registry-tui: {error}", file=sys.stderr)
+        return 1
+    app.run()
+    app.store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
