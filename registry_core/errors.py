@@ -71,6 +71,10 @@ class BatchTooLarge(RegistryError):
     """A batch has more changes than the registry takes in one call."""
 
 
+class FailedPrecondition(RegistryError):
+    """The operation does not fit the current state (for example, revoking a revoked key)."""
+
+
 class NotFound(RegistryError):
     """A named institution, key or record does not exist."""
 

@@ -22,6 +22,9 @@ from registry_server import server
 from registry_server.db import make_engine, upgrade
 
 DEFAULT_DATABASE = "sqlite:///registry.db"
+STATUS_ACTIONS = {"suspend": directory.INSTITUTION_STATUS_SUSPENDED,
+                  "reinstate": directory.INSTITUTION_STATUS_ACTIVE,
+                  "remove": directory.INSTITUTION_STATUS_REMOVED}
 log = logging.getLogger("registry_server")
 
 
@@ -50,8 +53,26 @@ def open_database(url: str) -> Engine:
     return engine
 
 
-async def serve(engine: Engine, listen: str, port_file: Path | None) -> None:
-    grpc_server, port = await server.build(engine, listen)
+def server_tls(args: argparse.Namespace) -> server.ServerTLS | None:
+    """The TLS settings, all three or none; a half-configured server does not start."""
+    given = {"--tls-cert": args.tls_cert, "--tls-key": args.tls_key, "--client-ca": args.client_ca}
+    if not any(given.values()):
+        log.warning("serving plaintext without client certificates: for one machine only; "
+                    "give --tls-cert, --tls-key and --client-ca for a network")
+        return None
+    missing = [flag for flag, value in given.items() if not value]
+    if missing:
+        raise SystemExit(f"registry-server: {', '.join(missing)} missing; mutual TLS needs "
+                         "--tls-cert, --tls-key and --client-ca together")
+    for flag, value in given.items():
+        if not Path(value).is_file():
+            raise SystemExit(f"registry-server: {flag} {value}: no such file")
+    return server.ServerTLS.from_files(args.tls_cert, args.tls_key, args.client_ca)
+
+
+async def serve(engine: Engine, listen: str, port_file: Path | None,
+                tls: server.ServerTLS | None) -> None:
+    grpc_server, port = await server.build(engine, listen, tls)
     host = listen.rsplit(":", 1)[0]
     log.info("registry listening on %s:%d", host, port)
     if port_file:
@@ -80,6 +101,11 @@ def main(argv: list[str] | None = None) -> int:
                            help="host:port (env REGISTRY_LISTEN; port 0 picks a free one)")
     serve_cmd.add_argument("--port-file", type=Path,
                            help="write the bound port here once listening")
+    for flag, env, what in (("--tls-cert", "REGISTRY_TLS_CERT", "the registry's certificate"),
+                            ("--tls-key", "REGISTRY_TLS_KEY", "its private key"),
+                            ("--client-ca", "REGISTRY_CLIENT_CA", "the network CA for clients")):
+        serve_cmd.add_argument(flag, type=Path, default=os.environ.get(env),
+                               help=f"{what} (PEM; env {env}); all three enable mutual TLS")
 
     commands.add_parser("migrate", help="create or upgrade the schema, then exit")
 
@@ -92,17 +118,45 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--public-key", required=True, type=Path,
                      help="the agent's signing-key.pub (PEM)")
     inst_cmds.add_parser("list", help="list institutions and their keys")
+    for action, help_text in (("suspend", "stop an institution publishing"),
+                              ("reinstate", "let a suspended institution publish again"),
+                              ("remove", "remove an institution (its records stay readable)")):
+        cmd = inst_cmds.add_parser(action, help=help_text)
+        cmd.add_argument("institution_id")
+        cmd.add_argument("--reason", required=True, help="why, for the audit log")
+
+    keys = commands.add_parser("keys", help="institutions' signing keys")
+    key_cmds = keys.add_subparsers(dest="action", required=True)
+    rotate = key_cmds.add_parser("rotate", help="register a new key; the current one retires")
+    rotate.add_argument("institution_id")
+    rotate.add_argument("--public-key", required=True, type=Path, help="the new signing-key.pub")
+    revoke = key_cmds.add_parser("revoke", help="revoke a key: it signs nothing new")
+    revoke.add_argument("institution_id")
+    revoke.add_argument("--key-id", required=True)
+    revoke.add_argument("--reason", required=True, help="why, for the audit log")
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     engine = open_database(args.database_url)
     try:
         if args.command == "serve":
-            asyncio.run(serve(engine, args.listen, args.port_file))
+            asyncio.run(serve(engine, args.listen, args.port_file, server_tls(args)))
         elif args.command == "institutions" and args.action == "add":
             found = directory_store.enrol(engine, args.institution_id, args.name, args.country,
                                           read_public_key(args.public_key))
             print(f"enrolled {found.institution_id} ({found.name}) with key {found.keys[0].key_id}")
+        elif args.command == "institutions" and args.action in STATUS_ACTIONS:
+            found = directory_store.set_status(engine, args.institution_id,
+                                               STATUS_ACTIONS[args.action], args.reason)
+            print(f"{found.institution_id} is now "
+                  f"{directory.InstitutionStatus.Name(found.status).split('_')[-1].lower()}")
+        elif args.command == "keys" and args.action == "rotate":
+            found = directory_store.rotate_key(engine, args.institution_id,
+                                               read_public_key(args.public_key))
+            print(f"{found.institution_id} now signs with key {found.keys[-1].key_id}")
+        elif args.command == "keys" and args.action == "revoke":
+            directory_store.revoke_key(engine, args.institution_id, args.key_id, args.reason)
+            print(f"revoked key {args.key_id} of {args.institution_id}")
         elif args.command == "institutions" and args.action == "list":
             after = ""
             while True:

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Engine, RowMapping, select
+from sqlalchemy import Connection, Engine, RowMapping, select, update
 
 from registry.v1 import directory_pb2 as directory
 from registry_core import envelope as env
-from registry_core.errors import AlreadyExists, InvalidRecord, NotFound
+from registry_core.errors import AlreadyExists, FailedPrecondition, InvalidRecord, NotFound
 from registry_core.records import COUNTRY, INSTITUTION_ID
 from registry_server.db import writing
-from registry_server.sql import table
-from registry_server.tables import Institution, SigningKey, utcnow
+from registry_server.sql import for_update, table
+from registry_server.tables import DirectoryEvent, Institution, SigningKey, utcnow
 
 PAGE_MAX = 1000
 
 
 def enrol(engine: Engine, institution_id: str, name: str, country: str,
-          public_key: bytes) -> directory.Institution:
+          public_key: bytes, *, actor: str = "operator (registry host)") -> directory.Institution:
     """Add an institution with its first signing key. ALREADY_EXISTS if the id or key is taken."""
     what = f"institution {institution_id or '?'}"
     if not INSTITUTION_ID.match(institution_id) or len(institution_id) > 128:
@@ -49,6 +49,91 @@ def enrol(engine: Engine, institution_id: str, name: str, country: str,
         connection.execute(k.insert(), [dict(
             key_id=key_id, institution_id=institution_id, public_key=public_key,
             status=directory.KEY_STATUS_ACTIVE, created_at=now, revoked_at=None)])
+        _event(connection, institution_id, "enrol", actor, key_id=key_id)
+    return get_institution(engine, institution_id)
+
+
+def _event(connection: Connection, institution_id: str, action: str, actor: str, *,
+           key_id: str = "", reason: str = "") -> None:
+    connection.execute(table(DirectoryEvent).insert(), [dict(
+        institution_id=institution_id, action=action, key_id=key_id, actor=actor[:200],
+        reason=reason[:2000], at=utcnow())])
+
+
+def _require(connection: Connection, institution_id: str) -> int:
+    i = table(Institution)
+    status = connection.execute(for_update(connection, select(i.c.status).where(
+        i.c.institution_id == institution_id))).scalar()
+    if status is None:
+        raise NotFound(f"institution {institution_id} is not enrolled; check the id with "
+                       "`registry-server institutions list`")
+    return int(status)
+
+
+def set_status(engine: Engine, institution_id: str, status: int, reason: str, *,
+               actor: str = "operator (registry host)") -> directory.Institution:
+    """Suspend, reinstate or remove an institution. Its records stay readable."""
+    if status not in (directory.INSTITUTION_STATUS_ACTIVE, directory.INSTITUTION_STATUS_SUSPENDED,
+                      directory.INSTITUTION_STATUS_REMOVED):
+        raise InvalidRecord(f"institution {institution_id}", "status",
+                            "use ACTIVE, SUSPENDED or REMOVED")
+    if not reason.strip():
+        raise InvalidRecord(f"institution {institution_id}", "reason",
+                            "is required; say why, for the audit log")
+    with writing(engine) as connection:
+        current = _require(connection, institution_id)
+        if current == directory.INSTITUTION_STATUS_REMOVED:
+            raise FailedPrecondition(f"institution {institution_id} was removed; enrol it "
+                                     "again under a new id")
+        i = table(Institution)
+        connection.execute(update(i).where(i.c.institution_id == institution_id)
+                           .values(status=status))
+        name = directory.InstitutionStatus.Name(status).removeprefix("INSTITUTION_STATUS_")
+        _event(connection, institution_id, f"status:{name.lower()}", actor, reason=reason)
+    return get_institution(engine, institution_id)
+
+
+def rotate_key(engine: Engine, institution_id: str, public_key: bytes, *,
+               actor: str = "operator (registry host)") -> directory.Institution:
+    """Register a new signing key; the institution's active keys are retired. Retired keys
+    sign nothing new; what they signed stays verifiable."""
+    if len(public_key) != 32:
+        raise InvalidRecord(f"institution {institution_id}", "public_key",
+                            f"is {len(public_key)} bytes; give the raw 32-byte Ed25519 key")
+    new_id = env.key_id(public_key)
+    now = utcnow()
+    with writing(engine) as connection:
+        _require(connection, institution_id)
+        k = table(SigningKey)
+        if connection.execute(select(k.c.key_id).where(k.c.key_id == new_id)).first():
+            raise AlreadyExists(f"key {new_id} is already registered; generate a new key pair")
+        connection.execute(update(k).where(k.c.institution_id == institution_id,
+                                           k.c.status == directory.KEY_STATUS_ACTIVE)
+                           .values(status=directory.KEY_STATUS_RETIRED, revoked_at=now))
+        connection.execute(k.insert(), [dict(
+            key_id=new_id, institution_id=institution_id, public_key=public_key,
+            status=directory.KEY_STATUS_ACTIVE, created_at=now, revoked_at=None)])
+        _event(connection, institution_id, "rotate-key", actor, key_id=new_id)
+    return get_institution(engine, institution_id)
+
+
+def revoke_key(engine: Engine, institution_id: str, key_id: str, reason: str, *,
+               actor: str = "operator (registry host)") -> directory.Institution:
+    """Revoke a key (for example after a compromise): it signs nothing new."""
+    if not reason.strip():
+        raise InvalidRecord(f"key {key_id}", "reason", "is required; say why, for the audit log")
+    with writing(engine) as connection:
+        _require(connection, institution_id)
+        k = table(SigningKey)
+        found = connection.execute(select(k.c.status).where(
+            k.c.key_id == key_id, k.c.institution_id == institution_id)).scalar()
+        if found is None:
+            raise NotFound(f"institution {institution_id} has no key {key_id}")
+        if found == directory.KEY_STATUS_REVOKED:
+            raise FailedPrecondition(f"key {key_id} is already revoked")
+        connection.execute(update(k).where(k.c.key_id == key_id)
+                           .values(status=directory.KEY_STATUS_REVOKED, revoked_at=utcnow()))
+        _event(connection, institution_id, "revoke-key", actor, key_id=key_id, reason=reason)
     return get_institution(engine, institution_id)
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy import Engine
 
 from registry.v1 import (
+    admin_pb2,
+    admin_pb2_grpc,
     directory_pb2,
     directory_pb2_grpc,
     equivalence_pb2,
@@ -16,10 +21,12 @@ from registry.v1 import (
     publication_pb2_grpc,
 )
 from registry_server import service
+from registry_server.identity import AuthorisationInterceptor
 
 SERVICE_NAMES = (
     publication_pb2.DESCRIPTOR.services_by_name["PublicationService"].full_name,
     directory_pb2.DESCRIPTOR.services_by_name["DirectoryService"].full_name,
+    admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
     equivalence_pb2.DESCRIPTOR.services_by_name["EquivalenceService"].full_name,
 )
 # Batches are about 1,000 records; this leaves room for the largest valid ones and refuses
@@ -27,10 +34,25 @@ SERVICE_NAMES = (
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 
 
-async def build(engine: Engine, address: str) -> tuple[grpc.aio.Server, int]:
+@dataclass(frozen=True)
+class ServerTLS:
+    """PEM bytes of the registry's certificate and key, and of the CA whose client
+    certificates it accepts (mutual TLS: every client must present one)."""
+
+    certificate: bytes
+    private_key: bytes
+    client_ca: bytes
+
+    @classmethod
+    def from_files(cls, certificate: Path, private_key: Path, client_ca: Path) -> ServerTLS:
+        return cls(certificate.read_bytes(), private_key.read_bytes(), client_ca.read_bytes())
+
+
+async def build(engine: Engine, address: str,
+                tls: ServerTLS | None = None) -> tuple[grpc.aio.Server, int]:
     """A started server listening on address ("host:port", port 0 picks one); returns the
-    server and its bound port."""
-    server = grpc.aio.server(options=[
+    server and its bound port. Without tls it serves plaintext, for one machine only."""
+    server = grpc.aio.server(interceptors=[AuthorisationInterceptor(tls is not None)], options=[
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ])
@@ -40,6 +62,7 @@ async def build(engine: Engine, address: str) -> tuple[grpc.aio.Server, int]:
                                                               server)
     equivalence_pb2_grpc.add_EquivalenceServiceServicer_to_server(
         service.EquivalenceService(engine), server)
+    admin_pb2_grpc.add_AdminServiceServicer_to_server(service.AdminService(engine), server)
 
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -48,7 +71,13 @@ async def build(engine: Engine, address: str) -> tuple[grpc.aio.Server, int]:
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
 
-    port = server.add_insecure_port(address)
+    if tls is None:
+        port = server.add_insecure_port(address)
+    else:
+        credentials = grpc.ssl_server_credentials(
+            [(tls.private_key, tls.certificate)], root_certificates=tls.client_ca,
+            require_client_auth=True)
+        port = server.add_secure_port(address, credentials)
     if port == 0:
         raise OSError(f"could not listen on {address}; is the port in use?")
     await server.start()

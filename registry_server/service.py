@@ -11,6 +11,8 @@ from typing import NoReturn, TypeVar
 import grpc
 from sqlalchemy import Engine
 
+from registry.v1 import admin_pb2 as admin
+from registry.v1 import admin_pb2_grpc
 from registry.v1 import directory_pb2 as directory
 from registry.v1 import directory_pb2_grpc
 from registry.v1 import equivalence_pb2 as eq
@@ -21,6 +23,7 @@ from registry_core.errors import RegistryError
 from registry_core.records import INSTITUTION_ID
 from registry_server import directory as directory_store
 from registry_server import equivalence, publication
+from registry_server.identity import caller
 from registry_server.status import status_of, trailers_of
 
 log = logging.getLogger(__name__)
@@ -52,7 +55,10 @@ class PublicationService(publication_pb2_grpc.PublicationServiceServicer):
         if not request.HasField("envelope"):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                 "request: field 'envelope' is required; send the signed batch")
-        ack = await run(context, lambda: publication.publish(self.engine, request.envelope))
+        who = caller.get()
+        own = who.name if who.role == "institution" else None
+        ack = await run(context, lambda: publication.publish(self.engine, request.envelope,
+                                                             authenticated_institution=own))
         log.info("applied batch of %s up to seq %d (log index %d)", ack.institution_id,
                  ack.last_seq, ack.receipt.log_index)
         return pub.PublishResponse(acknowledgement=ack)
@@ -63,6 +69,11 @@ class PublicationService(publication_pb2_grpc.PublicationServiceServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                 "request: field 'institution_id' must be a registry id such as "
                                 "'uk.ac.hw'")
+        who = caller.get()
+        if who.role == "institution" and who.name != request.institution_id:
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED,
+                                f"{who} may read only its own checkpoint, not "
+                                f"{request.institution_id}'s")
         found = await run(context, lambda: publication.checkpoint(self.engine,
                                                                   request.institution_id))
         return pub.GetCheckpointResponse(last_seq=found.last_seq, head=found.head)
@@ -103,3 +114,41 @@ class EquivalenceService(equivalence_pb2_grpc.EquivalenceServiceServicer):
     async def ListConflicts(self, request: eq.ListConflictsRequest,  # noqa: N802
                             context: grpc.aio.ServicerContext) -> eq.ListConflictsResponse:
         await _unimplemented(context, "ListConflicts")
+
+
+class AdminService(admin_pb2_grpc.AdminServiceServicer):
+    """Operator administration; the interceptor admits operators only."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def EnrolInstitution(self, request: admin.EnrolInstitutionRequest,  # noqa: N802
+                               context: grpc.aio.ServicerContext
+                               ) -> admin.EnrolInstitutionResponse:
+        actor = str(caller.get())
+        found = await run(context, lambda: directory_store.enrol(
+            self.engine, request.institution_id, request.name, request.country,
+            request.public_key, actor=actor))
+        return admin.EnrolInstitutionResponse(institution=found)
+
+    async def SetInstitutionStatus(self, request: admin.SetInstitutionStatusRequest,  # noqa: N802
+                                   context: grpc.aio.ServicerContext
+                                   ) -> admin.SetInstitutionStatusResponse:
+        actor = str(caller.get())
+        found = await run(context, lambda: directory_store.set_status(
+            self.engine, request.institution_id, request.status, request.reason, actor=actor))
+        return admin.SetInstitutionStatusResponse(institution=found)
+
+    async def RotateKey(self, request: admin.RotateKeyRequest,  # noqa: N802
+                        context: grpc.aio.ServicerContext) -> admin.RotateKeyResponse:
+        actor = str(caller.get())
+        found = await run(context, lambda: directory_store.rotate_key(
+            self.engine, request.institution_id, request.public_key, actor=actor))
+        return admin.RotateKeyResponse(institution=found)
+
+    async def RevokeKey(self, request: admin.RevokeKeyRequest,  # noqa: N802
+                        context: grpc.aio.ServicerContext) -> admin.RevokeKeyResponse:
+        actor = str(caller.get())
+        found = await run(context, lambda: directory_store.revoke_key(
+            self.engine, request.institution_id, request.key_id, request.reason, actor=actor))
+        return admin.RevokeKeyResponse(institution=found)

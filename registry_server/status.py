@@ -17,6 +17,7 @@ STATUS_OF: list[tuple[type[errors.RegistryError], grpc.StatusCode]] = [
     (errors.ForeignRecord, grpc.StatusCode.PERMISSION_DENIED),
     (errors.SequenceError, grpc.StatusCode.FAILED_PRECONDITION),
     (errors.StaleVersion, grpc.StatusCode.FAILED_PRECONDITION),
+    (errors.FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
     (errors.BatchTooLarge, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (errors.NotFound, grpc.StatusCode.NOT_FOUND),
     (errors.AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),

@@ -112,3 +112,16 @@ class LogState(SQLModel, table=True):
     id: int = Field(primary_key=True)
     last_index: int = Field(sa_column=Column(BigInteger, nullable=False))
     head: str = Field(max_length=64)
+
+
+class DirectoryEvent(SQLModel, table=True):
+    """Append-only record of every operator action on the directory: who, what, when, why."""
+
+    __tablename__ = "directory_event"
+    id: int | None = Field(default=None, primary_key=True)
+    institution_id: str = Field(index=True, max_length=128)
+    action: str = Field(max_length=40)
+    key_id: str = Field(default="", max_length=64)
+    actor: str = Field(max_length=200)
+    reason: str = Field(default="", max_length=2000)
+    at: dt.datetime = Field(sa_column=_when())

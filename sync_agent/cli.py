@@ -39,6 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     withdraw.add_argument("kind", choices=sorted(KINDS))
     withdraw.add_argument("key")
     commands.add_parser("status", help="the local change log and the last sync")
+    tls = commands.add_parser("tls", help="use mutual TLS with these PEM files")
+    tls.add_argument("--ca", type=Path, required=True, help="the network's CA certificate")
+    tls.add_argument("--certificate", type=Path, required=True,
+                     help="this institution's client certificate")
+    tls.add_argument("--private-key", type=Path, required=True, help="its private key")
     args = parser.parse_args(argv)
 
     try:
@@ -74,7 +79,7 @@ def _run(args: argparse.Namespace, cfg: agent_config.AgentConfig, store: AgentSt
         print(f"imported {len(records)} records from {args.file}: {changed} new or changed, "
               f"{len(records) - changed} unchanged")
     elif args.command == "sync":
-        with SyncLock(cfg.home / "sync.lock", args.wait), RegistryClient(cfg.registry) as client:
+        with SyncLock(cfg.home / "sync.lock", args.wait), RegistryClient(cfg.registry, cfg.tls) as client:
             result = sync(store, client, cfg.signer())
         print(store.sync_state().last_outcome + (
             f" (log index {result.log_index})" if result.batches else ""))
@@ -83,6 +88,10 @@ def _run(args: argparse.Namespace, cfg: agent_config.AgentConfig, store: AgentSt
             print(f"sync-agent: no active {args.kind} '{args.key}' in the store", file=sys.stderr)
             return 1
         print(f"withdrew {args.kind} {args.key}; it is published as withdrawn on the next sync")
+    elif args.command == "tls":
+        agent_config.set_tls(cfg.home, args.ca.resolve(), args.certificate.resolve(),
+                             args.private_key.resolve())
+        print(f"{cfg.home / agent_config.CONFIG}: mutual TLS with {args.certificate}")
     elif args.command == "status":
         state = store.sync_state()
         print(f"institution   {cfg.institution_id}\nregistry      {cfg.registry}")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import grpc
 
 from registry.v1 import equivalence_pb2 as eq
@@ -12,12 +15,35 @@ from registry.v1 import publication_pb2_grpc
 CALL_TIMEOUT_SECONDS = 30.0
 
 
+@dataclass(frozen=True)
+class ClientTLS:
+    """PEM bytes of the network's CA and of this client's certificate and key."""
+
+    ca: bytes
+    certificate: bytes
+    private_key: bytes
+
+    @classmethod
+    def from_files(cls, ca: Path, certificate: Path, private_key: Path) -> ClientTLS:
+        return cls(ca.read_bytes(), certificate.read_bytes(), private_key.read_bytes())
+
+
+def open_channel(address: str, tls: ClientTLS | None) -> grpc.Channel:
+    """A channel to the registry: mutual TLS when tls is given, plaintext otherwise."""
+    if tls is None:
+        return grpc.insecure_channel(address)
+    credentials = grpc.ssl_channel_credentials(root_certificates=tls.ca,
+                                               private_key=tls.private_key,
+                                               certificate_chain=tls.certificate)
+    return grpc.secure_channel(address, credentials)
+
+
 class RegistryClient:
     """Typed calls to the registry's services over one gRPC channel."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, tls: ClientTLS | None = None) -> None:
         self.address = address
-        self.channel = grpc.insecure_channel(address)
+        self.channel = open_channel(address, tls)
         self.publication = publication_pb2_grpc.PublicationServiceStub(self.channel)
         self.equivalence = equivalence_pb2_grpc.EquivalenceServiceStub(self.channel)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 
 from registry_core.envelope import Ed25519Signer
+from sync_agent.client import ClientTLS
 from sync_agent.files import write_atomically
 
 CONFIG = "agent.toml"
@@ -31,6 +32,7 @@ class AgentConfig:
     name: str
     country: str
     registry: str
+    tls: ClientTLS | None = None
 
     @property
     def store_path(self) -> Path:
@@ -88,4 +90,34 @@ def load(home: Path) -> AgentConfig:
         if not isinstance(data.get(setting), str) or not data[setting]:
             raise ConfigError(f"{path}: setting '{setting}' is missing; add {setting} = \"…\"")
     registry = os.environ.get("SYNC_AGENT_REGISTRY", data.get("registry", DEFAULT_REGISTRY))
-    return AgentConfig(home, data["institution_id"], data["name"], data["country"], registry)
+    return AgentConfig(home, data["institution_id"], data["name"], data["country"], registry,
+                       _tls(path, data.get("tls", {})))
+
+
+def _tls(path: Path, section: dict[str, object]) -> ClientTLS | None:
+    """The [tls] section: ca, certificate and private_key paths (relative to the home)."""
+    if not section:
+        return None
+    files = {}
+    for setting in ("ca", "certificate", "private_key"):
+        value = section.get(setting)
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{path}: [tls] setting '{setting}' is missing; give the path of "
+                              "the PEM file (see README, Certificates)")
+        file = (path.parent / value)
+        if not file.is_file():
+            raise ConfigError(f"{path}: [tls] {setting} = {value!r}: no such file")
+        files[setting] = file
+    return ClientTLS.from_files(files["ca"], files["certificate"], files["private_key"])
+
+
+def set_tls(home: Path, ca: Path, certificate: Path, private_key: Path) -> None:
+    """Add a [tls] section to agent.toml (replacing one that is there)."""
+    path = home / CONFIG
+    text = path.read_text("utf-8").split("\n[tls]")[0].rstrip("\n")
+    text += ("\n\n[tls]\n"
+             f"ca = {json.dumps(str(ca))}\n"
+             f"certificate = {json.dumps(str(certificate))}\n"
+             f"private_key = {json.dumps(str(private_key))}\n")
+    write_atomically(path, text.encode("utf-8"))
+    load(home)  # refuse a section that does not work

@@ -18,6 +18,9 @@ from registry_core.envelope import Ed25519Signer
 from registry_server import directory
 from registry_server import server as registry_server
 from registry_server.db import make_engine, upgrade
+from registry_server.pki import create_ca, issue_client, issue_server
+from registry_server.server import ServerTLS
+from sync_agent.client import ClientTLS
 
 PG_URL = os.environ.get("CREDIT_REGISTRY_TEST_PG_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -104,16 +107,41 @@ def network(engine: Engine) -> Network:
     return net
 
 
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The network's CA with the registry's, three institutions', a partner's and an
+    operator's certificates, and a rogue CA's institution certificate."""
+    directory = tmp_path_factory.mktemp("pki")
+    create_ca(directory)
+    issue_server(directory, ["127.0.0.1", "localhost"])
+    for institution in ("uk.ac.forth", "uk.ac.taff", "uk.ac.lagan"):
+        issue_client(directory, "institution", institution)
+    issue_client(directory, "partner", "ucas")
+    issue_client(directory, "operator", "alice")
+    rogue = directory / "rogue"
+    create_ca(rogue, "Rogue CA")
+    issue_client(rogue, "institution", "uk.ac.forth")
+    return directory
+
+
+def client_tls(pki: Path, stem: str | None, ca_dir: Path | None = None) -> ClientTLS:
+    """TLS material for a client holding <stem>.pem (signed by ca_dir's CA, default pki)."""
+    issuer = ca_dir or pki
+    if stem is None:
+        return ClientTLS((pki / "ca.pem").read_bytes(), b"", b"")
+    return ClientTLS.from_files(pki / "ca.pem", issuer / f"{stem}.pem", issuer / f"{stem}-key.pem")
+
+
 class RunningRegistry:
     """A registry served by grpc.aio on 127.0.0.1 in a background event loop."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, tls: ServerTLS | None = None) -> None:
         self.engine = engine
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.server, self.port = asyncio.run_coroutine_threadsafe(
-            registry_server.build(engine, "127.0.0.1:0"), self.loop).result(30)
+            registry_server.build(engine, "127.0.0.1:0", tls), self.loop).result(30)
         self.address = f"127.0.0.1:{self.port}"
 
     def stop(self) -> None:
@@ -126,6 +154,15 @@ class RunningRegistry:
 @pytest.fixture
 def registry(network: Network) -> Iterator[RunningRegistry]:
     running = RunningRegistry(network.engine)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def tls_registry(network: Network, pki: Path) -> Iterator[RunningRegistry]:
+    """The registry with mutual TLS, as a network runs it."""
+    running = RunningRegistry(network.engine, ServerTLS.from_files(
+        pki / "registry.pem", pki / "registry-key.pem", pki / "ca.pem"))
     yield running
     running.stop()
 

@@ -1,0 +1,155 @@
+"""Who is calling: the role and name in the client certificate's URI SAN, and the
+authorisation matrix that says which role may call which RPC.
+
+The interceptor resolves the caller once per call, refuses what the matrix does not allow,
+and leaves the caller in a context variable for the servicers (which check ownership: an
+institution publishes and reads the checkpoint of itself only).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from cryptography import x509
+
+from registry_server.pki import ROLES, URN_PREFIX
+
+DEVELOPMENT = "development"  # a plaintext server (no TLS): only for a single machine
+
+
+@dataclass(frozen=True)
+class Caller:
+    role: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.role} {self.name}".strip()
+
+
+caller: contextvars.ContextVar[Caller] = contextvars.ContextVar("caller")
+
+EVERYONE = frozenset({"institution", "partner", "operator", DEVELOPMENT})
+MATRIX: dict[str, frozenset[str]] = {
+    "/registry.v1.PublicationService/Publish": frozenset({"institution", DEVELOPMENT}),
+    "/registry.v1.PublicationService/GetCheckpoint": frozenset({"institution", DEVELOPMENT}),
+    "/registry.v1.DirectoryService/": EVERYONE,
+    "/registry.v1.EquivalenceService/": EVERYONE,
+    "/registry.v1.AuditService/": EVERYONE,
+    "/registry.v1.AdminService/": frozenset({"operator"}),
+    "/grpc.health.v1.Health/": EVERYONE,
+    "/grpc.reflection.v1alpha.ServerReflection/": EVERYONE,
+}
+
+
+def allowed_roles(method: str) -> frozenset[str]:
+    """Roles allowed to call method; exact entries win over service-wide ones."""
+    if method in MATRIX:
+        return MATRIX[method]
+    service = method[: method.rfind("/") + 1]
+    return MATRIX.get(service, frozenset())
+
+
+def caller_of(context: grpc.aio.ServicerContext, tls: bool) -> Caller | None:
+    """The caller named by the verified client certificate; None when it names no role."""
+    if not tls:
+        return Caller(DEVELOPMENT, "")
+    pems = context.auth_context().get("x509_pem_cert")
+    if not pems:
+        return None
+    cert = x509.load_pem_x509_certificate(pems[0])
+    try:
+        uris = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value \
+            .get_values_for_type(x509.UniformResourceIdentifier)
+    except x509.ExtensionNotFound:
+        return None
+    for uri in uris:
+        if uri.startswith(URN_PREFIX):
+            role, _, name = uri.removeprefix(URN_PREFIX).partition(":")
+            if role in ROLES and name:
+                return Caller(role, name)
+    return None
+
+
+class AuthorisationInterceptor(grpc.aio.ServerInterceptor):
+    """Enforces MATRIX on every call before the servicer runs."""
+
+    def __init__(self, tls: bool) -> None:
+        self.tls = tls
+
+    async def intercept_service(
+        self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None:
+            return handler
+        method = details.method
+        roles = allowed_roles(method)
+        tls = self.tls
+
+        async def admit(context: grpc.aio.ServicerContext) -> None:
+            who = caller_of(context, tls)
+            if who is None:
+                await context.abort(grpc.StatusCode.UNAUTHENTICATED,
+                                    "the client certificate names no role of this network; use "
+                                    "a certificate issued by the network's CA (deploy/pki.py)")
+                return
+            if who.role not in roles:
+                await context.abort(grpc.StatusCode.PERMISSION_DENIED,
+                                    f"{who} may not call {method}; it is for "
+                                    f"{', '.join(sorted(roles)) or 'nobody'}")
+            caller.set(who)
+
+        return _wrap(handler, admit)
+
+
+async def _stream(result: Any) -> AsyncIterator[Any]:
+    """Items of a streaming handler, whether it yields them or writes them with
+    context.write (as the health service's Watch does)."""
+    if hasattr(result, "__aiter__"):
+        async for item in result:
+            yield item
+    else:
+        await result
+
+
+def _wrap(handler: grpc.RpcMethodHandler,
+          admit: Callable[[grpc.aio.ServicerContext], Awaitable[None]]) -> grpc.RpcMethodHandler:
+    """The same handler, with admit() run first in the call's own context."""
+    if handler.unary_unary:
+        inner_uu = handler.unary_unary
+
+        async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            await admit(context)
+            return await inner_uu(request, context)
+        return grpc.unary_unary_rpc_method_handler(
+            unary_unary, handler.request_deserializer, handler.response_serializer)
+    if handler.unary_stream:
+        inner_us = handler.unary_stream
+
+        async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            await admit(context)
+            async for item in _stream(inner_us(request, context)):
+                yield item
+        return grpc.unary_stream_rpc_method_handler(
+            unary_stream, handler.request_deserializer, handler.response_serializer)
+    if handler.stream_stream:
+        inner_ss = handler.stream_stream
+
+        async def stream_stream(requests: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            await admit(context)
+            async for item in _stream(inner_ss(requests, context)):
+                yield item
+        return grpc.stream_stream_rpc_method_handler(
+            stream_stream, handler.request_deserializer, handler.response_serializer)
+    inner_su = handler.stream_unary
+
+    async def stream_unary(requests: Any, context: grpc.aio.ServicerContext) -> Any:
+        await admit(context)
+        return await inner_su(requests, context)
+    return grpc.stream_unary_rpc_method_handler(
+        stream_unary, handler.request_deserializer, handler.response_serializer)

@@ -1,0 +1,161 @@
+"""Mutual TLS and the authorisation matrix: every RPC, every role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import grpc
+import pytest
+from conftest import Network, RunningRegistry, client_tls
+from factories import batch, micro_credential, signed
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from registry.v1 import admin_pb2 as admin
+from registry.v1 import admin_pb2_grpc
+from registry.v1 import directory_pb2 as directory
+from registry.v1 import directory_pb2_grpc
+from registry.v1 import equivalence_pb2 as eq
+from registry.v1 import equivalence_pb2_grpc
+from registry.v1 import publication_pb2 as pub
+from registry.v1 import publication_pb2_grpc
+from registry.v1 import records_pb2 as rec
+from registry_core.envelope import Ed25519Signer
+from registry_server.publication import checkpoint
+from sync_agent.client import open_channel
+
+OK = grpc.StatusCode.OK
+DENIED = grpc.StatusCode.PERMISSION_DENIED
+Call = Callable[[grpc.Channel, Network], object]
+
+
+def publish_own(ch: grpc.Channel, net: Network) -> object:
+    envelope = signed(batch("uk.ac.forth", [micro_credential()]), net.signers["uk.ac.forth"])
+    return publication_pb2_grpc.PublicationServiceStub(ch).Publish(
+        pub.PublishRequest(envelope=envelope), timeout=10)
+
+
+def checkpoint_of_forth(ch: grpc.Channel, net: Network) -> object:
+    return publication_pb2_grpc.PublicationServiceStub(ch).GetCheckpoint(
+        pub.GetCheckpointRequest(institution_id="uk.ac.forth"), timeout=10)
+
+
+def list_institutions(ch: grpc.Channel, net: Network) -> object:
+    return directory_pb2_grpc.DirectoryServiceStub(ch).ListInstitutions(
+        directory.ListInstitutionsRequest(), timeout=10)
+
+
+def resolve(ch: grpc.Channel, net: Network) -> object:
+    return equivalence_pb2_grpc.EquivalenceServiceStub(ch).ResolveTransfer(
+        eq.ResolveTransferRequest(
+            holdings=[eq.Holding(credential=rec.CredentialRef(institution_id="uk.ac.forth",
+                                                              key="MC1"), award_date="2025-01-01")],
+            target_institution_id="uk.ac.taff"), timeout=10)
+
+
+def list_equivalents(ch: grpc.Channel, net: Network) -> object:
+    return equivalence_pb2_grpc.EquivalenceServiceStub(ch).ListEquivalents(
+        eq.ListEquivalentsRequest(credential=rec.CredentialRef(institution_id="uk.ac.forth",
+                                                               key="MC1")), timeout=10)
+
+
+def list_sources(ch: grpc.Channel, net: Network) -> object:
+    return equivalence_pb2_grpc.EquivalenceServiceStub(ch).ListSources(
+        eq.ListSourcesRequest(unit=rec.CredentialRef(institution_id="uk.ac.taff", key="M")),
+        timeout=10)
+
+
+def enrol(ch: grpc.Channel, net: Network) -> object:
+    return admin_pb2_grpc.AdminServiceStub(ch).EnrolInstitution(admin.EnrolInstitutionRequest(
+        institution_id="uk.ac.new", name="New College", country="GB",
+        public_key=Ed25519Signer.generate().public_key), timeout=10)
+
+
+def suspend_lagan(ch: grpc.Channel, net: Network) -> object:
+    return admin_pb2_grpc.AdminServiceStub(ch).SetInstitutionStatus(
+        admin.SetInstitutionStatusRequest(institution_id="uk.ac.lagan", reason="audit",
+                                          status=directory.INSTITUTION_STATUS_SUSPENDED),
+        timeout=10)
+
+
+def rotate_lagan(ch: grpc.Channel, net: Network) -> object:
+    return admin_pb2_grpc.AdminServiceStub(ch).RotateKey(admin.RotateKeyRequest(
+        institution_id="uk.ac.lagan", public_key=Ed25519Signer.generate().public_key), timeout=10)
+
+
+def revoke_lagan(ch: grpc.Channel, net: Network) -> object:
+    return admin_pb2_grpc.AdminServiceStub(ch).RevokeKey(admin.RevokeKeyRequest(
+        institution_id="uk.ac.lagan", key_id=net.signers["uk.ac.lagan"].key_id, reason="lost"),
+        timeout=10)
+
+
+def health(ch: grpc.Channel, net: Network) -> object:
+    return health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=10)
+
+
+# Rows: RPC. Columns: the institution itself (forth), another institution (taff), a partner,
+# the operator.
+MATRIX: list[tuple[Call, tuple[grpc.StatusCode, ...]]] = [
+    (publish_own, (OK, DENIED, DENIED, DENIED)),
+    (checkpoint_of_forth, (OK, DENIED, DENIED, DENIED)),
+    (list_institutions, (OK, OK, OK, OK)),
+    (resolve, (OK, OK, OK, OK)),
+    (list_equivalents, (OK, OK, OK, OK)),
+    (list_sources, (OK, OK, OK, OK)),
+    (enrol, (DENIED, DENIED, DENIED, OK)),
+    (suspend_lagan, (DENIED, DENIED, DENIED, OK)),
+    (rotate_lagan, (DENIED, DENIED, DENIED, OK)),
+    (revoke_lagan, (DENIED, DENIED, DENIED, OK)),
+    (health, (OK, OK, OK, OK)),
+]
+ROLES = ("institution-uk.ac.forth", "institution-uk.ac.taff", "partner-ucas", "operator-alice")
+
+
+def outcome(call: Call, channel: grpc.Channel, network: Network) -> grpc.StatusCode:
+    try:
+        call(channel, network)
+    except grpc.RpcError as error:
+        return error.code()  # type: ignore[no-any-return]
+    return OK
+
+
+@pytest.mark.parametrize("column", range(len(ROLES)), ids=ROLES)
+def test_authorisation_matrix(network: Network, tls_registry: RunningRegistry, pki: Path,
+                              column: int) -> None:
+    with open_channel(tls_registry.address, client_tls(pki, ROLES[column])) as channel:
+        got = {call.__name__: outcome(call, channel, network) for call, _ in MATRIX}
+    want = {call.__name__: codes[column] for call, codes in MATRIX}
+    assert got == want
+
+
+@pytest.mark.parametrize(("stem", "rogue"), [(None, False), ("institution-uk.ac.forth", True)],
+                         ids=["no certificate", "certificate of another CA"])
+def test_clients_without_a_network_certificate_are_refused(
+        network: Network, tls_registry: RunningRegistry, pki: Path, stem: str | None,
+        rogue: bool) -> None:
+    tls = client_tls(pki, stem, pki / "rogue" if rogue else None)
+    with open_channel(tls_registry.address, tls) as channel:
+        for call, _ in MATRIX:
+            assert outcome(call, channel, network) == grpc.StatusCode.UNAVAILABLE, call.__name__
+    assert publication_state(network) == 0
+
+
+def test_plaintext_client_cannot_talk_to_a_tls_registry(network: Network,
+                                                        tls_registry: RunningRegistry) -> None:
+    with grpc.insecure_channel(tls_registry.address) as channel:
+        assert outcome(list_institutions, channel, network) == grpc.StatusCode.UNAVAILABLE
+
+
+def test_institution_cannot_publish_a_batch_signed_by_another(
+        network: Network, tls_registry: RunningRegistry, pki: Path) -> None:
+    """Taff relays Forth's genuinely signed batch: refused, because the connection is Taff's."""
+    with open_channel(tls_registry.address, client_tls(pki, "institution-uk.ac.taff")) as ch:
+        with pytest.raises(grpc.RpcError) as caught:
+            publish_own(ch, network)
+    assert caught.value.code() == DENIED
+    assert "connection is uk.ac.taff's" in caught.value.details()
+    assert publication_state(network) == 0
+
+
+def publication_state(network: Network) -> int:
+    return checkpoint(network.engine, "uk.ac.forth").last_seq
