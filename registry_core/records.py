@@ -33,6 +33,12 @@ MAX_CREDIT = 1_000.0
 
 Record = rec.MicroCredential | rec.LearningUnit | rec.RecognitionAgreement
 
+MESSAGE_OF: dict[int, type[Record]] = {
+    rec.RECORD_KIND_MICRO_CREDENTIAL: rec.MicroCredential,
+    rec.RECORD_KIND_LEARNING_UNIT: rec.LearningUnit,
+    rec.RECORD_KIND_AGREEMENT: rec.RecognitionAgreement,
+}
+
 KIND_NAMES = {
     rec.RECORD_KIND_MICRO_CREDENTIAL: "MicroCredential",
     rec.RECORD_KIND_LEARNING_UNIT: "LearningUnit",

@@ -17,6 +17,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from registry.v1 import directory_pb2 as directory
 from registry_core.errors import RegistryError
+from registry_server import audit
 from registry_server import directory as directory_store
 from registry_server import server
 from registry_server.db import make_engine, upgrade
@@ -125,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
         cmd.add_argument("institution_id")
         cmd.add_argument("--reason", required=True, help="why, for the audit log")
 
+    log_cmd = commands.add_parser("log", help="the append-only log of accepted batches")
+    log_cmds = log_cmd.add_subparsers(dest="action", required=True)
+    log_cmds.add_parser("verify", help="re-check every entry, signature, chain and record")
+
     keys = commands.add_parser("keys", help="institutions' signing keys")
     key_cmds = keys.add_subparsers(dest="action", required=True)
     rotate = key_cmds.add_parser("rotate", help="register a new key; the current one retires")
@@ -157,6 +162,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "keys" and args.action == "revoke":
             directory_store.revoke_key(engine, args.institution_id, args.key_id, args.reason)
             print(f"revoked key {args.key_id} of {args.institution_id}")
+        elif args.command == "log":
+            report = audit.verify_log(engine)
+            for problem in report.problems:
+                print(f"PROBLEM {problem}")
+            print(f"{report.entries} log entries and {report.records_checked} records checked: "
+                  + ("all verified" if report.ok else f"{len(report.problems)} problems"))
+            return 0 if report.ok else 3
         elif args.command == "institutions" and args.action == "list":
             after = ""
             while True:

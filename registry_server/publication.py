@@ -3,13 +3,13 @@ transaction, with set-based statements (one executemany per table, never one per
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 
 from sqlalchemy import Connection, Engine, delete, select, tuple_, update
 
 from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
+from registry_core.proof import next_log_head
 from registry_core.records import kind_of, record_of
 from registry_server import acceptance
 from registry_server.acceptance import Accepted, Checkpoint, KeyInfo, Replay
@@ -191,9 +191,7 @@ def _append_log(connection: Connection, envelope: pub.SignedEnvelope, accepted: 
     ).one()
     envelope_bytes = envelope.SerializeToString(deterministic=True)
     log_index = last_index + 1
-    log_head = hashlib.sha256(
-        last_head.encode("ascii") + b"\n" + hashlib.sha256(envelope_bytes).digest()
-    ).hexdigest()
+    log_head = next_log_head(last_head, envelope_bytes)
     batch = accepted.batch
     connection.execute(table(BatchLogEntry).insert(), [dict(
         log_index=log_index, institution_id=batch.institution_id, first_seq=batch.first_seq,

@@ -13,6 +13,8 @@ from sqlalchemy import Engine
 from registry.v1 import (
     admin_pb2,
     admin_pb2_grpc,
+    audit_pb2,
+    audit_pb2_grpc,
     directory_pb2,
     directory_pb2_grpc,
     equivalence_pb2,
@@ -27,6 +29,7 @@ SERVICE_NAMES = (
     publication_pb2.DESCRIPTOR.services_by_name["PublicationService"].full_name,
     directory_pb2.DESCRIPTOR.services_by_name["DirectoryService"].full_name,
     admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
+    audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
     equivalence_pb2.DESCRIPTOR.services_by_name["EquivalenceService"].full_name,
 )
 # Batches are about 1,000 records; this leaves room for the largest valid ones and refuses
@@ -63,6 +66,7 @@ async def build(engine: Engine, address: str,
     equivalence_pb2_grpc.add_EquivalenceServiceServicer_to_server(
         service.EquivalenceService(engine), server)
     admin_pb2_grpc.add_AdminServiceServicer_to_server(service.AdminService(engine), server)
+    audit_pb2_grpc.add_AuditServiceServicer_to_server(service.AuditService(engine), server)
 
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

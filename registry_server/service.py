@@ -12,6 +12,8 @@ import grpc
 from sqlalchemy import Engine
 
 from registry.v1 import admin_pb2 as admin
+from registry.v1 import audit_pb2 as audit
+from registry.v1 import audit_pb2_grpc
 from registry.v1 import admin_pb2_grpc
 from registry.v1 import directory_pb2 as directory
 from registry.v1 import directory_pb2_grpc
@@ -21,6 +23,7 @@ from registry.v1 import publication_pb2 as pub
 from registry.v1 import publication_pb2_grpc
 from registry_core.errors import RegistryError
 from registry_core.records import INSTITUTION_ID
+from registry_server import audit as audit_store
 from registry_server import directory as directory_store
 from registry_server import equivalence, publication
 from registry_server.identity import caller
@@ -152,3 +155,21 @@ class AdminService(admin_pb2_grpc.AdminServiceServicer):
         found = await run(context, lambda: directory_store.revoke_key(
             self.engine, request.institution_id, request.key_id, request.reason, actor=actor))
         return admin.RevokeKeyResponse(institution=found)
+
+
+class AuditService(audit_pb2_grpc.AuditServiceServicer):
+    """Proofs and the log, for anyone to check the registry."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def GetRecordProof(self, request: audit.GetRecordProofRequest,  # noqa: N802
+                             context: grpc.aio.ServicerContext) -> audit.GetRecordProofResponse:
+        proof = await run(context, lambda: audit_store.record_proof(
+            self.engine, request.institution_id, request.kind, request.key))
+        return audit.GetRecordProofResponse(proof=proof)
+
+    async def ListLogEntries(self, request: audit.ListLogEntriesRequest,  # noqa: N802
+                             context: grpc.aio.ServicerContext) -> audit.ListLogEntriesResponse:
+        return await run(context, lambda: audit_store.list_log(
+            self.engine, request.from_index, request.page_size))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
-from registry_core.records import Record, kind_of
+from registry_core.records import MESSAGE_OF, Record, kind_of
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS record (
@@ -52,11 +52,6 @@ CREATE TABLE IF NOT EXISTS sync_state (
 INSERT OR IGNORE INTO sync_state VALUES (1, 0, '', 0, '', '', '', 'never synced');
 """
 
-MESSAGE_OF = {
-    rec.RECORD_KIND_MICRO_CREDENTIAL: rec.MicroCredential,
-    rec.RECORD_KIND_LEARNING_UNIT: rec.LearningUnit,
-    rec.RECORD_KIND_AGREEMENT: rec.RecognitionAgreement,
-}
 CHANGE_FIELD = {
     rec.RECORD_KIND_MICRO_CREDENTIAL: "micro_credential",
     rec.RECORD_KIND_LEARNING_UNIT: "learning_unit",
