@@ -171,3 +171,16 @@ def tls_registry(network: Network, pki: Path) -> Iterator[RunningRegistry]:
 def channel(registry: RunningRegistry) -> Iterator[grpc.Channel]:
     with grpc.insecure_channel(registry.address) as ch:
         yield ch
+
+
+def registry_state(engine: Engine) -> tuple[object, ...]:
+    """Everything a refused request must leave untouched: records, index, log, checkpoints,
+    directory."""
+    from sqlalchemy import select
+    from sqlmodel import SQLModel
+
+    with engine.connect() as connection:
+        return tuple(
+            tuple(connection.execute(select(t).order_by(*t.primary_key.columns)).all())
+            for name, t in sorted(SQLModel.metadata.tables.items())
+        )

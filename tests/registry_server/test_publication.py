@@ -4,7 +4,7 @@ precise error and changes nothing."""
 from __future__ import annotations
 
 import pytest
-from conftest import Network
+from conftest import Network, registry_state
 from factories import agreement, batch, head_after, micro_credential, module, signed
 from sqlalchemy import Engine, func, select
 
@@ -18,15 +18,7 @@ from registry_server.tables import AgreementEdge, BatchLogEntry, PublishedRecord
 
 
 def snapshot(engine: Engine) -> tuple[object, ...]:
-    """Everything a refused batch must leave untouched."""
-    with engine.connect() as c:
-        records = c.execute(select(table(PublishedRecord)).order_by("institution_id", "kind",
-                                                                    "key")).all()
-        edges = c.execute(select(func.count()).select_from(table(AgreementEdge))).scalar()
-        log = c.execute(select(func.count()).select_from(table(BatchLogEntry))).scalar()
-    checkpoints = tuple(publication.checkpoint(engine, i) for i in
-                        ("uk.ac.forth", "uk.ac.taff", "uk.ac.lagan"))
-    return tuple(records), edges, log, checkpoints
+    return registry_state(engine)
 
 
 def publish_first(network: Network) -> pub.Batch:
