@@ -25,7 +25,7 @@ from registry_core.errors import RegistryError
 from registry_core.records import INSTITUTION_ID
 from registry_server import audit as audit_store
 from registry_server import directory as directory_store
-from registry_server import equivalence, publication
+from registry_server import equivalence, failpoints, publication
 from registry_server.identity import caller
 from registry_server.status import status_of, trailers_of
 
@@ -62,6 +62,7 @@ class PublicationService(publication_pb2_grpc.PublicationServiceServicer):
         own = who.name if who.role == "institution" else None
         ack = await run(context, lambda: publication.publish(self.engine, request.envelope,
                                                              authenticated_institution=own))
+        failpoints.after_commit()
         log.info("applied batch of %s up to seq %d (log index %d)", ack.institution_id,
                  ack.last_seq, ack.receipt.log_index)
         return pub.PublishResponse(acknowledgement=ack)

@@ -12,7 +12,7 @@ from sync_agent import config as agent_config
 from sync_agent.client import RegistryClient
 from sync_agent.importer import CatalogueError, read_catalogue
 from sync_agent.store import AgentStore
-from sync_agent.sync import SyncError, SyncLock, sync
+from sync_agent.sync import BATCH_SIZE, SyncError, SyncLock, sync
 
 KINDS = {"micro-credential": rec.RECORD_KIND_MICRO_CREDENTIAL,
          "learning-unit": rec.RECORD_KIND_LEARNING_UNIT,
@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("sync", help="publish what changed since the registry's checkpoint")
     run.add_argument("--wait", type=float, default=600.0,
                      help="seconds to wait for another running sync (default %(default)s)")
+    run.add_argument("--batch-size", type=int, default=BATCH_SIZE,
+                     help="changes per signed batch (default %(default)s)")
     withdraw = commands.add_parser("withdraw", help="withdraw a record (published as a tombstone)")
     withdraw.add_argument("kind", choices=sorted(KINDS))
     withdraw.add_argument("key")
@@ -79,8 +81,10 @@ def _run(args: argparse.Namespace, cfg: agent_config.AgentConfig, store: AgentSt
         print(f"imported {len(records)} records from {args.file}: {changed} new or changed, "
               f"{len(records) - changed} unchanged")
     elif args.command == "sync":
+        if not 1 <= args.batch_size <= 5000:
+            raise SyncError(f"--batch-size {args.batch_size}: give 1 to 5000 changes per batch")
         with SyncLock(cfg.home / "sync.lock", args.wait), RegistryClient(cfg.registry, cfg.tls) as client:
-            result = sync(store, client, cfg.signer())
+            result = sync(store, client, cfg.signer(), batch_size=args.batch_size)
         print(store.sync_state().last_outcome + (
             f" (log index {result.log_index})" if result.batches else ""))
     elif args.command == "withdraw":
