@@ -60,5 +60,8 @@ def upgrade(engine: Engine) -> None:
     """Create or upgrade the schema to the newest migration."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Registry processes starting together: one migrates, the others wait for it.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7461626)")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

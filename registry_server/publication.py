@@ -100,6 +100,9 @@ def publish(engine: Engine, envelope: pub.SignedEnvelope,
     """Accept and apply envelope in one transaction; the acknowledgement it returns is the
     one stored in the log, so a replay gets the same answer."""
     with writing(engine) as connection:
+        # Publications are serialised on the log's one row, taken first: registry processes
+        # sharing a database then never race on a checkpoint or the log's order.
+        _lock_log(connection)
         verdict = acceptance.accept(envelope, TransactionState(connection),
                                     authenticated_institution=authenticated_institution)
         if isinstance(verdict, Replay):
@@ -180,6 +183,11 @@ def _edges(agreement: rec.RecognitionAgreement) -> list[dict[str, object]]:
                  status=agreement.status,
                  transitive_allowed=agreement.conditions.transitive_allowed)
             for inst, key in sorted(sources)]
+
+
+def _lock_log(connection: Connection) -> None:
+    state = table(LogState)
+    connection.execute(for_update(connection, select(state.c.id).where(state.c.id == 1))).one()
 
 
 def _append_log(connection: Connection, envelope: pub.SignedEnvelope, accepted: Accepted,

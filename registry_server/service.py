@@ -10,6 +10,7 @@ from typing import NoReturn, TypeVar
 
 import grpc
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from registry.v1 import admin_pb2 as admin
 from registry.v1 import audit_pb2 as audit
@@ -40,6 +41,14 @@ async def run(context: grpc.aio.ServicerContext, call: Callable[[], T]) -> T:
     except RegistryError as error:
         context.set_trailing_metadata(trailers_of(error))
         await context.abort(status_of(error), str(error))
+    except (OperationalError, IntegrityError) as error:
+        # The database went away or a concurrent writer won a race: nothing was applied,
+        # and the same call is worth retrying (agents retry UNAVAILABLE and ABORTED).
+        log.warning("database error, reported as retryable: %s", error.orig)
+        code = (grpc.StatusCode.UNAVAILABLE if isinstance(error, OperationalError)
+                else grpc.StatusCode.ABORTED)
+        await context.abort(code, "the registry's database is busy or unavailable; nothing "
+                            "was applied, retry the call")
     raise AssertionError("unreachable: abort raises")
 
 

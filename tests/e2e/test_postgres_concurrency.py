@@ -1,0 +1,95 @@
+"""20 agents syncing at once against two registry processes sharing one PostgreSQL database
+converge, with no error other than retried transient ones."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from conftest import PG_URL, postgres_problem
+from factories import micro_credential
+from sqlalchemy import create_engine, func, select, text
+
+from registry_core.envelope import Ed25519Signer
+from registry_server import directory
+from registry_server.audit import verify_log
+from registry_server.db import make_engine, upgrade
+from registry_server.sql import table
+from registry_server.tables import PublishedRecord
+from sync_agent.client import RegistryClient
+from sync_agent.store import AgentStore
+from sync_agent.sync import SyncResult, sync
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+AGENTS, RECORDS, BATCH = 20, 300, 25
+
+
+@pytest.fixture
+def shared_database() -> Iterator[str]:
+    problem = postgres_problem()
+    if problem:
+        pytest.skip(problem)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as c:
+        c.execute(text(f"CREATE SCHEMA {schema}"))
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    with admin.begin() as c:
+        c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def start_registry(url: str, port_file: Path) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen([sys.executable, "-m", "registry_server.cli", "--database-url", url,
+                                "serve", "--listen", "127.0.0.1:0", "--port-file", str(port_file)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not port_file.exists():
+        assert process.poll() is None and time.monotonic() < deadline, "registry did not start"
+        time.sleep(0.05)
+    return process
+
+
+def test_twenty_agents_two_registries_one_postgres(shared_database: str, tmp_path: Path) -> None:
+    engine = make_engine(shared_database)
+    upgrade(engine)
+    agents = []
+    for n in range(AGENTS):
+        institution = f"uk.ac.college{n:02}"
+        signer = Ed25519Signer.generate()
+        directory.enrol(engine, institution, f"College {n}", "GB", signer.public_key)
+        store = AgentStore(tmp_path / f"{institution}.db", institution)
+        store.put_records([micro_credential(institution, f"MC{i:04}") for i in range(RECORDS)])
+        agents.append((store, signer))
+    registries = [start_registry(shared_database, tmp_path / f"port{i}") for i in range(2)]
+    try:
+        addresses = [f"127.0.0.1:{(tmp_path / f'port{i}').read_text()}" for i in range(2)]
+
+        def run(index: int) -> SyncResult:
+            store, signer = agents[index]
+            with RegistryClient(addresses[index % 2]) as client:
+                return sync(store, client, signer, batch_size=BATCH)
+
+        with ThreadPoolExecutor(AGENTS) as pool:
+            results = list(pool.map(run, range(AGENTS)))
+    finally:
+        for process in registries:
+            process.terminate()
+            process.wait(30)
+    assert all(r.last_seq == RECORDS for r in results)
+    r = table(PublishedRecord)
+    with engine.connect() as c:
+        counts = dict(c.execute(select(r.c.institution_id, func.count()).group_by(
+            r.c.institution_id)).all())
+    assert counts == {f"uk.ac.college{n:02}": RECORDS for n in range(AGENTS)}
+    report = verify_log(engine)
+    assert report.ok, report.problems
+    assert report.entries == AGENTS * RECORDS // BATCH
+    engine.dispose()
