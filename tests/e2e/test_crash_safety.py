@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from factories import micro_credential
+from tests.factories import micro_credential
 from sqlalchemy import select
 
 from registry_server.audit import verify_log

@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import PG_URL, postgres_problem
-from factories import micro_credential
+from tests.conftest import PG_URL, postgres_problem
+from tests.factories import micro_credential
 from sqlalchemy import create_engine, func, select, text
 
 from registry_core.envelope import Ed25519Signer

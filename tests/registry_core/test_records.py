@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from factories import agreement, group, micro_credential, module, ref
+from tests.factories import agreement, group, micro_credential, module, ref
 
 from registry.v1 import records_pb2 as rec
 from registry_core.errors import InvalidRecord

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from factories import AS_OF, agreement, group, holding, micro_credential, module, ref
+from tests.factories import AS_OF, agreement, group, holding, micro_credential, module, ref
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

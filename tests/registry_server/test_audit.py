@@ -7,8 +7,8 @@ import sys
 
 import grpc
 import pytest
-from conftest import Network
-from factories import agreement, batch, micro_credential, module, signed
+from tests.conftest import Network
+from tests.factories import agreement, batch, micro_credential, module, signed
 from sqlalchemy import Engine, update
 
 from registry.v1 import audit_pb2 as audit

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import grpc
 import pytest
-from conftest import Network, RunningRegistry, client_tls
-from factories import batch, micro_credential, signed
+from tests.conftest import Network, RunningRegistry, client_tls
+from tests.factories import batch, micro_credential, signed
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from registry.v1 import admin_pb2 as admin

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import grpc
 import pytest
-from conftest import Network, RunningRegistry, client_tls, registry_state
-from factories import agreement, batch, group, head_after, micro_credential, ref, signed
+from tests.conftest import Network, RunningRegistry, client_tls, registry_state
+from tests.factories import agreement, batch, group, head_after, micro_credential, ref, signed
 
 from registry.v1 import directory_pb2 as directory
 from registry.v1 import publication_pb2 as pub

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from conftest import Network
-from factories import agreement, batch, head_after, holding, micro_credential, module, signed
+from tests.conftest import Network
+from tests.factories import agreement, batch, head_after, holding, micro_credential, module, signed
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 

@@ -4,8 +4,8 @@ precise error and changes nothing."""
 from __future__ import annotations
 
 import pytest
-from conftest import Network, registry_state
-from factories import agreement, batch, head_after, micro_credential, module, signed
+from tests.conftest import Network, registry_state
+from tests.factories import agreement, batch, head_after, micro_credential, module, signed
 from sqlalchemy import Engine, func, select
 
 from registry.v1 import publication_pb2 as pub

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import grpc
 import pytest
-from conftest import Network, RunningRegistry
-from factories import micro_credential
+from tests.conftest import Network, RunningRegistry
+from tests.factories import micro_credential
 from sqlalchemy import func, select
 
 from registry.v1 import publication_pb2 as pub
