@@ -7,35 +7,31 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
 
-@dataclass(frozen=True)
 class ConversionTable:
-    """Read-only view of conversion_table.json."""
+    """Read-only view of conversion_table.json, indexed once for the hot paths (validation
+    runs these look-ups for every record of every batch)."""
 
-    raw: dict[str, Any]
-
-    @property
-    def credit_systems(self) -> list[str]:
-        return sorted(self.raw["credit_systems"])
-
-    @property
-    def level_frameworks(self) -> list[str]:
-        return sorted(self.raw["level_frameworks"])
-
-    @property
-    def grading_schemes(self) -> list[str]:
-        return sorted(self.raw["grading_schemes"])
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
+        self.ects_per_credit: dict[str, float] = {
+            name: float(entry["ects_per_credit"]) for name, entry in raw["credit_systems"].items()}
+        self.to_eqf: dict[str, dict[str, int]] = {
+            name: {level: int(eqf) for level, eqf in entry["to_eqf"].items()}
+            for name, entry in raw["level_frameworks"].items()}
+        self.credit_systems: tuple[str, ...] = tuple(sorted(self.ects_per_credit))
+        self.level_frameworks: tuple[str, ...] = tuple(sorted(self.to_eqf))
+        self.grading_schemes: tuple[str, ...] = tuple(sorted(raw["grading_schemes"]))
 
     def levels_of(self, framework: str) -> list[str]:
-        return list(self.raw["level_frameworks"][framework]["to_eqf"])
+        return list(self.to_eqf[framework])
 
     def to_ects(self, value: float, system: str) -> float:
-        return value * float(self.raw["credit_systems"][system]["ects_per_credit"])
+        return value * self.ects_per_credit[system]
 
     def convert_credit(self, value: float, from_system: str, to_system: str) -> float:
         """Credit in another system, rounded down to the nearest half credit of the target so
@@ -43,12 +39,12 @@ class ConversionTable:
         if from_system == to_system:
             return value
         ects = self.to_ects(value, from_system)
-        exact = ects / float(self.raw["credit_systems"][to_system]["ects_per_credit"])
+        exact = ects / self.ects_per_credit[to_system]
         return math.floor(exact * 2 + 1e-9) / 2
 
     def eqf_level(self, framework: str, level: str) -> int:
         """The EQF level a framework level is referenced to."""
-        return int(self.raw["level_frameworks"][framework]["to_eqf"][level])
+        return self.to_eqf[framework][level]
 
     def is_grade(self, scheme: str, value: str) -> bool:
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from google.protobuf.message import Message
 
@@ -32,6 +32,9 @@ MAX_GROUP_ITEMS = 200
 MAX_CREDIT = 1_000.0
 
 Record = rec.MicroCredential | rec.LearningUnit | rec.RecognitionAgreement
+STATUSES = frozenset(rec.RecordStatus.values()) - {rec.RECORD_STATUS_UNSPECIFIED}
+PARTICIPATION_FORMS = frozenset(rec.ParticipationForm.values()) - {
+    rec.PARTICIPATION_FORM_UNSPECIFIED}
 
 MESSAGE_OF: dict[int, type[Record]] = {
     rec.RECORD_KIND_MICRO_CREDENTIAL: rec.MicroCredential,
@@ -69,13 +72,14 @@ def parse_date(value: str) -> dt.date:
 
 
 class _Checker:
-    """Collects the context (record label) so each rule reads as one line."""
+    """Collects the context (which record) so each rule reads as one line. The record's name
+    is only built for an error: validation runs for every record of every batch."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    def __init__(self, kind: int, institution_id: str, key: str) -> None:
+        self.where = (kind, institution_id, key)
 
     def fail(self, field: str, problem: str) -> InvalidRecord:
-        return InvalidRecord(self.name, field, problem)
+        return InvalidRecord(label(*self.where), field, problem)
 
     def text(self, field: str, value: str, *, required: bool = True, limit: int = MAX_TEXT) -> None:
         if required and not value.strip():
@@ -83,14 +87,14 @@ class _Checker:
         if len(value) > limit:
             raise self.fail(field, f"is {len(value)} characters long; the limit is {limit}")
 
-    def texts(self, field: str, values: Iterable[str], *, required: bool = False) -> None:
-        items = list(values)
-        if required and not items:
+    def texts(self, field: str, values: Sequence[str], *, required: bool = False) -> None:
+        if required and not values:
             raise self.fail(field, "is required; give at least one entry")
-        if len(items) > MAX_LIST:
-            raise self.fail(field, f"has {len(items)} entries; the limit is {MAX_LIST}")
-        for i, item in enumerate(items):
-            self.text(f"{field}[{i}]", item)
+        if len(values) > MAX_LIST:
+            raise self.fail(field, f"has {len(values)} entries; the limit is {MAX_LIST}")
+        for i, item in enumerate(values):
+            if len(item) > MAX_TEXT or not item.strip():
+                self.text(f"{field}[{i}]", item)
 
     def institution(self, field: str, value: str) -> None:
         if not value:
@@ -115,14 +119,13 @@ class _Checker:
         self.key("key", record.key)
         if record.version < 1:
             raise self.fail("version", f"is {record.version}; versions start at 1")
-        if record.status == rec.RECORD_STATUS_UNSPECIFIED:
-            raise self.fail("status", "is not set; use DRAFT, ACTIVE, SUSPENDED or WITHDRAWN")
-        if record.status not in rec.RecordStatus.values():
-            raise self.fail("status", f"{record.status} is not a known status")
+        if record.status not in STATUSES:
+            raise self.fail("status", f"{record.status or 'not set'} is not a status; use DRAFT, "
+                            "ACTIVE, SUSPENDED or WITHDRAWN")
 
     def credit(self, field: str, credit: rec.Credit) -> None:
-        systems = table().credit_systems
-        if credit.system not in systems:
+        if credit.system not in table().ects_per_credit:
+            systems = table().credit_systems
             raise self.fail(
                 f"{field}.system", f"'{credit.system[:40]}' is not a credit system; use one of "
                 f"{', '.join(systems)}"
@@ -132,13 +135,13 @@ class _Checker:
                             f"at most {MAX_CREDIT:g}")
 
     def level(self, field: str, level: rec.Level) -> None:
-        frameworks = table().level_frameworks
-        if level.framework not in frameworks:
+        levels = table().to_eqf.get(level.framework)
+        if levels is None:
+            frameworks = table().level_frameworks
             raise self.fail(
                 f"{field}.framework", f"'{level.framework[:40]}' is not a level framework; "
                 f"use one of {', '.join(frameworks)}"
             )
-        levels = table().levels_of(level.framework)
         if level.level not in levels:
             raise self.fail(
                 f"{field}.level", f"'{level.level[:40]}' is not a level of {level.framework}; "
@@ -160,7 +163,7 @@ class _Checker:
 
 def validate_micro_credential(mc: rec.MicroCredential) -> None:
     """Refuse a micro-credential that lacks a mandatory element or has an invalid one."""
-    c = _Checker(label(rec.RECORD_KIND_MICRO_CREDENTIAL, mc.institution_id, mc.key))
+    c = _Checker(rec.RECORD_KIND_MICRO_CREDENTIAL, mc.institution_id, mc.key)
     c.header(mc)
     c.text("title", mc.title)
     c.text("awarding_body", mc.awarding_body)
@@ -179,13 +182,11 @@ def validate_micro_credential(mc: rec.MicroCredential) -> None:
         raise c.fail("level", "is required; give a framework and a level")
     c.level("level", mc.level)
     c.text("assessment_type", mc.assessment_type)
-    if mc.participation_form not in rec.ParticipationForm.values() or (
-        mc.participation_form == rec.PARTICIPATION_FORM_UNSPECIFIED
-    ):
+    if mc.participation_form not in PARTICIPATION_FORMS:
         raise c.fail("participation_form", "is required; use ONLINE, ONSITE or BLENDED")
     c.text("quality_assurance", mc.quality_assurance)
     c.texts("prerequisites", mc.prerequisites)
-    if mc.grading_scheme and mc.grading_scheme not in table().grading_schemes:
+    if mc.grading_scheme and mc.grading_scheme not in table().raw["grading_schemes"]:
         raise c.fail("grading_scheme", f"'{mc.grading_scheme[:40]}' is not a grading scheme; "
                      f"use one of {', '.join(table().grading_schemes)}")
     c.isced("subject_isced", mc.subject_isced)
@@ -198,7 +199,7 @@ def validate_micro_credential(mc: rec.MicroCredential) -> None:
 
 def validate_learning_unit(lu: rec.LearningUnit) -> None:
     """Refuse a module or qualification with a missing or invalid field."""
-    c = _Checker(label(rec.RECORD_KIND_LEARNING_UNIT, lu.institution_id, lu.key))
+    c = _Checker(rec.RECORD_KIND_LEARNING_UNIT, lu.institution_id, lu.key)
     c.header(lu)
     c.text("title", lu.title)
     if lu.kind not in (rec.LEARNING_UNIT_KIND_MODULE, rec.LEARNING_UNIT_KIND_QUALIFICATION):
@@ -257,7 +258,7 @@ def _validate_group(c: _Checker, field: str, group: rec.SourceGroup, owner: str,
 
 def validate_agreement(ag: rec.RecognitionAgreement) -> None:
     """Refuse an agreement with an invalid source group, grant or conditions."""
-    c = _Checker(label(rec.RECORD_KIND_AGREEMENT, ag.institution_id, ag.key))
+    c = _Checker(rec.RECORD_KIND_AGREEMENT, ag.institution_id, ag.key)
     c.header(ag)
     c.text("title", ag.title, required=False)
     if not ag.HasField("source"):
@@ -319,7 +320,7 @@ def validate_change(change: pub.RecordChange, institution_id: str) -> None:
     the registry's acceptance, which raises its own error)."""
     item = record_of(change)
     if isinstance(item, pub.Tombstone):
-        c = _Checker(label(item.kind, institution_id, item.key))
+        c = _Checker(item.kind, institution_id, item.key)
         if item.kind not in KIND_NAMES:
             raise c.fail("tombstone.kind", "is not set; name the kind of record withdrawn")
         c.key("tombstone.key", item.key)

@@ -20,7 +20,14 @@ from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
 from registry_core import envelope as env
 from registry_core import errors
-from registry_core.records import kind_of, label, record_of, validate_change
+from registry_core.records import (
+    Record,
+    kind_of,
+    label,
+    record_of,
+    validate_change,
+    validate_record,
+)
 
 MAX_CHANGES_PER_BATCH = 5_000
 
@@ -70,6 +77,7 @@ class Accepted:
     key_id: str
     payload_sha256: str
     head: str
+    changes: tuple[Change, ...]
 
 
 @dataclass(frozen=True)
@@ -129,8 +137,9 @@ def accept(
     replay = _check_sequence(batch, digest, checkpoint, state)
     if replay is not None:
         return replay
-    _check_records(batch, state)
-    return Accepted(batch, key_id, digest, env.next_head(batch.prev_head, envelope.payload))
+    changes = _check_records(batch, state)
+    return Accepted(batch, key_id, digest, env.next_head(batch.prev_head, envelope.payload),
+                    changes)
 
 
 def _parse(payload: bytes) -> pub.Batch:
@@ -198,33 +207,49 @@ def _check_sequence(
     return None
 
 
-def _check_records(batch: pub.Batch, state: RegistryState) -> None:
+@dataclass(frozen=True)
+class Change:
+    """One checked change of a batch, as storage needs it."""
+
+    seq: int
+    kind: int
+    key: str
+    version: int
+    item: Record | pub.Tombstone
+
+    @property
+    def withdrawn(self) -> bool:
+        return isinstance(self.item, pub.Tombstone)
+
+
+def _check_records(batch: pub.Batch, state: RegistryState) -> tuple[Change, ...]:
     owner = batch.institution_id
     items = []
     for change in batch.changes:
         item = record_of(change)
         if isinstance(item, pub.Tombstone):
-            items.append((change.seq, item.kind, item.key, item.version, True))
             validate_change(change, owner)
+            items.append(Change(change.seq, item.kind, item.key, item.version, item))
             continue
         if item.institution_id != owner:
             raise errors.ForeignRecord(
                 f"{label(kind_of(item), item.institution_id, item.key)} (seq {change.seq}) "
                 f"belongs to another institution; {owner} publishes only its own records"
             )
-        validate_change(change, owner)
-        items.append((change.seq, kind_of(item), item.key, item.version, False))
+        validate_record(item)
+        items.append(Change(change.seq, kind_of(item), item.key, item.version, item))
 
-    versions = dict(state.current_versions(owner, {(k, key) for _, k, key, _, _ in items}))
-    for seq, kind, key, version, withdrawn in items:
-        current = versions.get((kind, key))
-        if withdrawn and current is None:
-            raise errors.InvalidRecord(label(kind, owner, key), "tombstone.key",
-                                       f"seq {seq} withdraws a record the registry does not "
+    versions = dict(state.current_versions(owner, {(c.kind, c.key) for c in items}))
+    for c in items:
+        current = versions.get((c.kind, c.key))
+        if c.withdrawn and current is None:
+            raise errors.InvalidRecord(label(c.kind, owner, c.key), "tombstone.key",
+                                       f"seq {c.seq} withdraws a record the registry does not "
                                        "hold; publish it before withdrawing it")
-        if current is not None and version <= current:
+        if current is not None and c.version <= current:
             raise errors.StaleVersion(
-                f"{label(kind, owner, key)} (seq {seq}) has version {version} but version "
-                f"{current} is already published; each change must raise the version"
+                f"{label(c.kind, owner, c.key)} (seq {c.seq}) has version {c.version} but "
+                f"version {current} is already published; each change must raise the version"
             )
-        versions[(kind, key)] = version
+        versions[(c.kind, c.key)] = c.version
+    return tuple(items)

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import Connection, Engine, delete, select, tuple_, update
+from sqlalchemy import Connection, Engine, delete, select, update
 
 from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
 from registry_core.proof import next_log_head
-from registry_core.records import kind_of, record_of
-from registry_server import acceptance
+from registry_server import acceptance, bulk
 from registry_server.acceptance import Accepted, Checkpoint, KeyInfo, Replay
 from registry_server.db import writing
 from registry_server.sql import for_update, table, upsert
@@ -68,20 +67,12 @@ class TransactionState:
     def current_versions(
         self, institution_id: str, records: Iterable[tuple[int, str]]
     ) -> Mapping[tuple[int, str], int]:
-        wanted = list(records)
-        if not wanted:
-            return {}
-        r = table(PublishedRecord)
-        found: dict[tuple[int, str], int] = {}
-        for start in range(0, len(wanted), 500):  # keeps the IN list within driver limits
-            rows = self.connection.execute(
-                select(r.c.kind, r.c.key, r.c.version).where(
-                    r.c.institution_id == institution_id,
-                    tuple_(r.c.kind, r.c.key).in_(wanted[start:start + 500]),
-                )
-            )
-            found.update({(row[0], row[1]): row[2] for row in rows})
-        return found
+        by_kind: dict[int, list[str]] = {}
+        for kind, key in set(records):
+            by_kind.setdefault(kind, []).append(key)
+        return {(kind, key): version for kind, keys in sorted(by_kind.items())
+                for key, version in bulk.keyed_versions(self.connection, PublishedRecord,
+                                                        institution_id, kind, sorted(keys))}
 
 
 def _acknowledgement(row: Mapping[str, object]) -> pub.Acknowledgement:
@@ -117,28 +108,21 @@ def _apply(connection: Connection, envelope: pub.SignedEnvelope,
     now = utcnow()
     log_index, log_head = _append_log(connection, envelope, accepted, now)
 
-    latest: dict[tuple[int, str], pub.RecordChange] = {}
-    for change in batch.changes:  # a record changed twice in one batch: the last change wins
-        item = record_of(change)
-        kind = item.kind if isinstance(item, pub.Tombstone) else kind_of(item)
-        latest[(kind, item.key)] = change
-
+    latest = {(c.kind, c.key): c for c in accepted.changes}  # a record changed twice: last wins
+    stamp = bulk.timestamp(connection, now)
     rows, withdrawn = [], []
-    edges: list[dict[str, object]] = []
+    edges: list[tuple[object, ...]] = []
     for (kind, key), change in latest.items():
-        item = record_of(change)
+        item = change.item
         if isinstance(item, pub.Tombstone):
             withdrawn.append((kind, key, item.version, change.seq))
             continue
-        rows.append(dict(institution_id=owner, kind=kind, key=key, version=item.version,
-                         status=item.status, seq=change.seq, log_index=log_index,
-                         payload=item.SerializeToString(deterministic=True), updated_at=now))
-        if isinstance(item, rec.RecognitionAgreement):
-            edges.extend(_edges(item))
+        rows.append((owner, kind, key, item.version, item.status, change.seq, log_index,
+                     item.SerializeToString(deterministic=True), stamp))
+        if kind == rec.RECORD_KIND_AGREEMENT:
+            edges.extend(_edges(item))  # type: ignore[arg-type]
 
-    if rows:
-        connection.execute(upsert(connection, PublishedRecord, ["institution_id", "kind", "key"]),
-                           rows)
+    bulk.upsert(connection, PublishedRecord, ["institution_id", "kind", "key"], rows)
     r = table(PublishedRecord)
     for kind, key, version, seq in withdrawn:  # rare: withdrawals are few per batch
         connection.execute(
@@ -153,8 +137,7 @@ def _apply(connection: Connection, envelope: pub.SignedEnvelope,
             connection.execute(delete(e).where(
                 e.c.institution_id == owner,
                 e.c.agreement_key.in_(agreement_keys[start:start + 500])))
-        if edges:
-            connection.execute(e.insert(), edges)
+        bulk.insert(connection, AgreementEdge, edges)
 
     applied = len(batch.changes)
     connection.execute(upsert(connection, CheckpointRow, ["institution_id"]),
@@ -167,7 +150,7 @@ def _apply(connection: Connection, envelope: pub.SignedEnvelope,
     )
 
 
-def _edges(agreement: rec.RecognitionAgreement) -> list[dict[str, object]]:
+def _edges(agreement: rec.RecognitionAgreement) -> list[tuple[object, ...]]:
     sources: set[tuple[str, str]] = set()
     stack = [agreement.source]
     while stack:
@@ -178,11 +161,8 @@ def _edges(agreement: rec.RecognitionAgreement) -> list[dict[str, object]]:
             else:
                 stack.append(item.group)
     grant_unit = agreement.grant.unit_key if agreement.grant.WhichOneof("grant") == "unit_key" else ""
-    return [dict(institution_id=agreement.institution_id, agreement_key=agreement.key,
-                 source_institution_id=inst, source_key=key, grant_unit_key=grant_unit,
-                 status=agreement.status,
-                 transitive_allowed=agreement.conditions.transitive_allowed)
-            for inst, key in sorted(sources)]
+    return [(agreement.institution_id, agreement.key, inst, key, grant_unit, agreement.status,
+             agreement.conditions.transitive_allowed) for inst, key in sorted(sources)]
 
 
 def _lock_log(connection: Connection) -> None:

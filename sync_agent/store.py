@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import functools
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
@@ -59,6 +62,19 @@ CHANGE_FIELD = {
 }
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _locked(method: F) -> F:
+    """One thread at a time on the store's connection: sync prepares the next batch in a
+    worker thread while the main thread records acknowledgements."""
+    @functools.wraps(method)
+    def wrapper(self: AgentStore, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return wrapper  # type: ignore[return-value]
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -87,12 +103,14 @@ class AgentStore:
 
     def __init__(self, path: Path | str, institution_id: str) -> None:
         self.institution_id = institution_id
+        self._lock = threading.RLock()
         self._db = sqlite3.connect(str(path), timeout=30, isolation_level=None,
                                    check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # an acknowledged change survives power loss
         self._db.executescript(SCHEMA)
 
+    @_locked
     def close(self) -> None:
         self._db.close()
 
@@ -106,6 +124,7 @@ class AgentStore:
             raise
         self._db.execute("COMMIT")
 
+    @_locked
     def put_records(self, records: Sequence[Record]) -> int:
         """Create or change records (already validated) in one transaction. A record whose
         content is unchanged gets no new version and no change-log entry. Returns the number
@@ -140,6 +159,7 @@ class AgentStore:
             db.executemany("INSERT INTO change_log VALUES (?,?,?,?,?,?)", log)
         return len(rows)
 
+    @_locked
     def withdraw(self, kind: int, key: str) -> bool:
         """Withdraw a record (a tombstone in the change log). False if it is not held or is
         withdrawn already."""
@@ -167,46 +187,61 @@ class AgentStore:
     @staticmethod
     def _current(db: sqlite3.Connection,
                  wanted: Iterable[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, str]]:
-        keys = list(wanted)
+        """Version and content hash of the given records: primary-key look-ups, so the cost
+        follows the number of records asked for, not the size of the catalogue."""
+        by_kind: dict[int, list[str]] = {}
+        for kind, key in wanted:
+            by_kind.setdefault(kind, []).append(key)
         found: dict[tuple[int, str], tuple[int, str]] = {}
-        for start in range(0, len(keys), 400):
-            chunk = keys[start:start + 400]
-            marks = ",".join("(?,?)" for _ in chunk)
-            params = [v for pair in chunk for v in pair]
-            for kind, key, version, digest in db.execute(
-                f"SELECT kind, key, version, content_sha256 FROM record "
-                f"WHERE (kind, key) IN (VALUES {marks})", params):
-                found[(kind, key)] = (version, digest)
+        for kind, keys in by_kind.items():
+            for start in range(0, len(keys), 900):
+                chunk = keys[start:start + 900]
+                rows = db.execute(
+                    f"SELECT key, version, content_sha256 FROM record WHERE kind = ? AND key IN "
+                    f"({','.join('?' for _ in chunk)})", [kind, *chunk])
+                found.update({(kind, key): (version, digest) for key, version, digest in rows})
         return found
 
     @staticmethod
     def _last_seq(db: sqlite3.Connection) -> int:
         return int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM change_log").fetchone()[0])
 
+    @_locked
     def last_seq(self) -> int:
         return self._last_seq(self._db)
 
+    @_locked
+    def serialised_changes(self, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
+        """(seq, serialised RecordChange) after after_seq, in order, at most limit."""
+        return self._db.execute("SELECT seq, change FROM change_log WHERE seq > ? ORDER BY seq "
+                                "LIMIT ?", (after_seq, limit)).fetchall()
+
+    @_locked
     def changes(self, after_seq: int, limit: int) -> list[pub.RecordChange]:
         """Change-log entries after after_seq, in order, at most limit."""
         rows = self._db.execute("SELECT change FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?",
                                 (after_seq, limit))
         return [pub.RecordChange.FromString(row[0]) for row in rows]
 
+    @_locked
     def records(self, kind: int) -> list[Record]:
         """Every record of a kind, by key."""
         rows = self._db.execute("SELECT payload FROM record WHERE kind=? ORDER BY key", (kind,))
         return [MESSAGE_OF[kind].FromString(row[0]) for row in rows]
 
+    @_locked
     def get(self, kind: int, key: str) -> Record | None:
         row = self._db.execute("SELECT payload FROM record WHERE kind=? AND key=?",
                                (kind, key)).fetchone()
         return MESSAGE_OF[kind].FromString(row[0]) if row else None
 
+    @_locked
     def sync_state(self) -> SyncState:
         row = self._db.execute("SELECT acked_seq, head, log_index, log_head, last_attempt_at, "
                                "last_success_at, last_outcome FROM sync_state").fetchone()
         return SyncState(*row)
 
+    @_locked
     def record_acknowledgement(self, ack: pub.Acknowledgement) -> None:
         now = _now()
         self._db.execute(
@@ -215,6 +250,7 @@ class AgentStore:
             (ack.last_seq, ack.head, ack.receipt.log_index, ack.receipt.log_head, now, now,
              f"published up to seq {ack.last_seq}"))
 
+    @_locked
     def record_outcome(self, outcome: str, *, success: bool, acked_seq: int | None = None,
                        head: str | None = None) -> None:
         now = _now()

@@ -12,13 +12,15 @@ import fcntl
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 
 from registry.v1 import publication_pb2 as pub
-from registry_core.envelope import Signer, seal
+from registry_core.batch import batch_payload
+from registry_core.envelope import Signer, next_head, seal
 from sync_agent.client import RegistryClient
 from sync_agent.store import AgentStore
 
@@ -79,6 +81,28 @@ def _with_retries(call: Callable[[], pub.Acknowledgement | pub.GetCheckpointResp
     raise AssertionError("unreachable")
 
 
+@dataclass(frozen=True)
+class PreparedBatch:
+    envelope: pub.SignedEnvelope
+    last_seq: int
+    head: str
+    count: int
+
+
+def _prepare(store: AgentStore, signer: Signer, after_seq: int, head: str,
+             batch_size: int) -> PreparedBatch | None:
+    """The signed batch of the changes after after_seq, building on head; None when none."""
+    entries = store.serialised_changes(after_seq, batch_size)
+    if not entries:
+        return None
+    header = pub.Batch(institution_id=store.institution_id, first_seq=entries[0][0],
+                       last_seq=entries[-1][0], prev_head=head,
+                       created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    payload = batch_payload(header, [change for _, change in entries])
+    return PreparedBatch(seal(payload, signer), entries[-1][0], next_head(head, payload),
+                         len(entries))
+
+
 def explain(error: grpc.RpcError) -> str:
     """A failed call in words, with what to do."""
     code = error.code()
@@ -104,18 +128,21 @@ def sync(store: AgentStore, client: RegistryClient, signer: Signer,
                 "backup: restore the latest store before syncing")
         batches = changes = 0
         log_index = store.sync_state().log_index
-        while last_seq < local:
-            entries = store.changes(last_seq, batch_size)
-            batch = pub.Batch(institution_id=institution, first_seq=entries[0].seq,
-                              last_seq=entries[-1].seq, prev_head=head, changes=entries,
-                              created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-            envelope = seal(batch.SerializeToString(deterministic=True), signer)
-            ack = _with_retries(lambda: client.publish(envelope))
-            assert isinstance(ack, pub.Acknowledgement)
-            store.record_acknowledgement(ack)
-            last_seq, head, log_index = ack.last_seq, ack.head, ack.receipt.log_index
-            batches += 1
-            changes += len(entries)
+        with ThreadPoolExecutor(1, thread_name_prefix="sync-prepare") as prepare:
+            # The next batch is read and signed while the registry applies this one.
+            upcoming = prepare.submit(_prepare, store, signer, last_seq, head, batch_size)
+            while (prepared := upcoming.result()) is not None:
+                upcoming = prepare.submit(_prepare, store, signer, prepared.last_seq,
+                                          prepared.head, batch_size)
+                ack = _with_retries(lambda: client.publish(prepared.envelope))
+                assert isinstance(ack, pub.Acknowledgement)
+                if (ack.last_seq, ack.head) != (prepared.last_seq, prepared.head):
+                    raise SyncError(f"the registry acknowledged seq {ack.last_seq} with head "
+                                    f"{ack.head[:16]}…, not the batch sent; sync again")
+                store.record_acknowledgement(ack)
+                last_seq, head, log_index = ack.last_seq, ack.head, ack.receipt.log_index
+                batches += 1
+                changes += prepared.count
     except grpc.RpcError as error:
         store.record_outcome(explain(error), success=False)
         raise SyncError(explain(error)) from None
