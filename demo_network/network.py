@@ -2,8 +2,8 @@
 catalogues, publish, then ask the registry, as a partner provider would, what one learner's
 micro-credentials count for at each institution.
 
-Every step runs the real commands (registry-server, sync-agent) as separate processes and
-talks to the registry over a real gRPC port.
+Every step runs the real commands (registry-server, sync-agent, the PKI script) as separate
+processes; every connection is mutual TLS with certificates from the demo network's own CA.
 """
 
 from __future__ import annotations
@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
-from sync_agent.client import RegistryClient
+from sync_agent.client import ClientTLS, RegistryClient, open_channel
 
 
 @dataclass(frozen=True)
@@ -92,14 +91,14 @@ def describe(grant: eq.GrantedCredit) -> str:
             f"({step.title}), published by {step.institution_id}")
 
 
-def ask_partner_question(address: str, as_of: str) -> str:
+def ask_partner_question(address: str, as_of: str, tls: ClientTLS) -> str:
     lines = ["", f"A learner holds (evaluated on {as_of}):"]
     for h in LEARNER:
         grade = f"{h.grade.value} ({h.grade.scheme})" if h.HasField("grade") else "ungraded"
         lines.append(f"  {h.credential.institution_id}/{h.credential.key}, awarded "
                      f"{h.award_date}, grade {grade}"
                      + (", identity-verified" if h.identity_verified else ""))
-    with RegistryClient(address) as client:
+    with RegistryClient(address, tls) as client:
         for member in MEMBERS:
             answer = client.resolve_transfer(eq.ResolveTransferRequest(
                 holdings=LEARNER, target_institution_id=member.institution_id, as_of=as_of))
@@ -129,11 +128,21 @@ def main(argv: list[str] | None = None) -> int:
     data = resources.files("demo_network") / "data"
 
     print(f"Demonstration network in {work}")
+    pki = work / "pki"
+    run("registry_server.pki", "--dir", str(pki), "ca", "--name", "Demo Network CA")
+    run("registry_server.pki", "--dir", str(pki), "server", "--host", "127.0.0.1",
+        "--host", "localhost")
+    run("registry_server.pki", "--dir", str(pki), "partner", "demo-admissions")
+    print(f"  network CA and certificates in {pki}")
     run("registry_server.cli", "--database-url", database, "migrate")
     for member in MEMBERS:
         home = work / member.institution_id
         run("sync_agent.cli", "--home", str(home), "init", "--institution-id",
             member.institution_id, "--name", member.name, "--country", "GB")
+        run("registry_server.pki", "--dir", str(pki), "institution", member.institution_id)
+        stem = pki / f"institution-{member.institution_id}"
+        run("sync_agent.cli", "--home", str(home), "tls", "--ca", str(pki / "ca.pem"),
+            "--certificate", f"{stem}.pem", "--private-key", f"{stem}-key.pem")
         print(" ", run("registry_server.cli", "--database-url", database, "institutions", "add",
                        "--id", member.institution_id, "--name", member.name, "--country", "GB",
                        "--public-key", str(home / "signing-key.pub")))
@@ -142,14 +151,18 @@ def main(argv: list[str] | None = None) -> int:
     log = (work / "registry.log").open("wb")
     registry = subprocess.Popen(
         [sys.executable, "-m", "registry_server.cli", "--database-url", database, "serve",
-         "--listen", "127.0.0.1:0", "--port-file", str(port_file)],
+         "--listen", "127.0.0.1:0", "--port-file", str(port_file),
+         "--tls-cert", str(pki / "registry.pem"), "--tls-key", str(pki / "registry-key.pem"),
+         "--client-ca", str(pki / "ca.pem")],
         stdout=log, stderr=subprocess.STDOUT)
     try:
         address = f"127.0.0.1:{wait_for_port(port_file, registry)}"
-        with grpc.insecure_channel(address) as channel:
+        partner = ClientTLS.from_files(pki / "ca.pem", pki / "partner-demo-admissions.pem",
+                                       pki / "partner-demo-admissions-key.pem")
+        with open_channel(address, partner) as channel:
             status = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(),
                                                                timeout=10).status
-        print(f"Registry at {address}: health "
+        print(f"Registry at {address} (mutual TLS): health "
               f"{health_pb2.HealthCheckResponse.ServingStatus.Name(status)}")
         os.environ["SYNC_AGENT_REGISTRY"] = address  # the agents' setting, for this run only
         for member in MEMBERS:
@@ -160,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(" ", member.institution_id, run("sync_agent.cli", *env_home, "import",
                                                           str(path)))
             print(" ", member.institution_id, run("sync_agent.cli", *env_home, "sync"))
-        print(ask_partner_question(address, args.as_of))
+        print(ask_partner_question(address, args.as_of, partner))
         if args.keep_running:
             print(f"\nThe registry keeps running at {address}; Ctrl-C stops it.")
             registry.wait()

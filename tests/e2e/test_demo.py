@@ -15,7 +15,7 @@ def test_demo_network_answers_the_partner(tmp_path: Path) -> None:
                            str(tmp_path / "demo")], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "health SERVING" in out
+    assert "(mutual TLS): health SERVING" in out
     assert out.count("enrolled uk.ac.") == 3
     for institution in ("uk.ac.forth", "uk.ac.taff", "uk.ac.lagan"):
         assert f"{institution} published" in out
