@@ -78,12 +78,23 @@ def provenance(agreement: rec.RecognitionAgreement) -> eq.ProvenanceStep:
                              agreement_version=agreement.version, title=agreement.title)
 
 
+@dataclass(frozen=True)
+class Derivation:
+    """A unit a learner reaches through a chain of transitive agreements."""
+
+    originals: frozenset[Ref]  # the held credentials the chain consumes
+    chain: tuple[rec.RecognitionAgreement, ...]
+    cap_ects: float  # never more than the smallest credit along the chain
+    path: frozenset[Ref]  # every credential and unit on the way, to refuse cycles
+
+
 class _Evaluator:
     def __init__(self, holdings: Mapping[Ref, eq.Holding], sources: Mapping[Ref, SourceRecord],
-                 as_of: dt.date) -> None:
+                 as_of: dt.date, derived: Mapping[Ref, Derivation] | None = None) -> None:
         self.holdings = holdings
         self.sources = sources
         self.as_of = as_of
+        self.derived = derived or {}
 
     def credential(self, ref: Ref, cond: rec.Conditions) -> Failure | None:
         """Why the held credential ref does not meet cond, or None when it does."""
@@ -92,6 +103,10 @@ class _Evaluator:
         if cond.HasField("minimum_grade"):
             minimum = cond.minimum_grade
             wanted = f"{minimum.value} ({minimum.scheme})"
+            if ref in self.derived:
+                return Failure(eq.NOT_APPLIED_REASON_GRADE_BELOW_MINIMUM,
+                               f"{name} is reached through a chain of agreements, which carries "
+                               f"no grade; the agreement needs at least {wanted}")
             if not holding.HasField("grade"):
                 return Failure(eq.NOT_APPLIED_REASON_GRADE_BELOW_MINIMUM,
                                f"no grade was given for {name}; the agreement needs at least {wanted}")
@@ -186,7 +201,7 @@ def _window(agreement: rec.RecognitionAgreement, as_of: dt.date) -> Failure | No
 
 
 def _granted(agreement: rec.RecognitionAgreement, used: Sequence[Ref],
-             units: Mapping[str, rec.LearningUnit]) -> tuple[eq.GrantedCredit, float]:
+             units: Mapping[Ref, rec.LearningUnit]) -> tuple[eq.GrantedCredit, float]:
     granted = eq.GrantedCredit(grant=agreement.grant, provenance=[provenance(agreement)],
                                used_holdings=[rec.CredentialRef(institution_id=i, key=k)
                                               for i, k in used])
@@ -195,7 +210,7 @@ def _granted(agreement: rec.RecognitionAgreement, used: Sequence[Ref],
         granted.credit.CopyFrom(general.credit)
         granted.level.CopyFrom(general.level)
     else:
-        unit = units.get(agreement.grant.unit_key)
+        unit = units.get((agreement.institution_id, agreement.grant.unit_key))
         if unit is None:  # the module is not published (yet): granted, credit unknown
             return granted, 0.0
         granted.unit_title = unit.title
@@ -238,28 +253,133 @@ def _best_assignment(candidates: Sequence[Candidate]) -> list[Candidate]:
     return best_set
 
 
+def _credit_ects(record: SourceRecord | None) -> float:
+    if record is None or not record.HasField("credit"):
+        return float("inf")
+    return table().to_ects(record.credit.value, record.credit.system)
+
+
+def _derive(held: Mapping[Ref, eq.Holding], agreements: Sequence[rec.RecognitionAgreement],
+            sources: Mapping[Ref, SourceRecord], units: Mapping[Ref, rec.LearningUnit],
+            target: str, as_of: dt.date, max_depth: int,
+            ) -> tuple[dict[Ref, eq.Holding], dict[Ref, Derivation]]:
+    """Units reached through up to max_depth - 1 transitive agreements of other institutions.
+
+    Breadth-first, one chain link per round; a unit already on a chain's path is never
+    reached again (no cycles), and each unit keeps its best derivation (most credit, then
+    shortest chain, then agreement order), so the rounds end."""
+    facts: dict[Ref, eq.Holding] = dict(held)
+    derived: dict[Ref, Derivation] = {}
+    links = sorted((a for a in agreements
+                    if a.institution_id != target and a.conditions.transitive_allowed
+                    and a.grant.WhichOneof("grant") == "unit_key" and _window(a, as_of) is None),
+                   key=lambda a: (a.institution_id, a.key))
+    for _ in range(max_depth - 1):
+        evaluator = _Evaluator(facts, {**sources, **units}, as_of, derived)
+        found: dict[Ref, Derivation] = {}
+        for link in links:
+            unit_ref = (link.institution_id, link.grant.unit_key)
+            if unit_ref in held:
+                continue
+            result = evaluator.group(link.source, link.conditions)
+            if not result.satisfied:
+                continue
+            path = frozenset().union(*(derived[r].path if r in derived else {r}
+                                       for r in result.used))
+            if unit_ref in path:
+                continue  # a cycle
+            chain: list[rec.RecognitionAgreement] = []
+            for r in result.used:
+                for step in derived[r].chain if r in derived else ():
+                    if step not in chain:
+                        chain.append(step)
+            chain.append(link)
+            if len(chain) > max_depth - 1:
+                continue
+            supplied = sum(derived[r].cap_ects if r in derived else _credit_ects(sources.get(r))
+                           for r in result.used)
+            option = Derivation(
+                originals=frozenset().union(*(derived[r].originals if r in derived else {r}
+                                              for r in result.used)),
+                chain=tuple(chain), cap_ects=min(_credit_ects(units.get(unit_ref)), supplied),
+                path=path | {unit_ref})
+            best = found.get(unit_ref) or derived.get(unit_ref)
+            if best is None or (-option.cap_ects, len(option.chain)) < (-best.cap_ects,
+                                                                         len(best.chain)):
+                found[unit_ref] = option
+        if not found:
+            break
+        for unit_ref, derivation in found.items():
+            derived[unit_ref] = derivation
+            award = min(held[r].award_date for r in derivation.originals)
+            facts[unit_ref] = eq.Holding(
+                credential=rec.CredentialRef(institution_id=unit_ref[0], key=unit_ref[1]),
+                award_date=award,
+                identity_verified=all(held[r].identity_verified for r in derivation.originals))
+    return facts, derived
+
+
+def _through_chains(candidate: Candidate, derived: Mapping[Ref, Derivation],
+                    sources: Mapping[Ref, SourceRecord]) -> Candidate:
+    """A candidate that uses units reached through chains: it consumes the chains' original
+    holdings, names every agreement on the way, and grants no more than the chain carries."""
+    if not any(r in derived for r in candidate.used):
+        return candidate
+    originals: list[Ref] = []
+    steps: list[rec.RecognitionAgreement] = []
+    for r in candidate.used:
+        for original in sorted(derived[r].originals) if r in derived else [r]:
+            if original not in originals:
+                originals.append(original)
+        for step in derived[r].chain if r in derived else ():
+            if step not in steps:
+                steps.append(step)
+    cap = sum(derived[r].cap_ects if r in derived else _credit_ects(sources.get(r))
+              for r in candidate.used)
+    granted = eq.GrantedCredit()
+    granted.CopyFrom(candidate.granted)
+    del granted.used_holdings[:]
+    granted.used_holdings.extend(rec.CredentialRef(institution_id=i, key=k) for i, k in originals)
+    del granted.provenance[:]
+    granted.provenance.extend([*(provenance(a) for a in steps), provenance(candidate.agreement)])
+    ects = candidate.ects
+    if cap < ects and granted.credit.system:
+        granted.credit.value = table().convert_credit(cap, "ECTS", granted.credit.system)
+        ects = table().to_ects(granted.credit.value, granted.credit.system)
+    return Candidate(candidate.agreement, tuple(originals), granted, ects)
+
+
 def resolve(
     holdings: Sequence[eq.Holding],
     agreements: Sequence[rec.RecognitionAgreement],
     *,
     sources: Mapping[Ref, SourceRecord],
-    units: Mapping[str, rec.LearningUnit],
+    units: Mapping[Ref, rec.LearningUnit],
     as_of: dt.date,
+    target: str | None = None,
+    max_depth: int = 1,
 ) -> tuple[list[eq.GrantedCredit], list[eq.NotApplied]]:
-    """The grants the holdings earn through the given (direct) agreements, and for every other
-    agreement the reason it did not apply. `sources` are the held credentials' records (for
-    level and shelf-life), `units` the target's learning units by key."""
+    """The grants the holdings earn at the target, and for every target agreement that did
+    not apply, the reason. `agreements` are the target's agreements and, for chains, other
+    institutions' transitive ones; `sources` the held credentials' records (for level and
+    shelf-life); `units` the learning units by (institution, key). max_depth 1 is direct
+    agreements only; n follows chains of up to n agreements."""
     held = {(h.credential.institution_id, h.credential.key): h for h in holdings}
-    evaluator = _Evaluator(held, sources, as_of)
+    if target is None:
+        target = agreements[0].institution_id if agreements else ""
+    facts, derived = _derive(held, agreements, sources, units, target, as_of, max(max_depth, 1))
+    evaluator = _Evaluator(facts, {**sources, **units}, as_of, derived)
     candidates: list[Candidate] = []
     not_applied: list[eq.NotApplied] = []
-    for agreement in sorted(agreements, key=lambda a: (a.institution_id, a.key)):
+    for agreement in sorted((a for a in agreements if a.institution_id == target),
+                            key=lambda a: (a.institution_id, a.key)):
         failure = _window(agreement, as_of)
         if failure is None:
             result = evaluator.group(agreement.source, agreement.conditions)
             if result.satisfied:
                 granted, ects = _granted(agreement, result.used, units)
-                candidates.append(Candidate(agreement, tuple(result.used), granted, ects))
+                candidates.append(_through_chains(
+                    Candidate(agreement, tuple(result.used), granted, ects), derived, sources))
                 continue
             if result.failures:
                 failure = result.failures[0]

@@ -17,6 +17,7 @@ from registry_server.sql import table
 from registry_server.tables import AgreementEdge, PublishedRecord
 
 MAX_HOLDINGS = 500
+MAX_DEPTH = 5
 PAGE_DEFAULT = 100
 PAGE_MAX = 1000
 IN_CHUNK = 500
@@ -77,6 +78,37 @@ def _agreements(payloads: Iterable[bytes]) -> list[rec.RecognitionAgreement]:
     return [rec.RecognitionAgreement.FromString(p) for p in payloads]
 
 
+def candidate_agreements(connection: Connection, target: str, held: Sequence[Ref],
+                         depth: int) -> set[Ref]:
+    """(publisher, key) of every agreement a resolution may use: the target's agreements that
+    name a held credential, and for chains, other institutions' transitive agreements reached
+    from the holdings in up to depth - 1 links. One indexed query per link of the chain."""
+    e = table(AgreementEdge)
+    found: set[Ref] = set()
+    frontier, seen = sorted(set(held)), set(held)
+    for level in range(depth):
+        final = level == depth - 1
+        reached: set[Ref] = set()
+        for start in range(0, len(frontier), IN_CHUNK):
+            rows = connection.execute(
+                select(e.c.institution_id, e.c.agreement_key, e.c.grant_unit_key,
+                       e.c.transitive_allowed, e.c.status)
+                .where(tuple_(e.c.source_institution_id, e.c.source_key)
+                       .in_(frontier[start:start + IN_CHUNK])))
+            for institution, key, unit, transitive, status in rows:
+                if institution == target:
+                    found.add((institution, key))
+                elif (not final and transitive and unit
+                      and status == rec.RECORD_STATUS_ACTIVE):
+                    found.add((institution, key))
+                    reached.add((institution, unit))
+        frontier = sorted(reached - seen)
+        seen |= reached
+        if not frontier:
+            break
+    return found
+
+
 def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.ResolveTransferResponse:
     """Direct resolution: the target's agreements that name any held credential."""
     _check_institution("target_institution_id", request.target_institution_id)
@@ -93,38 +125,31 @@ def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.R
             parse_date(holding.award_date)
         except ValueError as exc:
             raise _bad(f"holdings[{i}].award_date", str(exc)) from None
-    if request.max_depth > 1:
-        raise _bad("max_depth", "chained (transitive) resolution is not offered by this registry "
-                   "version; use 0 or 1 for direct agreements")
+    if request.max_depth > MAX_DEPTH:
+        raise _bad("max_depth", f"is {request.max_depth}; chains of at most {MAX_DEPTH} "
+                   "agreements are followed")
     as_of = _as_of(request.as_of)
     offset, size = page_bounds(request.page_size, request.page_token)
     target = request.target_institution_id
     held: list[Ref] = [(h.credential.institution_id, h.credential.key) for h in request.holdings]
 
-    e = table(AgreementEdge)
     with engine.connect() as connection:
-        agreement_keys: set[str] = set()
-        for start in range(0, len(held), IN_CHUNK):
-            agreement_keys.update(connection.execute(
-                select(e.c.agreement_key).where(
-                    e.c.institution_id == target,
-                    tuple_(e.c.source_institution_id, e.c.source_key).in_(held[start:start + IN_CHUNK]),
-                )
-            ).scalars())
-        agreements = _agreements(_records(connection, target, rec.RECORD_KIND_AGREEMENT,
-                                          keys=agreement_keys))
+        found = candidate_agreements(connection, target, held, max(request.max_depth, 1))
+        agreements = _agreements(_records(connection, None, rec.RECORD_KIND_AGREEMENT,
+                                          refs=found))
         sources: dict[Ref, SourceRecord] = {}
         for payload_kind, cls in ((rec.RECORD_KIND_MICRO_CREDENTIAL, rec.MicroCredential),
                                   (rec.RECORD_KIND_LEARNING_UNIT, rec.LearningUnit)):
             for payload in _records(connection, None, payload_kind, refs=held):
                 source = cls.FromString(payload)
                 sources[(source.institution_id, source.key)] = source
-        unit_keys = {a.grant.unit_key for a in agreements if a.grant.unit_key}
-        units = {u.key: u for u in (rec.LearningUnit.FromString(p) for p in _records(
-            connection, target, rec.RECORD_KIND_LEARNING_UNIT, keys=unit_keys))}
+        unit_refs = {(a.institution_id, a.grant.unit_key) for a in agreements if a.grant.unit_key}
+        units = {(u.institution_id, u.key): u for u in (
+            rec.LearningUnit.FromString(p) for p in _records(
+                connection, None, rec.RECORD_KIND_LEARNING_UNIT, refs=unit_refs))}
 
     grants, not_applied = resolve(request.holdings, agreements, sources=sources, units=units,
-                                  as_of=as_of)
+                                  as_of=as_of, target=target, max_depth=request.max_depth or 1)
     return eq.ResolveTransferResponse(
         grants=grants[offset:offset + size],
         not_applied=not_applied if offset == 0 else [],

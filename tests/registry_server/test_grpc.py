@@ -168,3 +168,28 @@ def test_later_rpcs_answer_unimplemented(channel: grpc.Channel) -> None:
         stub.ListConflicts(eq.ListConflictsRequest(institution_id="uk.ac.taff"))
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
+
+
+def test_resolve_transfer_follows_transitive_chains_to_the_depth_asked(
+        network: Network, channel: grpc.Channel) -> None:
+    publish(channel, signed(batch("uk.ac.forth", [micro_credential()]),
+                            network.signers["uk.ac.forth"]))
+    publish(channel, signed(batch("uk.ac.lagan", [
+        module("uk.ac.lagan", "LAG-U", credit=20, framework="RQF", level="4"),
+        agreement("uk.ac.lagan", "LAG-AG", unit_key="LAG-U", transitive_allowed=True)]),
+        network.signers["uk.ac.lagan"]))
+    publish(channel, signed(batch("uk.ac.taff", [
+        module(), agreement(key="VIA-LAGAN", sources=[("uk.ac.lagan", "LAG-U")])]),
+        network.signers["uk.ac.taff"]))
+    stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
+    ask = lambda depth: stub.ResolveTransfer(eq.ResolveTransferRequest(  # noqa: E731
+        holdings=[holding()], target_institution_id="uk.ac.taff", as_of="2026-01-15",
+        max_depth=depth), timeout=10)
+    assert not ask(1).grants
+    [grant] = ask(2).grants
+    assert [p.agreement_key for p in grant.provenance] == ["LAG-AG", "VIA-LAGAN"]
+    assert (grant.credit.value, grant.credit.system) == (10, "UK_CREDIT")  # MC1's 10 SCQF
+    with pytest.raises(grpc.RpcError) as caught:
+        ask(9)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "field 'max_depth'" in caught.value.details()
