@@ -10,7 +10,9 @@ from sqlalchemy import Connection, Engine, select, tuple_
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
-from registry_core.errors import InvalidRecord
+from registry_core.errors import InvalidRecord, NotFound
+from registry_core.pathway import evaluate_pathway as evaluate_pathway_of
+from registry_core.pathway import find_conflicts
 from registry_core.records import INSTITUTION_ID, parse_date
 from registry_core.resolution import Ref, SourceRecord, resolve
 from registry_server.sql import table
@@ -197,3 +199,39 @@ def list_sources(engine: Engine, request: eq.ListSourcesRequest) -> eq.ListSourc
              e.c.grant_unit_key == request.unit.key]
     items, token = _edge_page(engine, where, request.page_size, request.page_token)
     return eq.ListSourcesResponse(equivalences=items, next_page_token=token)
+
+
+def _unit(connection: Connection, ref: Ref) -> rec.LearningUnit | None:
+    payloads = _records(connection, None, rec.RECORD_KIND_LEARNING_UNIT, refs=[ref])
+    return rec.LearningUnit.FromString(payloads[0]) if payloads else None
+
+
+def evaluate_pathway(engine: Engine,
+                     request: eq.EvaluatePathwayRequest) -> eq.EvaluatePathwayResponse:
+    """Progress toward a qualification: resolve the holdings at its institution, then stack."""
+    _check_institution("qualification.institution_id", request.qualification.institution_id)
+    ref = (request.qualification.institution_id, request.qualification.key)
+    with engine.connect() as connection:
+        qualification = _unit(connection, ref)
+    if qualification is None:
+        raise NotFound(f"LearningUnit {ref[0]}/{ref[1]} is not in the registry")
+    if (qualification.kind != rec.LEARNING_UNIT_KIND_QUALIFICATION
+            or not qualification.HasField("stacking_rule")):
+        raise InvalidRecord("request", "qualification", f"{ref[0]}/{ref[1]} is a module or has "
+                            "no stacking rule; name a qualification")
+    resolved = resolve_transfer(engine, eq.ResolveTransferRequest(
+        holdings=request.holdings, target_institution_id=ref[0], max_depth=request.max_depth,
+        as_of=request.as_of, page_size=PAGE_MAX))
+    return evaluate_pathway_of(qualification, resolved.grants)
+
+
+def list_conflicts(engine: Engine, request: eq.ListConflictsRequest) -> eq.ListConflictsResponse:
+    """Agreements of one publisher that give different grants for the same source."""
+    _check_institution("institution_id", request.institution_id)
+    r = table(PublishedRecord)
+    with engine.connect() as connection:
+        payloads = connection.execute(select(r.c.payload).where(
+            r.c.institution_id == request.institution_id,
+            r.c.kind == rec.RECORD_KIND_AGREEMENT,
+            r.c.status == rec.RECORD_STATUS_ACTIVE)).scalars().all()
+    return eq.ListConflictsResponse(conflicts=find_conflicts(_agreements(map(bytes, payloads))))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import NoReturn, TypeVar
+from typing import TypeVar
 
 import grpc
 from sqlalchemy import Engine
@@ -49,12 +49,6 @@ async def run(context: grpc.aio.ServicerContext, call: Callable[[], T]) -> T:
                 else grpc.StatusCode.ABORTED)
         await context.abort(code, "the registry's database is busy or unavailable; nothing "
                             "was applied, retry the call")
-    raise AssertionError("unreachable: abort raises")
-
-
-async def _unimplemented(context: grpc.aio.ServicerContext, what: str) -> NoReturn:
-    await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{what} is not offered by this "
-                        "registry version yet")
     raise AssertionError("unreachable: abort raises")
 
 
@@ -122,11 +116,11 @@ class EquivalenceService(equivalence_pb2_grpc.EquivalenceServiceServicer):
 
     async def EvaluatePathway(self, request: eq.EvaluatePathwayRequest,  # noqa: N802
                               context: grpc.aio.ServicerContext) -> eq.EvaluatePathwayResponse:
-        await _unimplemented(context, "EvaluatePathway")
+        return await run(context, lambda: equivalence.evaluate_pathway(self.engine, request))
 
     async def ListConflicts(self, request: eq.ListConflictsRequest,  # noqa: N802
                             context: grpc.aio.ServicerContext) -> eq.ListConflictsResponse:
-        await _unimplemented(context, "ListConflicts")
+        return await run(context, lambda: equivalence.list_conflicts(self.engine, request))
 
 
 class AdminService(admin_pb2_grpc.AdminServiceServicer):

@@ -162,12 +162,48 @@ def test_directory_lists_institutions_with_keys(network: Network, channel: grpc.
     assert rest.institutions[0].keys[0].key_id == network.signers["uk.ac.taff"].key_id
 
 
-def test_later_rpcs_answer_unimplemented(channel: grpc.Channel) -> None:
+def test_pathway_counts_grants_toward_a_qualification(network: Network,
+                                                      channel: grpc.Channel) -> None:
+    qualification = module(key="MSC", credit=180)
+    qualification.kind = rec.LEARNING_UNIT_KIND_QUALIFICATION
+    qualification.stacking_rule.total.CopyFrom(rec.Credit(value=180, system="UK_CREDIT"))
+    qualification.stacking_rule.at_levels.add(level=rec.Level(framework="FHEQ", level="7"),
+                                              credit=rec.Credit(value=150, system="UK_CREDIT"))
+    qualification.stacking_rule.mandatory_unit_keys.extend(["CS7DE", "CS7PR"])
+    _publish_catalogues(network, channel)
+    publish(channel, signed(batch("uk.ac.taff", [qualification], first_seq=4,
+                                  prev_head=checkpoint_head(channel, "uk.ac.taff")),
+                            network.signers["uk.ac.taff"]))
     stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
+    answer = stub.EvaluatePathway(eq.EvaluatePathwayRequest(
+        holdings=[holding()], qualification=rec.CredentialRef(institution_id="uk.ac.taff",
+                                                              key="MSC"), as_of="2026-01-15"))
+    assert [g.grant.unit_key for g in answer.counted] == ["CS7DE"]
+    assert (answer.achieved.value, answer.remaining.value) == (15, 165)
+    assert [(r.level.level, r.credit.value) for r in answer.remaining_at_levels] == [("7", 135)]
+    assert list(answer.remaining_mandatory_unit_keys) == ["CS7PR"]
     with pytest.raises(grpc.RpcError) as caught:
-        stub.ListConflicts(eq.ListConflictsRequest(institution_id="uk.ac.taff"))
-    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        stub.EvaluatePathway(eq.EvaluatePathwayRequest(
+            holdings=[holding()], qualification=rec.CredentialRef(institution_id="uk.ac.taff",
+                                                                  key="CS7DE")))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
+
+def checkpoint_head(channel: grpc.Channel, institution: str) -> str:
+    stub = publication_pb2_grpc.PublicationServiceStub(channel)
+    return stub.GetCheckpoint(pub.GetCheckpointRequest(institution_id=institution)).head
+
+
+def test_conflicts_of_one_publisher_are_listed(network: Network, channel: grpc.Channel) -> None:
+    publish(channel, signed(batch("uk.ac.taff", [
+        module(), agreement(key="AG-A"), agreement(key="AG-B", unit_key="CS5PR"),
+        agreement(key="AG-C"), agreement(key="AG-D", sources=[("uk.ac.lagan", "X")])]),
+        network.signers["uk.ac.taff"]))
+    stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
+    [conflict] = stub.ListConflicts(eq.ListConflictsRequest(institution_id="uk.ac.taff")).conflicts
+    assert (conflict.source.institution_id, conflict.source.key) == ("uk.ac.forth", "MC1")
+    assert [a.agreement_key for a in conflict.agreements] == ["AG-A", "AG-B", "AG-C"]
+    assert "AG-B grants module CS5PR" in conflict.explanation
 
 
 def test_resolve_transfer_follows_transitive_chains_to_the_depth_asked(
