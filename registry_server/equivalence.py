@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, Engine, select, tuple_
+from sqlalchemy import Connection, Engine, select, text
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
@@ -15,7 +15,7 @@ from registry_core.pathway import evaluate_pathway as evaluate_pathway_of
 from registry_core.pathway import find_conflicts
 from registry_core.records import INSTITUTION_ID, parse_date
 from registry_core.resolution import Ref, SourceRecord, resolve
-from registry_server.sql import table
+from registry_server.sql import pairs_in, table
 from registry_server.tables import AgreementEdge, PublishedRecord
 
 MAX_HOLDINGS = 500
@@ -66,7 +66,7 @@ def _records(connection: Connection, institution_id: str | None, kind: int | Seq
     if refs is not None:
         wanted = sorted(set(refs))
         for start in range(0, len(wanted), IN_CHUNK):
-            stmt = base.where(tuple_(r.c.institution_id, r.c.key).in_(wanted[start:start + IN_CHUNK]))
+            stmt = base.where(pairs_in(r.c.institution_id, r.c.key, wanted[start:start + IN_CHUNK]))
             payloads += [bytes(p) for p in connection.execute(stmt).scalars()]
     if keys is not None:
         wanted_keys = sorted(set(keys))
@@ -80,35 +80,46 @@ def _agreements(payloads: Iterable[bytes]) -> list[rec.RecognitionAgreement]:
     return [rec.RecognitionAgreement.FromString(p) for p in payloads]
 
 
+_CANDIDATES = """
+WITH RECURSIVE held(institution_id, key) AS ({held}),
+reach(institution_id, key, depth) AS (
+    SELECT institution_id, key, 0 FROM held
+    UNION
+    SELECT e.institution_id, e.grant_unit_key, r.depth + 1
+    FROM agreement_edge e JOIN reach r
+      ON e.source_institution_id = r.institution_id AND e.source_key = r.key
+    WHERE r.depth < :links AND e.transitive_allowed AND e.status = :active
+      AND e.grant_unit_key <> '' AND e.institution_id <> :target
+)
+SELECT DISTINCT e.institution_id, e.agreement_key
+FROM reach r JOIN agreement_edge e
+  ON e.source_institution_id = r.institution_id AND e.source_key = r.key
+WHERE e.institution_id = :target
+   OR (r.depth < :links AND e.transitive_allowed AND e.status = :active
+       AND e.grant_unit_key <> '')
+"""
+
+
 def candidate_agreements(connection: Connection, target: str, held: Sequence[Ref],
                          depth: int) -> set[Ref]:
     """(publisher, key) of every agreement a resolution may use: the target's agreements that
-    name a held credential, and for chains, other institutions' transitive agreements reached
-    from the holdings in up to depth - 1 links. One indexed query per link of the chain."""
-    e = table(AgreementEdge)
-    found: set[Ref] = set()
-    frontier, seen = sorted(set(held)), set(held)
-    for level in range(depth):
-        final = level == depth - 1
-        reached: set[Ref] = set()
-        for start in range(0, len(frontier), IN_CHUNK):
-            rows = connection.execute(
-                select(e.c.institution_id, e.c.agreement_key, e.c.grant_unit_key,
-                       e.c.transitive_allowed, e.c.status)
-                .where(tuple_(e.c.source_institution_id, e.c.source_key)
-                       .in_(frontier[start:start + IN_CHUNK])))
-            for institution, key, unit, transitive, status in rows:
-                if institution == target:
-                    found.add((institution, key))
-                elif (not final and transitive and unit
-                      and status == rec.RECORD_STATUS_ACTIVE):
-                    found.add((institution, key))
-                    reached.add((institution, unit))
-        frontier = sorted(reached - seen)
-        seen |= reached
-        if not frontier:
-            break
-    return found
+    name a held credential or a unit reached from one, and the other institutions' active
+    transitive agreements that reach units in up to depth - 1 links. One recursive query; the
+    UNION and the depth bound make it end on cycles."""
+    refs = sorted(set(held))
+    params: dict[str, object] = {"target": target, "links": max(depth, 1) - 1,
+                                 "active": rec.RECORD_STATUS_ACTIVE}
+    # PostgreSQL wants the seed rows typed like the recursive rows (varchar); on SQLite a
+    # CAST would change the column affinity and stop the index being used.
+    typed = connection.dialect.name == "postgresql"
+    rows = []
+    for n, (institution, key) in enumerate(refs):
+        params[f"i{n}"], params[f"k{n}"] = institution, key
+        rows.append(f"(CAST(:i{n} AS VARCHAR), CAST(:k{n} AS VARCHAR))" if typed
+                    else f"(:i{n}, :k{n})")
+    held_sql = "VALUES " + ", ".join(rows)
+    result = connection.execute(text(_CANDIDATES.format(held=held_sql)), params)
+    return {(row[0], row[1]) for row in result}
 
 
 def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.ResolveTransferResponse:

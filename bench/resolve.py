@@ -1,0 +1,245 @@
+"""Resolution on a synthetic network (registry_core/synthetic.py, seeded):
+
+1. ResolveTransfer throughput over gRPC at 16 concurrent calls, against a bare grpc.aio echo
+   server in the same run (anchor); p50 and p99 latency.
+2. The database part of a depth-3 transitive look-up, against a raw SQLite recursive CTE
+   over the same edges (anchor).
+3. Latency growth of ResolveTransfer from a small to a large network.
+
+    python -m bench.resolve [--small 10000] [--large 1000000] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import grpc
+
+from registry.v1 import equivalence_pb2 as eq
+from registry.v1 import equivalence_pb2_grpc
+from registry.v1 import publication_pb2 as pub
+from registry.v1 import records_pb2 as rec
+from registry_core import synthetic
+from registry_server import bulk, equivalence
+from registry_server.db import make_engine, upgrade, writing
+from registry_server.publication import _edges
+from registry_server.tables import AgreementEdge, PublishedRecord
+
+from bench.common import line, start_registry
+
+CONCURRENCY = 16
+
+
+def load(url: str, shape: synthetic.Shape) -> None:
+    """Write the synthetic network straight into the tables (a loading shortcut: the ingest
+    path has its own benchmark); 20,000 records per transaction."""
+    engine = make_engine(url)
+    upgrade(engine)
+    stamp = dt.datetime.now(dt.UTC)
+
+    def records():  # type: ignore[no-untyped-def]
+        for i in range(shape.institutions):
+            owner = synthetic.institution_id(i)
+            for n in range(shape.credentials_per_institution):
+                yield rec.RECORD_KIND_MICRO_CREDENTIAL, synthetic.credential(owner, n)
+            for n in range(shape.modules_per_institution):
+                yield rec.RECORD_KIND_LEARNING_UNIT, synthetic.module(owner, n)
+        for agreement in synthetic.agreements(shape):
+            yield rec.RECORD_KIND_AGREEMENT, agreement
+
+    rows, edges = [], []
+
+    def flush() -> None:
+        with writing(engine) as connection:
+            ts = bulk.timestamp(connection, stamp)
+            bulk.upsert(connection, PublishedRecord, ["institution_id", "kind", "key"],
+                        [r[:-1] + (ts,) for r in rows])
+            bulk.insert(connection, AgreementEdge, edges)
+        rows.clear()
+        edges.clear()
+
+    for kind, record in records():
+        rows.append((record.institution_id, kind, record.key, 1, record.status, 0, 0,
+                     record.SerializeToString(deterministic=True), None))
+        if kind == rec.RECORD_KIND_AGREEMENT:
+            edges.extend(_edges(record))
+        if len(rows) >= 20_000:
+            flush()
+    flush()
+    engine.dispose()
+
+
+def learner(rng: random.Random, shape: synthetic.Shape) -> list[eq.Holding]:
+    hubs = max(1, shape.institutions // 10)
+    return [eq.Holding(credential=rec.CredentialRef(
+        institution_id=synthetic.institution_id(rng.randrange(hubs) if rng.random() < 0.5
+                                                else rng.randrange(shape.institutions)),
+        key=f"MC{rng.randrange(shape.credentials_per_institution):05}"),
+        award_date="2025-06-01", identity_verified=True) for _ in range(5)]
+
+
+def questions(shape: synthetic.Shape, count: int, depth: int, seed: int = 7) -> list[eq.ResolveTransferRequest]:
+    rng = random.Random(seed)
+    return [eq.ResolveTransferRequest(
+        holdings=learner(rng, shape), target_institution_id=synthetic.institution_id(
+            rng.randrange(shape.institutions)), max_depth=depth, as_of="2026-01-15")
+        for _ in range(count)]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+async def hammer(call, payloads: list, seconds: float) -> tuple[float, list[float]]:  # type: ignore[no-untyped-def]
+    """Calls per second with CONCURRENCY calls in flight, and every call's latency."""
+    latencies: list[float] = []
+    stop = time.perf_counter() + seconds
+
+    async def worker(offset: int) -> None:
+        i = offset
+        while time.perf_counter() < stop:
+            start = time.perf_counter()
+            await call(payloads[i % len(payloads)])
+            latencies.append(time.perf_counter() - start)
+            i += CONCURRENCY
+
+    begin = time.perf_counter()
+    await asyncio.gather(*(worker(n) for n in range(CONCURRENCY)))
+    return len(latencies) / (time.perf_counter() - begin), latencies
+
+
+def throughput(work: Path, url: str, shape: synthetic.Shape, seconds: float) -> None:
+    echo_port = work / "echo.port"
+    echo = subprocess.Popen([sys.executable, "-m", "bench.echo_server", str(echo_port)])
+    registry, address = start_registry(url, None, work / "registry.log")
+    try:
+        while not echo_port.exists():
+            time.sleep(0.05)
+        requests = questions(shape, 500, 1)
+
+        async def run() -> tuple[tuple[float, list[float]], tuple[float, list[float]]]:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{echo_port.read_text()}") as ch:
+                echo_call = ch.unary_unary("/bench.Echo/Echo")
+                payloads = [r.SerializeToString() for r in requests]
+                echoed = await hammer(lambda p: echo_call(p, timeout=30), payloads, seconds)
+            async with grpc.aio.insecure_channel(address) as ch:
+                stub = equivalence_pb2_grpc.EquivalenceServiceStub(ch)
+                resolved = await hammer(lambda r: stub.ResolveTransfer(r, timeout=30), requests,
+                                        seconds)
+            return echoed, resolved
+
+        (echo_rate, _), (rate, latencies) = asyncio.run(run())
+    finally:
+        echo.terminate()
+        registry.terminate()
+        echo.wait(10)
+        registry.wait(30)
+    print(f"ResolveTransfer over gRPC, {CONCURRENCY} calls in flight, {seconds:.0f} s each "
+          f"(network of {shape.agreements:,} agreements, direct)")
+    line("anchor: bare grpc.aio echo server, same request bytes", f"{echo_rate:>8,.0f} calls/s")
+    line("ResolveTransfer", f"{rate:>8,.0f} calls/s  = {rate / echo_rate:.2f}x the anchor")
+    line("ResolveTransfer latency p50 / p99",
+         f"{percentile(latencies, 0.5) * 1000:.1f} ms / {percentile(latencies, 0.99) * 1000:.1f} ms")
+
+
+def recursive_cte(path: Path, requests: list[eq.ResolveTransferRequest]) -> float:
+    """Anchor: median seconds of one raw recursive CTE per question over agreement_edge."""
+    db = sqlite3.connect(str(path))
+    sql = """
+        WITH RECURSIVE reach(institution_id, key, depth) AS (
+            SELECT column1, column2, 0 FROM (VALUES {held})
+            UNION
+            SELECT e.institution_id, e.grant_unit_key, r.depth + 1
+            FROM agreement_edge e JOIN reach r
+              ON e.source_institution_id = r.institution_id AND e.source_key = r.key
+            WHERE r.depth < 2 AND e.transitive_allowed AND e.status = 2 AND e.grant_unit_key != ''
+              AND e.institution_id != :target)
+        SELECT DISTINCT e.institution_id, e.agreement_key FROM agreement_edge e JOIN reach r
+          ON e.source_institution_id = r.institution_id AND e.source_key = r.key
+        WHERE e.institution_id = :target OR (e.transitive_allowed AND r.depth < 2)"""
+    times = []
+    for request in requests:
+        held = ", ".join(f"('{h.credential.institution_id}', '{h.credential.key}')"
+                         for h in request.holdings)
+        start = time.perf_counter()
+        db.execute(sql.format(held=held), {"target": request.target_institution_id}).fetchall()
+        times.append(time.perf_counter() - start)
+    db.close()
+    return statistics.median(times)
+
+
+def depth3(url: str, path: Path, shape: synthetic.Shape) -> None:
+    requests = questions(shape, 300, 3, seed=11)
+    anchor = recursive_cte(path, requests)
+    engine = make_engine(url)
+    times = []
+    with engine.connect() as connection:
+        for request in requests:
+            held = [(h.credential.institution_id, h.credential.key) for h in request.holdings]
+            start = time.perf_counter()
+            equivalence.candidate_agreements(connection, request.target_institution_id, held, 3)
+            times.append(time.perf_counter() - start)
+    engine.dispose()
+    ours = statistics.median(times)
+    print(f"Depth-3 transitive look-up, database part, median of {len(requests)} questions")
+    line("anchor: raw SQLite recursive CTE over agreement_edge", f"{anchor * 1000:7.3f} ms")
+    line("registry: candidate_agreements (one recursive query)", f"{ours * 1000:7.3f} ms  = {ours / anchor:.2f}x "
+         "the anchor's latency")
+
+
+def resolve_latency(url: str, shape: synthetic.Shape, depth: int) -> float:
+    engine = make_engine(url)
+    requests = questions(shape, 300, depth, seed=13)
+    for request in requests[:20]:  # warm the page cache alike for both networks
+        equivalence.resolve_transfer(engine, request)
+    times = []
+    for request in requests:
+        start = time.perf_counter()
+        equivalence.resolve_transfer(engine, request)
+        times.append(time.perf_counter() - start)
+    engine.dispose()
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--large", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=10)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-resolve-"))
+    small = synthetic.Shape(institutions=200, credentials_per_institution=500,
+                            modules_per_institution=50, agreements=args.small)
+    large = synthetic.Shape(institutions=200, credentials_per_institution=500,
+                            modules_per_institution=50, agreements=args.large)
+    urls = {}
+    for name, shape in (("small", small), ("large", large)):
+        urls[name] = f"sqlite:///{work / name}.db"
+        started = time.perf_counter()
+        load(urls[name], shape)
+        print(f"(loaded the {name} network, {shape.agreements:,} agreements, in "
+              f"{time.perf_counter() - started:.0f} s)")
+    throughput(work, urls["large"], large, args.seconds)
+    depth3(urls["large"], work / "large.db", large)
+    print(f"ResolveTransfer latency in process, {small.agreements:,} vs {large.agreements:,} "
+          "agreements (medians of 300 questions)")
+    for depth in (1, 3):
+        a, b = resolve_latency(urls["small"], small, depth), resolve_latency(urls["large"], large,
+                                                                             depth)
+        line(f"depth {depth}: {small.agreements:,} agreements (anchor) / {large.agreements:,}",
+             f"{a * 1000:.2f} ms / {b * 1000:.2f} ms = {b / a:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
