@@ -10,16 +10,6 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from registry.v1 import publication_pb2 as pub
-from registry_core.batch import batch_payload
-from registry_core.envelope import Ed25519Signer, next_head, seal
-from registry_server import acceptance, directory, publication
-from registry_server.db import make_engine, upgrade, writing
-from registry_server.publication import TransactionState
-from sync_agent.client import RegistryClient
-from sync_agent.store import AgentStore
-from sync_agent.sync import sync
-
 from bench.common import (
     client_tls,
     credential,
@@ -30,6 +20,15 @@ from bench.common import (
     start_registry,
     timed,
 )
+from registry.v1 import publication_pb2 as pub
+from registry_core.batch import batch_payload
+from registry_core.envelope import Ed25519Signer, next_head, seal
+from registry_server import acceptance, directory, publication
+from registry_server.db import make_engine, upgrade, writing
+from registry_server.publication import TransactionState
+from sync_agent.client import RegistryClient
+from sync_agent.store import AgentStore
+from sync_agent.sync import sync
 
 BATCH = 1000
 

@@ -14,14 +14,13 @@ import uuid
 import psycopg
 from sqlalchemy import create_engine, text
 
+from bench.common import credential, line, timed
+from bench.ingest import BATCH, signed_batches
 from registry.v1 import records_pb2 as rec
 from registry_core.envelope import Ed25519Signer
 from registry_server import acceptance, directory, publication
 from registry_server.db import make_engine, upgrade, writing
 from registry_server.publication import TransactionState
-
-from bench.common import credential, line, timed
-from bench.ingest import BATCH, signed_batches
 
 DEFAULT_URL = os.environ.get("CREDIT_REGISTRY_TEST_PG_URL",
                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -25,17 +25,15 @@ from pathlib import Path
 
 import grpc
 
+from bench.common import line, start_registry
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import equivalence_pb2_grpc
-from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
 from registry_core import synthetic
 from registry_server import bulk, equivalence
 from registry_server.db import make_engine, upgrade, writing
 from registry_server.publication import _edges
 from registry_server.tables import AgreementEdge, PublishedRecord
-
-from bench.common import line, start_registry
 
 CONCURRENCY = 16
 

@@ -13,14 +13,13 @@ import statistics
 import tempfile
 from pathlib import Path
 
+from bench.common import client_tls, credential, line, make_pki, start_registry, timed
 from registry_core.envelope import Ed25519Signer
 from registry_server import directory
 from registry_server.db import make_engine, upgrade
 from sync_agent.client import RegistryClient
 from sync_agent.store import AgentStore
 from sync_agent.sync import sync
-
-from bench.common import client_tls, credential, line, make_pki, start_registry, timed
 
 
 def main() -> None:

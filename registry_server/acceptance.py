@@ -17,7 +17,6 @@ from google.protobuf.message import DecodeError
 
 from registry.v1 import directory_pb2 as directory
 from registry.v1 import publication_pb2 as pub
-from registry.v1 import records_pb2 as rec
 from registry_core import envelope as env
 from registry_core import errors
 from registry_core.records import (

@@ -17,9 +17,8 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from registry.v1 import directory_pb2 as directory
 from registry_core.errors import RegistryError
-from registry_server import audit
+from registry_server import audit, server
 from registry_server import directory as directory_store
-from registry_server import server
 from registry_server.db import make_engine, upgrade
 
 DEFAULT_DATABASE = "sqlite:///registry.db"

@@ -13,15 +13,17 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from registry.v1 import admin_pb2 as admin
+from registry.v1 import (
+    admin_pb2_grpc,
+    audit_pb2_grpc,
+    directory_pb2_grpc,
+    equivalence_pb2_grpc,
+    publication_pb2_grpc,
+)
 from registry.v1 import audit_pb2 as audit
-from registry.v1 import audit_pb2_grpc
-from registry.v1 import admin_pb2_grpc
 from registry.v1 import directory_pb2 as directory
-from registry.v1 import directory_pb2_grpc
 from registry.v1 import equivalence_pb2 as eq
-from registry.v1 import equivalence_pb2_grpc
 from registry.v1 import publication_pb2 as pub
-from registry.v1 import publication_pb2_grpc
 from registry_core.errors import RegistryError
 from registry_core.records import INSTITUTION_ID
 from registry_server import audit as audit_store

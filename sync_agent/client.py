@@ -8,9 +8,8 @@ from pathlib import Path
 import grpc
 
 from registry.v1 import equivalence_pb2 as eq
-from registry.v1 import equivalence_pb2_grpc
+from registry.v1 import equivalence_pb2_grpc, publication_pb2_grpc
 from registry.v1 import publication_pb2 as pub
-from registry.v1 import publication_pb2_grpc
 
 CALL_TIMEOUT_SECONDS = 30.0
 

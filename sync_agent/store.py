@@ -9,8 +9,8 @@ every bulk write.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import functools
+import hashlib
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence

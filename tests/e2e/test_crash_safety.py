@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.factories import micro_credential
 from sqlalchemy import select
 
 from registry_server.audit import verify_log
@@ -24,6 +23,7 @@ from registry_server.sql import table
 from registry_server.tables import PublishedRecord
 from sync_agent import config as agent_config
 from sync_agent.store import AgentStore
+from tests.factories import micro_credential
 
 pytestmark = pytest.mark.slow
 RECORDS = 3_000

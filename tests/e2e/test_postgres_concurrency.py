@@ -3,7 +3,6 @@ converge, with no error other than retried transient ones."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -13,8 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from tests.conftest import PG_URL, postgres_problem
-from tests.factories import micro_credential
 from sqlalchemy import create_engine, func, select, text
 
 from registry_core.envelope import Ed25519Signer
@@ -26,6 +23,8 @@ from registry_server.tables import PublishedRecord
 from sync_agent.client import RegistryClient
 from sync_agent.store import AgentStore
 from sync_agent.sync import SyncResult, sync
+from tests.conftest import PG_URL, postgres_problem
+from tests.factories import micro_credential
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 AGENTS, RECORDS, BATCH = 20, 300, 25

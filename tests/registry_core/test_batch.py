@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from tests.factories import batch, micro_credential
-
 from registry.v1 import publication_pb2 as pub
 from registry_core.batch import batch_payload
+from tests.factories import batch, micro_credential
 
 
 def test_payload_from_serialised_changes_parses_to_the_same_batch() -> None:

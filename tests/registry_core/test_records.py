@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from tests.factories import agreement, group, micro_credential, module, ref
 
 from registry.v1 import records_pb2 as rec
 from registry_core.errors import InvalidRecord
 from registry_core.records import validate_record
+from tests.factories import agreement, group, micro_credential, module, ref
 
 
 def test_valid_records_pass() -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.factories import AS_OF, agreement, group, holding, micro_credential, module, ref
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
 from registry_core.resolution import months_between, resolve
+from tests.factories import AS_OF, agreement, group, holding, micro_credential, module, ref
 
 UNITS = {("uk.ac.taff", "CS7DE"): module(key="CS7DE", credit=15),
          ("uk.ac.taff", "CS5PR"): module(key="CS5PR", credit=20),

@@ -7,16 +7,12 @@ import sys
 
 import grpc
 import pytest
-from tests.conftest import Network
-from tests.factories import agreement, batch, micro_credential, module, signed
 from sqlalchemy import Engine, update
 
 from registry.v1 import audit_pb2 as audit
-from registry.v1 import audit_pb2_grpc
+from registry.v1 import audit_pb2_grpc, directory_pb2_grpc, equivalence_pb2_grpc
 from registry.v1 import directory_pb2 as directory
-from registry.v1 import directory_pb2_grpc
 from registry.v1 import equivalence_pb2 as eq
-from registry.v1 import equivalence_pb2_grpc
 from registry.v1 import records_pb2 as rec
 from registry_core import errors
 from registry_core.envelope import Ed25519Signer
@@ -26,6 +22,8 @@ from registry_server import directory as directory_store
 from registry_server import publication
 from registry_server.sql import table
 from registry_server.tables import BatchLogEntry, PublishedRecord
+from tests.conftest import Network
+from tests.factories import agreement, batch, micro_credential, module, signed
 
 
 def populate(network: Network) -> None:

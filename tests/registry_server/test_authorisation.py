@@ -7,22 +7,24 @@ from pathlib import Path
 
 import grpc
 import pytest
-from tests.conftest import Network, RunningRegistry, client_tls
-from tests.factories import batch, micro_credential, signed
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from registry.v1 import admin_pb2 as admin
-from registry.v1 import admin_pb2_grpc
+from registry.v1 import (
+    admin_pb2_grpc,
+    directory_pb2_grpc,
+    equivalence_pb2_grpc,
+    publication_pb2_grpc,
+)
 from registry.v1 import directory_pb2 as directory
-from registry.v1 import directory_pb2_grpc
 from registry.v1 import equivalence_pb2 as eq
-from registry.v1 import equivalence_pb2_grpc
 from registry.v1 import publication_pb2 as pub
-from registry.v1 import publication_pb2_grpc
 from registry.v1 import records_pb2 as rec
 from registry_core.envelope import Ed25519Signer
 from registry_server.publication import checkpoint
 from sync_agent.client import open_channel
+from tests.conftest import Network, RunningRegistry, client_tls
+from tests.factories import batch, micro_credential, signed
 
 OK = grpc.StatusCode.OK
 DENIED = grpc.StatusCode.PERMISSION_DENIED

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-from tests.conftest import Network, RunningRegistry, client_tls, registry_state
-from tests.factories import agreement, batch, group, head_after, micro_credential, ref, signed
 
 from registry.v1 import directory_pb2 as directory
 from registry.v1 import publication_pb2 as pub
@@ -21,6 +19,8 @@ from registry_server import directory as directory_store
 from registry_server.pki import issue_client
 from registry_server.publication import publish
 from sync_agent.client import open_channel
+from tests.conftest import Network, RunningRegistry, client_tls, registry_state
+from tests.factories import agreement, batch, group, head_after, micro_credential, ref, signed
 
 S = grpc.StatusCode
 

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from tests.conftest import Network
-from tests.factories import agreement, batch, head_after, holding, micro_credential, module, signed
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from registry.v1 import directory_pb2 as directory
-from registry.v1 import directory_pb2_grpc
+from registry.v1 import directory_pb2_grpc, equivalence_pb2_grpc, publication_pb2_grpc
 from registry.v1 import equivalence_pb2 as eq
-from registry.v1 import equivalence_pb2_grpc
 from registry.v1 import publication_pb2 as pub
-from registry.v1 import publication_pb2_grpc
 from registry.v1 import records_pb2 as rec
 from registry_server.status import CHECKPOINT_HEAD, CHECKPOINT_SEQ
+from tests.conftest import Network
+from tests.factories import agreement, batch, head_after, holding, micro_credential, module, signed
 
 
 def publish(channel: grpc.Channel, envelope: pub.SignedEnvelope) -> pub.Acknowledgement:

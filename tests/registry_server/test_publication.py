@@ -4,8 +4,6 @@ precise error and changes nothing."""
 from __future__ import annotations
 
 import pytest
-from tests.conftest import Network, registry_state
-from tests.factories import agreement, batch, head_after, micro_credential, module, signed
 from sqlalchemy import Engine, func, select
 
 from registry.v1 import publication_pb2 as pub
@@ -14,7 +12,9 @@ from registry_core import errors
 from registry_core.envelope import Ed25519Signer
 from registry_server import publication
 from registry_server.sql import table
-from registry_server.tables import AgreementEdge, BatchLogEntry, PublishedRecord
+from registry_server.tables import AgreementEdge, PublishedRecord
+from tests.conftest import Network, registry_state
+from tests.factories import agreement, batch, head_after, micro_credential, module, signed
 
 
 def snapshot(engine: Engine) -> tuple[object, ...]:

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-from tests.conftest import Network, RunningRegistry
-from tests.factories import micro_credential
 from sqlalchemy import func, select
 
 from registry.v1 import publication_pb2 as pub
@@ -16,6 +14,8 @@ from registry_server.tables import PublishedRecord
 from sync_agent.client import RegistryClient
 from sync_agent.store import AgentStore
 from sync_agent.sync import SyncError, SyncLock, sync
+from tests.conftest import Network, RunningRegistry
+from tests.factories import micro_credential
 
 
 class CountingClient(RegistryClient):
