@@ -37,7 +37,12 @@ T = TypeVar("T")
 
 
 async def run(context: grpc.aio.ServicerContext, call: Callable[[], T]) -> T:
-    """Run a storage call off the event loop; turn RegistryError into its gRPC status."""
+    """Run a storage call off the event loop; turn RegistryError into its gRPC status. A call
+    whose deadline has already passed is not started."""
+    remaining = context.time_remaining()
+    if remaining is not None and remaining <= 0:
+        await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "the call's deadline passed "
+                            "before the registry could start it")
     try:
         return await asyncio.to_thread(call)
     except RegistryError as error:

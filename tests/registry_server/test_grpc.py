@@ -227,3 +227,21 @@ def test_resolve_transfer_follows_transitive_chains_to_the_depth_asked(
         ask(9)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "field 'max_depth'" in caught.value.details()
+
+
+def test_same_question_same_bytes(network: Network, channel: grpc.Channel) -> None:
+    _publish_catalogues(network, channel)
+    stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
+    request = eq.ResolveTransferRequest(holdings=[holding(), holding("uk.ac.lagan", "X")],
+                                        target_institution_id="uk.ac.taff", as_of="2026-01-15")
+    answers = {stub.ResolveTransfer(request, timeout=10).SerializeToString(deterministic=True)
+               for _ in range(5)}
+    assert len(answers) == 1
+
+
+def test_deadline_is_honoured(network: Network, channel: grpc.Channel) -> None:
+    stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.ResolveTransfer(eq.ResolveTransferRequest(
+            holdings=[holding()] * 400, target_institution_id="uk.ac.taff"), timeout=0.0001)
+    assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
