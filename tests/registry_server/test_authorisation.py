@@ -8,14 +8,17 @@ from pathlib import Path
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from registry.v1 import admin_pb2 as admin
 from registry.v1 import (
     admin_pb2_grpc,
+    audit_pb2_grpc,
     directory_pb2_grpc,
     equivalence_pb2_grpc,
     publication_pb2_grpc,
 )
+from registry.v1 import audit_pb2 as audit
 from registry.v1 import directory_pb2 as directory
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import publication_pb2 as pub
@@ -67,6 +70,43 @@ def list_sources(ch: grpc.Channel, net: Network) -> object:
         timeout=10)
 
 
+def evaluate_pathway(ch: grpc.Channel, net: Network) -> object:
+    try:
+        return equivalence_pb2_grpc.EquivalenceServiceStub(ch).EvaluatePathway(
+            eq.EvaluatePathwayRequest(qualification=rec.CredentialRef(
+                institution_id="uk.ac.taff", key="NONE")), timeout=10)
+    except grpc.RpcError as error:  # admitted, then: no such qualification
+        if error.code() == grpc.StatusCode.NOT_FOUND:
+            return None
+        raise
+
+
+def list_conflicts(ch: grpc.Channel, net: Network) -> object:
+    return equivalence_pb2_grpc.EquivalenceServiceStub(ch).ListConflicts(
+        eq.ListConflictsRequest(institution_id="uk.ac.taff"), timeout=10)
+
+
+def record_proof(ch: grpc.Channel, net: Network) -> object:
+    try:
+        return audit_pb2_grpc.AuditServiceStub(ch).GetRecordProof(audit.GetRecordProofRequest(
+            institution_id="uk.ac.taff", kind=rec.RECORD_KIND_AGREEMENT, key="NONE"), timeout=10)
+    except grpc.RpcError as error:  # admitted, then: no such record
+        if error.code() == grpc.StatusCode.NOT_FOUND:
+            return None
+        raise
+
+
+def log_entries(ch: grpc.Channel, net: Network) -> object:
+    return audit_pb2_grpc.AuditServiceStub(ch).ListLogEntries(audit.ListLogEntriesRequest(),
+                                                             timeout=10)
+
+
+def reflection(ch: grpc.Channel, net: Network) -> object:
+    stub = reflection_pb2_grpc.ServerReflectionStub(ch)
+    return list(stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(
+        list_services="")]), timeout=10))
+
+
 def enrol(ch: grpc.Channel, net: Network) -> object:
     return admin_pb2_grpc.AdminServiceStub(ch).EnrolInstitution(admin.EnrolInstitutionRequest(
         institution_id="uk.ac.new", name="New College", country="GB",
@@ -104,6 +144,11 @@ MATRIX: list[tuple[Call, tuple[grpc.StatusCode, ...]]] = [
     (resolve, (OK, OK, OK, OK)),
     (list_equivalents, (OK, OK, OK, OK)),
     (list_sources, (OK, OK, OK, OK)),
+    (evaluate_pathway, (OK, OK, OK, OK)),
+    (list_conflicts, (OK, OK, OK, OK)),
+    (record_proof, (OK, OK, OK, OK)),
+    (log_entries, (OK, OK, OK, OK)),
+    (reflection, (OK, OK, OK, OK)),
     (enrol, (DENIED, DENIED, DENIED, OK)),
     (suspend_lagan, (DENIED, DENIED, DENIED, OK)),
     (rotate_lagan, (DENIED, DENIED, DENIED, OK)),
@@ -161,3 +206,31 @@ def test_institution_cannot_publish_a_batch_signed_by_another(
 
 def publication_state(network: Network) -> int:
     return checkpoint(network.engine, "uk.ac.forth").last_seq
+
+
+COVERS = {
+    "publish_own": "registry.v1.PublicationService.Publish",
+    "checkpoint_of_forth": "registry.v1.PublicationService.GetCheckpoint",
+    "list_institutions": "registry.v1.DirectoryService.ListInstitutions",
+    "resolve": "registry.v1.EquivalenceService.ResolveTransfer",
+    "list_equivalents": "registry.v1.EquivalenceService.ListEquivalents",
+    "list_sources": "registry.v1.EquivalenceService.ListSources",
+    "evaluate_pathway": "registry.v1.EquivalenceService.EvaluatePathway",
+    "list_conflicts": "registry.v1.EquivalenceService.ListConflicts",
+    "record_proof": "registry.v1.AuditService.GetRecordProof",
+    "log_entries": "registry.v1.AuditService.ListLogEntries",
+    "enrol": "registry.v1.AdminService.EnrolInstitution",
+    "suspend_lagan": "registry.v1.AdminService.SetInstitutionStatus",
+    "rotate_lagan": "registry.v1.AdminService.RotateKey",
+    "revoke_lagan": "registry.v1.AdminService.RevokeKey",
+}
+
+
+def test_matrix_covers_every_rpc_of_the_contract() -> None:
+    from registry.v1 import admin_pb2, audit_pb2, directory_pb2, equivalence_pb2, publication_pb2
+
+    rpcs = {m.full_name for module in (admin_pb2, audit_pb2, directory_pb2, equivalence_pb2,
+                                       publication_pb2)
+            for service in module.DESCRIPTOR.services_by_name.values() for m in service.methods}
+    assert rpcs == set(COVERS.values())
+    assert set(COVERS) <= {call.__name__ for call, _ in MATRIX}
