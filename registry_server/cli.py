@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -72,6 +73,9 @@ def server_tls(args: argparse.Namespace) -> server.ServerTLS | None:
 
 async def serve(engine: Engine, listen: str, port_file: Path | None,
                 tls: server.ServerTLS | None) -> None:
+    workers = int(os.environ.get("REGISTRY_WORKER_THREADS", "2"))
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(workers, thread_name_prefix="registry-db"))
     grpc_server, port = await server.build(engine, listen, tls)
     host = listen.rsplit(":", 1)[0]
     log.info("registry listening on %s:%d", host, port)
