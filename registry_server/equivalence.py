@@ -109,6 +109,15 @@ WHERE e.institution_id = :target
 """
 
 
+_DIRECT = """
+WITH held(institution_id, key) AS ({held})
+SELECT DISTINCT e.institution_id, e.agreement_key
+FROM held h JOIN agreement_edge e
+  ON e.source_institution_id = h.institution_id AND e.source_key = h.key
+ AND e.institution_id = :target
+"""
+
+
 def candidate_agreements(connection: Connection, target: str, held: Sequence[Ref],
                          depth: int) -> set[Ref]:
     """(publisher, key) of every agreement a resolution may use: the target's agreements that
@@ -127,7 +136,8 @@ def candidate_agreements(connection: Connection, target: str, held: Sequence[Ref
         rows.append(f"(CAST(:i{n} AS VARCHAR), CAST(:k{n} AS VARCHAR))" if typed
                     else f"(:i{n}, :k{n})")
     held_sql = "VALUES " + ", ".join(rows)
-    result = connection.execute(text(_CANDIDATES.format(held=held_sql)), params)
+    query = _DIRECT if depth <= 1 else _CANDIDATES  # direct: no recursion to plan for
+    result = connection.execute(text(query.format(held=held_sql)), params)
     return {(row[0], row[1]) for row in result}
 
 

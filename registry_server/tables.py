@@ -73,7 +73,10 @@ class AgreementEdge(SQLModel, table=True):
 
     __tablename__ = "agreement_edge"
     __table_args__ = (
-        Index("ix_agreement_edge_source", "source_institution_id", "source_key"),
+        # Source first, then the publisher: a direct look-up seeks straight to the target's
+        # edges for a held credential, however many other institutions recognise it.
+        Index("ix_agreement_edge_source_publisher", "source_institution_id", "source_key",
+              "institution_id", "agreement_key"),
         Index("ix_agreement_edge_grant", "institution_id", "grant_unit_key"),
     )
     institution_id: str = Field(primary_key=True, max_length=128)
