@@ -18,7 +18,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from registry.v1 import directory_pb2 as directory
 from registry_core.errors import RegistryError
-from registry_server import audit, server
+from registry_server import audit, config, server
 from registry_server import directory as directory_store
 from registry_server.db import make_engine, upgrade
 
@@ -54,28 +54,16 @@ def open_database(url: str) -> Engine:
     return engine
 
 
-def server_tls(args: argparse.Namespace) -> server.ServerTLS | None:
-    """The TLS settings, all three or none; a half-configured server does not start."""
-    given = {"--tls-cert": args.tls_cert, "--tls-key": args.tls_key, "--client-ca": args.client_ca}
-    if not any(given.values()):
-        log.warning("serving plaintext without client certificates: for one machine only; "
-                    "give --tls-cert, --tls-key and --client-ca for a network")
-        return None
-    missing = [flag for flag, value in given.items() if not value]
-    if missing:
-        raise SystemExit(f"registry-server: {', '.join(missing)} missing; mutual TLS needs "
-                         "--tls-cert, --tls-key and --client-ca together")
-    for flag, value in given.items():
-        if not Path(value).is_file():
-            raise SystemExit(f"registry-server: {flag} {value}: no such file")
-    return server.ServerTLS.from_files(args.tls_cert, args.tls_key, args.client_ca)
-
-
-async def serve(engine: Engine, listen: str, port_file: Path | None,
-                tls: server.ServerTLS | None) -> None:
-    workers = int(os.environ.get("REGISTRY_WORKER_THREADS", "2"))
+async def serve(engine: Engine, settings: config.RegistryConfig, port_file: Path | None) -> None:
     asyncio.get_running_loop().set_default_executor(
-        ThreadPoolExecutor(workers, thread_name_prefix="registry-db"))
+        ThreadPoolExecutor(settings.worker_threads, thread_name_prefix="registry-db"))
+    tls = None
+    if settings.tls_cert and settings.tls_key and settings.client_ca:
+        tls = server.ServerTLS.from_files(settings.tls_cert, settings.tls_key, settings.client_ca)
+    else:
+        log.warning("serving plaintext without client certificates: for one machine only; "
+                    "set tls_cert, tls_key and client_ca for a network")
+    listen = settings.listen
     grpc_server, port = await server.build(engine, listen, tls)
     host = listen.rsplit(":", 1)[0]
     log.info("registry listening on %s:%d", host, port)
@@ -94,21 +82,23 @@ async def serve(engine: Engine, listen: str, port_file: Path | None,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="registry-server", description=__doc__)
-    parser.add_argument("--database-url", default=os.environ.get("REGISTRY_DATABASE_URL",
-                                                                 DEFAULT_DATABASE),
-                        help="SQLAlchemy URL (env REGISTRY_DATABASE_URL; default %(default)s)")
+    parser.add_argument("--config", type=Path, default=os.environ.get("REGISTRY_CONFIG"),
+                        help="TOML settings file (env REGISTRY_CONFIG); see deploy/config")
+    parser.add_argument("--database-url",
+                        help="SQLAlchemy URL (env REGISTRY_DATABASE_URL; default "
+                        f"{DEFAULT_DATABASE})")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve_cmd = commands.add_parser("serve", help="run the gRPC registry")
-    serve_cmd.add_argument("--listen", default=os.environ.get("REGISTRY_LISTEN",
-                                                              "127.0.0.1:50051"),
-                           help="host:port (env REGISTRY_LISTEN; port 0 picks a free one)")
+    serve_cmd.add_argument("--listen",
+                           help="host:port (env REGISTRY_LISTEN; default 127.0.0.1:50051; "
+                           "port 0 picks a free one)")
     serve_cmd.add_argument("--port-file", type=Path,
                            help="write the bound port here once listening")
     for flag, env, what in (("--tls-cert", "REGISTRY_TLS_CERT", "the registry's certificate"),
                             ("--tls-key", "REGISTRY_TLS_KEY", "its private key"),
                             ("--client-ca", "REGISTRY_CLIENT_CA", "the network CA for clients")):
-        serve_cmd.add_argument(flag, type=Path, default=os.environ.get(env),
+        serve_cmd.add_argument(flag, type=Path,
                                help=f"{what} (PEM; env {env}); all three enable mutual TLS")
 
     commands.add_parser("migrate", help="create or upgrade the schema, then exit")
@@ -145,10 +135,18 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    engine = open_database(args.database_url)
+    try:
+        settings = config.load(args.config, overrides={
+            "database_url": args.database_url, "listen": getattr(args, "listen", None),
+            "tls_cert": getattr(args, "tls_cert", None), "tls_key": getattr(args, "tls_key", None),
+            "client_ca": getattr(args, "client_ca", None)})
+    except config.ConfigError as error:
+        print(f"registry-server: configuration: {error}", file=sys.stderr)
+        return 2
+    engine = open_database(settings.database_url)
     try:
         if args.command == "serve":
-            asyncio.run(serve(engine, args.listen, args.port_file, server_tls(args)))
+            asyncio.run(serve(engine, settings, args.port_file))
         elif args.command == "institutions" and args.action == "add":
             found = directory_store.enrol(engine, args.institution_id, args.name, args.country,
                                           read_public_key(args.public_key))

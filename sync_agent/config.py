@@ -86,6 +86,10 @@ def load(home: Path) -> AgentConfig:
         raise ConfigError(f"{path} not found; run `sync-agent init` first or pass --home") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    unknown = sorted(set(data) - {"institution_id", "name", "country", "registry", "tls"})
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting '{unknown[0]}'; the settings are "
+                          "institution_id, name, country, registry and [tls]")
     for setting in ("institution_id", "name", "country"):
         if not isinstance(data.get(setting), str) or not data[setting]:
             raise ConfigError(f"{path}: setting '{setting}' is missing; add {setting} = \"…\"")

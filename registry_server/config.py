@@ -1,0 +1,97 @@
+"""The registry's settings: built-in defaults, then a TOML file (--config or
+REGISTRY_CONFIG), then environment variables, then command-line options. A wrong setting
+stops start-up with the file, the setting and the fix: the registry never starts
+half-configured."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(Exception):
+    """A setting that cannot work; the message names where it came from and the fix."""
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    database_url: str = "sqlite:///registry.db"
+    listen: str = "127.0.0.1:50051"
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    client_ca: Path | None = None
+    worker_threads: int = 2
+
+
+ENVIRONMENT = {
+    "database_url": "REGISTRY_DATABASE_URL",
+    "listen": "REGISTRY_LISTEN",
+    "tls_cert": "REGISTRY_TLS_CERT",
+    "tls_key": "REGISTRY_TLS_KEY",
+    "client_ca": "REGISTRY_CLIENT_CA",
+    "worker_threads": "REGISTRY_WORKER_THREADS",
+}
+PATHS = ("tls_cert", "tls_key", "client_ca")
+
+
+def _coerce(name: str, value: Any, where: str, base: Path) -> Any:
+    if name == "worker_threads":
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: setting 'worker_threads' = {value!r} is not a whole "
+                              "number; give 1 to 64") from None
+        if not 1 <= number <= 64:
+            raise ConfigError(f"{where}: setting 'worker_threads' = {number}; give 1 to 64")
+        return number
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: setting '{name}' must be a non-empty string")
+    if name == "listen" and (":" not in value or not value.rsplit(":", 1)[1].isdigit()):
+        raise ConfigError(f"{where}: setting 'listen' = {value!r} is not host:port; for "
+                          "example \"0.0.0.0:50051\"")
+    if name == "database_url" and not value.startswith(("sqlite:", "postgresql")):
+        raise ConfigError(f"{where}: setting 'database_url' = {value!r} is not a database URL; "
+                          "use sqlite:///path.db or postgresql+psycopg://user@host/db")
+    if name in PATHS:
+        return base / value
+    return value
+
+
+def load(file: Path | None, environ: Mapping[str, str] = os.environ,
+         overrides: Mapping[str, Any] | None = None) -> RegistryConfig:
+    """Settings from defaults, file, environment and overrides (None values ignored)."""
+    config = RegistryConfig()
+    known = {f.name for f in fields(RegistryConfig)}
+    if file is not None:
+        try:
+            data = tomllib.loads(file.read_text("utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{file}: no such configuration file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file}: not valid TOML ({exc})") from None
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"{file}: unknown setting '{unknown[0]}'; the settings are "
+                              f"{', '.join(sorted(known))}")
+        config = replace(config, **{k: _coerce(k, v, str(file), file.parent)
+                                    for k, v in data.items()})
+    from_env = {k: _coerce(k, environ[v], f"environment variable {v}", Path.cwd())
+                for k, v in ENVIRONMENT.items() if environ.get(v)}
+    config = replace(config, **from_env)
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    config = replace(config, **{k: _coerce(k, str(v), f"option --{k.replace('_', '-')}",
+                                           Path.cwd()) for k, v in given.items()})
+    tls = {name: getattr(config, name) for name in PATHS}
+    if any(tls.values()):
+        missing = [name for name, value in tls.items() if value is None]
+        if missing:
+            raise ConfigError(f"setting '{missing[0]}' is missing: mutual TLS needs tls_cert, "
+                              "tls_key and client_ca together")
+        for name, value in tls.items():
+            if not Path(value).is_file():
+                raise ConfigError(f"setting '{name}' = {value}: no such file")
+    return config

@@ -1,0 +1,121 @@
+"""Every sample in deploy/ works: it parses, the settings load through the real loaders,
+the commands it runs exist, the paths it names are where it says."""
+
+from __future__ import annotations
+
+import configparser
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from registry_server import cli as registry_cli
+from registry_server import config as registry_config
+from registry_server.pki import create_ca, issue_client, issue_server
+from sync_agent import cli as agent_cli
+from sync_agent import config as agent_config
+from sync_agent.config import init_home
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deploy"
+COMMANDS = {"registry-server": registry_cli.main, "sync-agent": agent_cli.main}
+
+
+def unit(name: str) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read_string((DEPLOY / "systemd" / name).read_text())
+    return parser
+
+
+def check_command(line: str) -> None:
+    """The command exists in this project and accepts its arguments."""
+    words = shlex.split(line)
+    binary = Path(words[0]).name
+    assert binary in COMMANDS, f"{binary} is not one of this project's commands"
+    with pytest.raises(SystemExit) as done:
+        COMMANDS[binary]([*words[1:], "--help"])
+    assert done.value.code == 0, line
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("pki")
+    create_ca(directory)
+    issue_server(directory, ["localhost"])
+    issue_client(directory, "institution", "uk.ac.taff")
+    return directory
+
+
+def test_registry_sample_loads_and_documents_every_setting(tmp_path: Path, pki: Path) -> None:
+    shutil.copy(DEPLOY / "config" / "registry.toml", tmp_path / "registry.toml")
+    shutil.copytree(pki, tmp_path / "pki")
+    settings = registry_config.load(tmp_path / "registry.toml", environ={})
+    assert settings.listen == "0.0.0.0:50051"
+    assert settings.tls_cert == tmp_path / "pki" / "registry.pem"
+    text = (DEPLOY / "config" / "registry.toml").read_text()
+    for setting, variable in registry_config.ENVIRONMENT.items():
+        assert setting in text and variable in text, f"{setting} / {variable} not documented"
+
+
+def test_environment_wins_over_the_file_and_errors_name_the_fix(tmp_path: Path) -> None:
+    sample = tmp_path / "registry.toml"
+    sample.write_text('listen = "0.0.0.0:1"\n')
+    assert registry_config.load(sample, environ={"REGISTRY_LISTEN": "127.0.0.1:2"}).listen \
+        == "127.0.0.1:2"
+    sample.write_text('listen = "everywhere"\n')
+    with pytest.raises(registry_config.ConfigError, match="registry.toml: setting 'listen'.*host:port"):
+        registry_config.load(sample, environ={})
+    sample.write_text('lisen = "0.0.0.0:1"\n')
+    with pytest.raises(registry_config.ConfigError, match="unknown setting 'lisen'"):
+        registry_config.load(sample, environ={})
+    sample.write_text('tls_cert = "missing.pem"\n')
+    with pytest.raises(registry_config.ConfigError, match="tls_key and client_ca together"):
+        registry_config.load(sample, environ={})
+    with pytest.raises(registry_config.ConfigError, match="REGISTRY_WORKER_THREADS.*1 to 64"):
+        registry_config.load(None, environ={"REGISTRY_WORKER_THREADS": "zero"})
+
+
+def test_registry_refuses_to_start_half_configured(tmp_path: Path) -> None:
+    sample = tmp_path / "registry.toml"
+    sample.write_text('database_url = "mysql://x"\n')
+    assert registry_cli.main(["--config", str(sample), "migrate"]) == 2
+
+
+def test_agent_sample_loads(tmp_path: Path, pki: Path) -> None:
+    home = tmp_path / "agent"
+    init_home(home, "uk.ac.taff", "Taff University", "GB", "127.0.0.1:1")
+    shutil.copy(DEPLOY / "config" / "agent.toml", home / "agent.toml")
+    shutil.copytree(pki, home / "pki")
+    cfg = agent_config.load(home)
+    assert cfg.institution_id == "uk.ac.taff" and cfg.tls is not None
+
+
+def test_systemd_units_run_real_commands() -> None:
+    registry = unit("registry-server.service")
+    check_command(registry["Service"]["ExecStart"])
+    check_command(registry["Service"]["ExecStartPre"])
+    assert "REGISTRY_CONFIG=" in registry["Service"]["Environment"]
+    agent = unit("sync-agent.service")
+    assert agent["Service"]["Type"] == "oneshot"
+    check_command(agent["Service"]["ExecStart"])
+
+
+def test_timer_is_nightly_with_a_random_delay() -> None:
+    timer = unit("sync-agent.timer")["Timer"]
+    assert timer["OnCalendar"].startswith("*-*-*")
+    assert timer["RandomizedDelaySec"] and timer["Persistent"] == "true"
+    assert (DEPLOY / "systemd" / "sync-agent.service").exists()  # the unit the timer starts
+
+
+def test_compose_file_parses_and_runs_the_registry() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    assert set(compose["services"]) == {"db", "registry"}
+    registry = compose["services"]["registry"]
+    assert "registry-server migrate" in registry["command"]
+    assert "registry-server serve" in registry["command"]
+    for volume in registry["volumes"]:
+        source = volume.split(":")[0]
+        assert (DEPLOY / source).exists(), f"compose mounts {source}, which does not exist"
