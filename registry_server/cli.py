@@ -13,14 +13,17 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from prometheus_client import start_http_server
 from sqlalchemy import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from registry.v1 import directory_pb2 as directory
+from registry_core import logs
 from registry_core.errors import RegistryError
 from registry_server import audit, config, server
 from registry_server import directory as directory_store
 from registry_server.db import make_engine, upgrade
+from registry_server.observability import Metrics
 
 DEFAULT_DATABASE = "sqlite:///registry.db"
 STATUS_ACTIONS = {"suspend": directory.INSTITUTION_STATUS_SUSPENDED,
@@ -64,7 +67,12 @@ async def serve(engine: Engine, settings: config.RegistryConfig, port_file: Path
         log.warning("serving plaintext without client certificates: for one machine only; "
                     "set tls_cert, tls_key and client_ca for a network")
     listen = settings.listen
-    grpc_server, port = await server.build(engine, listen, tls)
+    metrics = Metrics(engine)
+    if settings.metrics_listen:
+        host, _, metrics_port = settings.metrics_listen.rpartition(":")
+        http, _ = start_http_server(int(metrics_port), host, registry=metrics.registry)
+        log.info("metrics on http://%s:%d/metrics", host, http.server_port)
+    grpc_server, port = await server.build(engine, listen, tls, metrics)
     host = listen.rsplit(":", 1)[0]
     log.info("registry listening on %s:%d", host, port)
     if port_file:
@@ -134,7 +142,6 @@ def main(argv: list[str] | None = None) -> int:
     revoke.add_argument("--reason", required=True, help="why, for the audit log")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = config.load(args.config, overrides={
             "database_url": args.database_url, "listen": getattr(args, "listen", None),
@@ -143,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     except config.ConfigError as error:
         print(f"registry-server: configuration: {error}", file=sys.stderr)
         return 2
+    logs.configure(json_lines=args.command == "serve" and settings.log_format == "json")
     engine = open_database(settings.database_url)
     try:
         if args.command == "serve":

@@ -25,6 +25,8 @@ class RegistryConfig:
     tls_key: Path | None = None
     client_ca: Path | None = None
     worker_threads: int = 2
+    metrics_listen: str = ""
+    log_format: str = "json"
 
 
 ENVIRONMENT = {
@@ -34,6 +36,8 @@ ENVIRONMENT = {
     "tls_key": "REGISTRY_TLS_KEY",
     "client_ca": "REGISTRY_CLIENT_CA",
     "worker_threads": "REGISTRY_WORKER_THREADS",
+    "metrics_listen": "REGISTRY_METRICS_LISTEN",
+    "log_format": "REGISTRY_LOG_FORMAT",
 }
 PATHS = ("tls_cert", "tls_key", "client_ca")
 
@@ -50,8 +54,10 @@ def _coerce(name: str, value: Any, where: str, base: Path) -> Any:
         return number
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{where}: setting '{name}' must be a non-empty string")
-    if name == "listen" and (":" not in value or not value.rsplit(":", 1)[1].isdigit()):
-        raise ConfigError(f"{where}: setting 'listen' = {value!r} is not host:port; for "
+    if name == "log_format" and value not in ("json", "text"):
+        raise ConfigError(f"{where}: setting 'log_format' = {value!r}; use \"json\" or \"text\"")
+    if name in ("listen", "metrics_listen") and (":" not in value or not value.rsplit(":", 1)[1].isdigit()):
+        raise ConfigError(f"{where}: setting '{name}' = {value!r} is not host:port; for "
                           "example \"0.0.0.0:50051\"")
     if name == "database_url" and not value.startswith(("sqlite:", "postgresql")):
         raise ConfigError(f"{where}: setting 'database_url' = {value!r} is not a database URL; "

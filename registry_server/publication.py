@@ -3,7 +3,7 @@ transaction, with set-based statements (one executemany per table, never one per
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from sqlalchemy import Connection, Engine, delete, select, update
 
@@ -87,9 +87,12 @@ def _acknowledgement(row: Mapping[str, object]) -> pub.Acknowledgement:
 
 
 def publish(engine: Engine, envelope: pub.SignedEnvelope,
-            authenticated_institution: str | None = None) -> pub.Acknowledgement:
+            authenticated_institution: str | None = None,
+            on_applied: Callable[[pub.Acknowledgement], None] | None = None,
+            ) -> pub.Acknowledgement:
     """Accept and apply envelope in one transaction; the acknowledgement it returns is the
-    one stored in the log, so a replay gets the same answer."""
+    one stored in the log, so a replay gets the same answer. on_applied is called after the
+    commit of a batch applied now (not for a replay)."""
     with writing(engine) as connection:
         # Publications are serialised on the log's one row, taken first: registry processes
         # sharing a database then never race on a checkpoint or the log's order.
@@ -98,7 +101,10 @@ def publish(engine: Engine, envelope: pub.SignedEnvelope,
                                     authenticated_institution=authenticated_institution)
         if isinstance(verdict, Replay):
             return verdict.acknowledgement
-        return _apply(connection, envelope, verdict)
+        ack = _apply(connection, envelope, verdict)
+    if on_applied is not None:
+        on_applied(ack)
+    return ack
 
 
 def _apply(connection: Connection, envelope: pub.SignedEnvelope,

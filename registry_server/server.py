@@ -24,6 +24,7 @@ from registry.v1 import (
 )
 from registry_server import service
 from registry_server.identity import AuthorisationInterceptor
+from registry_server.observability import Metrics, ObservabilityInterceptor
 
 SERVICE_NAMES = (
     publication_pb2.DESCRIPTOR.services_by_name["PublicationService"].full_name,
@@ -51,16 +52,19 @@ class ServerTLS:
         return cls(certificate.read_bytes(), private_key.read_bytes(), client_ca.read_bytes())
 
 
-async def build(engine: Engine, address: str,
-                tls: ServerTLS | None = None) -> tuple[grpc.aio.Server, int]:
+async def build(engine: Engine, address: str, tls: ServerTLS | None = None,
+                metrics: Metrics | None = None) -> tuple[grpc.aio.Server, int]:
     """A started server listening on address ("host:port", port 0 picks one); returns the
     server and its bound port. Without tls it serves plaintext, for one machine only."""
-    server = grpc.aio.server(interceptors=[AuthorisationInterceptor(tls is not None)], options=[
+    metrics = metrics or Metrics(engine)
+    # Outermost first: every call gets its request id and is measured, refused ones included.
+    interceptors = [ObservabilityInterceptor(metrics), AuthorisationInterceptor(tls is not None)]
+    server = grpc.aio.server(interceptors=interceptors, options=[
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ])
     publication_pb2_grpc.add_PublicationServiceServicer_to_server(
-        service.PublicationService(engine), server)
+        service.PublicationService(engine, metrics), server)
     directory_pb2_grpc.add_DirectoryServiceServicer_to_server(service.DirectoryService(engine),
                                                               server)
     equivalence_pb2_grpc.add_EquivalenceServiceServicer_to_server(

@@ -30,6 +30,7 @@ from registry_server import audit as audit_store
 from registry_server import directory as directory_store
 from registry_server import equivalence, failpoints, publication
 from registry_server.identity import caller
+from registry_server.observability import Metrics, refusal
 from registry_server.status import status_of, trailers_of
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ async def run(context: grpc.aio.ServicerContext, call: Callable[[], T]) -> T:
     try:
         return await asyncio.to_thread(call)
     except RegistryError as error:
+        refusal.set(type(error).__name__)
         context.set_trailing_metadata(trailers_of(error))
         await context.abort(status_of(error), str(error))
     except (OperationalError, IntegrityError) as error:
@@ -60,8 +62,13 @@ async def run(context: grpc.aio.ServicerContext, call: Callable[[], T]) -> T:
 
 
 class PublicationService(publication_pb2_grpc.PublicationServiceServicer):
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, metrics: Metrics | None = None) -> None:
         self.engine = engine
+        self.metrics = metrics
+
+    def _applied(self, ack: pub.Acknowledgement) -> None:
+        if self.metrics is not None:
+            self.metrics.ingested.labels(ack.institution_id).inc(ack.records_applied)
 
     async def Publish(self, request: pub.PublishRequest,  # noqa: N802 (gRPC's name)
                       context: grpc.aio.ServicerContext) -> pub.PublishResponse:
@@ -70,11 +77,14 @@ class PublicationService(publication_pb2_grpc.PublicationServiceServicer):
                                 "request: field 'envelope' is required; send the signed batch")
         who = caller.get()
         own = who.name if who.role == "institution" else None
-        ack = await run(context, lambda: publication.publish(self.engine, request.envelope,
-                                                             authenticated_institution=own))
+        ack = await run(context, lambda: publication.publish(
+            self.engine, request.envelope, authenticated_institution=own,
+            on_applied=self._applied))
         failpoints.after_commit()
-        log.info("applied batch of %s up to seq %d (log index %d)", ack.institution_id,
-                 ack.last_seq, ack.receipt.log_index)
+        log.info("publication of %s acknowledged up to seq %d (log index %d)",
+                 ack.institution_id, ack.last_seq, ack.receipt.log_index,
+                 extra={"institution": ack.institution_id, "seq": ack.last_seq,
+                        "records": ack.records_applied})
         return pub.PublishResponse(acknowledgement=ack)
 
     async def GetCheckpoint(self, request: pub.GetCheckpointRequest,  # noqa: N802

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from registry.v1 import records_pb2 as rec
+from registry_core import logs
+from registry_core.logs import request_id
 from registry_core.records import COUNTRY, INSTITUTION_ID
 from sync_agent import config as agent_config
 from sync_agent.client import RegistryClient
+from sync_agent.files import write_atomically
 from sync_agent.importer import CatalogueError, read_catalogue
 from sync_agent.store import AgentStore
 from sync_agent.sync import BATCH_SIZE, SyncError, SyncLock, sync
@@ -74,6 +78,20 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+LAST_SYNC = "last-sync.json"
+
+
+def write_last_sync(home: Path, store: AgentStore) -> None:
+    """last-sync.json beside the store: when the last sync ran, whether it succeeded, and
+    what happened, for the timer's alerting (for example a check that success_at is recent)."""
+    state = store.sync_state()
+    record = {"attempt_at": state.last_attempt_at, "success_at": state.last_success_at,
+              "succeeded": state.last_attempt_at == state.last_success_at,
+              "outcome": state.last_outcome, "acknowledged_seq": state.acked_seq,
+              "request_id": request_id.get()}
+    write_atomically(home / LAST_SYNC, (json.dumps(record, indent=2) + "\n").encode("utf-8"))
+
+
 def _run(args: argparse.Namespace, cfg: agent_config.AgentConfig, store: AgentStore) -> int:
     if args.command == "import":
         records = read_catalogue(args.file, cfg.institution_id)
@@ -83,8 +101,13 @@ def _run(args: argparse.Namespace, cfg: agent_config.AgentConfig, store: AgentSt
     elif args.command == "sync":
         if not 1 <= args.batch_size <= 5000:
             raise SyncError(f"--batch-size {args.batch_size}: give 1 to 5000 changes per batch")
-        with SyncLock(cfg.home / "sync.lock", args.wait), RegistryClient(cfg.registry, cfg.tls) as client:
-            result = sync(store, client, cfg.signer(), batch_size=args.batch_size)
+        logs.configure(json_lines=True)
+        try:
+            with SyncLock(cfg.home / "sync.lock", args.wait), \
+                    RegistryClient(cfg.registry, cfg.tls) as client:
+                result = sync(store, client, cfg.signer(), batch_size=args.batch_size)
+        finally:
+            write_last_sync(cfg.home, store)
         print(store.sync_state().last_outcome + (
             f" (log index {result.log_index})" if result.batches else ""))
     elif args.command == "withdraw":

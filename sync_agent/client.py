@@ -10,6 +10,7 @@ import grpc
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import equivalence_pb2_grpc, publication_pb2_grpc
 from registry.v1 import publication_pb2 as pub
+from registry_core.logs import REQUEST_ID_HEADER
 
 CALL_TIMEOUT_SECONDS = 30.0
 
@@ -42,6 +43,8 @@ class RegistryClient:
 
     def __init__(self, address: str, tls: ClientTLS | None = None) -> None:
         self.address = address
+        # Sent with every call, so the registry's log lines for a sync carry the agent's id.
+        self.request_id = ""
         self.channel = open_channel(address, tls)
         self.publication = publication_pb2_grpc.PublicationServiceStub(self.channel)
         self.equivalence = equivalence_pb2_grpc.EquivalenceServiceStub(self.channel)
@@ -58,13 +61,17 @@ class RegistryClient:
     def checkpoint(self, institution_id: str) -> pub.GetCheckpointResponse:
         return self.publication.GetCheckpoint(  # type: ignore[no-any-return]
             pub.GetCheckpointRequest(institution_id=institution_id),
-            timeout=CALL_TIMEOUT_SECONDS)
+            timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata())
 
     def publish(self, envelope: pub.SignedEnvelope) -> pub.Acknowledgement:
         response = self.publication.Publish(pub.PublishRequest(envelope=envelope),
-                                            timeout=CALL_TIMEOUT_SECONDS)
+                                            timeout=CALL_TIMEOUT_SECONDS,
+                                            metadata=self._metadata())
         return response.acknowledgement  # type: ignore[no-any-return]
 
     def resolve_transfer(self, request: eq.ResolveTransferRequest) -> eq.ResolveTransferResponse:
         return self.equivalence.ResolveTransfer(  # type: ignore[no-any-return]
-            request, timeout=CALL_TIMEOUT_SECONDS)
+            request, timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata())
+
+    def _metadata(self) -> tuple[tuple[str, str], ...]:
+        return ((REQUEST_ID_HEADER, self.request_id),) if self.request_id else ()

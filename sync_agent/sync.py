@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import logging
 import random
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,9 +23,11 @@ import grpc
 from registry.v1 import publication_pb2 as pub
 from registry_core.batch import batch_payload
 from registry_core.envelope import Signer, next_head, seal
+from registry_core.logs import request_id
 from sync_agent.client import RegistryClient
 from sync_agent.store import AgentStore
 
+log = logging.getLogger("sync_agent")
 BATCH_SIZE = 1_000
 RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
              grpc.StatusCode.ABORTED, grpc.StatusCode.RESOURCE_EXHAUSTED}
@@ -116,6 +120,10 @@ def sync(store: AgentStore, client: RegistryClient, signer: Signer,
          batch_size: int = BATCH_SIZE) -> SyncResult:
     """Publish every change the registry does not hold yet."""
     institution = store.institution_id
+    rid = uuid.uuid4().hex
+    request_id.set(rid)
+    client.request_id = rid
+    log.info("sync of %s started", institution, extra={"institution": institution})
     try:
         checkpoint = _with_retries(lambda: client.checkpoint(institution))
         assert isinstance(checkpoint, pub.GetCheckpointResponse)
@@ -140,17 +148,23 @@ def sync(store: AgentStore, client: RegistryClient, signer: Signer,
                     raise SyncError(f"the registry acknowledged seq {ack.last_seq} with head "
                                     f"{ack.head[:16]}…, not the batch sent; sync again")
                 store.record_acknowledgement(ack)
+                log.info("batch acknowledged up to seq %d", ack.last_seq,
+                         extra={"institution": institution, "seq": ack.last_seq,
+                                "records": prepared.count})
                 last_seq, head, log_index = ack.last_seq, ack.head, ack.receipt.log_index
                 batches += 1
                 changes += prepared.count
     except grpc.RpcError as error:
         store.record_outcome(explain(error), success=False)
+        log.error("sync failed: %s", explain(error), extra={"institution": institution})
         raise SyncError(explain(error)) from None
     except SyncError as error:
         store.record_outcome(str(error), success=False)
+        log.error("sync failed: %s", error, extra={"institution": institution})
         raise
     plural = "batch" if batches == 1 else "batches"
     outcome = (f"published {changes} changes in {batches} {plural}, up to seq {last_seq}"
                if batches else f"nothing new; the registry holds up to seq {last_seq}")
     store.record_outcome(outcome, success=True, acked_seq=last_seq, head=head)
+    log.info("sync finished: %s", outcome, extra={"institution": institution, "seq": last_seq})
     return SyncResult(batches, changes, last_seq, head, log_index)

@@ -18,6 +18,7 @@ from registry_core.envelope import Ed25519Signer
 from registry_server import directory
 from registry_server import server as registry_server
 from registry_server.db import make_engine, upgrade
+from registry_server.observability import Metrics
 from registry_server.pki import create_ca, issue_client, issue_server
 from registry_server.server import ServerTLS
 from sync_agent.client import ClientTLS
@@ -140,8 +141,9 @@ class RunningRegistry:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
+        self.metrics = Metrics(engine)
         self.server, self.port = asyncio.run_coroutine_threadsafe(
-            registry_server.build(engine, "127.0.0.1:0", tls), self.loop).result(30)
+            registry_server.build(engine, "127.0.0.1:0", tls, self.metrics), self.loop).result(30)
         self.address = f"127.0.0.1:{self.port}"
 
     def stop(self) -> None:

@@ -1,0 +1,110 @@
+"""Prometheus metrics and request ids for every RPC, in one interceptor.
+
+Metrics (on the HTTP endpoint of `metrics_listen`):
+  registry_rpc_requests_total{method, code}       RPCs by method and status code
+  registry_rpc_duration_seconds{method}           latency histogram
+  registry_records_ingested_total{institution}    records applied from accepted batches
+  registry_batches_refused_total{reason}          refused publications by error kind
+  registry_last_sync_timestamp_seconds{institution}  last accepted batch (time() minus it is
+                                                  the time since the last successful sync)
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import grpc
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine, select
+
+from registry_core.logs import REQUEST_ID_HEADER, request_id
+from registry_server.sql import table
+from registry_server.tables import Checkpoint
+
+# Set by the servicers when they refuse a call, read by the interceptor for the metrics.
+refusal: contextvars.ContextVar[str] = contextvars.ContextVar("refusal", default="")
+
+
+class LastSyncCollector(Collector):
+    """Reads each institution's checkpoint time at scrape time (shared by every registry
+    process on the database, so any of them reports the truth)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily("registry_last_sync_timestamp_seconds",
+                                   "When the institution's last batch was accepted (Unix time)",
+                                   labels=["institution"])
+        c = table(Checkpoint)
+        with self.engine.connect() as connection:
+            for institution, updated in connection.execute(select(c.c.institution_id,
+                                                                  c.c.updated_at)):
+                family.add_metric([institution], updated.timestamp())
+        yield family
+
+
+class Metrics:
+    """The registry's metrics, in a registry of their own (one per server)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.registry = CollectorRegistry()
+        self.rpcs = Counter("registry_rpc_requests", "RPCs by method and status code",
+                            ["method", "code"], registry=self.registry)
+        self.latency = Histogram("registry_rpc_duration_seconds", "RPC latency",
+                                 ["method"], registry=self.registry,
+                                 buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5,
+                                          5, 10))
+        self.ingested = Counter("registry_records_ingested", "Records applied from batches",
+                                ["institution"], registry=self.registry)
+        self.refused = Counter("registry_batches_refused", "Publications refused, by reason",
+                               ["reason"], registry=self.registry)
+        self.registry.register(LastSyncCollector(engine))
+
+
+class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
+    """Gives every call a request id (the client's x-request-id, or a new one) and records
+    its method, status code and latency."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    async def intercept_service(
+        self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None or not handler.unary_unary:
+            return handler  # streaming calls (reflection, health Watch) are not measured
+        inner = handler.unary_unary
+        method = details.method
+        given = dict(details.invocation_metadata or ()).get(REQUEST_ID_HEADER, "")
+        metrics = self.metrics
+
+        async def measured(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            request_id.set(str(given)[:64] or uuid.uuid4().hex)
+            refusal.set("")
+            start = time.perf_counter()
+            code = grpc.StatusCode.UNKNOWN
+            try:
+                response = await inner(request, context)
+                code = context.code() or grpc.StatusCode.OK
+                return response
+            except grpc.aio.AbortError:
+                code = context.code() or grpc.StatusCode.UNKNOWN
+                raise
+            finally:
+                name = code.name if isinstance(code, grpc.StatusCode) else str(code)
+                metrics.rpcs.labels(method, name).inc()
+                metrics.latency.labels(method).observe(time.perf_counter() - start)
+                if method.endswith("/Publish") and name != "OK":
+                    metrics.refused.labels(refusal.get() or name).inc()
+
+        return grpc.unary_unary_rpc_method_handler(
+            measured, handler.request_deserializer, handler.response_serializer)
