@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 from registry.v1 import records_pb2 as rec
-from registry_core import logs
+from registry_core import interop, logs
+from registry_core.errors import InvalidRecord
 from registry_core.logs import request_id
-from registry_core.records import COUNTRY, INSTITUTION_ID
+from registry_core.records import COUNTRY, INSTITUTION_ID, validate_record
 from sync_agent import config as agent_config
 from sync_agent.client import RegistryClient
 from sync_agent.files import write_atomically
@@ -44,6 +45,18 @@ def main(argv: list[str] | None = None) -> int:
     withdraw = commands.add_parser("withdraw", help="withdraw a record (published as a tombstone)")
     withdraw.add_argument("kind", choices=sorted(KINDS))
     withdraw.add_argument("key")
+    elm = commands.add_parser("import-elm", help="import a micro-credential from an ELM v3 "
+                              "JSON-LD credential")
+    elm.add_argument("file", type=Path)
+    elm.add_argument("--key", required=True, help="the micro-credential's key in this store")
+    elm.add_argument("--quality-assurance", default="",
+                     help="type of quality assurance, when the credential carries none")
+    export = commands.add_parser("export", help="print a record in a standard's JSON")
+    export.add_argument("format", choices=["elm", "ob3", "ctdl"],
+                        help="elm, ob3 (micro-credentials) or ctdl (agreements)")
+    export.add_argument("key")
+    export.add_argument("--base-url", default="https://registry.example.org",
+                        help="where OB3 achievement ids point (default %(default)s)")
     commands.add_parser("status", help="the local change log and the last sync")
     tls = commands.add_parser("tls", help="use mutual TLS with these PEM files")
     tls.add_argument("--ca", type=Path, required=True, help="the network's CA certificate")
@@ -78,6 +91,22 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _export(store: AgentStore, args: argparse.Namespace) -> dict[str, object]:
+    if args.format == "ctdl":
+        agreement = store.get(rec.RECORD_KIND_AGREEMENT, args.key)
+        if not isinstance(agreement, rec.RecognitionAgreement):
+            raise SyncError(f"no agreement '{args.key}' in the store")
+        units = {u.key: u for u in store.records(rec.RECORD_KIND_LEARNING_UNIT)
+                 if isinstance(u, rec.LearningUnit)}
+        return interop.agreement_to_ctdl(agreement, units)
+    mc = store.get(rec.RECORD_KIND_MICRO_CREDENTIAL, args.key)
+    if not isinstance(mc, rec.MicroCredential):
+        raise SyncError(f"no micro-credential '{args.key}' in the store")
+    if args.format == "elm":
+        return interop.micro_credential_to_elm(mc)
+    return interop.micro_credential_to_ob3(mc, args.base_url)
+
+
 LAST_SYNC = "last-sync.json"
 
 
@@ -110,6 +139,24 @@ def _run(args: argparse.Namespace, cfg: agent_config.AgentConfig, store: AgentSt
             write_last_sync(cfg.home, store)
         print(store.sync_state().last_outcome + (
             f" (log index {result.log_index})" if result.batches else ""))
+    elif args.command == "import-elm":
+        try:
+            document = json.loads(args.file.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CatalogueError(args.file, 0, "(file)", f"cannot read JSON-LD ({exc})") from None
+        try:
+            record, warnings = interop.micro_credential_from_elm(
+                document, cfg.institution_id, args.key, quality_assurance=args.quality_assurance)
+            validate_record(record)
+        except InvalidRecord as error:
+            raise CatalogueError(args.file, 0, error.field, error.problem) from None
+        for warning in warnings:
+            print(f"warning: {args.file}: {warning}", file=sys.stderr)
+        changed = store.put_records([record])
+        print(f"imported micro-credential {args.key} from {args.file}"
+              + ("" if changed else " (unchanged)"))
+    elif args.command == "export":
+        print(json.dumps(_export(store, args), indent=2, ensure_ascii=False))
     elif args.command == "withdraw":
         if not store.withdraw(KINDS[args.kind], args.key):
             print(f"sync-agent: no active {args.kind} '{args.key}' in the store", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -55,3 +56,25 @@ def test_registry_cli_refuses_a_bad_database_url(tmp_path: Path) -> None:
                            "nonsense", "migrate"], capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "is not a database URL" in done.stderr
+
+
+def test_agent_imports_elm_and_exports_standards(tmp_path: Path) -> None:
+    home = tmp_path / "agent"
+    elm = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "standards" / \
+        "elm-v3-micro-credential-annex1.json"
+
+    def agent(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "sync_agent.cli", "--home", str(home), *args],
+                              capture_output=True, text=True, timeout=60)
+    agent("init", "--institution-id", "ie.zed", "--name", "University of Zed", "--country", "IE")
+    refused = agent("import-elm", str(elm), "--key", "DMC1")
+    assert refused.returncode == 1 and "field 'quality_assurance'" in refused.stderr
+    done = agent("import-elm", str(elm), "--key", "DMC1", "--quality-assurance", "Internal QA")
+    assert done.returncode == 0, done.stderr
+    assert "P60M" in done.stderr  # the fixture's inconsistent volume of learning is reported
+    ob3 = json.loads(agent("export", "ob3", "DMC1").stdout)
+    assert ob3["name"] == "Digital micro-credential creation" and ob3["creditsAvailable"] == 2
+    exported = json.loads(agent("export", "elm", "DMC1").stdout)
+    assert exported["credentialSubject"]["hasClaim"]["specifiedBy"]["volumeOfLearning"] == "PT60H"
+    missing = agent("export", "ctdl", "NOPE")
+    assert missing.returncode == 1 and "no agreement 'NOPE'" in missing.stderr

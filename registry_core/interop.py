@@ -1,0 +1,273 @@
+"""Interoperability with the standards institutions already use.
+
+- import a micro-credential from a European Learning Model (ELM v3) JSON-LD credential;
+- export a micro-credential as an ELM learning-achievement specification and as an Open
+  Badges 3.0 `Achievement`;
+- export a recognition agreement as a Credential Engine CTDL `TransferValueProfile`.
+
+Which fields map where, and which cannot, is in the README ("Standards"). Imports return the
+record and the warnings a registrar should read (real data is inconsistent); a mandatory
+element the source does not carry is an InvalidRecord naming the field and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from registry.v1 import records_pb2 as rec
+from registry_core.conversion import table
+from registry_core.errors import InvalidRecord
+
+# ISO 3166-1 alpha-3 -> alpha-2 for the countries ELM credentials come from (the EU, EEA,
+# the UK and candidate countries, as used by the Publications Office country table).
+ALPHA3 = {
+    "AUT": "AT", "BEL": "BE", "BGR": "BG", "HRV": "HR", "CYP": "CY", "CZE": "CZ", "DNK": "DK",
+    "EST": "EE", "FIN": "FI", "FRA": "FR", "DEU": "DE", "GRC": "GR", "HUN": "HU", "IRL": "IE",
+    "ITA": "IT", "LVA": "LV", "LTU": "LT", "LUX": "LU", "MLT": "MT", "NLD": "NL", "POL": "PL",
+    "PRT": "PT", "ROU": "RO", "SVK": "SK", "SVN": "SI", "ESP": "ES", "SWE": "SE", "ISL": "IS",
+    "LIE": "LI", "NOR": "NO", "CHE": "CH", "GBR": "GB", "ALB": "AL", "MNE": "ME", "MKD": "MK",
+    "SRB": "RS", "TUR": "TR", "UKR": "UA", "MDA": "MD", "BIH": "BA", "GEO": "GE",
+}
+ELM_CREDIT_FRAMEWORKS = {"European Credit Transfer System": "ECTS",
+                         "European Credit Transfer and Accumulation System": "ECTS"}
+ELM_MODES = {"online": rec.PARTICIPATION_FORM_ONLINE, "blended": rec.PARTICIPATION_FORM_BLENDED,
+             "in person": rec.PARTICIPATION_FORM_ONSITE, "onsite": rec.PARTICIPATION_FORM_ONSITE,
+             "on-site": rec.PARTICIPATION_FORM_ONSITE, "face-to-face": rec.PARTICIPATION_FORM_ONSITE}
+DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
+                      r"(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
+
+
+def _text(value: Any, language: str = "en") -> str:
+    """An ELM language map ({"en": "…"}) or plain string as text."""
+    if isinstance(value, dict):
+        return str(value.get(language) or next(iter(value.values()), ""))
+    return str(value or "")
+
+
+def _label(concept: Any) -> str:
+    return _text(concept.get("prefLabel")) if isinstance(concept, dict) else ""
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value] if value else []
+
+
+def iso_duration_hours(value: str) -> float | None:
+    """Hours in an ISO 8601 duration of hours and minutes ("PT60H"); None for calendar
+    durations ("P60M" is sixty months), which are not a workload."""
+    match = DURATION.match(value or "")
+    if not match or any(match.group(i) for i in (1, 2, 3, 4)):
+        return None
+    return float(match.group(5) or 0) + float(match.group(6) or 0) / 60
+
+
+def micro_credential_from_elm(document: dict[str, Any], institution_id: str, key: str, *,
+                              quality_assurance: str = "") -> tuple[rec.MicroCredential, list[str]]:
+    """A micro-credential from an ELM v3 credential's claimed learning achievement."""
+    name = f"ELM credential {document.get('id', '?')}"
+
+    def missing(field: str, fix: str) -> InvalidRecord:
+        return InvalidRecord(name, field, fix)
+
+    claim = document.get("credentialSubject", {}).get("hasClaim")
+    if isinstance(claim, list):
+        claim = claim[0] if claim else None
+    if not isinstance(claim, dict) or not isinstance(claim.get("specifiedBy"), dict):
+        raise missing("credentialSubject.hasClaim.specifiedBy", "the credential claims no "
+                      "learning achievement specification; export the full ELM credential")
+    spec = claim["specifiedBy"]
+    warnings: list[str] = []
+    body = claim.get("awardedBy", {}).get("awardingBody", {})
+    body = body[0] if isinstance(body, list) else body
+    country_uri = body.get("location", {}).get("address", {}).get("countryCode", {}).get("id", "")
+    country = ALPHA3.get(country_uri.rsplit("/", 1)[-1], "")
+    if not country:
+        raise missing("awardedBy.awardingBody.location.address.countryCode",
+                      f"'{country_uri}' is not a country this importer knows; add it to "
+                      "registry_core/interop.py ALPHA3")
+    credit = spec.get("creditPoint", {})
+    credit = credit[0] if isinstance(credit, list) else credit
+    system = ELM_CREDIT_FRAMEWORKS.get(_label(credit.get("framework", {})), "")
+    if not system:
+        raise missing("specifiedBy.creditPoint.framework", "only ECTS credit points are "
+                      "mapped; give the credit in ECTS")
+    hours = iso_duration_hours(spec.get("volumeOfLearning", ""))
+    if hours is None:
+        raise missing("specifiedBy.volumeOfLearning", f"'{spec.get('volumeOfLearning')}' is not "
+                      "a workload in hours (PT…H)")
+    for part in _list(claim.get("influencedBy")):
+        other = part.get("specifiedBy", {}).get("volumeOfLearning", "") if isinstance(
+            part, dict) else ""
+        if other and iso_duration_hours(other) != hours:
+            warnings.append(f"volume of learning is {spec['volumeOfLearning']} on the claim but "
+                            f"{other} on the activity that influenced it ('{other}' is "
+                            + ("months, not hours" if iso_duration_hours(other) is None
+                               else "another number of hours") + "); the claim's value is used")
+    eqf = spec.get("eqfLevel", {}).get("id", "").rsplit("/", 1)[-1]
+    if eqf not in table().to_eqf["EQF"]:
+        raise missing("specifiedBy.eqfLevel", "give the EQF level (http://data.europa.eu/snb/eqf/N)")
+    proof = claim.get("provenBy", {})
+    proof = proof[0] if isinstance(proof, list) else proof
+    assessment = proof.get("specifiedBy", {}) if isinstance(proof, dict) else {}
+    assessment_type = _label(assessment.get("dcType")) or _text(assessment.get("title"))
+    if not assessment_type:
+        raise missing("provenBy.specifiedBy.dcType", "the credential names no type of assessment")
+    mode = ELM_MODES.get(_label(spec.get("mode")).lower(), rec.PARTICIPATION_FORM_UNSPECIFIED)
+    if not mode:
+        raise missing("specifiedBy.mode", f"'{_label(spec.get('mode'))}' is not online, "
+                      "blended or on site")
+    if not quality_assurance:
+        raise missing("quality_assurance", "ELM v3 carries quality assurance as an "
+                      "accreditation, which this credential lacks; state it (sync-agent "
+                      "import-elm --quality-assurance)")
+    verification = _label(proof.get("idVerification")).lower() if isinstance(proof, dict) else ""
+    outcomes = [_text(o.get("title")) for o in _list(spec.get("learningOutcome"))
+                if isinstance(o, dict)]
+    skills = sorted({s["id"] for o in _list(spec.get("learningOutcome")) if isinstance(o, dict)
+                     for s in _list(o.get("relatedESCOSkill")) if isinstance(s, dict)
+                     and s.get("id", "").startswith("http")})
+    subjects = [t.get("id", "").rsplit("/", 1)[-1] for t in _list(spec.get("thematicArea"))
+                if isinstance(t, dict)]
+    grade = _text(proof.get("grade", {}).get("noteLiteral")) if isinstance(proof, dict) else ""
+    scheme = _text(assessment.get("gradingScheme", {}).get("title")).upper().replace(" ", "_")
+    if scheme not in table().raw["grading_schemes"]:
+        scheme = "PASS_FAIL" if grade.lower() in ("pass", "fail") else ""
+    record = rec.MicroCredential(
+        institution_id=institution_id, key=key, version=1, status=rec.RECORD_STATUS_ACTIVE,
+        title=_text(spec.get("title")), awarding_body=_text(body.get("legalName")),
+        country=country, learning_outcomes=outcomes, workload_hours=hours,
+        credit=rec.Credit(value=float(credit.get("point", 0)), system=system),
+        level=rec.Level(framework="EQF", level=eqf), assessment_type=assessment_type,
+        participation_form=mode, quality_assurance=quality_assurance,
+        prerequisites=[t for t in [_text(spec.get("entryRequirement", {}).get("noteLiteral"))]
+                       if t],
+        identity_verified_assessment=bool(verification) and "without id" not in verification,
+        grading_scheme=scheme,
+        subject_isced=next((s for s in subjects if len(s) == 4 and s.isdigit()), ""),
+        skills=skills,
+    )
+    return record, warnings
+
+
+def micro_credential_to_elm(mc: rec.MicroCredential) -> dict[str, Any]:
+    """The ELM v3 learning-achievement specification (a `Qualification`) of a micro-credential,
+    wrapped as a claim, so micro_credential_from_elm reads it back."""
+    country = {v: k for k, v in ALPHA3.items()}.get(mc.country, mc.country)
+    eqf = table().eqf_level(mc.level.framework, mc.level.level)
+    ects = table().to_ects(mc.credit.value, mc.credit.system)
+    mode = {rec.PARTICIPATION_FORM_ONLINE: "Online", rec.PARTICIPATION_FORM_BLENDED: "Blended",
+            rec.PARTICIPATION_FORM_ONSITE: "In person"}[mc.participation_form]
+    hours = f"PT{mc.workload_hours:g}H"
+    return {
+        "@context": ["https://www.w3.org/2018/credentials/v1",
+                     "http://data.europa.eu/snb/model/context/edc-ap"],
+        "id": f"urn:credit-registry:{mc.institution_id}:{mc.key}",
+        "type": ["VerifiableCredential", "EuropeanDigitalCredential"],
+        "credentialSubject": {"type": "Person", "hasClaim": {
+            "type": "LearningAchievement",
+            "title": {"en": mc.title},
+            "awardedBy": {"type": "AwardingProcess", "awardingBody": {
+                "type": "Organisation", "legalName": {"en": mc.awarding_body},
+                "location": {"type": "Location", "address": {"type": "Address", "countryCode": {
+                    "id": f"http://publications.europa.eu/resource/authority/country/{country}",
+                    "type": "Concept"}}}}},
+            "provenBy": {"type": "LearningAssessment", "idVerification": {
+                "type": "Concept", "prefLabel": {"en": "Supervised with ID verification"
+                                                 if mc.identity_verified_assessment
+                                                 else "Unsupervised without ID Verification"}},
+                "specifiedBy": {"type": "LearningAssessmentSpecification",
+                                "dcType": {"type": "Concept",
+                                           "prefLabel": {"en": mc.assessment_type}},
+                                **({"gradingScheme": {"type": "GradingScheme", "title": {
+                                    "en": mc.grading_scheme}}} if mc.grading_scheme else {})}},
+            "specifiedBy": {
+                "type": "Qualification",
+                "title": {"en": mc.title},
+                "eqfLevel": {"id": f"http://data.europa.eu/snb/eqf/{eqf}", "type": "Concept"},
+                "creditPoint": {"type": "CreditPoint", "point": f"{ects:g}", "framework": {
+                    "type": "Concept", "prefLabel": {"en": "European Credit Transfer System"}}},
+                "volumeOfLearning": hours,
+                "mode": {"type": "Concept", "prefLabel": {"en": mode}},
+                "learningOutcome": [
+                    {"type": "LearningOutcome", "title": {"en": outcome},
+                     **({"relatedESCOSkill": [{"id": s, "type": "Concept"} for s in mc.skills]}
+                        if i == 0 and mc.skills else {})}
+                    for i, outcome in enumerate(mc.learning_outcomes)],
+                **({"thematicArea": [{"id": f"http://data.europa.eu/snb/isced-f/{mc.subject_isced}",
+                                      "type": "Concept"}]} if mc.subject_isced else {}),
+                **({"entryRequirement": {"type": "Note", "noteLiteral": {
+                    "en": "; ".join(mc.prerequisites)}}} if mc.prerequisites else {}),
+            },
+        }},
+    }
+
+
+def micro_credential_to_ob3(mc: rec.MicroCredential, base_url: str) -> dict[str, Any]:
+    """An Open Badges 3.0 `Achievement` describing the micro-credential."""
+    ects = table().to_ects(mc.credit.value, mc.credit.system)
+    achievement: dict[str, Any] = {
+        "id": f"{base_url.rstrip('/')}/achievements/{mc.institution_id}/{mc.key}",
+        "type": ["Achievement"],
+        "achievementType": "MicroCredential",
+        "name": mc.title,
+        "description": f"{mc.title}: {mc.credit.value:g} {mc.credit.system} at "
+                       f"{mc.level.framework} level {mc.level.level}, {mc.workload_hours:g} "
+                       f"hours; assessed by {mc.assessment_type}.",
+        "criteria": {"narrative": "\n".join(f"- {o}" for o in mc.learning_outcomes)},
+        "creator": {"id": f"{base_url.rstrip('/')}/institutions/{mc.institution_id}",
+                    "type": ["Profile"], "name": mc.awarding_body},
+        "creditsAvailable": ects,  # OB3 has no unit: ECTS, converted through the table
+        "humanCode": mc.key,
+    }
+    if mc.subject_isced:
+        achievement["fieldOfStudy"] = f"ISCED-F {mc.subject_isced}"
+    if mc.skills:
+        achievement["alignment"] = [{"type": ["Alignment"], "targetName": skill.rsplit("/", 1)[-1],
+                                     "targetUrl": skill, "targetType": "ceasn:Competency",
+                                     "targetFramework": "ESCO"} for skill in mc.skills]
+    if mc.url:
+        achievement["image"] = {"id": mc.url, "type": "Image"}
+    return achievement
+
+
+def agreement_to_ctdl(agreement: rec.RecognitionAgreement,
+                      units: dict[str, rec.LearningUnit]) -> dict[str, Any]:
+    """A Credential Engine CTDL `TransferValueProfile` for a recognition agreement."""
+    def refs(group: rec.SourceGroup) -> list[dict[str, Any]]:
+        out = []
+        for item in group.items:
+            if item.WhichOneof("item") == "group":
+                out += refs(item.group)
+            else:
+                out.append({"@type": "ceterms:LearningOpportunityProfile",
+                            "ceterms:ctid": f"{item.credential.institution_id}/{item.credential.key}",
+                            "ceterms:ownedBy": [item.credential.institution_id]})
+        return out
+
+    if agreement.grant.WhichOneof("grant") == "unit_key":
+        unit = units.get(agreement.grant.unit_key)
+        credit = unit.credit if unit else rec.Credit()
+        target = [{"@type": "ceterms:LearningOpportunityProfile",
+                   "ceterms:ctid": f"{agreement.institution_id}/{agreement.grant.unit_key}",
+                   "ceterms:name": {"en-GB": unit.title if unit else agreement.grant.unit_key}}]
+    else:
+        credit = agreement.grant.general_credit.credit
+        target = []
+    profile: dict[str, Any] = {
+        "@context": "https://credreg.net/ctdl/schema/context/json",
+        "@type": "ceterms:TransferValueProfile",
+        "ceterms:ctid": f"{agreement.institution_id}/{agreement.key}",
+        "ceterms:name": {"en-GB": agreement.title or agreement.key},
+        "ceterms:ownedBy": [agreement.institution_id],
+        "ceterms:transferValue": [{"@type": "schema:QuantitativeValue",
+                                   "schema:value": credit.value,
+                                   "schema:unitText": credit.system}],
+        "ceterms:transferValueFrom": refs(agreement.source),
+        "ceterms:transferValueFor": target,
+    }
+    if agreement.conditions.valid_from:
+        profile["ceterms:startDate"] = agreement.conditions.valid_from
+    if agreement.conditions.valid_to:
+        profile["ceterms:endDate"] = agreement.conditions.valid_to
+    return profile
