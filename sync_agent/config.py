@@ -78,7 +78,15 @@ def init_home(home: Path, institution_id: str, name: str, country: str,
     return load(home), signer
 
 
+ENVIRONMENT = {"institution_id": "SYNC_AGENT_INSTITUTION_ID", "name": "SYNC_AGENT_NAME",
+               "country": "SYNC_AGENT_COUNTRY", "registry": "SYNC_AGENT_REGISTRY"}
+TLS_ENVIRONMENT = {"ca": "SYNC_AGENT_TLS_CA", "certificate": "SYNC_AGENT_TLS_CERTIFICATE",
+                   "private_key": "SYNC_AGENT_TLS_PRIVATE_KEY"}
+
+
 def load(home: Path) -> AgentConfig:
+    """agent.toml in home; every setting can be overridden by its environment variable
+    (ENVIRONMENT, TLS_ENVIRONMENT), which wins over the file."""
     path = home / CONFIG
     try:
         data = tomllib.loads(path.read_text("utf-8"))
@@ -90,12 +98,15 @@ def load(home: Path) -> AgentConfig:
     if unknown:
         raise ConfigError(f"{path}: unknown setting '{unknown[0]}'; the settings are "
                           "institution_id, name, country, registry and [tls]")
+    data.update({k: os.environ[v] for k, v in ENVIRONMENT.items() if os.environ.get(v)})
+    tls_section = dict(data.get("tls", {}))
+    tls_section.update({k: os.environ[v] for k, v in TLS_ENVIRONMENT.items() if os.environ.get(v)})
     for setting in ("institution_id", "name", "country"):
         if not isinstance(data.get(setting), str) or not data[setting]:
-            raise ConfigError(f"{path}: setting '{setting}' is missing; add {setting} = \"…\"")
-    registry = os.environ.get("SYNC_AGENT_REGISTRY", data.get("registry", DEFAULT_REGISTRY))
-    return AgentConfig(home, data["institution_id"], data["name"], data["country"], registry,
-                       _tls(path, data.get("tls", {})))
+            raise ConfigError(f"{path}: setting '{setting}' is missing; add {setting} = \"…\" "
+                              f"(or set {ENVIRONMENT[setting]})")
+    return AgentConfig(home, data["institution_id"], data["name"], data["country"],
+                       data.get("registry", DEFAULT_REGISTRY), _tls(path, tls_section))
 
 
 def _tls(path: Path, section: dict[str, object]) -> ClientTLS | None:

@@ -91,6 +91,22 @@ def test_agent_sample_loads(tmp_path: Path, pki: Path) -> None:
     shutil.copytree(pki, home / "pki")
     cfg = agent_config.load(home)
     assert cfg.institution_id == "uk.ac.taff" and cfg.tls is not None
+    text = (DEPLOY / "config" / "agent.toml").read_text()
+    for variable in [*agent_config.ENVIRONMENT.values(), *agent_config.TLS_ENVIRONMENT.values()]:
+        assert variable in text, f"{variable} not documented in the agent sample"
+
+
+def test_agent_environment_wins_and_errors_name_the_fix(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    init_home(tmp_path, "uk.ac.taff", "Taff", "GB", "127.0.0.1:1")
+    monkeypatch.setenv("SYNC_AGENT_REGISTRY", "registry.example.org:443")
+    assert agent_config.load(tmp_path).registry == "registry.example.org:443"
+    monkeypatch.setenv("SYNC_AGENT_TLS_CA", "nowhere.pem")
+    with pytest.raises(agent_config.ConfigError, match=r"agent.toml: \[tls\] ca = 'nowhere.pem': no such file"):
+        agent_config.load(tmp_path)
+    (tmp_path / "agent.toml").write_text('institution_id = "uk.ac.taff"\nnmae = "x"\n')
+    with pytest.raises(agent_config.ConfigError, match="unknown setting 'nmae'"):
+        agent_config.load(tmp_path)
 
 
 def test_systemd_units_run_real_commands() -> None:
