@@ -108,6 +108,18 @@ def ask_partner_question(address: str, as_of: str, tls: ClientTLS) -> str:
                 reason = eq.NotAppliedReason.Name(n.reason).removeprefix("NOT_APPLIED_REASON_")
                 lines.append(f"  not applied  {n.agreement.agreement_key}: "
                              f"{reason.lower().replace('_', ' ')} - {n.explanation}")
+        pathway = client.equivalence.EvaluatePathway(eq.EvaluatePathwayRequest(
+            holdings=LEARNER, as_of=as_of, qualification=rec.CredentialRef(
+                institution_id="uk.ac.forth", key="F1DS-MSC")), timeout=30)
+    remaining = ", ".join(f"{r.credit.value:g} {r.credit.system} at {r.level.framework} "
+                          f"{r.level.level}" for r in pathway.remaining_at_levels) or "none"
+    lines += ["", "Toward the University of the Forth's MSc Data Science (uk.ac.forth/F1DS-MSC):",
+              f"  counted {pathway.achieved.value:g} of "
+              f"{pathway.achieved.value + pathway.remaining.value:g} {pathway.achieved.system}; "
+              f"{pathway.remaining.value:g} remain",
+              f"  still needed at levels: {remaining}",
+              "  mandatory modules not yet granted: "
+              + (", ".join(pathway.remaining_mandatory_unit_keys) or "none")]
     return "\n".join(lines)
 
 

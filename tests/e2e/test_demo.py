@@ -29,6 +29,8 @@ def test_demo_network_answers_the_partner(tmp_path: Path) -> None:
     assert "module F21ML" in forth and "AG-LAG-CY: identity not verified" in forth
     lagan = out.split("[uk.ac.lagan]")[1]
     assert "nothing granted" in lagan and "AG-FOR-PY-2023: expired" in lagan
+    assert "counted 15 of 180 SCQF; 165 remain" in out
+    assert "mandatory modules not yet granted: F21DE" in out
 
 
 def test_agent_cli_reports_a_bad_file_and_imports_nothing(tmp_path: Path) -> None:
