@@ -50,8 +50,9 @@ def postgres_problem() -> str | None:
 
 
 @pytest.fixture
-def pg_engine() -> Iterator[Engine]:
-    """An engine on a fresh schema of the real PostgreSQL, dropped afterwards."""
+def pg_schema() -> Iterator[str]:
+    """A fresh schema of the real PostgreSQL (its name), dropped afterwards; skipped with the
+    reason when no server is reachable."""
     problem = postgres_problem()
     if problem:
         pytest.skip(problem)
@@ -59,15 +60,21 @@ def pg_engine() -> Iterator[Engine]:
     admin = create_engine(PG_URL)
     with admin.begin() as connection:
         connection.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    upgrade(engine)
     try:
-        yield engine
+        yield schema
     finally:
-        engine.dispose()
         with admin.begin() as connection:
             connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_engine(pg_schema: str) -> Iterator[Engine]:
+    """An engine on a fresh schema of the real PostgreSQL, migrated to head."""
+    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={pg_schema}"})
+    upgrade(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

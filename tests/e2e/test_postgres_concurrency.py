@@ -6,13 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from registry_core.envelope import Ed25519Signer
 from registry_server import directory
@@ -23,7 +21,7 @@ from registry_server.tables import PublishedRecord
 from sync_agent.client import RegistryClient
 from sync_agent.store import AgentStore
 from sync_agent.sync import SyncResult, sync
-from tests.conftest import PG_URL, postgres_problem
+from tests.conftest import PG_URL
 from tests.factories import micro_credential
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -31,18 +29,9 @@ AGENTS, RECORDS, BATCH = 20, 300, 25
 
 
 @pytest.fixture
-def shared_database() -> Iterator[str]:
-    problem = postgres_problem()
-    if problem:
-        pytest.skip(problem)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as c:
-        c.execute(text(f"CREATE SCHEMA {schema}"))
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    with admin.begin() as c:
-        c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+def shared_database(pg_schema: str) -> str:
+    """A URL every registry process can open on the test's own schema."""
+    return f"{PG_URL}?options=-csearch_path%3D{pg_schema}"
 
 
 def start_registry(url: str, port_file: Path) -> subprocess.Popen[bytes]:

@@ -18,9 +18,8 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from registry.v1 import equivalence_pb2 as eq
-from registry.v1 import equivalence_pb2_grpc
+from registry.v1 import equivalence_pb2_grpc, publication_pb2_grpc
 from registry.v1 import publication_pb2 as pub
-from registry.v1 import publication_pb2_grpc
 from tests.conftest import Network, RunningRegistry
 from tests.factories import batch, holding, micro_credential, signed
 
