@@ -88,6 +88,14 @@ class TransitionRefused(RegistryError):
     """A transition the agreement's state, the actor or the signed content does not allow."""
 
 
+class PartyRefused(TransitionRefused):
+    """The actor is not a party, or not the party allowed to take this step."""
+
+
+class ReasonRequired(TransitionRefused):
+    """The step needs a reason and has none."""
+
+
 @dataclass(frozen=True)
 class Version:
     """One version of a bilateral agreement as the registry holds it."""
@@ -105,7 +113,7 @@ def apply(current: Version, action: Action, actor: str, signed_hash: str,
     the content hash the actor signed: a counter-signature over other content (a drifted copy)
     is refused, which is what keeps one record instead of two copies that disagree."""
     if actor not in (current.proposer, current.partner):
-        raise TransitionRefused(f"{actor} is not a party to this agreement "
+        raise PartyRefused(f"{actor} is not a party to this agreement "
                                 f"({current.proposer} and {current.partner} are)")
     allowed = TRANSITIONS.get((current.state, action))
     if allowed is None:
@@ -115,16 +123,16 @@ def apply(current: Version, action: Action, actor: str, signed_hash: str,
                                              if s == current.state) or "nothing"))
     party, after = allowed
     if party is Party.PROPOSER and actor != current.proposer:
-        raise TransitionRefused(f"only the proposer {current.proposer} may {action.value}")
+        raise PartyRefused(f"only the proposer {current.proposer} may {action.value}")
     if party is Party.PARTNER and actor != current.partner:
-        raise TransitionRefused(f"only the partner {current.partner} may {action.value}")
+        raise PartyRefused(f"only the partner {current.partner} may {action.value}")
     if signed_hash != current.content_hash:
         raise TransitionRefused(f"the signature covers content {signed_hash[:12]}…, not version "
                                 f"{current.version}'s {current.content_hash[:12]}…; fetch the "
                                 "current version and sign that")
     if action in (Action.REJECT, Action.SUSPEND, Action.TERMINATE, Action.WITHDRAW) \
             and not reason.strip():
-        raise TransitionRefused(f"{action.value} needs a reason, for the other side and the "
+        raise ReasonRequired(f"{action.value} needs a reason, for the other side and the "
                                 "history")
     return Version(current.proposer, current.partner, current.version, current.content_hash,
                    after)
@@ -137,7 +145,7 @@ def amend(current: Version, proposer: str, new_hash: str) -> Version:
         raise TransitionRefused(f"only an active agreement can be amended; this one is "
                                 f"{current.state.value}")
     if proposer not in (current.proposer, current.partner):
-        raise TransitionRefused(f"{proposer} is not a party to this agreement")
+        raise PartyRefused(f"{proposer} is not a party to this agreement")
     if new_hash == current.content_hash:
         raise TransitionRefused("the amendment changes nothing; edit the terms first")
     partner = current.partner if proposer == current.proposer else current.proposer

@@ -71,6 +71,10 @@ class BatchTooLarge(RegistryError):
     """A batch has more changes than the registry takes in one call."""
 
 
+class NotPermitted(RegistryError):
+    """The caller may not take this step (not a party, or not the party allowed)."""
+
+
 class FailedPrecondition(RegistryError):
     """The operation does not fit the current state (for example, revoking a revoked key)."""
 

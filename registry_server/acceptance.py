@@ -29,6 +29,7 @@ from registry_core.records import (
 )
 
 MAX_CHANGES_PER_BATCH = 5_000
+BILATERAL_KEY_PREFIX = "bilateral:"  # registry_server/bilateral.py publishes under it
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,10 @@ def _check_records(batch: pub.Batch, state: RegistryState) -> tuple[Change, ...]
                 f"belongs to another institution; {owner} publishes only its own records"
             )
         validate_record(item)
+        if item.key.startswith(BILATERAL_KEY_PREFIX):
+            raise errors.InvalidRecord(label(kind_of(item), owner, item.key), "key",
+                                       f"keys starting '{BILATERAL_KEY_PREFIX}' are the "
+                                       "registry's, for bilateral agreements; choose another key")
         items.append(Change(change.seq, kind_of(item), item.key, item.version, item))
 
     versions = dict(state.current_versions(owner, {(c.kind, c.key) for c in items}))

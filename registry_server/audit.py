@@ -9,15 +9,19 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, select
 
 from registry.v1 import audit_pb2 as audit
+from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
 from registry_core import envelope as env
+from registry_core.bilateral import content_hash
 from registry_core.errors import InvalidRecord, NotFound, RegistryError
 from registry_core.proof import next_log_head
 from registry_core.records import KIND_NAMES, MESSAGE_OF, kind_of, label, record_of
+from registry_server.acceptance import BILATERAL_KEY_PREFIX
 from registry_server.sql import table
 from registry_server.tables import (
     BatchLogEntry,
+    BilateralEventRow,
     Checkpoint,
     LogState,
     PublishedRecord,
@@ -143,6 +147,40 @@ def verify_log(engine: Engine) -> LogReport:
     return report
 
 
+def _check_bilateral(engine: Engine, key: str, payload: bytes, version: int) -> str:
+    """A bilateral agreement in force must be what both parties signed: the proposer's
+    PROPOSE and the partner's COUNTERSIGN over the same canonical content."""
+    agreement_id = key.removeprefix(BILATERAL_KEY_PREFIX)
+    e, k = table(BilateralEventRow), table(SigningKey)
+    with engine.connect() as connection:
+        rows = connection.execute(select(e.c.envelope).where(
+            e.c.agreement_id == agreement_id, e.c.version == version)).scalars().all()
+        keys = {key_id: (owner, bytes(raw)) for key_id, owner, raw in connection.execute(
+            select(k.c.key_id, k.c.institution_id, k.c.public_key))}
+    record = rec.RecognitionAgreement.FromString(payload)
+    signed: dict[int, tuple[str, str]] = {}
+    for raw in rows:
+        envelope = pub.SignedEnvelope.FromString(raw)
+        step = bi.BilateralStep.FromString(envelope.payload)
+        try:
+            env.verify(envelope, {i: p for i, (o, p) in keys.items() if o == step.actor})
+        except RegistryError as error:
+            return f"step {bi.BilateralAction.Name(step.action)} does not verify: {error}"
+        if step.action == bi.BILATERAL_ACTION_PROPOSE:
+            record.key = step.terms.key
+        signed[step.action] = (step.actor, step.content_hash)
+    proposal = signed.get(bi.BILATERAL_ACTION_PROPOSE)
+    countersign = signed.get(bi.BILATERAL_ACTION_COUNTERSIGN)
+    if proposal is None or countersign is None:
+        return "is in force without both parties' signed steps"
+    if proposal[0] == countersign[0]:
+        return "was proposed and counter-signed by the same institution"
+    digest = content_hash(record)
+    if not proposal[1] == countersign[1] == digest:
+        return "stored terms differ from what the two parties signed"
+    return ""
+
+
 def _check_records(engine: Engine, signed: dict[tuple[str, int, str], tuple[int, object]],
                    report: LogReport) -> None:
     r = table(PublishedRecord)
@@ -152,6 +190,11 @@ def _check_records(engine: Engine, signed: dict[tuple[str, int, str], tuple[int,
         for institution, kind, key, log_index, payload, status, version in rows:
             report.records_checked += 1
             name = label(kind, institution, key)
+            if log_index == 0 and key.startswith(BILATERAL_KEY_PREFIX):
+                problem = _check_bilateral(engine, key, bytes(payload), version)
+                if problem:
+                    report.problems.append(f"{name}: {problem}")
+                continue
             found = signed.get((institution, kind, key))
             if found is None or found[0] != log_index:
                 report.problems.append(f"{name}: not carried by log index {log_index}")

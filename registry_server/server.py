@@ -15,6 +15,8 @@ from registry.v1 import (
     admin_pb2_grpc,
     audit_pb2,
     audit_pb2_grpc,
+    bilateral_pb2,
+    bilateral_pb2_grpc,
     directory_pb2,
     directory_pb2_grpc,
     equivalence_pb2,
@@ -31,6 +33,7 @@ SERVICE_NAMES = (
     directory_pb2.DESCRIPTOR.services_by_name["DirectoryService"].full_name,
     admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
     audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
+    bilateral_pb2.DESCRIPTOR.services_by_name["BilateralService"].full_name,
     equivalence_pb2.DESCRIPTOR.services_by_name["EquivalenceService"].full_name,
 )
 # Batches are about 1,000 records; this leaves room for the largest valid ones and refuses
@@ -71,6 +74,8 @@ async def build(engine: Engine, address: str, tls: ServerTLS | None = None,
         service.EquivalenceService(engine), server)
     admin_pb2_grpc.add_AdminServiceServicer_to_server(service.AdminService(engine), server)
     audit_pb2_grpc.add_AuditServiceServicer_to_server(service.AuditService(engine), server)
+    bilateral_pb2_grpc.add_BilateralServiceServicer_to_server(service.BilateralService(engine),
+                                                              server)
 
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

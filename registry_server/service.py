@@ -16,17 +16,20 @@ from registry.v1 import admin_pb2 as admin
 from registry.v1 import (
     admin_pb2_grpc,
     audit_pb2_grpc,
+    bilateral_pb2_grpc,
     directory_pb2_grpc,
     equivalence_pb2_grpc,
     publication_pb2_grpc,
 )
 from registry.v1 import audit_pb2 as audit
+from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import directory_pb2 as directory
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import publication_pb2 as pub
 from registry_core.errors import RegistryError
 from registry_core.records import INSTITUTION_ID
 from registry_server import audit as audit_store
+from registry_server import bilateral as bilateral_store
 from registry_server import directory as directory_store
 from registry_server import equivalence, failpoints, publication
 from registry_server.identity import caller
@@ -194,3 +197,36 @@ class AuditService(audit_pb2_grpc.AuditServiceServicer):
                              context: grpc.aio.ServicerContext) -> audit.ListLogEntriesResponse:
         return await run(context, lambda: audit_store.list_log(
             self.engine, request.from_index, request.page_size))
+
+
+class BilateralService(bilateral_pb2_grpc.BilateralServiceServicer):
+    """Signed steps on bilateral agreements; each party pulls its own history."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def Act(self, request: bi.ActRequest,  # noqa: N802
+                  context: grpc.aio.ServicerContext) -> bi.ActResponse:
+        who = caller.get()
+        own = who.name if who.role == "institution" else None
+        version, event_id = await run(context, lambda: bilateral_store.act(
+            self.engine, request.step, authenticated_institution=own))
+        log.info("bilateral %s version %d is now %s", version.agreement_id, version.version,
+                 bi.BilateralState.Name(version.state))
+        return bi.ActResponse(agreement=version, event_id=event_id)
+
+    async def ListBilateralEvents(self, request: bi.ListBilateralEventsRequest,  # noqa: N802
+                                  context: grpc.aio.ServicerContext
+                                  ) -> bi.ListBilateralEventsResponse:
+        who = caller.get()
+        if who.role == "institution" and who.name != request.institution_id:
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED,
+                                f"{who} may read only its own bilateral history")
+        return await run(context, lambda: bilateral_store.events_for(
+            self.engine, request.institution_id, request.after_event_id, request.page_size))
+
+    async def GetBilateralAgreement(self, request: bi.GetBilateralAgreementRequest,  # noqa: N802
+                                    context: grpc.aio.ServicerContext
+                                    ) -> bi.GetBilateralAgreementResponse:
+        return await run(context, lambda: bilateral_store.history(self.engine,
+                                                                  request.agreement_id))

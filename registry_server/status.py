@@ -15,6 +15,7 @@ STATUS_OF: list[tuple[type[errors.RegistryError], grpc.StatusCode]] = [
     (errors.KeyNotActive, grpc.StatusCode.PERMISSION_DENIED),
     (errors.InstitutionNotActive, grpc.StatusCode.PERMISSION_DENIED),
     (errors.ForeignRecord, grpc.StatusCode.PERMISSION_DENIED),
+    (errors.NotPermitted, grpc.StatusCode.PERMISSION_DENIED),
     (errors.SequenceError, grpc.StatusCode.FAILED_PRECONDITION),
     (errors.StaleVersion, grpc.StatusCode.FAILED_PRECONDITION),
     (errors.FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),

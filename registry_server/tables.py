@@ -128,3 +128,32 @@ class DirectoryEvent(SQLModel, table=True):
     actor: str = Field(max_length=200)
     reason: str = Field(default="", max_length=2000)
     at: dt.datetime = Field(sa_column=_when())
+
+
+class BilateralVersion(SQLModel, table=True):
+    """One version of a bilateral agreement (state values are registry.v1.BilateralState)."""
+
+    __tablename__ = "bilateral_version"
+    agreement_id: str = Field(primary_key=True, max_length=260)
+    version: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    proposer: str = Field(max_length=128)
+    partner: str = Field(max_length=128)
+    state: int
+    content_hash: str = Field(max_length=64)
+    terms: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class BilateralEventRow(SQLModel, table=True):
+    """The append-only history of bilateral agreements: every signed step, as received."""
+
+    __tablename__ = "bilateral_event"
+    __table_args__ = (Index("ix_bilateral_event_parties", "party_a", "party_b"),)
+    event_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    agreement_id: str = Field(index=True, max_length=260)
+    version: int = Field(sa_column=Column(BigInteger, nullable=False))
+    party_a: str = Field(max_length=128)
+    party_b: str = Field(max_length=128)
+    action: int
+    state_after: int
+    envelope: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    at: dt.datetime = Field(sa_column=_when())

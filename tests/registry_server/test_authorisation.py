@@ -14,11 +14,13 @@ from registry.v1 import admin_pb2 as admin
 from registry.v1 import (
     admin_pb2_grpc,
     audit_pb2_grpc,
+    bilateral_pb2_grpc,
     directory_pb2_grpc,
     equivalence_pb2_grpc,
     publication_pb2_grpc,
 )
 from registry.v1 import audit_pb2 as audit
+from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import directory_pb2 as directory
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import publication_pb2 as pub
@@ -107,6 +109,34 @@ def reflection(ch: grpc.Channel, net: Network) -> object:
         list_services="")]), timeout=10))
 
 
+def admitted(call: Callable[[], object], *codes: grpc.StatusCode) -> object:
+    """The call's result, or None when it was admitted and then refused for its content."""
+    try:
+        return call()
+    except grpc.RpcError as error:
+        if error.code() in codes:
+            return None
+        raise
+
+
+def bilateral_act(ch: grpc.Channel, net: Network) -> object:
+    stub = bilateral_pb2_grpc.BilateralServiceStub(ch)
+    return admitted(lambda: stub.Act(bi.ActRequest(step=pub.SignedEnvelope(
+        payload_type="application/vnd.credit-registry.bilateral-step.v1+protobuf",
+        payload=b"x")), timeout=10), grpc.StatusCode.UNAUTHENTICATED)
+
+
+def bilateral_events_of_forth(ch: grpc.Channel, net: Network) -> object:
+    return bilateral_pb2_grpc.BilateralServiceStub(ch).ListBilateralEvents(
+        bi.ListBilateralEventsRequest(institution_id="uk.ac.forth"), timeout=10)
+
+
+def bilateral_agreement(ch: grpc.Channel, net: Network) -> object:
+    stub = bilateral_pb2_grpc.BilateralServiceStub(ch)
+    return admitted(lambda: stub.GetBilateralAgreement(bi.GetBilateralAgreementRequest(
+        agreement_id="uk.ac.taff/NONE"), timeout=10), grpc.StatusCode.NOT_FOUND)
+
+
 def enrol(ch: grpc.Channel, net: Network) -> object:
     return admin_pb2_grpc.AdminServiceStub(ch).EnrolInstitution(admin.EnrolInstitutionRequest(
         institution_id="uk.ac.new", name="New College", country="GB",
@@ -149,6 +179,9 @@ MATRIX: list[tuple[Call, tuple[grpc.StatusCode, ...]]] = [
     (record_proof, (OK, OK, OK, OK)),
     (log_entries, (OK, OK, OK, OK)),
     (reflection, (OK, OK, OK, OK)),
+    (bilateral_act, (OK, OK, DENIED, DENIED)),
+    (bilateral_events_of_forth, (OK, DENIED, DENIED, DENIED)),
+    (bilateral_agreement, (OK, OK, OK, OK)),
     (enrol, (DENIED, DENIED, DENIED, OK)),
     (suspend_lagan, (DENIED, DENIED, DENIED, OK)),
     (rotate_lagan, (DENIED, DENIED, DENIED, OK)),
@@ -223,14 +256,24 @@ COVERS = {
     "suspend_lagan": "registry.v1.AdminService.SetInstitutionStatus",
     "rotate_lagan": "registry.v1.AdminService.RotateKey",
     "revoke_lagan": "registry.v1.AdminService.RevokeKey",
+    "bilateral_act": "registry.v1.BilateralService.Act",
+    "bilateral_events_of_forth": "registry.v1.BilateralService.ListBilateralEvents",
+    "bilateral_agreement": "registry.v1.BilateralService.GetBilateralAgreement",
 }
 
 
 def test_matrix_covers_every_rpc_of_the_contract() -> None:
-    from registry.v1 import admin_pb2, audit_pb2, directory_pb2, equivalence_pb2, publication_pb2
+    from registry.v1 import (
+        admin_pb2,
+        audit_pb2,
+        bilateral_pb2,
+        directory_pb2,
+        equivalence_pb2,
+        publication_pb2,
+    )
 
-    rpcs = {m.full_name for module in (admin_pb2, audit_pb2, directory_pb2, equivalence_pb2,
-                                       publication_pb2)
+    rpcs = {m.full_name for module in (admin_pb2, audit_pb2, bilateral_pb2, directory_pb2,
+                                       equivalence_pb2, publication_pb2)
             for service in module.DESCRIPTOR.services_by_name.values() for m in service.methods}
     assert rpcs == set(COVERS.values())
     assert set(COVERS) <= {call.__name__ for call, _ in MATRIX}
