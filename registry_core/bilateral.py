@@ -15,6 +15,8 @@ from enum import Enum
 from registry.v1 import records_pb2 as rec
 from registry_core.errors import RegistryError
 
+STEP_PAYLOAD_TYPE = "application/vnd.credit-registry.bilateral-step.v1+protobuf"
+
 
 def _canonical_group(group: rec.SourceGroup) -> rec.SourceGroup:
     """The group with its items in one order: members of a group are a set, so the order a

@@ -7,7 +7,7 @@ recognition agreement that resolution uses, under the key `bilateral:<agreement 
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import directory_pb2 as directory
@@ -30,7 +30,7 @@ from registry_server.tables import (
     utcnow,
 )
 
-STEP_PAYLOAD_TYPE = "application/vnd.credit-registry.bilateral-step.v1+protobuf"
+STEP_PAYLOAD_TYPE = core.STEP_PAYLOAD_TYPE
 KEY_PREFIX = "bilateral:"
 
 STATE_OF = {core.State.PROPOSED: bi.BILATERAL_STATE_PROPOSED,
@@ -207,7 +207,7 @@ def _publish_effects(connection: Connection, version: bi.BilateralAgreement,
                 connection.execute(update(table(BilateralVersion)).where(
                     table(BilateralVersion).c.agreement_id == older.agreement_id,
                     table(BilateralVersion).c.version == older.version)
-                    .values(state=bi.BILATERAL_STATE_TERMINATED))
+                    .values(state=bi.BILATERAL_STATE_SUPERSEDED))
         record = rec.RecognitionAgreement()
         record.CopyFrom(version.terms)
         record.key, record.version, record.status = key, version.version, rec.RECORD_STATUS_ACTIVE
@@ -259,3 +259,12 @@ def events_for(engine: Engine, institution_id: str, after: int,
                             (e.c.party_a == institution_id) | (e.c.party_b == institution_id))
             .order_by(e.c.event_id).limit(min(page_size or 100, 1000))).mappings().all()
     return bi.ListBilateralEventsResponse(events=[_event(r) for r in rows])
+
+
+def newest_event(engine: Engine, institution_id: str) -> int:
+    """The newest step on an agreement the institution is party to (0 when none)."""
+    e = table(BilateralEventRow)
+    with engine.connect() as connection:
+        newest = connection.execute(select(func.max(e.c.event_id)).where(
+            (e.c.party_a == institution_id) | (e.c.party_b == institution_id))).scalar()
+    return int(newest or 0)

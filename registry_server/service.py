@@ -103,7 +103,10 @@ class PublicationService(publication_pb2_grpc.PublicationServiceServicer):
                                 f"{request.institution_id}'s")
         found = await run(context, lambda: publication.checkpoint(self.engine,
                                                                   request.institution_id))
-        return pub.GetCheckpointResponse(last_seq=found.last_seq, head=found.head)
+        newest = await run(context, lambda: bilateral_store.newest_event(
+            self.engine, request.institution_id))
+        return pub.GetCheckpointResponse(last_seq=found.last_seq, head=found.head,
+                                         bilateral_event_id=newest)
 
 
 class DirectoryService(directory_pb2_grpc.DirectoryServiceServicer):

@@ -7,17 +7,22 @@ import json
 import sys
 from pathlib import Path
 
+import grpc
+from google.protobuf import json_format
+
+from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import records_pb2 as rec
 from registry_core import interop, logs
 from registry_core.errors import InvalidRecord
 from registry_core.logs import request_id
 from registry_core.records import COUNTRY, INSTITUTION_ID, validate_record
+from sync_agent import bilateral
 from sync_agent import config as agent_config
 from sync_agent.client import RegistryClient
 from sync_agent.files import write_atomically
 from sync_agent.importer import CatalogueError, read_catalogue
 from sync_agent.store import AgentStore
-from sync_agent.sync import BATCH_SIZE, SyncError, SyncLock, sync
+from sync_agent.sync import BATCH_SIZE, SyncError, SyncLock, explain, sync
 
 KINDS = {"micro-credential": rec.RECORD_KIND_MICRO_CREDENTIAL,
          "learning-unit": rec.RECORD_KIND_LEARNING_UNIT,
@@ -57,6 +62,20 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("key")
     export.add_argument("--base-url", default="https://registry.example.org",
                         help="where OB3 achievement ids point (default %(default)s)")
+    bilateral_cmd = commands.add_parser("bilateral", help="agreements both institutions sign")
+    steps = bilateral_cmd.add_subparsers(dest="action", required=True)
+    propose = steps.add_parser("propose", help="propose terms (JSON of one agreement)")
+    propose.add_argument("file", type=Path)
+    propose.add_argument("--partner", required=True, help="the other institution's id")
+    propose.add_argument("--id", default="", help="an existing agreement's id (to amend it)")
+    propose.add_argument("--version", type=int, default=1, help="the new version (amendments)")
+    for name in ("countersign", "reject", "withdraw", "suspend", "resume", "terminate"):
+        step = steps.add_parser(name, help=f"{name} a version")
+        step.add_argument("id", help="the agreement's id, e.g. uk.ac.taff/ART-1")
+        step.add_argument("--version", type=int, required=True)
+        step.add_argument("--reason", default="", help="why (required except to countersign "
+                          "and resume)")
+    steps.add_parser("list", help="every agreement version known here, and what awaits you")
     commands.add_parser("status", help="the local change log and the last sync")
     tls = commands.add_parser("tls", help="use mutual TLS with these PEM files")
     tls.add_argument("--ca", type=Path, required=True, help="the network's CA certificate")
@@ -86,9 +105,42 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args, cfg, store)
         finally:
             store.close()
-    except (agent_config.ConfigError, CatalogueError, SyncError) as error:
+    except (agent_config.ConfigError, CatalogueError, SyncError,
+            bilateral.BilateralError) as error:
         print(f"sync-agent: {error}", file=sys.stderr)
         return 1
+    except grpc.RpcError as error:
+        print(f"sync-agent: {explain(error)}", file=sys.stderr)
+        return 1
+
+
+def _bilateral(args: argparse.Namespace, cfg: agent_config.AgentConfig,
+               store: AgentStore) -> None:
+    if args.action == "list":
+        waiting = {(s.agreement_id, s.version) for s in bilateral.awaiting_decision(store)}
+        for step, state in store.bilateral_latest():
+            mark = "  <- awaits your decision" if (step.agreement_id, step.version) in waiting \
+                else ""
+            print(f"{step.agreement_id} v{step.version}\t"
+                  f"{bi.BilateralState.Name(state).removeprefix('BILATERAL_STATE_').lower()}\t"
+                  f"last step by {step.actor}{mark}")
+        return
+    with RegistryClient(cfg.registry, cfg.tls) as client:
+        if args.action == "propose":
+            try:
+                terms = json_format.Parse(args.file.read_text("utf-8"), rec.RecognitionAgreement())
+            except (OSError, json_format.ParseError) as exc:
+                raise CatalogueError(args.file, 0, "(file)", f"not an agreement in JSON ({exc})"
+                                     ) from None
+            terms.institution_id = terms.institution_id or cfg.institution_id
+            answer = bilateral.propose(client, cfg.signer(), cfg.institution_id, terms,
+                                       args.partner, args.id, args.version)
+        else:
+            answer = bilateral.act(client, cfg.signer(), store, args.action, args.id,
+                                   args.version, args.reason)
+    state = bi.BilateralState.Name(answer.agreement.state).removeprefix("BILATERAL_STATE_")
+    print(f"{answer.agreement.agreement_id} version {answer.agreement.version} is now "
+          f"{state.lower()}")
 
 
 def _export(store: AgentStore, args: argparse.Namespace) -> dict[str, object]:
@@ -155,6 +207,8 @@ def _run(args: argparse.Namespace, cfg: agent_config.AgentConfig, store: AgentSt
         changed = store.put_records([record])
         print(f"imported micro-credential {args.key} from {args.file}"
               + ("" if changed else " (unchanged)"))
+    elif args.command == "bilateral":
+        _bilateral(args, cfg, store)
     elif args.command == "export":
         print(json.dumps(_export(store, args), indent=2, ensure_ascii=False))
     elif args.command == "withdraw":

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import grpc
 
+from registry.v1 import bilateral_pb2 as bi
+from registry.v1 import bilateral_pb2_grpc, equivalence_pb2_grpc, publication_pb2_grpc
 from registry.v1 import equivalence_pb2 as eq
-from registry.v1 import equivalence_pb2_grpc, publication_pb2_grpc
 from registry.v1 import publication_pb2 as pub
 from registry_core.logs import REQUEST_ID_HEADER
 
@@ -48,6 +49,7 @@ class RegistryClient:
         self.channel = open_channel(address, tls)
         self.publication = publication_pb2_grpc.PublicationServiceStub(self.channel)
         self.equivalence = equivalence_pb2_grpc.EquivalenceServiceStub(self.channel)
+        self.bilateral = bilateral_pb2_grpc.BilateralServiceStub(self.channel)
 
     def close(self) -> None:
         self.channel.close()
@@ -72,6 +74,23 @@ class RegistryClient:
     def resolve_transfer(self, request: eq.ResolveTransferRequest) -> eq.ResolveTransferResponse:
         return self.equivalence.ResolveTransfer(  # type: ignore[no-any-return]
             request, timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata())
+
+    def act(self, step: pub.SignedEnvelope) -> bi.ActResponse:
+        """Take one signed step on a bilateral agreement."""
+        return self.bilateral.Act(bi.ActRequest(step=step), timeout=CALL_TIMEOUT_SECONDS,
+                                  metadata=self._metadata())  # type: ignore[no-any-return]
+
+    def bilateral_events(self, institution_id: str, after: int) -> list[bi.BilateralEvent]:
+        """Every step on the institution's bilateral agreements after a cursor."""
+        events: list[bi.BilateralEvent] = []
+        while True:
+            page = self.bilateral.ListBilateralEvents(bi.ListBilateralEventsRequest(
+                institution_id=institution_id, after_event_id=after, page_size=1000),
+                timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata()).events
+            events += page
+            if len(page) < 1000:
+                return events
+            after = page[-1].event_id
 
     def _metadata(self) -> tuple[tuple[str, str], ...]:
         return ((REQUEST_ID_HEADER, self.request_id),) if self.request_id else ()

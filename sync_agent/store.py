@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
 from registry_core.records import MESSAGE_OF, Record, kind_of
@@ -53,6 +54,16 @@ CREATE TABLE IF NOT EXISTS sync_state (
     last_outcome TEXT NOT NULL
 );
 INSERT OR IGNORE INTO sync_state VALUES (1, 0, '', 0, '', '', '', 'never synced');
+CREATE TABLE IF NOT EXISTS bilateral_event (
+    event_id INTEGER PRIMARY KEY,
+    agreement_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    action INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    state_after INTEGER NOT NULL,
+    step BLOB NOT NULL,
+    received_at TEXT NOT NULL
+);
 """
 
 CHANGE_FIELD = {
@@ -234,6 +245,54 @@ class AgentStore:
         row = self._db.execute("SELECT payload FROM record WHERE kind=? AND key=?",
                                (kind, key)).fetchone()
         return MESSAGE_OF[kind].FromString(row[0]) if row else None
+
+    @_locked
+    def bilateral_cursor(self) -> int:
+        """The newest bilateral step pulled from the registry (0 when none)."""
+        return int(self._db.execute("SELECT COALESCE(MAX(event_id), 0) FROM bilateral_event")
+                   .fetchone()[0])
+
+    @_locked
+    def add_bilateral_events(self, events: Sequence[bi.BilateralEvent]) -> int:
+        """Keep pulled steps (the whole history, as signed); returns how many were new."""
+        rows = []
+        for event in events:
+            step = bi.BilateralStep.FromString(event.step.payload)
+            rows.append((event.event_id, event.agreement_id, step.version, step.action,
+                         step.actor, event.state_after, event.step.SerializeToString(), _now()))
+        with self._write() as db:
+            before = db.total_changes
+            db.executemany("INSERT OR IGNORE INTO bilateral_event VALUES (?,?,?,?,?,?,?,?)", rows)
+            return db.total_changes - before
+
+    @_locked
+    def bilateral_latest(self) -> list[tuple[bi.BilateralStep, int]]:
+        """The latest step of every bilateral agreement version, with the state after it."""
+        rows = self._db.execute(
+            "SELECT e.step, e.state_after FROM bilateral_event e JOIN (SELECT agreement_id, "
+            "version, MAX(event_id) AS last FROM bilateral_event GROUP BY agreement_id, version) "
+            "m ON e.event_id = m.last ORDER BY e.agreement_id, e.version")
+        latest = [(bi.BilateralStep.FromString(pub.SignedEnvelope.FromString(step).payload),
+                   state) for step, state in rows]
+        # A version counter-signed later replaces the ones before it (the registry marks them
+        # superseded without a step of their own).
+        signed = {(s.agreement_id, s.version) for s, st in latest
+                  if st not in (bi.BILATERAL_STATE_PROPOSED, bi.BILATERAL_STATE_REJECTED,
+                                bi.BILATERAL_STATE_WITHDRAWN)}
+        return [(s, bi.BILATERAL_STATE_SUPERSEDED
+                 if st in (bi.BILATERAL_STATE_ACTIVE, bi.BILATERAL_STATE_SUSPENDED)
+                 and any(a == s.agreement_id and v > s.version for a, v in signed) else st)
+                for s, st in latest]
+
+    @_locked
+    def bilateral_terms(self, agreement_id: str, version: int) -> bi.BilateralStep | None:
+        """The PROPOSE step (with its terms) of a version."""
+        row = self._db.execute("SELECT step FROM bilateral_event WHERE agreement_id = ? AND "
+                               "version = ? AND action = ?", (agreement_id, version,
+                                                              bi.BILATERAL_ACTION_PROPOSE)).fetchone()
+        if row is None:
+            return None
+        return bi.BilateralStep.FromString(pub.SignedEnvelope.FromString(row[0]).payload)
 
     @_locked
     def sync_state(self) -> SyncState:

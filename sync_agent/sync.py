@@ -162,9 +162,19 @@ def sync(store: AgentStore, client: RegistryClient, signer: Signer,
         store.record_outcome(str(error), success=False)
         log.error("sync failed: %s", error, extra={"institution": institution})
         raise
+    pulled = 0
+    if checkpoint.bilateral_event_id > store.bilateral_cursor():
+        try:  # news about bilateral agreements: only when the checkpoint says there is some
+            pulled = store.add_bilateral_events(client.bilateral_events(
+                institution, store.bilateral_cursor()))
+        except grpc.RpcError as error:
+            store.record_outcome(explain(error), success=False)
+            raise SyncError(explain(error)) from None
     plural = "batch" if batches == 1 else "batches"
     outcome = (f"published {changes} changes in {batches} {plural}, up to seq {last_seq}"
                if batches else f"nothing new; the registry holds up to seq {last_seq}")
+    if pulled:
+        outcome += f"; {pulled} new bilateral step{'s' if pulled != 1 else ''} received"
     store.record_outcome(outcome, success=True, acked_seq=last_seq, head=head)
     log.info("sync finished: %s", outcome, extra={"institution": institution, "seq": last_seq})
     return SyncResult(batches, changes, last_seq, head, log_index)

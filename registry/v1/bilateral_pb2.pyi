@@ -29,6 +29,7 @@ class BilateralState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     BILATERAL_STATE_TERMINATED: _ClassVar[BilateralState]
     BILATERAL_STATE_REJECTED: _ClassVar[BilateralState]
     BILATERAL_STATE_WITHDRAWN: _ClassVar[BilateralState]
+    BILATERAL_STATE_SUPERSEDED: _ClassVar[BilateralState]
 BILATERAL_ACTION_UNSPECIFIED: BilateralAction
 BILATERAL_ACTION_PROPOSE: BilateralAction
 BILATERAL_ACTION_COUNTERSIGN: BilateralAction
@@ -44,6 +45,7 @@ BILATERAL_STATE_SUSPENDED: BilateralState
 BILATERAL_STATE_TERMINATED: BilateralState
 BILATERAL_STATE_REJECTED: BilateralState
 BILATERAL_STATE_WITHDRAWN: BilateralState
+BILATERAL_STATE_SUPERSEDED: BilateralState
 
 class BilateralStep(_message.Message):
     __slots__ = ("agreement_id", "version", "action", "actor", "partner", "content_hash", "reason", "terms", "signed_at")

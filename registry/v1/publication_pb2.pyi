@@ -106,9 +106,11 @@ class GetCheckpointRequest(_message.Message):
     def __init__(self, institution_id: _Optional[str] = ...) -> None: ...
 
 class GetCheckpointResponse(_message.Message):
-    __slots__ = ("last_seq", "head")
+    __slots__ = ("last_seq", "head", "bilateral_event_id")
     LAST_SEQ_FIELD_NUMBER: _ClassVar[int]
     HEAD_FIELD_NUMBER: _ClassVar[int]
+    BILATERAL_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     last_seq: int
     head: str
-    def __init__(self, last_seq: _Optional[int] = ..., head: _Optional[str] = ...) -> None: ...
+    bilateral_event_id: int
+    def __init__(self, last_seq: _Optional[int] = ..., head: _Optional[str] = ..., bilateral_event_id: _Optional[int] = ...) -> None: ...

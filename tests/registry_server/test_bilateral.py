@@ -103,7 +103,7 @@ def test_propose_countersign_amend_terminate_seen_by_both_sides(parties, network
     assert grants(forth) == []
     history = taff.bilateral.GetBilateralAgreement(bi.GetBilateralAgreementRequest(
         agreement_id=ID), timeout=10)
-    assert [v.state for v in history.versions] == [bi.BILATERAL_STATE_TERMINATED,
+    assert [v.state for v in history.versions] == [bi.BILATERAL_STATE_SUPERSEDED,
                                                    bi.BILATERAL_STATE_TERMINATED]
     actions = [bi.BilateralStep.FromString(e.step.payload).action for e in history.history]
     assert actions == [bi.BILATERAL_ACTION_PROPOSE, bi.BILATERAL_ACTION_COUNTERSIGN,
