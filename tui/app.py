@@ -14,8 +14,10 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
+from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import records_pb2 as rec
 from sync_agent import config as agent_config
+from sync_agent.bilateral import awaiting_decision
 from sync_agent.store import AgentStore
 
 STATUS = {v: rec.RecordStatus.Name(v).removeprefix("RECORD_STATUS_").lower()
@@ -67,6 +69,8 @@ class RegistrarApp(App[None]):
                 yield DataTable(id="learning-units", cursor_type="row")
             with TabPane("Agreements", id="agreements-tab"):
                 yield DataTable(id="agreements", cursor_type="row")
+            with TabPane("Bilateral", id="bilateral-tab"):
+                yield DataTable(id="bilateral", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -76,6 +80,8 @@ class RegistrarApp(App[None]):
             "Key", "Title", "Kind", "Credit", "Level", "Status")
         self.query_one("#agreements", DataTable).add_columns(
             "Key", "Sources", "Grant", "Valid", "Status")
+        self.query_one("#bilateral", DataTable).add_columns(
+            "Agreement", "Version", "State", "Last step by", "Awaits your decision")
         self.action_refresh()
 
     def action_refresh(self) -> None:
@@ -100,6 +106,17 @@ class RegistrarApp(App[None]):
             valid = f"{ag.conditions.valid_from or '…'} to {ag.conditions.valid_to or '…'}"
             agreements.add_row(ag.key, _sources(ag.source), _grant(ag), valid, STATUS[ag.status],
                                key=ag.key)
+        bilateral = self.query_one("#bilateral", DataTable)
+        bilateral.clear()
+        waiting = {(s.agreement_id, s.version) for s in awaiting_decision(self.store)}
+        for step, state_after in self.store.bilateral_latest():
+            name = bi.BilateralState.Name(state_after).removeprefix("BILATERAL_STATE_").lower()
+            awaits = (step.agreement_id, step.version) in waiting
+            bilateral.add_row(step.agreement_id, str(step.version), name, step.actor,
+                              "yes" if awaits else "", key=f"{step.agreement_id}@{step.version}")
+        if waiting:
+            self.notify(f"{len(waiting)} bilateral proposal(s) await your decision "
+                        "(Bilateral tab)", timeout=8)
         state = self.store.sync_state()
         self.query_one("#status", Static).update(
             f"Change log up to seq {self.store.last_seq()} · registry acknowledged seq "
