@@ -6,9 +6,7 @@ the same machine, because these machines are shared and noisy."""
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import time
@@ -92,10 +90,6 @@ def start_registry(database_url: str, pki: Path | None, log: Path) -> tuple[subp
     return process, f"127.0.0.1:{port_file.read_text()}"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def timed(call: Callable[[], object]) -> float:
@@ -104,8 +98,6 @@ def timed(call: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def median_time(call: Callable[[], object], repeat: int) -> float:
-    return statistics.median(timed(call) for _ in range(repeat))
 
 
 def line(name: str, value: str) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, false, or_
+from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 
@@ -27,14 +26,3 @@ def for_update(connection: Connection, select: Any) -> Any:
     """Row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the write lock."""
     return select.with_for_update() if connection.dialect.name == "postgresql" else select
 
-
-def pairs_in(first: Any, second: Any, pairs: Iterable[tuple[str, str]]) -> Any:
-    """`(first, second) IN pairs` written as `first = a AND second IN (…)` per distinct a, OR-ed:
-    both SQLite and PostgreSQL answer that from a (first, second, …) index, where SQLite scans
-    the whole table for a row-value IN list."""
-    groups: dict[str, list[str]] = {}
-    for a, b in pairs:
-        groups.setdefault(a, []).append(b)
-    if not groups:
-        return false()
-    return or_(*(and_(first == a, second.in_(sorted(set(bs)))) for a, bs in sorted(groups.items())))

@@ -193,3 +193,12 @@ def registry_state(engine: Engine) -> tuple[object, ...]:
             tuple(connection.execute(select(t).order_by(*t.primary_key.columns)).all())
             for name, t in sorted(SQLModel.metadata.tables.items())
         )
+
+
+def free_port() -> int:
+    """A port nothing listens on now, for a process that must be restarted on the same one."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -23,16 +23,12 @@ from registry_server.sql import table
 from registry_server.tables import PublishedRecord
 from sync_agent import config as agent_config
 from sync_agent.store import AgentStore
+from tests.conftest import free_port
 from tests.factories import micro_credential
 
 pytestmark = pytest.mark.slow
 RECORDS = 3_000
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Deployment:

@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import equivalence_pb2_grpc, publication_pb2_grpc
 from registry.v1 import publication_pb2 as pub
-from tests.conftest import Network, RunningRegistry
+from tests.conftest import Network, RunningRegistry, free_port
 from tests.factories import batch, holding, micro_credential, signed
 
 
@@ -55,11 +55,6 @@ def test_rpcs_ingest_refusals_and_last_sync_are_measured(network: Network,
     last = got[("registry_last_sync_timestamp_seconds", (("institution", "uk.ac.forth"),))]
     assert abs(last - time.time()) < 120
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_one_request_id_on_the_agents_and_the_registrys_lines(tmp_path: Path) -> None:
