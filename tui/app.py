@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
@@ -18,7 +19,9 @@ from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import records_pb2 as rec
 from sync_agent import config as agent_config
 from sync_agent.bilateral import awaiting_decision
+from sync_agent.client import RegistryClient
 from sync_agent.store import AgentStore
+from sync_agent.sync import SyncError, SyncLock, sync
 
 STATUS = {v: rec.RecordStatus.Name(v).removeprefix("RECORD_STATUS_").lower()
           for v in rec.RecordStatus.values()}
@@ -52,15 +55,19 @@ class RegistrarApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "Credit registry"
-    BINDINGS = [Binding("r", "refresh", "Refresh"), Binding("q", "quit", "Quit")]
+    BINDINGS = [Binding("s", "sync", "Sync now"), Binding("r", "refresh", "Refresh"),
+                Binding("q", "quit", "Quit")]
 
-    def __init__(self, store: AgentStore, institution_name: str) -> None:
+    def __init__(self, store: AgentStore, institution_name: str,
+                 config: agent_config.AgentConfig | None = None) -> None:
         super().__init__()
         self.store = store
+        self.config = config
         self.sub_title = institution_name
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield Static(id="banner")
         yield Static(id="status")
         with TabbedContent():
             with TabPane("Micro-credentials", id="micro-credentials"):
@@ -83,6 +90,42 @@ class RegistrarApp(App[None]):
         self.query_one("#bilateral", DataTable).add_columns(
             "Agreement", "Version", "State", "Last step by", "Awaits your decision")
         self.action_refresh()
+
+    def action_sync(self) -> None:
+        """Publish what changed and pull bilateral news, off the screen's thread."""
+        if self.config is None:
+            self.notify("no agent configuration: start registry-tui with --home", severity="error")
+            return
+        self.query_one("#status", Static).update("Syncing with the registry…")
+        self.run_sync()
+
+    @work(thread=True, exclusive=True, group="sync")
+    def run_sync(self) -> None:
+        assert self.config is not None
+        try:
+            with SyncLock(self.config.home / "sync.lock", 5), \
+                    RegistryClient(self.config.registry, self.config.tls) as client:
+                sync(self.store, client, self.config.signer())
+        except SyncError as error:
+            self.call_from_thread(self.sync_failed, str(error))
+            return
+        self.call_from_thread(self.sync_done)
+
+    def sync_done(self) -> None:
+        banner = self.query_one("#banner", Static)
+        banner.update("")
+        banner.remove_class("offline")
+        self.action_refresh()
+        self.notify(self.store.sync_state().last_outcome, title="Sync")
+
+    def sync_failed(self, message: str) -> None:
+        banner = self.query_one("#banner", Static)
+        if "unreachable" in message:
+            banner.update("The registry is unreachable: you are working on the local store; "
+                          "changes will be published on the next sync.")
+            banner.add_class("offline")
+        self.action_refresh()
+        self.notify(message, title="Sync failed", severity="error", timeout=10)
 
     def action_refresh(self) -> None:
         """Reload every table from the store."""
@@ -127,7 +170,7 @@ class RegistrarApp(App[None]):
 def make_app(home: Path) -> RegistrarApp:
     """The app over the agent in home."""
     cfg = agent_config.load(home)
-    return RegistrarApp(AgentStore(cfg.store_path, cfg.institution_id), cfg.name)
+    return RegistrarApp(AgentStore(cfg.store_path, cfg.institution_id), cfg.name, cfg)
 
 
 def main(argv: list[str] | None = None) -> int:

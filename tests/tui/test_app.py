@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable, Static
 
 from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
+from registry_server import directory, publication
 from sync_agent.config import init_home
 from sync_agent.importer import read_catalogue
 from sync_agent.store import AgentStore
+from tests.conftest import Network, RunningRegistry
+from tests.factories import micro_credential
 from tui.app import make_app
 
 DEMO = Path(__file__).resolve().parents[2] / "demo_network" / "data"
@@ -55,3 +60,29 @@ async def test_bilateral_proposals_awaiting_a_decision_are_shown(tmp_path: Path)
         assert table.get_row("uk.ac.taff/ART-1@1") == ["uk.ac.taff/ART-1", "1", "proposed",
                                                        "uk.ac.taff", "yes"]
     app.store.close()
+
+
+async def test_sync_now_publishes_in_a_worker_and_an_unreachable_registry_is_a_banner(
+        tmp_path: Path, network: Network, registry: RunningRegistry,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sync_agent.sync.MAX_ATTEMPTS", 1)  # no backoff wait for the test
+    cfg, signer = init_home(tmp_path, "uk.ac.forth", "Forth", "GB", "127.0.0.1:9")
+    directory.rotate_key(network.engine, "uk.ac.forth", signer.public_key)
+    store = AgentStore(cfg.store_path, cfg.institution_id)
+    store.put_records([micro_credential()])
+    store.close()
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "unreachable" in str(app.query_one("#banner", Static).render())
+        assert app.query_one("#banner").has_class("offline")
+        app.config = replace(app.config, registry=registry.address)  # the registry is back
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not app.query_one("#banner").has_class("offline")
+        assert "published 1 changes in 1 batch" in str(app.query_one("#status", Static).render())
+    app.store.close()
+    assert publication.checkpoint(network.engine, "uk.ac.forth").last_seq == 1
