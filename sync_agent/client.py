@@ -8,7 +8,13 @@ from pathlib import Path
 import grpc
 
 from registry.v1 import bilateral_pb2 as bi
-from registry.v1 import bilateral_pb2_grpc, equivalence_pb2_grpc, publication_pb2_grpc
+from registry.v1 import (
+    bilateral_pb2_grpc,
+    directory_pb2_grpc,
+    equivalence_pb2_grpc,
+    publication_pb2_grpc,
+)
+from registry.v1 import directory_pb2 as directory
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import publication_pb2 as pub
 from registry_core.logs import REQUEST_ID_HEADER
@@ -50,6 +56,7 @@ class RegistryClient:
         self.publication = publication_pb2_grpc.PublicationServiceStub(self.channel)
         self.equivalence = equivalence_pb2_grpc.EquivalenceServiceStub(self.channel)
         self.bilateral = bilateral_pb2_grpc.BilateralServiceStub(self.channel)
+        self.directory = directory_pb2_grpc.DirectoryServiceStub(self.channel)
 
     def close(self) -> None:
         self.channel.close()
@@ -74,6 +81,19 @@ class RegistryClient:
     def resolve_transfer(self, request: eq.ResolveTransferRequest) -> eq.ResolveTransferResponse:
         return self.equivalence.ResolveTransfer(  # type: ignore[no-any-return]
             request, timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata())
+
+    def institutions(self) -> list[directory.Institution]:
+        """The network's directory, every page."""
+        found: list[directory.Institution] = []
+        token = ""
+        while True:
+            page = self.directory.ListInstitutions(directory.ListInstitutionsRequest(
+                page_size=1000, page_token=token), timeout=CALL_TIMEOUT_SECONDS,
+                metadata=self._metadata())
+            found += page.institutions
+            token = page.next_page_token
+            if not token:
+                return found
 
     def act(self, step: pub.SignedEnvelope) -> bi.ActResponse:
         """Take one signed step on a bilateral agreement."""

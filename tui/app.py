@@ -10,18 +10,20 @@ import argparse
 import sys
 from pathlib import Path
 
+import grpc
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from registry.v1 import bilateral_pb2 as bi
+from registry.v1 import directory_pb2 as directory
 from registry.v1 import records_pb2 as rec
 from sync_agent import config as agent_config
 from sync_agent.bilateral import awaiting_decision
 from sync_agent.client import RegistryClient
 from sync_agent.store import AgentStore
-from sync_agent.sync import SyncError, SyncLock, sync
+from sync_agent.sync import SyncError, SyncLock, explain, sync
 
 STATUS = {v: rec.RecordStatus.Name(v).removeprefix("RECORD_STATUS_").lower()
           for v in rec.RecordStatus.values()}
@@ -55,8 +57,8 @@ class RegistrarApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "Credit registry"
-    BINDINGS = [Binding("s", "sync", "Sync now"), Binding("r", "refresh", "Refresh"),
-                Binding("q", "quit", "Quit")]
+    BINDINGS = [Binding("s", "sync", "Sync now"), Binding("d", "directory", "Directory"),
+                Binding("r", "refresh", "Refresh"), Binding("q", "quit", "Quit")]
 
     def __init__(self, store: AgentStore, institution_name: str,
                  config: agent_config.AgentConfig | None = None) -> None:
@@ -78,6 +80,8 @@ class RegistrarApp(App[None]):
                 yield DataTable(id="agreements", cursor_type="row")
             with TabPane("Bilateral", id="bilateral-tab"):
                 yield DataTable(id="bilateral", cursor_type="row")
+            with TabPane("Directory", id="directory-tab"):
+                yield DataTable(id="directory", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -89,6 +93,8 @@ class RegistrarApp(App[None]):
             "Key", "Sources", "Grant", "Valid", "Status")
         self.query_one("#bilateral", DataTable).add_columns(
             "Agreement", "Version", "State", "Last step by", "Awaits your decision")
+        self.query_one("#directory", DataTable).add_columns(
+            "Institution", "Name", "Status", "Signing keys (status)")
         self.action_refresh()
 
     def action_sync(self) -> None:
@@ -110,6 +116,32 @@ class RegistrarApp(App[None]):
             self.call_from_thread(self.sync_failed, str(error))
             return
         self.call_from_thread(self.sync_done)
+
+    def action_directory(self) -> None:
+        """Load the network's directory from the registry, off the screen's thread."""
+        if self.config is not None:
+            self.query_one(TabbedContent).active = "directory-tab"
+            self.load_directory()
+
+    @work(thread=True, exclusive=True, group="directory")
+    def load_directory(self) -> None:
+        assert self.config is not None
+        try:
+            with RegistryClient(self.config.registry, self.config.tls) as client:
+                institutions = client.institutions()
+        except grpc.RpcError as error:
+            self.call_from_thread(self.sync_failed, explain(error))
+            return
+        self.call_from_thread(self.show_directory, institutions)
+
+    def show_directory(self, institutions: list[directory.Institution]) -> None:
+        table = self.query_one("#directory", DataTable)
+        table.clear()
+        for inst in institutions:
+            status = directory.InstitutionStatus.Name(inst.status).split("_")[-1].lower()
+            keys = ", ".join(f"{k.key_id[:16]}… ({directory.KeyStatus.Name(k.status).split('_')[-1].lower()})"
+                             for k in inst.keys)
+            table.add_row(inst.institution_id, inst.name, status, keys, key=inst.institution_id)
 
     def sync_done(self) -> None:
         banner = self.query_one("#banner", Static)

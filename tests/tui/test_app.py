@@ -86,3 +86,19 @@ async def test_sync_now_publishes_in_a_worker_and_an_unreachable_registry_is_a_b
         assert "published 1 changes in 1 batch" in str(app.query_one("#status", Static).render())
     app.store.close()
     assert publication.checkpoint(network.engine, "uk.ac.forth").last_seq == 1
+
+
+async def test_directory_shows_the_networks_institutions_and_keys(
+        tmp_path: Path, network: Network, registry: RunningRegistry) -> None:
+    init_home(tmp_path, "uk.ac.forth", "Forth", "GB", registry.address)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("d")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.query_one("#directory", DataTable)
+        assert table.row_count == 3
+        row = table.get_row("uk.ac.taff")
+        assert row[2] == "active"
+        assert row[3].startswith(network.signers["uk.ac.taff"].key_id[:16])
+    app.store.close()
