@@ -7,6 +7,7 @@ build on it (see the README's roadmap).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -14,10 +15,11 @@ import grpc
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 
 from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import directory_pb2 as directory
+from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
 from sync_agent import config as agent_config
 from sync_agent.bilateral import awaiting_decision
@@ -82,6 +84,13 @@ class RegistrarApp(App[None]):
                 yield DataTable(id="bilateral", cursor_type="row")
             with TabPane("Directory", id="directory-tab"):
                 yield DataTable(id="directory", cursor_type="row")
+            with TabPane("Explorer", id="explorer-tab"):
+                yield Input(placeholder="holdings: provider/key[:UK letter grade] … e.g. "
+                            "uk.ac.forth/MC1:A",
+                            id="explore-holdings")
+                yield Input(placeholder="target institution, e.g. uk.ac.taff  (Enter to ask)",
+                            id="explore-target")
+                yield DataTable(id="explorer", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -95,6 +104,7 @@ class RegistrarApp(App[None]):
             "Agreement", "Version", "State", "Last step by", "Awaits your decision")
         self.query_one("#directory", DataTable).add_columns(
             "Institution", "Name", "Status", "Signing keys (status)")
+        self.query_one("#explorer", DataTable).add_columns("Outcome", "Agreement", "What / why")
         self.action_refresh()
 
     def action_sync(self) -> None:
@@ -133,6 +143,56 @@ class RegistrarApp(App[None]):
             self.call_from_thread(self.sync_failed, explain(error))
             return
         self.call_from_thread(self.show_directory, institutions)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id in ("explore-holdings", "explore-target"):
+            self.action_explore()
+
+    def action_explore(self) -> None:
+        """Ask the registry what the holdings count for at the target (in a worker)."""
+        holdings_text = self.query_one("#explore-holdings", Input).value.split()
+        target = self.query_one("#explore-target", Input).value.strip()
+        holdings = []
+        for item in holdings_text:
+            ref, _, grade = item.partition(":")
+            provider, _, key = ref.partition("/")
+            if not provider or not key:
+                self.notify(f"'{item}' is not provider/key[:grade]", severity="error")
+                return
+            holding = eq.Holding(credential=rec.CredentialRef(institution_id=provider, key=key),
+                                 award_date=dt.date.today().isoformat(), identity_verified=True)
+            if grade:
+                holding.grade.scheme, holding.grade.value = "UK_LETTER", grade
+            holdings.append(holding)
+        if not holdings or not target or self.config is None:
+            self.notify("give at least one holding and a target institution", severity="error")
+            return
+        self.ask_registry(eq.ResolveTransferRequest(holdings=holdings,
+                                                    target_institution_id=target))
+
+    @work(thread=True, exclusive=True, group="explore")
+    def ask_registry(self, request: eq.ResolveTransferRequest) -> None:
+        assert self.config is not None
+        try:
+            with RegistryClient(self.config.registry, self.config.tls) as client:
+                answer = client.resolve_transfer(request)
+        except grpc.RpcError as error:
+            self.call_from_thread(self.notify, explain(error), title="Explorer",
+                                  severity="error", timeout=10)
+            return
+        self.call_from_thread(self.show_answer, answer)
+
+    def show_answer(self, answer: eq.ResolveTransferResponse) -> None:
+        table = self.query_one("#explorer", DataTable)
+        table.clear()
+        for grant in answer.grants:
+            what = grant.grant.unit_key or "general credit"
+            chain = " → ".join(f"{p.institution_id}/{p.agreement_key} v{p.agreement_version}"
+                               for p in grant.provenance)
+            table.add_row("granted", chain, f"{what}: {grant.credit.value:g} "
+                          f"{grant.credit.system}")
+        for refused in answer.not_applied:
+            table.add_row("not applied", refused.agreement.agreement_key, refused.explanation)
 
     def show_directory(self, institutions: list[directory.Institution]) -> None:
         table = self.query_one("#directory", DataTable)

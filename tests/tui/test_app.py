@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Static, TabbedContent
 
 from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import publication_pb2 as pub
@@ -101,4 +101,30 @@ async def test_directory_shows_the_networks_institutions_and_keys(
         row = table.get_row("uk.ac.taff")
         assert row[2] == "active"
         assert row[3].startswith(network.signers["uk.ac.taff"].key_id[:16])
+    app.store.close()
+
+
+async def test_explorer_shows_grants_and_reasons(tmp_path: Path, network: Network,
+                                                 registry: RunningRegistry) -> None:
+    from registry_server.publication import publish
+    from tests.factories import agreement, batch, module, signed
+    publish(network.engine, signed(batch("uk.ac.forth", [micro_credential()]),
+                                   network.signers["uk.ac.forth"]))
+    publish(network.engine, signed(batch("uk.ac.taff", [module(), agreement(), agreement(
+        key="OLD", valid_to="2020-01-01")]), network.signers["uk.ac.taff"]))
+    init_home(tmp_path, "uk.ac.lagan", "Lagan", "GB", registry.address)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.query_one(TabbedContent).active = "explorer-tab"
+        await pilot.pause()
+        await pilot.click("#explore-holdings")
+        await pilot.press(*"uk.ac.forth/MC1:A")
+        await pilot.click("#explore-target")
+        await pilot.press(*"uk.ac.taff", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        rows = [app.query_one("#explorer", DataTable).get_row_at(i) for i in range(2)]
+        assert rows[0][0] == "granted" and "uk.ac.taff/AG1 v1" in rows[0][1]
+        assert rows[0][2] == "CS7DE: 15 UK_CREDIT"
+        assert rows[1][:2] == ["not applied", "OLD"] and "ended on 2020-01-01" in rows[1][2]
     app.store.close()
