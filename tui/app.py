@@ -26,6 +26,7 @@ from sync_agent.bilateral import awaiting_decision
 from sync_agent.client import RegistryClient
 from sync_agent.store import AgentStore
 from sync_agent.sync import SyncError, SyncLock, explain, sync
+from tui.first_start import LoadDemoScreen, demo_records
 
 STATUS = {v: rec.RecordStatus.Name(v).removeprefix("RECORD_STATUS_").lower()
           for v in rec.RecordStatus.values()}
@@ -63,10 +64,11 @@ class RegistrarApp(App[None]):
                 Binding("r", "refresh", "Refresh"), Binding("q", "quit", "Quit")]
 
     def __init__(self, store: AgentStore, institution_name: str,
-                 config: agent_config.AgentConfig | None = None) -> None:
+                 config: agent_config.AgentConfig | None = None, offer_demo: bool = True) -> None:
         super().__init__()
         self.store = store
         self.config = config
+        self.offer_demo = offer_demo
         self.sub_title = institution_name
 
     def compose(self) -> ComposeResult:
@@ -106,6 +108,15 @@ class RegistrarApp(App[None]):
             "Institution", "Name", "Status", "Signing keys (status)")
         self.query_one("#explorer", DataTable).add_columns("Outcome", "Agreement", "What / why")
         self.action_refresh()
+        if self.offer_demo and self.store.last_seq() == 0:
+            self.push_screen(LoadDemoScreen(), self.load_demo)
+
+    def load_demo(self, load: bool | None) -> None:
+        if not load:
+            return
+        changed = self.store.put_records(demo_records(self.store.institution_id))
+        self.action_refresh()
+        self.notify(f"loaded {changed} demonstration records; press s to publish them")
 
     def action_sync(self) -> None:
         """Publish what changed and pull bilateral news, off the screen's thread."""
@@ -259,10 +270,12 @@ class RegistrarApp(App[None]):
             f"{state.last_outcome}")
 
 
-def make_app(home: Path) -> RegistrarApp:
-    """The app over the agent in home."""
+def make_app(home: Path, *, offer_demo: bool = True) -> RegistrarApp:
+    """The app over the agent in home (offer_demo: offer the demonstration catalogue when the
+    store is empty)."""
     cfg = agent_config.load(home)
-    return RegistrarApp(AgentStore(cfg.store_path, cfg.institution_id), cfg.name, cfg)
+    return RegistrarApp(AgentStore(cfg.store_path, cfg.institution_id), cfg.name, cfg,
+                        offer_demo)
 
 
 def main(argv: list[str] | None = None) -> int:

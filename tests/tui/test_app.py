@@ -91,7 +91,7 @@ async def test_sync_now_publishes_in_a_worker_and_an_unreachable_registry_is_a_b
 async def test_directory_shows_the_networks_institutions_and_keys(
         tmp_path: Path, network: Network, registry: RunningRegistry) -> None:
     init_home(tmp_path, "uk.ac.forth", "Forth", "GB", registry.address)
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, offer_demo=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("d")
         await app.workers.wait_for_complete()
@@ -113,7 +113,7 @@ async def test_explorer_shows_grants_and_reasons(tmp_path: Path, network: Networ
     publish(network.engine, signed(batch("uk.ac.taff", [module(), agreement(), agreement(
         key="OLD", valid_to="2020-01-01")]), network.signers["uk.ac.taff"]))
     init_home(tmp_path, "uk.ac.lagan", "Lagan", "GB", registry.address)
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, offer_demo=False)
     async with app.run_test(size=(100, 30)) as pilot:
         app.query_one(TabbedContent).active = "explorer-tab"
         await pilot.pause()
@@ -127,4 +127,18 @@ async def test_explorer_shows_grants_and_reasons(tmp_path: Path, network: Networ
         assert rows[0][0] == "granted" and "uk.ac.taff/AG1 v1" in rows[0][1]
         assert rows[0][2] == "CS7DE: 15 UK_CREDIT"
         assert rows[1][:2] == ["not applied", "OLD"] and "ended on 2020-01-01" in rows[1][2]
+    app.store.close()
+
+
+@pytest.mark.parametrize(("key", "rows"), [("y", 2), ("n", 0)])
+async def test_first_start_offers_the_demonstration_institution(tmp_path: Path, key: str,
+                                                                rows: int) -> None:
+    init_home(tmp_path, "uk.ac.taff", "Taff University", "GB", "127.0.0.1:1")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert type(app.screen).__name__ == "LoadDemoScreen"
+        await pilot.press(key)
+        await pilot.pause()
+        assert app.query_one("#credentials", DataTable).row_count == rows
     app.store.close()
