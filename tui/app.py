@@ -61,7 +61,8 @@ class RegistrarApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "Credit registry"
     BINDINGS = [Binding("s", "sync", "Sync now"), Binding("d", "directory", "Directory"),
-                Binding("r", "refresh", "Refresh"), Binding("q", "quit", "Quit")]
+                Binding("slash", "search", "Search"), Binding("r", "refresh", "Refresh"),
+                Binding("question_mark", "show_help_panel", "Help"), Binding("q", "quit", "Quit")]
 
     def __init__(self, store: AgentStore, institution_name: str,
                  config: agent_config.AgentConfig | None = None, offer_demo: bool = True) -> None:
@@ -77,6 +78,8 @@ class RegistrarApp(App[None]):
         yield Static(id="status")
         with TabbedContent():
             with TabPane("Micro-credentials", id="micro-credentials"):
+                yield Input(placeholder="search: key, title, level, credit (press / to focus)",
+                            id="search")
                 yield DataTable(id="credentials", cursor_type="row")
             with TabPane("Modules & qualifications", id="units"):
                 yield DataTable(id="learning-units", cursor_type="row")
@@ -155,6 +158,14 @@ class RegistrarApp(App[None]):
             return
         self.call_from_thread(self.show_directory, institutions)
 
+    def action_search(self) -> None:
+        self.query_one(TabbedContent).active = "micro-credentials"
+        self.query_one("#search", Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search":
+            self.show_credentials(event.value)
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id in ("explore-holdings", "explore-target"):
             self.action_explore()
@@ -230,14 +241,22 @@ class RegistrarApp(App[None]):
         self.action_refresh()
         self.notify(message, title="Sync failed", severity="error", timeout=10)
 
-    def action_refresh(self) -> None:
-        """Reload every table from the store."""
+    def show_credentials(self, search: str = "") -> None:
+        """The micro-credentials whose cells contain every word of search (any case)."""
+        words = search.lower().split()
         credentials = self.query_one("#credentials", DataTable)
         credentials.clear()
         for mc in self.store.records(rec.RECORD_KIND_MICRO_CREDENTIAL):
             assert isinstance(mc, rec.MicroCredential)
-            credentials.add_row(mc.key, mc.title, _credit(mc.credit), _level(mc.level),
-                                STATUS[mc.status], str(mc.version), key=mc.key)
+            cells = (mc.key, mc.title, _credit(mc.credit), _level(mc.level), STATUS[mc.status],
+                     str(mc.version))
+            text = " ".join(cells).lower()
+            if all(word in text for word in words):
+                credentials.add_row(*cells, key=mc.key)
+
+    def action_refresh(self) -> None:
+        """Reload every table from the store."""
+        self.show_credentials(self.query_one("#search", Input).value)
         units = self.query_one("#learning-units", DataTable)
         units.clear()
         for lu in self.store.records(rec.RECORD_KIND_LEARNING_UNIT):

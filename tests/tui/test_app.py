@@ -142,3 +142,23 @@ async def test_first_start_offers_the_demonstration_institution(tmp_path: Path, 
         await pilot.pause()
         assert app.query_one("#credentials", DataTable).row_count == rows
     app.store.close()
+
+
+async def test_search_filters_the_catalogue_and_help_opens(tmp_path: Path) -> None:
+    cfg, _ = init_home(tmp_path, "uk.ac.taff", "Taff University", "GB", "127.0.0.1:1")
+    store = AgentStore(cfg.store_path, cfg.institution_id)
+    store.put_records(read_catalogue(DEMO / "uk.ac.taff.json", "uk.ac.taff"))
+    store.close()
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        credentials = app.query_one("#credentials", DataTable)
+        assert credentials.row_count == 2
+        await pilot.press("slash", *"green")
+        await pilot.pause()
+        assert credentials.row_count == 1 and credentials.get_row_at(0)[0] == "TAF-GR01"
+        await pilot.press("escape")
+        app.set_focus(None)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen.query("HelpPanel")
+    app.store.close()
