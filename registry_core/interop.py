@@ -18,6 +18,7 @@ from typing import Any
 from registry.v1 import records_pb2 as rec
 from registry_core.conversion import table
 from registry_core.errors import InvalidRecord
+from registry_core.records import source_credentials
 
 # ISO 3166-1 alpha-3 -> alpha-2 for the countries ELM credentials come from (the EU, EEA,
 # the UK and candidate countries, as used by the Publications Office country table).
@@ -234,17 +235,6 @@ def micro_credential_to_ob3(mc: rec.MicroCredential, base_url: str) -> dict[str,
 def agreement_to_ctdl(agreement: rec.RecognitionAgreement,
                       units: dict[str, rec.LearningUnit]) -> dict[str, Any]:
     """A Credential Engine CTDL `TransferValueProfile` for a recognition agreement."""
-    def refs(group: rec.SourceGroup) -> list[dict[str, Any]]:
-        out = []
-        for item in group.items:
-            if item.WhichOneof("item") == "group":
-                out += refs(item.group)
-            else:
-                out.append({"@type": "ceterms:LearningOpportunityProfile",
-                            "ceterms:ctid": f"{item.credential.institution_id}/{item.credential.key}",
-                            "ceterms:ownedBy": [item.credential.institution_id]})
-        return out
-
     if agreement.grant.WhichOneof("grant") == "unit_key":
         unit = units.get(agreement.grant.unit_key)
         credit = unit.credit if unit else rec.Credit()
@@ -263,7 +253,10 @@ def agreement_to_ctdl(agreement: rec.RecognitionAgreement,
         "ceterms:transferValue": [{"@type": "schema:QuantitativeValue",
                                    "schema:value": credit.value,
                                    "schema:unitText": credit.system}],
-        "ceterms:transferValueFrom": refs(agreement.source),
+        "ceterms:transferValueFrom": [
+            {"@type": "ceterms:LearningOpportunityProfile", "ceterms:ctid": f"{provider}/{key}",
+             "ceterms:ownedBy": [provider]}
+            for provider, key in source_credentials(agreement.source)],
         "ceterms:transferValueFor": target,
     }
     if agreement.conditions.valid_from:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
 from registry_core.conversion import table
+from registry_core.records import source_credentials
 from registry_core.resolution import provenance
 
 
@@ -61,15 +62,7 @@ def find_conflicts(agreements: Sequence[rec.RecognitionAgreement]) -> list[eq.Co
     for agreement in agreements:
         if agreement.status != rec.RECORD_STATUS_ACTIVE:
             continue
-        stack, refs = [agreement.source], set()
-        while stack:
-            group = stack.pop()
-            for item in group.items:
-                if item.WhichOneof("item") == "group":
-                    stack.append(item.group)
-                else:
-                    refs.add((item.credential.institution_id, item.credential.key))
-        for ref in refs:
+        for ref in source_credentials(agreement.source):
             by_source[ref].append(agreement)
     conflicts = []
     for (institution, key), found in sorted(by_source.items()):

@@ -305,6 +305,18 @@ def validate_record(record: Record) -> None:
         validate_agreement(record)
 
 
+def source_credentials(group: rec.SourceGroup) -> list[tuple[str, str]]:
+    """Every credential a source group names, nested groups included, as (provider, key),
+    in the agreement's order, each once."""
+    found: dict[tuple[str, str], None] = {}
+    for item in group.items:
+        if item.WhichOneof("item") == "group":
+            found.update(dict.fromkeys(source_credentials(item.group)))
+        else:
+            found[(item.credential.institution_id, item.credential.key)] = None
+    return list(found)
+
+
 def record_of(change: pub.RecordChange) -> Record | pub.Tombstone:
     """The record or tombstone a change carries; InvalidRecord when it carries nothing."""
     which = change.WhichOneof("change")

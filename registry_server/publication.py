@@ -10,10 +10,11 @@ from sqlalchemy import Connection, Engine, delete, select, update
 from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
 from registry_core.proof import next_log_head
+from registry_core.records import source_credentials
 from registry_server import acceptance, bulk
 from registry_server.acceptance import Accepted, Checkpoint, KeyInfo, Replay
 from registry_server.db import writing
-from registry_server.sql import for_update, table, upsert
+from registry_server.sql import for_update, table
 from registry_server.tables import (
     AgreementEdge,
     BatchLogEntry,
@@ -146,9 +147,8 @@ def _apply(connection: Connection, envelope: pub.SignedEnvelope,
         bulk.insert(connection, AgreementEdge, edges)
 
     applied = len(batch.changes)
-    connection.execute(upsert(connection, CheckpointRow, ["institution_id"]),
-                       [dict(institution_id=owner, last_seq=batch.last_seq, head=accepted.head,
-                             updated_at=now)])
+    bulk.upsert(connection, CheckpointRow, ["institution_id"],
+                [(owner, batch.last_seq, accepted.head, stamp)])
     return pub.Acknowledgement(
         institution_id=owner, last_seq=batch.last_seq, head=accepted.head,
         records_applied=applied,
@@ -157,15 +157,7 @@ def _apply(connection: Connection, envelope: pub.SignedEnvelope,
 
 
 def _edges(agreement: rec.RecognitionAgreement) -> list[tuple[object, ...]]:
-    sources: set[tuple[str, str]] = set()
-    stack = [agreement.source]
-    while stack:
-        group = stack.pop()
-        for item in group.items:
-            if item.WhichOneof("item") == "credential":
-                sources.add((item.credential.institution_id, item.credential.key))
-            else:
-                stack.append(item.group)
+    sources = source_credentials(agreement.source)
     grant_unit = agreement.grant.unit_key if agreement.grant.WhichOneof("grant") == "unit_key" else ""
     return [(agreement.institution_id, agreement.key, inst, key, grant_unit, agreement.status,
              agreement.conditions.transitive_allowed) for inst, key in sorted(sources)]
