@@ -12,6 +12,7 @@ Metrics (on the HTTP endpoint of `metrics_listen`):
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -46,6 +47,8 @@ class LastSyncCollector(Collector):
         with self.engine.connect() as connection:
             for institution, updated in connection.execute(select(c.c.institution_id,
                                                                   c.c.updated_at)):
+                if updated.tzinfo is None:  # SQLite keeps no zone; the registry writes UTC
+                    updated = updated.replace(tzinfo=dt.UTC)
                 family.add_metric([institution], updated.timestamp())
         yield family
 
