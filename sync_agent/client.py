@@ -17,6 +17,7 @@ from registry.v1 import (
 from registry.v1 import directory_pb2 as directory
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import publication_pb2 as pub
+from registry.v1 import records_pb2 as rec
 from registry_core.logs import REQUEST_ID_HEADER
 
 CALL_TIMEOUT_SECONDS = 30.0
@@ -81,6 +82,26 @@ class RegistryClient:
     def resolve_transfer(self, request: eq.ResolveTransferRequest) -> eq.ResolveTransferResponse:
         return self.equivalence.ResolveTransfer(  # type: ignore[no-any-return]
             request, timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata())
+
+    def sources(self, institution_id: str, unit_key: str) -> list[rec.RecognitionAgreement]:
+        """Reverse look-up: every active agreement that grants this unit, every page."""
+        found: list[rec.RecognitionAgreement] = []
+        token = ""
+        while True:
+            page = self.equivalence.ListSources(eq.ListSourcesRequest(
+                unit=rec.CredentialRef(institution_id=institution_id, key=unit_key),
+                page_size=1000, page_token=token), timeout=CALL_TIMEOUT_SECONDS,
+                metadata=self._metadata())
+            found += [e.agreement for e in page.equivalences]
+            token = page.next_page_token
+            if not token:
+                return found
+
+    def conflicts(self, institution_id: str) -> list[eq.Conflict]:
+        """The agreements of one publisher that disagree about the same source."""
+        return list(self.equivalence.ListConflicts(
+            eq.ListConflictsRequest(institution_id=institution_id),
+            timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata()).conflicts)
 
     def institutions(self) -> list[directory.Institution]:
         """The network's directory, every page."""

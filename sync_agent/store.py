@@ -54,6 +54,13 @@ CREATE TABLE IF NOT EXISTS sync_state (
     last_outcome TEXT NOT NULL
 );
 INSERT OR IGNORE INTO sync_state VALUES (1, 0, '', 0, '', '', '', 'never synced');
+CREATE TABLE IF NOT EXISTS sync_history (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    success INTEGER NOT NULL,
+    acked_seq INTEGER NOT NULL,
+    outcome TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS bilateral_event (
     event_id INTEGER PRIMARY KEY,
     agreement_id TEXT NOT NULL,
@@ -107,6 +114,15 @@ class SyncState:
     last_attempt_at: str
     last_success_at: str
     last_outcome: str
+
+
+@dataclass(frozen=True)
+class SyncRun:
+    """One sync, as its history shows it."""
+    at: str
+    success: bool
+    acked_seq: int
+    outcome: str
 
 
 class AgentStore:
@@ -312,11 +328,22 @@ class AgentStore:
     @_locked
     def record_outcome(self, outcome: str, *, success: bool, acked_seq: int | None = None,
                        head: str | None = None) -> None:
+        """The end of a sync: the state registrars see, and one more line of its history."""
         now = _now()
         state = self.sync_state()
-        self._db.execute(
-            "UPDATE sync_state SET acked_seq=?, head=?, last_attempt_at=?, last_success_at=?, "
-            "last_outcome=?",
-            (state.acked_seq if acked_seq is None else acked_seq,
-             state.head if head is None else head, now,
-             now if success else state.last_success_at, outcome))
+        acked = state.acked_seq if acked_seq is None else acked_seq
+        with self._write() as db:
+            db.execute(
+                "UPDATE sync_state SET acked_seq=?, head=?, last_attempt_at=?, "
+                "last_success_at=?, last_outcome=?",
+                (acked, state.head if head is None else head, now,
+                 now if success else state.last_success_at, outcome))
+            db.execute("INSERT INTO sync_history (at, success, acked_seq, outcome) "
+                       "VALUES (?,?,?,?)", (now, int(success), acked, outcome))
+
+    @_locked
+    def sync_history(self, limit: int = 100) -> list[SyncRun]:
+        """The latest syncs, newest first."""
+        rows = self._db.execute("SELECT at, success, acked_seq, outcome FROM sync_history "
+                                "ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [SyncRun(at, bool(success), acked, outcome) for at, success, acked, outcome in rows]

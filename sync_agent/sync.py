@@ -116,9 +116,14 @@ def explain(error: grpc.RpcError) -> str:
     return f"the registry refused the sync ({code.name}): {error.details()}"
 
 
+Progress = Callable[[int, int], None]
+
+
 def sync(store: AgentStore, client: RegistryClient, signer: Signer,
-         batch_size: int = BATCH_SIZE) -> SyncResult:
-    """Publish every change the registry does not hold yet."""
+         batch_size: int = BATCH_SIZE, progress: Progress | None = None) -> SyncResult:
+    """Publish every change the registry does not hold yet. progress, when given, is called
+    with (changes published, changes to publish) once the checkpoint is known and after each
+    acknowledged batch."""
     institution = store.institution_id
     rid = uuid.uuid4().hex
     request_id.set(rid)
@@ -136,6 +141,8 @@ def sync(store: AgentStore, client: RegistryClient, signer: Signer,
                 "backup: restore the latest store before syncing")
         batches = changes = 0
         log_index = store.sync_state().log_index
+        if progress is not None:
+            progress(0, local - last_seq)
         with ThreadPoolExecutor(1, thread_name_prefix="sync-prepare") as prepare:
             # The next batch is read and signed while the registry applies this one.
             upcoming = prepare.submit(_prepare, store, signer, last_seq, head, batch_size)
@@ -154,6 +161,8 @@ def sync(store: AgentStore, client: RegistryClient, signer: Signer,
                 last_seq, head, log_index = ack.last_seq, ack.head, ack.receipt.log_index
                 batches += 1
                 changes += prepared.count
+                if progress is not None:
+                    progress(changes, local - checkpoint.last_seq)
     except grpc.RpcError as error:
         store.record_outcome(explain(error), success=False)
         log.error("sync failed: %s", explain(error), extra={"institution": institution})

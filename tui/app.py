@@ -1,7 +1,8 @@
-"""The registrar's terminal UI: the institution's catalogue and agreements, and the last sync.
+"""The registrar's terminal UI: the institution's catalogue and agreements, sync, the network's
+directory and the equivalence explorer.
 
-This first version reads the agent's local store; editing, sync and the equivalence explorer
-build on it (see the README's roadmap).
+The app works on the agent's local store, so it keeps working when the registry is away; every
+call to the registry runs in a worker thread and reports back on the screen's thread.
 """
 
 from __future__ import annotations
@@ -9,57 +10,169 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, cast
 
 import grpc
-from textual import work
-from textual.app import App, ComposeResult
+from google.protobuf import text_format
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    ProgressBar,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+    Tabs,
+)
 
 from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import directory_pb2 as directory
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
+from registry_core.records import Record, source_credentials
 from sync_agent import config as agent_config
 from sync_agent.bilateral import awaiting_decision
 from sync_agent.client import RegistryClient
 from sync_agent.store import AgentStore
 from sync_agent.sync import SyncError, SyncLock, explain, sync
+from tui.confirm import ConfirmScreen
+from tui.expressions import format_credit, format_grant, format_level, format_sources
 from tui.first_start import LoadDemoScreen, demo_records
+from tui.forms import AGREEMENT, LEARNING_UNIT, MICRO_CREDENTIAL, FormKind, RecordForm
 
 STATUS = {v: rec.RecordStatus.Name(v).removeprefix("RECORD_STATUS_").lower()
           for v in rec.RecordStatus.values()}
+FORM_OF = {rec.RECORD_KIND_MICRO_CREDENTIAL: MICRO_CREDENTIAL,
+           rec.RECORD_KIND_LEARNING_UNIT: LEARNING_UNIT, rec.RECORD_KIND_AGREEMENT: AGREEMENT}
+ANY = "any"
 
 
-def _credit(credit: rec.Credit) -> str:
-    return f"{credit.value:g} {credit.system}"
+def _validity(conditions: rec.Conditions, today: str) -> str:
+    """in force, expired or not yet, as of today (ISO dates compare as text)."""
+    if conditions.valid_to and conditions.valid_to < today:
+        return "expired"
+    if conditions.valid_from and conditions.valid_from > today:
+        return "not yet"
+    return "in force"
 
 
-def _level(level: rec.Level) -> str:
-    return f"{level.framework} {level.level}"
+def _filter(select: Select[str]) -> str:
+    return ANY if select.is_blank() else str(select.value)
 
 
-def _grant(agreement: rec.RecognitionAgreement) -> str:
-    if agreement.grant.WhichOneof("grant") == "unit_key":
-        return agreement.grant.unit_key
-    general = agreement.grant.general_credit
-    return f"{_credit(general.credit)} general at {_level(general.level)}"
+def _choices(select: Select[str], values: Iterable[str]) -> None:
+    """Refresh a filter's options from the data, keeping the current choice when it remains."""
+    current = _filter(select)
+    options = sorted(set(values))
+    select.set_options([(ANY, ANY)] + [(v, v) for v in options])
+    select.value = current if current in options else ANY
 
 
-def _sources(group: rec.SourceGroup) -> str:
-    op = {rec.GROUP_OPERATOR_ALL_OF: "all of", rec.GROUP_OPERATOR_ANY_OF: "any of",
-          rec.GROUP_OPERATOR_N_OF: f"{group.n} of"}.get(group.operator, "?")
-    items = [f"({_sources(i.group)})" if i.WhichOneof("item") == "group"
-             else f"{i.credential.institution_id}/{i.credential.key}" for i in group.items]
-    return f"{op} {', '.join(items)}"
+def _filter_row(*selects: tuple[str, str]) -> Horizontal:
+    return Horizontal(*(Select([(ANY, ANY)], value=ANY, allow_blank=False, compact=True,
+                               id=wid, prompt=label, tooltip=label) for wid, label in selects),
+                      classes="filters")
+
+
+class RecordTable(DataTable[str]):
+    """A table of one kind of record. Its keys act on the record under the cursor."""
+
+    BINDINGS = [Binding("n", "new", "New"), Binding("e", "edit", "Edit"),
+                Binding("w", "withdraw", "Withdraw")]
+
+    def __init__(self, kind: int, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", **kwargs)
+        self.kind = kind
+
+    @property
+    def registrar(self) -> RegistrarApp:
+        return cast(RegistrarApp, self.app)
+
+    def current_key(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+
+    def clear(self, columns: bool = False) -> RecordTable:
+        """Empty the table, remembering the record under the cursor for refill()."""
+        self._cursor_key = self.current_key()
+        super().clear(columns)
+        return self
+
+    def refilled(self) -> None:
+        """Put the cursor back on the record it was on before clear(), if still listed."""
+        key = getattr(self, "_cursor_key", None)
+        if key is not None and key in self.rows:
+            self.move_cursor(row=self.get_row_index(key))
+
+    def action_new(self) -> None:
+        self.registrar.open_form(self.kind)
+
+    def action_edit(self) -> None:
+        if (key := self.current_key()) is not None:
+            self.registrar.open_form(self.kind, key)
+
+    def action_withdraw(self) -> None:
+        if (key := self.current_key()) is not None:
+            self.registrar.confirm_withdraw(self.kind, key)
+
+
+class UnitTable(RecordTable):
+    BINDINGS = [Binding("v", "sources", "What counts into it")]
+
+    def action_sources(self) -> None:
+        if (key := self.current_key()) is not None:
+            self.registrar.look_up_sources(key)
+
+
+class AgreementTable(RecordTable):
+    BINDINGS = [Binding("x", "suspend", "Suspend/reinstate"),
+                Binding("c", "conflicts", "Conflicts")]
+
+    def action_suspend(self) -> None:
+        if (key := self.current_key()) is not None:
+            self.registrar.toggle_suspended(key)
+
+    def action_conflicts(self) -> None:
+        self.registrar.action_conflicts()
+
+
+class DetailScreen(ModalScreen[str | None]):
+    """One record in full; e edits it, w withdraws it."""
+
+    BINDINGS = [Binding("e", "dismiss('edit')", "Edit"),
+                Binding("w", "dismiss('withdraw')", "Withdraw"),
+                Binding("escape", "dismiss(None)", "Close")]
+
+    def __init__(self, record: Record) -> None:
+        super().__init__()
+        self.record = record
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="detail"):
+            yield Static(f"{type(self.record).__name__} {self.record.key} "
+                         f"(version {self.record.version}, {STATUS[self.record.status]})",
+                         id="detail-title")
+            yield Static(text_format.MessageToString(self.record, as_utf8=True),
+                         id="detail-body")
+        yield Footer()
 
 
 class RegistrarApp(App[None]):
-    """Catalogue, agreements and sync status of one institution."""
+    """Catalogue, agreements and sync of one institution."""
 
     CSS_PATH = "app.tcss"
     TITLE = "Credit registry"
+    AUTO_FOCUS = ""  # on_mount focuses the list, so its keys (n, e, w, enter) work at once
     BINDINGS = [Binding("s", "sync", "Sync now"), Binding("d", "directory", "Directory"),
                 Binding("slash", "search", "Search"), Binding("r", "refresh", "Refresh"),
                 Binding("question_mark", "show_help_panel", "Help"), Binding("q", "quit", "Quit")]
@@ -72,27 +185,39 @@ class RegistrarApp(App[None]):
         self.offer_demo = offer_demo
         self.sub_title = institution_name
 
+    # --- layout ----------------------------------------------------------------------------
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="banner")
         yield Static(id="status")
         with TabbedContent():
             with TabPane("Micro-credentials", id="micro-credentials"):
-                yield Input(placeholder="search: key, title, level, credit (press / to focus)",
-                            id="search")
-                yield DataTable(id="credentials", cursor_type="row")
-            with TabPane("Modules & qualifications", id="units"):
-                yield DataTable(id="learning-units", cursor_type="row")
+                with Horizontal(classes="filters"):
+                    yield Input(placeholder="search (/)", id="search", compact=True)
+                    yield Input(placeholder="min credit", id="min-credit", compact=True,
+                                type="number")
+                yield _filter_row(("mc-status", "status"), ("mc-level", "level"),
+                                  ("mc-subject", "subject"))
+                yield RecordTable(rec.RECORD_KIND_MICRO_CREDENTIAL, id="credentials")
+            with TabPane("Modules", id="units"):
+                yield UnitTable(rec.RECORD_KIND_LEARNING_UNIT, id="learning-units")
             with TabPane("Agreements", id="agreements-tab"):
-                yield DataTable(id="agreements", cursor_type="row")
+                yield _filter_row(("ag-partner", "partner"), ("ag-status", "status"),
+                                  ("ag-validity", "validity"))
+                yield AgreementTable(rec.RECORD_KIND_AGREEMENT, id="agreements")
+                yield DataTable(id="conflicts", cursor_type="row")
+            with TabPane("Sync", id="sync-tab"):
+                yield ProgressBar(id="sync-progress", show_eta=False)
+                yield Static(id="sync-result")
+                yield DataTable(id="sync-history", cursor_type="row")
             with TabPane("Bilateral", id="bilateral-tab"):
                 yield DataTable(id="bilateral", cursor_type="row")
             with TabPane("Directory", id="directory-tab"):
                 yield DataTable(id="directory", cursor_type="row")
             with TabPane("Explorer", id="explorer-tab"):
                 yield Input(placeholder="holdings: provider/key[:UK letter grade] … e.g. "
-                            "uk.ac.forth/MC1:A",
-                            id="explore-holdings")
+                            "uk.ac.forth/MC1:A", id="explore-holdings")
                 yield Input(placeholder="target institution, e.g. uk.ac.taff  (Enter to ask)",
                             id="explore-target")
                 yield DataTable(id="explorer", cursor_type="row")
@@ -105,14 +230,107 @@ class RegistrarApp(App[None]):
             "Key", "Title", "Kind", "Credit", "Level", "Status")
         self.query_one("#agreements", DataTable).add_columns(
             "Key", "Sources", "Grant", "Valid", "Status")
+        self.query_one("#conflicts", DataTable).add_columns(
+            "Conflict on source", "Agreements", "What differs")
+        self.query_one("#sync-history", DataTable).add_columns(
+            "When (UTC)", "Result", "Registry holds", "What happened")
         self.query_one("#bilateral", DataTable).add_columns(
             "Agreement", "Version", "State", "Last step by", "Awaits your decision")
         self.query_one("#directory", DataTable).add_columns(
             "Institution", "Name", "Status", "Signing keys (status)")
         self.query_one("#explorer", DataTable).add_columns("Outcome", "Agreement", "What / why")
+        self.query_one("#conflicts").display = False
+        self.query_one("#credentials").focus()
         self.action_refresh()
         if self.offer_demo and self.store.last_seq() == 0:
             self.push_screen(LoadDemoScreen(), self.load_demo)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The command palette (ctrl+p) offers every workflow by name."""
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Sync now", "Publish what changed to the registry", self.action_sync)
+        for kind, form in FORM_OF.items():
+            yield SystemCommand(f"New {form.title}", f"Create a {form.title}",
+                                lambda kind=kind: self.open_form(kind))  # type: ignore[misc]
+        yield SystemCommand("Conflicts", "The registry's conflicts among our agreements",
+                            self.action_conflicts)
+        yield SystemCommand("Directory", "The network's institutions and keys",
+                            self.action_directory)
+
+    # The widget each tab focuses when it opens: the list whose keys act on its records.
+    TAB_FOCUS = {"micro-credentials": "#credentials", "units": "#learning-units",
+                 "agreements-tab": "#agreements", "sync-tab": "#sync-history",
+                 "bilateral-tab": "#bilateral", "directory-tab": "#directory",
+                 "explorer-tab": "#explore-holdings"}
+
+    @on(TabbedContent.TabActivated)
+    def focus_pane(self, event: TabbedContent.TabActivated) -> None:
+        """Switching tab by key or code moves focus into the new tab (unless the tab bar has
+        it), so the new tab's keys work at once and no hidden widget keeps focus."""
+        focused = self.focused
+        if focused is None or isinstance(focused, Tabs) or event.pane in focused.ancestors:
+            return
+        if event.pane.id in self.TAB_FOCUS:
+            self.query_one(self.TAB_FOCUS[event.pane.id]).focus()
+
+    # --- catalogue and agreements: create, edit, withdraw, suspend --------------------------
+
+    def open_form(self, kind: int, key: str | None = None) -> None:
+        """The create form (key None) or the edit form of one record."""
+        record = self.store.get(kind, key) if key is not None else None
+        defaults = {}
+        if kind == rec.RECORD_KIND_MICRO_CREDENTIAL and self.config is not None:
+            defaults = {"awarding_body": self.config.name, "country": self.config.country}
+        form: FormKind = FORM_OF[kind]
+        self.push_screen(RecordForm(form, self.store.institution_id, record, defaults),
+                         self.save_record)
+
+    def save_record(self, record: Record | None) -> None:
+        if record is None:
+            return
+        changed = self.store.put_records([record])
+        self.action_refresh()
+        if changed:
+            self.notify(f"{record.key} saved; press s to publish it")
+        else:
+            self.notify(f"{record.key} is unchanged")
+
+    def confirm_withdraw(self, kind: int, key: str) -> None:
+        def withdraw(yes: bool | None) -> None:
+            if yes and self.store.withdraw(kind, key):
+                self.action_refresh()
+                self.notify(f"{key} withdrawn; the next sync publishes the withdrawal")
+        self.push_screen(ConfirmScreen(f"Withdraw {key}?\n\nA withdrawn record stays in the "
+                                       "registry's history but is never used again. This "
+                                       "cannot be undone."), withdraw)
+
+    def toggle_suspended(self, key: str) -> None:
+        agreement = self.store.get(rec.RECORD_KIND_AGREEMENT, key)
+        if agreement is None or agreement.status == rec.RECORD_STATUS_WITHDRAWN:
+            self.notify(f"{key} is withdrawn; it cannot be suspended", severity="warning")
+            return
+        suspended = agreement.status == rec.RECORD_STATUS_SUSPENDED
+        agreement.status = rec.RECORD_STATUS_ACTIVE if suspended else rec.RECORD_STATUS_SUSPENDED
+        self.store.put_records([agreement])
+        self.action_refresh()
+        self.notify(f"{key} {'reinstated' if suspended else 'suspended'}; press s to publish")
+
+    @on(DataTable.RowSelected)
+    def show_detail(self, event: DataTable.RowSelected) -> None:
+        table = event.data_table
+        if not isinstance(table, RecordTable) or event.row_key.value is None:
+            return
+        key = event.row_key.value
+        record = self.store.get(table.kind, key)
+        if record is None:
+            return
+
+        def then(choice: str | None) -> None:
+            if choice == "edit":
+                self.open_form(table.kind, key)
+            elif choice == "withdraw":
+                self.confirm_withdraw(table.kind, key)
+        self.push_screen(DetailScreen(record), then)
 
     def load_demo(self, load: bool | None) -> None:
         if not load:
@@ -121,12 +339,15 @@ class RegistrarApp(App[None]):
         self.action_refresh()
         self.notify(f"loaded {changed} demonstration records; press s to publish them")
 
+    # --- sync -----------------------------------------------------------------------------
+
     def action_sync(self) -> None:
         """Publish what changed and pull bilateral news, off the screen's thread."""
         if self.config is None:
             self.notify("no agent configuration: start registry-tui with --home", severity="error")
             return
         self.query_one("#status", Static).update("Syncing with the registry…")
+        self.query_one("#sync-progress", ProgressBar).update(total=None, progress=0)
         self.run_sync()
 
     @work(thread=True, exclusive=True, group="sync")
@@ -135,11 +356,105 @@ class RegistrarApp(App[None]):
         try:
             with SyncLock(self.config.home / "sync.lock", 5), \
                     RegistryClient(self.config.registry, self.config.tls) as client:
-                sync(self.store, client, self.config.signer())
+                sync(self.store, client, self.config.signer(), progress=lambda done, total:
+                     self.call_from_thread(self.show_progress, done, total))
+                checkpoint = client.checkpoint(self.store.institution_id)
         except SyncError as error:
             self.call_from_thread(self.sync_failed, str(error))
             return
-        self.call_from_thread(self.sync_done)
+        except grpc.RpcError as error:
+            self.call_from_thread(self.sync_failed, explain(error))
+            return
+        self.call_from_thread(self.sync_done, checkpoint)
+
+    def show_progress(self, done: int, total: int) -> None:
+        self.query_one("#sync-progress", ProgressBar).update(total=max(total, 1),
+                                                             progress=done if total else 1)
+        self.query_one("#status", Static).update(f"Syncing: {done} of {total} changes "
+                                                 "published…")
+
+    def sync_done(self, checkpoint: Any) -> None:
+        banner = self.query_one("#banner", Static)
+        banner.update("")
+        banner.remove_class("offline")
+        self.registry_checkpoint = (f"The registry's checkpoint for {self.store.institution_id}:"
+                                    f" seq {checkpoint.last_seq}, head {checkpoint.head[:16]}…")
+        self.action_refresh()
+        self.notify(self.store.sync_state().last_outcome, title="Sync")
+        self.fetch_conflicts()
+
+    def sync_failed(self, message: str) -> None:
+        banner = self.query_one("#banner", Static)
+        if "unreachable" in message:
+            banner.update("The registry is unreachable: you are working on the local store; "
+                          "changes will be published on the next sync.")
+            banner.add_class("offline")
+        self.query_one("#sync-progress", ProgressBar).update(total=1, progress=0)
+        self.action_refresh()
+        self.notify(message, title="Sync failed", severity="error", timeout=10)
+
+    registry_checkpoint = "The registry's checkpoint: not asked yet (press s to sync)."
+
+    # --- questions to the registry ----------------------------------------------------------
+
+    def action_conflicts(self) -> None:
+        self.query_one(TabbedContent).active = "agreements-tab"
+        self.fetch_conflicts()
+
+    @work(thread=True, exclusive=True, group="conflicts")
+    def fetch_conflicts(self) -> None:
+        if self.config is None:
+            return
+        try:
+            with RegistryClient(self.config.registry, self.config.tls) as client:
+                conflicts = client.conflicts(self.store.institution_id)
+        except grpc.RpcError as error:
+            self.call_from_thread(self.notify, explain(error), title="Conflicts",
+                                  severity="error", timeout=10)
+            return
+        self.call_from_thread(self.show_conflicts, conflicts)
+
+    def show_conflicts(self, conflicts: list[eq.Conflict]) -> None:
+        table = self.query_one("#conflicts", DataTable)
+        table.clear()
+        for conflict in conflicts:
+            table.add_row(f"{conflict.source.institution_id}/{conflict.source.key}",
+                          ", ".join(p.agreement_key for p in conflict.agreements),
+                          conflict.explanation)
+        table.display = bool(conflicts)
+        if conflicts:
+            self.notify(f"the registry reports {len(conflicts)} conflict(s) among your "
+                        "agreements (Agreements tab)", severity="warning", timeout=8)
+        else:
+            self.notify("the registry reports no conflicts among your agreements")
+
+    def look_up_sources(self, unit_key: str) -> None:
+        """Reverse look-up: what counts into one of our modules, across the network."""
+        self.query_one(TabbedContent).active = "explorer-tab"
+        self.ask_sources(unit_key)
+
+    @work(thread=True, exclusive=True, group="explore")
+    def ask_sources(self, unit_key: str) -> None:
+        if self.config is None:
+            return
+        try:
+            with RegistryClient(self.config.registry, self.config.tls) as client:
+                agreements = client.sources(self.store.institution_id, unit_key)
+        except grpc.RpcError as error:
+            self.call_from_thread(self.notify, explain(error), title="Explorer",
+                                  severity="error", timeout=10)
+            return
+        self.call_from_thread(self.show_sources, unit_key, agreements)
+
+    def show_sources(self, unit_key: str, agreements: list[rec.RecognitionAgreement]) -> None:
+        table = self.query_one("#explorer", DataTable)
+        table.clear()
+        for agreement in agreements:
+            table.add_row(f"counts into {unit_key}",
+                          f"{agreement.institution_id}/{agreement.key} v{agreement.version}",
+                          format_sources(agreement.source))
+        if not agreements:
+            table.add_row("nothing", "", f"no active agreement grants {unit_key} yet")
 
     def action_directory(self) -> None:
         """Load the network's directory from the registry, off the screen's thread."""
@@ -162,9 +477,14 @@ class RegistrarApp(App[None]):
         self.query_one(TabbedContent).active = "micro-credentials"
         self.query_one("#search", Input).focus()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "search":
-            self.show_credentials(event.value)
+    @on(Input.Changed, "#search, #min-credit")
+    @on(Select.Changed, "#mc-status, #mc-level, #mc-subject")
+    def refiltersource_credentials(self) -> None:
+        self.showsource_credentials()
+
+    @on(Select.Changed, "#ag-partner, #ag-status, #ag-validity")
+    def refilter_agreements(self) -> None:
+        self.show_agreements()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id in ("explore-holdings", "explore-target"):
@@ -211,8 +531,7 @@ class RegistrarApp(App[None]):
             what = grant.grant.unit_key or "general credit"
             chain = " → ".join(f"{p.institution_id}/{p.agreement_key} v{p.agreement_version}"
                                for p in grant.provenance)
-            table.add_row("granted", chain, f"{what}: {grant.credit.value:g} "
-                          f"{grant.credit.system}")
+            table.add_row("granted", chain, f"{what}: {format_credit(grant.credit)}")
         for refused in answer.not_applied:
             table.add_row("not applied", refused.agreement.agreement_key, refused.explanation)
 
@@ -221,56 +540,85 @@ class RegistrarApp(App[None]):
         table.clear()
         for inst in institutions:
             status = directory.InstitutionStatus.Name(inst.status).split("_")[-1].lower()
-            keys = ", ".join(f"{k.key_id[:16]}… ({directory.KeyStatus.Name(k.status).split('_')[-1].lower()})"
+            keys = ", ".join(f"{k.key_id[:16]}… "
+                             f"({directory.KeyStatus.Name(k.status).split('_')[-1].lower()})"
                              for k in inst.keys)
             table.add_row(inst.institution_id, inst.name, status, keys, key=inst.institution_id)
 
-    def sync_done(self) -> None:
-        banner = self.query_one("#banner", Static)
-        banner.update("")
-        banner.remove_class("offline")
-        self.action_refresh()
-        self.notify(self.store.sync_state().last_outcome, title="Sync")
+    # --- tables from the local store --------------------------------------------------------
 
-    def sync_failed(self, message: str) -> None:
-        banner = self.query_one("#banner", Static)
-        if "unreachable" in message:
-            banner.update("The registry is unreachable: you are working on the local store; "
-                          "changes will be published on the next sync.")
-            banner.add_class("offline")
-        self.action_refresh()
-        self.notify(message, title="Sync failed", severity="error", timeout=10)
-
-    def show_credentials(self, search: str = "") -> None:
-        """The micro-credentials whose cells contain every word of search (any case)."""
-        words = search.lower().split()
-        credentials = self.query_one("#credentials", DataTable)
-        credentials.clear()
+    def showsource_credentials(self) -> None:
+        """The micro-credentials that pass the filters and contain every word of the search
+        (any case)."""
+        words = self.query_one("#search", Input).value.lower().split()
+        try:
+            min_credit = float(self.query_one("#min-credit", Input).value or 0)
+        except ValueError:
+            min_credit = 0
+        status = _filter(self.query_one("#mc-status", Select))
+        level = _filter(self.query_one("#mc-level", Select))
+        subject = _filter(self.query_one("#mc-subject", Select))
+        table = self.query_one("#credentials", RecordTable)
+        table.clear()
         for mc in self.store.records(rec.RECORD_KIND_MICRO_CREDENTIAL):
             assert isinstance(mc, rec.MicroCredential)
-            cells = (mc.key, mc.title, _credit(mc.credit), _level(mc.level), STATUS[mc.status],
-                     str(mc.version))
+            cells = (mc.key, mc.title, format_credit(mc.credit), format_level(mc.level),
+                     STATUS[mc.status], str(mc.version))
             text = " ".join(cells).lower()
-            if all(word in text for word in words):
-                credentials.add_row(*cells, key=mc.key)
+            if all(word in text for word in words) and mc.credit.value >= min_credit and \
+                    status in (ANY, cells[4]) and level in (ANY, cells[3]) and \
+                    subject in (ANY, mc.subject_isced or "none"):
+                table.add_row(*cells, key=mc.key)
+        table.refilled()
+
+    def show_agreements(self) -> None:
+        partner = _filter(self.query_one("#ag-partner", Select))
+        status = _filter(self.query_one("#ag-status", Select))
+        validity = _filter(self.query_one("#ag-validity", Select))
+        today = dt.date.today().isoformat()
+        table = self.query_one("#agreements", RecordTable)
+        table.clear()
+        for ag in self.store.records(rec.RECORD_KIND_AGREEMENT):
+            assert isinstance(ag, rec.RecognitionAgreement)
+            partners = {provider for provider, _ in source_credentials(ag.source)}
+            valid = f"{ag.conditions.valid_from or '…'} to {ag.conditions.valid_to or '…'}"
+            if partner in partners | {ANY} and status in (ANY, STATUS[ag.status]) and \
+                    validity in (ANY, _validity(ag.conditions, today)):
+                table.add_row(ag.key, format_sources(ag.source), format_grant(ag.grant), valid,
+                              STATUS[ag.status], key=ag.key)
+        table.refilled()
 
     def action_refresh(self) -> None:
         """Reload every table from the store."""
-        self.show_credentials(self.query_one("#search", Input).value)
-        units = self.query_one("#learning-units", DataTable)
+        credentials = self.store.records(rec.RECORD_KIND_MICRO_CREDENTIAL)
+        _choices(self.query_one("#mc-status", Select), (STATUS[r.status] for r in credentials))
+        _choices(self.query_one("#mc-level", Select), (format_level(r.level)
+                                                       for r in credentials))
+        _choices(self.query_one("#mc-subject", Select),
+                 (cast(rec.MicroCredential, r).subject_isced or "none" for r in credentials))
+        self.showsource_credentials()
+        units = self.query_one("#learning-units", RecordTable)
         units.clear()
         for lu in self.store.records(rec.RECORD_KIND_LEARNING_UNIT):
             assert isinstance(lu, rec.LearningUnit)
             kind = rec.LearningUnitKind.Name(lu.kind).removeprefix("LEARNING_UNIT_KIND_").lower()
-            units.add_row(lu.key, lu.title, kind, _credit(lu.credit), _level(lu.level),
-                          STATUS[lu.status], key=lu.key)
-        agreements = self.query_one("#agreements", DataTable)
-        agreements.clear()
-        for ag in self.store.records(rec.RECORD_KIND_AGREEMENT):
-            assert isinstance(ag, rec.RecognitionAgreement)
-            valid = f"{ag.conditions.valid_from or '…'} to {ag.conditions.valid_to or '…'}"
-            agreements.add_row(ag.key, _sources(ag.source), _grant(ag), valid, STATUS[ag.status],
-                               key=ag.key)
+            units.add_row(lu.key, lu.title, kind, format_credit(lu.credit),
+                          format_level(lu.level), STATUS[lu.status], key=lu.key)
+        units.refilled()
+        agreements = self.store.records(rec.RECORD_KIND_AGREEMENT)
+        today = dt.date.today().isoformat()
+        _choices(self.query_one("#ag-partner", Select),
+                 (p for ag in agreements
+                  for p, _ in source_credentials(cast(rec.RecognitionAgreement, ag).source)))
+        _choices(self.query_one("#ag-status", Select), (STATUS[ag.status] for ag in agreements))
+        _choices(self.query_one("#ag-validity", Select),
+                 (_validity(cast(rec.RecognitionAgreement, ag).conditions, today)
+                  for ag in agreements))
+        self.show_agreements()
+        self.show_bilateral()
+        self.show_sync()
+
+    def show_bilateral(self) -> None:
         bilateral = self.query_one("#bilateral", DataTable)
         bilateral.clear()
         waiting = {(s.agreement_id, s.version) for s in awaiting_decision(self.store)}
@@ -282,11 +630,23 @@ class RegistrarApp(App[None]):
         if waiting:
             self.notify(f"{len(waiting)} bilateral proposal(s) await your decision "
                         "(Bilateral tab)", timeout=8)
+
+    def show_sync(self) -> None:
         state = self.store.sync_state()
+        pending = self.store.last_seq() - state.acked_seq
         self.query_one("#status", Static).update(
-            f"Change log up to seq {self.store.last_seq()} · registry acknowledged seq "
-            f"{state.acked_seq} · last sync {state.last_attempt_at or 'never'}: "
-            f"{state.last_outcome}")
+            f"Local seq {self.store.last_seq()} · registry acknowledged seq {state.acked_seq}"
+            f" · last sync: {state.last_outcome}")
+        self.query_one("#sync-result", Static).update(
+            f"Last sync: {state.last_outcome}\n"
+            f"Last success: {state.last_success_at or 'never'} · waiting to publish: "
+            f"{pending} change(s)\n{self.registry_checkpoint}\n"
+            "Press s to sync now.")
+        history = self.query_one("#sync-history", DataTable)
+        history.clear()
+        for run in self.store.sync_history():
+            history.add_row(run.at[:19].replace("T", " "), "ok" if run.success else "FAILED",
+                            f"seq {run.acked_seq}", run.outcome)
 
 
 def make_app(home: Path, *, offer_demo: bool = True) -> RegistrarApp:

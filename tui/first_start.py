@@ -6,14 +6,9 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Static
-
 from registry_core.records import Record
 from sync_agent.importer import read_catalogue
+from tui.confirm import ConfirmScreen
 
 # Each demo institution's files; any other institution gets Taff's, whose agreements recognise
 # Forth's and Lagan's credentials (never its own).
@@ -35,29 +30,11 @@ def demo_records(institution_id: str) -> list[Record]:
     return records
 
 
-class LoadDemoScreen(ModalScreen[bool]):
+class LoadDemoScreen(ConfirmScreen):
     """Asks whether to load the demonstration catalogue; dismisses with the answer."""
 
-    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
-    DEFAULT_CSS = """
-    LoadDemoScreen { align: center middle; }
-    LoadDemoScreen > Vertical { width: 64; height: auto; padding: 1 2; border: thick $primary;
-                                background: $surface; }
-    LoadDemoScreen Horizontal { height: auto; align: center middle; margin-top: 1; }
-    LoadDemoScreen Button { margin: 0 1; }
-    """
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static("This institution's store is empty.\n\nLoad a demonstration "
-                         "catalogue (micro-credentials, modules and agreements) to explore the "
-                         "app? Nothing is published until you sync.")
-            with Horizontal():
-                yield Button("Load demo (y)", id="yes", variant="primary")
-                yield Button("Start empty (n)", id="no")
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, load: bool) -> None:
-        self.dismiss(load)
+    def __init__(self) -> None:
+        super().__init__("This institution's store is empty.\n\nLoad a demonstration catalogue "
+                         "(micro-credentials, modules and agreements) to explore the app? "
+                         "Nothing is published until you sync.",
+                         "Load demo (y)", "Start empty (n)", "primary")

@@ -115,6 +115,7 @@ async def test_explorer_shows_grants_and_reasons(tmp_path: Path, network: Networ
     init_home(tmp_path, "uk.ac.lagan", "Lagan", "GB", registry.address)
     app = make_app(tmp_path, offer_demo=False)
     async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()  # let the start-up focus settle before switching tab
         app.query_one(TabbedContent).active = "explorer-tab"
         await pilot.pause()
         await pilot.click("#explore-holdings")

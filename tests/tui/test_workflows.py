@@ -1,0 +1,285 @@
+"""The registrar's workflows, driven through the real app by Textual's Pilot: forms that
+validate as you type, withdraw with confirmation, suspend, filters, sync with its progress and
+history, conflicts and the reverse look-up, against a real registry over gRPC."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Button, DataTable, Input, ProgressBar, Select, Static, TabbedContent
+
+from registry.v1 import equivalence_pb2 as eq
+from registry.v1 import records_pb2 as rec
+from registry_server import directory, equivalence, publication
+from sync_agent.config import init_home
+from sync_agent.importer import read_catalogue
+from sync_agent.store import AgentStore
+from tests.conftest import Network, RunningRegistry
+from tests.factories import agreement, batch, micro_credential, module, signed
+from tui.app import RegistrarApp, make_app
+from tui.forms import RecordForm
+
+DEMO = Path(__file__).resolve().parents[2] / "demo_network" / "data"
+
+
+def taff_home(tmp_path: Path, registry: str = "127.0.0.1:1") -> Path:
+    """Taff's agent with the demonstration catalogue in its store."""
+    cfg, _ = init_home(tmp_path, "uk.ac.taff", "Taff University", "GB", registry)
+    store = AgentStore(cfg.store_path, cfg.institution_id)
+    store.put_records(read_catalogue(DEMO / "uk.ac.taff.json", "uk.ac.taff"))
+    store.close()
+    return tmp_path
+
+
+async def type_into(pilot: Pilot[None], selector: str, text: str) -> None:
+    """Click an input, clear it and type text key by key, as a registrar does."""
+    widget = pilot.app.screen.query_one(selector, Input)
+    widget.focus()
+    widget.value = ""
+    await pilot.press(*text)
+
+
+def form_error(app: RegistrarApp) -> str:
+    return str(app.screen.query_one("#form-error", Static).render())
+
+
+async def open_tab(pilot: Pilot[None], pane: str) -> None:
+    """Switch tab as a registrar would, once start-up focus has settled; focus follows."""
+    await pilot.pause()
+    pilot.app.query_one(TabbedContent).active = pane
+    await pilot.pause()
+
+
+async def settle(app: RegistrarApp, pilot: Pilot[None]) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_a_new_micro_credential_is_validated_as_you_type_and_saved(
+        tmp_path: Path) -> None:
+    app = make_app(taff_home(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n")
+        assert isinstance(app.screen, RecordForm)
+        assert "Key: is required" in form_error(app)
+        assert app.screen.query_one("#f-key").has_class("-invalid")
+        assert app.screen.query_one("#save", Button).disabled
+        await type_into(pilot, "#f-key", "TAF-NEW1")
+        assert "Title: is required" in form_error(app)
+        await type_into(pilot, "#f-title", "Cloud Foundations")
+        await type_into(pilot, "#f-learning-outcomes", "Deploy a service; Explain IaaS")
+        await type_into(pilot, "#f-workload-hours", "abc")
+        assert "Workload (hours): 'abc' is not a number" in form_error(app)
+        await type_into(pilot, "#f-workload-hours", "100")
+        await type_into(pilot, "#f-credit-value", "10")
+        app.screen.query_one("#f-credit-system", Select).value = "UK_CREDIT"
+        app.screen.query_one("#f-level-framework", Select).value = "FHEQ"
+        await type_into(pilot, "#f-level-level", "9")
+        await pilot.pause()
+        assert "Level: '9' is not a level of FHEQ" in form_error(app)
+        assert app.screen.query_one("#f-level-level").has_class("-invalid")
+        await type_into(pilot, "#f-level-level", "5")
+        await type_into(pilot, "#f-assessment-type", "project")
+        app.screen.query_one("#f-participation-form", Select).value = "ONLINE"
+        await type_into(pilot, "#f-quality-assurance", "internal QA")
+        await type_into(pilot, "#f-country", "UK")
+        assert "the United Kingdom is 'GB'" in form_error(app)
+        await type_into(pilot, "#f-country", "GB")
+        await pilot.pause()
+        assert "Ready to save" in form_error(app)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, RecordForm)
+        saved = app.store.get(rec.RECORD_KIND_MICRO_CREDENTIAL, "TAF-NEW1")
+        assert saved is not None and saved.learning_outcomes == ["Deploy a service",
+                                                                 "Explain IaaS"]
+        assert saved.awarding_body == "Taff University"  # from the agent's configuration
+        assert saved.status == rec.RECORD_STATUS_ACTIVE and saved.version == 1
+        assert app.query_one("#credentials", DataTable).get_row("TAF-NEW1")[1] == \
+            "Cloud Foundations"
+    app.store.close()
+
+
+async def test_cancelling_a_form_changes_nothing(tmp_path: Path) -> None:
+    app = make_app(taff_home(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        before = app.store.last_seq()
+        await pilot.press("n")
+        await type_into(pilot, "#f-key", "NOPE")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.store.last_seq() == before
+        assert app.store.get(rec.RECORD_KIND_MICRO_CREDENTIAL, "NOPE") is None
+    app.store.close()
+
+
+async def test_detail_view_edit_and_withdraw_with_confirmation(tmp_path: Path) -> None:
+    app = make_app(taff_home(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one("#credentials", DataTable)
+        table.move_cursor(row=table.get_row_index("TAF-ML01"))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "DetailScreen"
+        assert 'title: "Applied Machine Learning"' in str(
+            app.screen.query_one("#detail-body", Static).render())
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, RecordForm)
+        assert app.screen.query_one("#f-key", Input).disabled  # the key is the record's identity
+        await type_into(pilot, "#f-title", "Applied Machine Learning II")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        edited = app.store.get(rec.RECORD_KIND_MICRO_CREDENTIAL, "TAF-ML01")
+        assert edited is not None and edited.version == 2
+        assert edited.title == "Applied Machine Learning II"
+
+        seq = app.store.last_seq()
+        await pilot.press("w")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmScreen"
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.store.last_seq() == seq  # said no: nothing changed
+        await pilot.press("w", "y")
+        await pilot.pause()
+        assert table.get_row("TAF-ML01")[4] == "withdrawn"
+        assert app.store.last_seq() == seq + 1
+    app.store.close()
+
+
+async def test_filters_narrow_the_catalogue_and_the_agreements(tmp_path: Path) -> None:
+    app = make_app(taff_home(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        credentials = app.query_one("#credentials", DataTable)
+        app.query_one("#mc-level", Select).value = "FHEQ 7"
+        await pilot.pause()
+        assert [credentials.get_row_at(i)[0] for i in range(credentials.row_count)] == \
+            ["TAF-ML01"]
+        app.query_one("#mc-level", Select).value = "any"
+        app.query_one("#min-credit", Input).value = "12"
+        await pilot.pause()
+        assert credentials.row_count == 1 and credentials.get_row_at(0)[0] == "TAF-ML01"
+        app.query_one("#min-credit", Input).value = ""
+        app.store.withdraw(rec.RECORD_KIND_MICRO_CREDENTIAL, "TAF-GR01")
+        await pilot.press("r")
+        app.query_one("#mc-status", Select).value = "withdrawn"
+        await pilot.pause()
+        assert credentials.row_count == 1 and credentials.get_row_at(0)[0] == "TAF-GR01"
+
+        await open_tab(pilot, "agreements-tab")
+        agreements = app.query_one("#agreements", DataTable)
+        assert agreements.row_count == 3
+        app.query_one("#ag-partner", Select).value = "uk.ac.lagan"
+        await pilot.pause()
+        keys = {agreements.get_row_at(i)[0] for i in range(agreements.row_count)}
+        assert keys and all("uk.ac.lagan/" in agreements.get_row(k)[1] for k in keys)
+        assert len(keys) < 3
+        app.query_one("#ag-partner", Select).value = "any"
+        app.query_one("#ag-validity", Select).value = "in force"
+        await pilot.pause()
+        assert agreements.row_count == 3
+    app.store.close()
+
+
+async def test_create_an_agreement_with_nested_sources_sync_and_the_registry_answers(
+        tmp_path: Path, network: Network, registry: RunningRegistry) -> None:
+    """The issue's workflow: create an agreement → it is in the store → sync → the registry
+    answers with it."""
+    publication.publish(network.engine, signed(batch("uk.ac.forth", [
+        micro_credential(), micro_credential(key="MC2"), micro_credential(key="MC3")]),
+        network.signers["uk.ac.forth"]))
+    cfg, signer = init_home(tmp_path, "uk.ac.taff", "Taff University", "GB", registry.address)
+    directory.rotate_key(network.engine, "uk.ac.taff", signer.public_key)
+    store = AgentStore(cfg.store_path, cfg.institution_id)
+    store.put_records([module()])
+    store.close()
+    app = make_app(tmp_path, offer_demo=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tab(pilot, "agreements-tab")
+        await pilot.press("n")
+        await type_into(pilot, "#f-key", "AG-NESTED")
+        await type_into(pilot, "#f-source", "all of uk.ac.forth/MC1, (1 of uk.ac.forth/MC2")
+        assert "a bracket is not closed" in form_error(app)
+        assert app.screen.query_one("#f-source").has_class("-invalid")
+        await pilot.press(*", uk.ac.forth/MC3)")
+        await type_into(pilot, "#f-grant", "CS7DE")
+        await pilot.pause()
+        assert "Ready to save" in form_error(app)
+        tree = app.screen.query_one("#source-tree")
+        assert str(tree.root.label) == "all of"  # type: ignore[attr-defined]
+        nested = tree.root.children[1]  # type: ignore[attr-defined]
+        assert str(nested.label) == "1 of" and len(nested.children) == 2
+        await type_into(pilot, "#f-conditions-valid-from", "2027-01-01")
+        await type_into(pilot, "#f-conditions-valid-to", "2026-01-01")
+        assert "Valid to (conditions.valid_to)" not in form_error(app)
+        assert "Valid to: 2026-01-01 is before valid_from" in form_error(app)
+        await type_into(pilot, "#f-conditions-valid-from", "")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        saved = app.store.get(rec.RECORD_KIND_AGREEMENT, "AG-NESTED")
+        assert saved is not None
+        assert saved.source.items[1].group.operator == rec.GROUP_OPERATOR_N_OF
+
+        await pilot.press("s")
+        await settle(app, pilot)
+        progress = app.query_one("#sync-progress", ProgressBar)
+        assert progress.total == 2 and progress.progress == 2
+        history = app.query_one("#sync-history", DataTable)
+        assert history.row_count == 1 and history.get_row_at(0)[1] == "ok"
+        assert "registry's checkpoint for uk.ac.taff: seq 2" in str(
+            app.query_one("#sync-result", Static).render())
+
+        await open_tab(pilot, "units")
+        await pilot.press("v")  # reverse look-up: what counts into CS7DE?
+        await settle(app, pilot)
+        explorer = app.query_one("#explorer", DataTable)
+        assert explorer.get_row_at(0)[:2] == ["counts into CS7DE", "uk.ac.taff/AG-NESTED v1"]
+    app.store.close()
+    answer = equivalence.list_sources(network.engine, eq.ListSourcesRequest(
+        unit=rec.CredentialRef(institution_id="uk.ac.taff", key="CS7DE")))
+    assert [e.agreement.key for e in answer.equivalences] == ["AG-NESTED"]
+
+
+async def test_suspend_and_failed_sync_history_and_conflicts(
+        tmp_path: Path, network: Network, registry: RunningRegistry,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sync_agent.sync.MAX_ATTEMPTS", 1)
+    cfg, signer = init_home(tmp_path, "uk.ac.taff", "Taff University", "GB", "127.0.0.1:9")
+    directory.rotate_key(network.engine, "uk.ac.taff", signer.public_key)
+    store = AgentStore(cfg.store_path, cfg.institution_id)
+    store.put_records([module(), module(key="CS7XX"), agreement(),
+                       agreement(key="AG2", unit_key="CS7XX")])
+    store.close()
+    app = make_app(tmp_path, offer_demo=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tab(pilot, "agreements-tab")
+        table = app.query_one("#agreements", DataTable)
+        assert app.focused is table
+        table.move_cursor(row=table.get_row_index("AG2"))
+        await pilot.press("x")
+        await pilot.pause()
+        assert table.get_row("AG2")[4] == "suspended"
+        await pilot.press("x")
+        await pilot.pause()
+        assert table.get_row("AG2")[4] == "active"
+
+        await pilot.press("s")  # the registry address is wrong: a failure in the history
+        await settle(app, pilot)
+        history = app.query_one("#sync-history", DataTable)
+        assert history.get_row_at(0)[1] == "FAILED" and "unreachable" in \
+            history.get_row_at(0)[3]
+        assert app.query_one("#banner").has_class("offline")
+
+        app.config = app.config.__class__(**{**app.config.__dict__,  # type: ignore[union-attr]
+                                             "registry": registry.address})
+        await pilot.press("s")
+        await settle(app, pilot)
+        assert history.row_count == 2 and history.get_row_at(0)[1] == "ok"
+        conflicts = app.query_one("#conflicts", DataTable)  # fetched after a good sync
+        assert conflicts.display and conflicts.row_count == 1
+        row = conflicts.get_row_at(0)
+        assert row[0] == "uk.ac.forth/MC1" and row[1] == "AG1, AG2"
+    app.store.close()

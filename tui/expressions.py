@@ -1,0 +1,149 @@
+"""The short written forms registrars read and type for the parts of an agreement.
+
+A source group is written the way the agreements table shows it, so what a registrar reads is
+what they can type back:
+
+    all of uk.ac.forth/FOR-PY01, (2 of uk.ac.lagan/LAG-DA01, uk.ac.lagan/LAG-DA02, uk.ac.x/Y)
+
+A grant is a module key (`CS7DE`) or general credit (`15 UK_CREDIT general at FHEQ 7`). Parsing
+only builds the message; whether it is valid is registry_core.records' job, so the rules live
+in one place.
+"""
+
+from __future__ import annotations
+
+import re
+
+from registry.v1 import records_pb2 as rec
+
+OPERATORS = {"all of": rec.GROUP_OPERATOR_ALL_OF, "any of": rec.GROUP_OPERATOR_ANY_OF}
+TOKEN = re.compile(r"\s*(?:(?P<open>\()|(?P<close>\))|(?P<comma>,)|"
+                   r"(?P<op>all of|any of|\d+ of)\b|(?P<ref>[^\s,()]+))", re.IGNORECASE)
+GENERAL_CREDIT = re.compile(r"^(?P<value>\d+(?:\.\d+)?) (?P<system>\S+) general at "
+                            r"(?P<framework>\S+) (?P<level>\S+)$")
+
+
+class ExpressionError(ValueError):
+    """Text that is not a source group, grant, level or grade; says where and what to write."""
+
+
+def format_credit(credit: rec.Credit) -> str:
+    return f"{credit.value:g} {credit.system}"
+
+
+def format_level(level: rec.Level) -> str:
+    return f"{level.framework} {level.level}".strip()
+
+
+def format_sources(group: rec.SourceGroup) -> str:
+    """A source group as registrars write it (nested groups in brackets)."""
+    op = {rec.GROUP_OPERATOR_ALL_OF: "all of", rec.GROUP_OPERATOR_ANY_OF: "any of",
+          rec.GROUP_OPERATOR_N_OF: f"{group.n} of"}.get(group.operator, "?")
+    items = [f"({format_sources(i.group)})" if i.WhichOneof("item") == "group"
+             else f"{i.credential.institution_id}/{i.credential.key}" for i in group.items]
+    return f"{op} {', '.join(items)}"
+
+
+def parse_sources(text: str) -> rec.SourceGroup:
+    """The source group a registrar wrote; ExpressionError says what is wrong and where."""
+    tokens = _tokens(text)
+    group, end = _group(tokens, 0)
+    if end != len(tokens):
+        raise ExpressionError(f"unexpected '{tokens[end][1]}' after the group; put further "
+                              "items after a comma, or nest a group in brackets")
+    return group
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    tokens, at = [], 0
+    text = text.rstrip()
+    while at < len(text):
+        match = TOKEN.match(text, at)
+        if match is None or match.end() == at:
+            raise ExpressionError(f"cannot read '{text[at:at + 20]}'")
+        kind = match.lastgroup or ""
+        tokens.append((kind, match.group(kind)))
+        at = match.end()
+    return tokens
+
+
+def _group(tokens: list[tuple[str, str]], at: int) -> tuple[rec.SourceGroup, int]:
+    if at >= len(tokens) or tokens[at][0] != "op":
+        found = f"'{tokens[at][1]}'" if at < len(tokens) else "nothing"
+        raise ExpressionError(f"expected 'all of', 'any of' or 'N of' but found {found}")
+    op = tokens[at][1].lower()
+    group = rec.SourceGroup()
+    if op in OPERATORS:
+        group.operator = OPERATORS[op]
+    else:
+        group.operator, group.n = rec.GROUP_OPERATOR_N_OF, int(op.split()[0])
+    at += 1
+    while True:
+        if at >= len(tokens):
+            after = f"'{op}'" if not group.items else "','"
+            raise ExpressionError(f"{after} needs an item after it: provider/key or "
+                                  "a bracketed group")
+        kind, value = tokens[at]
+        if kind == "open":
+            inner, at = _group(tokens, at + 1)
+            if at >= len(tokens) or tokens[at][0] != "close":
+                raise ExpressionError("a bracket is not closed; add ')' after the nested group")
+            group.items.add(group=inner)
+            at += 1
+        elif kind == "ref":
+            provider, slash, key = value.partition("/")
+            if not slash or not provider or not key:
+                raise ExpressionError(f"'{value}' is not provider/key, e.g. uk.ac.forth/FOR-PY01")
+            group.items.add(credential=rec.CredentialRef(institution_id=provider, key=key))
+            at += 1
+        else:
+            raise ExpressionError(f"expected provider/key or '(' but found '{value}'")
+        if at < len(tokens) and tokens[at][0] == "comma":
+            at += 1
+            continue
+        return group, at
+
+
+def format_grant(grant: rec.Grant) -> str:
+    if grant.WhichOneof("grant") == "unit_key":
+        return grant.unit_key
+    general = grant.general_credit
+    return f"{format_credit(general.credit)} general at {format_level(general.level)}"
+
+
+def parse_grant(text: str) -> rec.Grant:
+    """A module key, or `<value> <SYSTEM> general at <FRAMEWORK> <level>`."""
+    text = " ".join(text.split())
+    match = GENERAL_CREDIT.match(text)
+    if match:
+        return rec.Grant(general_credit=rec.GeneralCredit(
+            credit=rec.Credit(value=float(match["value"]), system=match["system"].upper()),
+            level=rec.Level(framework=match["framework"].upper(), level=match["level"])))
+    if " " in text:
+        raise ExpressionError("write a module key (CS7DE) or general credit such as "
+                              "'15 UK_CREDIT general at FHEQ 7'")
+    return rec.Grant(unit_key=text)
+
+
+def parse_level(text: str) -> rec.Level | None:
+    """`FHEQ 7` (framework and level); None for an empty text."""
+    parts = text.split()
+    if not parts:
+        return None
+    if len(parts) != 2:
+        raise ExpressionError("write the framework and the level, e.g. 'FHEQ 7'")
+    return rec.Level(framework=parts[0].upper(), level=parts[1])
+
+
+def format_grade(grade: rec.Grade) -> str:
+    return f"{grade.scheme} {grade.value}".strip()
+
+
+def parse_grade(text: str) -> rec.Grade | None:
+    """`UK_LETTER C` (scheme and grade); None for an empty text."""
+    parts = text.split()
+    if not parts:
+        return None
+    if len(parts) != 2:
+        raise ExpressionError("write the grading scheme and the grade, e.g. 'UK_LETTER C'")
+    return rec.Grade(scheme=parts[0].upper(), value=parts[1])

@@ -1,0 +1,447 @@
+"""Create and edit forms for the catalogue and the agreements.
+
+Each form is a list of fields and one function that builds the record from what was typed.
+Every keystroke builds the record and runs the registry's own validation
+(registry_core.records), so the form names the wrong field with the same words the registry
+would use, before anything is saved or published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static, Tree
+from textual.widgets.tree import TreeNode
+
+from registry.v1 import records_pb2 as rec
+from registry_core.conversion import table
+from registry_core.errors import InvalidRecord
+from registry_core.records import Record, validate_record
+from tui.expressions import (
+    ExpressionError,
+    format_grade,
+    format_grant,
+    format_level,
+    format_sources,
+    parse_grade,
+    parse_grant,
+    parse_level,
+    parse_sources,
+)
+
+STATUSES = ("DRAFT", "ACTIVE", "SUSPENDED")
+PARTICIPATION = ("ONLINE", "ONSITE", "BLENDED")
+
+
+class FieldProblem(Exception):
+    """What is wrong with one field of the form, in the registry's words."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field, self.problem = field, problem
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of a form. name is the record's field as validation names it."""
+    name: str
+    label: str
+    kind: str = "text"  # text | choice | switch
+    choices: tuple[str, ...] = ()
+    placeholder: str = ""
+    optional_choice: bool = False
+
+
+Values = dict[str, str | bool]
+
+
+def _text(values: Values, name: str) -> str:
+    value = values[name]
+    assert isinstance(value, str)
+    return value.strip()
+
+
+def _number(values: Values, name: str, *, integer: bool = False) -> float:
+    text = _text(values, name)
+    if not text:
+        return 0
+    try:
+        return int(text) if integer else float(text)
+    except ValueError:
+        whole = "a whole number" if integer else "a number"
+        raise FieldProblem(name, f"'{text[:20]}' is not {whole}; e.g. 10") from None
+
+
+def _expression(name: str, parse: Callable[[str], object], text: str) -> object:
+    try:
+        return parse(text)
+    except ExpressionError as error:
+        raise FieldProblem(name, str(error)) from None
+
+
+def _status(values: Values) -> int:
+    return rec.RecordStatus.Value("RECORD_STATUS_" + (_text(values, "status") or "UNSPECIFIED"))
+
+
+def _status_name(status: int) -> str:
+    name = rec.RecordStatus.Name(status).removeprefix("RECORD_STATUS_")
+    return name if name in STATUSES else "DRAFT"
+
+
+def _credit_and_level_fields() -> list[Field]:
+    conversion = table()
+    return [
+        Field("credit.value", "Credit", placeholder="e.g. 10"),
+        Field("credit.system", "Credit system", "choice", tuple(conversion.credit_systems)),
+        Field("level.framework", "Level framework", "choice",
+              tuple(conversion.level_frameworks)),
+        Field("level.level", "Level", placeholder="as the framework writes it, e.g. 7"),
+    ]
+
+
+def _credit(values: Values) -> rec.Credit:
+    return rec.Credit(value=_number(values, "credit.value"), system=_text(values, "credit.system"))
+
+
+def _level(values: Values) -> rec.Level:
+    return rec.Level(framework=_text(values, "level.framework"),
+                     level=_text(values, "level.level"))
+
+
+# --- micro-credentials ---------------------------------------------------------------------
+
+def micro_credential_fields() -> list[Field]:
+    conversion = table()
+    return [
+        Field("key", "Key", placeholder="student-records code, e.g. MC-DS01"),
+        Field("title", "Title"),
+        Field("awarding_body", "Awarding body"),
+        Field("country", "Country", placeholder="ISO 3166-1 alpha-2, e.g. GB"),
+        Field("learning_outcomes", "Learning outcomes", placeholder="separate with ;"),
+        Field("workload_hours", "Workload (hours)", placeholder="e.g. 100"),
+        *_credit_and_level_fields(),
+        Field("assessment_type", "Assessment", placeholder="e.g. written examination"),
+        Field("participation_form", "Participation", "choice", PARTICIPATION),
+        Field("quality_assurance", "Quality assurance", placeholder="e.g. internal QA"),
+        Field("grading_scheme", "Grading scheme", "choice", tuple(conversion.grading_schemes),
+              optional_choice=True),
+        Field("subject_isced", "Subject (ISCED-F)", placeholder="optional, e.g. 0613"),
+        Field("credit_validity_months", "Credit valid (months)", placeholder="0 = no limit"),
+        Field("identity_verified_assessment", "Identity-verified assessment", "switch"),
+        Field("stackable", "Stackable", "switch"),
+        Field("status", "Status", "choice", STATUSES),
+    ]
+
+
+def build_micro_credential(institution_id: str, values: Values) -> rec.MicroCredential:
+    return rec.MicroCredential(
+        institution_id=institution_id, key=_text(values, "key"), version=1,
+        status=_status(values), title=_text(values, "title"),
+        awarding_body=_text(values, "awarding_body"), country=_text(values, "country"),
+        learning_outcomes=[o.strip() for o in _text(values, "learning_outcomes").split(";")
+                           if o.strip()],
+        workload_hours=_number(values, "workload_hours"),
+        credit=_credit(values), level=_level(values),
+        assessment_type=_text(values, "assessment_type"),
+        participation_form=rec.ParticipationForm.Value(
+            "PARTICIPATION_FORM_" + (_text(values, "participation_form") or "UNSPECIFIED")),
+        quality_assurance=_text(values, "quality_assurance"),
+        grading_scheme=_text(values, "grading_scheme"),
+        subject_isced=_text(values, "subject_isced"),
+        credit_validity_months=int(_number(values, "credit_validity_months", integer=True)),
+        identity_verified_assessment=bool(values["identity_verified_assessment"]),
+        stackable=bool(values["stackable"]))
+
+
+def micro_credential_values(mc: rec.MicroCredential) -> Values:
+    return {
+        "key": mc.key, "title": mc.title, "awarding_body": mc.awarding_body,
+        "country": mc.country, "learning_outcomes": "; ".join(mc.learning_outcomes),
+        "workload_hours": f"{mc.workload_hours:g}", "credit.value": f"{mc.credit.value:g}",
+        "credit.system": mc.credit.system, "level.framework": mc.level.framework,
+        "level.level": mc.level.level, "assessment_type": mc.assessment_type,
+        "participation_form": rec.ParticipationForm.Name(mc.participation_form)
+        .removeprefix("PARTICIPATION_FORM_"),
+        "quality_assurance": mc.quality_assurance, "grading_scheme": mc.grading_scheme,
+        "subject_isced": mc.subject_isced,
+        "credit_validity_months": str(mc.credit_validity_months or ""),
+        "identity_verified_assessment": mc.identity_verified_assessment,
+        "stackable": mc.stackable, "status": _status_name(mc.status),
+    }
+
+
+# --- modules and qualifications ------------------------------------------------------------
+
+def learning_unit_fields() -> list[Field]:
+    return [
+        Field("key", "Key", placeholder="module or programme code, e.g. CS7DE"),
+        Field("title", "Title"),
+        Field("kind", "Kind", "choice", ("MODULE", "QUALIFICATION")),
+        *_credit_and_level_fields(),
+        Field("subject_isced", "Subject (ISCED-F)", placeholder="optional, e.g. 0613"),
+        Field("status", "Status", "choice", STATUSES),
+    ]
+
+
+def build_learning_unit(institution_id: str, values: Values,
+                        keep: rec.LearningUnit | None = None) -> rec.LearningUnit:
+    unit = rec.LearningUnit(
+        institution_id=institution_id, key=_text(values, "key"), version=1,
+        status=_status(values), title=_text(values, "title"),
+        kind=rec.LearningUnitKind.Value("LEARNING_UNIT_KIND_" + (_text(values, "kind")
+                                                                 or "UNSPECIFIED")),
+        credit=_credit(values), level=_level(values),
+        subject_isced=_text(values, "subject_isced"))
+    if keep is not None and keep.HasField("stacking_rule") and \
+            unit.kind == rec.LEARNING_UNIT_KIND_QUALIFICATION:
+        unit.stacking_rule.CopyFrom(keep.stacking_rule)  # not edited here; kept as imported
+    return unit
+
+
+def learning_unit_values(lu: rec.LearningUnit) -> Values:
+    return {
+        "key": lu.key, "title": lu.title,
+        "kind": rec.LearningUnitKind.Name(lu.kind).removeprefix("LEARNING_UNIT_KIND_"),
+        "credit.value": f"{lu.credit.value:g}", "credit.system": lu.credit.system,
+        "level.framework": lu.level.framework, "level.level": lu.level.level,
+        "subject_isced": lu.subject_isced, "status": _status_name(lu.status),
+    }
+
+
+# --- agreements ----------------------------------------------------------------------------
+
+def agreement_fields() -> list[Field]:
+    return [
+        Field("key", "Key", placeholder="e.g. AG-DATA-STACK"),
+        Field("title", "Title", placeholder="a short name for registrars"),
+        Field("source", "Sources", placeholder="all of uk.ac.forth/FOR-PY01, (1 of a/X, b/Y)"),
+        Field("grant", "Grant", placeholder="module key, or 15 UK_CREDIT general at FHEQ 7"),
+        Field("conditions.valid_from", "Valid from", placeholder="YYYY-MM-DD, empty = always"),
+        Field("conditions.valid_to", "Valid to", placeholder="YYYY-MM-DD, empty = open-ended"),
+        Field("conditions.minimum_grade", "Minimum grade", placeholder="e.g. UK_LETTER C"),
+        Field("conditions.max_credit_age_months", "Max credit age (months)",
+              placeholder="0 = no limit"),
+        Field("conditions.minimum_level", "Minimum level", placeholder="e.g. FHEQ 6"),
+        Field("conditions.transitive_allowed", "May be chained", "switch"),
+        Field("conditions.identity_verified_required", "Identity-verified assessment required",
+              "switch"),
+        Field("status", "Status", "choice", STATUSES),
+    ]
+
+
+def build_agreement(institution_id: str, values: Values) -> rec.RecognitionAgreement:
+    agreement = rec.RecognitionAgreement(
+        institution_id=institution_id, key=_text(values, "key"), version=1,
+        status=_status(values), title=_text(values, "title"))
+    if _text(values, "source"):
+        agreement.source.CopyFrom(_expression("source", parse_sources, _text(values, "source")))
+    if _text(values, "grant"):
+        agreement.grant.CopyFrom(_expression("grant", parse_grant, _text(values, "grant")))
+    cond = agreement.conditions
+    cond.valid_from = _text(values, "conditions.valid_from")
+    cond.valid_to = _text(values, "conditions.valid_to")
+    grade = _expression("conditions.minimum_grade", parse_grade,
+                        _text(values, "conditions.minimum_grade"))
+    if grade is not None:
+        cond.minimum_grade.CopyFrom(grade)
+    cond.max_credit_age_months = int(_number(values, "conditions.max_credit_age_months",
+                                             integer=True))
+    level = _expression("conditions.minimum_level", parse_level,
+                        _text(values, "conditions.minimum_level"))
+    if level is not None:
+        cond.minimum_level.CopyFrom(level)
+    cond.transitive_allowed = bool(values["conditions.transitive_allowed"])
+    cond.identity_verified_required = bool(values["conditions.identity_verified_required"])
+    return agreement
+
+
+def agreement_values(ag: rec.RecognitionAgreement) -> Values:
+    cond = ag.conditions
+    return {
+        "key": ag.key, "title": ag.title,
+        "source": format_sources(ag.source) if ag.HasField("source") else "",
+        "grant": format_grant(ag.grant) if ag.grant.WhichOneof("grant") else "",
+        "conditions.valid_from": cond.valid_from, "conditions.valid_to": cond.valid_to,
+        "conditions.minimum_grade": format_grade(cond.minimum_grade)
+        if cond.HasField("minimum_grade") else "",
+        "conditions.max_credit_age_months": str(cond.max_credit_age_months or ""),
+        "conditions.minimum_level": format_level(cond.minimum_level)
+        if cond.HasField("minimum_level") else "",
+        "conditions.transitive_allowed": cond.transitive_allowed,
+        "conditions.identity_verified_required": cond.identity_verified_required,
+        "status": _status_name(ag.status),
+    }
+
+
+# --- the form screen -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FormKind:
+    title: str
+    fields: Callable[[], list[Field]]
+    build: Callable[[str, Values], Record]
+    values: Callable[[Record], Values]
+
+
+MICRO_CREDENTIAL = FormKind("micro-credential", micro_credential_fields,
+                            build_micro_credential, micro_credential_values)  # type: ignore[arg-type]
+LEARNING_UNIT = FormKind("module or qualification", learning_unit_fields,
+                         build_learning_unit, learning_unit_values)  # type: ignore[arg-type]
+AGREEMENT = FormKind("recognition agreement", agreement_fields, build_agreement,
+                     agreement_values)  # type: ignore[arg-type]
+
+
+def _widget_id(name: str) -> str:
+    return "f-" + name.replace(".", "-").replace("_", "-")
+
+
+class RecordForm(ModalScreen[Record | None]):
+    """Create (record None) or edit a record. Dismisses with the valid record, or None."""
+
+    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, kind: FormKind, institution_id: str, record: Record | None = None,
+                 defaults: Values | None = None) -> None:
+        super().__init__()
+        self.kind, self.institution_id, self.original = kind, institution_id, record
+        self.fields = kind.fields()
+        self.initial: Values = {f.name: False if f.kind == "switch" else "" for f in self.fields}
+        self.initial["status"] = "ACTIVE"
+        self.initial.update(defaults or {})
+        if record is not None:
+            self.initial.update(kind.values(record))
+        self.record: Record | None = None
+
+    def compose(self) -> ComposeResult:
+        verb = "Edit" if self.original is not None else "New"
+        with Vertical(id="form"):
+            yield Static(f"{verb} {self.kind.title}  (ctrl+s saves, escape cancels)",
+                         id="form-title")
+            with VerticalScroll(id="form-fields"):
+                for field in self.fields:
+                    yield from self._field(field)
+                if self.kind is AGREEMENT:
+                    yield Label("Source group, as the registry will read it:")
+                    yield Tree("sources", id="source-tree")
+            yield Static(id="form-error")
+            with Horizontal(id="form-buttons"):
+                yield Button("Save", id="save", variant="primary")
+                yield Button("Cancel", id="cancel")
+        yield Footer()
+
+    def _field(self, field: Field) -> ComposeResult:
+        value = self.initial[field.name]
+        wid = _widget_id(field.name)
+        if field.kind == "switch":
+            yield Checkbox(field.label, bool(value), id=wid)
+            return
+        yield Label(field.label, classes="form-label")
+        if field.kind == "choice":
+            options = [(c, c) for c in field.choices]
+            yield Select(options, id=wid, allow_blank=field.optional_choice or not value,
+                         value=value if value in field.choices else Select.NULL,
+                         prompt="(none)" if field.optional_choice else "choose…")
+        else:
+            disabled = field.name == "key" and self.original is not None
+            yield Input(str(value), placeholder=field.placeholder, id=wid, disabled=disabled)
+
+    def on_mount(self) -> None:
+        self.check()
+
+    def values(self) -> Values:
+        values: Values = {}
+        for field in self.fields:
+            widget = self.query_one("#" + _widget_id(field.name))
+            if isinstance(widget, Checkbox):
+                values[field.name] = widget.value
+            elif isinstance(widget, Select):
+                values[field.name] = "" if widget.is_blank() else str(widget.value)
+            else:
+                assert isinstance(widget, Input)
+                values[field.name] = widget.value
+        return values
+
+    def _field_of(self, name: str) -> Field | None:
+        """The form field a validation error names: `credit.system`, `learning_outcomes[2]`,
+        `source.items[0].credential.key` and `credit` all land on an input."""
+        names = [f.name for f in self.fields]
+        if name in names:
+            return self.fields[names.index(name)]
+        for field in self.fields:
+            if name.startswith(field.name + ".") or name.startswith(field.name + "[") or \
+                    field.name.startswith(name + "."):
+                return field
+        if name.startswith("grant."):
+            return self.fields[names.index("grant")] if "grant" in names else None
+        return None
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def check(self) -> bool:
+        """Build and validate the record; show the first problem on its field."""
+        for widget in self.query(".-invalid"):
+            widget.remove_class("-invalid")
+        error = self.query_one("#form-error", Static)
+        try:
+            record = self.kind.build(self.institution_id, self.values())
+            self._show_sources(record)
+            validate_record(record)
+        except (InvalidRecord, FieldProblem) as problem:
+            field = self._field_of(problem.field)
+            label = field.label if field else problem.field
+            if field is not None:
+                self.query_one("#" + _widget_id(field.name)).add_class("-invalid")
+            detail = f" ({problem.field})" if field is None or field.name != problem.field \
+                else ""
+            error.update(f"{label}{detail}: {problem.problem}")
+            error.add_class("error")
+            self.record = None
+            self.query_one("#save", Button).disabled = True
+            return False
+        error.update("Ready to save: the registry's rules are met.")
+        error.remove_class("error")
+        self.record = record
+        self.query_one("#save", Button).disabled = False
+        return True
+
+    def _show_sources(self, record: Record) -> None:
+        if not isinstance(record, rec.RecognitionAgreement):
+            return
+        tree: Tree[None] = self.query_one("#source-tree", Tree)
+        tree.clear()
+        if record.HasField("source"):
+            tree.root.set_label(_operator(record.source))
+            _fill(tree.root, record.source)
+            tree.root.expand_all()
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        if self.check():
+            self.dismiss(self.record)
+        else:
+            self.notify("not saved: " + str(self.query_one("#form-error", Static).render()),
+                        severity="error")
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def _operator(group: rec.SourceGroup) -> str:
+    return format_sources(group).split(" of ", 1)[0] + " of"
+
+
+def _fill(node: TreeNode[None], group: rec.SourceGroup) -> None:
+    """Nested groups as tree branches, credentials as leaves."""
+    for item in group.items:
+        if item.WhichOneof("item") == "group":
+            _fill(node.add(_operator(item.group), expand=True), item.group)
+        else:
+            node.add_leaf(f"{item.credential.institution_id}/{item.credential.key}")
