@@ -54,6 +54,9 @@ STATUS = {v: rec.RecordStatus.Name(v).removeprefix("RECORD_STATUS_").lower()
 FORM_OF = {rec.RECORD_KIND_MICRO_CREDENTIAL: MICRO_CREDENTIAL,
            rec.RECORD_KIND_LEARNING_UNIT: LEARNING_UNIT, rec.RECORD_KIND_AGREEMENT: AGREEMENT}
 ANY = "any"
+# The tabs in order; keys 1 to 7 open them.
+TABS = ("micro-credentials", "units", "agreements-tab", "sync-tab", "bilateral-tab",
+        "directory-tab", "explorer-tab")
 
 
 def _validity(conditions: rec.Conditions, today: str) -> str:
@@ -175,7 +178,9 @@ class RegistrarApp(App[None]):
     AUTO_FOCUS = ""  # on_mount focuses the list, so its keys (n, e, w, enter) work at once
     BINDINGS = [Binding("s", "sync", "Sync now"), Binding("d", "directory", "Directory"),
                 Binding("slash", "search", "Search"), Binding("r", "refresh", "Refresh"),
-                Binding("question_mark", "show_help_panel", "Help"), Binding("q", "quit", "Quit")]
+                Binding("question_mark", "show_help_panel", "Help"), Binding("q", "quit", "Quit"),
+                *(Binding(str(n), f"tab('{pane}')", f"Tab {n}", show=False)
+                  for n, pane in enumerate(TABS, start=1))]
 
     def __init__(self, store: AgentStore, institution_name: str,
                  config: agent_config.AgentConfig | None = None, offer_demo: bool = True) -> None:
@@ -240,6 +245,7 @@ class RegistrarApp(App[None]):
             "Institution", "Name", "Status", "Signing keys (status)")
         self.query_one("#explorer", DataTable).add_columns("Outcome", "Agreement", "What / why")
         self.query_one("#conflicts").display = False
+        self.query_one("#sync-progress").display = False  # until a sync starts
         self.query_one("#credentials").focus()
         self.action_refresh()
         if self.offer_demo and self.store.last_seq() == 0:
@@ -347,7 +353,9 @@ class RegistrarApp(App[None]):
             self.notify("no agent configuration: start registry-tui with --home", severity="error")
             return
         self.query_one("#status", Static).update("Syncing with the registry…")
-        self.query_one("#sync-progress", ProgressBar).update(total=None, progress=0)
+        progress = self.query_one("#sync-progress", ProgressBar)
+        progress.update(total=None, progress=0)
+        progress.display = True
         self.run_sync()
 
     @work(thread=True, exclusive=True, group="sync")
@@ -472,6 +480,9 @@ class RegistrarApp(App[None]):
             self.call_from_thread(self.sync_failed, explain(error))
             return
         self.call_from_thread(self.show_directory, institutions)
+
+    def action_tab(self, pane: str) -> None:
+        self.query_one(TabbedContent).active = pane
 
     def action_search(self) -> None:
         self.query_one(TabbedContent).active = "micro-credentials"

@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static, Tree
 from textual.widgets.tree import TreeNode
 
@@ -304,6 +305,8 @@ def _widget_id(name: str) -> str:
 class RecordForm(ModalScreen[Record | None]):
     """Create (record None) or edit a record. Dismisses with the valid record, or None."""
 
+    AUTO_FOCUS = "Input:enabled"  # the first field to type in (the key is fixed when editing)
+
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, kind: FormKind, institution_id: str, record: Record | None = None,
@@ -323,7 +326,7 @@ class RecordForm(ModalScreen[Record | None]):
         with Vertical(id="form"):
             yield Static(f"{verb} {self.kind.title}  (ctrl+s saves, escape cancels)",
                          id="form-title")
-            with VerticalScroll(id="form-fields"):
+            with VerticalScroll(id="form-fields", can_focus=False):
                 for field in self.fields:
                     yield from self._field(field)
                 if self.kind is AGREEMENT:
@@ -338,18 +341,21 @@ class RecordForm(ModalScreen[Record | None]):
     def _field(self, field: Field) -> ComposeResult:
         value = self.initial[field.name]
         wid = _widget_id(field.name)
+        widget: Widget
         if field.kind == "switch":
-            yield Checkbox(field.label, bool(value), id=wid)
-            return
-        yield Label(field.label, classes="form-label")
-        if field.kind == "choice":
+            widget = Checkbox("", bool(value), id=wid, compact=True)
+        elif field.kind == "choice":
             options = [(c, c) for c in field.choices]
-            yield Select(options, id=wid, allow_blank=field.optional_choice or not value,
-                         value=value if value in field.choices else Select.NULL,
-                         prompt="(none)" if field.optional_choice else "choose…")
+            widget = Select(options, id=wid, allow_blank=field.optional_choice or not value,
+                            value=value if value in field.choices else Select.NULL,
+                            prompt="(none)" if field.optional_choice else "choose…",
+                            compact=True)
         else:
             disabled = field.name == "key" and self.original is not None
-            yield Input(str(value), placeholder=field.placeholder, id=wid, disabled=disabled)
+            widget = Input(str(value), placeholder=field.placeholder, id=wid, disabled=disabled,
+                           compact=True)
+        # One line per field, label beside its input, so a whole form fits in 80x24.
+        yield Horizontal(Label(field.label, classes="form-label"), widget, classes="form-row")
 
     def on_mount(self) -> None:
         self.check()

@@ -1,0 +1,82 @@
+"""The written forms of source groups and grants: what the tables show parses back to the same
+message, and a mistake is named with what to write instead."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from registry.v1 import records_pb2 as rec
+from tui.expressions import (
+    ExpressionError,
+    format_grant,
+    format_sources,
+    parse_grade,
+    parse_grant,
+    parse_level,
+    parse_sources,
+)
+
+REFS = st.builds(lambda p, k: rec.SourceItem(credential=rec.CredentialRef(
+    institution_id=p, key=k)), st.sampled_from(["uk.ac.forth", "uk.ac.lagan", "ie.ac.x"]),
+    st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,12}", fullmatch=True))
+
+
+def _group(items: list[rec.SourceItem], operator: int, n: int) -> rec.SourceGroup:
+    group = rec.SourceGroup(operator=operator, items=items)
+    if operator == rec.GROUP_OPERATOR_N_OF:
+        group.n = min(n, len(items))
+    return group
+
+
+GROUPS = st.recursive(
+    st.builds(_group, st.lists(REFS, min_size=1, max_size=4),
+              st.sampled_from([rec.GROUP_OPERATOR_ALL_OF, rec.GROUP_OPERATOR_ANY_OF,
+                               rec.GROUP_OPERATOR_N_OF]), st.integers(1, 4)),
+    lambda inner: st.builds(
+        _group, st.lists(st.one_of(REFS, inner.map(lambda g: rec.SourceItem(group=g))),
+                         min_size=1, max_size=4),
+        st.sampled_from([rec.GROUP_OPERATOR_ALL_OF, rec.GROUP_OPERATOR_ANY_OF,
+                         rec.GROUP_OPERATOR_N_OF]), st.integers(1, 4)),
+    max_leaves=12)
+
+
+@given(GROUPS)
+def test_what_the_table_shows_parses_back_to_the_same_group(group: rec.SourceGroup) -> None:
+    assert parse_sources(format_sources(group)) == group
+
+
+def test_operators_are_read_in_any_case_and_spacing() -> None:
+    group = parse_sources("  ALL OF uk.ac.forth/A ,(2 of uk.ac.x/B,uk.ac.x/C)  ")
+    assert format_sources(group) == "all of uk.ac.forth/A, (2 of uk.ac.x/B, uk.ac.x/C)"
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("", "expected 'all of', 'any of' or 'N of' but found nothing"),
+    ("uk.ac.x/A", "expected 'all of', 'any of' or 'N of' but found 'uk.ac.x/A'"),
+    ("all of", "'all of' needs an item after it"),
+    ("all of uk.ac.x/A,", "',' needs an item after it"),
+    ("all of uk.ac.x/A uk.ac.x/B", "unexpected 'uk.ac.x/B' after the group"),
+    ("any of (all of uk.ac.x/A", "a bracket is not closed"),
+    ("any of uk.ac.x", "'uk.ac.x' is not provider/key"),
+    ("any of ,", "expected provider/key or '(' but found ','"),
+])
+def test_mistakes_say_what_to_write(text: str, says: str) -> None:
+    with pytest.raises(ExpressionError, match=None) as error:
+        parse_sources(text)
+    assert says in str(error.value)
+
+
+def test_grants_levels_and_grades() -> None:
+    general = parse_grant("15  uk_credit general at fheq 7")
+    assert general.general_credit.credit.value == 15
+    assert format_grant(general) == "15 UK_CREDIT general at FHEQ 7"
+    assert parse_grant(" CS7DE ").unit_key == "CS7DE"
+    with pytest.raises(ExpressionError, match="module key"):
+        parse_grant("15 credits of something")
+    assert parse_level("fheq 6") == rec.Level(framework="FHEQ", level="6")
+    assert parse_level(" ") is None
+    assert parse_grade("uk_letter C") == rec.Grade(scheme="UK_LETTER", value="C")
+    with pytest.raises(ExpressionError, match="UK_LETTER C"):
+        parse_grade("C")
