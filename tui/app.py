@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any, cast
 import grpc
 from google.protobuf import text_format
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, InvalidThemeError, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
@@ -40,11 +41,11 @@ from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
 from registry_core.records import Record, source_credentials
 from sync_agent import config as agent_config
-from sync_agent.bilateral import awaiting_decision
+from sync_agent.bilateral import BilateralError, act, awaiting_decision
 from sync_agent.client import RegistryClient
 from sync_agent.store import AgentStore
 from sync_agent.sync import SyncError, SyncLock, explain, sync
-from tui.confirm import ConfirmScreen
+from tui.confirm import AskScreen, ConfirmScreen
 from tui.expressions import format_credit, format_grant, format_level, format_sources
 from tui.first_start import LoadDemoScreen, demo_records
 from tui.forms import AGREEMENT, LEARNING_UNIT, MICRO_CREDENTIAL, FormKind, RecordForm
@@ -149,6 +150,20 @@ class AgreementTable(RecordTable):
         self.registrar.action_conflicts()
 
 
+class BilateralTable(DataTable[str]):
+    """Bilateral agreements; a proposal awaiting this institution's decision is decided here."""
+
+    BINDINGS = [Binding("a", "decide('countersign')", "Counter-sign"),
+                Binding("j", "decide('reject')", "Reject")]
+
+    def action_decide(self, action: str) -> None:
+        if self.row_count == 0:
+            return
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value or ""
+        agreement_id, _, version = key.rpartition("@")
+        cast(RegistrarApp, self.app).decide(action, agreement_id, int(version))
+
+
 class DetailScreen(ModalScreen[str | None]):
     """One record in full; e edits it, w withdraws it."""
 
@@ -217,7 +232,7 @@ class RegistrarApp(App[None]):
                 yield Static(id="sync-result")
                 yield DataTable(id="sync-history", cursor_type="row")
             with TabPane("Bilateral", id="bilateral-tab"):
-                yield DataTable(id="bilateral", cursor_type="row")
+                yield BilateralTable(id="bilateral", cursor_type="row")
             with TabPane("Directory", id="directory-tab"):
                 yield DataTable(id="directory", cursor_type="row")
             with TabPane("Explorer", id="explorer-tab"):
@@ -402,6 +417,49 @@ class RegistrarApp(App[None]):
         self.notify(message, title="Sync failed", severity="error", timeout=10)
 
     registry_checkpoint = "The registry's checkpoint: not asked yet (press s to sync)."
+
+    # --- bilateral decisions ------------------------------------------------------------------
+
+    def decide(self, action: str, agreement_id: str, version: int) -> None:
+        """Counter-sign (after a yes) or reject (with a reason) a proposal made to us."""
+        waiting = {(s.agreement_id, s.version) for s in awaiting_decision(self.store)}
+        if (agreement_id, version) not in waiting:
+            self.notify(f"{agreement_id} v{version} does not await your decision",
+                        severity="warning")
+            return
+        if action == "countersign":
+            self.push_screen(ConfirmScreen(
+                f"Counter-sign {agreement_id} version {version}?\n\nYour institution's key "
+                "signs the terms exactly as you received them; the agreement then binds both "
+                "institutions.", "Counter-sign (y)", "Not now (n)", "primary"),
+                lambda yes: self.send_decision(action, agreement_id, version, "") if yes
+                else None)
+        else:
+            self.push_screen(AskScreen(f"Reject {agreement_id} version {version}: why? (the "
+                                       "proposer sees the reason)", "reason, then enter"),
+                             lambda reason: self.send_decision(action, agreement_id, version,
+                                                               reason) if reason else None)
+
+    @work(thread=True, exclusive=True, group="sync")
+    def send_decision(self, action: str, agreement_id: str, version: int, reason: str) -> None:
+        """Sign and send the step, then sync so the store holds the new state."""
+        assert self.config is not None
+        try:
+            with SyncLock(self.config.home / "sync.lock", 5), \
+                    RegistryClient(self.config.registry, self.config.tls) as client:
+                answer = act(client, self.config.signer(), self.store, action, agreement_id,
+                             version, reason)
+                sync(self.store, client, self.config.signer())
+        except (SyncError, BilateralError) as error:
+            self.call_from_thread(self.sync_failed, str(error))
+            return
+        except grpc.RpcError as error:
+            self.call_from_thread(self.sync_failed, explain(error))
+            return
+        state = bi.BilateralState.Name(answer.agreement.state).removeprefix("BILATERAL_STATE_")
+        self.call_from_thread(self.action_refresh)
+        self.call_from_thread(self.notify, f"{agreement_id} version {version} is now "
+                              f"{state.lower()}", title="Bilateral")
 
     # --- questions to the registry ----------------------------------------------------------
 
@@ -660,24 +718,39 @@ class RegistrarApp(App[None]):
                             f"seq {run.acked_seq}", run.outcome)
 
 
-def make_app(home: Path, *, offer_demo: bool = True) -> RegistrarApp:
+def make_app(home: Path, *, offer_demo: bool = True, theme: str = "") -> RegistrarApp:
     """The app over the agent in home (offer_demo: offer the demonstration catalogue when the
-    store is empty)."""
+    store is empty; theme: a Textual theme such as textual-light, default textual-dark)."""
     cfg = agent_config.load(home)
-    return RegistrarApp(AgentStore(cfg.store_path, cfg.institution_id), cfg.name, cfg,
-                        offer_demo)
+    app = RegistrarApp(AgentStore(cfg.store_path, cfg.institution_id), cfg.name, cfg,
+                       offer_demo)
+    if theme:
+        try:
+            app.theme = theme
+        except InvalidThemeError:
+            app.store.close()
+            raise
+    return app
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="registry-tui", description=__doc__)
     parser.add_argument("--home", type=Path, default=agent_config.default_home(),
                         help="the agent's folder (env SYNC_AGENT_HOME; default ./agent)")
+    parser.add_argument("--theme", default=os.environ.get("REGISTRY_TUI_THEME", ""),
+                        help="colours: textual-light for a light terminal, textual-dark "
+                        "(default), or any Textual theme; ctrl+p → theme switches at run time "
+                        "(env REGISTRY_TUI_THEME)")
     args = parser.parse_args(argv)
     try:
-        app = make_app(args.home)
+        app = make_app(args.home, theme=args.theme)
     except agent_config.ConfigError as error:
         print(f"registry-tui: {error}", file=sys.stderr)
         return 1
+    except InvalidThemeError:
+        print(f"registry-tui: no theme '{args.theme}'; use textual-light or textual-dark, or "
+              "one from ctrl+p → theme", file=sys.stderr)
+        return 2
     app.run()
     app.store.close()
     return 0

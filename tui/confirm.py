@@ -1,4 +1,5 @@
-"""A yes/no question in a modal panel: withdrawing a record, loading the demonstration."""
+"""Questions in a modal panel: yes or no (withdrawing a record, loading the demonstration,
+counter-signing), or a line of text (the reason for rejecting a proposal)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
     """Asks question; dismisses with True (y, or the first button) or False (n, escape)."""
 
     BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+    AUTO_FOCUS = "#no"  # enter on a question that changes something answers the safe way
 
     def __init__(self, question: str, yes: str = "Yes (y)", no: str = "No (n)",
                  variant: str = "error") -> None:
@@ -31,3 +33,25 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+
+class AskScreen(ModalScreen[str | None]):
+    """Asks for one line of text; dismisses with it (enter) or None (escape)."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    AUTO_FOCUS = "#answer"
+
+    def __init__(self, question: str, placeholder: str = "") -> None:
+        super().__init__()
+        self.question, self.placeholder = question, placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm"):
+            yield Static(self.question)
+            yield Input(placeholder=self.placeholder, id="answer")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(event.value.strip())
+        else:
+            self.notify("give a reason, or press escape to cancel", severity="warning")

@@ -33,6 +33,8 @@ def demo_records(institution_id: str) -> list[Record]:
 class LoadDemoScreen(ConfirmScreen):
     """Asks whether to load the demonstration catalogue; dismisses with the answer."""
 
+    AUTO_FOCUS = "#yes"  # loading changes nothing the registry holds until a sync
+
     def __init__(self) -> None:
         super().__init__("This institution's store is empty.\n\nLoad a demonstration catalogue "
                          "(micro-credentials, modules and agreements) to explore the app? "

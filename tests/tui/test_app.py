@@ -17,7 +17,7 @@ from sync_agent.importer import read_catalogue
 from sync_agent.store import AgentStore
 from tests.conftest import Network, RunningRegistry
 from tests.factories import micro_credential
-from tui.app import make_app
+from tui.app import main, make_app
 
 DEMO = Path(__file__).resolve().parents[2] / "demo_network" / "data"
 
@@ -163,3 +163,10 @@ async def test_search_filters_the_catalogue_and_help_opens(tmp_path: Path) -> No
         await pilot.pause()
         assert app.screen.query("HelpPanel")
     app.store.close()
+
+
+def test_an_unknown_theme_is_refused_with_what_to_use(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    init_home(tmp_path, "uk.ac.taff", "Taff University", "GB", "127.0.0.1:1")
+    assert main(["--home", str(tmp_path), "--theme", "neon"]) == 2
+    assert "no theme 'neon'; use textual-light or textual-dark" in capsys.readouterr().err

@@ -43,6 +43,14 @@ def test_catalogue(snap_compare: Snap, taff: RegistrarApp) -> None:
     assert snap_compare(taff, terminal_size=SIZE)
 
 
+def test_catalogue_on_a_light_terminal(snap_compare: Snap, tmp_path: Path) -> None:
+    app = make_app(taff_home(tmp_path), theme="textual-light")
+    try:
+        assert snap_compare(app, terminal_size=SIZE)
+    finally:
+        app.store.close()
+
+
 def test_agreements(snap_compare: Snap, taff: RegistrarApp) -> None:
     assert snap_compare(taff, terminal_size=SIZE,
                         run_before=run_before(lambda p: open_tab(p, "agreements-tab")))

@@ -12,6 +12,8 @@ from textual.widgets import Button, DataTable, Input, ProgressBar, Select, Stati
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
 from registry_server import directory, equivalence, publication
+from sync_agent.bilateral import propose
+from sync_agent.client import RegistryClient
 from sync_agent.config import init_home
 from sync_agent.store import AgentStore
 from tests.conftest import Network, RunningRegistry
@@ -246,4 +248,33 @@ async def test_suspend_and_failed_sync_history_and_conflicts(
         assert conflicts.display and conflicts.row_count == 1
         row = conflicts.get_row_at(0)
         assert row[0] == "uk.ac.forth/MC1" and row[1] == "AG1, AG2"
+    app.store.close()
+
+
+@pytest.mark.parametrize(("keys", "state"), [(("a", "y"), "active"),
+                                             (("j", *"not our level", "enter"), "rejected")])
+async def test_a_proposal_awaiting_our_decision_is_countersigned_or_rejected(
+        tmp_path: Path, network: Network, registry: RunningRegistry, keys: tuple[str, ...],
+        state: str) -> None:
+    taff_cfg, taff_signer = init_home(tmp_path / "taff", "uk.ac.taff", "Taff", "GB",
+                                      registry.address)
+    directory.rotate_key(network.engine, "uk.ac.taff", taff_signer.public_key)
+    forth_cfg, forth_signer = init_home(tmp_path / "forth", "uk.ac.forth", "Forth", "GB",
+                                        registry.address)
+    directory.rotate_key(network.engine, "uk.ac.forth", forth_signer.public_key)
+    with RegistryClient(registry.address) as client:
+        propose(client, taff_signer, "uk.ac.taff", agreement(key="ART-1"), "uk.ac.forth")
+    app = make_app(tmp_path / "forth", offer_demo=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s")  # pulls the proposal
+        await settle(app, pilot)
+        await pilot.press("5")
+        await pilot.pause()
+        table = app.query_one("#bilateral", DataTable)
+        assert app.focused is table
+        assert table.get_row("uk.ac.taff/ART-1@1")[2:] == ["proposed", "uk.ac.taff", "yes"]
+        await pilot.press(*keys)
+        await settle(app, pilot)
+        assert table.get_row("uk.ac.taff/ART-1@1")[2] == state
+        assert table.get_row("uk.ac.taff/ART-1@1")[4] == ""  # decided: nothing awaits us
     app.store.close()
