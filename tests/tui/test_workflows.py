@@ -96,7 +96,7 @@ async def test_detail_view_edit_and_withdraw_with_confirmation(tmp_path: Path) -
         assert isinstance(app.screen, RecordForm)
         assert app.screen.query_one("#f-key", Input).disabled  # the key is the record's identity
         await type_into(pilot, "#f-title", "Applied Machine Learning II")
-        await pilot.press("ctrl+s")
+        await pilot.click("#save")  # the mouse works too
         await pilot.pause()
         edited = app.store.get(rec.RECORD_KIND_MICRO_CREDENTIAL, "TAF-ML01")
         assert edited is not None and edited.version == 2
