@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from google.protobuf.message import DecodeError
 
@@ -207,9 +207,9 @@ def _check_sequence(
     return None
 
 
-@dataclass(frozen=True)
-class Change:
-    """One checked change of a batch, as storage needs it."""
+class Change(NamedTuple):
+    """One checked change of a batch, as storage needs it (a tuple: one is built for every
+    record of every batch)."""
 
     seq: int
     kind: int
