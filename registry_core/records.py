@@ -17,7 +17,7 @@ from google.protobuf.message import Message
 from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
 from registry_core.conversion import table
-from registry_core.errors import InvalidRecord
+from registry_core.errors import ForeignRecord, InvalidRecord
 
 INSTITUTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$")
 RECORD_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
@@ -30,6 +30,9 @@ MAX_LIST = 100
 MAX_GROUP_DEPTH = 6
 MAX_GROUP_ITEMS = 200
 MAX_CREDIT = 1_000.0
+# Keys the registry itself publishes under (bilateral agreements, registry_server/bilateral.py);
+# no institution may use them.
+BILATERAL_KEY_PREFIX = "bilateral:"
 
 Record = rec.MicroCredential | rec.LearningUnit | rec.RecognitionAgreement
 STATUSES = frozenset(rec.RecordStatus.values()) - {rec.RECORD_STATUS_UNSPECIFIED}
@@ -380,3 +383,25 @@ def validate_change(change: pub.RecordChange, institution_id: str) -> None:
             raise c.fail("tombstone.version", "must be 1 or more (the withdrawal's version)")
         return
     validate_record(item)
+
+
+def check_batch_records(batch: pub.Batch) -> None:
+    """Every rule a batch's records must meet on their own, in record order, raising the first
+    one broken: each record is the publisher's own, meets its kind's rules and does not use a
+    key reserved for the registry. Needs no registry state: the registry runs it before
+    comparing versions with what it holds."""
+    owner = batch.institution_id
+    for change in batch.changes:
+        item = record_of(change)
+        if isinstance(item, pub.Tombstone):
+            validate_change(change, owner)
+            continue
+        if item.institution_id != owner:
+            raise ForeignRecord(
+                f"{label(kind_of(item), item.institution_id, item.key)} (seq {change.seq}) "
+                f"belongs to another institution; {owner} publishes only its own records")
+        validate_record(item)
+        if item.key.startswith(BILATERAL_KEY_PREFIX):
+            raise InvalidRecord(label(kind_of(item), owner, item.key), "key",
+                                f"keys starting '{BILATERAL_KEY_PREFIX}' are the registry's, "
+                                "for bilateral agreements; choose another key")

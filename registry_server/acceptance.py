@@ -21,15 +21,13 @@ from registry_core import envelope as env
 from registry_core import errors
 from registry_core.records import (
     Record,
+    check_batch_records,
     kind_of,
     label,
     record_of,
-    validate_change,
-    validate_record,
 )
 
 MAX_CHANGES_PER_BATCH = 5_000
-BILATERAL_KEY_PREFIX = "bilateral:"  # registry_server/bilateral.py publishes under it
 
 
 @dataclass(frozen=True)
@@ -223,25 +221,17 @@ class Change(NamedTuple):
 
 
 def _check_records(batch: pub.Batch, state: RegistryState) -> tuple[Change, ...]:
+    """The batch's changes, checked: first the rules each record meets on its own, then
+    against what the registry holds (versions only rise, a withdrawal names a held record)."""
     owner = batch.institution_id
+    check_batch_records(batch)
     items = []
     for change in batch.changes:
         item = record_of(change)
         if isinstance(item, pub.Tombstone):
-            validate_change(change, owner)
             items.append(Change(change.seq, item.kind, item.key, item.version, item))
-            continue
-        if item.institution_id != owner:
-            raise errors.ForeignRecord(
-                f"{label(kind_of(item), item.institution_id, item.key)} (seq {change.seq}) "
-                f"belongs to another institution; {owner} publishes only its own records"
-            )
-        validate_record(item)
-        if item.key.startswith(BILATERAL_KEY_PREFIX):
-            raise errors.InvalidRecord(label(kind_of(item), owner, item.key), "key",
-                                       f"keys starting '{BILATERAL_KEY_PREFIX}' are the "
-                                       "registry's, for bilateral agreements; choose another key")
-        items.append(Change(change.seq, kind_of(item), item.key, item.version, item))
+        else:
+            items.append(Change(change.seq, kind_of(item), item.key, item.version, item))
 
     versions = dict(state.current_versions(owner, {(c.kind, c.key) for c in items}))
     for c in items:

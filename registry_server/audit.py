@@ -16,8 +16,14 @@ from registry_core import envelope as env
 from registry_core.bilateral import content_hash
 from registry_core.errors import InvalidRecord, NotFound, RegistryError
 from registry_core.proof import next_log_head
-from registry_core.records import KIND_NAMES, MESSAGE_OF, kind_of, label, record_of
-from registry_server.acceptance import BILATERAL_KEY_PREFIX
+from registry_core.records import (
+    BILATERAL_KEY_PREFIX,
+    KIND_NAMES,
+    MESSAGE_OF,
+    kind_of,
+    label,
+    record_of,
+)
 from registry_server.sql import table
 from registry_server.tables import (
     BatchLogEntry,

@@ -157,3 +157,16 @@ def test_sequence_errors_say_where_to_resume(network: Network) -> None:
     with pytest.raises(errors.SequenceGap, match="resend from seq 3") as caught:
         publication.publish(network.engine, signed(gap, network.signers["uk.ac.forth"]))
     assert (caught.value.last_seq, caught.value.head) == (2, head_after(first))
+
+
+def test_a_broken_record_rule_is_reported_before_a_stale_version(network: Network) -> None:
+    """The rules each record meets on its own come first, whatever the record order."""
+    first = batch("uk.ac.forth", [micro_credential(key="MC1"), micro_credential(key="MC2")])
+    publication.publish(network.engine, signed(first, network.signers["uk.ac.forth"]))
+    before = registry_state(network.engine)
+    second = batch("uk.ac.forth", [micro_credential(key="MC1"),  # version 1 again: stale
+                                   micro_credential(key="MC9", country="UK")],
+                   first_seq=3, prev_head=head_after(first))
+    with pytest.raises(errors.InvalidRecord, match="MC9: field 'country'"):
+        publication.publish(network.engine, signed(second, network.signers["uk.ac.forth"]))
+    assert registry_state(network.engine) == before
