@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from google.protobuf.message import Message
 
@@ -385,23 +386,55 @@ def validate_change(change: pub.RecordChange, institution_id: str) -> None:
     validate_record(item)
 
 
-def check_batch_records(batch: pub.Batch) -> None:
+class CheckedChange(NamedTuple):
+    """One change of a batch that meets the record rules, as storage needs it (a tuple: one
+    is built for every record of every batch)."""
+
+    seq: int
+    kind: int
+    key: str
+    version: int
+    item: Record | pub.Tombstone
+
+    @property
+    def withdrawn(self) -> bool:
+        return isinstance(self.item, pub.Tombstone)
+
+
+# The change's field, its record kind and its rules: one look-up per record, no type tests.
+_BY_FIELD = {
+    "micro_credential": (rec.RECORD_KIND_MICRO_CREDENTIAL, validate_micro_credential),
+    "learning_unit": (rec.RECORD_KIND_LEARNING_UNIT, validate_learning_unit),
+    "agreement": (rec.RECORD_KIND_AGREEMENT, validate_agreement),
+}
+
+
+def check_batch_records(batch: pub.Batch) -> list[CheckedChange]:
     """Every rule a batch's records must meet on their own, in record order, raising the first
     one broken: each record is the publisher's own, meets its kind's rules and does not use a
     key reserved for the registry. Needs no registry state: the registry runs it before
-    comparing versions with what it holds."""
+    comparing versions with what it holds. Returns the changes, checked."""
     owner = batch.institution_id
+    checked = []
     for change in batch.changes:
-        item = record_of(change)
-        if isinstance(item, pub.Tombstone):
-            validate_change(change, owner)
-            continue
-        if item.institution_id != owner:
-            raise ForeignRecord(
-                f"{label(kind_of(item), item.institution_id, item.key)} (seq {change.seq}) "
-                f"belongs to another institution; {owner} publishes only its own records")
-        validate_record(item)
-        if item.key.startswith(BILATERAL_KEY_PREFIX):
-            raise InvalidRecord(label(kind_of(item), owner, item.key), "key",
-                                f"keys starting '{BILATERAL_KEY_PREFIX}' are the registry's, "
-                                "for bilateral agreements; choose another key")
+        which = change.WhichOneof("change")
+        if which in _BY_FIELD:
+            kind, validate = _BY_FIELD[which]
+            item = getattr(change, which)
+            if item.institution_id != owner:
+                raise ForeignRecord(
+                    f"{label(kind, item.institution_id, item.key)} (seq {change.seq}) "
+                    f"belongs to another institution; {owner} publishes only its own records")
+            validate(item)
+            key = item.key
+            if key.startswith(BILATERAL_KEY_PREFIX):
+                raise InvalidRecord(label(kind, owner, key), "key",
+                                    f"keys starting '{BILATERAL_KEY_PREFIX}' are the "
+                                    "registry's, for bilateral agreements; choose another key")
+            checked.append(CheckedChange(change.seq, kind, key, item.version, item))
+        else:
+            validate_change(change, owner)  # a tombstone, or nothing (refused there)
+            tombstone = change.tombstone
+            checked.append(CheckedChange(change.seq, tombstone.kind, tombstone.key,
+                                         tombstone.version, tombstone))
+    return checked

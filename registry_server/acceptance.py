@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 from google.protobuf.message import DecodeError
 
@@ -20,11 +20,9 @@ from registry.v1 import publication_pb2 as pub
 from registry_core import envelope as env
 from registry_core import errors
 from registry_core.records import (
-    Record,
+    CheckedChange,
     check_batch_records,
-    kind_of,
     label,
-    record_of,
 )
 
 MAX_CHANGES_PER_BATCH = 5_000
@@ -75,7 +73,7 @@ class Accepted:
     key_id: str
     payload_sha256: str
     head: str
-    changes: tuple[Change, ...]
+    changes: tuple[CheckedChange, ...]
 
 
 @dataclass(frozen=True)
@@ -162,12 +160,13 @@ def _check_shape(batch: pub.Batch) -> None:
             f"first_seq {batch.first_seq} and last_seq {batch.last_seq} do not frame its "
             f"{count} changes; they must run from first_seq (at least 1) without gaps"
         )
-    for offset, change in enumerate(batch.changes):
-        if change.seq != batch.first_seq + offset:
-            raise errors.MalformedPayload(
-                f"change {offset} has seq {change.seq}, expected {batch.first_seq + offset}; "
-                "changes must be in sequence order, one per sequence number"
-            )
+    seqs = [change.seq for change in batch.changes]
+    if seqs != list(range(batch.first_seq, batch.first_seq + count)):
+        offset = next(i for i, seq in enumerate(seqs) if seq != batch.first_seq + i)
+        raise errors.MalformedPayload(
+            f"change {offset} has seq {seqs[offset]}, expected {batch.first_seq + offset}; "
+            "changes must be in sequence order, one per sequence number"
+        )
 
 
 def _check_sequence(
@@ -205,34 +204,11 @@ def _check_sequence(
     return None
 
 
-class Change(NamedTuple):
-    """One checked change of a batch, as storage needs it (a tuple: one is built for every
-    record of every batch)."""
-
-    seq: int
-    kind: int
-    key: str
-    version: int
-    item: Record | pub.Tombstone
-
-    @property
-    def withdrawn(self) -> bool:
-        return isinstance(self.item, pub.Tombstone)
-
-
-def _check_records(batch: pub.Batch, state: RegistryState) -> tuple[Change, ...]:
+def _check_records(batch: pub.Batch, state: RegistryState) -> tuple[CheckedChange, ...]:
     """The batch's changes, checked: first the rules each record meets on its own, then
     against what the registry holds (versions only rise, a withdrawal names a held record)."""
     owner = batch.institution_id
-    check_batch_records(batch)
-    items = []
-    for change in batch.changes:
-        item = record_of(change)
-        if isinstance(item, pub.Tombstone):
-            items.append(Change(change.seq, item.kind, item.key, item.version, item))
-        else:
-            items.append(Change(change.seq, kind_of(item), item.key, item.version, item))
-
+    items = check_batch_records(batch)
     versions = dict(state.current_versions(owner, {(c.kind, c.key) for c in items}))
     for c in items:
         current = versions.get((c.kind, c.key))
