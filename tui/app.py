@@ -221,6 +221,8 @@ class RegistrarApp(App[None]):
                                   ("mc-subject", "subject"))
                 yield RecordTable(rec.RECORD_KIND_MICRO_CREDENTIAL, id="credentials")
             with TabPane("Modules", id="units"):
+                yield Input(placeholder="search modules and qualifications: key, title, kind, "
+                            "level, credit", id="unit-search", compact=True)
                 yield UnitTable(rec.RECORD_KIND_LEARNING_UNIT, id="learning-units")
             with TabPane("Agreements", id="agreements-tab"):
                 yield _filter_row(("ag-partner", "partner"), ("ag-status", "status"),
@@ -548,8 +550,12 @@ class RegistrarApp(App[None]):
 
     @on(Input.Changed, "#search, #min-credit")
     @on(Select.Changed, "#mc-status, #mc-level, #mc-subject")
-    def refiltersource_credentials(self) -> None:
-        self.showsource_credentials()
+    def refilter_credentials(self) -> None:
+        self.show_credentials()
+
+    @on(Input.Changed, "#unit-search")
+    def refilter_units(self) -> None:
+        self.show_units()
 
     @on(Select.Changed, "#ag-partner, #ag-status, #ag-validity")
     def refilter_agreements(self) -> None:
@@ -616,7 +622,7 @@ class RegistrarApp(App[None]):
 
     # --- tables from the local store --------------------------------------------------------
 
-    def showsource_credentials(self) -> None:
+    def show_credentials(self) -> None:
         """The micro-credentials that pass the filters and contain every word of the search
         (any case)."""
         words = self.query_one("#search", Input).value.lower().split()
@@ -639,6 +645,20 @@ class RegistrarApp(App[None]):
                     subject in (ANY, mc.subject_isced or "none"):
                 table.add_row(*cells, key=mc.key)
         table.refilled()
+
+    def show_units(self) -> None:
+        """The modules and qualifications containing every word of the search (any case)."""
+        words = self.query_one("#unit-search", Input).value.lower().split()
+        units = self.query_one("#learning-units", RecordTable)
+        units.clear()
+        for lu in self.store.records(rec.RECORD_KIND_LEARNING_UNIT):
+            assert isinstance(lu, rec.LearningUnit)
+            kind = rec.LearningUnitKind.Name(lu.kind).removeprefix("LEARNING_UNIT_KIND_").lower()
+            cells = (lu.key, lu.title, kind, format_credit(lu.credit), format_level(lu.level),
+                     STATUS[lu.status])
+            if all(word in " ".join(cells).lower() for word in words):
+                units.add_row(*cells, key=lu.key)
+        units.refilled()
 
     def show_agreements(self) -> None:
         partner = _filter(self.query_one("#ag-partner", Select))
@@ -665,15 +685,8 @@ class RegistrarApp(App[None]):
                                                        for r in credentials))
         _choices(self.query_one("#mc-subject", Select),
                  (cast(rec.MicroCredential, r).subject_isced or "none" for r in credentials))
-        self.showsource_credentials()
-        units = self.query_one("#learning-units", RecordTable)
-        units.clear()
-        for lu in self.store.records(rec.RECORD_KIND_LEARNING_UNIT):
-            assert isinstance(lu, rec.LearningUnit)
-            kind = rec.LearningUnitKind.Name(lu.kind).removeprefix("LEARNING_UNIT_KIND_").lower()
-            units.add_row(lu.key, lu.title, kind, format_credit(lu.credit),
-                          format_level(lu.level), STATUS[lu.status], key=lu.key)
-        units.refilled()
+        self.show_credentials()
+        self.show_units()
         agreements = self.store.records(rec.RECORD_KIND_AGREEMENT)
         today = dt.date.today().isoformat()
         _choices(self.query_one("#ag-partner", Select),

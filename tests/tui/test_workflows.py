@@ -135,6 +135,13 @@ async def test_filters_narrow_the_catalogue_and_the_agreements(tmp_path: Path) -
         await pilot.pause()
         assert credentials.row_count == 1 and credentials.get_row_at(0)[0] == "TAF-GR01"
 
+        await open_tab(pilot, "units")
+        units = app.query_one("#learning-units", DataTable)
+        assert units.row_count == 2
+        app.query_one("#unit-search", Input).value = "ethics"
+        await pilot.pause()
+        assert units.row_count == 1 and units.get_row_at(0)[0] == "CS7DE"
+
         await open_tab(pilot, "agreements-tab")
         agreements = app.query_one("#agreements", DataTable)
         assert agreements.row_count == 3
