@@ -58,8 +58,10 @@ def open_database(url: str) -> Engine:
 
 
 async def serve(engine: Engine, settings: config.RegistryConfig, port_file: Path | None) -> None:
-    asyncio.get_running_loop().set_default_executor(
-        ThreadPoolExecutor(settings.worker_threads, thread_name_prefix="registry-db"))
+    threads = config.database_threads(settings)
+    if threads:
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(threads, thread_name_prefix="registry-db"))
     tls = None
     if settings.tls_cert and settings.tls_key and settings.client_ca:
         tls = server.ServerTLS.from_files(settings.tls_cert, settings.tls_key, settings.client_ca)
@@ -72,7 +74,8 @@ async def serve(engine: Engine, settings: config.RegistryConfig, port_file: Path
         host, _, metrics_port = settings.metrics_listen.rpartition(":")
         http, _ = start_http_server(int(metrics_port), host, registry=metrics.registry)
         log.info("metrics on http://%s:%d/metrics", host, http.server_port)
-    grpc_server, port = await server.build(engine, listen, tls, metrics)
+    grpc_server, port = await server.build(engine, listen, tls, metrics,
+                                           database_on_loop=threads == 0)
     host = listen.rsplit(":", 1)[0]
     log.info("registry listening on %s:%d", host, port)
     if port_file:

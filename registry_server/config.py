@@ -24,7 +24,9 @@ class RegistryConfig:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     client_ca: Path | None = None
-    worker_threads: int = 2
+    # Threads for database calls; 0 runs them on the event loop (fastest with SQLite on a
+    # small machine); -1 (default) picks 0 for SQLite and 2 for PostgreSQL.
+    worker_threads: int = -1
     metrics_listen: str = ""
     log_format: str = "json"
 
@@ -48,9 +50,10 @@ def _coerce(name: str, value: Any, where: str, base: Path) -> Any:
             number = int(value)
         except (TypeError, ValueError):
             raise ConfigError(f"{where}: setting 'worker_threads' = {value!r} is not a whole "
-                              "number; give 1 to 64") from None
-        if not 1 <= number <= 64:
-            raise ConfigError(f"{where}: setting 'worker_threads' = {number}; give 1 to 64")
+                              "number; give 0 to 64, or -1 for the default") from None
+        if not -1 <= number <= 64:
+            raise ConfigError(f"{where}: setting 'worker_threads' = {number}; give 0 to 64, "
+                              "or -1 for the default")
         return number
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{where}: setting '{name}' must be a non-empty string")
@@ -101,3 +104,12 @@ def load(file: Path | None, environ: Mapping[str, str] = os.environ,
             if not Path(value).is_file():
                 raise ConfigError(f"setting '{name}' = {value}: no such file")
     return config
+
+
+def database_threads(settings: RegistryConfig) -> int:
+    """The worker_threads setting with -1 resolved: 0 (on the event loop) for SQLite, where
+    calls are short and threads only queue for Python's global lock; 2 for PostgreSQL, where
+    a thread waits on the network while another call runs."""
+    if settings.worker_threads >= 0:
+        return settings.worker_threads
+    return 0 if settings.database_url.startswith("sqlite") else 2

@@ -56,10 +56,14 @@ class ServerTLS:
 
 
 async def build(engine: Engine, address: str, tls: ServerTLS | None = None,
-                metrics: Metrics | None = None) -> tuple[grpc.aio.Server, int]:
+                metrics: Metrics | None = None, database_on_loop: bool = False,
+                ) -> tuple[grpc.aio.Server, int]:
     """A started server listening on address ("host:port", port 0 picks one); returns the
-    server and its bound port. Without tls it serves plaintext, for one machine only."""
+    server and its bound port. Without tls it serves plaintext, for one machine only.
+    database_on_loop: run storage calls on the event loop instead of its thread pool (see
+    service.DatabaseCalls)."""
     metrics = metrics or Metrics(engine)
+    calls = service.DatabaseCalls(on_loop=database_on_loop)
     # Outermost first: every call gets its request id and is measured, refused ones included.
     interceptors = [ObservabilityInterceptor(metrics), AuthorisationInterceptor(tls is not None)]
     server = grpc.aio.server(interceptors=interceptors, options=[
@@ -67,14 +71,16 @@ async def build(engine: Engine, address: str, tls: ServerTLS | None = None,
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ])
     publication_pb2_grpc.add_PublicationServiceServicer_to_server(
-        service.PublicationService(engine, metrics), server)
-    directory_pb2_grpc.add_DirectoryServiceServicer_to_server(service.DirectoryService(engine),
+        service.PublicationService(engine, metrics, calls), server)
+    directory_pb2_grpc.add_DirectoryServiceServicer_to_server(
+        service.DirectoryService(engine, calls),
                                                               server)
     equivalence_pb2_grpc.add_EquivalenceServiceServicer_to_server(
-        service.EquivalenceService(engine), server)
-    admin_pb2_grpc.add_AdminServiceServicer_to_server(service.AdminService(engine), server)
-    audit_pb2_grpc.add_AuditServiceServicer_to_server(service.AuditService(engine), server)
-    bilateral_pb2_grpc.add_BilateralServiceServicer_to_server(service.BilateralService(engine),
+        service.EquivalenceService(engine, calls), server)
+    admin_pb2_grpc.add_AdminServiceServicer_to_server(service.AdminService(engine, calls), server)
+    audit_pb2_grpc.add_AuditServiceServicer_to_server(service.AuditService(engine, calls), server)
+    bilateral_pb2_grpc.add_BilateralServiceServicer_to_server(
+        service.BilateralService(engine, calls),
                                                               server)
 
     health_servicer = health.aio.HealthServicer()

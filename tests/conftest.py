@@ -143,14 +143,16 @@ def client_tls(pki: Path, stem: str | None, ca_dir: Path | None = None) -> Clien
 class RunningRegistry:
     """A registry served by grpc.aio on 127.0.0.1 in a background event loop."""
 
-    def __init__(self, engine: Engine, tls: ServerTLS | None = None) -> None:
+    def __init__(self, engine: Engine, tls: ServerTLS | None = None,
+                 database_on_loop: bool = False) -> None:
         self.engine = engine
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.metrics = Metrics(engine)
         self.server, self.port = asyncio.run_coroutine_threadsafe(
-            registry_server.build(engine, "127.0.0.1:0", tls, self.metrics), self.loop).result(30)
+            registry_server.build(engine, "127.0.0.1:0", tls, self.metrics, database_on_loop),
+            self.loop).result(30)
         self.address = f"127.0.0.1:{self.port}"
 
     def stop(self) -> None:
@@ -167,6 +169,16 @@ def registry(network: Network) -> Iterator[RunningRegistry]:
     running.stop()
 
 
+@pytest.fixture(params=["database calls in threads", "database calls on the event loop"])
+def registry_either_way(request: pytest.FixtureRequest,
+                        network: Network) -> Iterator[RunningRegistry]:
+    """The registry over gRPC, both ways it can run its database calls
+    (service.DatabaseCalls)."""
+    running = RunningRegistry(network.engine, database_on_loop="loop" in request.param)
+    yield running
+    running.stop()
+
+
 @pytest.fixture
 def tls_registry(network: Network, pki: Path) -> Iterator[RunningRegistry]:
     """The registry with mutual TLS, as a network runs it."""
@@ -177,8 +189,10 @@ def tls_registry(network: Network, pki: Path) -> Iterator[RunningRegistry]:
 
 
 @pytest.fixture
-def channel(registry: RunningRegistry) -> Iterator[grpc.Channel]:
-    with grpc.insecure_channel(registry.address) as ch:
+def channel(registry_either_way: RunningRegistry) -> Iterator[grpc.Channel]:
+    """A channel to the registry; the tests using it run with database calls in threads and
+    on the event loop."""
+    with grpc.insecure_channel(registry_either_way.address) as ch:
         yield ch
 
 

@@ -74,7 +74,7 @@ def test_environment_wins_over_the_file_and_errors_name_the_fix(tmp_path: Path) 
     sample.write_text('tls_cert = "missing.pem"\n')
     with pytest.raises(registry_config.ConfigError, match="tls_key and client_ca together"):
         registry_config.load(sample, environ={})
-    with pytest.raises(registry_config.ConfigError, match="REGISTRY_WORKER_THREADS.*1 to 64"):
+    with pytest.raises(registry_config.ConfigError, match="REGISTRY_WORKER_THREADS.*0 to 64"):
         registry_config.load(None, environ={"REGISTRY_WORKER_THREADS": "zero"})
 
 
@@ -135,3 +135,15 @@ def test_compose_file_parses_and_runs_the_registry() -> None:
     for volume in registry["volumes"]:
         source = volume.split(":")[0]
         assert (DEPLOY / source).exists(), f"compose mounts {source}, which does not exist"
+
+
+def test_database_threads_default_to_the_event_loop_for_sqlite_only(tmp_path: Path) -> None:
+    sqlite = registry_config.load(None, environ={})
+    assert sqlite.worker_threads == -1 and registry_config.database_threads(sqlite) == 0
+    postgres = registry_config.load(None, environ={
+        "REGISTRY_DATABASE_URL": "postgresql+psycopg://registry@127.0.0.1/registry"})
+    assert registry_config.database_threads(postgres) == 2
+    four = registry_config.load(None, environ={"REGISTRY_WORKER_THREADS": "4"})
+    assert registry_config.database_threads(four) == 4
+    with pytest.raises(registry_config.ConfigError, match="give 0 to 64, or -1"):
+        registry_config.load(None, environ={"REGISTRY_WORKER_THREADS": "-2"})
