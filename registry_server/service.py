@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import grpc
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from registry.v1 import admin_pb2 as admin
 from registry.v1 import (
@@ -40,6 +40,24 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+# SQLite reports a busy or unreachable database and a fault in a statement alike, as
+# OperationalError; these words mark the first kind.
+SQLITE_TRANSIENT = ("locked", "busy", "disk i/o", "unable to open", "disk is full")
+
+
+def retryable(error: DBAPIError) -> bool:
+    """Whether the same call may succeed later: a lost race (IntegrityError), a connection
+    problem (PostgreSQL's OperationalError), or SQLite busy, locked or unreachable; not a
+    missing table or a bad statement (ProgrammingError, or SQLite's OperationalError)."""
+    if isinstance(error, IntegrityError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    if type(error.orig).__module__.startswith("psycopg"):
+        return True
+    return any(word in str(error.orig).lower() for word in SQLITE_TRANSIENT)
+
+
 class DatabaseCalls:
     """Runs the servicers' storage calls and turns RegistryError into its gRPC status.
 
@@ -65,7 +83,15 @@ class DatabaseCalls:
             refusal.set(type(error).__name__)
             context.set_trailing_metadata(trailers_of(error))
             await context.abort(status_of(error), str(error))
-        except (OperationalError, IntegrityError) as error:
+        except DBAPIError as error:
+            if not retryable(error):
+                # A fault in the registry or its schema (a missing table, a bad statement):
+                # retrying cannot help, so the caller hears it and the operator is told.
+                log.error("database fault, not retryable: %s", error.orig)
+                await context.abort(grpc.StatusCode.INTERNAL, "the registry hit an internal "
+                                    "database fault; nothing was applied; the operator should "
+                                    "check the registry's log and that it is migrated "
+                                    "(registry-server migrate)")
             # The database went away or a concurrent writer won a race: nothing was applied,
             # and the same call is worth retrying (agents retry UNAVAILABLE and ABORTED).
             log.warning("database error, reported as retryable: %s", error.orig)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from registry.v1 import directory_pb2 as directory
 from registry.v1 import directory_pb2_grpc, equivalence_pb2_grpc, publication_pb2_grpc
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
+from registry_server.service import retryable
 from registry_server.status import CHECKPOINT_HEAD, CHECKPOINT_SEQ
 from tests.conftest import Network
 from tests.factories import agreement, batch, head_after, holding, micro_credential, module, signed
@@ -245,3 +250,22 @@ def test_deadline_is_honoured(network: Network, channel: grpc.Channel) -> None:
         stub.ResolveTransfer(eq.ResolveTransferRequest(
             holdings=[holding()] * 400, target_institution_id="uk.ac.taff"), timeout=0.0001)
     assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+def test_a_database_fault_is_internal_and_a_busy_database_is_retryable(
+        network: Network, channel: grpc.Channel) -> None:
+    """A missing table cannot get better by retrying: INTERNAL, with what the operator should
+    check. A locked database can: UNAVAILABLE, which agents retry."""
+    with network.engine.begin() as connection:
+        connection.execute(text("DROP TABLE agreement_edge"))
+    stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.ListSources(eq.ListSourcesRequest(unit=rec.CredentialRef(
+            institution_id="uk.ac.taff", key="CS7DE")), timeout=10)
+    assert refused.value.code() == grpc.StatusCode.INTERNAL
+    assert "registry-server migrate" in (refused.value.details() or "")
+
+    assert retryable(OperationalError("SELECT 1", {}, sqlite3.OperationalError(
+        "database is locked")))
+    assert not retryable(OperationalError("SELECT 1", {}, sqlite3.OperationalError(
+        "no such table: agreement_edge")))
