@@ -23,6 +23,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import (
+    Checkbox,
     DataTable,
     Footer,
     Header,
@@ -46,7 +47,14 @@ from sync_agent.client import RegistryClient
 from sync_agent.store import AgentStore
 from sync_agent.sync import SyncError, SyncLock, explain, sync
 from tui.confirm import AskScreen, ConfirmScreen
-from tui.expressions import format_credit, format_grant, format_level, format_sources
+from tui.expressions import (
+    ExpressionError,
+    format_credit,
+    format_grant,
+    format_level,
+    format_sources,
+    parse_holding,
+)
 from tui.first_start import LoadDemoScreen, demo_records
 from tui.forms import AGREEMENT, LEARNING_UNIT, MICRO_CREDENTIAL, FormKind, RecordForm
 
@@ -238,10 +246,15 @@ class RegistrarApp(App[None]):
             with TabPane("Directory", id="directory-tab"):
                 yield DataTable(id="directory", cursor_type="row")
             with TabPane("Explorer", id="explorer-tab"):
-                yield Input(placeholder="holdings: provider/key[:UK letter grade] … e.g. "
-                            "uk.ac.forth/MC1:A", id="explore-holdings")
-                yield Input(placeholder="target institution, e.g. uk.ac.taff  (Enter to ask)",
-                            id="explore-target")
+                yield Input(placeholder="holdings: provider/key[:grade][@award date] … e.g. "
+                            "uk.ac.forth/MC1:A@2025-06-30", id="explore-holdings")
+                with Horizontal(classes="filters"):
+                    yield Input(placeholder="target institution (Enter to ask)",
+                                id="explore-target", compact=True)
+                    yield Input(placeholder="chain depth (1)", id="explore-depth",
+                                type="integer", compact=True)
+                    yield Checkbox("identity-verified", True, id="explore-verified",
+                                   compact=True)
                 yield DataTable(id="explorer", cursor_type="row")
         yield Footer()
 
@@ -562,30 +575,26 @@ class RegistrarApp(App[None]):
         self.show_agreements()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id in ("explore-holdings", "explore-target"):
+        if event.input.id in ("explore-holdings", "explore-target", "explore-depth"):
             self.action_explore()
 
     def action_explore(self) -> None:
         """Ask the registry what the holdings count for at the target (in a worker)."""
-        holdings_text = self.query_one("#explore-holdings", Input).value.split()
+        verified = self.query_one("#explore-verified", Checkbox).value
+        try:
+            holdings = [parse_holding(item, dt.date.today(), verified) for item in
+                        self.query_one("#explore-holdings", Input).value.split()]
+        except ExpressionError as error:
+            self.notify(str(error), severity="error")
+            return
         target = self.query_one("#explore-target", Input).value.strip()
-        holdings = []
-        for item in holdings_text:
-            ref, _, grade = item.partition(":")
-            provider, _, key = ref.partition("/")
-            if not provider or not key:
-                self.notify(f"'{item}' is not provider/key[:grade]", severity="error")
-                return
-            holding = eq.Holding(credential=rec.CredentialRef(institution_id=provider, key=key),
-                                 award_date=dt.date.today().isoformat(), identity_verified=True)
-            if grade:
-                holding.grade.scheme, holding.grade.value = "UK_LETTER", grade
-            holdings.append(holding)
+        depth = int(self.query_one("#explore-depth", Input).value or 1)
         if not holdings or not target or self.config is None:
             self.notify("give at least one holding and a target institution", severity="error")
             return
         self.ask_registry(eq.ResolveTransferRequest(holdings=holdings,
-                                                    target_institution_id=target))
+                                                    target_institution_id=target,
+                                                    max_depth=depth))
 
     @work(thread=True, exclusive=True, group="explore")
     def ask_registry(self, request: eq.ResolveTransferRequest) -> None:

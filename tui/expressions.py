@@ -12,8 +12,10 @@ in one place.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
 
 OPERATORS = {"all of": rec.GROUP_OPERATOR_ALL_OF, "any of": rec.GROUP_OPERATOR_ANY_OF}
@@ -147,3 +149,30 @@ def parse_grade(text: str) -> rec.Grade | None:
     if len(parts) != 2:
         raise ExpressionError("write the grading scheme and the grade, e.g. 'UK_LETTER C'")
     return rec.Grade(scheme=parts[0].upper(), value=parts[1])
+
+
+HOLDING = re.compile(r"^(?P<provider>[^/\s:@]+)/(?P<key>[^\s:@]+)"
+                     r"(?::(?:(?P<scheme>[A-Za-z_]+)=)?(?P<grade>[^\s@]+))?"
+                     r"(?:@(?P<date>\S+))?$")
+
+
+def parse_holding(text: str, today: dt.date, identity_verified: bool = True) -> eq.Holding:
+    """A learner's holding: `provider/key[:grade][@award-date]`. The grade is UK_LETTER unless
+    a scheme is named (`:PERCENTAGE=65`); the award date defaults to today."""
+    match = HOLDING.match(text)
+    if match is None:
+        raise ExpressionError(f"'{text}' is not provider/key[:grade][@YYYY-MM-DD], e.g. "
+                              "uk.ac.forth/FOR-PY01:B@2025-06-30")
+    date = match["date"] or today.isoformat()
+    try:
+        dt.date.fromisoformat(date)
+    except ValueError:
+        raise ExpressionError(f"'{date}' in '{text}' is not a date in the form YYYY-MM-DD") \
+            from None
+    holding = eq.Holding(credential=rec.CredentialRef(institution_id=match["provider"],
+                                                      key=match["key"]),
+                         award_date=date, identity_verified=identity_verified)
+    if match["grade"]:
+        holding.grade.scheme = (match["scheme"] or "UK_LETTER").upper()
+        holding.grade.value = match["grade"]
+    return holding

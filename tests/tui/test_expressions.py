@@ -3,6 +3,8 @@ message, and a mistake is named with what to write instead."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,6 +16,7 @@ from tui.expressions import (
     format_sources,
     parse_grade,
     parse_grant,
+    parse_holding,
     parse_level,
     parse_sources,
 )
@@ -80,3 +83,18 @@ def test_grants_levels_and_grades() -> None:
     assert parse_grade("uk_letter C") == rec.Grade(scheme="UK_LETTER", value="C")
     with pytest.raises(ExpressionError, match="UK_LETTER C"):
         parse_grade("C")
+
+
+def test_holdings_with_grade_schemes_and_award_dates() -> None:
+    today = dt.date(2026, 3, 1)
+    plain = parse_holding("uk.ac.forth/MC1", today)
+    assert plain.award_date == "2026-03-01" and not plain.HasField("grade")
+    assert plain.identity_verified
+    graded = parse_holding("uk.ac.forth/MC1:percentage=65@2025-06-30", today, False)
+    assert (graded.grade.scheme, graded.grade.value) == ("PERCENTAGE", "65")
+    assert graded.award_date == "2025-06-30" and not graded.identity_verified
+    assert parse_holding("uk.ac.forth/MC1:B", today).grade.scheme == "UK_LETTER"
+    with pytest.raises(ExpressionError, match="provider/key"):
+        parse_holding("uk.ac.forth", today)
+    with pytest.raises(ExpressionError, match="not a date"):
+        parse_holding("uk.ac.forth/MC1@2025-02-30", today)

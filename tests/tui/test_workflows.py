@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Button, DataTable, Input, ProgressBar, Select, Static
+from textual.widgets import Button, Checkbox, DataTable, Input, ProgressBar, Select, Static
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
@@ -284,4 +284,44 @@ async def test_a_proposal_awaiting_our_decision_is_countersigned_or_rejected(
         await settle(app, pilot)
         assert table.get_row("uk.ac.taff/ART-1@1")[2] == state
         assert table.get_row("uk.ac.taff/ART-1@1")[4] == ""  # decided: nothing awaits us
+    app.store.close()
+
+
+async def test_explorer_takes_award_dates_grade_schemes_and_identity_verification(
+        tmp_path: Path, network: Network, registry: RunningRegistry) -> None:
+    publication.publish(network.engine, signed(batch("uk.ac.forth", [micro_credential()]),
+                                               network.signers["uk.ac.forth"]))
+    publication.publish(network.engine, signed(batch("uk.ac.taff", [module(), agreement(
+        identity_verified_required=True, max_credit_age_months=24)]),
+        network.signers["uk.ac.taff"]))
+    init_home(tmp_path, "uk.ac.lagan", "Lagan", "GB", registry.address)
+    app = make_app(tmp_path, offer_demo=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("7")
+        await pilot.pause()
+        await type_into(pilot, "#explore-holdings", "uk.ac.forth/MC1:PERCENTAGE=72")
+        await type_into(pilot, "#explore-target", "uk.ac.taff")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        explorer = app.query_one("#explorer", DataTable)
+        assert explorer.get_row_at(0)[0] == "granted"
+
+        app.query_one("#explore-verified", Checkbox).value = False
+        await type_into(pilot, "#explore-holdings", "uk.ac.forth/MC1:A")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert explorer.get_row_at(0)[0] == "not applied"
+        assert "identity-verified" in explorer.get_row_at(0)[2]
+
+        app.query_one("#explore-verified", Checkbox).value = True
+        await type_into(pilot, "#explore-holdings", "uk.ac.forth/MC1:A@2019-06-30")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert explorer.get_row_at(0)[0] == "not applied"
+        assert "was awarded on 2019-06-30" in explorer.get_row_at(0)[2]
+
+        await type_into(pilot, "#explore-holdings", "uk.ac.forth/MC1@2019-13-01")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any("not a date" in n.message for n in app._notifications)
     app.store.close()
