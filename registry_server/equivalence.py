@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import DBAPIError
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
@@ -55,6 +57,27 @@ def _check_institution(field: str, value: str) -> None:
         raise _bad(field, f"'{value[:60]}' is not a registry id such as 'uk.ac.hw'")
 
 
+def _rows(connection: Connection, sql: str, params: Sequence[object]) -> list[Any]:
+    """Rows of one statement run on the transaction's own driver connection (`?` marks on
+    SQLite, `%s` on PostgreSQL). Resolution runs a dozen small look-ups per question, and
+    SQLAlchemy's per-statement work cost five times the look-ups themselves (measured 37 µs
+    against 7 µs on SQLite). Driver errors are raised as SQLAlchemy's, like every other
+    statement's, so the service maps them to the same gRPC statuses."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise DBAPIError.instance(sql, params, error, connection.dialect.loaded_dbapi.Error,
+                                  dialect=connection.dialect) from error
+    finally:
+        cursor.close()
+
+
+def _mark(connection: Connection) -> str:
+    return "%s" if connection.dialect.name == "postgresql" else "?"
+
+
 def _records(connection: Connection, institution_id: str | None, kind: int | Sequence[int],
              refs: Iterable[Ref] | None = None, keys: Iterable[str] | None = None) -> list[bytes]:
     """Payloads of records by (institution, key) refs, or by keys of one institution. Every
@@ -66,9 +89,7 @@ def _records(connection: Connection, institution_id: str | None, kind: int | Seq
         groups.setdefault(institution, set()).add(key)
     if keys is not None and institution_id is not None:
         groups.setdefault(institution_id, set()).update(keys)
-    # Driver-level SQL: this runs a few times per question, and building SQLAlchemy
-    # statements cost ten times the look-ups themselves.
-    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    mark = _mark(connection)
     payloads: list[bytes] = []
     for institution, wanted in sorted(groups.items()):
         if institution_id is not None and institution != institution_id:
@@ -77,11 +98,11 @@ def _records(connection: Connection, institution_id: str | None, kind: int | Seq
         for k in kinds:
             for start in range(0, len(ordered), IN_CHUNK):
                 chunk = ordered[start:start + IN_CHUNK]
-                result = connection.exec_driver_sql(
-                    f"SELECT payload FROM published_record WHERE institution_id = {mark} "
-                    f"AND kind = {mark} AND key IN ({', '.join(mark for _ in chunk)})",
-                    (institution, k, *chunk))
-                payloads += [bytes(row[0]) for row in result]
+                rows = _rows(connection,
+                             f"SELECT payload FROM published_record WHERE institution_id = "
+                             f"{mark} AND kind = {mark} AND key IN "
+                             f"({', '.join(mark for _ in chunk)})", (institution, k, *chunk))
+                payloads += [bytes(row[0]) for row in rows]
     return payloads
 
 
@@ -97,14 +118,14 @@ reach(institution_id, key, depth) AS (
     SELECT e.institution_id, e.grant_unit_key, r.depth + 1
     FROM agreement_edge e JOIN reach r
       ON e.source_institution_id = r.institution_id AND e.source_key = r.key
-    WHERE r.depth < :links AND e.transitive_allowed AND e.status = :active
-      AND e.grant_unit_key <> '' AND e.institution_id <> :target
+    WHERE r.depth < {m} AND e.transitive_allowed AND e.status = {m}
+      AND e.grant_unit_key <> '' AND e.institution_id <> {m}
 )
 SELECT DISTINCT e.institution_id, e.agreement_key
 FROM reach r JOIN agreement_edge e
   ON e.source_institution_id = r.institution_id AND e.source_key = r.key
-WHERE e.institution_id = :target
-   OR (r.depth < :links AND e.transitive_allowed AND e.status = :active
+WHERE e.institution_id = {m}
+   OR (r.depth < {m} AND e.transitive_allowed AND e.status = {m}
        AND e.grant_unit_key <> '')
 """
 
@@ -114,7 +135,7 @@ WITH held(institution_id, key) AS ({held})
 SELECT DISTINCT e.institution_id, e.agreement_key
 FROM held h JOIN agreement_edge e
   ON e.source_institution_id = h.institution_id AND e.source_key = h.key
- AND e.institution_id = :target
+ AND e.institution_id = {m}
 """
 
 
@@ -125,20 +146,21 @@ def candidate_agreements(connection: Connection, target: str, held: Sequence[Ref
     transitive agreements that reach units in up to depth - 1 links. One recursive query; the
     UNION and the depth bound make it end on cycles."""
     refs = sorted(set(held))
-    params: dict[str, object] = {"target": target, "links": max(depth, 1) - 1,
-                                 "active": rec.RECORD_STATUS_ACTIVE}
+    mark = _mark(connection)
     # PostgreSQL wants the seed rows typed like the recursive rows (varchar); on SQLite a
     # CAST would change the column affinity and stop the index being used.
-    typed = connection.dialect.name == "postgresql"
-    rows = []
-    for n, (institution, key) in enumerate(refs):
-        params[f"i{n}"], params[f"k{n}"] = institution, key
-        rows.append(f"(CAST(:i{n} AS VARCHAR), CAST(:k{n} AS VARCHAR))" if typed
-                    else f"(:i{n}, :k{n})")
-    held_sql = "VALUES " + ", ".join(rows)
-    query = _DIRECT if depth <= 1 else _CANDIDATES  # direct: no recursion to plan for
-    result = connection.execute(text(query.format(held=held_sql)), params)
-    return {(row[0], row[1]) for row in result}
+    seed = (f"(CAST({mark} AS VARCHAR), CAST({mark} AS VARCHAR))"
+            if connection.dialect.name == "postgresql" else f"({mark}, {mark})")
+    held_sql = "VALUES " + ", ".join(seed for _ in refs)
+    params: list[object] = [value for ref in refs for value in ref]
+    if depth <= 1:  # direct: no recursion to plan for
+        query = _DIRECT.format(held=held_sql, m=mark)
+        params.append(target)
+    else:
+        query = _CANDIDATES.format(held=held_sql, m=mark)
+        links, active = max(depth, 1) - 1, rec.RECORD_STATUS_ACTIVE
+        params += [links, active, target, target, links, active]
+    return {(row[0], row[1]) for row in _rows(connection, query, params)}
 
 
 def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.ResolveTransferResponse:

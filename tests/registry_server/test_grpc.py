@@ -264,6 +264,10 @@ def test_a_database_fault_is_internal_and_a_busy_database_is_retryable(
             institution_id="uk.ac.taff", key="CS7DE")), timeout=10)
     assert refused.value.code() == grpc.StatusCode.INTERNAL
     assert "registry-server migrate" in (refused.value.details() or "")
+    with pytest.raises(grpc.RpcError) as refused:  # resolution's driver-level statements too
+        stub.ResolveTransfer(eq.ResolveTransferRequest(
+            holdings=[holding()], target_institution_id="uk.ac.taff"), timeout=10)
+    assert refused.value.code() == grpc.StatusCode.INTERNAL
 
     assert retryable(OperationalError("SELECT 1", {}, sqlite3.OperationalError(
         "database is locked")))
