@@ -74,6 +74,13 @@ def _rows(connection: Connection, sql: str, params: Sequence[object]) -> list[An
         cursor.close()
 
 
+# What a held credential can be: a micro-credential, or a module counted as a source.
+SOURCE_KINDS: dict[int, type[rec.MicroCredential] | type[rec.LearningUnit]] = {
+    rec.RECORD_KIND_MICRO_CREDENTIAL: rec.MicroCredential,
+    rec.RECORD_KIND_LEARNING_UNIT: rec.LearningUnit,
+}
+
+
 def _mark(connection: Connection) -> str:
     return "%s" if connection.dialect.name == "postgresql" else "?"
 
@@ -104,6 +111,26 @@ def _records(connection: Connection, institution_id: str | None, kind: int | Seq
                              f"({', '.join(mark for _ in chunk)})", (institution, k, *chunk))
                 payloads += [bytes(row[0]) for row in rows]
     return payloads
+
+
+def _records_of(connection: Connection,
+                wanted: Iterable[tuple[str, int, str]]) -> list[tuple[int, bytes]]:
+    """(kind, payload) of the records named by (institution, kind, key), of any institutions
+    and kinds, in one statement per few hundred: a join with the wanted rows, each an exact
+    primary-key probe."""
+    mark = _mark(connection)
+    ordered = sorted(set(wanted))
+    found: list[tuple[int, bytes]] = []
+    for start in range(0, len(ordered), IN_CHUNK):
+        chunk = ordered[start:start + IN_CHUNK]
+        rows = ", ".join(f"({mark}, {mark}, {mark})" for _ in chunk)
+        found += [(row[0], bytes(row[1])) for row in _rows(
+            connection,
+            f"WITH wanted(institution_id, kind, key) AS (VALUES {rows}) "
+            "SELECT r.kind, r.payload FROM wanted w JOIN published_record r "
+            "ON r.institution_id = w.institution_id AND r.kind = w.kind AND r.key = w.key",
+            [value for triple in chunk for value in triple])]
+    return found
 
 
 def _agreements(payloads: Iterable[bytes]) -> list[rec.RecognitionAgreement]:
@@ -189,18 +216,23 @@ def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.R
 
     with engine.connect() as connection:
         found = candidate_agreements(connection, target, held, max(request.max_depth, 1))
-        agreements = _agreements(_records(connection, None, rec.RECORD_KIND_AGREEMENT,
-                                          refs=found))
+        # The agreements and what the learner holds (a micro-credential or a module, by
+        # key) in one statement; then the units the agreements grant.
+        wanted = [(i, rec.RECORD_KIND_AGREEMENT, k) for i, k in found]
+        wanted += [(i, kind, k) for i, k in held for kind in SOURCE_KINDS]
+        agreements: list[rec.RecognitionAgreement] = []
         sources: dict[Ref, SourceRecord] = {}
-        for payload_kind, cls in ((rec.RECORD_KIND_MICRO_CREDENTIAL, rec.MicroCredential),
-                                  (rec.RECORD_KIND_LEARNING_UNIT, rec.LearningUnit)):
-            for payload in _records(connection, None, payload_kind, refs=held):
-                source = cls.FromString(payload)
+        for kind, payload in _records_of(connection, wanted):
+            if kind == rec.RECORD_KIND_AGREEMENT:
+                agreements.append(rec.RecognitionAgreement.FromString(payload))
+            else:
+                source = SOURCE_KINDS[kind].FromString(payload)
                 sources[(source.institution_id, source.key)] = source
+        agreements.sort(key=lambda a: (a.institution_id, a.key))
         unit_refs = {(a.institution_id, a.grant.unit_key) for a in agreements if a.grant.unit_key}
         units = {(u.institution_id, u.key): u for u in (
-            rec.LearningUnit.FromString(p) for p in _records(
-                connection, None, rec.RECORD_KIND_LEARNING_UNIT, refs=unit_refs))}
+            rec.LearningUnit.FromString(p) for _, p in _records_of(
+                connection, [(i, rec.RECORD_KIND_LEARNING_UNIT, k) for i, k in unit_refs]))}
 
     grants, not_applied = resolve(request.holdings, agreements, sources=sources, units=units,
                                   as_of=as_of, target=target, max_depth=request.max_depth or 1)
