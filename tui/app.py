@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any, cast
 
 import grpc
-from google.protobuf import text_format
 from textual import on, work
 from textual.app import App, ComposeResult, InvalidThemeError, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.containers import Horizontal
+from textual.screen import Screen
 from textual.widgets import (
     Checkbox,
     DataTable,
@@ -57,9 +56,8 @@ from tui.expressions import (
 )
 from tui.first_start import LoadDemoScreen, demo_records
 from tui.forms import AGREEMENT, LEARNING_UNIT, MICRO_CREDENTIAL, FormKind, RecordForm
+from tui.tables import STATUS, AgreementTable, BilateralTable, DetailScreen, RecordTable, UnitTable
 
-STATUS = {v: rec.RecordStatus.Name(v).removeprefix("RECORD_STATUS_").lower()
-          for v in rec.RecordStatus.values()}
 FORM_OF = {rec.RECORD_KIND_MICRO_CREDENTIAL: MICRO_CREDENTIAL,
            rec.RECORD_KIND_LEARNING_UNIT: LEARNING_UNIT, rec.RECORD_KIND_AGREEMENT: AGREEMENT}
 ANY = "any"
@@ -93,104 +91,6 @@ def _filter_row(*selects: tuple[str, str]) -> Horizontal:
     return Horizontal(*(Select([(ANY, ANY)], value=ANY, allow_blank=False, compact=True,
                                id=wid, prompt=label, tooltip=label) for wid, label in selects),
                       classes="filters")
-
-
-class RecordTable(DataTable[str]):
-    """A table of one kind of record. Its keys act on the record under the cursor."""
-
-    BINDINGS = [Binding("n", "new", "New"), Binding("e", "edit", "Edit"),
-                Binding("w", "withdraw", "Withdraw")]
-
-    def __init__(self, kind: int, **kwargs: Any) -> None:
-        super().__init__(cursor_type="row", **kwargs)
-        self.kind = kind
-
-    @property
-    def registrar(self) -> RegistrarApp:
-        return cast(RegistrarApp, self.app)
-
-    def current_key(self) -> str | None:
-        if self.row_count == 0:
-            return None
-        return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-
-    def clear(self, columns: bool = False) -> RecordTable:
-        """Empty the table, remembering the record under the cursor for refill()."""
-        self._cursor_key = self.current_key()
-        super().clear(columns)
-        return self
-
-    def refilled(self) -> None:
-        """Put the cursor back on the record it was on before clear(), if still listed."""
-        key = getattr(self, "_cursor_key", None)
-        if key is not None and key in self.rows:
-            self.move_cursor(row=self.get_row_index(key))
-
-    def action_new(self) -> None:
-        self.registrar.open_form(self.kind)
-
-    def action_edit(self) -> None:
-        if (key := self.current_key()) is not None:
-            self.registrar.open_form(self.kind, key)
-
-    def action_withdraw(self) -> None:
-        if (key := self.current_key()) is not None:
-            self.registrar.confirm_withdraw(self.kind, key)
-
-
-class UnitTable(RecordTable):
-    BINDINGS = [Binding("v", "sources", "What counts into it")]
-
-    def action_sources(self) -> None:
-        if (key := self.current_key()) is not None:
-            self.registrar.look_up_sources(key)
-
-
-class AgreementTable(RecordTable):
-    BINDINGS = [Binding("x", "suspend", "Suspend/reinstate"),
-                Binding("c", "conflicts", "Conflicts")]
-
-    def action_suspend(self) -> None:
-        if (key := self.current_key()) is not None:
-            self.registrar.toggle_suspended(key)
-
-    def action_conflicts(self) -> None:
-        self.registrar.action_conflicts()
-
-
-class BilateralTable(DataTable[str]):
-    """Bilateral agreements; a proposal awaiting this institution's decision is decided here."""
-
-    BINDINGS = [Binding("a", "decide('countersign')", "Counter-sign"),
-                Binding("j", "decide('reject')", "Reject")]
-
-    def action_decide(self, action: str) -> None:
-        if self.row_count == 0:
-            return
-        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value or ""
-        agreement_id, _, version = key.rpartition("@")
-        cast(RegistrarApp, self.app).decide(action, agreement_id, int(version))
-
-
-class DetailScreen(ModalScreen[str | None]):
-    """One record in full; e edits it, w withdraws it."""
-
-    BINDINGS = [Binding("e", "dismiss('edit')", "Edit"),
-                Binding("w", "dismiss('withdraw')", "Withdraw"),
-                Binding("escape", "dismiss(None)", "Close")]
-
-    def __init__(self, record: Record) -> None:
-        super().__init__()
-        self.record = record
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="detail"):
-            yield Static(f"{type(self.record).__name__} {self.record.key} "
-                         f"(version {self.record.version}, {STATUS[self.record.status]})",
-                         id="detail-title")
-            yield Static(text_format.MessageToString(self.record, as_utf8=True),
-                         id="detail-body")
-        yield Footer()
 
 
 class RegistrarApp(App[None]):
