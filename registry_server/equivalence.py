@@ -85,35 +85,7 @@ def _mark(connection: Connection) -> str:
     return "%s" if connection.dialect.name == "postgresql" else "?"
 
 
-def _records(connection: Connection, institution_id: str | None, kind: int | Sequence[int],
-             refs: Iterable[Ref] | None = None, keys: Iterable[str] | None = None) -> list[bytes]:
-    """Payloads of records by (institution, key) refs, or by keys of one institution. Every
-    statement names a whole primary-key prefix (institution_id = ? AND kind = ? AND key IN …),
-    so each is a handful of index probes, and its shape is the same from call to call."""
-    kinds = [kind] if isinstance(kind, int) else list(kind)
-    groups: dict[str, set[str]] = {}
-    for institution, key in refs or ():
-        groups.setdefault(institution, set()).add(key)
-    if keys is not None and institution_id is not None:
-        groups.setdefault(institution_id, set()).update(keys)
-    mark = _mark(connection)
-    payloads: list[bytes] = []
-    for institution, wanted in sorted(groups.items()):
-        if institution_id is not None and institution != institution_id:
-            continue
-        ordered = sorted(wanted)
-        for k in kinds:
-            for start in range(0, len(ordered), IN_CHUNK):
-                chunk = ordered[start:start + IN_CHUNK]
-                rows = _rows(connection,
-                             f"SELECT payload FROM published_record WHERE institution_id = "
-                             f"{mark} AND kind = {mark} AND key IN "
-                             f"({', '.join(mark for _ in chunk)})", (institution, k, *chunk))
-                payloads += [bytes(row[0]) for row in rows]
-    return payloads
-
-
-def _records_of(connection: Connection,
+def _records(connection: Connection,
                 wanted: Iterable[tuple[str, int, str]]) -> list[tuple[int, bytes]]:
     """(kind, payload) of the records named by (institution, kind, key), of any institutions
     and kinds, in one statement per few hundred: a join with the wanted rows, each an exact
@@ -222,7 +194,7 @@ def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.R
         wanted += [(i, kind, k) for i, k in held for kind in SOURCE_KINDS]
         agreements: list[rec.RecognitionAgreement] = []
         sources: dict[Ref, SourceRecord] = {}
-        for kind, payload in _records_of(connection, wanted):
+        for kind, payload in _records(connection, wanted):
             if kind == rec.RECORD_KIND_AGREEMENT:
                 agreements.append(rec.RecognitionAgreement.FromString(payload))
             else:
@@ -231,7 +203,7 @@ def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.R
         agreements.sort(key=lambda a: (a.institution_id, a.key))
         unit_refs = {(a.institution_id, a.grant.unit_key) for a in agreements if a.grant.unit_key}
         units = {(u.institution_id, u.key): u for u in (
-            rec.LearningUnit.FromString(p) for _, p in _records_of(
+            rec.LearningUnit.FromString(p) for _, p in _records(
                 connection, [(i, rec.RECORD_KIND_LEARNING_UNIT, k) for i, k in unit_refs]))}
 
     grants, not_applied = resolve(request.holdings, agreements, sources=sources, units=units,
@@ -256,7 +228,8 @@ def _edge_page(engine: Engine, where: Sequence[object], page_size: int,
             .offset(offset).limit(size + 1)
         ).all()
         page = [(row[0], row[1]) for row in found[:size]]
-        payloads = _records(connection, None, rec.RECORD_KIND_AGREEMENT, refs=page)
+        payloads = [p for _, p in _records(
+            connection, [(i, rec.RECORD_KIND_AGREEMENT, k) for i, k in page])]
     agreements = sorted(_agreements(payloads), key=lambda a: (a.institution_id, a.key))
     token = str(offset + size) if len(found) > size else ""
     return [eq.Equivalence(agreement=a) for a in agreements], token
@@ -286,8 +259,8 @@ def list_sources(engine: Engine, request: eq.ListSourcesRequest) -> eq.ListSourc
 
 
 def _unit(connection: Connection, ref: Ref) -> rec.LearningUnit | None:
-    payloads = _records(connection, None, rec.RECORD_KIND_LEARNING_UNIT, refs=[ref])
-    return rec.LearningUnit.FromString(payloads[0]) if payloads else None
+    found = _records(connection, [(ref[0], rec.RECORD_KIND_LEARNING_UNIT, ref[1])])
+    return rec.LearningUnit.FromString(found[0][1]) if found else None
 
 
 def evaluate_pathway(engine: Engine,
