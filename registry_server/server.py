@@ -73,15 +73,13 @@ async def build(engine: Engine, address: str, tls: ServerTLS | None = None,
     publication_pb2_grpc.add_PublicationServiceServicer_to_server(
         service.PublicationService(engine, metrics, calls), server)
     directory_pb2_grpc.add_DirectoryServiceServicer_to_server(
-        service.DirectoryService(engine, calls),
-                                                              server)
+        service.DirectoryService(engine, calls), server)
     equivalence_pb2_grpc.add_EquivalenceServiceServicer_to_server(
         service.EquivalenceService(engine, calls), server)
     admin_pb2_grpc.add_AdminServiceServicer_to_server(service.AdminService(engine, calls), server)
     audit_pb2_grpc.add_AuditServiceServicer_to_server(service.AuditService(engine, calls), server)
     bilateral_pb2_grpc.add_BilateralServiceServicer_to_server(
-        service.BilateralService(engine, calls),
-                                                              server)
+        service.BilateralService(engine, calls), server)
 
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

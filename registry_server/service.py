@@ -102,11 +102,18 @@ class DatabaseCalls:
         raise AssertionError("unreachable: abort raises")
 
 
-class PublicationService(publication_pb2_grpc.PublicationServiceServicer):
-    def __init__(self, engine: Engine, metrics: Metrics | None = None,
-                 calls: DatabaseCalls | None = None) -> None:
+class _Servicer:
+    """What every servicer holds: the database and the way its calls are run."""
+
+    def __init__(self, engine: Engine, calls: DatabaseCalls | None = None) -> None:
         self.engine = engine
         self.calls = calls or DatabaseCalls()
+
+
+class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServicer):
+    def __init__(self, engine: Engine, metrics: Metrics | None = None,
+                 calls: DatabaseCalls | None = None) -> None:
+        super().__init__(engine, calls)
         self.metrics = metrics
 
     def _applied(self, ack: pub.Acknowledgement) -> None:
@@ -141,19 +148,15 @@ class PublicationService(publication_pb2_grpc.PublicationServiceServicer):
             await context.abort(grpc.StatusCode.PERMISSION_DENIED,
                                 f"{who} may read only its own checkpoint, not "
                                 f"{request.institution_id}'s")
-        found = await self.calls(context, lambda: publication.checkpoint(self.engine,
-                                                                  request.institution_id))
+        found = await self.calls(context, lambda: publication.checkpoint(
+            self.engine, request.institution_id))
         newest = await self.calls(context, lambda: bilateral_store.newest_event(
             self.engine, request.institution_id))
         return pub.GetCheckpointResponse(last_seq=found.last_seq, head=found.head,
                                          bilateral_event_id=newest)
 
 
-class DirectoryService(directory_pb2_grpc.DirectoryServiceServicer):
-    def __init__(self, engine: Engine, calls: DatabaseCalls | None = None) -> None:
-        self.engine = engine
-        self.calls = calls or DatabaseCalls()
-
+class DirectoryService(_Servicer, directory_pb2_grpc.DirectoryServiceServicer):
     async def ListInstitutions(self, request: directory.ListInstitutionsRequest,  # noqa: N802
                                context: grpc.aio.ServicerContext
                                ) -> directory.ListInstitutionsResponse:
@@ -162,38 +165,35 @@ class DirectoryService(directory_pb2_grpc.DirectoryServiceServicer):
         return directory.ListInstitutionsResponse(institutions=page, next_page_token=token)
 
 
-class EquivalenceService(equivalence_pb2_grpc.EquivalenceServiceServicer):
-    def __init__(self, engine: Engine, calls: DatabaseCalls | None = None) -> None:
-        self.engine = engine
-        self.calls = calls or DatabaseCalls()
-
+class EquivalenceService(_Servicer, equivalence_pb2_grpc.EquivalenceServiceServicer):
     async def ResolveTransfer(self, request: eq.ResolveTransferRequest,  # noqa: N802
                               context: grpc.aio.ServicerContext) -> eq.ResolveTransferResponse:
-        return await self.calls(context, lambda: equivalence.resolve_transfer(self.engine, request))
+        return await self.calls(context,
+                                lambda: equivalence.resolve_transfer(self.engine, request))
 
     async def ListEquivalents(self, request: eq.ListEquivalentsRequest,  # noqa: N802
                               context: grpc.aio.ServicerContext) -> eq.ListEquivalentsResponse:
-        return await self.calls(context, lambda: equivalence.list_equivalents(self.engine, request))
+        return await self.calls(context,
+                                lambda: equivalence.list_equivalents(self.engine, request))
 
     async def ListSources(self, request: eq.ListSourcesRequest,  # noqa: N802
                           context: grpc.aio.ServicerContext) -> eq.ListSourcesResponse:
-        return await self.calls(context, lambda: equivalence.list_sources(self.engine, request))
+        return await self.calls(context,
+                                lambda: equivalence.list_sources(self.engine, request))
 
     async def EvaluatePathway(self, request: eq.EvaluatePathwayRequest,  # noqa: N802
                               context: grpc.aio.ServicerContext) -> eq.EvaluatePathwayResponse:
-        return await self.calls(context, lambda: equivalence.evaluate_pathway(self.engine, request))
+        return await self.calls(context,
+                                lambda: equivalence.evaluate_pathway(self.engine, request))
 
     async def ListConflicts(self, request: eq.ListConflictsRequest,  # noqa: N802
                             context: grpc.aio.ServicerContext) -> eq.ListConflictsResponse:
-        return await self.calls(context, lambda: equivalence.list_conflicts(self.engine, request))
+        return await self.calls(context,
+                                lambda: equivalence.list_conflicts(self.engine, request))
 
 
-class AdminService(admin_pb2_grpc.AdminServiceServicer):
+class AdminService(_Servicer, admin_pb2_grpc.AdminServiceServicer):
     """Operator administration; the interceptor admits operators only."""
-
-    def __init__(self, engine: Engine, calls: DatabaseCalls | None = None) -> None:
-        self.engine = engine
-        self.calls = calls or DatabaseCalls()
 
     async def EnrolInstitution(self, request: admin.EnrolInstitutionRequest,  # noqa: N802
                                context: grpc.aio.ServicerContext
@@ -227,12 +227,8 @@ class AdminService(admin_pb2_grpc.AdminServiceServicer):
         return admin.RevokeKeyResponse(institution=found)
 
 
-class AuditService(audit_pb2_grpc.AuditServiceServicer):
+class AuditService(_Servicer, audit_pb2_grpc.AuditServiceServicer):
     """Proofs and the log, for anyone to check the registry."""
-
-    def __init__(self, engine: Engine, calls: DatabaseCalls | None = None) -> None:
-        self.engine = engine
-        self.calls = calls or DatabaseCalls()
 
     async def GetRecordProof(self, request: audit.GetRecordProofRequest,  # noqa: N802
                              context: grpc.aio.ServicerContext) -> audit.GetRecordProofResponse:
@@ -246,12 +242,8 @@ class AuditService(audit_pb2_grpc.AuditServiceServicer):
             self.engine, request.from_index, request.page_size))
 
 
-class BilateralService(bilateral_pb2_grpc.BilateralServiceServicer):
+class BilateralService(_Servicer, bilateral_pb2_grpc.BilateralServiceServicer):
     """Signed steps on bilateral agreements; each party pulls its own history."""
-
-    def __init__(self, engine: Engine, calls: DatabaseCalls | None = None) -> None:
-        self.engine = engine
-        self.calls = calls or DatabaseCalls()
 
     async def Act(self, request: bi.ActRequest,  # noqa: N802
                   context: grpc.aio.ServicerContext) -> bi.ActResponse:
