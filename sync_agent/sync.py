@@ -141,8 +141,9 @@ def sync(store: AgentStore, client: RegistryClient, signer: Signer,
                 "backup: restore the latest store before syncing")
         batches = changes = 0
         log_index = store.sync_state().log_index
+        to_publish = local - last_seq
         if progress is not None:
-            progress(0, local - last_seq)
+            progress(0, to_publish)
         with ThreadPoolExecutor(1, thread_name_prefix="sync-prepare") as prepare:
             # The next batch is read and signed while the registry applies this one.
             upcoming = prepare.submit(_prepare, store, signer, last_seq, head, batch_size)
@@ -162,7 +163,7 @@ def sync(store: AgentStore, client: RegistryClient, signer: Signer,
                 batches += 1
                 changes += prepared.count
                 if progress is not None:
-                    progress(changes, local - checkpoint.last_seq)
+                    progress(changes, to_publish)
     except grpc.RpcError as error:
         store.record_outcome(explain(error), success=False)
         log.error("sync failed: %s", explain(error), extra={"institution": institution})

@@ -127,14 +127,21 @@ def parse_grant(text: str) -> rec.Grant:
     return rec.Grant(unit_key=text)
 
 
-def parse_level(text: str) -> rec.Level | None:
-    """`FHEQ 7` (framework and level); None for an empty text."""
+def _code_and_value(text: str, what: str) -> tuple[str, str] | None:
+    """`CODE value` (a framework or scheme code, upper-cased, and a value); None for an empty
+    text; what names the two parts for the error."""
     parts = text.split()
     if not parts:
         return None
     if len(parts) != 2:
-        raise ExpressionError("write the framework and the level, e.g. 'FHEQ 7'")
-    return rec.Level(framework=parts[0].upper(), level=parts[1])
+        raise ExpressionError(f"write {what}")
+    return parts[0].upper(), parts[1]
+
+
+def parse_level(text: str) -> rec.Level | None:
+    """`FHEQ 7` (framework and level); None for an empty text."""
+    pair = _code_and_value(text, "the framework and the level, e.g. 'FHEQ 7'")
+    return rec.Level(framework=pair[0], level=pair[1]) if pair else None
 
 
 def format_grade(grade: rec.Grade) -> str:
@@ -143,12 +150,8 @@ def format_grade(grade: rec.Grade) -> str:
 
 def parse_grade(text: str) -> rec.Grade | None:
     """`UK_LETTER C` (scheme and grade); None for an empty text."""
-    parts = text.split()
-    if not parts:
-        return None
-    if len(parts) != 2:
-        raise ExpressionError("write the grading scheme and the grade, e.g. 'UK_LETTER C'")
-    return rec.Grade(scheme=parts[0].upper(), value=parts[1])
+    pair = _code_and_value(text, "the grading scheme and the grade, e.g. 'UK_LETTER C'")
+    return rec.Grade(scheme=pair[0], value=pair[1]) if pair else None
 
 
 HOLDING = re.compile(r"^(?P<provider>[^/\s:@]+)/(?P<key>[^\s:@]+)"

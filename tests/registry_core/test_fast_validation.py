@@ -39,10 +39,12 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
                        max_size=2),
     "workload_hours": st.sampled_from([0.0, -1.0, 0.5, 100.0, 10_000.0, 10_000.5,
                                        float("nan"), float("inf")]),
-    "credit": st.sampled_from([None, ("SCQF", 10.0), ("ECTS", 0.0), ("ECTS", 1000.0),
-                               ("ECTS", 1000.5), ("XYZ", 5.0), ("ECTS", float("nan"))]),
-    "level": st.sampled_from([None, ("SCQF", "11"), ("EQF", "6"), ("EQF", "9"),
-                              ("FHEQ", "4"), ("NOPE", "1"), ("EQF", "")]),
+    "credit": st.sampled_from([None] + [rec.Credit(system=s, value=v) for s, v in (
+        ("SCQF", 10.0), ("ECTS", 0.0), ("ECTS", 1000.0), ("ECTS", 1000.5), ("XYZ", 5.0),
+        ("ECTS", float("nan")))]),
+    "level": st.sampled_from([None] + [rec.Level(framework=f, level=v) for f, v in (
+        ("SCQF", "11"), ("EQF", "6"), ("EQF", "9"), ("FHEQ", "4"), ("NOPE", "1"),
+        ("EQF", ""))]),
     "participation_form": st.sampled_from([0, 1, 2, 3]),
     "grading_scheme": st.sampled_from(["", "UK_LETTER", "PERCENTAGE", "uk_letter", "X"]),
     "subject_isced": st.sampled_from(["", "0613", "06", "1", "061a", "06133", "0613\n"]),
@@ -50,21 +52,10 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
 
 
 def _mutated(changes: dict[str, Any]) -> rec.MicroCredential:
-    mc = micro_credential()
-    for name, value in changes.items():
-        if name in ("credit", "level"):
-            mc.ClearField(name)
-            if value is not None:
-                a, b = value
-                if name == "credit":
-                    mc.credit.system, mc.credit.value = a, b
-                else:
-                    mc.level.framework, mc.level.level = a, b
-        elif isinstance(value, list):
-            del getattr(mc, name)[:]
-            getattr(mc, name).extend(value)
-        else:
-            setattr(mc, name, value)
+    """The factory's record with the changes; a credit or level of None is left unset."""
+    mc = micro_credential(**{k: v for k, v in changes.items() if v is not None})
+    for name in (k for k, v in changes.items() if v is None):
+        mc.ClearField(name)
     return mc
 
 
