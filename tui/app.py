@@ -11,9 +11,9 @@ import argparse
 import datetime as dt
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import grpc
 from textual import on, work
@@ -44,7 +44,7 @@ from sync_agent import config as agent_config
 from sync_agent.bilateral import BilateralError, act, awaiting_decision
 from sync_agent.client import RegistryClient
 from sync_agent.store import AgentStore
-from sync_agent.sync import SyncError, SyncLock, explain, sync
+from sync_agent.sync import SyncError, SyncLock, SyncResult, explain, sync
 from tui.confirm import AskScreen, ConfirmScreen
 from tui.expressions import (
     ExpressionError,
@@ -61,6 +61,7 @@ from tui.tables import STATUS, AgreementTable, BilateralTable, DetailScreen, Rec
 FORM_OF = {rec.RECORD_KIND_MICRO_CREDENTIAL: MICRO_CREDENTIAL,
            rec.RECORD_KIND_LEARNING_UNIT: LEARNING_UNIT, rec.RECORD_KIND_AGREEMENT: AGREEMENT}
 ANY = "any"
+T = TypeVar("T")
 # The tabs in order; keys 1 to 7 open them.
 TABS = ("micro-credentials", "units", "agreements-tab", "sync-tab", "bilateral-tab",
         "directory-tab", "explorer-tab")
@@ -99,6 +100,7 @@ class RegistrarApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "Credit registry"
     AUTO_FOCUS = ""  # on_mount focuses the list, so its keys (n, e, w, enter) work at once
+    registry_checkpoint = "The registry's checkpoint: not asked yet (press s to sync)."
     BINDINGS = [Binding("s", "sync", "Sync now"), Binding("d", "directory", "Directory"),
                 Binding("slash", "search", "Search"), Binding("r", "refresh", "Refresh"),
                 Binding("question_mark", "show_help_panel", "Help"), Binding("q", "quit", "Quit"),
@@ -294,16 +296,13 @@ class RegistrarApp(App[None]):
         try:
             with SyncLock(self.config.home / "sync.lock", 5), \
                     RegistryClient(self.config.registry, self.config.tls) as client:
-                sync(self.store, client, self.config.signer(), progress=lambda done, total:
-                     self.call_from_thread(self.show_progress, done, total))
-                checkpoint = client.checkpoint(self.store.institution_id)
+                result = sync(self.store, client, self.config.signer(),
+                              progress=lambda done, total: self.call_from_thread(
+                                  self.show_progress, done, total))
         except SyncError as error:
             self.call_from_thread(self.sync_failed, str(error))
             return
-        except grpc.RpcError as error:
-            self.call_from_thread(self.sync_failed, explain(error))
-            return
-        self.call_from_thread(self.sync_done, checkpoint)
+        self.call_from_thread(self.sync_done, result)
 
     def show_progress(self, done: int, total: int) -> None:
         self.query_one("#sync-progress", ProgressBar).update(total=max(total, 1),
@@ -311,12 +310,13 @@ class RegistrarApp(App[None]):
         self.query_one("#status", Static).update(f"Syncing: {done} of {total} changes "
                                                  "published…")
 
-    def sync_done(self, checkpoint: Any) -> None:
+    def sync_done(self, result: SyncResult) -> None:
+        """After a good sync; result holds the registry's checkpoint as the sync left it."""
         banner = self.query_one("#banner", Static)
         banner.update("")
         banner.remove_class("offline")
         self.registry_checkpoint = (f"The registry's checkpoint for {self.store.institution_id}:"
-                                    f" seq {checkpoint.last_seq}, head {checkpoint.head[:16]}…")
+                                    f" seq {result.last_seq}, head {result.head[:16]}…")
         self.action_refresh()
         self.notify(self.store.sync_state().last_outcome, title="Sync")
         self.fetch_conflicts()
@@ -330,8 +330,6 @@ class RegistrarApp(App[None]):
         self.query_one("#sync-progress", ProgressBar).update(total=1, progress=0)
         self.action_refresh()
         self.notify(message, title="Sync failed", severity="error", timeout=10)
-
-    registry_checkpoint = "The registry's checkpoint: not asked yet (press s to sync)."
 
     # --- bilateral decisions ------------------------------------------------------------------
 
@@ -382,18 +380,24 @@ class RegistrarApp(App[None]):
         self.query_one(TabbedContent).active = "agreements-tab"
         self.fetch_conflicts()
 
-    @work(thread=True, exclusive=True, group="conflicts")
-    def fetch_conflicts(self) -> None:
+    def _ask(self, title: str, question: Callable[[RegistryClient], T]) -> T | None:
+        """In a worker: one question to the registry; None when it fails, which the app
+        says in plain words under title."""
         if self.config is None:
-            return
+            return None
         try:
             with RegistryClient(self.config.registry, self.config.tls) as client:
-                conflicts = client.conflicts(self.store.institution_id)
+                return question(client)
         except grpc.RpcError as error:
-            self.call_from_thread(self.notify, explain(error), title="Conflicts",
-                                  severity="error", timeout=10)
-            return
-        self.call_from_thread(self.show_conflicts, conflicts)
+            self.call_from_thread(self.notify, explain(error), title=title, severity="error",
+                                  timeout=10)
+            return None
+
+    @work(thread=True, exclusive=True, group="conflicts")
+    def fetch_conflicts(self) -> None:
+        conflicts = self._ask("Conflicts", lambda c: c.conflicts(self.store.institution_id))
+        if conflicts is not None:
+            self.call_from_thread(self.show_conflicts, conflicts)
 
     def show_conflicts(self, conflicts: list[eq.Conflict]) -> None:
         table = self.query_one("#conflicts", DataTable)
@@ -416,16 +420,10 @@ class RegistrarApp(App[None]):
 
     @work(thread=True, exclusive=True, group="explore")
     def ask_sources(self, unit_key: str) -> None:
-        if self.config is None:
-            return
-        try:
-            with RegistryClient(self.config.registry, self.config.tls) as client:
-                agreements = client.sources(self.store.institution_id, unit_key)
-        except grpc.RpcError as error:
-            self.call_from_thread(self.notify, explain(error), title="Explorer",
-                                  severity="error", timeout=10)
-            return
-        self.call_from_thread(self.show_sources, unit_key, agreements)
+        agreements = self._ask("Explorer",
+                               lambda c: c.sources(self.store.institution_id, unit_key))
+        if agreements is not None:
+            self.call_from_thread(self.show_sources, unit_key, agreements)
 
     def show_sources(self, unit_key: str, agreements: list[rec.RecognitionAgreement]) -> None:
         table = self.query_one("#explorer", DataTable)
@@ -498,15 +496,9 @@ class RegistrarApp(App[None]):
 
     @work(thread=True, exclusive=True, group="explore")
     def ask_registry(self, request: eq.ResolveTransferRequest) -> None:
-        assert self.config is not None
-        try:
-            with RegistryClient(self.config.registry, self.config.tls) as client:
-                answer = client.resolve_transfer(request)
-        except grpc.RpcError as error:
-            self.call_from_thread(self.notify, explain(error), title="Explorer",
-                                  severity="error", timeout=10)
-            return
-        self.call_from_thread(self.show_answer, answer)
+        answer = self._ask("Explorer", lambda c: c.resolve_transfer(request))
+        if answer is not None:
+            self.call_from_thread(self.show_answer, answer)
 
     def show_answer(self, answer: eq.ResolveTransferResponse) -> None:
         table = self.query_one("#explorer", DataTable)

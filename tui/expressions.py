@@ -37,10 +37,15 @@ def format_level(level: rec.Level) -> str:
     return f"{level.framework} {level.level}".strip()
 
 
+def format_operator(group: rec.SourceGroup) -> str:
+    """`all of`, `any of` or `N of`."""
+    return {rec.GROUP_OPERATOR_ALL_OF: "all of", rec.GROUP_OPERATOR_ANY_OF: "any of",
+            rec.GROUP_OPERATOR_N_OF: f"{group.n} of"}.get(group.operator, "?")
+
+
 def format_sources(group: rec.SourceGroup) -> str:
     """A source group as registrars write it (nested groups in brackets)."""
-    op = {rec.GROUP_OPERATOR_ALL_OF: "all of", rec.GROUP_OPERATOR_ANY_OF: "any of",
-          rec.GROUP_OPERATOR_N_OF: f"{group.n} of"}.get(group.operator, "?")
+    op = format_operator(group)
     items = [f"({format_sources(i.group)})" if i.WhichOneof("item") == "group"
              else f"{i.credential.institution_id}/{i.credential.key}" for i in group.items]
     return f"{op} {', '.join(items)}"

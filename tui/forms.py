@@ -29,6 +29,7 @@ from tui.expressions import (
     format_grade,
     format_grant,
     format_level,
+    format_operator,
     format_sources,
     parse_grade,
     parse_grant,
@@ -383,8 +384,6 @@ class RecordForm(ModalScreen[Record | None]):
             if name.startswith(field.name + ".") or name.startswith(field.name + "[") or \
                     field.name.startswith(name + "."):
                 return field
-        if name.startswith("grant."):
-            return self.fields[names.index("grant")] if "grant" in names else None
         return None
 
     @on(Input.Changed)
@@ -423,7 +422,7 @@ class RecordForm(ModalScreen[Record | None]):
         tree: Tree[None] = self.query_one("#source-tree", Tree)
         tree.clear()
         if record.HasField("source"):
-            tree.root.set_label(_operator(record.source))
+            tree.root.set_label(format_operator(record.source))
             _fill(tree.root, record.source)
             tree.root.expand_all()
 
@@ -440,14 +439,10 @@ class RecordForm(ModalScreen[Record | None]):
         self.dismiss(None)
 
 
-def _operator(group: rec.SourceGroup) -> str:
-    return format_sources(group).split(" of ", 1)[0] + " of"
-
-
 def _fill(node: TreeNode[None], group: rec.SourceGroup) -> None:
     """Nested groups as tree branches, credentials as leaves."""
     for item in group.items:
         if item.WhichOneof("item") == "group":
-            _fill(node.add(_operator(item.group), expand=True), item.group)
+            _fill(node.add(format_operator(item.group), expand=True), item.group)
         else:
             node.add_leaf(f"{item.credential.institution_id}/{item.credential.key}")
