@@ -191,19 +191,14 @@ def learning_unit_fields() -> list[Field]:
     ]
 
 
-def build_learning_unit(institution_id: str, values: Values,
-                        keep: rec.LearningUnit | None = None) -> rec.LearningUnit:
-    unit = rec.LearningUnit(
+def build_learning_unit(institution_id: str, values: Values) -> rec.LearningUnit:
+    return rec.LearningUnit(
         institution_id=institution_id, key=_text(values, "key"), version=1,
         status=_status(values), title=_text(values, "title"),
         kind=rec.LearningUnitKind.Value("LEARNING_UNIT_KIND_" + (_text(values, "kind")
                                                                  or "UNSPECIFIED")),
         credit=_credit(values), level=_level(values),
         subject_isced=_text(values, "subject_isced"))
-    if keep is not None and keep.HasField("stacking_rule") and \
-            unit.kind == rec.LEARNING_UNIT_KIND_QUALIFICATION:
-        unit.stacking_rule.CopyFrom(keep.stacking_rule)  # not edited here; kept as imported
-    return unit
 
 
 def learning_unit_values(lu: rec.LearningUnit) -> Values:
@@ -396,6 +391,8 @@ class RecordForm(ModalScreen[Record | None]):
         error = self.query_one("#form-error", Static)
         try:
             record = self.kind.build(self.institution_id, self.values())
+            if self.original is not None:
+                record = _with_unshown_kept(self.original, record, self.fields)
             self._show_sources(record)
             validate_record(record)
         except (InvalidRecord, FieldProblem) as problem:
@@ -437,6 +434,19 @@ class RecordForm(ModalScreen[Record | None]):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _with_unshown_kept(original: Record, edited: Record, fields: list[Field]) -> Record:
+    """The edited record, with every field the form does not show kept as the original had
+    it (a micro-credential's skills, prerequisites and URL; a qualification's stacking rule),
+    so an edit never drops what was imported."""
+    shown = {f.name.split(".")[0] for f in fields}
+    merged = type(original)()
+    merged.CopyFrom(original)
+    for name in shown:
+        merged.ClearField(name)
+    merged.MergeFrom(edited)
+    return merged
 
 
 def _fill(node: TreeNode[None], group: rec.SourceGroup) -> None:

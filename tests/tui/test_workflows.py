@@ -15,10 +15,11 @@ from registry_server import directory, equivalence, publication
 from sync_agent.bilateral import propose
 from sync_agent.client import RegistryClient
 from sync_agent.config import init_home
+from sync_agent.importer import read_catalogue
 from sync_agent.store import AgentStore
 from tests.conftest import Network, RunningRegistry
 from tests.factories import agreement, batch, micro_credential, module, signed
-from tests.tui.helpers import form_error, open_tab, settle, taff_home, type_into
+from tests.tui.helpers import DEMO, form_error, open_tab, settle, taff_home, type_into
 from tui.app import make_app
 from tui.forms import RecordForm
 
@@ -319,4 +320,39 @@ async def test_explorer_takes_award_dates_grade_schemes_and_identity_verificatio
         await pilot.press("enter")
         await pilot.pause()
         assert any("not a date" in n.message for n in app._notifications)
+    app.store.close()
+
+
+async def test_an_edit_keeps_what_the_form_does_not_show(tmp_path: Path) -> None:
+    """Skills, URL and a qualification's stacking rule are not in the forms; editing the
+    title must not drop them."""
+    cfg, _ = init_home(tmp_path, "uk.ac.forth", "Forth", "GB", "127.0.0.1:1")
+    store = AgentStore(cfg.store_path, cfg.institution_id)
+    store.put_records(read_catalogue(DEMO / "uk.ac.forth.json", "uk.ac.forth"))
+    before_mc = store.get(rec.RECORD_KIND_MICRO_CREDENTIAL, "FOR-DE01")
+    before_q = store.get(rec.RECORD_KIND_LEARNING_UNIT, "F1DS-MSC")
+    store.close()
+    assert before_mc is not None and before_mc.skills and before_mc.url
+    assert before_q is not None and before_q.HasField("stacking_rule")
+    app = make_app(tmp_path, offer_demo=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for tab, table_id, kind, key in (
+                ("micro-credentials", "#credentials", rec.RECORD_KIND_MICRO_CREDENTIAL,
+                 "FOR-DE01"),
+                ("units", "#learning-units", rec.RECORD_KIND_LEARNING_UNIT, "F1DS-MSC")):
+            await open_tab(pilot, tab)
+            table = app.query_one(table_id, DataTable)
+            table.move_cursor(row=table.get_row_index(key))
+            await pilot.press("e")
+            await pilot.pause()
+            await type_into(pilot, "#f-title", "Renamed")
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            edited = app.store.get(kind, key)
+            assert edited is not None and edited.title == "Renamed" and edited.version == 2
+        mc = app.store.get(rec.RECORD_KIND_MICRO_CREDENTIAL, "FOR-DE01")
+        unit = app.store.get(rec.RECORD_KIND_LEARNING_UNIT, "F1DS-MSC")
+        assert isinstance(mc, rec.MicroCredential) and isinstance(unit, rec.LearningUnit)
+        assert list(mc.skills) == list(before_mc.skills) and mc.url == before_mc.url
+        assert unit.stacking_rule == before_q.stacking_rule
     app.store.close()
