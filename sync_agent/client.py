@@ -46,6 +46,22 @@ def open_channel(address: str, tls: ClientTLS | None) -> grpc.Channel:
     return grpc.secure_channel(address, credentials)
 
 
+class PendingPublication:
+    """A Publish call in flight."""
+
+    def __init__(self, call: grpc.Future) -> None:
+        self.call = call
+
+    def result(self) -> pub.Acknowledgement:
+        """The acknowledgement, once the registry answers; raises grpc.RpcError if it refuses
+        the batch or cannot be reached."""
+        return self.call.result().acknowledgement  # type: ignore[no-any-return]
+
+    def wait(self) -> None:
+        """Until the call has ended, whatever its outcome."""
+        self.call.exception()
+
+
 class RegistryClient:
     """Typed calls to the registry's services over one gRPC channel."""
 
@@ -74,10 +90,13 @@ class RegistryClient:
             timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata())
 
     def publish(self, envelope: pub.SignedEnvelope) -> pub.Acknowledgement:
-        response = self.publication.Publish(pub.PublishRequest(envelope=envelope),
-                                            timeout=CALL_TIMEOUT_SECONDS,
-                                            metadata=self._metadata())
-        return response.acknowledgement  # type: ignore[no-any-return]
+        return self.publish_async(envelope).result()
+
+    def publish_async(self, envelope: pub.SignedEnvelope) -> PendingPublication:
+        """Send a batch without waiting for its acknowledgement."""
+        return PendingPublication(self.publication.Publish.future(
+            pub.PublishRequest(envelope=envelope), timeout=CALL_TIMEOUT_SECONDS,
+            metadata=self._metadata()))
 
     def resolve_transfer(self, request: eq.ResolveTransferRequest) -> eq.ResolveTransferResponse:
         return self.equivalence.ResolveTransfer(  # type: ignore[no-any-return]

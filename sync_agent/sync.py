@@ -13,8 +13,9 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from registry.v1 import publication_pb2 as pub
 from registry_core.batch import batch_payload
 from registry_core.envelope import Signer, next_head, seal
 from registry_core.logs import request_id
-from sync_agent.client import RegistryClient
+from sync_agent.client import PendingPublication, RegistryClient
 from sync_agent.store import AgentStore
 
 log = logging.getLogger("sync_agent")
@@ -32,6 +33,11 @@ BATCH_SIZE = 1_000
 RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
              grpc.StatusCode.ABORTED, grpc.StatusCode.RESOURCE_EXHAUSTED}
 MAX_ATTEMPTS = 6
+# Batches in flight at once: two keep the registry busy (it receives one while it applies
+# the other); more would only queue at the registry, which applies them one at a time.
+WINDOW = 2
+# The registry's checkpoint, sent with a refusal for a gap, rollback or fork.
+CHECKPOINT_SEQ_TRAILER = "registry-checkpoint-seq"
 
 
 class SyncError(Exception):
@@ -88,6 +94,7 @@ def _with_retries(call: Callable[[], pub.Acknowledgement | pub.GetCheckpointResp
 @dataclass(frozen=True)
 class PreparedBatch:
     envelope: pub.SignedEnvelope
+    first_seq: int
     last_seq: int
     head: str
     count: int
@@ -103,8 +110,82 @@ def _prepare(store: AgentStore, signer: Signer, after_seq: int, head: str,
                        last_seq=entries[-1][0], prev_head=head,
                        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     payload = batch_payload(header, [change for _, change in entries])
-    return PreparedBatch(seal(payload, signer), entries[-1][0], next_head(head, payload),
-                         len(entries))
+    return PreparedBatch(seal(payload, signer), entries[0][0], entries[-1][0],
+                         next_head(head, payload), len(entries))
+
+
+def _publish(store: AgentStore, client: RegistryClient, signer: Signer, last_seq: int,
+             head: str, batch_size: int,
+             ) -> Iterator[tuple[PreparedBatch, pub.Acknowledgement]]:
+    """Publish the change log after (last_seq, head), yielding each batch with its
+    acknowledgement, in order.
+
+    WINDOW batches are in flight, so the registry receives the next batch while it applies
+    this one (and the one after is read and signed meanwhile). When a call fails, the calls
+    behind it are let finish and every unacknowledged batch is sent again, the same bytes:
+    one the registry did apply is a replay and gets the same acknowledgement. Transient
+    failures are retried with exponential backoff and jitter. A batch refused for a gap
+    while an earlier one was still in flight had only overtaken it (calls share one
+    connection but may arrive in either order), so it is sent again at once. Anything else,
+    or MAX_ATTEMPTS failures in a row, raises the failed call's error."""
+    unsent: deque[PreparedBatch] = deque()
+    # Each call in flight, with whether another was in flight ahead of it when it was sent.
+    in_flight: deque[tuple[PreparedBatch, PendingPublication, bool]] = deque()
+    failures = 0
+    with ThreadPoolExecutor(1, thread_name_prefix="sync-prepare") as prepare:
+        upcoming: Future[PreparedBatch | None] | None = prepare.submit(
+            _prepare, store, signer, last_seq, head, batch_size)
+        while True:
+            while len(in_flight) < WINDOW:
+                if not unsent and upcoming is not None:
+                    ready = upcoming.result()
+                    upcoming = None if ready is None else prepare.submit(
+                        _prepare, store, signer, ready.last_seq, ready.head, batch_size)
+                    if ready is not None:
+                        unsent.append(ready)
+                if not unsent:
+                    break
+                batch = unsent.popleft()
+                in_flight.append((batch, client.publish_async(batch.envelope), bool(in_flight)))
+            if not in_flight:
+                return
+            batch, call, behind = in_flight[0]
+            try:
+                ack = call.result()
+            except grpc.RpcError as error:
+                # Overtaken: the batch ahead of it was acknowledged (this one is first in
+                # flight now) but had not been applied when this one arrived.
+                overtaken = behind and _is_gap(error, batch)
+                for _, later, _ in in_flight:
+                    later.wait()
+                unsent.extendleft(reversed([b for b, _, _ in in_flight]))
+                in_flight.clear()
+                failures += 1
+                if failures >= MAX_ATTEMPTS or not (overtaken or error.code() in RETRYABLE):
+                    raise
+                log.warning("batch from seq %d %s; sending again from there", batch.first_seq,
+                            "overtook the one ahead of it" if overtaken
+                            else f"failed ({error.code().name})",
+                            extra={"institution": store.institution_id, "seq": batch.first_seq})
+                if not overtaken:
+                    time.sleep(min(8.0, 0.2 * 2 ** (failures - 1)) * (0.5 + random.random()))
+                continue
+            in_flight.popleft()
+            if (ack.last_seq, ack.head) != (batch.last_seq, batch.head):
+                raise SyncError(f"the registry acknowledged seq {ack.last_seq} with head "
+                                f"{ack.head[:16]}…, not the batch sent; sync again")
+            failures = 0
+            yield batch, ack
+
+
+def _is_gap(error: grpc.RpcError, batch: PreparedBatch) -> bool:
+    """Whether the registry refused batch because it holds less than the changes before it
+    (its checkpoint, in the trailers, is behind the batch's first change)."""
+    if error.code() != grpc.StatusCode.FAILED_PRECONDITION:
+        return False
+    trailers = dict(error.trailing_metadata() or ())  # type: ignore[attr-defined]
+    held = str(trailers.get(CHECKPOINT_SEQ_TRAILER, ""))
+    return held.isdigit() and int(held) < batch.first_seq - 1
 
 
 def explain(error: grpc.RpcError) -> str:
@@ -144,26 +225,16 @@ def sync(store: AgentStore, client: RegistryClient, signer: Signer,
         to_publish = local - last_seq
         if progress is not None:
             progress(0, to_publish)
-        with ThreadPoolExecutor(1, thread_name_prefix="sync-prepare") as prepare:
-            # The next batch is read and signed while the registry applies this one.
-            upcoming = prepare.submit(_prepare, store, signer, last_seq, head, batch_size)
-            while (prepared := upcoming.result()) is not None:
-                upcoming = prepare.submit(_prepare, store, signer, prepared.last_seq,
-                                          prepared.head, batch_size)
-                ack = _with_retries(lambda: client.publish(prepared.envelope))
-                assert isinstance(ack, pub.Acknowledgement)
-                if (ack.last_seq, ack.head) != (prepared.last_seq, prepared.head):
-                    raise SyncError(f"the registry acknowledged seq {ack.last_seq} with head "
-                                    f"{ack.head[:16]}…, not the batch sent; sync again")
-                store.record_acknowledgement(ack)
-                log.info("batch acknowledged up to seq %d", ack.last_seq,
-                         extra={"institution": institution, "seq": ack.last_seq,
-                                "records": prepared.count})
-                last_seq, head, log_index = ack.last_seq, ack.head, ack.receipt.log_index
-                batches += 1
-                changes += prepared.count
-                if progress is not None:
-                    progress(changes, to_publish)
+        for prepared, ack in _publish(store, client, signer, last_seq, head, batch_size):
+            store.record_acknowledgement(ack)
+            log.info("batch acknowledged up to seq %d", ack.last_seq,
+                     extra={"institution": institution, "seq": ack.last_seq,
+                            "records": prepared.count})
+            last_seq, head, log_index = ack.last_seq, ack.head, ack.receipt.log_index
+            batches += 1
+            changes += prepared.count
+            if progress is not None:
+                progress(changes, to_publish)
     except grpc.RpcError as error:
         store.record_outcome(explain(error), success=False)
         log.error("sync failed: %s", explain(error), extra={"institution": institution})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
@@ -10,8 +11,8 @@ from sqlalchemy import func, select
 
 from registry.v1 import publication_pb2 as pub
 from registry_server.sql import table
-from registry_server.tables import PublishedRecord
-from sync_agent.client import RegistryClient
+from registry_server.tables import BatchLogEntry, PublishedRecord
+from sync_agent.client import PendingPublication, RegistryClient
 from sync_agent.store import AgentStore
 from sync_agent.sync import SyncError, SyncLock, sync
 from tests.conftest import Network, RunningRegistry
@@ -30,12 +31,42 @@ class CountingClient(RegistryClient):
         self.calls.append("checkpoint")
         return super().checkpoint(institution_id)
 
-    def publish(self, envelope: pub.SignedEnvelope) -> pub.Acknowledgement:
+    def publish_async(self, envelope: pub.SignedEnvelope) -> PendingPublication:
         self.calls.append("publish")
-        ack = super().publish(envelope)
+        pending = super().publish_async(envelope)
         if len(self.calls) == self.lose_ack_of_call:
-            raise _Unavailable()  # the registry committed, the answer was lost on the way
-        return ack
+            return _LostAcknowledgement(pending)
+        return pending
+
+
+class _LostAcknowledgement(PendingPublication):
+    """The registry got the batch and answered; the answer was lost on the way."""
+
+    def __init__(self, pending: PendingPublication) -> None:
+        super().__init__(pending.call)
+
+    def result(self) -> pub.Acknowledgement:
+        super().result()
+        raise _Unavailable()
+
+
+class OvertakingClient(CountingClient):
+    """The real client, but the first batch leaves only when the agent waits for its answer,
+    so the second arrives at the registry first (as calls sharing a connection may)."""
+
+    def publish_async(self, envelope: pub.SignedEnvelope) -> PendingPublication:
+        if self.calls != ["checkpoint"]:
+            return super().publish_async(envelope)
+        self.calls.append("publish (held back)")
+        return _SentOnWait(lambda: super(OvertakingClient, self).publish_async(envelope))
+
+
+class _SentOnWait(PendingPublication):
+    def __init__(self, send: Callable[[], PendingPublication]) -> None:
+        self.send = send
+
+    def result(self) -> pub.Acknowledgement:
+        return self.send().result()
 
 
 class _Unavailable(grpc.RpcError):
@@ -49,6 +80,11 @@ class _Unavailable(grpc.RpcError):
 def stored_count(network: Network) -> int:
     with network.engine.connect() as c:
         return int(c.execute(select(func.count()).select_from(table(PublishedRecord))).scalar_one())
+
+
+def logged_batches(network: Network) -> int:
+    with network.engine.connect() as c:
+        return int(c.execute(select(func.count()).select_from(table(BatchLogEntry))).scalar_one())
 
 
 @pytest.fixture
@@ -89,8 +125,25 @@ def test_lost_acknowledgement_is_retried_without_duplicates(
     with CountingClient(registry.address, lose_ack_of_call=2) as client:
         result = sync(store, client, network.signers["uk.ac.forth"], batch_size=4)
     assert result.last_seq == 10
-    assert client.calls.count("publish") == 4  # the first batch went twice: a replay
+    # The first batch's acknowledgement was lost while the second was in flight behind it:
+    # both went again (replays, acknowledged as before), then the third.
+    assert client.calls.count("publish") == 5
     assert stored_count(network) == 10
+    assert logged_batches(network) == 3, "a replay adds nothing to the log"
+
+
+def test_a_batch_that_overtakes_the_one_ahead_is_sent_again(
+        network: Network, registry: RunningRegistry, store: AgentStore,
+        caplog: pytest.LogCaptureFixture) -> None:
+    with OvertakingClient(registry.address) as client:
+        result = sync(store, client, network.signers["uk.ac.forth"], batch_size=4)
+    assert result.last_seq == 10
+    # Batch 2 arrived first and was refused for the gap (nothing changed); batch 1 left when
+    # the agent waited for it; batch 3, sent behind 2, met the same gap; then 2 and 3 again.
+    assert client.calls == ["checkpoint", "publish (held back)"] + ["publish"] * 5
+    assert "overtook the one ahead" in caplog.text
+    assert stored_count(network) == 10
+    assert logged_batches(network) == 3
 
 
 def test_unreachable_registry_is_explained_and_recorded(tmp_path: Path, store: AgentStore,
