@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 
 import grpc
 import pytest
@@ -18,7 +19,7 @@ from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
 from registry_server.service import retryable
 from registry_server.status import CHECKPOINT_HEAD, CHECKPOINT_SEQ
-from tests.conftest import Network
+from tests.conftest import Network, RunningRegistry
 from tests.factories import agreement, batch, head_after, holding, micro_credential, module, signed
 
 
@@ -244,12 +245,24 @@ def test_same_question_same_bytes(network: Network, channel: grpc.Channel) -> No
     assert len(answers) == 1
 
 
-def test_deadline_is_honoured(network: Network, channel: grpc.Channel) -> None:
+def test_a_call_whose_deadline_passed_is_not_started(
+        network: Network, registry_either_way: RunningRegistry, channel: grpc.Channel) -> None:
+    """The registry is busy (its event loop held for longer than the caller will wait) when
+    a question arrives: the caller hears DEADLINE_EXCEEDED, and the registry, once free, does
+    not resolve the question for nobody."""
+    registry_either_way.loop.call_soon_threadsafe(time.sleep, 0.6)
     stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
     with pytest.raises(grpc.RpcError) as caught:
         stub.ResolveTransfer(eq.ResolveTransferRequest(
-            holdings=[holding()] * 400, target_institution_id="uk.ac.taff"), timeout=0.0001)
+            holdings=[holding()], target_institution_id="uk.ac.taff"), timeout=0.3)
     assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    # A call after it is answered only once the registry has dealt with the late one.
+    directory_pb2_grpc.DirectoryServiceStub(channel).ListInstitutions(
+        directory.ListInstitutionsRequest(), timeout=10)
+    resolved = registry_either_way.metrics.registry.get_sample_value(
+        "registry_rpc_requests_total",
+        {"method": "/registry.v1.EquivalenceService/ResolveTransfer", "code": "OK"})
+    assert resolved is None, "the registry resolved a question whose caller had given up"
 
 
 def test_a_database_fault_is_internal_and_a_busy_database_is_retryable(
