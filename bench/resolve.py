@@ -4,7 +4,10 @@
    server in the same run (anchor); p50 and p99 latency.
 2. The database part of a depth-3 transitive look-up, against a raw SQLite recursive CTE
    over the same edges (anchor).
-3. Latency growth of ResolveTransfer from a small to a large network.
+3. Latency growth of ResolveTransfer from a small to a large network, for random learners
+   (on the small network nearly all of their answers are empty) and for recognised learners
+   (each holds the sources of two of the target's agreements), whose answers have the same
+   shape on both networks.
 
     python -m bench.resolve [--small 10000] [--large 1000000] [--seconds 10]
 """
@@ -36,6 +39,7 @@ from registry_server.publication import _edges
 from registry_server.tables import AgreementEdge, PublishedRecord
 
 CONCURRENCY = 16
+ROUNDS = 5  # of the direct latency-growth measurement
 
 
 def load(url: str, shape: synthetic.Shape) -> None:
@@ -260,18 +264,34 @@ def main() -> None:
               f"{time.perf_counter() - started:.0f} s)")
     throughput(work, urls["large"], large, args.seconds)
     depth3(urls["large"], work / "large.db", large)
+    latency_growth(urls, small, large)
+
+
+def latency_growth(urls: dict[str, str], small: synthetic.Shape, large: synthetic.Shape) -> None:
+    """In-process ResolveTransfer latency on the large network against the small one."""
     print(f"ResolveTransfer latency in process, {small.agreements:,} vs {large.agreements:,} "
           "agreements (medians of 300 questions)")
-    for depth in (1, 3):
+    for depth, rounds in ((1, ROUNDS), (3, 1)):
         for who, ask in (("random learners", lambda url, shape: questions(shape, 300, depth,
                                                                            seed=13)),
                          ("recognised learners", lambda url, shape: recognised_questions(
                              url, shape, 300, depth))):
-            (a, a_grants), (b, b_grants) = (resolve_latency(urls[n], ask(urls[n], shape))
-                                            for n, shape in (("small", small), ("large", large)))
+            asked = {n: ask(urls[n], shape) for n, shape in (("small", small), ("large", large))}
+            ratios = []
+            for round_ in range(rounds):
+                # Alternating which network goes first, so drift on a shared machine does not
+                # favour one side; the median round is reported, with the range.
+                order = ("small", "large") if round_ % 2 == 0 else ("large", "small")
+                measured = {n: resolve_latency(urls[n], asked[n]) for n in order}
+                ratios.append((measured["large"][0] / measured["small"][0], measured))
+            ratios.sort(key=lambda r: r[0])
+            ratio, measured = ratios[len(ratios) // 2]
+            spread = (f", rounds {ratios[0][0]:.2f}x-{ratios[-1][0]:.2f}x" if rounds > 1
+                      else "")
             line(f"depth {depth}, {who}: small (anchor) / large",
-                 f"{a * 1000:.2f} ms / {b * 1000:.2f} ms = {b / a:.2f}x  (grants per answer "
-                 f"{a_grants:.2f} / {b_grants:.2f})")
+                 f"{measured['small'][0] * 1000:.2f} ms / {measured['large'][0] * 1000:.2f} ms "
+                 f"= {ratio:.2f}x{spread}  (grants per answer {measured['small'][1]:.2f} / "
+                 f"{measured['large'][1]:.2f})")
 
 
 if __name__ == "__main__":
