@@ -24,6 +24,7 @@ from registry_server import audit, config, server
 from registry_server import directory as directory_store
 from registry_server.db import make_engine, upgrade
 from registry_server.observability import Metrics
+from registry_server.record_checks import RecordChecks
 
 DEFAULT_DATABASE = "sqlite:///registry.db"
 STATUS_ACTIONS = {"suspend": directory.INSTITUTION_STATUS_SUSPENDED,
@@ -74,8 +75,10 @@ async def serve(engine: Engine, settings: config.RegistryConfig, port_file: Path
         host, _, metrics_port = settings.metrics_listen.rpartition(":")
         http, _ = start_http_server(int(metrics_port), host, registry=metrics.registry)
         log.info("metrics on http://%s:%d/metrics", host, http.server_port)
+    record_checks = await RecordChecks.start(config.record_check_workers(settings))
     grpc_server, port = await server.build(engine, listen, tls, metrics,
-                                           database_on_loop=threads == 0)
+                                           database_on_loop=threads == 0,
+                                           record_checks=record_checks)
     host = listen.rsplit(":", 1)[0]
     log.info("registry listening on %s:%d", host, port)
     if port_file:
@@ -89,6 +92,7 @@ async def serve(engine: Engine, settings: config.RegistryConfig, port_file: Path
     await stop.wait()
     log.info("stopping: finishing calls in flight")
     await grpc_server.stop(grace=5)
+    await record_checks.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,6 +27,10 @@ class RegistryConfig:
     # Threads for database calls; 0 runs them on the event loop (fastest with SQLite on a
     # small machine); -1 (default) picks 0 for SQLite and 2 for PostgreSQL.
     worker_threads: int = -1
+    # Worker processes checking the record rules of published batches beside the registry's
+    # own process; 0 checks them in that process; -1 (default) picks 1 on a machine with more
+    # than one core, else 0.
+    check_workers: int = -1
     metrics_listen: str = ""
     log_format: str = "json"
 
@@ -38,6 +42,7 @@ ENVIRONMENT = {
     "tls_key": "REGISTRY_TLS_KEY",
     "client_ca": "REGISTRY_CLIENT_CA",
     "worker_threads": "REGISTRY_WORKER_THREADS",
+    "check_workers": "REGISTRY_CHECK_WORKERS",
     "metrics_listen": "REGISTRY_METRICS_LISTEN",
     "log_format": "REGISTRY_LOG_FORMAT",
 }
@@ -45,14 +50,14 @@ PATHS = ("tls_cert", "tls_key", "client_ca")
 
 
 def _coerce(name: str, value: Any, where: str, base: Path) -> Any:
-    if name == "worker_threads":
+    if name in ("worker_threads", "check_workers"):
         try:
             number = int(value)
         except (TypeError, ValueError):
-            raise ConfigError(f"{where}: setting 'worker_threads' = {value!r} is not a whole "
+            raise ConfigError(f"{where}: setting '{name}' = {value!r} is not a whole "
                               "number; give 0 to 64, or -1 for the default") from None
         if not -1 <= number <= 64:
-            raise ConfigError(f"{where}: setting 'worker_threads' = {number}; give 0 to 64, "
+            raise ConfigError(f"{where}: setting '{name}' = {number}; give 0 to 64, "
                               "or -1 for the default")
         return number
     if not isinstance(value, str) or not value:
@@ -113,3 +118,11 @@ def database_threads(settings: RegistryConfig) -> int:
     if settings.worker_threads >= 0:
         return settings.worker_threads
     return 0 if settings.database_url.startswith("sqlite") else 2
+
+
+def record_check_workers(settings: RegistryConfig) -> int:
+    """The check_workers setting with -1 resolved: one worker process where a core is to
+    spare for it, none on a single core (it would only compete with the registry)."""
+    if settings.check_workers >= 0:
+        return settings.check_workers
+    return 1 if (os.cpu_count() or 1) > 1 else 0

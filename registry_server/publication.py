@@ -90,16 +90,17 @@ def _acknowledgement(row: Mapping[str, object]) -> pub.Acknowledgement:
 def publish(engine: Engine, envelope: pub.SignedEnvelope,
             authenticated_institution: str | None = None,
             on_applied: Callable[[pub.Acknowledgement], None] | None = None,
-            ) -> pub.Acknowledgement:
+            records_passed: str | None = None) -> pub.Acknowledgement:
     """Accept and apply envelope in one transaction; the acknowledgement it returns is the
     one stored in the log, so a replay gets the same answer. on_applied is called after the
-    commit of a batch applied now (not for a replay)."""
+    commit of a batch applied now (not for a replay). records_passed: see acceptance.accept."""
     with writing(engine) as connection:
         # Publications are serialised on the log's one row, taken first: registry processes
         # sharing a database then never race on a checkpoint or the log's order.
         _lock_log(connection)
         verdict = acceptance.accept(envelope, TransactionState(connection),
-                                    authenticated_institution=authenticated_institution)
+                                    authenticated_institution=authenticated_institution,
+                                    records_passed=records_passed)
         if isinstance(verdict, Replay):
             return verdict.acknowledgement
         ack = _apply(connection, envelope, verdict)
@@ -188,6 +189,14 @@ def _append_log(connection: Connection, envelope: pub.SignedEnvelope, accepted: 
     connection.execute(update(state).where(state.c.id == 1)
                        .values(last_index=log_index, head=log_head))
     return log_index, log_head
+
+
+def public_keys(engine: Engine, envelope: pub.SignedEnvelope) -> dict[str, bytes]:
+    """The registered public keys of the key ids that signed envelope, whatever their status
+    (acceptance checks that, in the applying transaction)."""
+    with engine.connect() as connection:
+        known = TransactionState(connection).keys(s.key_id for s in envelope.signatures)
+    return {key_id: info.public_key for key_id, info in known.items()}
 
 
 def checkpoint(engine: Engine, institution_id: str) -> Checkpoint:

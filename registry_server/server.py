@@ -27,6 +27,7 @@ from registry.v1 import (
 from registry_server import service
 from registry_server.identity import AuthorisationInterceptor
 from registry_server.observability import Metrics, ObservabilityInterceptor
+from registry_server.record_checks import RecordChecks
 
 SERVICE_NAMES = (
     publication_pb2.DESCRIPTOR.services_by_name["PublicationService"].full_name,
@@ -57,6 +58,7 @@ class ServerTLS:
 
 async def build(engine: Engine, address: str, tls: ServerTLS | None = None,
                 metrics: Metrics | None = None, database_on_loop: bool = False,
+                record_checks: RecordChecks | None = None,
                 ) -> tuple[grpc.aio.Server, int]:
     """A started server listening on address ("host:port", port 0 picks one); returns the
     server and its bound port. Without tls it serves plaintext, for one machine only.
@@ -71,7 +73,7 @@ async def build(engine: Engine, address: str, tls: ServerTLS | None = None,
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ])
     publication_pb2_grpc.add_PublicationServiceServicer_to_server(
-        service.PublicationService(engine, metrics, calls), server)
+        service.PublicationService(engine, metrics, calls, record_checks), server)
     directory_pb2_grpc.add_DirectoryServiceServicer_to_server(
         service.DirectoryService(engine, calls), server)
     equivalence_pb2_grpc.add_EquivalenceServiceServicer_to_server(

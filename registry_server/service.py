@@ -34,6 +34,7 @@ from registry_server import directory as directory_store
 from registry_server import equivalence, failpoints, publication
 from registry_server.identity import caller
 from registry_server.observability import Metrics, refusal
+from registry_server.record_checks import RecordChecks
 from registry_server.status import status_of, trailers_of
 
 log = logging.getLogger(__name__)
@@ -71,14 +72,18 @@ class DatabaseCalls:
     def __init__(self, on_loop: bool = False) -> None:
         self.on_loop = on_loop
 
-    async def __call__(self, context: grpc.aio.ServicerContext, call: Callable[[], T]) -> T:
-        """Run call; a call whose deadline has already passed is not started."""
+    async def __call__(self, context: grpc.aio.ServicerContext, call: Callable[[], T],
+                       off_loop: bool = False) -> T:
+        """Run call; a call whose deadline has already passed is not started. off_loop runs
+        it in the thread pool whatever on_loop says."""
         remaining = context.time_remaining()
         if remaining is not None and remaining <= 0:
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "the call's deadline passed "
                                 "before the registry could start it")
         try:
-            return call() if self.on_loop else await asyncio.to_thread(call)
+            if self.on_loop and not off_loop:
+                return call()
+            return await asyncio.to_thread(call)
         except RegistryError as error:
             refusal.set(type(error).__name__)
             context.set_trailing_metadata(trailers_of(error))
@@ -112,9 +117,12 @@ class _Servicer:
 
 class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServicer):
     def __init__(self, engine: Engine, metrics: Metrics | None = None,
-                 calls: DatabaseCalls | None = None) -> None:
+                 calls: DatabaseCalls | None = None,
+                 record_checks: RecordChecks | None = None) -> None:
         super().__init__(engine, calls)
         self.metrics = metrics
+        self.record_checks = record_checks or RecordChecks([])
+        self.applying = asyncio.Lock()  # first come, first served
 
     def _applied(self, ack: pub.Acknowledgement) -> None:
         if self.metrics is not None:
@@ -127,9 +135,20 @@ class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServi
                                 "request: field 'envelope' is required; send the signed batch")
         who = caller.get()
         own = who.name if who.role == "institution" else None
-        ack = await self.calls(context, lambda: publication.publish(
-            self.engine, request.envelope, authenticated_institution=own,
-            on_applied=self._applied))
+        passed = None
+        if self.record_checks.enabled:
+            keys = await self.calls(context, lambda: publication.public_keys(
+                self.engine, request.envelope))
+            passed = await self.record_checks.passing_digest(request.envelope, keys)
+        # Publications are applied one at a time, in the order their checks finished, which
+        # is the order they arrived: an agent's next batch then does not overtake this one.
+        # With record-check workers the transaction runs off the event loop, so the loop
+        # can hand the next batch to a worker meanwhile.
+        async with self.applying:
+            ack = await self.calls(context, lambda: publication.publish(
+                self.engine, request.envelope, authenticated_institution=own,
+                on_applied=self._applied, records_passed=passed),
+                off_loop=self.record_checks.enabled)
         failpoints.after_commit()
         log.info("publication of %s acknowledged up to seq %d (log index %d)",
                  ack.institution_id, ack.last_seq, ack.receipt.log_index,

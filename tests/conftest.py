@@ -7,8 +7,9 @@ import asyncio
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import grpc
 import pytest
@@ -20,12 +21,14 @@ from registry_server import server as registry_server
 from registry_server.db import make_engine, upgrade
 from registry_server.observability import Metrics
 from registry_server.pki import create_ca, issue_client, issue_server
+from registry_server.record_checks import RecordChecks
 from registry_server.server import ServerTLS
 from sync_agent.client import ClientTLS
 
 PG_URL = os.environ.get("CREDIT_REGISTRY_TEST_PG_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+T = TypeVar("T")
 
 
 def _postgres_unreachable() -> str | None:
@@ -144,19 +147,23 @@ class RunningRegistry:
     """A registry served by grpc.aio on 127.0.0.1 in a background event loop."""
 
     def __init__(self, engine: Engine, tls: ServerTLS | None = None,
-                 database_on_loop: bool = False) -> None:
+                 database_on_loop: bool = False, check_workers: int = 0) -> None:
         self.engine = engine
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.metrics = Metrics(engine)
-        self.server, self.port = asyncio.run_coroutine_threadsafe(
-            registry_server.build(engine, "127.0.0.1:0", tls, self.metrics, database_on_loop),
-            self.loop).result(30)
+        self.record_checks = self._run(RecordChecks.start(check_workers))
+        self.server, self.port = self._run(registry_server.build(
+            engine, "127.0.0.1:0", tls, self.metrics, database_on_loop, self.record_checks))
         self.address = f"127.0.0.1:{self.port}"
 
+    def _run(self, work: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result(30)
+
     def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.stop(None), self.loop).result(30)
+        self._run(self.server.stop(None))
+        self._run(self.record_checks.close())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         self.loop.close()
@@ -181,9 +188,9 @@ def registry_either_way(request: pytest.FixtureRequest,
 
 @pytest.fixture
 def tls_registry(network: Network, pki: Path) -> Iterator[RunningRegistry]:
-    """The registry with mutual TLS, as a network runs it."""
+    """The registry with mutual TLS and a record-check worker, as a network runs it."""
     running = RunningRegistry(network.engine, ServerTLS.from_files(
-        pki / "registry.pem", pki / "registry-key.pem", pki / "ca.pem"))
+        pki / "registry.pem", pki / "registry-key.pem", pki / "ca.pem"), check_workers=1)
     yield running
     running.stop()
 

@@ -1,0 +1,181 @@
+"""A batch's record rules, checked in worker processes so that ingest uses more than one core.
+
+The rules every record meets on its own (`registry_core.records.check_batch_records`) are
+Python work on every record of every batch, about a third of what publishing a batch costs.
+A worker process checks them for one batch while the registry's own process applies the
+batch before it (an agent keeps two batches in flight). The worker verifies the envelope's
+signature with the directory's keys before it parses anything, and reports only that the
+records of these exact payload bytes pass. Acceptance, in the applying transaction, still
+checks everything else, and runs the rules itself for a batch the worker did not pass, so a
+refusal is raised there, in its usual order, with its usual message.
+
+The workers are child processes talking over their standard input and output, read and
+written by the event loop itself. A process pool would add helper threads to the registry's
+process, and those wait for Python's global lock while the loop applies a batch (ADR 4):
+measured, that made ingest slower than checking in process.
+
+    python -m registry_server.record_checks     (a worker; the registry starts its own)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import pickle
+import sys
+from collections import deque
+from collections.abc import Mapping
+
+from google.protobuf.message import DecodeError
+
+from registry.v1 import publication_pb2 as pub
+from registry_core import envelope as env
+from registry_core.errors import RegistryError
+from registry_core.records import check_batch_records
+from registry_server.acceptance import payload_digest
+
+log = logging.getLogger(__name__)
+_LENGTH = 4  # bytes of the length before each frame, big-endian
+_READY = b"ready"
+PIPE_BYTES = 1 << 20  # Linux's default ceiling for an unprivileged pipe
+
+
+def passing_digest(envelope_bytes: bytes, keys: Mapping[str, bytes]) -> str | None:
+    """The payload's SHA-256 if the envelope is signed by one of keys and every record of its
+    batch meets the record rules; None otherwise (acceptance then finds out why)."""
+    envelope = pub.SignedEnvelope.FromString(envelope_bytes)
+    if not env.check_signatures(envelope, keys).verified:
+        return None
+    batch = pub.Batch()
+    try:
+        batch.ParseFromString(envelope.payload)
+        check_batch_records(batch)
+    except (DecodeError, RegistryError):
+        return None
+    return payload_digest(envelope.payload)
+
+
+def _frame(data: bytes) -> bytes:
+    return len(data).to_bytes(_LENGTH, "big") + data
+
+
+class _Worker:
+    """One worker process and the answers it owes, in the order they were asked."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.waiting: deque[asyncio.Future[str | None]] = deque()
+        self.reader = asyncio.get_running_loop().create_task(self._read_answers())
+
+    async def _read_answers(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        try:
+            while True:
+                size = int.from_bytes(await stdout.readexactly(_LENGTH), "big")
+                digest = (await stdout.readexactly(size)).decode()
+                self.waiting.popleft().set_result(digest or None)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the worker ended: what it owed is answered below
+        finally:
+            while self.waiting:
+                self.waiting.popleft().set_result(None)
+
+    async def ask(self, envelope_bytes: bytes, keys: Mapping[str, bytes]) -> str | None:
+        stdin = self.process.stdin
+        if self.reader.done() or stdin is None:
+            return None
+        answer: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self.waiting.append(answer)
+        try:
+            stdin.write(_frame(pickle.dumps((envelope_bytes, dict(keys)))))
+            await stdin.drain()
+        except ConnectionError:
+            pass  # the reader sees the end too and answers None
+        return await answer
+
+    async def stop(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            await asyncio.wait_for(self.process.wait(), 5)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+        await self.reader
+
+
+class RecordChecks:
+    """Worker processes for record rules; with none, acceptance checks them in the
+    registry's own process."""
+
+    def __init__(self, workers: list[_Worker]) -> None:
+        self.workers = workers
+
+    @classmethod
+    async def start(cls, count: int) -> RecordChecks:
+        return cls([await _spawn() for _ in range(count)])
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.workers)
+
+    async def passing_digest(self, envelope: pub.SignedEnvelope,
+                             keys: Mapping[str, bytes]) -> str | None:
+        """The digest of envelope's payload if a worker passed its records; None when there
+        are no workers or the records do not pass. A worker that died is replaced, and the
+        batch it had is checked in the registry's process."""
+        if not self.workers or not keys:
+            return None
+        index = min(range(len(self.workers)), key=lambda i: len(self.workers[i].waiting))
+        worker = self.workers[index]
+        if worker.reader.done():
+            log.error("a record-check worker ended (exit status %s); starting another, and "
+                      "checking this batch in the registry's own process",
+                      worker.process.returncode)
+            self.workers[index] = await _spawn()
+            return None
+        return await worker.ask(envelope.SerializeToString(), keys)
+
+    async def close(self) -> None:
+        for worker in self.workers:
+            await worker.stop()
+        self.workers = []
+
+
+async def _spawn() -> _Worker:
+    """A worker that has imported the rules and is ready (it says so first)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "registry_server.record_checks",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+    assert process.stdout is not None and process.stdin is not None
+    # A batch must fit in the pipe at once: the loop writes what fits and the rest only once
+    # it is free again, which is after the batch it is applying, and the overlap is lost.
+    with contextlib.suppress(OSError, AttributeError):  # Linux only; elsewhere it still works
+        fcntl.fcntl(process.stdin.get_extra_info("pipe").fileno(), fcntl.F_SETPIPE_SZ,
+                    PIPE_BYTES)
+    await process.stdout.readexactly(_LENGTH + len(_READY))
+    return _Worker(process)
+
+
+def _serve(requests: object, answers: object) -> None:
+    """The worker's loop: a framed (envelope, keys) in, a framed digest (empty: did not
+    pass) out, until its input closes."""
+    read, write, flush = requests.read, answers.write, answers.flush  # type: ignore[attr-defined]
+    write(_frame(_READY))
+    flush()
+    while len(header := read(_LENGTH)) == _LENGTH:
+        envelope_bytes, keys = pickle.loads(read(int.from_bytes(header, "big")))
+        try:
+            digest = passing_digest(envelope_bytes, keys) or ""
+        except Exception:  # a bug here must not stop ingest: acceptance checks it instead
+            log.exception("record check failed")
+            digest = ""
+        write(_frame(digest.encode()))
+        flush()
+
+
+if __name__ == "__main__":
+    _serve(sys.stdin.buffer, sys.stdout.buffer)

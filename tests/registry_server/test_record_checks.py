@@ -1,0 +1,76 @@
+"""Record rules checked in a worker process, and what acceptance does with its answer."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+import pytest
+
+from registry.v1 import publication_pb2 as pub
+from registry_core.envelope import Ed25519Signer
+from registry_core.errors import InvalidRecord
+from registry_server import acceptance, publication
+from registry_server.acceptance import payload_digest
+from registry_server.db import writing
+from registry_server.publication import TransactionState
+from registry_server.record_checks import RecordChecks
+from tests.conftest import Network
+from tests.factories import batch, micro_credential, signed
+
+
+def ask(envelopes: list[pub.SignedEnvelope], keys: dict[str, bytes],
+        kill_first: bool = False) -> list[str | None]:
+    """The worker's answer for each envelope, from one worker process."""
+    async def run() -> list[str | None]:
+        checks = await RecordChecks.start(1)
+        try:
+            if kill_first:
+                os.kill(checks.workers[0].process.pid, signal.SIGKILL)
+                await checks.workers[0].process.wait()
+            return [await checks.passing_digest(e, keys) for e in envelopes]
+        finally:
+            await checks.close()
+    return asyncio.run(run())
+
+
+def test_a_worker_passes_valid_records_and_nothing_else() -> None:
+    signer = Ed25519Signer.generate()
+    keys = {signer.key_id: signer.public_key}
+    good = signed(batch("uk.ac.forth", [micro_credential(key="MC1")]), signer)
+    bad_record = signed(batch("uk.ac.forth", [micro_credential(key="MC1", country="UK")]),
+                        signer)
+    foreign = signed(batch("uk.ac.forth", [micro_credential("uk.ac.taff")]),
+                     signer)
+    forged = pub.SignedEnvelope()
+    forged.CopyFrom(good)
+    forged.signatures[0].sig = Ed25519Signer.generate().sign(b"other")
+    malformed = pub.SignedEnvelope(payload_type=good.payload_type, payload=b"\xff\xff",
+                                   signatures=good.signatures)
+    answers = ask([good, bad_record, foreign, forged, malformed], keys)
+    assert answers == [payload_digest(good.payload), None, None, None, None]
+
+
+def test_a_dead_worker_is_replaced_and_its_batch_checked_in_process() -> None:
+    signer = Ed25519Signer.generate()
+    keys = {signer.key_id: signer.public_key}
+    envelope = signed(batch("uk.ac.forth", [micro_credential(key="MC1")]), signer)
+    assert ask([envelope, envelope], keys, kill_first=True) == [
+        None, payload_digest(envelope.payload)]
+
+
+def test_acceptance_trusts_a_worker_only_for_the_bytes_it_checked(network: Network) -> None:
+    """A passing digest skips the record rules for those exact bytes; for any other payload
+    (here one with an invalid record) the rules run and refuse it."""
+    forth = network.signers["uk.ac.forth"]
+    valid = signed(batch("uk.ac.forth", [micro_credential(key="MC1")]), forth)
+    invalid = signed(batch("uk.ac.forth", [micro_credential(key="MC1", country="UK")]), forth)
+    with writing(network.engine) as connection:
+        publication._lock_log(connection)
+        with pytest.raises(InvalidRecord, match="country"):
+            acceptance.accept(invalid, TransactionState(connection),
+                              records_passed=payload_digest(valid.payload))
+    ack = publication.publish(network.engine, valid,
+                              records_passed=payload_digest(valid.payload))
+    assert ack.records_applied == 1
