@@ -33,9 +33,9 @@ from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import equivalence_pb2_grpc
 from registry.v1 import records_pb2 as rec
 from registry_core import synthetic
+from registry_core.records import agreement_edges
 from registry_server import bulk, equivalence
 from registry_server.db import make_engine, upgrade, writing
-from registry_server.publication import _edges
 from registry_server.tables import AgreementEdge, PublishedRecord
 
 CONCURRENCY = 16
@@ -74,7 +74,7 @@ def load(url: str, shape: synthetic.Shape) -> None:
         rows.append((record.institution_id, kind, record.key, 1, record.status, 0, 0,
                      record.SerializeToString(deterministic=True), None))
         if kind == rec.RECORD_KIND_AGREEMENT:
-            edges.extend(_edges(record))
+            edges.extend(agreement_edges(record))
         if len(rows) >= 20_000:
             flush()
     flush()

@@ -386,19 +386,40 @@ def validate_change(change: pub.RecordChange, institution_id: str) -> None:
     validate_record(item)
 
 
+Edge = tuple[str, str, str, str, str, int, bool]
+
+
+def agreement_edges(agreement: rec.RecognitionAgreement) -> tuple[Edge, ...]:
+    """The agreement's rows of the registry's edge index, one per source credential:
+    (publisher, agreement key, source provider, source key, granted unit key or '', status,
+    transitive allowed)."""
+    grant_unit = agreement.grant.unit_key if agreement.grant.WhichOneof("grant") == "unit_key" else ""
+    return tuple((agreement.institution_id, agreement.key, inst, key, grant_unit,
+                  agreement.status, agreement.conditions.transitive_allowed)
+                 for inst, key in sorted(source_credentials(agreement.source)))
+
+
+# A checked change as a plain tuple, in CheckedChange's field order: what a record-check
+# worker hands over (rebuilding named tuples from a pipe costs more than the rest of it).
+ChangeRow = tuple[int, int, str, int, int, bytes | None, tuple[Edge, ...]]
+
+
 class CheckedChange(NamedTuple):
-    """One change of a batch that meets the record rules, as storage needs it (a tuple: one
-    is built for every record of every batch)."""
+    """One change of a batch that meets the record rules, as storage needs it. Plain data, so
+    a record-check worker can hand it to the registry's process; one is built for every
+    record of every batch."""
 
     seq: int
     kind: int
     key: str
     version: int
-    item: Record | pub.Tombstone
+    status: int  # the record's; 0 for a withdrawal
+    record: bytes | None  # the record's deterministic serialisation; None for a withdrawal
+    edges: tuple[Edge, ...]  # an agreement's rows of the edge index; () for other records
 
     @property
     def withdrawn(self) -> bool:
-        return isinstance(self.item, pub.Tombstone)
+        return self.record is None
 
 
 # The change's field, its record kind and its rules: one look-up per record, no type tests.
@@ -431,27 +452,13 @@ def check_batch_records(batch: pub.Batch) -> list[CheckedChange]:
                 raise InvalidRecord(label(kind, owner, key), "key",
                                     f"keys starting '{BILATERAL_KEY_PREFIX}' are the "
                                     "registry's, for bilateral agreements; choose another key")
-            checked.append(CheckedChange(change.seq, kind, key, item.version, item))
+            checked.append(CheckedChange(
+                change.seq, kind, key, item.version, item.status,
+                item.SerializeToString(deterministic=True),
+                agreement_edges(item) if kind == rec.RECORD_KIND_AGREEMENT else ()))
         else:
             validate_change(change, owner)  # a tombstone, or nothing (refused there)
             tombstone = change.tombstone
             checked.append(CheckedChange(change.seq, tombstone.kind, tombstone.key,
-                                         tombstone.version, tombstone))
-    return checked
-
-
-def checked_changes(batch: pub.Batch) -> list[CheckedChange]:
-    """The changes of a batch whose records have passed check_batch_records already (on the
-    same bytes, in a worker process): the same list, without running the rules again."""
-    checked = []
-    for change in batch.changes:
-        which = change.WhichOneof("change")
-        if which in _BY_FIELD:
-            item = getattr(change, which)
-            checked.append(CheckedChange(change.seq, _BY_FIELD[which][0], item.key,
-                                         item.version, item))
-        else:
-            tombstone = change.tombstone
-            checked.append(CheckedChange(change.seq, tombstone.kind, tombstone.key,
-                                         tombstone.version, tombstone))
+                                         tombstone.version, 0, None, ()))
     return checked

@@ -9,7 +9,7 @@ re-implement any part of it. Nothing is parsed before its signature is verified.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -20,9 +20,8 @@ from registry.v1 import publication_pb2 as pub
 from registry_core import envelope as env
 from registry_core import errors
 from registry_core.records import (
-    CheckedChange,
+    ChangeRow,
     check_batch_records,
-    checked_changes,
     label,
 )
 
@@ -74,7 +73,16 @@ class Accepted:
     key_id: str
     payload_sha256: str
     head: str
-    changes: tuple[CheckedChange, ...]
+    changes: tuple[ChangeRow, ...]  # CheckedChange's fields, in this order
+
+
+@dataclass(frozen=True)
+class CheckedElsewhere:
+    """A payload whose records a record-check worker found to meet the record rules, and its
+    changes as it checked them."""
+
+    payload_sha256: str
+    changes: Sequence[ChangeRow]  # CheckedChange's fields, as plain tuples
 
 
 @dataclass(frozen=True)
@@ -93,15 +101,15 @@ def accept(
     state: RegistryState,
     *,
     authenticated_institution: str | None = None,
-    records_passed: str | None = None,
+    checked_elsewhere: CheckedElsewhere | None = None,
 ) -> Accepted | Replay:
     """Accept or refuse envelope. Raises a RegistryError subclass that says why and what to do.
 
     authenticated_institution is the institution named by the caller's TLS certificate, when
     the transport has one; a batch must then be that institution's own. records_passed is
-    the payload digest a record-check worker reported for a payload whose records all meet
-    the record rules (registry_server/record_checks.py): for that payload they are not run
-    again. Every other check runs here as always.
+    what a record-check worker reported for a payload whose records all meet the record
+    rules (registry_server/record_checks.py): for that exact payload they are not run again.
+    Every other check runs here as always.
     """
     if envelope.payload_type != env.BATCH_PAYLOAD_TYPE:
         raise errors.MalformedPayload(
@@ -138,7 +146,7 @@ def accept(
     replay = _check_sequence(batch, digest, checkpoint, state)
     if replay is not None:
         return replay
-    changes = _check_records(batch, state, trusted=records_passed == digest)
+    changes = _check_records(batch, state, digest, checked_elsewhere)
     return Accepted(batch, key_id, digest, env.next_head(batch.prev_head, envelope.payload),
                     changes)
 
@@ -209,24 +217,28 @@ def _check_sequence(
     return None
 
 
-def _check_records(batch: pub.Batch, state: RegistryState,
-                   trusted: bool) -> tuple[CheckedChange, ...]:
+def _check_records(batch: pub.Batch, state: RegistryState, digest: str,
+                   checked_elsewhere: CheckedElsewhere | None) -> tuple[ChangeRow, ...]:
     """The batch's changes, checked: first the rules each record meets on its own (unless a
-    worker passed these exact bytes: trusted), then against what the registry holds
-    (versions only rise, a withdrawal names a held record)."""
+    worker passed these exact bytes), then against what the registry holds (versions only
+    rise, a withdrawal names a held record)."""
     owner = batch.institution_id
-    items = checked_changes(batch) if trusted else check_batch_records(batch)
-    versions = dict(state.current_versions(owner, {(c.kind, c.key) for c in items}))
-    for c in items:
-        current = versions.get((c.kind, c.key))
-        if c.withdrawn and current is None:
-            raise errors.InvalidRecord(label(c.kind, owner, c.key), "tombstone.key",
-                                       f"seq {c.seq} withdraws a record the registry does not "
+    items: Sequence[ChangeRow]
+    if checked_elsewhere is not None and checked_elsewhere.payload_sha256 == digest:
+        items = checked_elsewhere.changes
+    else:
+        items = check_batch_records(batch)
+    versions = dict(state.current_versions(owner, {(c[1], c[2]) for c in items}))
+    for seq, kind, key, version, _, record, _ in items:
+        current = versions.get((kind, key))
+        if record is None and current is None:
+            raise errors.InvalidRecord(label(kind, owner, key), "tombstone.key",
+                                       f"seq {seq} withdraws a record the registry does not "
                                        "hold; publish it before withdrawing it")
-        if current is not None and c.version <= current:
+        if current is not None and version <= current:
             raise errors.StaleVersion(
-                f"{label(c.kind, owner, c.key)} (seq {c.seq}) has version {c.version} but "
+                f"{label(kind, owner, key)} (seq {seq}) has version {version} but "
                 f"version {current} is already published; each change must raise the version"
             )
-        versions[(c.kind, c.key)] = c.version
+        versions[(kind, key)] = version
     return tuple(items)

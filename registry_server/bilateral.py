@@ -16,10 +16,10 @@ from registry.v1 import records_pb2 as rec
 from registry_core import bilateral as core
 from registry_core import envelope as env
 from registry_core import errors
-from registry_core.records import validate_agreement
+from registry_core.records import agreement_edges, validate_agreement
 from registry_server import bulk
 from registry_server.db import writing
-from registry_server.publication import TransactionState, _edges, _lock_log
+from registry_server.publication import TransactionState, _lock_log
 from registry_server.sql import table
 from registry_server.tables import (
     AgreementEdge,
@@ -216,7 +216,7 @@ def _publish_effects(connection: Connection, version: bi.BilateralAgreement,
             owner, rec.RECORD_KIND_AGREEMENT, key, version.version, record.status, 0, 0,
             record.SerializeToString(deterministic=True), stamp)])
         connection.execute(delete(e).where(e.c.institution_id == owner, e.c.agreement_key == key))
-        bulk.insert(connection, AgreementEdge, _edges(record))
+        bulk.insert(connection, AgreementEdge, agreement_edges(record))
     elif version.state in (bi.BILATERAL_STATE_SUSPENDED, bi.BILATERAL_STATE_TERMINATED):
         status = (rec.RECORD_STATUS_SUSPENDED if version.state == bi.BILATERAL_STATE_SUSPENDED
                   else rec.RECORD_STATUS_WITHDRAWN)

@@ -10,9 +10,8 @@ from sqlalchemy import Connection, Engine, delete, select, update
 from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
 from registry_core.proof import next_log_head
-from registry_core.records import source_credentials
 from registry_server import acceptance, bulk
-from registry_server.acceptance import Accepted, Checkpoint, KeyInfo, Replay
+from registry_server.acceptance import Accepted, CheckedElsewhere, Checkpoint, KeyInfo, Replay
 from registry_server.db import writing
 from registry_server.sql import for_update, table
 from registry_server.tables import (
@@ -90,17 +89,17 @@ def _acknowledgement(row: Mapping[str, object]) -> pub.Acknowledgement:
 def publish(engine: Engine, envelope: pub.SignedEnvelope,
             authenticated_institution: str | None = None,
             on_applied: Callable[[pub.Acknowledgement], None] | None = None,
-            records_passed: str | None = None) -> pub.Acknowledgement:
+            checked_elsewhere: CheckedElsewhere | None = None) -> pub.Acknowledgement:
     """Accept and apply envelope in one transaction; the acknowledgement it returns is the
     one stored in the log, so a replay gets the same answer. on_applied is called after the
-    commit of a batch applied now (not for a replay). records_passed: see acceptance.accept."""
+    commit of a batch applied now (not for a replay). checked_elsewhere: see acceptance.accept."""
     with writing(engine) as connection:
         # Publications are serialised on the log's one row, taken first: registry processes
         # sharing a database then never race on a checkpoint or the log's order.
         _lock_log(connection)
         verdict = acceptance.accept(envelope, TransactionState(connection),
                                     authenticated_institution=authenticated_institution,
-                                    records_passed=records_passed)
+                                    checked_elsewhere=checked_elsewhere)
         if isinstance(verdict, Replay):
             return verdict.acknowledgement
         ack = _apply(connection, envelope, verdict)
@@ -116,19 +115,17 @@ def _apply(connection: Connection, envelope: pub.SignedEnvelope,
     now = utcnow()
     log_index, log_head = _append_log(connection, envelope, accepted, now)
 
-    latest = {(c.kind, c.key): c for c in accepted.changes}  # a record changed twice: last wins
+    # By (kind, key): a record changed twice in one batch is stored as its last change.
+    latest = {(c[1], c[2]): c for c in accepted.changes}
     stamp = bulk.timestamp(connection, now)
     rows, withdrawn = [], []
     edges: list[tuple[object, ...]] = []
-    for (kind, key), change in latest.items():
-        item = change.item
-        if isinstance(item, pub.Tombstone):
-            withdrawn.append((kind, key, item.version, change.seq))
+    for seq, kind, key, version, status, record, record_edges in latest.values():
+        if record is None:
+            withdrawn.append((kind, key, version, seq))
             continue
-        rows.append((owner, kind, key, item.version, item.status, change.seq, log_index,
-                     item.SerializeToString(deterministic=True), stamp))
-        if kind == rec.RECORD_KIND_AGREEMENT:
-            edges.extend(_edges(item))  # type: ignore[arg-type]
+        rows.append((owner, kind, key, version, status, seq, log_index, record, stamp))
+        edges += record_edges
 
     bulk.upsert(connection, PublishedRecord, ["institution_id", "kind", "key"], rows)
     r = table(PublishedRecord)
@@ -155,13 +152,6 @@ def _apply(connection: Connection, envelope: pub.SignedEnvelope,
         records_applied=applied,
         receipt=pub.Receipt(log_index=log_index, log_head=log_head),
     )
-
-
-def _edges(agreement: rec.RecognitionAgreement) -> list[tuple[object, ...]]:
-    sources = source_credentials(agreement.source)
-    grant_unit = agreement.grant.unit_key if agreement.grant.WhichOneof("grant") == "unit_key" else ""
-    return [(agreement.institution_id, agreement.key, inst, key, grant_unit, agreement.status,
-             agreement.conditions.transitive_allowed) for inst, key in sorted(sources)]
 
 
 def _lock_log(connection: Connection) -> None:

@@ -1,13 +1,15 @@
 """A batch's record rules, checked in worker processes so that ingest uses more than one core.
 
 The rules every record meets on its own (`registry_core.records.check_batch_records`) are
-Python work on every record of every batch, about a third of what publishing a batch costs.
+Python work on every record of every batch, more than half of what publishing a batch costs.
 A worker process checks them for one batch while the registry's own process applies the
-batch before it (an agent keeps two batches in flight). The worker verifies the envelope's
-signature with the directory's keys before it parses anything, and reports only that the
-records of these exact payload bytes pass. Acceptance, in the applying transaction, still
-checks everything else, and runs the rules itself for a batch the worker did not pass, so a
-refusal is raised there, in its usual order, with its usual message.
+batch before it (an agent keeps three batches in flight). The worker verifies the envelope's
+signature with the directory's keys before it parses anything, and answers, for a payload
+whose records all pass, with the payload's digest and the checked changes as storage needs
+them (each record serialised, an agreement's index rows). Acceptance, in the applying
+transaction, uses them only for the payload with that digest and still checks everything
+else; it runs the rules itself for a batch the worker did not pass, so a refusal is raised
+there, in its usual order, with its usual message.
 
 The workers are child processes talking over their standard input and output, read and
 written by the event loop itself. A process pool would add helper threads to the registry's
@@ -34,7 +36,7 @@ from registry.v1 import publication_pb2 as pub
 from registry_core import envelope as env
 from registry_core.errors import RegistryError
 from registry_core.records import check_batch_records
-from registry_server.acceptance import payload_digest
+from registry_server.acceptance import CheckedElsewhere, payload_digest
 
 log = logging.getLogger(__name__)
 _LENGTH = 4  # bytes of the length before each frame, big-endian
@@ -42,19 +44,35 @@ _READY = b"ready"
 PIPE_BYTES = 1 << 20  # Linux's default ceiling for an unprivileged pipe
 
 
-def passing_digest(envelope_bytes: bytes, keys: Mapping[str, bytes]) -> str | None:
-    """The payload's SHA-256 if the envelope is signed by one of keys and every record of its
-    batch meets the record rules; None otherwise (acceptance then finds out why)."""
+def check(envelope_bytes: bytes, keys: Mapping[str, bytes]) -> CheckedElsewhere | None:
+    """The payload's digest and its checked changes if the envelope is signed by one of keys
+    and every record of its batch meets the record rules; None otherwise (acceptance then
+    finds out why)."""
     envelope = pub.SignedEnvelope.FromString(envelope_bytes)
     if not env.check_signatures(envelope, keys).verified:
         return None
     batch = pub.Batch()
     try:
         batch.ParseFromString(envelope.payload)
-        check_batch_records(batch)
+        changes = check_batch_records(batch)
     except (DecodeError, RegistryError):
         return None
-    return payload_digest(envelope.payload)
+    return CheckedElsewhere(payload_digest(envelope.payload), changes)
+
+
+def _encode(checked: CheckedElsewhere | None) -> bytes:
+    if checked is None:
+        return b""
+    # Plain tuples (ChangeRow): unpickling named tuples calls their Python __new__.
+    return pickle.dumps((checked.payload_sha256, [tuple(c) for c in checked.changes]),
+                        protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _decode(answer: bytes) -> CheckedElsewhere | None:
+    if not answer:
+        return None
+    digest, changes = pickle.loads(answer)
+    return CheckedElsewhere(digest, changes)
 
 
 def _frame(data: bytes) -> bytes:
@@ -66,7 +84,7 @@ class _Worker:
 
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
-        self.waiting: deque[asyncio.Future[str | None]] = deque()
+        self.waiting: deque[asyncio.Future[CheckedElsewhere | None]] = deque()
         self.reader = asyncio.get_running_loop().create_task(self._read_answers())
 
     async def _read_answers(self) -> None:
@@ -75,19 +93,20 @@ class _Worker:
         try:
             while True:
                 size = int.from_bytes(await stdout.readexactly(_LENGTH), "big")
-                digest = (await stdout.readexactly(size)).decode()
-                self.waiting.popleft().set_result(digest or None)
+                answer = _decode(await stdout.readexactly(size))
+                self.waiting.popleft().set_result(answer)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass  # the worker ended: what it owed is answered below
         finally:
             while self.waiting:
                 self.waiting.popleft().set_result(None)
 
-    async def ask(self, envelope_bytes: bytes, keys: Mapping[str, bytes]) -> str | None:
+    async def ask(self, envelope_bytes: bytes,
+                  keys: Mapping[str, bytes]) -> CheckedElsewhere | None:
         stdin = self.process.stdin
         if self.reader.done() or stdin is None:
             return None
-        answer: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        answer: asyncio.Future[CheckedElsewhere | None] = asyncio.get_running_loop().create_future()
         self.waiting.append(answer)
         try:
             stdin.write(_frame(pickle.dumps((envelope_bytes, dict(keys)))))
@@ -122,9 +141,9 @@ class RecordChecks:
     def enabled(self) -> bool:
         return bool(self.workers)
 
-    async def passing_digest(self, envelope: pub.SignedEnvelope,
-                             keys: Mapping[str, bytes]) -> str | None:
-        """The digest of envelope's payload if a worker passed its records; None when there
+    async def check(self, envelope: pub.SignedEnvelope,
+                    keys: Mapping[str, bytes]) -> CheckedElsewhere | None:
+        """What a worker found for envelope's payload when its records pass; None when there
         are no workers or the records do not pass. A worker that died is replaced, and the
         batch it had is checked in the registry's process."""
         if not self.workers or not keys:
@@ -161,7 +180,7 @@ async def _spawn() -> _Worker:
 
 
 def _serve(requests: object, answers: object) -> None:
-    """The worker's loop: a framed (envelope, keys) in, a framed digest (empty: did not
+    """The worker's loop: a framed (envelope, keys) in, a framed answer (empty: did not
     pass) out, until its input closes."""
     read, write, flush = requests.read, answers.write, answers.flush  # type: ignore[attr-defined]
     write(_frame(_READY))
@@ -169,11 +188,11 @@ def _serve(requests: object, answers: object) -> None:
     while len(header := read(_LENGTH)) == _LENGTH:
         envelope_bytes, keys = pickle.loads(read(int.from_bytes(header, "big")))
         try:
-            digest = passing_digest(envelope_bytes, keys) or ""
+            answer = _encode(check(envelope_bytes, keys))
         except Exception:  # a bug here must not stop ingest: acceptance checks it instead
             log.exception("record check failed")
-            digest = ""
-        write(_frame(digest.encode()))
+            answer = b""
+        write(_frame(answer))
         flush()
 
 

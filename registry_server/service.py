@@ -135,11 +135,11 @@ class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServi
                                 "request: field 'envelope' is required; send the signed batch")
         who = caller.get()
         own = who.name if who.role == "institution" else None
-        passed = None
+        checked = None
         if self.record_checks.enabled:
             keys = await self.calls(context, lambda: publication.public_keys(
                 self.engine, request.envelope))
-            passed = await self.record_checks.passing_digest(request.envelope, keys)
+            checked = await self.record_checks.check(request.envelope, keys)
         # Publications are applied one at a time, in the order their checks finished, which
         # is the order they arrived: an agent's next batch then does not overtake this one.
         # With record-check workers the transaction runs off the event loop, so the loop
@@ -147,7 +147,7 @@ class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServi
         async with self.applying:
             ack = await self.calls(context, lambda: publication.publish(
                 self.engine, request.envelope, authenticated_institution=own,
-                on_applied=self._applied, records_passed=passed),
+                on_applied=self._applied, checked_elsewhere=checked),
                 off_loop=self.record_checks.enabled)
         failpoints.after_commit()
         log.info("publication of %s acknowledged up to seq %d (log index %d)",

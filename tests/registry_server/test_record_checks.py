@@ -11,13 +11,14 @@ import pytest
 from registry.v1 import publication_pb2 as pub
 from registry_core.envelope import Ed25519Signer
 from registry_core.errors import InvalidRecord
-from registry_server import acceptance, publication
+from registry_core.records import CheckedChange
+from registry_server import acceptance, publication, record_checks
 from registry_server.acceptance import payload_digest
 from registry_server.db import writing
 from registry_server.publication import TransactionState
 from registry_server.record_checks import RecordChecks
 from tests.conftest import Network
-from tests.factories import batch, micro_credential, signed
+from tests.factories import agreement, batch, micro_credential, signed
 
 
 def ask(envelopes: list[pub.SignedEnvelope], keys: dict[str, bytes],
@@ -29,7 +30,8 @@ def ask(envelopes: list[pub.SignedEnvelope], keys: dict[str, bytes],
             if kill_first:
                 os.kill(checks.workers[0].process.pid, signal.SIGKILL)
                 await checks.workers[0].process.wait()
-            return [await checks.passing_digest(e, keys) for e in envelopes]
+            answers = [await checks.check(e, keys) for e in envelopes]
+            return [a.payload_sha256 if a else None for a in answers]
         finally:
             await checks.close()
     return asyncio.run(run())
@@ -61,16 +63,29 @@ def test_a_dead_worker_is_replaced_and_its_batch_checked_in_process() -> None:
 
 
 def test_acceptance_trusts_a_worker_only_for_the_bytes_it_checked(network: Network) -> None:
-    """A passing digest skips the record rules for those exact bytes; for any other payload
-    (here one with an invalid record) the rules run and refuse it."""
+    """A worker's answer stands in for the record rules of those exact bytes only; for any
+    other payload (here one with an invalid record) the rules run and refuse it."""
     forth = network.signers["uk.ac.forth"]
     valid = signed(batch("uk.ac.forth", [micro_credential(key="MC1")]), forth)
     invalid = signed(batch("uk.ac.forth", [micro_credential(key="MC1", country="UK")]), forth)
+    keys = {forth.key_id: forth.public_key}
+    checked = record_checks.check(valid.SerializeToString(), keys)
+    assert checked is not None and record_checks.check(invalid.SerializeToString(), keys) is None
     with writing(network.engine) as connection:
         publication._lock_log(connection)
         with pytest.raises(InvalidRecord, match="country"):
-            acceptance.accept(invalid, TransactionState(connection),
-                              records_passed=payload_digest(valid.payload))
-    ack = publication.publish(network.engine, valid,
-                              records_passed=payload_digest(valid.payload))
+            acceptance.accept(invalid, TransactionState(connection), checked_elsewhere=checked)
+    ack = publication.publish(network.engine, valid, checked_elsewhere=checked)
     assert ack.records_applied == 1
+
+
+def test_a_worker_answer_survives_the_pipe() -> None:
+    signer = Ed25519Signer.generate()
+    envelope = signed(batch("uk.ac.forth", [micro_credential(key="MC1"), agreement(
+        "uk.ac.forth", sources=[("uk.ac.taff", "MC9")])]), signer)
+    checked = record_checks.check(envelope.SerializeToString(), {signer.key_id: signer.public_key})
+    assert checked is not None
+    again = record_checks._decode(record_checks._encode(checked))
+    assert again.payload_sha256 == checked.payload_sha256
+    assert [CheckedChange(*c) for c in again.changes] == list(checked.changes)
+    assert CheckedChange(*again.changes[1]).edges, "an agreement carries its index rows"
