@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 _LENGTH = 4  # bytes of the length before each frame, big-endian
 _READY = b"ready"
 PIPE_BYTES = 1 << 20  # Linux's default ceiling for an unprivileged pipe
+# A batch takes a worker tens of milliseconds; one that has not answered in this long is stuck.
+ANSWER_SECONDS = 30
 
 
 def check(envelope_bytes: bytes, keys: Mapping[str, bytes]) -> CheckedElsewhere | None:
@@ -75,6 +77,12 @@ def _decode(answer: bytes) -> CheckedElsewhere | None:
     return CheckedElsewhere(digest, changes)
 
 
+def _settle(answer: asyncio.Future[CheckedElsewhere | None],
+            value: CheckedElsewhere | None) -> None:
+    if not answer.done():
+        answer.set_result(value)
+
+
 def _frame(data: bytes) -> bytes:
     return len(data).to_bytes(_LENGTH, "big") + data
 
@@ -94,12 +102,12 @@ class _Worker:
             while True:
                 size = int.from_bytes(await stdout.readexactly(_LENGTH), "big")
                 answer = _decode(await stdout.readexactly(size))
-                self.waiting.popleft().set_result(answer)
+                _settle(self.waiting.popleft(), answer)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass  # the worker ended: what it owed is answered below
         finally:
             while self.waiting:
-                self.waiting.popleft().set_result(None)
+                _settle(self.waiting.popleft(), None)
 
     async def ask(self, envelope_bytes: bytes,
                   keys: Mapping[str, bytes]) -> CheckedElsewhere | None:
@@ -113,7 +121,14 @@ class _Worker:
             await stdin.drain()
         except ConnectionError:
             pass  # the reader sees the end too and answers None
-        return await answer
+        try:
+            # Shielded: a caller that gives up leaves the answer to be read in its turn.
+            return await asyncio.wait_for(asyncio.shield(answer), ANSWER_SECONDS)
+        except TimeoutError:
+            log.error("a record-check worker gave no answer in %d s; stopping it (the batches "
+                      "it had are checked in the registry's own process)", ANSWER_SECONDS)
+            self.process.kill()
+            return None
 
     async def stop(self) -> None:
         if self.process.stdin is not None:

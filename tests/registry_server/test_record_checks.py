@@ -89,3 +89,27 @@ def test_a_worker_answer_survives_the_pipe() -> None:
     assert again.payload_sha256 == checked.payload_sha256
     assert [CheckedChange(*c) for c in again.changes] == list(checked.changes)
     assert CheckedChange(*again.changes[1]).edges, "an agreement carries its index rows"
+
+
+def test_a_stuck_worker_is_stopped_and_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that stops answering (here: paused) is killed after ANSWER_SECONDS; the batch
+    is then checked in the registry's process, and the next goes to a new worker."""
+    monkeypatch.setattr(record_checks, "ANSWER_SECONDS", 1)
+    signer = Ed25519Signer.generate()
+    keys = {signer.key_id: signer.public_key}
+    envelope = signed(batch("uk.ac.forth", [micro_credential(key="MC1")]), signer)
+
+    async def run() -> list[str | None]:
+        checks = await RecordChecks.start(1)
+        try:
+            stuck = checks.workers[0].process
+            os.kill(stuck.pid, signal.SIGSTOP)
+            first = await checks.check(envelope, keys)
+            await stuck.wait()
+            second = await checks.check(envelope, keys)  # notices, replaces, checks in process
+            third = await checks.check(envelope, keys)
+            assert checks.workers[0].process is not stuck
+            return [a.payload_sha256 if a else None for a in (first, second, third)]
+        finally:
+            await checks.close()
+    assert asyncio.run(run()) == [None, None, payload_digest(envelope.payload)]
