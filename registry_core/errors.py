@@ -42,6 +42,12 @@ class ForeignRecord(RegistryError):
     """A batch carries a record of another institution."""
 
 
+# The trailing metadata that carries a SequenceError's checkpoint over gRPC, so an agent knows
+# where the registry is (registry_server/status.py sends it, sync_agent/sync.py reads it).
+CHECKPOINT_SEQ = "registry-checkpoint-seq"
+CHECKPOINT_HEAD = "registry-checkpoint-head"
+
+
 class SequenceError(RegistryError):
     """A batch does not continue the registry's checkpoint. `hint` says what to do."""
 

@@ -20,10 +20,11 @@ from registry.v1 import records_pb2 as rec
 from registry_core.conversion import table
 from registry_core.errors import ForeignRecord, InvalidRecord
 
-INSTITUTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$")
-RECORD_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
-COUNTRY = re.compile(r"^[A-Z]{2}$")
-ISCED = re.compile(r"^\d{2,4}$")
+# \Z, not $: `$` also matches before a final line break, which would let "MC1\n" through.
+INSTITUTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+\Z")
+RECORD_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*\Z")
+COUNTRY = re.compile(r"^[A-Z]{2}\Z")
+ISCED = re.compile(r"^\d{2,4}\Z")
 
 MAX_KEY = 128
 MAX_TEXT = 2_000
@@ -166,7 +167,24 @@ class _Checker:
 
 
 def _text_ok(value: str) -> bool:
-    return len(value) <= MAX_TEXT and bool(value.strip())
+    return 0 < len(value) <= MAX_TEXT and not value.isspace()
+
+
+# Values already seen to match their pattern. Institution ids, countries and subjects repeat
+# across every record of a batch, and a set look-up costs less than the regular expression.
+_SEEN_VALID: dict[re.Pattern[str], set[str]] = {INSTITUTION_ID: set(), COUNTRY: set(),
+                                                ISCED: set()}
+
+
+def _matches(pattern: re.Pattern[str], value: str) -> bool:
+    seen = _SEEN_VALID[pattern]
+    if value in seen:
+        return True
+    if pattern.match(value) is None:
+        return False
+    if len(seen) < 10_000:  # bounded: an endless stream of new values is just not remembered
+        seen.add(value)
+    return True
 
 
 def _micro_credential_is_valid(mc: rec.MicroCredential) -> bool:
@@ -179,21 +197,22 @@ def _micro_credential_is_valid(mc: rec.MicroCredential) -> bool:
     outcomes, prerequisites, skills = mc.learning_outcomes, mc.prerequisites, mc.skills
     levels = t.to_eqf.get(level.framework)
     scheme, subject = mc.grading_scheme, mc.subject_isced
-    return (0 < len(inst) <= MAX_KEY and INSTITUTION_ID.match(inst) is not None
+    # An unset credit or level reads as empty: its system or framework is then not in the
+    # conversion table, so presence needs no test of its own.
+    return (0 < len(inst) <= MAX_KEY and _matches(INSTITUTION_ID, inst)
             and 0 < len(key) <= MAX_KEY and RECORD_KEY.match(key) is not None
             and mc.version >= 1 and mc.status in STATUSES
             and _text_ok(mc.title) and _text_ok(mc.awarding_body)
-            and country != "UK" and COUNTRY.match(country) is not None
+            and country != "UK" and _matches(COUNTRY, country)
             and 0 < len(outcomes) <= MAX_LIST and all(map(_text_ok, outcomes))
             and 0 < mc.workload_hours <= 10_000
-            and mc.HasField("credit") and credit.system in t.ects_per_credit
-            and 0 < credit.value <= MAX_CREDIT
-            and mc.HasField("level") and levels is not None and level.level in levels
+            and credit.system in t.ects_per_credit and 0 < credit.value <= MAX_CREDIT
+            and levels is not None and level.level in levels
             and _text_ok(mc.assessment_type) and mc.participation_form in PARTICIPATION_FORMS
             and _text_ok(mc.quality_assurance)
             and len(prerequisites) <= MAX_LIST and all(map(_text_ok, prerequisites))
             and (not scheme or scheme in t.raw["grading_schemes"])
-            and (not subject or ISCED.match(subject) is not None)
+            and (not subject or _matches(ISCED, subject))
             and len(skills) <= MAX_LIST
             and all(_text_ok(s) and s.startswith(("http://", "https://")) for s in skills)
             and len(mc.url) <= MAX_TEXT)

@@ -25,8 +25,8 @@ STATUS_OF: list[tuple[type[errors.RegistryError], grpc.StatusCode]] = [
 ]
 
 # Trailing metadata on FAILED_PRECONDITION for sequence errors: where the agent should resume.
-CHECKPOINT_SEQ = "registry-checkpoint-seq"
-CHECKPOINT_HEAD = "registry-checkpoint-head"
+CHECKPOINT_SEQ = errors.CHECKPOINT_SEQ
+CHECKPOINT_HEAD = errors.CHECKPOINT_HEAD
 
 
 def status_of(error: errors.RegistryError) -> grpc.StatusCode:

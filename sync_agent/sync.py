@@ -24,6 +24,7 @@ import grpc
 from registry.v1 import publication_pb2 as pub
 from registry_core.batch import batch_payload
 from registry_core.envelope import Signer, next_head, seal
+from registry_core.errors import CHECKPOINT_SEQ
 from registry_core.logs import request_id
 from sync_agent.client import PendingPublication, RegistryClient
 from sync_agent.store import AgentStore
@@ -37,8 +38,6 @@ MAX_ATTEMPTS = 6
 # worker, one on the way. More would only queue at the registry, which applies them one at
 # a time (measured: two left the registry idle between batches, three kept it busy).
 WINDOW = 3
-# The registry's checkpoint, sent with a refusal for a gap, rollback or fork.
-CHECKPOINT_SEQ_TRAILER = "registry-checkpoint-seq"
 
 
 class SyncError(Exception):
@@ -79,6 +78,12 @@ class SyncLock:
         self.handle.close()
 
 
+def _backoff(attempt: int) -> float:
+    """Seconds to wait before retry number attempt + 1: exponential, capped, with jitter so
+    agents that failed together do not retry together."""
+    return min(8.0, 0.2 * 2 ** attempt) * (0.5 + random.random())
+
+
 def _with_retries(call: Callable[[], pub.Acknowledgement | pub.GetCheckpointResponse],
                   sleep: Callable[[float], None] = time.sleep) -> object:
     """Retry transient failures with exponential backoff and jitter."""
@@ -88,7 +93,7 @@ def _with_retries(call: Callable[[], pub.Acknowledgement | pub.GetCheckpointResp
         except grpc.RpcError as error:
             if error.code() not in RETRYABLE or attempt == MAX_ATTEMPTS - 1:
                 raise
-            sleep(min(8.0, 0.2 * 2 ** attempt) * (0.5 + random.random()))
+            sleep(_backoff(attempt))
     raise AssertionError("unreachable")
 
 
@@ -122,9 +127,9 @@ def _publish(store: AgentStore, client: RegistryClient, signer: Signer, last_seq
     acknowledgement, in order.
 
     WINDOW batches are in flight, so the registry receives and checks the next batches while
-    it applies this one (and the one after them is read and signed meanwhile). When a call fails, the calls
-    behind it are let finish and every unacknowledged batch is sent again, the same bytes:
-    one the registry did apply is a replay and gets the same acknowledgement. Transient
+    it applies this one (and the one after them is read and signed meanwhile). When a call
+    fails, the calls behind it are let finish and every unacknowledged batch is sent again,
+    the same bytes: one the registry did apply is a replay and gets the same acknowledgement. Transient
     failures are retried with exponential backoff and jitter. A batch refused for a gap
     while an earlier one was still in flight had only overtaken it (calls share one
     connection but may arrive in either order), so it is sent again at once. Anything else,
@@ -169,7 +174,7 @@ def _publish(store: AgentStore, client: RegistryClient, signer: Signer, last_seq
                             else f"failed ({error.code().name})",
                             extra={"institution": store.institution_id, "seq": batch.first_seq})
                 if not overtaken:
-                    time.sleep(min(8.0, 0.2 * 2 ** (failures - 1)) * (0.5 + random.random()))
+                    time.sleep(_backoff(failures - 1))
                 continue
             in_flight.popleft()
             if (ack.last_seq, ack.head) != (batch.last_seq, batch.head):
@@ -185,7 +190,7 @@ def _is_gap(error: grpc.RpcError, batch: PreparedBatch) -> bool:
     if error.code() != grpc.StatusCode.FAILED_PRECONDITION:
         return False
     trailers = dict(error.trailing_metadata() or ())  # type: ignore[attr-defined]
-    held = str(trailers.get(CHECKPOINT_SEQ_TRAILER, ""))
+    held = str(trailers.get(CHECKPOINT_SEQ, ""))
     return held.isdigit() and int(held) < batch.first_seq - 1
 
 

@@ -37,6 +37,11 @@ def test_valid_records_pass() -> None:
     ({"institution_id": "Forth University"}, "institution_id", "reverse-domain"),
     ({"version": 0}, "version", "start at 1"),
     ({"status": 0}, "status", "ACTIVE"),
+    # A trailing line break is not part of a code (a `$` anchor would let it through).
+    ({"key": "MC1\n"}, "key", "letters, digits"),
+    ({"institution_id": "uk.ac.forth\n"}, "institution_id", "reverse-domain"),
+    ({"country": "GB\n"}, "country", "ISO 3166-1"),
+    ({"subject_isced": "0613\n"}, "subject_isced", "ISCED-F"),
 ])
 def test_micro_credential_refusals_name_the_field(changes: dict[str, object], field: str,
                                                   fix: str) -> None:
