@@ -29,6 +29,7 @@ import pickle
 import sys
 from collections import deque
 from collections.abc import Mapping
+from typing import BinaryIO
 
 from google.protobuf.message import DecodeError
 
@@ -194,21 +195,20 @@ async def _spawn() -> _Worker:
     return _Worker(process)
 
 
-def _serve(requests: object, answers: object) -> None:
+def _serve(requests: BinaryIO, answers: BinaryIO) -> None:
     """The worker's loop: a framed (envelope, keys) in, a framed answer (empty: did not
-    pass) out, until its input closes."""
-    read, write, flush = requests.read, answers.write, answers.flush  # type: ignore[attr-defined]
-    write(_frame(_READY))
-    flush()
-    while len(header := read(_LENGTH)) == _LENGTH:
-        envelope_bytes, keys = pickle.loads(read(int.from_bytes(header, "big")))
+    pass) out, until its input closes. Only the registry that started it writes to it."""
+    answers.write(_frame(_READY))
+    answers.flush()
+    while len(header := requests.read(_LENGTH)) == _LENGTH:
+        envelope_bytes, keys = pickle.loads(requests.read(int.from_bytes(header, "big")))
         try:
             answer = _encode(check(envelope_bytes, keys))
         except Exception:  # a bug here must not stop ingest: acceptance checks it instead
             log.exception("record check failed")
             answer = b""
-        write(_frame(answer))
-        flush()
+        answers.write(_frame(answer))
+        answers.flush()
 
 
 if __name__ == "__main__":
