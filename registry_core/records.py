@@ -436,10 +436,6 @@ class CheckedChange(NamedTuple):
     record: bytes | None  # the record's deterministic serialisation; None for a withdrawal
     edges: tuple[Edge, ...]  # an agreement's rows of the edge index; () for other records
 
-    @property
-    def withdrawn(self) -> bool:
-        return self.record is None
-
 
 # The change's field, its record kind and its rules: one look-up per record, no type tests.
 _BY_FIELD = {
