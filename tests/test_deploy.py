@@ -147,3 +147,18 @@ def test_database_threads_default_to_the_event_loop_for_sqlite_only(tmp_path: Pa
     assert registry_config.database_threads(four) == 4
     with pytest.raises(registry_config.ConfigError, match="give 0 to 64, or -1"):
         registry_config.load(None, environ={"REGISTRY_WORKER_THREADS": "-2"})
+
+
+def test_record_check_workers_default_to_one_where_a_core_is_spare(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = registry_config.load(None, environ={})
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert defaults.check_workers == -1 and registry_config.record_check_workers(defaults) == 1
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert registry_config.record_check_workers(defaults) == 0
+    none = registry_config.load(None, environ={"REGISTRY_CHECK_WORKERS": "0"})
+    assert registry_config.record_check_workers(none) == 0
+    with pytest.raises(registry_config.ConfigError,
+                       match="environment variable REGISTRY_CHECK_WORKERS: setting "
+                             "'check_workers' = 'two' is not a whole number"):
+        registry_config.load(None, environ={"REGISTRY_CHECK_WORKERS": "two"})
