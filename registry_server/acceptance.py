@@ -106,8 +106,8 @@ def accept(
     """Accept or refuse envelope. Raises a RegistryError subclass that says why and what to do.
 
     authenticated_institution is the institution named by the caller's TLS certificate, when
-    the transport has one; a batch must then be that institution's own. records_passed is
-    what a record-check worker reported for a payload whose records all meet the record
+    the transport has one; a batch must then be that institution's own. checked_elsewhere
+    is what a record-check worker reported for a payload whose records all meet the record
     rules (registry_server/record_checks.py): for that exact payload they are not run again.
     Every other check runs here as always.
     """

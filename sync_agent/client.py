@@ -89,9 +89,6 @@ class RegistryClient:
             pub.GetCheckpointRequest(institution_id=institution_id),
             timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata())
 
-    def publish(self, envelope: pub.SignedEnvelope) -> pub.Acknowledgement:
-        return self.publish_async(envelope).result()
-
     def publish_async(self, envelope: pub.SignedEnvelope) -> PendingPublication:
         """Send a batch without waiting for its acknowledgement."""
         return PendingPublication(self.publication.Publish.future(
