@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _BEGIN = "sqlite_begin_mode"
@@ -51,6 +54,99 @@ def writing(engine: Engine) -> Iterator[Connection]:
         connection.execution_options(**{_BEGIN: "IMMEDIATE"})
         with connection.begin():
             yield connection
+
+
+class Reads:
+    """Statements of one read-only snapshot, run on the driver's own cursor with the
+    dialect's parameter mark (`?` on SQLite, `%s` on PostgreSQL). Look-ups that answer a
+    question run a few small statements, and SQLAlchemy's per-statement work cost five times
+    the statements themselves (37 µs against 7 µs on SQLite). Driver errors are raised as
+    SQLAlchemy's, like every other statement's, so the service maps them to the same gRPC
+    statuses."""
+
+    def __init__(self, dbapi_connection: Any, engine: Engine) -> None:
+        self._connection = dbapi_connection
+        self._dialect = engine.dialect
+        self.mark = "%s" if engine.dialect.name == "postgresql" else "?"
+        self.postgresql = engine.dialect.name == "postgresql"
+
+    @classmethod
+    def on(cls, connection: Connection) -> Reads:
+        """Statements on connection's own transaction."""
+        return cls(connection.connection.driver_connection, connection.engine)
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+        except self._dialect.loaded_dbapi.Error as error:
+            raise DBAPIError.instance(sql, params, error, self._dialect.loaded_dbapi.Error,
+                                      dialect=self._dialect) from error
+        finally:
+            cursor.close()
+
+
+class _KeptReaders(threading.local):
+    """The calling thread's SQLite connection for reads, per engine."""
+
+    def __init__(self) -> None:
+        self.by_engine: weakref.WeakKeyDictionary[Engine, Any] = weakref.WeakKeyDictionary()
+
+
+_kept = _KeptReaders()
+_kept_lock = threading.Lock()
+_kept_all: weakref.WeakKeyDictionary[Engine, list[Any]] = weakref.WeakKeyDictionary()
+
+
+def _kept_reader(engine: Engine) -> Any:
+    """A connection kept open for this thread's reads: checking one out of SQLAlchemy's pool
+    and returning it cost about 30 µs, as much as a question's look-ups. It is detached from
+    the pool (so it never counts against the pool's size) and closed when the engine is
+    disposed."""
+    fairy = _kept.by_engine.get(engine)
+    if fairy is None:
+        fairy = engine.raw_connection()
+        fairy.detach()
+        with _kept_lock:
+            if engine not in _kept_all:
+                _kept_all[engine] = []
+                event.listen(engine, "engine_disposed", _close_kept)
+            _kept_all[engine].append(fairy)
+        _kept.by_engine[engine] = fairy
+    return fairy.dbapi_connection
+
+
+def _close_kept(engine: Engine) -> None:
+    with _kept_lock:
+        fairies, _kept_all[engine] = _kept_all.get(engine, []), []
+    for fairy in fairies:
+        fairy.close()
+    _kept.by_engine.pop(engine, None)  # other threads' entries notice the closed connection
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Reads]:
+    """A read-only snapshot: every statement inside sees the same committed state, however
+    many publications commit meanwhile. On SQLite, a deferred transaction on the thread's kept
+    connection (readers never wait for the writer in WAL mode); on PostgreSQL, a pooled
+    connection in a REPEATABLE READ transaction (its default, READ COMMITTED, would let each
+    statement see newer commits), rolled back when it returns to the pool."""
+    if engine.dialect.name != "sqlite":
+        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
+            yield Reads.on(connection)
+        return
+    dbapi_connection = _kept_reader(engine)
+    try:
+        dbapi_connection.execute("BEGIN")
+    except engine.dialect.loaded_dbapi.ProgrammingError:  # closed by a dispose elsewhere
+        _kept.by_engine.pop(engine, None)
+        dbapi_connection = _kept_reader(engine)
+        dbapi_connection.execute("BEGIN")
+    try:
+        yield Reads(dbapi_connection, engine)
+    finally:
+        dbapi_connection.execute("ROLLBACK")  # nothing was written; ends the snapshot
 
 
 def alembic_config(url: str) -> Config:

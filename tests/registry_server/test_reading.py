@@ -1,0 +1,102 @@
+"""Read snapshots (registry_server.db.reading): what the equivalence queries run their
+look-ups in, on SQLite and on the real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, insert
+from sqlalchemy.exc import DBAPIError
+
+from registry_server.db import make_engine, reading, upgrade, writing
+from registry_server.sql import table
+from registry_server.tables import Institution, utcnow
+
+
+def _enrol(engine: Engine, institution_id: str) -> None:
+    with writing(engine) as connection:
+        connection.execute(insert(table(Institution)).values(
+            institution_id=institution_id, name=institution_id, country="GB", status=1,
+            created_at=utcnow()))
+
+
+def _count(reads) -> int:  # type: ignore[no-untyped-def]
+    return int(reads.rows("SELECT count(*) FROM institution")[0][0])
+
+
+def test_a_reading_sees_one_state_while_others_commit(engine: Engine) -> None:
+    _enrol(engine, "uk.ac.one")
+    with reading(engine) as reads:
+        before = _count(reads)
+        _enrol(engine, "uk.ac.two")  # commits on another connection meanwhile
+        assert _count(reads) == before == 1
+    with reading(engine) as reads:
+        assert _count(reads) == 2
+
+
+def test_a_failed_statement_ends_its_reading_and_the_next_one_works(engine: Engine) -> None:
+    _enrol(engine, "uk.ac.one")
+    with pytest.raises(DBAPIError), reading(engine) as reads:
+        reads.rows("SELECT no_such_column FROM institution")
+    with reading(engine) as reads:
+        assert _count(reads) == 1
+
+
+def test_threads_read_at_once_each_on_its_own_connection(engine: Engine) -> None:
+    _enrol(engine, "uk.ac.one")
+    failures: list[BaseException] = []
+    counts: list[int] = []
+
+    def reader() -> None:
+        try:
+            for _ in range(100):
+                with reading(engine) as reads:
+                    counts.append(_count(reads))
+        except BaseException as error:  # noqa: BLE001 (reported below)
+            failures.append(error)
+
+    threads = [threading.Thread(target=reader) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert counts == [1] * 600
+
+
+def _open_files(path: Path) -> int:
+    fds = Path("/proc/self/fd")
+    found = 0
+    for fd in fds.iterdir():
+        try:
+            if os.readlink(fd) == str(path):
+                found += 1
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to count files")
+def test_disposing_the_engine_closes_the_kept_connections(tmp_path: Path) -> None:
+    path = tmp_path / "registry.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    _enrol(engine, "uk.ac.one")
+    def read_elsewhere() -> None:
+        with reading(engine) as elsewhere:
+            elsewhere.rows("SELECT 1")
+
+    thread = threading.Thread(target=read_elsewhere)
+    with reading(engine) as reads:
+        assert _count(reads) == 1
+    thread.start()
+    thread.join()
+    assert _open_files(path) >= 2  # the pool's and the two threads' kept ones
+    engine.dispose()
+    assert _open_files(path) == 0
+    with reading(engine) as reads:  # and the engine still reads afterwards
+        assert _count(reads) == 1
+    engine.dispose()
