@@ -36,7 +36,9 @@ def key_id(public_key: bytes) -> str:
 
 def next_head(prev_head: str, payload: bytes) -> str:
     """The institution's head after a batch: it chains every payload the registry accepted."""
-    return hashlib.sha256(prev_head.encode("ascii") + b"\n" + payload).hexdigest()
+    digest = hashlib.sha256(prev_head.encode("ascii") + b"\n")
+    digest.update(payload)  # not concatenated: a batch's payload is a few hundred KB
+    return digest.hexdigest()
 
 
 class Signer(Protocol):

@@ -418,23 +418,24 @@ def agreement_edges(agreement: rec.RecognitionAgreement) -> tuple[Edge, ...]:
                  for inst, key in sorted(source_credentials(agreement.source)))
 
 
-# A checked change as a plain tuple, in CheckedChange's field order: what a record-check
-# worker hands over (rebuilding named tuples from a pipe costs more than the rest of it).
+# A checked change, as storage needs it: (seq, kind, key, version, status, record, edges),
+# where status is the record's (0 for a withdrawal), record its deterministic serialisation
+# (None for a withdrawal) and edges an agreement's rows of the edge index (() otherwise).
+# A plain tuple: one is built for every record of every batch (a named tuple costs ten times
+# as much to build), and a record-check worker hands them over a pipe.
 ChangeRow = tuple[int, int, str, int, int, bytes | None, tuple[Edge, ...]]
 
 
 class CheckedChange(NamedTuple):
-    """One change of a batch that meets the record rules, as storage needs it. Plain data, so
-    a record-check worker can hand it to the registry's process; one is built for every
-    record of every batch."""
+    """A ChangeRow's fields by name, for reading one (tests, tools)."""
 
     seq: int
     kind: int
     key: str
     version: int
-    status: int  # the record's; 0 for a withdrawal
-    record: bytes | None  # the record's deterministic serialisation; None for a withdrawal
-    edges: tuple[Edge, ...]  # an agreement's rows of the edge index; () for other records
+    status: int
+    record: bytes | None
+    edges: tuple[Edge, ...]
 
 
 # The change's field, its record kind and its rules: one look-up per record, no type tests.
@@ -445,13 +446,13 @@ _BY_FIELD = {
 }
 
 
-def check_batch_records(batch: pub.Batch) -> list[CheckedChange]:
+def check_batch_records(batch: pub.Batch) -> list[ChangeRow]:
     """Every rule a batch's records must meet on their own, in record order, raising the first
     one broken: each record is the publisher's own, meets its kind's rules and does not use a
     key reserved for the registry. Needs no registry state: the registry runs it before
     comparing versions with what it holds. Returns the changes, checked."""
     owner = batch.institution_id
-    checked = []
+    checked: list[ChangeRow] = []
     for change in batch.changes:
         which = change.WhichOneof("change")
         if which in _BY_FIELD:
@@ -467,13 +468,13 @@ def check_batch_records(batch: pub.Batch) -> list[CheckedChange]:
                 raise InvalidRecord(label(kind, owner, key), "key",
                                     f"keys starting '{BILATERAL_KEY_PREFIX}' are the "
                                     "registry's, for bilateral agreements; choose another key")
-            checked.append(CheckedChange(
+            checked.append((
                 change.seq, kind, key, item.version, item.status,
                 item.SerializeToString(deterministic=True),
                 agreement_edges(item) if kind == rec.RECORD_KIND_AGREEMENT else ()))
         else:
             validate_change(change, owner)  # a tombstone, or nothing (refused there)
             tombstone = change.tombstone
-            checked.append(CheckedChange(change.seq, tombstone.kind, tombstone.key,
-                                         tombstone.version, 0, None, ()))
+            checked.append((change.seq, tombstone.kind, tombstone.key, tombstone.version, 0,
+                            None, ()))
     return checked

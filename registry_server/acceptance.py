@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from google.protobuf.message import DecodeError
 
@@ -65,24 +65,42 @@ class RegistryState(Protocol):
     ) -> Mapping[tuple[int, str], int]: ...
 
 
+class BatchHeader(NamedTuple):
+    """What applying a batch needs of it besides its changes."""
+
+    institution_id: str
+    first_seq: int
+    last_seq: int
+    prev_head: str
+    count: int  # of changes
+
+    @classmethod
+    def of(cls, batch: pub.Batch) -> BatchHeader:
+        return cls(batch.institution_id, batch.first_seq, batch.last_seq, batch.prev_head,
+                   len(batch.changes))
+
+
 @dataclass(frozen=True)
 class Accepted:
     """A batch to apply: verified, parsed and checked."""
 
-    batch: pub.Batch
+    batch: BatchHeader
     key_id: str
     payload_sha256: str
     head: str
-    changes: tuple[ChangeRow, ...]  # CheckedChange's fields, in this order
+    changes: tuple[ChangeRow, ...]
 
 
 @dataclass(frozen=True)
 class CheckedElsewhere:
-    """A payload whose records a record-check worker found to meet the record rules, and its
-    changes as it checked them."""
+    """A payload that a record-check worker found signed by key_id, well framed (its header,
+    and a change for every sequence number in order) and with every record meeting the record
+    rules; and its changes as the worker checked them."""
 
     payload_sha256: str
-    changes: Sequence[ChangeRow]  # CheckedChange's fields, as plain tuples
+    key_id: str
+    header: BatchHeader
+    changes: Sequence[ChangeRow]
 
 
 @dataclass(frozen=True)
@@ -116,7 +134,17 @@ def accept(
             f"payload_type '{envelope.payload_type[:80]}' is not '{env.BATCH_PAYLOAD_TYPE}'"
         )
     known = state.keys(sig.key_id for sig in envelope.signatures)
-    key_id = env.verify(envelope, {k: info.public_key for k, info in known.items()})
+    digest = payload_digest(envelope.payload)
+    # What a worker checked of exactly these bytes is not checked again (its signature, with a
+    # key still in the directory; its framing; its record rules). The key's and the
+    # institution's status, the sequence and the versions are checked here in any case.
+    checked = (checked_elsewhere if checked_elsewhere is not None
+               and checked_elsewhere.payload_sha256 == digest
+               and checked_elsewhere.key_id in known else None)
+    if checked is not None:
+        key_id = checked.key_id
+    else:
+        key_id = env.verify(envelope, {k: info.public_key for k, info in known.items()})
     key = known[key_id]
     if authenticated_institution is not None and authenticated_institution != key.institution_id:
         raise errors.ForeignRecord(
@@ -134,20 +162,31 @@ def accept(
             "sign with the institution's current key"
         )
 
-    batch = _parse(envelope.payload)
-    if batch.institution_id != key.institution_id:
+    batch: pub.Batch | None = None
+    if checked is not None:
+        header = checked.header
+    else:
+        batch = _parse(envelope.payload)
+        header = BatchHeader.of(batch)
+    if header.institution_id != key.institution_id:
         raise errors.ForeignRecord(
-            f"the batch names institution '{batch.institution_id[:80]}' but is signed by "
+            f"the batch names institution '{header.institution_id[:80]}' but is signed by "
             f"{key.institution_id}'s key"
         )
-    _check_shape(batch)
-    digest = payload_digest(envelope.payload)
-    checkpoint = state.checkpoint(batch.institution_id)
-    replay = _check_sequence(batch, digest, checkpoint, state)
+    if batch is not None:
+        check_shape(batch)
+    checkpoint = state.checkpoint(header.institution_id)
+    replay = _check_sequence(header, digest, checkpoint, state)
     if replay is not None:
         return replay
-    changes = _check_records(batch, state, digest, checked_elsewhere)
-    return Accepted(batch, key_id, digest, env.next_head(batch.prev_head, envelope.payload),
+    items: Sequence[ChangeRow]
+    if batch is not None:
+        items = check_batch_records(batch)
+    else:
+        assert checked is not None
+        items = checked.changes
+    changes = _check_versions(header.institution_id, items, state)
+    return Accepted(header, key_id, digest, env.next_head(header.prev_head, envelope.payload),
                     changes)
 
 
@@ -160,7 +199,8 @@ def _parse(payload: bytes) -> pub.Batch:
     return batch
 
 
-def _check_shape(batch: pub.Batch) -> None:
+def check_shape(batch: pub.Batch) -> None:
+    """A batch's framing: some changes, not too many, one per sequence number in order."""
     count = len(batch.changes)
     if count == 0:
         raise errors.MalformedPayload("the batch has no changes; a sync with nothing new "
@@ -183,7 +223,7 @@ def _check_shape(batch: pub.Batch) -> None:
 
 
 def _check_sequence(
-    batch: pub.Batch, digest: str, checkpoint: Checkpoint, state: RegistryState
+    batch: BatchHeader, digest: str, checkpoint: Checkpoint, state: RegistryState
 ) -> Replay | None:
     expected = checkpoint.last_seq + 1
     if batch.last_seq <= checkpoint.last_seq:
@@ -217,17 +257,10 @@ def _check_sequence(
     return None
 
 
-def _check_records(batch: pub.Batch, state: RegistryState, digest: str,
-                   checked_elsewhere: CheckedElsewhere | None) -> tuple[ChangeRow, ...]:
-    """The batch's changes, checked: first the rules each record meets on its own (unless a
-    worker passed these exact bytes), then against what the registry holds (versions only
-    rise, a withdrawal names a held record)."""
-    owner = batch.institution_id
-    items: Sequence[ChangeRow]
-    if checked_elsewhere is not None and checked_elsewhere.payload_sha256 == digest:
-        items = checked_elsewhere.changes
-    else:
-        items = check_batch_records(batch)
+def _check_versions(owner: str, items: Sequence[ChangeRow],
+                    state: RegistryState) -> tuple[ChangeRow, ...]:
+    """The checked changes against what the registry holds: versions only rise, and a
+    withdrawal names a held record."""
     versions = dict(state.current_versions(owner, {(c[1], c[2]) for c in items}))
     for seq, kind, key, version, _, record, _ in items:
         current = versions.get((kind, key))

@@ -145,7 +145,7 @@ def _apply(connection: Connection, envelope: pub.SignedEnvelope,
                 e.c.agreement_key.in_(agreement_keys[start:start + 500])))
         bulk.insert(connection, AgreementEdge, edges)
 
-    applied = len(batch.changes)
+    applied = batch.count
     bulk.upsert(connection, CheckpointRow, ["institution_id"],
                 [(owner, batch.last_seq, accepted.head, stamp)])
     return pub.Acknowledgement(
@@ -175,7 +175,7 @@ def _append_log(connection: Connection, envelope: pub.SignedEnvelope, accepted: 
         log_index=log_index, institution_id=batch.institution_id, first_seq=batch.first_seq,
         last_seq=batch.last_seq, prev_head=batch.prev_head, head=accepted.head,
         key_id=accepted.key_id, payload_sha256=accepted.payload_sha256, envelope=envelope_bytes,
-        records_applied=len(batch.changes), log_head=log_head, received_at=now,
+        records_applied=batch.count, log_head=log_head, received_at=now,
     )])
     connection.execute(update(state).where(state.c.id == 1)
                        .values(last_index=log_index, head=log_head))

@@ -4,12 +4,14 @@ The rules every record meets on its own (`registry_core.records.check_batch_reco
 Python work on every record of every batch, more than half of what publishing a batch costs.
 A worker process checks them for one batch while the registry's own process applies the
 batch before it (an agent keeps three batches in flight). The worker verifies the envelope's
-signature with the directory's keys before it parses anything, and answers, for a payload
-whose records all pass, with the payload's digest and the checked changes as storage needs
-them (each record serialised, an agreement's index rows). Acceptance, in the applying
-transaction, uses them only for the payload with that digest and still checks everything
-else; it runs the rules itself for a batch the worker did not pass, so a refusal is raised
-there, in its usual order, with its usual message.
+signature with the directory's keys before it parses anything, checks the batch's framing,
+and answers, for a payload whose records all pass, with the payload's digest, the key that
+signed it, the batch's header and the checked changes as storage needs them (each record
+serialised, an agreement's index rows). Acceptance, in the applying transaction, uses them
+only for the payload with that digest and a key the directory still holds, and still checks
+the rest (statuses, caller, sequence, versions); it runs every check itself for a batch the
+worker did not pass, so a refusal is raised there, in its usual order, with its usual
+message.
 
 The workers are child processes talking over their standard input and output, read and
 written by the event loop itself. A process pool would add helper threads to the registry's
@@ -37,7 +39,7 @@ from registry.v1 import publication_pb2 as pub
 from registry_core import envelope as env
 from registry_core.errors import RegistryError
 from registry_core.records import check_batch_records
-from registry_server.acceptance import CheckedElsewhere, payload_digest
+from registry_server.acceptance import BatchHeader, CheckedElsewhere, check_shape, payload_digest
 
 log = logging.getLogger(__name__)
 _LENGTH = 4  # bytes of the length before each frame, big-endian
@@ -48,34 +50,38 @@ ANSWER_SECONDS = 30
 
 
 def check(envelope_bytes: bytes, keys: Mapping[str, bytes]) -> CheckedElsewhere | None:
-    """The payload's digest and its checked changes if the envelope is signed by one of keys
-    and every record of its batch meets the record rules; None otherwise (acceptance then
-    finds out why)."""
+    """What acceptance may take on trust (CheckedElsewhere) if the envelope is signed by one
+    of keys, its batch is well framed and every record meets the record rules; None otherwise
+    (acceptance then finds out why)."""
     envelope = pub.SignedEnvelope.FromString(envelope_bytes)
-    if not env.check_signatures(envelope, keys).verified:
+    signatures = env.check_signatures(envelope, keys)
+    if not signatures.verified:
         return None
     batch = pub.Batch()
     try:
         batch.ParseFromString(envelope.payload)
+        check_shape(batch)
         changes = check_batch_records(batch)
     except (DecodeError, RegistryError):
         return None
-    return CheckedElsewhere(payload_digest(envelope.payload), changes)
+    return CheckedElsewhere(payload_digest(envelope.payload), signatures.valid_key_ids[0],
+                            BatchHeader.of(batch), changes)
 
 
 def _encode(checked: CheckedElsewhere | None) -> bytes:
     if checked is None:
         return b""
-    # Plain tuples (ChangeRow): unpickling named tuples calls their Python __new__.
-    return pickle.dumps((checked.payload_sha256, [tuple(c) for c in checked.changes]),
-                        protocol=pickle.HIGHEST_PROTOCOL)
+    # Plain tuples (the header's fields; the changes are ChangeRows already): unpickling named
+    # tuples calls their Python __new__.
+    return pickle.dumps((checked.payload_sha256, checked.key_id, tuple(checked.header),
+                         checked.changes), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _decode(answer: bytes) -> CheckedElsewhere | None:
     if not answer:
         return None
-    digest, changes = pickle.loads(answer)
-    return CheckedElsewhere(digest, changes)
+    digest, key_id, header, changes = pickle.loads(answer)
+    return CheckedElsewhere(digest, key_id, BatchHeader(*header), changes)
 
 
 def _settle(answer: asyncio.Future[CheckedElsewhere | None],

@@ -10,9 +10,9 @@ import pytest
 
 from registry.v1 import publication_pb2 as pub
 from registry_core.envelope import Ed25519Signer
-from registry_core.errors import InvalidRecord
+from registry_core.errors import InvalidRecord, KeyNotActive, UnknownKey
 from registry_core.records import CheckedChange
-from registry_server import acceptance, publication, record_checks
+from registry_server import acceptance, directory, publication, record_checks
 from registry_server.acceptance import payload_digest
 from registry_server.db import writing
 from registry_server.publication import TransactionState
@@ -79,6 +79,38 @@ def test_acceptance_trusts_a_worker_only_for_the_bytes_it_checked(network: Netwo
     assert ack.records_applied == 1
 
 
+def test_a_worker_vouches_for_the_signature_only_with_a_key_the_directory_holds(
+        network: Network) -> None:
+    """The worker was given a key the directory does not hold (as if removed meanwhile):
+    acceptance then verifies the signature itself against the directory, and refuses."""
+    stranger = Ed25519Signer.generate()
+    envelope = signed(batch("uk.ac.forth", [micro_credential(key="MC1")]), stranger)
+    checked = record_checks.check(envelope.SerializeToString(),
+                                  {stranger.key_id: stranger.public_key})
+    assert checked is not None
+    with pytest.raises(UnknownKey), writing(network.engine) as connection:
+        acceptance.accept(envelope, TransactionState(connection), checked_elsewhere=checked)
+
+
+def test_a_key_revoked_after_the_worker_checked_signs_nothing(network: Network) -> None:
+    forth = network.signers["uk.ac.forth"]
+    envelope = signed(batch("uk.ac.forth", [micro_credential(key="MC1")]), forth)
+    checked = record_checks.check(envelope.SerializeToString(), {forth.key_id: forth.public_key})
+    assert checked is not None
+    directory.revoke_key(network.engine, "uk.ac.forth", forth.key_id, "lost laptop")
+    with pytest.raises(KeyNotActive):
+        publication.publish(network.engine, envelope, checked_elsewhere=checked)
+
+
+def test_a_worker_refuses_a_badly_framed_batch_so_acceptance_names_the_fault() -> None:
+    signer = Ed25519Signer.generate()
+    gapped = batch("uk.ac.forth", [micro_credential(key="MC1"), micro_credential(key="MC2")])
+    gapped.changes[1].seq = 3
+    envelope = signed(gapped, signer)
+    assert record_checks.check(envelope.SerializeToString(),
+                               {signer.key_id: signer.public_key}) is None
+
+
 def test_a_worker_answer_survives_the_pipe() -> None:
     signer = Ed25519Signer.generate()
     envelope = signed(batch("uk.ac.forth", [micro_credential(key="MC1"), agreement(
@@ -87,6 +119,8 @@ def test_a_worker_answer_survives_the_pipe() -> None:
     assert checked is not None
     again = record_checks._decode(record_checks._encode(checked))
     assert again.payload_sha256 == checked.payload_sha256
+    assert again.key_id == signer.key_id
+    assert again.header == acceptance.BatchHeader("uk.ac.forth", 1, 2, "", 2)
     assert [CheckedChange(*c) for c in again.changes] == list(checked.changes)
     assert CheckedChange(*again.changes[1]).edges, "an agreement carries its index rows"
 
