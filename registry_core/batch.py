@@ -10,12 +10,14 @@ test_batch.py), and the signature covers these exact bytes, as always.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from registry.v1 import publication_pb2 as pub
 
 _CHANGES_TAG = bytes([(5 << 3) | 2])  # field 5, length-delimited
 
 
+@lru_cache(maxsize=4096)  # a catalogue's records have a few hundred distinct lengths
 def _varint(value: int) -> bytes:
     out = bytearray()
     while True:
