@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import random
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -77,6 +77,10 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
+        # The labelled series, looked up once: labels() takes a lock and builds a key on
+        # every call, twice a call.
+        self._latency: dict[str, Any] = {}
+        self._counted: dict[tuple[str, str], Any] = {}
 
     async def intercept_service(
         self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
@@ -89,9 +93,16 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
         method = details.method
         given = dict(details.invocation_metadata or ()).get(REQUEST_ID_HEADER, "")
         metrics = self.metrics
+        latency = self._latency.get(method)
+        if latency is None:
+            latency = self._latency[method] = metrics.latency.labels(method)
+        counted = self._counted
 
         async def measured(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            request_id.set(str(given)[:64] or uuid.uuid4().hex)
+            # A log correlation id, not a secret: the process's own random generator (seeded
+            # from the OS) instead of uuid4, whose read of os.urandom releases the global
+            # lock on every call.
+            request_id.set(str(given)[:64] or f"{random.getrandbits(128):032x}")
             refusal.set("")
             start = time.perf_counter()
             code = grpc.StatusCode.UNKNOWN
@@ -104,8 +115,11 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
                 raise
             finally:
                 name = code.name if isinstance(code, grpc.StatusCode) else str(code)
-                metrics.rpcs.labels(method, name).inc()
-                metrics.latency.labels(method).observe(time.perf_counter() - start)
+                series = counted.get((method, name))
+                if series is None:
+                    series = counted[(method, name)] = metrics.rpcs.labels(method, name)
+                series.inc()
+                latency.observe(time.perf_counter() - start)
                 if method.endswith("/Publish") and name != "OK":
                     metrics.refused.labels(refusal.get() or name).inc()
 
