@@ -121,6 +121,36 @@ def test_resolve_transfer_direct(network: Network, channel: grpc.Channel) -> Non
     assert low.not_applied[0].reason == eq.NOT_APPLIED_REASON_GRADE_BELOW_MINIMUM
 
 
+def test_resolve_transfer_reads_the_held_credentials_own_records(
+        network: Network, channel: grpc.Channel) -> None:
+    """Level and shelf-life come from the held credentials' published records, which the
+    registry reads only for the credentials a candidate agreement names."""
+    publish(channel, signed(batch("uk.ac.forth", [
+        micro_credential(key="MC1"),  # SCQF 11
+        micro_credential(key="MC2", level=rec.Level(framework="SCQF", level="7")),
+        micro_credential(key="MC3", credit_validity_months=12),
+        micro_credential(key="MC4")]), network.signers["uk.ac.forth"]))
+    scqf_10 = rec.Level(framework="SCQF", level="10")
+    publish(channel, signed(batch("uk.ac.taff", [
+        module(),
+        agreement(key="AG1", sources=[("uk.ac.forth", "MC1")], minimum_level=scqf_10),
+        agreement(key="AG2", sources=[("uk.ac.forth", "MC2")], minimum_level=scqf_10),
+        agreement(key="AG3", sources=[("uk.ac.forth", "MC3")])]),
+        network.signers["uk.ac.taff"]))
+    stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
+    answer = stub.ResolveTransfer(eq.ResolveTransferRequest(
+        holdings=[holding(key="MC1"), holding(key="MC2"),
+                  holding(key="MC3", award_date="2023-06-01"), holding(key="MC4")],
+        target_institution_id="uk.ac.taff", as_of="2026-01-15"), timeout=10)
+    assert [(g.grant.unit_key, g.provenance[0].agreement_key) for g in answer.grants] == [
+        ("CS7DE", "AG1")]
+    reasons = {n.agreement.agreement_key: (n.reason, n.explanation) for n in answer.not_applied}
+    assert reasons["AG2"][0] == eq.NOT_APPLIED_REASON_LEVEL_TOO_LOW
+    assert "is at SCQF 7" in reasons["AG2"][1]
+    assert reasons["AG3"][0] == eq.NOT_APPLIED_REASON_CREDIT_TOO_OLD
+    assert "up to 12 months old" in reasons["AG3"][1]
+
+
 @pytest.mark.parametrize(("request_", "field"), [
     (eq.ResolveTransferRequest(target_institution_id="uk.ac.taff"), "holdings"),
     (eq.ResolveTransferRequest(holdings=[holding()], target_institution_id="Taff"),
