@@ -13,7 +13,7 @@ from registry.v1 import records_pb2 as rec
 from registry_core.errors import InvalidRecord, NotFound
 from registry_core.pathway import evaluate_pathway as evaluate_pathway_of
 from registry_core.pathway import find_conflicts
-from registry_core.records import INSTITUTION_ID, parse_date
+from registry_core.records import INSTITUTION_ID, parse_date, source_credentials
 from registry_core.resolution import Ref, SourceRecord, resolve
 from registry_server.db import Reads, reading
 from registry_server.sql import table
@@ -147,14 +147,6 @@ def candidate_agreements(reads: Reads, target: str, held: Sequence[Ref],
     return [bytes(row[0]) for row in reads.rows(query, params)]
 
 
-def _named_sources(group: rec.SourceGroup, into: set[Ref]) -> None:
-    for item in group.items:
-        if item.WhichOneof("item") == "group":
-            _named_sources(item.group, into)
-        else:
-            into.add((item.credential.institution_id, item.credential.key))
-
-
 def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.ResolveTransferResponse:
     """Direct resolution: the target's agreements that name any held credential."""
     _check_institution("target_institution_id", request.target_institution_id)
@@ -185,10 +177,8 @@ def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.R
         # Then, in one statement, the units the agreements grant and the records of the held
         # credentials they name (a micro-credential or a module, by key: for level and
         # shelf-life). A question no agreement answers needs neither.
-        named: set[Ref] = set()
-        for agreement in agreements:
-            _named_sources(agreement.source, named)
-        held_named = named.intersection(held)
+        held_named = {ref for agreement in agreements
+                      for ref in source_credentials(agreement.source)}.intersection(held)
         granted = {(a.institution_id, a.grant.unit_key) for a in agreements if a.grant.unit_key}
         wanted = [(i, rec.RECORD_KIND_LEARNING_UNIT, k) for i, k in granted]
         wanted += [(i, kind, k) for i, k in held_named for kind in SOURCE_KINDS]
