@@ -24,6 +24,7 @@ from registry_server import audit, config, server
 from registry_server import directory as directory_store
 from registry_server.db import make_engine, upgrade
 from registry_server.observability import Metrics
+from registry_server.queries import QueryWorkers
 from registry_server.record_checks import RecordChecks
 
 DEFAULT_DATABASE = "sqlite:///registry.db"
@@ -76,9 +77,12 @@ async def serve(engine: Engine, settings: config.RegistryConfig, port_file: Path
         http, _ = start_http_server(int(metrics_port), host, registry=metrics.registry)
         log.info("metrics on http://%s:%d/metrics", host, http.server_port)
     record_checks = await RecordChecks.start(config.record_check_workers(settings))
+    query_workers = await QueryWorkers.for_database(config.query_worker_count(settings),
+                                                    settings.database_url)
     grpc_server, port = await server.build(engine, listen, tls, metrics,
                                            database_on_loop=threads == 0,
-                                           record_checks=record_checks)
+                                           record_checks=record_checks,
+                                           query_workers=query_workers)
     host = listen.rsplit(":", 1)[0]
     log.info("registry listening on %s:%d", host, port)
     if port_file:
@@ -93,6 +97,7 @@ async def serve(engine: Engine, settings: config.RegistryConfig, port_file: Path
     log.info("stopping: finishing calls in flight")
     await grpc_server.stop(grace=5)
     await record_checks.close()
+    await query_workers.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,6 +31,9 @@ class RegistryConfig:
     # own process; 0 checks them in that process; -1 (default) picks 1 on a machine with more
     # than one core, else 0.
     check_workers: int = -1
+    # Worker processes answering partners' questions; 0 answers them in the registry's own
+    # process; -1 (default) picks one fewer than the machine's cores (none on a single core).
+    query_workers: int = -1
     metrics_listen: str = ""
     log_format: str = "json"
 
@@ -43,6 +46,7 @@ ENVIRONMENT = {
     "client_ca": "REGISTRY_CLIENT_CA",
     "worker_threads": "REGISTRY_WORKER_THREADS",
     "check_workers": "REGISTRY_CHECK_WORKERS",
+    "query_workers": "REGISTRY_QUERY_WORKERS",
     "metrics_listen": "REGISTRY_METRICS_LISTEN",
     "log_format": "REGISTRY_LOG_FORMAT",
 }
@@ -50,7 +54,7 @@ PATHS = ("tls_cert", "tls_key", "client_ca")
 
 
 def _coerce(name: str, value: Any, where: str, base: Path) -> Any:
-    if name in ("worker_threads", "check_workers"):
+    if name in ("worker_threads", "check_workers", "query_workers"):
         try:
             number = int(value)
         except (TypeError, ValueError):
@@ -126,3 +130,11 @@ def record_check_workers(settings: RegistryConfig) -> int:
     if settings.check_workers >= 0:
         return settings.check_workers
     return 1 if (os.cpu_count() or 1) > 1 else 0
+
+
+def query_worker_count(settings: RegistryConfig) -> int:
+    """The query_workers setting with -1 resolved: a worker for each core but the one the
+    registry's own process uses for the transport, none on a single core."""
+    if settings.query_workers >= 0:
+        return settings.query_workers
+    return max(0, (os.cpu_count() or 1) - 1)

@@ -7,12 +7,13 @@ import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _BEGIN = "sqlite_begin_mode"
@@ -150,6 +151,10 @@ def reading(engine: Engine) -> Iterator[Reads]:
 
 
 def alembic_config(url: str) -> Config:
+    # Imported here: a query worker opens the database without migrating it, and Alembic
+    # took a fifth of such a process's start-up.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -164,4 +169,6 @@ def upgrade(engine: Engine) -> None:
             # Registry processes starting together: one migrates, the others wait for it.
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7461626)")
         config.attributes["connection"] = connection
+        from alembic import command
+
         command.upgrade(config, "head")

@@ -20,13 +20,13 @@ from registry.v1 import (
     directory_pb2,
     directory_pb2_grpc,
     equivalence_pb2,
-    equivalence_pb2_grpc,
     publication_pb2,
     publication_pb2_grpc,
 )
 from registry_server import service
 from registry_server.identity import AuthorisationInterceptor
 from registry_server.observability import Metrics, ObservabilityInterceptor
+from registry_server.queries import QueryWorkers
 from registry_server.record_checks import RecordChecks
 
 SERVICE_NAMES = (
@@ -59,6 +59,7 @@ class ServerTLS:
 async def build(engine: Engine, address: str, tls: ServerTLS | None = None,
                 metrics: Metrics | None = None, database_on_loop: bool = False,
                 record_checks: RecordChecks | None = None,
+                query_workers: QueryWorkers | None = None,
                 ) -> tuple[grpc.aio.Server, int]:
     """A started server listening on address ("host:port", port 0 picks one); returns the
     server and its bound port. Without tls it serves plaintext, for one machine only.
@@ -76,8 +77,8 @@ async def build(engine: Engine, address: str, tls: ServerTLS | None = None,
         service.PublicationService(engine, metrics, calls, record_checks), server)
     directory_pb2_grpc.add_DirectoryServiceServicer_to_server(
         service.DirectoryService(engine, calls), server)
-    equivalence_pb2_grpc.add_EquivalenceServiceServicer_to_server(
-        service.EquivalenceService(engine, calls), server)
+    server.add_generic_rpc_handlers(
+        (service.EquivalenceService(engine, calls, query_workers).handler(),))
     admin_pb2_grpc.add_AdminServiceServicer_to_server(service.AdminService(engine, calls), server)
     audit_pb2_grpc.add_AuditServiceServicer_to_server(service.AuditService(engine, calls), server)
     bilateral_pb2_grpc.add_BilateralServiceServicer_to_server(

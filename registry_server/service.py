@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import grpc
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from registry.v1 import admin_pb2 as admin
 from registry.v1 import (
@@ -18,45 +18,26 @@ from registry.v1 import (
     audit_pb2_grpc,
     bilateral_pb2_grpc,
     directory_pb2_grpc,
-    equivalence_pb2_grpc,
     publication_pb2_grpc,
 )
 from registry.v1 import audit_pb2 as audit
 from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import directory_pb2 as directory
-from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import publication_pb2 as pub
 from registry_core.errors import RegistryError
 from registry_core.records import INSTITUTION_ID
 from registry_server import audit as audit_store
 from registry_server import bilateral as bilateral_store
 from registry_server import directory as directory_store
-from registry_server import equivalence, failpoints, publication
+from registry_server import failpoints, publication
 from registry_server.identity import caller
 from registry_server.observability import Metrics, refusal
+from registry_server.queries import QUERIES, SERVICE, QueryWorkers, answer
 from registry_server.record_checks import RecordChecks
-from registry_server.status import status_of, trailers_of
+from registry_server.status import Failure, failure_of
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-# SQLite reports a busy or unreachable database and a fault in a statement alike, as
-# OperationalError; these words mark the first kind.
-SQLITE_TRANSIENT = ("locked", "busy", "disk i/o", "unable to open", "disk is full")
-
-
-def retryable(error: DBAPIError) -> bool:
-    """Whether the same call may succeed later: a lost race (IntegrityError), a connection
-    problem (PostgreSQL's OperationalError), or SQLite busy, locked or unreachable; not a
-    missing table or a bad statement (ProgrammingError, or SQLite's OperationalError)."""
-    if isinstance(error, IntegrityError):
-        return True
-    if not isinstance(error, OperationalError):
-        return False
-    if type(error.orig).__module__.startswith("psycopg"):
-        return True
-    return any(word in str(error.orig).lower() for word in SQLITE_TRANSIENT)
 
 
 class DatabaseCalls:
@@ -76,35 +57,33 @@ class DatabaseCalls:
                        off_loop: bool = False) -> T:
         """Run call; a call whose deadline has already passed is not started. off_loop runs
         it in the thread pool whatever on_loop says."""
-        remaining = context.time_remaining()
-        if remaining is not None and remaining <= 0:
-            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "the call's deadline passed "
-                                "before the registry could start it")
+        await not_past_deadline(context)
         try:
             if self.on_loop and not off_loop:
                 return call()
             return await asyncio.to_thread(call)
-        except RegistryError as error:
-            refusal.set(type(error).__name__)
-            context.set_trailing_metadata(trailers_of(error))
-            await context.abort(status_of(error), str(error))
-        except DBAPIError as error:
-            if not retryable(error):
-                # A fault in the registry or its schema (a missing table, a bad statement):
-                # retrying cannot help, so the caller hears it and the operator is told.
-                log.error("database fault, not retryable: %s", error.orig)
-                await context.abort(grpc.StatusCode.INTERNAL, "the registry hit an internal "
-                                    "database fault; nothing was applied; the operator should "
-                                    "check the registry's log and that it is migrated "
-                                    "(registry-server migrate)")
-            # The database went away or a concurrent writer won a race: nothing was applied,
-            # and the same call is worth retrying (agents retry UNAVAILABLE and ABORTED).
-            log.warning("database error, reported as retryable: %s", error.orig)
-            code = (grpc.StatusCode.UNAVAILABLE if isinstance(error, OperationalError)
-                    else grpc.StatusCode.ABORTED)
-            await context.abort(code, "the registry's database is busy or unavailable; nothing "
-                                "was applied, retry the call")
+        except (RegistryError, DBAPIError) as error:
+            failure = failure_of(error)
+            assert failure is not None
+            await refuse(context, failure)
         raise AssertionError("unreachable: abort raises")
+
+
+async def not_past_deadline(context: grpc.aio.ServicerContext) -> None:
+    """Refuse a call whose deadline has passed before its work starts."""
+    remaining = context.time_remaining()
+    if remaining is not None and remaining <= 0:
+        await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "the call's deadline passed "
+                            "before the registry could start it")
+
+
+async def refuse(context: grpc.aio.ServicerContext, failure: Failure) -> None:
+    """End the call with failure (raises, as context.abort does)."""
+    if failure.refusal:
+        refusal.set(failure.refusal)
+    if failure.trailers:
+        context.set_trailing_metadata(failure.trailers)
+    await context.abort(failure.code, failure.message)
 
 
 class _Servicer:
@@ -184,31 +163,34 @@ class DirectoryService(_Servicer, directory_pb2_grpc.DirectoryServiceServicer):
         return directory.ListInstitutionsResponse(institutions=page, next_page_token=token)
 
 
-class EquivalenceService(_Servicer, equivalence_pb2_grpc.EquivalenceServiceServicer):
-    async def ResolveTransfer(self, request: eq.ResolveTransferRequest,  # noqa: N802
-                              context: grpc.aio.ServicerContext) -> eq.ResolveTransferResponse:
-        return await self.calls(context,
-                                lambda: equivalence.resolve_transfer(self.engine, request))
+class EquivalenceService(_Servicer):
+    """Partners' questions. They pass through as bytes: with query workers, a worker parses
+    the question and serialises the answer, and this process only carries them; without, or
+    when no worker could answer, the same function answers here (queries.answer)."""
 
-    async def ListEquivalents(self, request: eq.ListEquivalentsRequest,  # noqa: N802
-                              context: grpc.aio.ServicerContext) -> eq.ListEquivalentsResponse:
-        return await self.calls(context,
-                                lambda: equivalence.list_equivalents(self.engine, request))
+    def __init__(self, engine: Engine, calls: DatabaseCalls | None = None,
+                 queries: QueryWorkers | None = None) -> None:
+        super().__init__(engine, calls)
+        self.queries = queries
 
-    async def ListSources(self, request: eq.ListSourcesRequest,  # noqa: N802
-                          context: grpc.aio.ServicerContext) -> eq.ListSourcesResponse:
-        return await self.calls(context,
-                                lambda: equivalence.list_sources(self.engine, request))
+    def handler(self) -> grpc.GenericRpcHandler:
+        """Every method of the service, bytes in and bytes out."""
+        return grpc.method_handlers_generic_handler(SERVICE, {
+            method: grpc.unary_unary_rpc_method_handler(self._answering(method))
+            for method in QUERIES})
 
-    async def EvaluatePathway(self, request: eq.EvaluatePathwayRequest,  # noqa: N802
-                              context: grpc.aio.ServicerContext) -> eq.EvaluatePathwayResponse:
-        return await self.calls(context,
-                                lambda: equivalence.evaluate_pathway(self.engine, request))
-
-    async def ListConflicts(self, request: eq.ListConflictsRequest,  # noqa: N802
-                            context: grpc.aio.ServicerContext) -> eq.ListConflictsResponse:
-        return await self.calls(context,
-                                lambda: equivalence.list_conflicts(self.engine, request))
+    def _answering(self, method: str) -> Callable[[bytes, grpc.aio.ServicerContext],
+                                                  Awaitable[bytes]]:
+        async def answering(question: bytes, context: grpc.aio.ServicerContext) -> bytes:
+            if self.queries is not None and self.queries.enabled:
+                await not_past_deadline(context)
+                found = await self.queries.answer(method, question)
+                if isinstance(found, Failure):
+                    await refuse(context, found)
+                if isinstance(found, bytes):
+                    return found
+            return await self.calls(context, lambda: answer(self.engine, method, question))
+        return answering
 
 
 class AdminService(_Servicer, admin_pb2_grpc.AdminServiceServicer):

@@ -1,10 +1,17 @@
-"""The one table that maps this project's errors to gRPC status codes."""
+"""The one table that maps this project's errors to gRPC status codes, and the failure a
+call reports for an error raised while it ran."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+
 import grpc
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from registry_core import errors
+
+log = logging.getLogger(__name__)
 
 STATUS_OF: list[tuple[type[errors.RegistryError], grpc.StatusCode]] = [
     # Order matters: subclasses before their bases.
@@ -40,3 +47,55 @@ def trailers_of(error: errors.RegistryError) -> tuple[tuple[str, str], ...]:
     if isinstance(error, errors.SequenceError):
         return ((CHECKPOINT_SEQ, str(error.last_seq)), (CHECKPOINT_HEAD, error.head))
     return ()
+
+
+# SQLite reports a busy or unreachable database and a fault in a statement alike, as
+# OperationalError; these words mark the first kind.
+SQLITE_TRANSIENT = ("locked", "busy", "disk i/o", "unable to open", "disk is full")
+
+
+def retryable(error: DBAPIError) -> bool:
+    """Whether the same call may succeed later: a lost race (IntegrityError), a connection
+    problem (PostgreSQL's OperationalError), or SQLite busy, locked or unreachable; not a
+    missing table or a bad statement (ProgrammingError, or SQLite's OperationalError)."""
+    if isinstance(error, IntegrityError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    if type(error.orig).__module__.startswith("psycopg"):
+        return True
+    return any(word in str(error.orig).lower() for word in SQLITE_TRANSIENT)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What a call that failed reports: its status, its message, trailing metadata, and the
+    refusal's name for the metrics (empty when it is not a refusal). Plain data, so that a
+    worker process can send it back to the registry's."""
+
+    code: grpc.StatusCode
+    message: str
+    trailers: tuple[tuple[str, str], ...] = ()
+    refusal: str = ""
+
+
+def failure_of(error: Exception) -> Failure | None:
+    """The failure to report for error, or None for an error that is a bug (it propagates)."""
+    if isinstance(error, errors.RegistryError):
+        return Failure(status_of(error), str(error), trailers_of(error), type(error).__name__)
+    if not isinstance(error, DBAPIError):
+        return None
+    if not retryable(error):
+        # A fault in the registry or its schema (a missing table, a bad statement): retrying
+        # cannot help, so the caller hears it and the operator is told.
+        log.error("database fault, not retryable: %s", error.orig)
+        return Failure(grpc.StatusCode.INTERNAL, "the registry hit an internal database "
+                       "fault; nothing was applied; the operator should check the registry's "
+                       "log and that it is migrated (registry-server migrate)")
+    # The database went away or a concurrent writer won a race: nothing was applied, and the
+    # same call is worth retrying (agents retry UNAVAILABLE and ABORTED).
+    log.warning("database error, reported as retryable: %s", error.orig)
+    code = (grpc.StatusCode.UNAVAILABLE if isinstance(error, OperationalError)
+            else grpc.StatusCode.ABORTED)
+    return Failure(code, "the registry's database is busy or unavailable; nothing was "
+                   "applied, retry the call")

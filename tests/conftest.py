@@ -16,11 +16,12 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from registry_core.envelope import Ed25519Signer
-from registry_server import directory
+from registry_server import directory, service
 from registry_server import server as registry_server
 from registry_server.db import make_engine, upgrade
 from registry_server.observability import Metrics
 from registry_server.pki import create_ca, issue_client, issue_server
+from registry_server.queries import QueryWorkers
 from registry_server.record_checks import RecordChecks
 from registry_server.server import ServerTLS
 from sync_agent.client import ClientTLS
@@ -74,7 +75,9 @@ def pg_schema() -> Iterator[str]:
 @pytest.fixture
 def pg_engine(pg_schema: str) -> Iterator[Engine]:
     """An engine on a fresh schema of the real PostgreSQL, migrated to head."""
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={pg_schema}"})
+    # The schema in the URL itself, so that a query worker opening the same URL sees it too.
+    joiner = "&" if "?" in PG_URL else "?"
+    engine = make_engine(f"{PG_URL}{joiner}options=-csearch_path%3D{pg_schema}")
     upgrade(engine)
     yield engine
     engine.dispose()
@@ -147,15 +150,19 @@ class RunningRegistry:
     """A registry served by grpc.aio on 127.0.0.1 in a background event loop."""
 
     def __init__(self, engine: Engine, tls: ServerTLS | None = None,
-                 database_on_loop: bool = False, check_workers: int = 0) -> None:
+                 database_on_loop: bool = False, check_workers: int = 0,
+                 query_workers: int = 0) -> None:
         self.engine = engine
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.metrics = Metrics(engine)
         self.record_checks = self._run(RecordChecks.start(check_workers))
+        self.query_workers = self._run(QueryWorkers.for_database(
+            query_workers, engine.url.render_as_string(hide_password=False)))
         self.server, self.port = self._run(registry_server.build(
-            engine, "127.0.0.1:0", tls, self.metrics, database_on_loop, self.record_checks))
+            engine, "127.0.0.1:0", tls, self.metrics, database_on_loop, self.record_checks,
+            self.query_workers))
         self.address = f"127.0.0.1:{self.port}"
 
     def _run(self, work: Coroutine[Any, Any, T]) -> T:
@@ -164,6 +171,7 @@ class RunningRegistry:
     def stop(self) -> None:
         self._run(self.server.stop(None))
         self._run(self.record_checks.close())
+        self._run(self.query_workers.close())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         self.loop.close()
@@ -176,19 +184,31 @@ def registry(network: Network) -> Iterator[RunningRegistry]:
     running.stop()
 
 
-@pytest.fixture(params=["database calls in threads", "database calls on the event loop"])
-def registry_either_way(request: pytest.FixtureRequest,
-                        network: Network) -> Iterator[RunningRegistry]:
-    """The registry over gRPC, both ways it can run its database calls
-    (service.DatabaseCalls)."""
-    running = RunningRegistry(network.engine, database_on_loop="loop" in request.param)
+def not_in_process(*_args: object) -> bytes:
+    raise AssertionError("a question was answered in the registry's process, not a worker")
+
+
+@pytest.fixture(params=["database calls in threads", "database calls on the event loop",
+                        "questions in a query worker"])
+def registry_either_way(request: pytest.FixtureRequest, network: Network,
+                        monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningRegistry]:
+    """The registry over gRPC, each way it can run its database calls
+    (service.DatabaseCalls) and with partners' questions answered by a query worker; there,
+    a question answered in the registry's own process fails the test."""
+    workers = 1 if "worker" in request.param else 0
+    if workers:
+        monkeypatch.setattr(service, "answer", not_in_process)
+    running = RunningRegistry(network.engine, database_on_loop="loop" in request.param,
+                              query_workers=workers)
     yield running
     running.stop()
 
 
 @pytest.fixture
 def tls_registry(network: Network, pki: Path) -> Iterator[RunningRegistry]:
-    """The registry with mutual TLS and a record-check worker, as a network runs it."""
+    """The registry with mutual TLS and a record-check worker, as a network runs it.
+    (Questions are answered in process here: where they are answered is tested with
+    registry_either_way, and authorisation happens before either.)"""
     running = RunningRegistry(network.engine, ServerTLS.from_files(
         pki / "registry.pem", pki / "registry-key.pem", pki / "ca.pem"), check_workers=1)
     yield running

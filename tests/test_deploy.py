@@ -162,3 +162,18 @@ def test_record_check_workers_default_to_one_where_a_core_is_spare(
                        match="environment variable REGISTRY_CHECK_WORKERS: setting "
                              "'check_workers' = 'two' is not a whole number"):
         registry_config.load(None, environ={"REGISTRY_CHECK_WORKERS": "two"})
+
+
+def test_query_workers_default_to_every_core_but_the_registrys_own(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = registry_config.load(None, environ={})
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert defaults.query_workers == -1 and registry_config.query_worker_count(defaults) == 7
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert registry_config.query_worker_count(defaults) == 0
+    two = registry_config.load(None, environ={"REGISTRY_QUERY_WORKERS": "2"})
+    assert registry_config.query_worker_count(two) == 2
+    with pytest.raises(registry_config.ConfigError,
+                       match="environment variable REGISTRY_QUERY_WORKERS: setting "
+                             "'query_workers' = 65; give 0 to 64"):
+        registry_config.load(None, environ={"REGISTRY_QUERY_WORKERS": "65"})

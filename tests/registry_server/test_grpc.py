@@ -17,8 +17,7 @@ from registry.v1 import directory_pb2_grpc, equivalence_pb2_grpc, publication_pb
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
-from registry_server.service import retryable
-from registry_server.status import CHECKPOINT_HEAD, CHECKPOINT_SEQ
+from registry_server.status import CHECKPOINT_HEAD, CHECKPOINT_SEQ, retryable
 from tests.conftest import Network, RunningRegistry
 from tests.factories import agreement, batch, head_after, holding, micro_credential, module, signed
 

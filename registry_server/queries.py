@@ -1,0 +1,112 @@
+"""Partners' questions (the EquivalenceService), answered in worker processes so that answering
+uses more than one core.
+
+A question is CPU-bound Python work in the registry: reading the candidates, parsing the
+agreements, judging every rule, building the answer. In one process it shares one core with
+everything else the registry does for the call (TLS, HTTP/2, the interceptors), so answers
+could never come faster than that one core allows. A query worker holds its own connection
+to the database and answers whole questions: it gets the request's bytes and gives back the
+answer's bytes, or the failure to report. The registry's process then only carries bytes,
+never parsing a question or building an answer. Each question is read in its own snapshot
+(registry_server.db.reading), in the worker as in process, so a worker sees every
+publication committed before the question arrived.
+
+The workers are registry_server.workers processes; one that ends or is stuck is replaced and
+the question is answered in the registry's own process.
+
+    python -m registry_server.queries     (a worker; the registry starts its own)
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+from google.protobuf.message import DecodeError, Message
+from sqlalchemy import Engine
+
+from registry.v1 import equivalence_pb2 as eq
+from registry_core.errors import InvalidRecord
+from registry_server import equivalence
+from registry_server.db import make_engine
+from registry_server.status import Failure, failure_of
+from registry_server.workers import WorkerPool, serve
+
+log = logging.getLogger(__name__)
+# A question takes a worker milliseconds; one that has not answered in this long is stuck.
+ANSWER_SECONDS = 60
+
+SERVICE = eq.DESCRIPTOR.services_by_name["EquivalenceService"].full_name
+QUERIES: dict[str, tuple[type[Message], Callable[[Engine, Any], Message]]] = {
+    "ResolveTransfer": (eq.ResolveTransferRequest, equivalence.resolve_transfer),
+    "ListEquivalents": (eq.ListEquivalentsRequest, equivalence.list_equivalents),
+    "ListSources": (eq.ListSourcesRequest, equivalence.list_sources),
+    "EvaluatePathway": (eq.EvaluatePathwayRequest, equivalence.evaluate_pathway),
+    "ListConflicts": (eq.ListConflictsRequest, equivalence.list_conflicts),
+}
+_ANSWER, _FAILURE = b"a", b"f"  # the first byte of a worker's answer
+
+
+def answer(engine: Engine, method: str, question: bytes) -> bytes:
+    """The serialised answer to a serialised question for method (one of QUERIES)."""
+    request_type, query = QUERIES[method]
+    try:
+        request = request_type.FromString(question)
+    except DecodeError:
+        raise InvalidRecord("request", "(message)", f"is not a {request_type.__name__}; send "
+                            f"the message {SERVICE}/{method} takes") from None
+    return query(engine, request).SerializeToString()
+
+
+def is_in_memory(database_url: str) -> bool:
+    """An in-memory SQLite database lives in one process only: no worker could see it."""
+    return database_url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in database_url
+
+
+class QueryWorkers(WorkerPool):
+    """Worker processes answering partners' questions; with none, or when the one asked has
+    ended, the registry answers in its own process."""
+
+    MODULE = "registry_server.queries"
+    WHAT = "query worker"
+
+    @classmethod
+    async def for_database(cls, count: int, database_url: str) -> QueryWorkers:
+        if is_in_memory(database_url):
+            count = 0
+        return await cls.start(count, database_url.encode())
+
+    async def answer(self, method: str, question: bytes) -> bytes | Failure | None:
+        """A worker's answer or failure; None when no worker could answer."""
+        found = await self.ask(method.encode() + b"\n" + question, ANSWER_SECONDS)
+        if not found:
+            return None
+        if found[:1] == _FAILURE:
+            failure: Failure = pickle.loads(found[1:])
+            return failure
+        return found[1:]
+
+
+def _answerer(setup: bytes) -> Callable[[bytes], bytes]:
+    engine = make_engine(setup.decode())
+
+    def handle(request: bytes) -> bytes:
+        method, _, question = request.partition(b"\n")
+        try:
+            return _ANSWER + answer(engine, method.decode(), question)
+        except Exception as error:
+            failure = failure_of(error)
+            if failure is None:  # a bug: the caller hears INTERNAL, the operator the trace
+                log.exception("query worker: %s failed", method.decode())
+                failure = Failure(grpc.StatusCode.INTERNAL, "the registry hit an internal "
+                                  "fault answering this question; the operator should check "
+                                  "the registry's log")
+            return _FAILURE + pickle.dumps(failure, protocol=pickle.HIGHEST_PROTOCOL)
+    return handle
+
+
+if __name__ == "__main__":
+    serve(_answerer)

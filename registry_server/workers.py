@@ -1,0 +1,206 @@
+"""Worker processes beside the registry's own, for its CPU-bound work: checking the record
+rules of published batches (record_checks) and answering partners' questions (queries).
+Python runs one thread at a time per process, so a second core helps only through a second
+process.
+
+A worker is a child process talking over its standard input and output, read and written by
+the event loop itself. A process pool would add helper threads to the registry's process, and
+those wait for Python's global lock while the loop works (ADR 4): measured, that made ingest
+slower than doing the work in process. Each message is a frame: its length (4 bytes,
+big-endian), then its bytes. The registry first sends a setup frame (what the worker needs
+to start, such as the database URL, which therefore never shows in a process listing); the
+worker answers that it is ready, then answers each request frame with one answer frame, in
+order.
+
+When a worker ends or stops answering, `ask` returns None, and the caller does the work in
+the registry's own process: a worker only ever makes the registry faster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import sys
+from collections import deque
+from collections.abc import Callable
+from typing import BinaryIO, ClassVar, Self
+
+log = logging.getLogger(__name__)
+
+_LENGTH = 4  # bytes of the length before each frame, big-endian
+_READY = b"ready"
+PIPE_BYTES = 1 << 20  # Linux's default ceiling for an unprivileged pipe
+
+
+def frame(data: bytes) -> bytes:
+    return len(data).to_bytes(_LENGTH, "big") + data
+
+
+def _settle(answer: asyncio.Future[bytes | None], value: bytes | None) -> None:
+    if not answer.done():
+        answer.set_result(value)
+
+
+class WorkerProcess:
+    """One worker process and the answers it owes, in the order they were asked."""
+
+    def __init__(self, process: asyncio.subprocess.Process, what: str) -> None:
+        self.process = process
+        self.what = what
+        # Each answer owed, with the loop time by which it is due.
+        self.waiting: deque[tuple[asyncio.Future[bytes | None], float]] = deque()
+        loop = asyncio.get_running_loop()
+        self.reader = loop.create_task(self._read_answers())
+        self.watchdog = loop.create_task(self._watch())
+
+    @classmethod
+    async def spawn(cls, module: str, setup: bytes, what: str) -> WorkerProcess:
+        """`python -m module`, set up with setup and ready (it says so first)."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", module,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        assert process.stdout is not None and process.stdin is not None
+        # A request must fit in the pipe at once: the loop writes what fits and the rest only
+        # once it is free again, which may be after other work, and the overlap is lost.
+        with contextlib.suppress(OSError, AttributeError):  # Linux only; elsewhere it works
+            fcntl.fcntl(process.stdin.get_extra_info("pipe").fileno(), fcntl.F_SETPIPE_SZ,
+                        PIPE_BYTES)
+        process.stdin.write(frame(setup))
+        await process.stdout.readexactly(_LENGTH + len(_READY))
+        return cls(process, what)
+
+    @property
+    def alive(self) -> bool:
+        return not self.reader.done()
+
+    async def _read_answers(self) -> None:
+        """Settles the answers owed as they arrive. It reads whatever the pipe holds and
+        settles every whole answer in it: under load that is several answers per wake-up,
+        where reading each frame's length and bytes apart cost two wake-ups an answer."""
+        stdout = self.process.stdout
+        assert stdout is not None
+        buffer = bytearray()
+        try:
+            while data := await stdout.read(PIPE_BYTES):
+                buffer += data
+                start = 0
+                while len(buffer) - start >= _LENGTH:
+                    end = start + _LENGTH + int.from_bytes(buffer[start:start + _LENGTH], "big")
+                    if len(buffer) < end:
+                        break
+                    _settle(self.waiting.popleft()[0], bytes(buffer[start + _LENGTH:end]))
+                    start = end
+                del buffer[:start]
+        except ConnectionError:
+            pass  # the worker ended: what it owed is answered below
+        finally:
+            while self.waiting:
+                _settle(self.waiting.popleft()[0], None)
+            self.watchdog.cancel()
+
+    async def _watch(self) -> None:
+        """Stops the worker when the oldest answer it owes is overdue: a worker that slow is
+        stuck. (One look a second, where a timer for each request cost the loop more.)"""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(1)
+            if self.waiting and self.waiting[0][1] < loop.time():
+                log.error("a %s gave no answer in time; stopping it (the work it had is done "
+                          "in the registry's own process)", self.what)
+                self.process.kill()
+                return
+
+    async def ask(self, request: bytes, answer_seconds: float) -> bytes | None:
+        """The worker's answer to request, or None if it ended or gave none in
+        answer_seconds (it is then stopped)."""
+        stdin = self.process.stdin
+        if not self.alive or stdin is None:
+            return None
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[bytes | None] = loop.create_future()
+        self.waiting.append((answer, loop.time() + answer_seconds))
+        try:
+            stdin.write(frame(request))
+            await stdin.drain()
+        except ConnectionError:
+            pass  # the reader sees the end too and answers None
+        # Shielded: a caller that gives up (a call past its deadline) leaves the answer to be
+        # read in its turn, so the next answer goes to the right caller.
+        return await asyncio.shield(answer)
+
+    async def stop(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            await asyncio.wait_for(self.process.wait(), 5)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+        await self.reader
+
+
+class WorkerPool:
+    """Worker processes running `python -m MODULE`; each request goes to the one owing the
+    fewest answers. With no workers, `enabled` is false and the caller does the work."""
+
+    MODULE: ClassVar[str]
+    WHAT: ClassVar[str]  # what a worker is called in the log
+
+    def __init__(self, workers: list[WorkerProcess], setup: bytes = b"") -> None:
+        self.workers = workers
+        self.setup = setup
+
+    @classmethod
+    async def start(cls, count: int, setup: bytes = b"") -> Self:
+        """count workers, started together (each takes about a second to import its work)."""
+        return cls(list(await asyncio.gather(*(WorkerProcess.spawn(cls.MODULE, setup, cls.WHAT)
+                                               for _ in range(count)))), setup)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.workers)
+
+    async def ask(self, request: bytes, answer_seconds: float) -> bytes | None:
+        """A worker's answer; None when there are no workers or the one asked ended (it is
+        replaced) or was stuck."""
+        if not self.workers:
+            return None
+        index = min(range(len(self.workers)), key=lambda i: len(self.workers[i].waiting))
+        worker = self.workers[index]
+        if not worker.alive:
+            log.error("a %s ended (exit status %s); starting another, and doing this work in "
+                      "the registry's own process", self.WHAT, worker.process.returncode)
+            self.workers[index] = await WorkerProcess.spawn(self.MODULE, self.setup, self.WHAT)
+            return None
+        return await worker.ask(request, answer_seconds)
+
+    async def close(self) -> None:
+        for worker in self.workers:
+            await worker.stop()
+        self.workers = []
+
+
+def serve(setup: Callable[[bytes], Callable[[bytes], bytes]],
+          requests: BinaryIO | None = None, answers: BinaryIO | None = None) -> None:
+    """A worker's loop: setup(first frame) gives the handler; then a frame in, the handler's
+    answer out, until the input closes. Only the registry that started it writes to it."""
+    requests = requests or sys.stdin.buffer
+    answers = answers or sys.stdout.buffer
+
+    def read() -> bytes | None:
+        header = requests.read(_LENGTH)
+        if len(header) < _LENGTH:
+            return None
+        return requests.read(int.from_bytes(header, "big"))
+
+    first = read()
+    if first is None:
+        return
+    handle = setup(first)
+    answers.write(frame(_READY))
+    answers.flush()
+    while (request := read()) is not None:
+        answers.write(frame(handle(request)))
+        answers.flush()
