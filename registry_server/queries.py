@@ -48,6 +48,7 @@ QUERIES: dict[str, tuple[type[Message], Callable[[Engine, Any], Message]]] = {
     "ListConflicts": (eq.ListConflictsRequest, equivalence.list_conflicts),
 }
 _ANSWER, _FAILURE = b"a", b"f"  # the first byte of a worker's answer
+_PREFIX = {method: method.encode() + b"\n" for method in QUERIES}  # before a question's bytes
 
 
 def answer(engine: Engine, method: str, question: bytes) -> bytes:
@@ -81,7 +82,7 @@ class QueryWorkers(WorkerPool):
 
     async def answer(self, method: str, question: bytes) -> bytes | Failure | None:
         """A worker's answer or failure; None when no worker could answer."""
-        found = await self.ask(method.encode() + b"\n" + question, ANSWER_SECONDS)
+        found = await self.ask(_PREFIX[method] + question, ANSWER_SECONDS)
         if not found:
             return None
         if found[:1] == _FAILURE:

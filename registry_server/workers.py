@@ -126,9 +126,10 @@ class WorkerProcess:
             await stdin.drain()
         except ConnectionError:
             pass  # the reader sees the end too and answers None
-        # Shielded: a caller that gives up (a call past its deadline) leaves the answer to be
-        # read in its turn, so the next answer goes to the right caller.
-        return await asyncio.shield(answer)
+        # A caller that gives up (a call past its deadline) cancels its future, which stays
+        # in line: its answer is read in its turn and dropped, so the next answer goes to
+        # the right caller.
+        return await answer
 
     async def stop(self) -> None:
         if self.process.stdin is not None:

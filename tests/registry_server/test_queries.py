@@ -152,3 +152,32 @@ def test_an_in_memory_database_is_answered_in_process() -> None:
         workers = await QueryWorkers.for_database(2, "sqlite://")
         return workers.enabled
     assert asyncio.run(run()) is False
+
+
+def test_a_caller_that_gives_up_does_not_take_the_next_callers_answer(
+        network: Network) -> None:
+    """A call past its deadline stops waiting; the answer it was owed is still read in its
+    turn, so the question behind it gets its own answer. (The worker is paused while both
+    questions wait, so the first caller gives up before either is answered.)"""
+    publish_network(network)
+    first, second = (eq.ResolveTransferRequest(
+        holdings=[holding(key=key)], target_institution_id="uk.ac.taff",
+        as_of="2026-01-15").SerializeToString() for key in ("MC1", "MC2"))
+
+    async def run() -> bytes | Failure | None:
+        workers = await QueryWorkers.for_database(1, url_of(network))
+        pid = workers.workers[0].process.pid
+        try:
+            os.kill(pid, signal.SIGSTOP)
+            gives_up = asyncio.create_task(workers.answer("ResolveTransfer", first))
+            waits = asyncio.create_task(workers.answer("ResolveTransfer", second))
+            await asyncio.sleep(0.1)
+            gives_up.cancel()
+            os.kill(pid, signal.SIGCONT)
+            return await waits
+        finally:
+            await workers.close()
+
+    assert asyncio.run(run()) == in_process(network, "ResolveTransfer", second)
+    assert in_process(network, "ResolveTransfer", second) != in_process(
+        network, "ResolveTransfer", first)
