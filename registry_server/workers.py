@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 _LENGTH = 4  # bytes of the length before each frame, big-endian
 _READY = b"ready"
 PIPE_BYTES = 1 << 20  # Linux's default ceiling for an unprivileged pipe
+RESPAWN_SECONDS = 10  # after a replacement worker failed to start
 
 
 def frame(data: bytes) -> bytes:
@@ -41,6 +42,10 @@ def frame(data: bytes) -> bytes:
 def _settle(answer: asyncio.Future[bytes | None], value: bytes | None) -> None:
     if not answer.done():
         answer.set_result(value)
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process ended before it was ready."""
 
 
 class WorkerProcess:
@@ -68,7 +73,12 @@ class WorkerProcess:
             fcntl.fcntl(process.stdin.get_extra_info("pipe").fileno(), fcntl.F_SETPIPE_SZ,
                         PIPE_BYTES)
         process.stdin.write(frame(setup))
-        await process.stdout.readexactly(_LENGTH + len(_READY))
+        try:
+            await process.stdout.readexactly(_LENGTH + len(_READY))
+        except asyncio.IncompleteReadError:
+            raise WorkerFailed(f"a {what} (python -m {module}) ended before it was ready, "
+                               f"exit status {await process.wait()}; its error is in the "
+                               "registry's log") from None
         return cls(process, what)
 
     @property
@@ -152,6 +162,7 @@ class WorkerPool:
     def __init__(self, workers: list[WorkerProcess], setup: bytes = b"") -> None:
         self.workers = workers
         self.setup = setup
+        self._respawn_after = 0.0
 
     @classmethod
     async def start(cls, count: int, setup: bytes = b"") -> Self:
@@ -171,9 +182,19 @@ class WorkerPool:
         index = min(range(len(self.workers)), key=lambda i: len(self.workers[i].waiting))
         worker = self.workers[index]
         if not worker.alive:
+            loop = asyncio.get_running_loop()
+            if loop.time() < self._respawn_after:
+                return None  # a replacement failed to start moments ago
             log.error("a %s ended (exit status %s); starting another, and doing this work in "
                       "the registry's own process", self.WHAT, worker.process.returncode)
-            self.workers[index] = await WorkerProcess.spawn(self.MODULE, self.setup, self.WHAT)
+            try:
+                self.workers[index] = await WorkerProcess.spawn(self.MODULE, self.setup,
+                                                                self.WHAT)
+            except WorkerFailed as failed:
+                # The registry's own process does the work meanwhile; try again later
+                # rather than on every request.
+                log.error("%s; trying again in %d s", failed, RESPAWN_SECONDS)
+                self._respawn_after = loop.time() + RESPAWN_SECONDS
             return None
         return await worker.ask(request, answer_seconds)
 

@@ -147,3 +147,27 @@ def test_a_stuck_worker_is_stopped_and_replaced(monkeypatch: pytest.MonkeyPatch)
         finally:
             await checks.close()
     assert asyncio.run(run()) == [None, None, payload_digest(envelope.payload)]
+
+
+def test_a_replacement_that_cannot_start_leaves_the_checks_in_process(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A worker that dies while its replacement cannot start (here: a module that fails on
+    import) costs ingest nothing but speed: batches are checked in the registry's process,
+    and the replacement is tried again later, not on every batch."""
+    signer = Ed25519Signer.generate()
+    keys = {signer.key_id: signer.public_key}
+    envelope = signed(batch("uk.ac.forth", [micro_credential(key="MC1")]), signer)
+
+    async def run() -> list[str | None]:
+        checks = await RecordChecks.start(1)
+        try:
+            os.kill(checks.workers[0].process.pid, signal.SIGKILL)
+            await checks.workers[0].process.wait()
+            monkeypatch.setattr(RecordChecks, "MODULE", "registry_server.no_such_module")
+            answers = [await checks.check(envelope, keys) for _ in range(3)]
+            return [a.payload_sha256 if a else None for a in answers]
+        finally:
+            await checks.close()
+    assert asyncio.run(run()) == [None, None, None]
+    tries = [r for r in caplog.records if "ended before it was ready" in r.getMessage()]
+    assert len(tries) == 1, "one failed start, then no retry within RESPAWN_SECONDS"
