@@ -37,6 +37,13 @@ def ask(envelopes: list[pub.SignedEnvelope], keys: dict[str, bytes],
     return asyncio.run(run())
 
 
+def one_valid_batch() -> tuple[dict[str, bytes], pub.SignedEnvelope]:
+    """A signer's directory keys, and a batch it signed whose one record is valid."""
+    signer = Ed25519Signer.generate()
+    return ({signer.key_id: signer.public_key},
+            signed(batch("uk.ac.forth", [micro_credential(key="MC1")]), signer))
+
+
 def test_a_worker_passes_valid_records_and_nothing_else() -> None:
     signer = Ed25519Signer.generate()
     keys = {signer.key_id: signer.public_key}
@@ -55,9 +62,7 @@ def test_a_worker_passes_valid_records_and_nothing_else() -> None:
 
 
 def test_a_dead_worker_is_replaced_and_its_batch_checked_in_process() -> None:
-    signer = Ed25519Signer.generate()
-    keys = {signer.key_id: signer.public_key}
-    envelope = signed(batch("uk.ac.forth", [micro_credential(key="MC1")]), signer)
+    keys, envelope = one_valid_batch()
     assert ask([envelope, envelope], keys, kill_first=True) == [
         None, payload_digest(envelope.payload)]
 
@@ -129,9 +134,7 @@ def test_a_stuck_worker_is_stopped_and_replaced(monkeypatch: pytest.MonkeyPatch)
     """A worker that stops answering (here: paused) is killed after ANSWER_SECONDS; the batch
     is then checked in the registry's process, and the next goes to a new worker."""
     monkeypatch.setattr(record_checks, "ANSWER_SECONDS", 1)
-    signer = Ed25519Signer.generate()
-    keys = {signer.key_id: signer.public_key}
-    envelope = signed(batch("uk.ac.forth", [micro_credential(key="MC1")]), signer)
+    keys, envelope = one_valid_batch()
 
     async def run() -> list[str | None]:
         checks = await RecordChecks.start(1)
@@ -154,9 +157,7 @@ def test_a_replacement_that_cannot_start_leaves_the_checks_in_process(
     """A worker that dies while its replacement cannot start (here: a module that fails on
     import) costs ingest nothing but speed: batches are checked in the registry's process,
     and the replacement is tried again later, not on every batch."""
-    signer = Ed25519Signer.generate()
-    keys = {signer.key_id: signer.public_key}
-    envelope = signed(batch("uk.ac.forth", [micro_credential(key="MC1")]), signer)
+    keys, envelope = one_valid_batch()
 
     async def run() -> list[str | None]:
         checks = await RecordChecks.start(1)
