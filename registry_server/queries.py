@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import logging
 import pickle
+import struct
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -48,7 +50,13 @@ QUERIES: dict[str, tuple[type[Message], Callable[[Engine, Any], Message]]] = {
     "ListConflicts": (eq.ListConflictsRequest, equivalence.list_conflicts),
 }
 _ANSWER, _FAILURE = b"a", b"f"  # the first byte of a worker's answer
-_PREFIX = {method: method.encode() + b"\n" for method in QUERIES}  # before a question's bytes
+# Before a question's bytes: its method, then its deadline (seconds since the epoch, 0 for
+# none; the registry and its workers share the machine's clock).
+_PREFIX = {method: method.encode() + b"\n" for method in QUERIES}
+_DEADLINE = struct.Struct("!d")
+_LATE = Failure(grpc.StatusCode.DEADLINE_EXCEEDED, "the call's deadline passed while the "
+                "question waited for a query worker; nothing was read; ask again with a "
+                "longer deadline, or when the registry is less busy")
 
 
 def answer(engine: Engine, method: str, question: bytes) -> bytes:
@@ -80,9 +88,14 @@ class QueryWorkers(WorkerPool):
             count = 0
         return await cls.start(count, database_url.encode())
 
-    async def answer(self, method: str, question: bytes) -> bytes | Failure | None:
-        """A worker's answer or failure; None when no worker could answer."""
-        found = await self.ask(_PREFIX[method] + question, ANSWER_SECONDS)
+    async def answer(self, method: str, question: bytes,
+                     seconds_left: float | None = None) -> bytes | Failure | None:
+        """A worker's answer or failure; None when no worker could answer. seconds_left is
+        the time the caller still waits (its deadline); a worker that reaches a question
+        after that refuses it at once instead of answering nobody."""
+        deadline = time.time() + seconds_left if seconds_left is not None else 0.0
+        found = await self.ask(_PREFIX[method] + _DEADLINE.pack(deadline) + question,
+                               ANSWER_SECONDS)
         if not found:
             return None
         if found[:1] == _FAILURE:
@@ -95,8 +108,13 @@ def _answerer(setup: bytes) -> Callable[[bytes], bytes]:
     engine = make_engine(setup.decode())
 
     def handle(request: bytes) -> bytes:
-        method, _, question = request.partition(b"\n")
+        method, _, rest = request.partition(b"\n")
+        (deadline,), question = _DEADLINE.unpack_from(rest), rest[_DEADLINE.size:]
         try:
+            if deadline and time.time() > deadline:
+                # Under a burst, questions wait in the pipe; one whose caller has given up
+                # is not worth the worker's time, which the questions behind it need.
+                return _FAILURE + pickle.dumps(_LATE, protocol=pickle.HIGHEST_PROTOCOL)
             return _ANSWER + answer(engine, method.decode(), question)
         except Exception as error:
             failure = failure_of(error)

@@ -184,7 +184,7 @@ class EquivalenceService(_Servicer):
         async def answering(question: bytes, context: grpc.aio.ServicerContext) -> bytes:
             if self.queries is not None and self.queries.enabled:
                 await not_past_deadline(context)
-                found = await self.queries.answer(method, question)
+                found = await self.queries.answer(method, question, context.time_remaining())
                 if isinstance(found, Failure):
                     await refuse(context, found)
                 if isinstance(found, bytes):

@@ -181,3 +181,32 @@ def test_a_caller_that_gives_up_does_not_take_the_next_callers_answer(
     assert asyncio.run(run()) == in_process(network, "ResolveTransfer", second)
     assert in_process(network, "ResolveTransfer", second) != in_process(
         network, "ResolveTransfer", first)
+
+
+def test_a_worker_refuses_a_question_whose_caller_has_stopped_waiting(
+        network: Network) -> None:
+    """Under a burst, questions wait for the worker; one reached after its caller's deadline
+    is refused at once (DEADLINE_EXCEEDED, nothing read), and the one behind it, with time
+    left, is answered. (The worker is paused while both wait.)"""
+    publish_network(network)
+    question = eq.ResolveTransferRequest(holdings=[holding(key="MC1")],
+                                         target_institution_id="uk.ac.taff",
+                                         as_of="2026-01-15").SerializeToString()
+
+    async def run() -> list[bytes | Failure | None]:
+        workers = await QueryWorkers.for_database(1, url_of(network))
+        pid = workers.workers[0].process.pid
+        try:
+            os.kill(pid, signal.SIGSTOP)
+            late = asyncio.create_task(workers.answer("ResolveTransfer", question, 0.2))
+            patient = asyncio.create_task(workers.answer("ResolveTransfer", question, 30))
+            await asyncio.sleep(0.5)
+            os.kill(pid, signal.SIGCONT)
+            return [await late, await patient]
+        finally:
+            await workers.close()
+
+    late, patient = asyncio.run(run())
+    assert isinstance(late, Failure) and late.code == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert "waited for a query worker" in late.message
+    assert patient == in_process(network, "ResolveTransfer", question)
