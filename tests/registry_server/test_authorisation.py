@@ -277,3 +277,20 @@ def test_matrix_covers_every_rpc_of_the_contract() -> None:
             for service in module.DESCRIPTOR.services_by_name.values() for m in service.methods}
     assert rpcs == set(COVERS.values())
     assert set(COVERS) <= {call.__name__ for call, _ in MATRIX}
+
+
+def test_every_call_is_authorised_for_its_own_caller(network: Network,
+                                                     tls_registry: RunningRegistry,
+                                                     pki: Path) -> None:
+    """The interceptors build each method's handler once; the caller is still judged on
+    every call. One registry, every role in turn, each role twice, in both orders: each call
+    is let in or refused by its own role, whoever called the method before. (A call let in
+    twice may answer differently the second time, such as enrolling the same institution:
+    what is compared is whether it was refused.)"""
+    order = list(range(len(ROLES))) + list(reversed(range(len(ROLES))))
+    for column in order:
+        with open_channel(tls_registry.address, client_tls(pki, ROLES[column])) as channel:
+            refused = {call.__name__: outcome(call, channel, network) == DENIED
+                       for call, _ in MATRIX}
+        assert refused == {call.__name__: codes[column] == DENIED
+                           for call, codes in MATRIX}, ROLES[column]
