@@ -32,7 +32,8 @@ class RegistryConfig:
     # than one core, else 0.
     check_workers: int = -1
     # Worker processes answering partners' questions; 0 answers them in the registry's own
-    # process; -1 (default) picks one fewer than the machine's cores (none on a single core).
+    # process; -1 (default) picks, for SQLite, one fewer than the machine's cores (none on a
+    # single core), and for PostgreSQL two a core.
     query_workers: int = -1
     metrics_listen: str = ""
     log_format: str = "json"
@@ -133,8 +134,11 @@ def record_check_workers(settings: RegistryConfig) -> int:
 
 
 def query_worker_count(settings: RegistryConfig) -> int:
-    """The query_workers setting with -1 resolved: a worker for each core but the one the
-    registry's own process uses for the transport, none on a single core."""
+    """The query_workers setting with -1 resolved. SQLite: a worker for each core but the one
+    the registry's own process uses for the transport, none on a single core. PostgreSQL: two
+    a core, because a worker answers one question at a time and waits on the network for
+    each statement (as worker_threads picks 2 threads there)."""
     if settings.query_workers >= 0:
         return settings.query_workers
-    return max(0, (os.cpu_count() or 1) - 1)
+    cores = os.cpu_count() or 1
+    return cores - 1 if settings.database_url.startswith("sqlite") else 2 * cores

@@ -164,13 +164,16 @@ def test_record_check_workers_default_to_one_where_a_core_is_spare(
         registry_config.load(None, environ={"REGISTRY_CHECK_WORKERS": "two"})
 
 
-def test_query_workers_default_to_every_core_but_the_registrys_own(
+def test_query_workers_default_to_every_core_but_the_registrys_own_on_sqlite(
         monkeypatch: pytest.MonkeyPatch) -> None:
     defaults = registry_config.load(None, environ={})
     monkeypatch.setattr("os.cpu_count", lambda: 8)
     assert defaults.query_workers == -1 and registry_config.query_worker_count(defaults) == 7
     monkeypatch.setattr("os.cpu_count", lambda: 1)
     assert registry_config.query_worker_count(defaults) == 0
+    postgres = registry_config.load(None, environ={
+        "REGISTRY_DATABASE_URL": "postgresql+psycopg://registry@db/registry"})
+    assert registry_config.query_worker_count(postgres) == 2  # they wait on the network
     two = registry_config.load(None, environ={"REGISTRY_QUERY_WORKERS": "2"})
     assert registry_config.query_worker_count(two) == 2
     with pytest.raises(registry_config.ConfigError,
