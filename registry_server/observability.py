@@ -7,6 +7,9 @@ Metrics (on the HTTP endpoint of `metrics_listen`):
   registry_batches_refused_total{reason}          refused publications by error kind
   registry_last_sync_timestamp_seconds{institution}  last accepted batch (time() minus it is
                                                   the time since the last successful sync)
+  registry_worker_replacements_total{worker}      record-check and query workers that ended or
+                                                  were stuck and were replaced (the registry's
+                                                  own process does their work meanwhile)
 """
 
 from __future__ import annotations
@@ -68,6 +71,9 @@ class Metrics:
                                 ["institution"], registry=self.registry)
         self.refused = Counter("registry_batches_refused", "Publications refused, by reason",
                                ["reason"], registry=self.registry)
+        self.replaced = Counter("registry_worker_replacements", "Worker processes that ended "
+                                "or were stuck and were replaced, by kind", ["worker"],
+                                registry=self.registry)
         self.registry.register(LastSyncCollector(engine))
 
 

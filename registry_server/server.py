@@ -66,6 +66,9 @@ async def build(engine: Engine, address: str, tls: ServerTLS | None = None,
     database_on_loop: run storage calls on the event loop instead of its thread pool (see
     service.DatabaseCalls)."""
     metrics = metrics or Metrics(engine)
+    for pool in (record_checks, query_workers):
+        if pool is not None:  # counted when a worker is replaced
+            pool.on_replacing = metrics.replaced.labels(pool.WHAT).inc
     calls = service.DatabaseCalls(on_loop=database_on_loop)
     # Outermost first: every call gets its request id and is measured, refused ones included.
     interceptors = [ObservabilityInterceptor(metrics), AuthorisationInterceptor(tls is not None)]

@@ -163,6 +163,7 @@ class WorkerPool:
         self.workers = workers
         self.setup = setup
         self._respawn_after = 0.0
+        self.on_replacing: Callable[[], None] | None = None  # for the metrics
 
     @classmethod
     async def start(cls, count: int, setup: bytes = b"") -> Self:
@@ -187,6 +188,8 @@ class WorkerPool:
                 return None  # a replacement failed to start moments ago
             log.error("a %s ended (exit status %s); starting another, and doing this work in "
                       "the registry's own process", self.WHAT, worker.process.returncode)
+            if self.on_replacing is not None:
+                self.on_replacing()
             try:
                 self.workers[index] = await WorkerProcess.spawn(self.MODULE, self.setup,
                                                                 self.WHAT)

@@ -123,6 +123,8 @@ def test_a_dead_worker_is_replaced_and_its_question_answered_in_process(
         assert all(len(a.grants) == 2 for a in answers)
         replacement = running.query_workers.workers[0]
         assert replacement.process is not dead and replacement.alive
+        assert running.metrics.registry.get_sample_value(
+            "registry_worker_replacements_total", {"worker": "query worker"}) == 1
     finally:
         running.stop()
 
