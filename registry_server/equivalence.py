@@ -4,16 +4,17 @@ then let registry_core.resolution decide."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy import Engine, select
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
+from registry_core.conversion import table as conversion_table
 from registry_core.errors import InvalidRecord, NotFound
 from registry_core.pathway import evaluate_pathway as evaluate_pathway_of
 from registry_core.pathway import find_conflicts
-from registry_core.records import INSTITUTION_ID, parse_date, source_credentials
+from registry_core.records import INSTITUTION_ID, ISCED, parse_date, source_credentials
 from registry_core.resolution import Ref, SourceRecord, resolve
 from registry_server.db import Reads, reading
 from registry_server.sql import table
@@ -202,28 +203,72 @@ def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.R
     )
 
 
-def _edge_page(engine: Engine, where: Sequence[object], page_size: int,
-               page_token: str) -> tuple[list[eq.Equivalence], str]:
-    """Active agreements found through agreement_edge, ordered by (publisher, key)."""
+# Which agreements a filtered look-up keeps: given an agreement and the records it names
+# (by (institution, key)), whether it passes the request's filters.
+Keep = Callable[[rec.RecognitionAgreement, Mapping[Ref, SourceRecord]], bool]
+
+
+def _edge_page(engine: Engine, where: Sequence[object], page_size: int, page_token: str,
+               named: Callable[[rec.RecognitionAgreement], Iterable[tuple[str, int, str]]]
+               | None = None, keep: Keep | None = None) -> tuple[list[eq.Equivalence], str]:
+    """Active agreements found through agreement_edge, ordered by (publisher, key). Without
+    keep, the database pages them. With keep (a filter on records the agreements name, by
+    subject or level, which live in the records' payloads), every agreement the look-up
+    finds is read with the records named(agreement) lists, filtered, then paged; a look-up
+    names one credential or unit, so that is the agreements about it, tens or hundreds."""
     offset, size = page_bounds(page_size, page_token)
     e = table(AgreementEdge)
+    query = (select(e.c.institution_id, e.c.agreement_key).distinct()
+             .where(e.c.status == rec.RECORD_STATUS_ACTIVE, *where)  # type: ignore[arg-type]
+             .order_by(e.c.institution_id, e.c.agreement_key))
     with engine.connect() as connection:
-        found = connection.execute(
-            select(e.c.institution_id, e.c.agreement_key).distinct()
-            .where(e.c.status == rec.RECORD_STATUS_ACTIVE, *where)  # type: ignore[arg-type]
-            .order_by(e.c.institution_id, e.c.agreement_key)
-            .offset(offset).limit(size + 1)
-        ).all()
-        page = [(row[0], row[1]) for row in found[:size]]
-        payloads = [p for _, p in _records(
-            Reads.on(connection), [(i, rec.RECORD_KIND_AGREEMENT, k) for i, k in page])]
-    agreements = sorted(_agreements(payloads), key=lambda a: (a.institution_id, a.key))
-    token = str(offset + size) if len(found) > size else ""
-    return [eq.Equivalence(agreement=a) for a in agreements], token
+        reads = Reads.on(connection)
+        if keep is None:
+            found = connection.execute(query.offset(offset).limit(size + 1)).all()
+            page = [(row[0], row[1]) for row in found[:size]]
+        else:
+            page = [(row[0], row[1]) for row in connection.execute(query).all()]
+        agreements = sorted(_agreements(p for _, p in _records(
+            reads, [(i, rec.RECORD_KIND_AGREEMENT, k) for i, k in page])),
+            key=lambda a: (a.institution_id, a.key))
+        if keep is None:
+            token = str(offset + size) if len(found) > size else ""
+            return [eq.Equivalence(agreement=a) for a in agreements], token
+        assert named is not None
+        records: dict[Ref, SourceRecord] = {}
+        for kind, payload in _records(reads, [w for a in agreements for w in named(a)]):
+            record = SOURCE_KINDS[kind].FromString(payload)
+            records[(record.institution_id, record.key)] = record
+    kept = [a for a in agreements if keep(a, records)]
+    return ([eq.Equivalence(agreement=a) for a in kept[offset:offset + size]],
+            _next_token(offset, size, len(kept)))
+
+
+def _subject_and_level(field: str, subject: str, eqf_level: int) -> None:
+    if subject and not ISCED.match(subject):
+        raise _bad("subject_isced", f"'{subject[:20]}' is not an ISCED-F code such as '0613'")
+    if not 0 <= eqf_level <= 8:
+        raise _bad("eqf_level", f"is {eqf_level}; give an EQF level from 1 to 8, or 0 for any "
+                   f"level of {field}")
+
+
+def _in_subject_and_level(
+        record: rec.LearningUnit | rec.MicroCredential | rec.GeneralCredit | None,
+        subject: str, eqf_level: int) -> bool:
+    """Whether record is in subject and at eqf_level (each when given)."""
+    if record is None:
+        return False
+    if subject and record.subject_isced != subject:
+        return False
+    if eqf_level:
+        levels = conversion_table().to_eqf.get(record.level.framework, {})
+        return levels.get(record.level.level) == eqf_level
+    return True
 
 
 def list_equivalents(engine: Engine, request: eq.ListEquivalentsRequest) -> eq.ListEquivalentsResponse:
-    """Forward look-up: active agreements whose source names the credential."""
+    """Forward look-up: active agreements whose source names the credential, optionally only
+    those published by one institution, or granting in one subject or at one EQF level."""
     _check_institution("credential.institution_id", request.credential.institution_id)
     e = table(AgreementEdge)
     where: list[object] = [e.c.source_institution_id == request.credential.institution_id,
@@ -231,17 +276,51 @@ def list_equivalents(engine: Engine, request: eq.ListEquivalentsRequest) -> eq.L
     if request.target_institution_id:
         _check_institution("target_institution_id", request.target_institution_id)
         where.append(e.c.institution_id == request.target_institution_id)
-    items, token = _edge_page(engine, where, request.page_size, request.page_token)
+    subject, eqf_level = request.subject_isced, request.eqf_level
+    _subject_and_level("the granted unit or credit", subject, eqf_level)
+    keep: Keep | None = None
+    if subject or eqf_level:
+        def keep(agreement: rec.RecognitionAgreement, records: Mapping[Ref, SourceRecord]) -> bool:
+            if agreement.grant.HasField("general_credit"):
+                return _in_subject_and_level(agreement.grant.general_credit, subject, eqf_level)
+            unit = records.get((agreement.institution_id, agreement.grant.unit_key))
+            return _in_subject_and_level(
+                unit if isinstance(unit, rec.LearningUnit) else None, subject, eqf_level)
+
+    def granted_unit(agreement: rec.RecognitionAgreement) -> list[tuple[str, int, str]]:
+        unit_key = agreement.grant.unit_key
+        return [(agreement.institution_id, rec.RECORD_KIND_LEARNING_UNIT, unit_key)] \
+            if unit_key else []
+
+    items, token = _edge_page(engine, where, request.page_size, request.page_token,
+                              granted_unit, keep)
     return eq.ListEquivalentsResponse(equivalences=items, next_page_token=token)
 
 
 def list_sources(engine: Engine, request: eq.ListSourcesRequest) -> eq.ListSourcesResponse:
-    """Reverse look-up: active agreements granting the learning unit."""
+    """Reverse look-up: active agreements granting the learning unit, optionally only those
+    naming a source credential of one institution, in one subject or at one EQF level."""
     _check_institution("unit.institution_id", request.unit.institution_id)
     e = table(AgreementEdge)
     where = [e.c.institution_id == request.unit.institution_id,
              e.c.grant_unit_key == request.unit.key]
-    items, token = _edge_page(engine, where, request.page_size, request.page_token)
+    if request.source_institution_id:
+        _check_institution("source_institution_id", request.source_institution_id)
+        where.append(e.c.source_institution_id == request.source_institution_id)
+    subject, eqf_level = request.subject_isced, request.eqf_level
+    _subject_and_level("a source credential", subject, eqf_level)
+    keep: Keep | None = None
+    if subject or eqf_level:
+        def keep(agreement: rec.RecognitionAgreement, records: Mapping[Ref, SourceRecord]) -> bool:
+            return any(_in_subject_and_level(records.get(ref), subject, eqf_level)
+                       for ref in source_credentials(agreement.source))
+
+    def sources(agreement: rec.RecognitionAgreement) -> list[tuple[str, int, str]]:
+        return [(i, kind, k) for i, k in source_credentials(agreement.source)
+                for kind in SOURCE_KINDS]
+
+    items, token = _edge_page(engine, where, request.page_size, request.page_token,
+                              sources, keep)
     return eq.ListSourcesResponse(equivalences=items, next_page_token=token)
 
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from registry.v1 import records_pb2 as registry_dot_v1_dot_records__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dregistry/v1/equivalence.proto\x12\x0bregistry.v1\x1a\x19registry/v1/records.proto\"\x8b\x01\n\x07Holding\x12.\n\ncredential\x18\x01 \x01(\x0b\x32\x1a.registry.v1.CredentialRef\x12\x12\n\naward_date\x18\x02 \x01(\t\x12!\n\x05grade\x18\x03 \x01(\x0b\x32\x12.registry.v1.Grade\x12\x19\n\x11identity_verified\x18\x04 \x01(\x08\"i\n\x0eProvenanceStep\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\x12\x15\n\ragreement_key\x18\x02 \x01(\t\x12\x19\n\x11\x61greement_version\x18\x03 \x01(\x03\x12\r\n\x05title\x18\x04 \x01(\t\"\xf2\x01\n\rGrantedCredit\x12!\n\x05grant\x18\x01 \x01(\x0b\x32\x12.registry.v1.Grant\x12\x12\n\nunit_title\x18\x02 \x01(\t\x12#\n\x06\x63redit\x18\x03 \x01(\x0b\x32\x13.registry.v1.Credit\x12!\n\x05level\x18\x04 \x01(\x0b\x32\x12.registry.v1.Level\x12\x31\n\rused_holdings\x18\x05 \x03(\x0b\x32\x1a.registry.v1.CredentialRef\x12/\n\nprovenance\x18\x06 \x03(\x0b\x32\x1b.registry.v1.ProvenanceStep\"\x80\x01\n\nNotApplied\x12.\n\tagreement\x18\x01 \x01(\x0b\x32\x1b.registry.v1.ProvenanceStep\x12-\n\x06reason\x18\x02 \x01(\x0e\x32\x1d.registry.v1.NotAppliedReason\x12\x13\n\x0b\x65xplanation\x18\x03 \x01(\t\"\xa8\x01\n\x16ResolveTransferRequest\x12&\n\x08holdings\x18\x01 \x03(\x0b\x32\x14.registry.v1.Holding\x12\x1d\n\x15target_institution_id\x18\x02 \x01(\t\x12\x11\n\tmax_depth\x18\x03 \x01(\r\x12\r\n\x05\x61s_of\x18\x04 \x01(\t\x12\x11\n\tpage_size\x18\x05 \x01(\r\x12\x12\n\npage_token\x18\x06 \x01(\t\"\x8c\x01\n\x17ResolveTransferResponse\x12*\n\x06grants\x18\x01 \x03(\x0b\x32\x1a.registry.v1.GrantedCredit\x12,\n\x0bnot_applied\x18\x02 \x03(\x0b\x32\x17.registry.v1.NotApplied\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"\x8e\x01\n\x16ListEquivalentsRequest\x12.\n\ncredential\x18\x01 \x01(\x0b\x32\x1a.registry.v1.CredentialRef\x12\x1d\n\x15target_institution_id\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\r\x12\x12\n\npage_token\x18\x04 \x01(\t\"C\n\x0b\x45quivalence\x12\x34\n\tagreement\x18\x01 \x01(\x0b\x32!.registry.v1.RecognitionAgreement\"b\n\x17ListEquivalentsResponse\x12.\n\x0c\x65quivalences\x18\x01 \x03(\x0b\x32\x18.registry.v1.Equivalence\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"e\n\x12ListSourcesRequest\x12(\n\x04unit\x18\x01 \x01(\x0b\x32\x1a.registry.v1.CredentialRef\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t\"^\n\x13ListSourcesResponse\x12.\n\x0c\x65quivalences\x18\x01 \x03(\x0b\x32\x18.registry.v1.Equivalence\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x95\x01\n\x16\x45valuatePathwayRequest\x12&\n\x08holdings\x18\x01 \x03(\x0b\x32\x14.registry.v1.Holding\x12\x31\n\rqualification\x18\x02 \x01(\x0b\x32\x1a.registry.v1.CredentialRef\x12\x11\n\tmax_depth\x18\x03 \x01(\r\x12\r\n\x05\x61s_of\x18\x04 \x01(\t\"\xf8\x01\n\x17\x45valuatePathwayResponse\x12+\n\x07\x63ounted\x18\x01 \x03(\x0b\x32\x1a.registry.v1.GrantedCredit\x12%\n\x08\x61\x63hieved\x18\x02 \x01(\x0b\x32\x13.registry.v1.Credit\x12&\n\tremaining\x18\x03 \x01(\x0b\x32\x13.registry.v1.Credit\x12:\n\x13remaining_at_levels\x18\x04 \x03(\x0b\x32\x1d.registry.v1.LevelRequirement\x12%\n\x1dremaining_mandatory_unit_keys\x18\x05 \x03(\t\".\n\x14ListConflictsRequest\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\"|\n\x08\x43onflict\x12*\n\x06source\x18\x01 \x01(\x0b\x32\x1a.registry.v1.CredentialRef\x12/\n\nagreements\x18\x02 \x03(\x0b\x32\x1b.registry.v1.ProvenanceStep\x12\x13\n\x0b\x65xplanation\x18\x03 \x01(\t\"A\n\x15ListConflictsResponse\x12(\n\tconflicts\x18\x01 \x03(\x0b\x32\x15.registry.v1.Conflict*\x9f\x03\n\x10NotAppliedReason\x12\"\n\x1eNOT_APPLIED_REASON_UNSPECIFIED\x10\x00\x12\x1e\n\x1aNOT_APPLIED_REASON_EXPIRED\x10\x01\x12$\n NOT_APPLIED_REASON_NOT_YET_VALID\x10\x02\x12*\n&NOT_APPLIED_REASON_GRADE_BELOW_MINIMUM\x10\x03\x12%\n!NOT_APPLIED_REASON_CREDIT_TOO_OLD\x10\x04\x12*\n&NOT_APPLIED_REASON_MISSING_REQUIREMENT\x10\x05\x12$\n NOT_APPLIED_REASON_LEVEL_TOO_LOW\x10\x06\x12,\n(NOT_APPLIED_REASON_IDENTITY_NOT_VERIFIED\x10\x07\x12+\n\'NOT_APPLIED_REASON_HOLDING_ALREADY_USED\x10\x08\x12!\n\x1dNOT_APPLIED_REASON_NOT_ACTIVE\x10\t2\xf1\x03\n\x12\x45quivalenceService\x12\x61\n\x0fResolveTransfer\x12#.registry.v1.ResolveTransferRequest\x1a$.registry.v1.ResolveTransferResponse\"\x03\x90\x02\x01\x12\x61\n\x0fListEquivalents\x12#.registry.v1.ListEquivalentsRequest\x1a$.registry.v1.ListEquivalentsResponse\"\x03\x90\x02\x01\x12U\n\x0bListSources\x12\x1f.registry.v1.ListSourcesRequest\x1a .registry.v1.ListSourcesResponse\"\x03\x90\x02\x01\x12\x61\n\x0f\x45valuatePathway\x12#.registry.v1.EvaluatePathwayRequest\x1a$.registry.v1.EvaluatePathwayResponse\"\x03\x90\x02\x01\x12[\n\rListConflicts\x12!.registry.v1.ListConflictsRequest\x1a\".registry.v1.ListConflictsResponse\"\x03\x90\x02\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dregistry/v1/equivalence.proto\x12\x0bregistry.v1\x1a\x19registry/v1/records.proto\"\x8b\x01\n\x07Holding\x12.\n\ncredential\x18\x01 \x01(\x0b\x32\x1a.registry.v1.CredentialRef\x12\x12\n\naward_date\x18\x02 \x01(\t\x12!\n\x05grade\x18\x03 \x01(\x0b\x32\x12.registry.v1.Grade\x12\x19\n\x11identity_verified\x18\x04 \x01(\x08\"i\n\x0eProvenanceStep\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\x12\x15\n\ragreement_key\x18\x02 \x01(\t\x12\x19\n\x11\x61greement_version\x18\x03 \x01(\x03\x12\r\n\x05title\x18\x04 \x01(\t\"\xf2\x01\n\rGrantedCredit\x12!\n\x05grant\x18\x01 \x01(\x0b\x32\x12.registry.v1.Grant\x12\x12\n\nunit_title\x18\x02 \x01(\t\x12#\n\x06\x63redit\x18\x03 \x01(\x0b\x32\x13.registry.v1.Credit\x12!\n\x05level\x18\x04 \x01(\x0b\x32\x12.registry.v1.Level\x12\x31\n\rused_holdings\x18\x05 \x03(\x0b\x32\x1a.registry.v1.CredentialRef\x12/\n\nprovenance\x18\x06 \x03(\x0b\x32\x1b.registry.v1.ProvenanceStep\"\x80\x01\n\nNotApplied\x12.\n\tagreement\x18\x01 \x01(\x0b\x32\x1b.registry.v1.ProvenanceStep\x12-\n\x06reason\x18\x02 \x01(\x0e\x32\x1d.registry.v1.NotAppliedReason\x12\x13\n\x0b\x65xplanation\x18\x03 \x01(\t\"\xa8\x01\n\x16ResolveTransferRequest\x12&\n\x08holdings\x18\x01 \x03(\x0b\x32\x14.registry.v1.Holding\x12\x1d\n\x15target_institution_id\x18\x02 \x01(\t\x12\x11\n\tmax_depth\x18\x03 \x01(\r\x12\r\n\x05\x61s_of\x18\x04 \x01(\t\x12\x11\n\tpage_size\x18\x05 \x01(\r\x12\x12\n\npage_token\x18\x06 \x01(\t\"\x8c\x01\n\x17ResolveTransferResponse\x12*\n\x06grants\x18\x01 \x03(\x0b\x32\x1a.registry.v1.GrantedCredit\x12,\n\x0bnot_applied\x18\x02 \x03(\x0b\x32\x17.registry.v1.NotApplied\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"\xb8\x01\n\x16ListEquivalentsRequest\x12.\n\ncredential\x18\x01 \x01(\x0b\x32\x1a.registry.v1.CredentialRef\x12\x1d\n\x15target_institution_id\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\r\x12\x12\n\npage_token\x18\x04 \x01(\t\x12\x15\n\rsubject_isced\x18\x05 \x01(\t\x12\x11\n\teqf_level\x18\x06 \x01(\r\"C\n\x0b\x45quivalence\x12\x34\n\tagreement\x18\x01 \x01(\x0b\x32!.registry.v1.RecognitionAgreement\"b\n\x17ListEquivalentsResponse\x12.\n\x0c\x65quivalences\x18\x01 \x03(\x0b\x32\x18.registry.v1.Equivalence\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xae\x01\n\x12ListSourcesRequest\x12(\n\x04unit\x18\x01 \x01(\x0b\x32\x1a.registry.v1.CredentialRef\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x1d\n\x15source_institution_id\x18\x04 \x01(\t\x12\x15\n\rsubject_isced\x18\x05 \x01(\t\x12\x11\n\teqf_level\x18\x06 \x01(\r\"^\n\x13ListSourcesResponse\x12.\n\x0c\x65quivalences\x18\x01 \x03(\x0b\x32\x18.registry.v1.Equivalence\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x95\x01\n\x16\x45valuatePathwayRequest\x12&\n\x08holdings\x18\x01 \x03(\x0b\x32\x14.registry.v1.Holding\x12\x31\n\rqualification\x18\x02 \x01(\x0b\x32\x1a.registry.v1.CredentialRef\x12\x11\n\tmax_depth\x18\x03 \x01(\r\x12\r\n\x05\x61s_of\x18\x04 \x01(\t\"\xf8\x01\n\x17\x45valuatePathwayResponse\x12+\n\x07\x63ounted\x18\x01 \x03(\x0b\x32\x1a.registry.v1.GrantedCredit\x12%\n\x08\x61\x63hieved\x18\x02 \x01(\x0b\x32\x13.registry.v1.Credit\x12&\n\tremaining\x18\x03 \x01(\x0b\x32\x13.registry.v1.Credit\x12:\n\x13remaining_at_levels\x18\x04 \x03(\x0b\x32\x1d.registry.v1.LevelRequirement\x12%\n\x1dremaining_mandatory_unit_keys\x18\x05 \x03(\t\".\n\x14ListConflictsRequest\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\"|\n\x08\x43onflict\x12*\n\x06source\x18\x01 \x01(\x0b\x32\x1a.registry.v1.CredentialRef\x12/\n\nagreements\x18\x02 \x03(\x0b\x32\x1b.registry.v1.ProvenanceStep\x12\x13\n\x0b\x65xplanation\x18\x03 \x01(\t\"A\n\x15ListConflictsResponse\x12(\n\tconflicts\x18\x01 \x03(\x0b\x32\x15.registry.v1.Conflict*\x9f\x03\n\x10NotAppliedReason\x12\"\n\x1eNOT_APPLIED_REASON_UNSPECIFIED\x10\x00\x12\x1e\n\x1aNOT_APPLIED_REASON_EXPIRED\x10\x01\x12$\n NOT_APPLIED_REASON_NOT_YET_VALID\x10\x02\x12*\n&NOT_APPLIED_REASON_GRADE_BELOW_MINIMUM\x10\x03\x12%\n!NOT_APPLIED_REASON_CREDIT_TOO_OLD\x10\x04\x12*\n&NOT_APPLIED_REASON_MISSING_REQUIREMENT\x10\x05\x12$\n NOT_APPLIED_REASON_LEVEL_TOO_LOW\x10\x06\x12,\n(NOT_APPLIED_REASON_IDENTITY_NOT_VERIFIED\x10\x07\x12+\n\'NOT_APPLIED_REASON_HOLDING_ALREADY_USED\x10\x08\x12!\n\x1dNOT_APPLIED_REASON_NOT_ACTIVE\x10\t2\xf1\x03\n\x12\x45quivalenceService\x12\x61\n\x0fResolveTransfer\x12#.registry.v1.ResolveTransferRequest\x1a$.registry.v1.ResolveTransferResponse\"\x03\x90\x02\x01\x12\x61\n\x0fListEquivalents\x12#.registry.v1.ListEquivalentsRequest\x1a$.registry.v1.ListEquivalentsResponse\"\x03\x90\x02\x01\x12U\n\x0bListSources\x12\x1f.registry.v1.ListSourcesRequest\x1a .registry.v1.ListSourcesResponse\"\x03\x90\x02\x01\x12\x61\n\x0f\x45valuatePathway\x12#.registry.v1.EvaluatePathwayRequest\x1a$.registry.v1.EvaluatePathwayResponse\"\x03\x90\x02\x01\x12[\n\rListConflicts\x12!.registry.v1.ListConflictsRequest\x1a\".registry.v1.ListConflictsResponse\"\x03\x90\x02\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,8 +42,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EQUIVALENCESERVICE'].methods_by_name['EvaluatePathway']._serialized_options = b'\220\002\001'
   _globals['_EQUIVALENCESERVICE'].methods_by_name['ListConflicts']._loaded_options = None
   _globals['_EQUIVALENCESERVICE'].methods_by_name['ListConflicts']._serialized_options = b'\220\002\001'
-  _globals['_NOTAPPLIEDREASON']._serialized_start=2170
-  _globals['_NOTAPPLIEDREASON']._serialized_end=2585
+  _globals['_NOTAPPLIEDREASON']._serialized_start=2286
+  _globals['_NOTAPPLIEDREASON']._serialized_end=2701
   _globals['_HOLDING']._serialized_start=74
   _globals['_HOLDING']._serialized_end=213
   _globals['_PROVENANCESTEP']._serialized_start=215
@@ -57,25 +57,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESOLVETRANSFERRESPONSE']._serialized_start=870
   _globals['_RESOLVETRANSFERRESPONSE']._serialized_end=1010
   _globals['_LISTEQUIVALENTSREQUEST']._serialized_start=1013
-  _globals['_LISTEQUIVALENTSREQUEST']._serialized_end=1155
-  _globals['_EQUIVALENCE']._serialized_start=1157
-  _globals['_EQUIVALENCE']._serialized_end=1224
-  _globals['_LISTEQUIVALENTSRESPONSE']._serialized_start=1226
-  _globals['_LISTEQUIVALENTSRESPONSE']._serialized_end=1324
-  _globals['_LISTSOURCESREQUEST']._serialized_start=1326
-  _globals['_LISTSOURCESREQUEST']._serialized_end=1427
-  _globals['_LISTSOURCESRESPONSE']._serialized_start=1429
-  _globals['_LISTSOURCESRESPONSE']._serialized_end=1523
-  _globals['_EVALUATEPATHWAYREQUEST']._serialized_start=1526
-  _globals['_EVALUATEPATHWAYREQUEST']._serialized_end=1675
-  _globals['_EVALUATEPATHWAYRESPONSE']._serialized_start=1678
-  _globals['_EVALUATEPATHWAYRESPONSE']._serialized_end=1926
-  _globals['_LISTCONFLICTSREQUEST']._serialized_start=1928
-  _globals['_LISTCONFLICTSREQUEST']._serialized_end=1974
-  _globals['_CONFLICT']._serialized_start=1976
-  _globals['_CONFLICT']._serialized_end=2100
-  _globals['_LISTCONFLICTSRESPONSE']._serialized_start=2102
-  _globals['_LISTCONFLICTSRESPONSE']._serialized_end=2167
-  _globals['_EQUIVALENCESERVICE']._serialized_start=2588
-  _globals['_EQUIVALENCESERVICE']._serialized_end=3085
+  _globals['_LISTEQUIVALENTSREQUEST']._serialized_end=1197
+  _globals['_EQUIVALENCE']._serialized_start=1199
+  _globals['_EQUIVALENCE']._serialized_end=1266
+  _globals['_LISTEQUIVALENTSRESPONSE']._serialized_start=1268
+  _globals['_LISTEQUIVALENTSRESPONSE']._serialized_end=1366
+  _globals['_LISTSOURCESREQUEST']._serialized_start=1369
+  _globals['_LISTSOURCESREQUEST']._serialized_end=1543
+  _globals['_LISTSOURCESRESPONSE']._serialized_start=1545
+  _globals['_LISTSOURCESRESPONSE']._serialized_end=1639
+  _globals['_EVALUATEPATHWAYREQUEST']._serialized_start=1642
+  _globals['_EVALUATEPATHWAYREQUEST']._serialized_end=1791
+  _globals['_EVALUATEPATHWAYRESPONSE']._serialized_start=1794
+  _globals['_EVALUATEPATHWAYRESPONSE']._serialized_end=2042
+  _globals['_LISTCONFLICTSREQUEST']._serialized_start=2044
+  _globals['_LISTCONFLICTSREQUEST']._serialized_end=2090
+  _globals['_CONFLICT']._serialized_start=2092
+  _globals['_CONFLICT']._serialized_end=2216
+  _globals['_LISTCONFLICTSRESPONSE']._serialized_start=2218
+  _globals['_LISTCONFLICTSRESPONSE']._serialized_end=2283
+  _globals['_EQUIVALENCESERVICE']._serialized_start=2704
+  _globals['_EQUIVALENCESERVICE']._serialized_end=3201
 # @@protoc_insertion_point(module_scope)

@@ -108,16 +108,20 @@ class ResolveTransferResponse(_message.Message):
     def __init__(self, grants: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., not_applied: _Optional[_Iterable[_Union[NotApplied, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListEquivalentsRequest(_message.Message):
-    __slots__ = ("credential", "target_institution_id", "page_size", "page_token")
+    __slots__ = ("credential", "target_institution_id", "page_size", "page_token", "subject_isced", "eqf_level")
     CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
     TARGET_INSTITUTION_ID_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_ISCED_FIELD_NUMBER: _ClassVar[int]
+    EQF_LEVEL_FIELD_NUMBER: _ClassVar[int]
     credential: _records_pb2.CredentialRef
     target_institution_id: str
     page_size: int
     page_token: str
-    def __init__(self, credential: _Optional[_Union[_records_pb2.CredentialRef, _Mapping]] = ..., target_institution_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    subject_isced: str
+    eqf_level: int
+    def __init__(self, credential: _Optional[_Union[_records_pb2.CredentialRef, _Mapping]] = ..., target_institution_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., subject_isced: _Optional[str] = ..., eqf_level: _Optional[int] = ...) -> None: ...
 
 class Equivalence(_message.Message):
     __slots__ = ("agreement",)
@@ -134,14 +138,20 @@ class ListEquivalentsResponse(_message.Message):
     def __init__(self, equivalences: _Optional[_Iterable[_Union[Equivalence, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListSourcesRequest(_message.Message):
-    __slots__ = ("unit", "page_size", "page_token")
+    __slots__ = ("unit", "page_size", "page_token", "source_institution_id", "subject_isced", "eqf_level")
     UNIT_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_INSTITUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_ISCED_FIELD_NUMBER: _ClassVar[int]
+    EQF_LEVEL_FIELD_NUMBER: _ClassVar[int]
     unit: _records_pb2.CredentialRef
     page_size: int
     page_token: str
-    def __init__(self, unit: _Optional[_Union[_records_pb2.CredentialRef, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    source_institution_id: str
+    subject_isced: str
+    eqf_level: int
+    def __init__(self, unit: _Optional[_Union[_records_pb2.CredentialRef, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., source_institution_id: _Optional[str] = ..., subject_isced: _Optional[str] = ..., eqf_level: _Optional[int] = ...) -> None: ...
 
 class ListSourcesResponse(_message.Message):
     __slots__ = ("equivalences", "next_page_token")

@@ -185,6 +185,75 @@ def test_forward_and_reverse_look_ups(network: Network, channel: grpc.Channel) -
     assert [e.agreement.key for e in reverse.equivalences] == ["AG1", "AG2"]
 
 
+def test_equivalents_and_sources_filter_by_institution_subject_and_level(
+        network: Network, channel: grpc.Channel) -> None:
+    """Forward: by the grant's subject and EQF level (a unit's, or a general credit's).
+    Reverse: by the source credentials' institution, subject and EQF level. Filtered answers
+    page like the others; a filter that is not a code or a level is refused, naming it."""
+    scqf_9 = rec.Level(framework="SCQF", level="9")  # EQF 6; SCQF 11 is EQF 7
+    publish(channel, signed(batch("uk.ac.forth", [
+        micro_credential(key="MC1", subject_isced="0613"),
+        micro_credential(key="MC2", subject_isced="0611", level=scqf_9)]),
+        network.signers["uk.ac.forth"]))
+    publish(channel, signed(batch("uk.ac.lagan", [
+        micro_credential("uk.ac.lagan", key="LG1", subject_isced="0613")]),
+        network.signers["uk.ac.lagan"]))
+    ethics, ai = module(key="CS7DE"), module(key="CS6AI", level="6")  # FHEQ 7 and 6
+    ethics.subject_isced, ai.subject_isced = "0613", "0611"
+    general = rec.GeneralCredit(credit=rec.Credit(value=10, system="UK_CREDIT"),
+                                level=rec.Level(framework="FHEQ", level="6"),
+                                subject_isced="0611")
+    publish(channel, signed(batch("uk.ac.taff", [
+        ethics, ai,
+        agreement(key="AG1", sources=[("uk.ac.forth", "MC1")]),
+        agreement(key="AG2", sources=[("uk.ac.forth", "MC1")], unit_key="CS6AI"),
+        agreement(key="AG3", sources=[("uk.ac.forth", "MC1")], general=general),
+        agreement(key="AG4", sources=[("uk.ac.forth", "MC2")]),
+        agreement(key="AG5", sources=[("uk.ac.lagan", "LG1")])]),
+        network.signers["uk.ac.taff"]))
+    stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
+    mc1 = rec.CredentialRef(institution_id="uk.ac.forth", key="MC1")
+    cs7de = rec.CredentialRef(institution_id="uk.ac.taff", key="CS7DE")
+
+    def forward(**filters: object) -> list[str]:
+        found = stub.ListEquivalents(eq.ListEquivalentsRequest(credential=mc1, **filters),
+                                     timeout=10)
+        return [e.agreement.key for e in found.equivalences]
+
+    def reverse(**filters: object) -> list[str]:
+        found = stub.ListSources(eq.ListSourcesRequest(unit=cs7de, **filters), timeout=10)
+        return [e.agreement.key for e in found.equivalences]
+
+    assert forward() == ["AG1", "AG2", "AG3"]
+    assert forward(subject_isced="0613") == ["AG1"]
+    assert forward(subject_isced="0611") == ["AG2", "AG3"]
+    assert forward(eqf_level=7) == ["AG1"]
+    assert forward(eqf_level=6, subject_isced="0611") == ["AG2", "AG3"]
+    assert forward(eqf_level=5) == []
+    first = stub.ListEquivalents(eq.ListEquivalentsRequest(
+        credential=mc1, eqf_level=6, page_size=1), timeout=10)
+    rest = stub.ListEquivalents(eq.ListEquivalentsRequest(
+        credential=mc1, eqf_level=6, page_size=1, page_token=first.next_page_token), timeout=10)
+    assert [e.agreement.key for e in (*first.equivalences, *rest.equivalences)] == ["AG2", "AG3"]
+    assert first.next_page_token and not rest.next_page_token
+
+    assert reverse() == ["AG1", "AG4", "AG5"]
+    assert reverse(source_institution_id="uk.ac.lagan") == ["AG5"]
+    assert reverse(subject_isced="0611") == ["AG4"]
+    assert reverse(eqf_level=7) == ["AG1", "AG5"]
+    assert reverse(eqf_level=6) == ["AG4"]
+    assert reverse(source_institution_id="uk.ac.forth", eqf_level=7) == ["AG1"]
+
+    for call, bad, field in ((forward, {"subject_isced": "06x"}, "subject_isced"),
+                             (forward, {"eqf_level": 9}, "eqf_level"),
+                             (reverse, {"source_institution_id": "Lagan"},
+                              "source_institution_id")):
+        with pytest.raises(grpc.RpcError) as refused:
+            call(**bad)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert f"field '{field}'" in (refused.value.details() or "")
+
+
 def test_directory_lists_institutions_with_keys(network: Network, channel: grpc.Channel) -> None:
     stub = directory_pb2_grpc.DirectoryServiceStub(channel)
     page = stub.ListInstitutions(directory.ListInstitutionsRequest(page_size=2))
