@@ -25,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
@@ -40,6 +42,7 @@ from registry_server.db import make_engine, reading, upgrade, writing
 from registry_server.tables import AgreementEdge, PublishedRecord
 
 CONCURRENCY = 16
+Servers = tuple[subprocess.Popen[bytes], str]  # a server's process and its address
 ROUNDS = 5  # of the direct latency-growth measurement
 
 
@@ -164,22 +167,45 @@ async def hammer(call, payloads: list, seconds: float) -> tuple[float, list[floa
     return len(latencies) / (time.perf_counter() - begin), latencies
 
 
+def network(agreements: int) -> synthetic.Shape:
+    """The benchmarks' synthetic network: 200 institutions, 100,000 credentials."""
+    return synthetic.Shape(institutions=200, credentials_per_institution=500,
+                           modules_per_institution=50, agreements=agreements)
+
+
+@contextmanager
+def echo_and_registry(work: Path, url: str) -> Iterator[tuple[Servers, Servers]]:
+    """The bare echo server (anchor) and a registry on url, both started and ready: each as
+    (process, address); both stopped afterwards."""
+    echo_port = work / "echo.port"
+    echo = subprocess.Popen([sys.executable, "-m", "bench.echo_server", str(echo_port)])
+    try:
+        registry, address = start_registry(url, None, work / "registry.log")
+    except BaseException:
+        echo.terminate()
+        raise
+    try:
+        while not echo_port.exists():
+            time.sleep(0.05)
+        yield (echo, f"127.0.0.1:{echo_port.read_text()}"), (registry, address)
+    finally:
+        echo.terminate()
+        registry.terminate()
+        echo.wait(10)
+        registry.wait(30)
+
+
 def throughput(work: Path, url: str, shape: synthetic.Shape, seconds: float,
                rounds: int = ROUNDS) -> None:
     """Calls per second of the echo anchor and of the registry, in alternating rounds of
     seconds / rounds each (after a warm-up of both), so that drift on a shared machine, which
     moves either by a third within minutes, falls on both alike; the median round's ratio is
     reported, with the range."""
-    echo_port = work / "echo.port"
-    echo = subprocess.Popen([sys.executable, "-m", "bench.echo_server", str(echo_port)])
-    registry, address = start_registry(url, None, work / "registry.log")
-    try:
-        while not echo_port.exists():
-            time.sleep(0.05)
+    with echo_and_registry(work, url) as ((_, echo_address), (_, address)):
         requests = questions(shape, 500, 1)
 
         async def run() -> list[tuple[float, float, list[float]]]:
-            async with grpc.aio.insecure_channel(f"127.0.0.1:{echo_port.read_text()}") as e, \
+            async with grpc.aio.insecure_channel(echo_address) as e, \
                     grpc.aio.insecure_channel(address) as r:
                 echo_call = e.unary_unary("/bench.Echo/Echo")
                 payloads = [q.SerializeToString() for q in requests]
@@ -204,11 +230,6 @@ def throughput(work: Path, url: str, shape: synthetic.Shape, seconds: float,
                 return measured
 
         measured = asyncio.run(run())
-    finally:
-        echo.terminate()
-        registry.terminate()
-        echo.wait(10)
-        registry.wait(30)
     ratios = sorted(measured, key=lambda m: m[1] / m[0])
     echo_rate, rate, _ = ratios[len(ratios) // 2]
     latencies = [latency for m in measured for latency in m[2]]
@@ -292,10 +313,7 @@ def main() -> None:
                         help="of each side's throughput measurement, over all rounds")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-resolve-"))
-    small = synthetic.Shape(institutions=200, credentials_per_institution=500,
-                            modules_per_institution=50, agreements=args.small)
-    large = synthetic.Shape(institutions=200, credentials_per_institution=500,
-                            modules_per_institution=50, agreements=args.large)
+    small, large = network(args.small), network(args.large)
     urls = {}
     for name, shape in (("small", small), ("large", large)):
         urls[name] = f"sqlite:///{work / name}.db"

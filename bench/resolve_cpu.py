@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -24,10 +22,9 @@ from pathlib import Path
 
 import grpc
 
-from bench.common import line, start_registry
-from bench.resolve import hammer, load, questions
+from bench.common import line
+from bench.resolve import echo_and_registry, hammer, load, network, questions
 from registry.v1 import equivalence_pb2_grpc
-from registry_core import synthetic
 
 
 def cpu_seconds(pid: int) -> float:
@@ -75,21 +72,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-resolve-cpu-"))
-    shape = synthetic.Shape(institutions=200, credentials_per_institution=500,
-                            modules_per_institution=50, agreements=args.agreements)
+    shape = network(args.agreements)
     database = args.database or work / "network.db"
     if args.database is None:
         load(f"sqlite:///{database}", shape)
     requests = questions(shape, 500, 1)
-    echo_port = work / "echo.port"
-    echo = subprocess.Popen([sys.executable, "-m", "bench.echo_server", str(echo_port)])
-    registry, address = start_registry(f"sqlite:///{database}", None, work / "registry.log")
-    try:
-        while not echo_port.exists():
-            time.sleep(0.05)
-
+    with echo_and_registry(work, f"sqlite:///{database}") as ((echo, echo_address),
+                                                              (registry, address)):
         async def run() -> tuple[tuple[float, dict[str, float]], tuple[float, dict[str, float]]]:
-            async with grpc.aio.insecure_channel(f"127.0.0.1:{echo_port.read_text()}") as e, \
+            async with grpc.aio.insecure_channel(echo_address) as e, \
                     grpc.aio.insecure_channel(address) as r:
                 echo_call = e.unary_unary("/bench.Echo/Echo")
                 stub = equivalence_pb2_grpc.EquivalenceServiceStub(r)
@@ -101,11 +92,6 @@ def main() -> None:
                 return echoed, resolved
 
         (echo_rate, echo_cpu), (rate, cpu) = asyncio.run(run())
-    finally:
-        echo.terminate()
-        registry.terminate()
-        echo.wait(10)
-        registry.wait(30)
     print(f"CPU a call, {args.seconds:.0f} s each, 16 calls in flight, "
           f"{os.cpu_count()} cores (network of {shape.agreements:,} agreements, direct)")
     anchor = report("anchor: bare grpc.aio echo server", echo_rate, echo_cpu)

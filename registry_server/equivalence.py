@@ -209,8 +209,8 @@ Keep = Callable[[rec.RecognitionAgreement, Mapping[Ref, SourceRecord]], bool]
 
 
 def _edge_page(engine: Engine, where: Sequence[object], page_size: int, page_token: str,
-               named: Callable[[rec.RecognitionAgreement], Iterable[tuple[str, int, str]]]
-               | None = None, keep: Keep | None = None) -> tuple[list[eq.Equivalence], str]:
+               named: Callable[[rec.RecognitionAgreement], Iterable[tuple[str, int, str]]],
+               keep: Keep | None) -> tuple[list[eq.Equivalence], str]:
     """Active agreements found through agreement_edge, ordered by (publisher, key). Without
     keep, the database pages them. With keep (a filter on records the agreements name, by
     subject or level, which live in the records' payloads), every agreement the look-up
@@ -234,7 +234,6 @@ def _edge_page(engine: Engine, where: Sequence[object], page_size: int, page_tok
         if keep is None:
             token = str(offset + size) if len(found) > size else ""
             return [eq.Equivalence(agreement=a) for a in agreements], token
-        assert named is not None
         records: dict[Ref, SourceRecord] = {}
         for kind, payload in _records(reads, [w for a in agreements for w in named(a)]):
             record = SOURCE_KINDS[kind].FromString(payload)
@@ -283,9 +282,10 @@ def list_equivalents(engine: Engine, request: eq.ListEquivalentsRequest) -> eq.L
         def keep(agreement: rec.RecognitionAgreement, records: Mapping[Ref, SourceRecord]) -> bool:
             if agreement.grant.HasField("general_credit"):
                 return _in_subject_and_level(agreement.grant.general_credit, subject, eqf_level)
-            unit = records.get((agreement.institution_id, agreement.grant.unit_key))
+            # records holds learning units only: granted_unit names no other kind.
             return _in_subject_and_level(
-                unit if isinstance(unit, rec.LearningUnit) else None, subject, eqf_level)
+                records.get((agreement.institution_id, agreement.grant.unit_key)), subject,
+                eqf_level)
 
     def granted_unit(agreement: rec.RecognitionAgreement) -> list[tuple[str, int, str]]:
         unit_key = agreement.grant.unit_key
