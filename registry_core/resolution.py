@@ -21,17 +21,17 @@ deterministic.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
 from registry_core.conversion import table
-from registry_core.records import parse_date
+from registry_core.records import parse_date, source_credentials
 
 Ref = tuple[str, str]
 SourceRecord = rec.MicroCredential | rec.LearningUnit
-EXACT_SEARCH_LIMIT = 40  # candidates; beyond it the best-first greedy choice is used
+SEARCH_STEPS = 200_000  # of one group of rival grants' search; see _best_of_group
 
 
 def ref_text(ref: Ref) -> str:
@@ -220,37 +220,119 @@ def _granted(agreement: rec.RecognitionAgreement, used: Sequence[Ref],
 
 
 def _best_assignment(candidates: Sequence[Candidate]) -> list[Candidate]:
-    """The disjoint subset with the most credit (ties: fewer holdings, then earlier order)."""
-    if len(candidates) > EXACT_SEARCH_LIMIT:
-        chosen: list[Candidate] = []
-        taken: set[str] = set()
-        for c in candidates:
-            if not c.resources & taken:
-                chosen.append(c)
-                taken |= c.resources
-        return chosen
-    best: tuple[float, int] = (-1.0, 0)
-    best_set: list[Candidate] = []
-    suffix = [0.0] * (len(candidates) + 1)
-    for i in range(len(candidates) - 1, -1, -1):
-        suffix[i] = suffix[i + 1] + candidates[i].ects
+    """The disjoint subset with the most credit; ties go to the one using fewer holdings,
+    then to the one taking earlier candidates (the order given: credit descending).
 
-    def search(i: int, taken: frozenset[str], chosen: list[Candidate], credit: float,
-               holdings: int) -> None:
-        nonlocal best, best_set
-        if (credit, -holdings) > best:
-            best, best_set = (credit, -holdings), list(chosen)
-        if i == len(candidates) or credit + suffix[i] < best[0]:
-            return
-        c = candidates[i]
-        if not c.resources & taken:
-            chosen.append(c)
-            search(i + 1, taken | c.resources, chosen, credit + c.ects, holdings + len(c.used))
-            chosen.pop()
-        search(i + 1, taken, chosen, credit, holdings)
+    Candidates that share no holding or module, directly or through others, do not compete,
+    so each group of rivals is searched on its own and the answer is the union of the
+    groups' bests: credit and holdings add up across groups, and "earlier candidates first"
+    compares each group's choice on its own."""
+    bits: dict[str, int] = {}
+    masks: list[int] = []
+    holds: list[int] = []
+    for c in candidates:
+        held = 0
+        for r in c.used:
+            held |= 1 << bits.setdefault(f"h:{ref_text(r)}", len(bits))
+        unit = c.agreement.grant.unit_key
+        holds.append(held)
+        masks.append(held | ((1 << bits.setdefault(f"u:{unit}", len(bits))) if unit else 0))
+    parent = list(range(len(candidates)))
 
-    search(0, frozenset(), [], 0.0, 0)
-    return best_set
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_with: dict[int, int] = {}  # a resource's bit -> the first candidate using it
+    for i, mask in enumerate(masks):
+        for bit in _bits(mask):
+            parent[root(i)] = root(first_with.setdefault(bit, i))
+    groups: dict[int, list[int]] = {}
+    for i in range(len(candidates)):
+        groups.setdefault(root(i), []).append(i)
+    credit = [round(c.ects * 1_000_000) for c in candidates]  # micro-ECTS: exact sums, exact ties
+    chosen = [i for members in groups.values()
+              for i in _best_of_group(members, masks, holds, credit,
+                                      [len(c.used) for c in candidates])]
+    return [candidates[i] for i in sorted(chosen)]
+
+
+def _bits(mask: int) -> Iterator[int]:
+    while mask:
+        low = mask & -mask
+        yield low
+        mask ^= low
+
+
+def _best_of_group(members: Sequence[int], masks: Sequence[int], holds: Sequence[int],
+                   credit: Sequence[int], uses: Sequence[int]) -> list[int]:
+    """The best disjoint subset of one group of rival candidates (indices in order).
+
+    Depth first, taking each candidate before leaving it out, so the first subset found is
+    the greedy one and a later one replaces the best only when it is strictly better (more
+    credit, or as much with fewer holdings): among equals the earliest found, the one taking
+    earlier candidates, stays. A branch is cut when even its optimistic bound cannot beat
+    the best. Each grant still to come uses a free holding of its own, so the bound is, for
+    each free holding, the most credit a grant still possible could bring with it (plus
+    grants that use no holding). A group whose search passes SEARCH_STEPS steps keeps the
+    best found by then, never worse than the greedy choice."""
+    m = len(members)
+    mask = [masks[i] for i in members]
+    hold = [holds[i] for i in members]
+    value = [credit[i] for i in members]
+    used = [uses[i] for i in members]
+    # What the candidates from k on could add: their credit, the largest, the holdings they
+    # use, and how many use none, with their credit.
+    after_value, after_max, after_held = [0] * (m + 1), [0] * (m + 1), [0] * (m + 1)
+    after_bare, after_bare_value = [0] * (m + 1), [0] * (m + 1)
+    for k in range(m - 1, -1, -1):
+        after_value[k] = after_value[k + 1] + value[k]
+        after_max[k] = max(after_max[k + 1], value[k])
+        after_held[k] = after_held[k + 1] | hold[k]
+        after_bare[k] = after_bare[k + 1] + (hold[k] == 0)
+        after_bare_value[k] = after_bare_value[k + 1] + (value[k] if hold[k] == 0 else 0)
+    by_holding: dict[int, list[int]] = {}  # a holding's bit -> its candidates, most credit first
+    for k in sorted(range(m), key=lambda k: (-value[k], k)):
+        for bit in _bits(hold[k]):
+            by_holding.setdefault(bit, []).append(k)
+    best_value, best_used, best = -1, 0, []
+    chosen: list[int] = []
+    steps, greedy_found = 0, False
+
+    def search(k: int, taken: int, total: int, holdings: int) -> None:
+        nonlocal best_value, best_used, best, steps, greedy_found
+        if total > best_value or (total == best_value and holdings < best_used):
+            best_value, best_used, best = total, holdings, list(chosen)
+        try:
+            while k < m:  # take candidate k (recursively), then go on without it
+                steps += 1
+                if greedy_found and steps > SEARCH_STEPS:
+                    return
+                extra = after_bare_value[k]
+                for bit in _bits(after_held[k] & ~taken):
+                    extra += next((value[j] for j in by_holding[bit]
+                                   if j >= k and not mask[j] & taken), 0)
+                bound = total + min(after_value[k], extra)
+                if bound < best_value:
+                    return
+                if bound == best_value and not after_bare[k]:
+                    # It can at best equal the best's credit, so it must use fewer holdings
+                    # to win, and each further grant uses at least one.
+                    more = 0 if total >= best_value else -(-(best_value - total) // after_max[k])
+                    if holdings + more >= best_used:
+                        return
+                if not mask[k] & taken:
+                    chosen.append(members[k])
+                    search(k + 1, taken | mask[k], total + value[k], holdings + used[k])
+                    chosen.pop()
+                k += 1
+        finally:
+            greedy_found = True  # the first call to end ends the first, greedy, descent
+
+    search(0, 0, 0, 0)
+    return best
 
 
 def _credit_ects(record: SourceRecord | None) -> float:
@@ -267,17 +349,27 @@ def _derive(held: Mapping[Ref, eq.Holding], agreements: Sequence[rec.Recognition
 
     Breadth-first, one chain link per round; a unit already on a chain's path is never
     reached again (no cycles), and each unit keeps its best derivation (most credit, then
-    shortest chain, then agreement order), so the rounds end."""
+    shortest chain, then agreement order), so the rounds end. Each round looks only at the
+    links naming what the round before reached or improved (the first: the held
+    credentials); for the others nothing they name has changed, so neither has what they
+    give."""
     facts: dict[Ref, eq.Holding] = dict(held)
     derived: dict[Ref, Derivation] = {}
     links = sorted((a for a in agreements
                     if a.institution_id != target and a.conditions.transitive_allowed
                     and a.grant.WhichOneof("grant") == "unit_key" and _window(a, as_of) is None),
                    key=lambda a: (a.institution_id, a.key))
+    naming: dict[Ref, list[int]] = {}  # a credential or unit -> the links naming it
+    for n, link in enumerate(links):
+        for ref in source_credentials(link.source):
+            naming.setdefault(ref, []).append(n)
+    # A stored agreement's groups are never empty (records.py), so a link is met only
+    # through something it names: at first, a held credential.
+    to_look_at = sorted({n for ref in held for n in naming.get(ref, ())})
     for _ in range(max_depth - 1):
         evaluator = _Evaluator(facts, {**sources, **units}, as_of, derived)
         found: dict[Ref, Derivation] = {}
-        for link in links:
+        for link in (links[n] for n in to_look_at):
             unit_ref = (link.institution_id, link.grant.unit_key)
             if unit_ref in held:
                 continue
@@ -309,6 +401,7 @@ def _derive(held: Mapping[Ref, eq.Holding], agreements: Sequence[rec.Recognition
                 found[unit_ref] = option
         if not found:
             break
+        to_look_at = sorted({n for unit_ref in found for n in naming.get(unit_ref, ())})
         for unit_ref, derivation in found.items():
             derived[unit_ref] = derivation
             award = min(held[r].award_date for r in derivation.originals)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
-from registry_core.resolution import months_between, resolve
+from registry_core.resolution import Candidate, _best_assignment, months_between, resolve
 from tests.factories import AS_OF, agreement, group, holding, micro_credential, module, ref
 
 UNITS = {("uk.ac.taff", "CS7DE"): module(key="CS7DE", credit=15),
@@ -131,6 +132,26 @@ def test_no_double_counting_picks_the_assignment_with_most_credit() -> None:
                                     "C-BOTH-CS5PR": eq.NOT_APPLIED_REASON_HOLDING_ALREADY_USED}
 
 
+def general(credit: float) -> rec.GeneralCredit:
+    return rec.GeneralCredit(credit=rec.Credit(value=credit, system="UK_CREDIT"),
+                             level=rec.Level(framework="FHEQ", level="5"))
+
+
+def test_most_credit_is_found_among_many_candidates_where_the_greedy_choice_is_wrong() -> None:
+    # Taken first (most credit), MC1+MC2 -> 20 would block both 15s: 15 + 15 is more. Forty
+    # more learners' credentials, each with an agreement of its own, make 45 candidates.
+    agreements = [agreement(key="A-BOTH", general=general(20),
+                            sources=[("uk.ac.forth", "MC1"), ("uk.ac.forth", "MC2")]),
+                  agreement(key="B-MC1", general=general(15)),
+                  agreement(key="C-MC2", general=general(15), sources=[("uk.ac.forth", "MC2")])]
+    agreements += [agreement(key=f"F{i:02}", general=general(10),
+                             sources=[("uk.ac.forth", f"MC{i}")]) for i in range(3, 45)]
+    grants, not_applied = run([holding(key=f"MC{i}") for i in range(1, 45)], agreements)
+    keys = {g.provenance[0].agreement_key for g in grants}
+    assert {"B-MC1", "C-MC2"} <= keys and "A-BOTH" not in keys and len(keys) == 44
+    assert reasons(not_applied) == {"A-BOTH": eq.NOT_APPLIED_REASON_HOLDING_ALREADY_USED}
+
+
 def test_one_module_is_granted_once() -> None:
     grants, not_applied = run([holding(), holding(key="MC2")], [
         agreement(key="X"), agreement(key="Y", sources=[("uk.ac.forth", "MC2")])])
@@ -174,3 +195,33 @@ def test_adding_a_holding_never_reduces_credit_and_no_holding_is_used_twice(
         return sum(g.credit.value for g in grants)
 
     assert total(sorted(set(held) | {extra})) >= total(held)
+
+
+candidate_strategy = st.tuples(
+    st.lists(st.sampled_from(KEYS), min_size=1, max_size=3, unique=True),
+    st.sampled_from(["", "CS7DE", "CS5PR", "CS4IN"]),  # "": general credit, no module
+    st.sampled_from([0.0, 2.5, 5.0, 7.5, 10.0]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(candidate_strategy, max_size=9))
+def test_the_assignment_is_the_best_of_all_disjoint_subsets(drawn: list) -> None:  # type: ignore[type-arg]
+    """Against brute force, in any order of candidates: the most credit, then the fewest
+    holdings, then the subset taking the earliest candidates."""
+    candidates = [Candidate(agreement(key=f"AG{i}", unit_key=unit, general=None if unit else
+                                      general(10)),
+                            tuple(("uk.ac.forth", k) for k in keys), eq.GrantedCredit(), ects)
+                  for i, (keys, unit, ects) in enumerate(drawn)]
+    n = len(candidates)
+
+    def rank(subset: tuple[int, ...]) -> tuple:  # type: ignore[type-arg]
+        return (sum(candidates[i].ects for i in subset),
+                -sum(len(candidates[i].used) for i in subset),
+                tuple(i in subset for i in range(n)))
+
+    disjoint = [subset for size in range(n + 1) for subset in itertools.combinations(range(n), size)
+                if sum(len(candidates[i].resources) for i in subset)
+                == len(frozenset().union(*(candidates[i].resources for i in subset)))]
+    best = max(disjoint, key=rank)
+    assert [c.agreement.key for c in _best_assignment(candidates)] == [
+        candidates[i].agreement.key for i in best]
