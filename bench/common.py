@@ -90,14 +90,10 @@ def start_registry(database_url: str, pki: Path | None, log: Path) -> tuple[subp
     return process, f"127.0.0.1:{port_file.read_text()}"
 
 
-
-
 def timed(call: Callable[[], object]) -> float:
     start = time.perf_counter()
     call()
     return time.perf_counter() - start
-
-
 
 
 def line(name: str, value: str) -> None:
