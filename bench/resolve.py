@@ -286,8 +286,8 @@ def depth3(url: str, path: Path, shape: synthetic.Shape) -> None:
     ours = statistics.median(times)
     print(f"Depth-3 transitive look-up, database part, median of {len(requests)} questions")
     line("anchor: raw SQLite recursive CTE over agreement_edge", f"{anchor * 1000:7.3f} ms")
-    line("registry: candidate_agreements (one recursive query, with the payloads)", f"{ours * 1000:7.3f} ms  = {ours / anchor:.2f}x "
-         "the anchor's latency")
+    line("registry: candidate_agreements (reach, walk back, payloads)",
+         f"{ours * 1000:7.3f} ms  = {ours / anchor:.2f}x the anchor's latency")
 
 
 def resolve_latency(url: str, requests: list[eq.ResolveTransferRequest]) -> tuple[float, float]:
