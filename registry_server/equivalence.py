@@ -94,8 +94,8 @@ SELECT r.payload FROM found f JOIN published_record r
 ORDER BY r.institution_id, r.key
 """
 
-# The edges leaving what the learner holds or reaches in up to {m} links: the target's, and
-# the other institutions' active transitive ones (chain links).
+# The edges leaving what the learner holds or reaches in up to depth - 1 links: the
+# target's, and the other institutions' active transitive ones (chain links).
 _REACHED_EDGES = """
 WITH RECURSIVE held(institution_id, key) AS ({held}),
 reach(institution_id, key, depth) AS (
@@ -136,9 +136,9 @@ def candidate_agreements(reads: Reads, target: str, held: Sequence[Ref],
     Direct (depth 1): one statement. With chains: one recursive statement for the edges
     leaving what is reached in up to depth - 1 links (the UNION and the depth bound make it
     end on cycles), then, walking back from what the target's agreements name, only the
-    links on the way there are read. On a dense network most of what is reached leads
-    nowhere near the target: at depth 5 on the 1,000,000-agreement synthetic network, tens
-    of thousands of links are reached and a few hundred lead to the target."""
+    links on the way there are read. On a dense network much of what is reached leads
+    nowhere near the target: at depth 3 on the 1,000,000-agreement synthetic network, a
+    median question reaches 301 agreements, of which 99 are on the way."""
     refs = sorted(set(held))
     mark = reads.mark
     # PostgreSQL wants the seed rows typed like the recursive rows (varchar); on SQLite a
