@@ -35,10 +35,11 @@ from registry_core.errors import InvalidRecord
 from registry_server import equivalence
 from registry_server.db import make_engine
 from registry_server.status import Failure, failure_of
-from registry_server.workers import WorkerPool, serve
+from registry_server.workers import Overdue, WorkerPool, serve
 
 log = logging.getLogger(__name__)
-# A question takes a worker milliseconds; one that has not answered in this long is stuck.
+# A question takes a worker milliseconds (a depth-5 one on the dense 1M-agreement synthetic
+# network, up to ~4 s); one that has not answered in this long is stuck, or too costly.
 ANSWER_SECONDS = 60
 
 SERVICE = eq.DESCRIPTOR.services_by_name["EquivalenceService"].full_name
@@ -54,6 +55,11 @@ _ANSWER, _FAILURE = b"a", b"f"  # the first byte of a worker's answer
 # none; the registry and its workers share the machine's clock).
 _PREFIX = {method: method.encode() + b"\n" for method in QUERIES}
 _DEADLINE = struct.Struct("!d")
+_TOO_COSTLY = Failure(
+    grpc.StatusCode.RESOURCE_EXHAUSTED, f"the question took more than {ANSWER_SECONDS} s of a "
+    "query worker's time and was stopped, so that it does not hold the registry; for "
+    "ResolveTransfer, ask with a smaller max_depth or fewer holdings",
+    refusal="question_too_costly")
 _LATE = Failure(grpc.StatusCode.DEADLINE_EXCEEDED, "the call's deadline passed while the "
                 "question waited for a query worker; nothing was read; ask again with a "
                 "longer deadline, or when the registry is less busy")
@@ -94,8 +100,13 @@ class QueryWorkers(WorkerPool):
         the time the caller still waits (its deadline); a worker that reaches a question
         after that refuses it at once instead of answering nobody."""
         deadline = time.time() + seconds_left if seconds_left is not None else 0.0
-        found = await self.ask(_PREFIX[method] + _DEADLINE.pack(deadline) + question,
-                               ANSWER_SECONDS)
+        try:
+            found = await self.ask(_PREFIX[method] + _DEADLINE.pack(deadline) + question,
+                                   ANSWER_SECONDS)
+        except Overdue:
+            # Not answered here instead: the same question would hold the registry's own
+            # process as long, and every call with it.
+            return _TOO_COSTLY
         if not found:
             return None
         if found[:1] == _FAILURE:

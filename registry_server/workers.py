@@ -12,8 +12,10 @@ to start, such as the database URL, which therefore never shows in a process lis
 worker answers that it is ready, then answers each request frame with one answer frame, in
 order.
 
-When a worker ends or stops answering, `ask` returns None, and the caller does the work in
-the registry's own process: a worker only ever makes the registry faster.
+When a worker ends, `ask` returns None, and the caller does the work in the registry's own
+process: a worker only ever makes the registry faster. A worker that stops answering is
+stopped; the request it was on raises Overdue, for the caller to decide whether that work
+is safe to do in the registry's process (the requests behind it get None).
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ def _settle(answer: asyncio.Future[bytes | None], value: bytes | None) -> None:
 
 class WorkerFailed(RuntimeError):
     """A worker process ended before it was ready."""
+
+
+class Overdue(Exception):
+    """The worker gave no answer to this request in time, so it was stopped: the request
+    itself may be what held it up."""
 
 
 class WorkerProcess:
@@ -117,14 +124,18 @@ class WorkerProcess:
         while True:
             await asyncio.sleep(1)
             if self.waiting and self.waiting[0][1] < loop.time():
-                log.error("a %s gave no answer in time; stopping it (the work it had is done "
-                          "in the registry's own process)", self.what)
+                log.error("a %s gave no answer in time; stopping it (the request it was on is "
+                          "reported overdue, the ones behind it are done in the registry's "
+                          "own process)", self.what)
+                overdue = self.waiting[0][0]
+                if not overdue.done():
+                    overdue.set_exception(Overdue())
                 self.process.kill()
                 return
 
     async def ask(self, request: bytes, answer_seconds: float) -> bytes | None:
-        """The worker's answer to request, or None if it ended or gave none in
-        answer_seconds (it is then stopped)."""
+        """The worker's answer to request, or None if it ended. Raises Overdue if it gave
+        none in answer_seconds (it is then stopped)."""
         stdin = self.process.stdin
         if not self.alive or stdin is None:
             return None
@@ -177,7 +188,7 @@ class WorkerPool:
 
     async def ask(self, request: bytes, answer_seconds: float) -> bytes | None:
         """A worker's answer; None when there are no workers or the one asked ended (it is
-        replaced) or was stuck."""
+        replaced). Raises Overdue when the worker was stuck on this very request."""
         if not self.workers:
             return None
         index = min(range(len(self.workers)), key=lambda i: len(self.workers[i].waiting))

@@ -212,3 +212,38 @@ def test_a_worker_refuses_a_question_whose_caller_has_stopped_waiting(
     assert isinstance(late, Failure) and late.code == grpc.StatusCode.DEADLINE_EXCEEDED
     assert "waited for a query worker" in late.message
     assert patient == in_process(network, "ResolveTransfer", question)
+
+
+def test_a_question_that_holds_a_worker_too_long_is_refused_not_answered_in_process(
+        network: Network, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker is stopped after ANSWER_SECONDS (here 1; paused to stand for a question
+    that costs that long). That question gets RESOURCE_EXHAUSTED saying what to ask instead:
+    answered in the registry's own process it would hold every call as long. The question
+    queued behind it is answered in process, and the next by the worker's replacement."""
+    monkeypatch.setattr(queries, "ANSWER_SECONDS", 1)
+    publish_network(network)
+    question = eq.ResolveTransferRequest(holdings=[holding(key="MC1")],
+                                         target_institution_id="uk.ac.taff",
+                                         as_of="2026-01-15").SerializeToString()
+
+    async def run() -> list[bytes | Failure | None]:
+        workers = await QueryWorkers.for_database(1, url_of(network))
+        stuck = workers.workers[0].process
+        try:
+            os.kill(stuck.pid, signal.SIGSTOP)
+            costly = asyncio.create_task(workers.answer("ResolveTransfer", question))
+            behind = asyncio.create_task(workers.answer("ResolveTransfer", question))
+            found = [await costly, await behind]
+            await stuck.wait()
+            found.append(await workers.answer("ResolveTransfer", question))  # replaces it
+            found.append(await workers.answer("ResolveTransfer", question))
+            assert workers.workers[0].process is not stuck
+            return found
+        finally:
+            await workers.close()
+
+    costly, behind, while_replacing, replaced = asyncio.run(run())
+    assert isinstance(costly, Failure) and costly.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "smaller max_depth" in costly.message
+    assert behind is None and while_replacing is None  # both answered in process
+    assert replaced == in_process(network, "ResolveTransfer", question)
