@@ -227,16 +227,16 @@ def _best_assignment(candidates: Sequence[Candidate]) -> list[Candidate]:
     so each group of rivals is searched on its own and the answer is the union of the
     groups' bests: credit and holdings add up across groups, and "earlier candidates first"
     compares each group's choice on its own."""
-    bits: dict[str, int] = {}
+    bits: dict[tuple[str, object], int] = {}  # a holding or a granted module -> its bit
     masks: list[int] = []
     holds: list[int] = []
     for c in candidates:
         held = 0
         for r in c.used:
-            held |= 1 << bits.setdefault(f"h:{ref_text(r)}", len(bits))
+            held |= 1 << bits.setdefault(("h", r), len(bits))
         unit = c.agreement.grant.unit_key
         holds.append(held)
-        masks.append(held | ((1 << bits.setdefault(f"u:{unit}", len(bits))) if unit else 0))
+        masks.append(held | ((1 << bits.setdefault(("u", unit), len(bits))) if unit else 0))
     parent = list(range(len(candidates)))
 
     def root(i: int) -> int:
@@ -253,9 +253,13 @@ def _best_assignment(candidates: Sequence[Candidate]) -> list[Candidate]:
     for i in range(len(candidates)):
         groups.setdefault(root(i), []).append(i)
     credit = [round(c.ects * 1_000_000) for c in candidates]  # micro-ECTS: exact sums, exact ties
-    chosen = [i for members in groups.values()
-              for i in _best_of_group(members, masks, holds, credit,
-                                      [len(c.used) for c in candidates])]
+    uses = [len(c.used) for c in candidates]
+    chosen: list[int] = []
+    for members in groups.values():
+        if len(members) == 1:  # a grant with no rival (most are): taken if it grants any credit
+            chosen += [members[0]] if credit[members[0]] > 0 else []
+        else:
+            chosen += _best_of_group(members, masks, holds, credit, uses)
     return [candidates[i] for i in sorted(chosen)]
 
 
