@@ -37,10 +37,14 @@ def url_of(network: Network) -> str:
     return network.engine.url.render_as_string(hide_password=False)
 
 
+def to_taff(*keys: str) -> eq.ResolveTransferRequest:
+    """What Forth's credentials with these keys count for at Taff."""
+    return eq.ResolveTransferRequest(holdings=[holding(key=k) for k in keys],
+                                     target_institution_id="uk.ac.taff", as_of="2026-01-15")
+
+
 QUESTIONS: list[tuple[str, Message]] = [
-    ("ResolveTransfer", eq.ResolveTransferRequest(
-        holdings=[holding(key="MC1"), holding(key="MC2")], target_institution_id="uk.ac.taff",
-        as_of="2026-01-15")),
+    ("ResolveTransfer", to_taff("MC1", "MC2")),
     ("ResolveTransfer", eq.ResolveTransferRequest(  # refused: names the field
         holdings=[holding(award_date="June 2025")], target_institution_id="uk.ac.taff")),
     ("ListEquivalents", eq.ListEquivalentsRequest(
@@ -87,9 +91,7 @@ def test_a_worker_answers_every_question_byte_for_byte_as_the_registry_would(
 
 
 def test_a_worker_sees_what_was_published_after_it_started(network: Network) -> None:
-    question = eq.ResolveTransferRequest(holdings=[holding(key="MC1"), holding(key="MC2")],
-                                         target_institution_id="uk.ac.taff",
-                                         as_of="2026-01-15").SerializeToString()
+    question = to_taff("MC1", "MC2").SerializeToString()
 
     async def run() -> tuple[bytes, bytes]:
         workers = await QueryWorkers.for_database(1, url_of(network))
@@ -116,9 +118,7 @@ def test_a_dead_worker_is_replaced_and_its_question_answered_in_process(
         os.kill(dead.pid, signal.SIGKILL)
         running._run(dead.wait())
         stub = equivalence_pb2_grpc.EquivalenceServiceStub(grpc.insecure_channel(running.address))
-        question = eq.ResolveTransferRequest(holdings=[holding(key="MC1"), holding(key="MC2")],
-                                             target_institution_id="uk.ac.taff",
-                                             as_of="2026-01-15")
+        question = to_taff("MC1", "MC2")
         answers = [stub.ResolveTransfer(question, timeout=10) for _ in range(3)]
         assert all(len(a.grants) == 2 for a in answers)
         replacement = running.query_workers.workers[0]
@@ -162,9 +162,7 @@ def test_a_caller_that_gives_up_does_not_take_the_next_callers_answer(
     turn, so the question behind it gets its own answer. (The worker is paused while both
     questions wait, so the first caller gives up before either is answered.)"""
     publish_network(network)
-    first, second = (eq.ResolveTransferRequest(
-        holdings=[holding(key=key)], target_institution_id="uk.ac.taff",
-        as_of="2026-01-15").SerializeToString() for key in ("MC1", "MC2"))
+    first, second = (to_taff(key).SerializeToString() for key in ("MC1", "MC2"))
 
     async def run() -> bytes | Failure | None:
         workers = await QueryWorkers.for_database(1, url_of(network))
@@ -191,9 +189,7 @@ def test_a_worker_refuses_a_question_whose_caller_has_stopped_waiting(
     is refused at once (DEADLINE_EXCEEDED, nothing read), and the one behind it, with time
     left, is answered. (The worker is paused while both wait.)"""
     publish_network(network)
-    question = eq.ResolveTransferRequest(holdings=[holding(key="MC1")],
-                                         target_institution_id="uk.ac.taff",
-                                         as_of="2026-01-15").SerializeToString()
+    question = to_taff("MC1").SerializeToString()
 
     async def run() -> list[bytes | Failure | None]:
         workers = await QueryWorkers.for_database(1, url_of(network))
@@ -222,9 +218,7 @@ def test_a_question_that_holds_a_worker_too_long_is_refused_not_answered_in_proc
     queued behind it is answered in process, and the next by the worker's replacement."""
     monkeypatch.setattr(queries, "ANSWER_SECONDS", 1)
     publish_network(network)
-    question = eq.ResolveTransferRequest(holdings=[holding(key="MC1")],
-                                         target_institution_id="uk.ac.taff",
-                                         as_of="2026-01-15").SerializeToString()
+    question = to_taff("MC1").SerializeToString()
 
     async def run() -> list[bytes | Failure | None]:
         workers = await QueryWorkers.for_database(1, url_of(network))
