@@ -187,6 +187,9 @@ def _matches(pattern: re.Pattern[str], value: str) -> bool:
     return True
 
 
+_URI_SCHEMES = ("http://", "https://")
+
+
 def _micro_credential_is_valid(mc: rec.MicroCredential) -> bool:
     """Every rule of _explain_micro_credential as one expression that reads each field once
     and builds no message: the registry validates every record of every batch, and almost
@@ -194,7 +197,9 @@ def _micro_credential_is_valid(mc: rec.MicroCredential) -> bool:
     t = table()
     credit, level = mc.credit, mc.level
     inst, key, country = mc.institution_id, mc.key, mc.country
-    outcomes, prerequisites, skills = mc.learning_outcomes, mc.prerequisites, mc.skills
+    # Copied out as lists: iterating a repeated field's container in place goes through
+    # protobuf's Python sequence protocol (measured ~0.7 µs for two strings, a slice ~0.2).
+    outcomes, prerequisites, skills = mc.learning_outcomes[:], mc.prerequisites[:], mc.skills[:]
     levels = t.to_eqf.get(level.framework)
     scheme, subject = mc.grading_scheme, mc.subject_isced
     # An unset credit or level reads as empty: its system or framework is then not in the
@@ -210,11 +215,12 @@ def _micro_credential_is_valid(mc: rec.MicroCredential) -> bool:
             and levels is not None and level.level in levels
             and _text_ok(mc.assessment_type) and mc.participation_form in PARTICIPATION_FORMS
             and _text_ok(mc.quality_assurance)
-            and len(prerequisites) <= MAX_LIST and all(map(_text_ok, prerequisites))
+            and len(prerequisites) <= MAX_LIST
+            and (not prerequisites or all(map(_text_ok, prerequisites)))
             and (not scheme or scheme in t.raw["grading_schemes"])
             and (not subject or _matches(ISCED, subject))
             and len(skills) <= MAX_LIST
-            and all(_text_ok(s) and s.startswith(("http://", "https://")) for s in skills)
+            and (not skills or all(_text_ok(s) and s.startswith(_URI_SCHEMES) for s in skills))
             and len(mc.url) <= MAX_TEXT)
 
 
@@ -255,7 +261,7 @@ def _explain_micro_credential(mc: rec.MicroCredential) -> None:
     c.isced("subject_isced", mc.subject_isced)
     c.texts("skills", mc.skills)
     for i, skill in enumerate(mc.skills):
-        if not skill.startswith(("http://", "https://")):
+        if not skill.startswith(_URI_SCHEMES):
             raise c.fail(f"skills[{i}]", "is not a URI; give the ESCO skill URI")
     c.text("url", mc.url, required=False)
 
