@@ -359,6 +359,8 @@ def _derive(held: Mapping[Ref, eq.Holding], agreements: Sequence[rec.Recognition
     give."""
     facts: dict[Ref, eq.Holding] = dict(held)
     derived: dict[Ref, Derivation] = {}
+    if max_depth <= 1:  # direct agreements only: no chain link to look at
+        return facts, derived
     links = sorted((a for a in agreements
                     if a.institution_id != target and a.conditions.transitive_allowed
                     and a.grant.WhichOneof("grant") == "unit_key" and _window(a, as_of) is None),
