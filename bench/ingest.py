@@ -23,6 +23,7 @@ from bench.common import (
     timed,
 )
 from registry.v1 import publication_pb2 as pub
+from registry.v1 import records_pb2 as rec
 from registry_core.batch import batch_payload
 from registry_core.envelope import Ed25519Signer, next_head, seal
 from registry_server import acceptance, directory, publication
@@ -36,7 +37,8 @@ BATCH = 1000
 E2E_ROUNDS = 3
 
 
-def signed_batches(institution: str, records: list, signer: Ed25519Signer) -> list:  # type: ignore[type-arg]
+def signed_batches(institution: str, records: list[rec.MicroCredential],
+                   signer: Ed25519Signer) -> list[pub.SignedEnvelope]:
     envelopes, head = [], ""
     for start in range(0, len(records), BATCH):
         chunk = records[start:start + BATCH]
@@ -133,7 +135,10 @@ def main() -> None:
     e2e = statistics.median(e for _, e in pairs)
 
     raw = statistics.median(anchors)
-    rate = lambda count, seconds: count / seconds  # noqa: E731
+
+    def rate(count: int, seconds: float) -> float:
+        return count / seconds
+
     print(f"Ingest on SQLite, {n:,} micro-credentials of ~220 bytes, batches of {BATCH}")
     line(f"anchor: raw sqlite3 executemany upsert (median of {len(anchors)})",
          f"{rate(n, raw):>10,.0f} records/s  (runs: "

@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import os
 import uuid
+from collections.abc import Sequence
 
 import psycopg
 from sqlalchemy import create_engine, text
@@ -26,7 +27,7 @@ DEFAULT_URL = os.environ.get("CREDIT_REGISTRY_TEST_PG_URL",
                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def raw_copy(dsn: str, schema: str, rows: list[tuple[object, ...]]) -> float:
+def raw_copy(dsn: str, schema: str, rows: Sequence[tuple[object, ...]]) -> float:
     with psycopg.connect(dsn, options=f"-csearch_path={schema}") as conn:
         conn.execute("CREATE TABLE raw (institution_id varchar(128), kind int, key varchar(128), "
                      "version bigint, status int, seq bigint, log_index bigint, payload bytea, "

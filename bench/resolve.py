@@ -25,9 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -36,7 +37,7 @@ from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import equivalence_pb2_grpc
 from registry.v1 import records_pb2 as rec
 from registry_core import synthetic
-from registry_core.records import agreement_edges
+from registry_core.records import Record, agreement_edges
 from registry_server import bulk, equivalence
 from registry_server.db import make_engine, reading, upgrade, writing
 from registry_server.tables import AgreementEdge, PublishedRecord
@@ -53,7 +54,7 @@ def load(url: str, shape: synthetic.Shape) -> None:
     upgrade(engine)
     stamp = dt.datetime.now(dt.UTC)
 
-    def records():  # type: ignore[no-untyped-def]
+    def records() -> Iterator[tuple[int, Record]]:
         for i in range(shape.institutions):
             owner = synthetic.institution_id(i)
             for n in range(shape.credentials_per_institution):
@@ -63,7 +64,8 @@ def load(url: str, shape: synthetic.Shape) -> None:
         for agreement in synthetic.agreements(shape):
             yield rec.RECORD_KIND_AGREEMENT, agreement
 
-    rows, edges = [], []
+    rows: list[tuple[object, ...]] = []
+    edges: list[tuple[object, ...]] = []
 
     def flush() -> None:
         with writing(engine) as connection:
@@ -77,7 +79,7 @@ def load(url: str, shape: synthetic.Shape) -> None:
     for kind, record in records():
         rows.append((record.institution_id, kind, record.key, 1, record.status, 0, 0,
                      record.SerializeToString(deterministic=True), None))
-        if kind == rec.RECORD_KIND_AGREEMENT:
+        if isinstance(record, rec.RecognitionAgreement):
             edges.extend(agreement_edges(record))
         if len(rows) >= 20_000:
             flush()
@@ -149,7 +151,8 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
-async def hammer(call, payloads: list, seconds: float) -> tuple[float, list[float]]:  # type: ignore[no-untyped-def]
+async def hammer(call: Callable[[Any], Awaitable[object]], payloads: Sequence[Any],
+                 seconds: float) -> tuple[float, list[float]]:
     """Calls per second with CONCURRENCY calls in flight, and every call's latency."""
     latencies: list[float] = []
     stop = time.perf_counter() + seconds
@@ -207,14 +210,15 @@ def throughput(work: Path, url: str, shape: synthetic.Shape, seconds: float,
         async def run() -> list[tuple[float, float, list[float]]]:
             async with grpc.aio.insecure_channel(echo_address) as e, \
                     grpc.aio.insecure_channel(address) as r:
-                echo_call = e.unary_unary("/bench.Echo/Echo")
+                echo_call: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = e.unary_unary(
+                    "/bench.Echo/Echo")
                 payloads = [q.SerializeToString() for q in requests]
                 stub = equivalence_pb2_grpc.EquivalenceServiceStub(r)
 
-                def echoed(span: float):  # type: ignore[no-untyped-def]
+                def echoed(span: float) -> Awaitable[tuple[float, list[float]]]:
                     return hammer(lambda p: echo_call(p, timeout=30), payloads, span)
 
-                def resolved(span: float):  # type: ignore[no-untyped-def]
+                def resolved(span: float) -> Awaitable[tuple[float, list[float]]]:
                     return hammer(lambda q: stub.ResolveTransfer(q, timeout=30), requests, span)
 
                 await echoed(1)
@@ -331,13 +335,14 @@ def latency_growth(urls: dict[str, str], small: synthetic.Shape, large: syntheti
     print(f"ResolveTransfer latency in process, {small.agreements:,} vs {large.agreements:,} "
           "agreements (medians of 300 questions)")
     for depth, rounds in ((1, ROUNDS), (3, 1)):
-        for who, ask in (("random learners", lambda url, shape: questions(shape, 300, depth,
-                                                                           seed=13)),
-                         ("recognised learners", lambda url, shape: recognised_questions(
-                             url, shape, 300, depth)),
-                         ("recognised, unrecognised fillers", lambda url, shape:
-                          recognised_questions(url, shape, 300, depth,
-                                               unrecognised_fillers=True))):
+        askers: list[tuple[str, Callable[[str, synthetic.Shape],
+                                         list[eq.ResolveTransferRequest]]]] = [
+            ("random learners", lambda url, shape: questions(shape, 300, depth, seed=13)),
+            ("recognised learners", lambda url, shape: recognised_questions(
+                url, shape, 300, depth)),
+            ("recognised, unrecognised fillers", lambda url, shape: recognised_questions(
+                url, shape, 300, depth, unrecognised_fillers=True))]
+        for who, ask in askers:
             asked = {n: ask(urls[n], shape) for n, shape in (("small", small), ("large", large))}
             ratios = []
             for round_ in range(rounds):

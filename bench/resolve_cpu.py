@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -43,7 +44,7 @@ def children(pid: int) -> dict[str, int]:
     return found
 
 
-async def measure(server: int, call: Callable[[object], Awaitable[object]], payloads: list,
+async def measure(server: int, call: Callable[[Any], Awaitable[object]], payloads: list[Any],
                   seconds: float) -> tuple[float, dict[str, float]]:
     """Calls per second, and ms of CPU a call for the server, each child and the client."""
     await hammer(call, payloads, 1)  # warm up
@@ -82,7 +83,8 @@ def main() -> None:
         async def run() -> tuple[tuple[float, dict[str, float]], tuple[float, dict[str, float]]]:
             async with grpc.aio.insecure_channel(echo_address) as e, \
                     grpc.aio.insecure_channel(address) as r:
-                echo_call = e.unary_unary("/bench.Echo/Echo")
+                echo_call: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = e.unary_unary(
+                    "/bench.Echo/Echo")
                 stub = equivalence_pb2_grpc.EquivalenceServiceStub(r)
                 echoed = await measure(echo.pid, lambda p: echo_call(p, timeout=30),
                                        [q.SerializeToString() for q in requests], args.seconds)

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -172,8 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         partner = ClientTLS.from_files(pki / "ca.pem", pki / "partner-demo-admissions.pem",
                                        pki / "partner-demo-admissions-key.pem")
         with open_channel(address, partner) as channel:
-            status = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(),
-                                                               timeout=10).status
+            # The health stubs' types name no methods on HealthStub; it has Check.
+            health: Any = health_pb2_grpc.HealthStub(channel)
+            status = health.Check(health_pb2.HealthCheckRequest(), timeout=10).status
         print(f"Registry at {address} (mutual TLS): health "
               f"{health_pb2.HealthCheckResponse.ServingStatus.Name(status)}")
         os.environ["SYNC_AGENT_REGISTRY"] = address  # the agents' setting, for this run only

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, TypeVar
 
 from google.protobuf.message import Message
 
@@ -37,6 +37,7 @@ MAX_CREDIT = 1_000.0
 BILATERAL_KEY_PREFIX = "bilateral:"
 
 Record = rec.MicroCredential | rec.LearningUnit | rec.RecognitionAgreement
+R = TypeVar("R", bound=Message)
 STATUSES = frozenset(rec.RecordStatus.values()) - {rec.RECORD_STATUS_UNSPECIFIED}
 PARTICIPATION_FORMS = frozenset(rec.ParticipationForm.values()) - {
     rec.PARTICIPATION_FORM_UNSPECIFIED}
@@ -47,7 +48,7 @@ MESSAGE_OF: dict[int, type[Record]] = {
     rec.RECORD_KIND_AGREEMENT: rec.RecognitionAgreement,
 }
 
-KIND_NAMES = {
+KIND_NAMES: dict[int, str] = {
     rec.RECORD_KIND_MICRO_CREDENTIAL: "MicroCredential",
     rec.RECORD_KIND_LEARNING_UNIT: "LearningUnit",
     rec.RECORD_KIND_AGREEMENT: "RecognitionAgreement",
@@ -61,6 +62,13 @@ def kind_of(record: Record) -> int:
     if isinstance(record, rec.LearningUnit):
         return rec.RECORD_KIND_LEARNING_UNIT
     return rec.RECORD_KIND_AGREEMENT
+
+
+def copy_of(record: R) -> R:
+    """A copy of a record (or any message) to change without touching the original."""
+    copy = type(record)()
+    copy.CopyFrom(record)
+    return copy
 
 
 def label(kind: int, institution_id: str, key: str) -> str:
@@ -445,7 +453,7 @@ class CheckedChange(NamedTuple):
 
 
 # The change's field, its record kind and its rules: one look-up per record, no type tests.
-_BY_FIELD = {
+_BY_FIELD: dict[str | None, tuple[int, Callable[[Any], None]]] = {
     "micro_credential": (rec.RECORD_KIND_MICRO_CREDENTIAL, validate_micro_credential),
     "learning_unit": (rec.RECORD_KIND_LEARNING_UNIT, validate_learning_unit),
     "agreement": (rec.RECORD_KIND_AGREEMENT, validate_agreement),

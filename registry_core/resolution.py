@@ -46,7 +46,7 @@ def months_between(start: dt.date, end: dt.date) -> int:
 
 @dataclass(frozen=True)
 class Failure:
-    reason: int
+    reason: eq.NotAppliedReason
     explanation: str
 
 

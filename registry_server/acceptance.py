@@ -72,7 +72,7 @@ class BatchHeader(NamedTuple):
     first_seq: int
     last_seq: int
     prev_head: str
-    count: int  # of changes
+    change_count: int
 
     @classmethod
     def of(cls, batch: pub.Batch) -> BatchHeader:

@@ -117,7 +117,7 @@ def verify_log(engine: Engine) -> LogReport:
         where = f"log index {index}"
         if index != report.entries:
             report.problems.append(f"{where}: expected index {report.entries}; entries are missing")
-        envelope_bytes = bytes(row["envelope"])  # type: ignore[arg-type]
+        envelope_bytes = bytes(row["envelope"])  # type: ignore[call-overload]
         log_head = next_log_head(log_head, envelope_bytes)
         if log_head != row["log_head"]:
             report.problems.append(f"{where}: log head does not chain from the previous entry")

@@ -196,8 +196,8 @@ def main(argv: list[str] | None = None) -> int:
                 page, after = directory_store.list_institutions(engine, after=after)
                 for inst in page:
                     status = directory.InstitutionStatus.Name(inst.status).split("_")[-1].lower()
-                    keys = ", ".join(k.key_id for k in inst.keys)
-                    print(f"{inst.institution_id}\t{status}\t{inst.name}\t{keys}")
+                    key_ids = ", ".join(k.key_id for k in inst.keys)
+                    print(f"{inst.institution_id}\t{status}\t{inst.name}\t{key_ids}")
                 if not after:
                     break
     except RegistryError as error:

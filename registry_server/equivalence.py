@@ -208,7 +208,8 @@ def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.R
         held_named = {ref for agreement in agreements
                       for ref in source_credentials(agreement.source)}.intersection(held)
         granted = {(a.institution_id, a.grant.unit_key) for a in agreements if a.grant.unit_key}
-        wanted = [(i, rec.RECORD_KIND_LEARNING_UNIT, k) for i, k in granted]
+        wanted: list[tuple[str, int, str]] = [
+            (i, rec.RECORD_KIND_LEARNING_UNIT, k) for i, k in granted]
         wanted += [(i, kind, k) for i, k in held_named for kind in SOURCE_KINDS]
         found = _records(reads, wanted) if wanted else []
     units: dict[Ref, rec.LearningUnit] = {}

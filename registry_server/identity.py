@@ -12,12 +12,13 @@ import contextvars
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from cryptography import x509
 
 from registry_server.pki import ROLES, URN_PREFIX
+from registry_server.rpc import Behaviour, Context, Continuation, Handler
 
 DEVELOPMENT = "development"  # a plaintext server (no TLS): only for a single machine
 
@@ -57,14 +58,12 @@ def allowed_roles(method: str) -> frozenset[str]:
     return MATRIX.get(service, frozenset())
 
 
-def caller_of(context: grpc.aio.ServicerContext, tls: bool) -> Caller | None:
+def caller_of(context: Context, tls: bool) -> Caller | None:
     """The caller named by the verified client certificate; None when it names no role."""
     if not tls:
         return Caller(DEVELOPMENT, "")
-    pems = context.auth_context().get("x509_pem_cert")
-    if not pems:
-        return None
-    return _caller_in(pems[0])
+    pem = next(iter(context.auth_context().get("x509_pem_cert") or ()), None)
+    return None if pem is None else _caller_in(pem)
 
 
 @lru_cache(maxsize=1024)
@@ -94,9 +93,8 @@ class AuthorisationInterceptor(grpc.aio.ServerInterceptor):
         self.tls = tls
 
     async def intercept_service(
-        self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+        self, continuation: Continuation, details: grpc.HandlerCallDetails,
+    ) -> Handler | None:
         handler = await continuation(details)
         if handler is None:
             return handler
@@ -104,7 +102,7 @@ class AuthorisationInterceptor(grpc.aio.ServerInterceptor):
         roles = allowed_roles(method)
         tls = self.tls
 
-        async def admit(context: grpc.aio.ServicerContext) -> None:
+        async def admit(context: Context) -> None:
             who = caller_of(context, tls)
             if who is None:
                 await context.abort(grpc.StatusCode.UNAUTHENTICATED,
@@ -130,38 +128,37 @@ async def _stream(result: Any) -> AsyncIterator[Any]:
         await result
 
 
-def _wrap(handler: grpc.RpcMethodHandler,
-          admit: Callable[[grpc.aio.ServicerContext], Awaitable[None]]) -> grpc.RpcMethodHandler:
+def _wrap(handler: Handler, admit: Callable[[Context], Awaitable[None]]) -> Handler:
     """The same handler, with admit() run first in the call's own context."""
     if handler.unary_unary:
-        inner_uu = handler.unary_unary
+        inner_uu = cast(Behaviour, handler.unary_unary)
 
-        async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def unary_unary(request: Any, context: Context) -> Any:
             await admit(context)
             return await inner_uu(request, context)
         return grpc.unary_unary_rpc_method_handler(
             unary_unary, handler.request_deserializer, handler.response_serializer)
     if handler.unary_stream:
-        inner_us = handler.unary_stream
+        inner_us = cast(Behaviour, handler.unary_stream)
 
-        async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        async def unary_stream(request: Any, context: Context) -> AsyncIterator[Any]:
             await admit(context)
             async for item in _stream(inner_us(request, context)):
                 yield item
         return grpc.unary_stream_rpc_method_handler(
             unary_stream, handler.request_deserializer, handler.response_serializer)
     if handler.stream_stream:
-        inner_ss = handler.stream_stream
+        inner_ss = cast(Behaviour, handler.stream_stream)
 
-        async def stream_stream(requests: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        async def stream_stream(requests: Any, context: Context) -> AsyncIterator[Any]:
             await admit(context)
             async for item in _stream(inner_ss(requests, context)):
                 yield item
         return grpc.stream_stream_rpc_method_handler(
             stream_stream, handler.request_deserializer, handler.response_serializer)
-    inner_su = handler.stream_unary
+    inner_su = cast(Behaviour, handler.stream_unary)
 
-    async def stream_unary(requests: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def stream_unary(requests: Any, context: Context) -> Any:
         await admit(context)
         return await inner_su(requests, context)
     return grpc.stream_unary_rpc_method_handler(

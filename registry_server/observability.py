@@ -18,8 +18,8 @@ import contextvars
 import datetime as dt
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, cast
 
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -28,6 +28,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, select
 
 from registry_core.logs import REQUEST_ID_HEADER, request_id
+from registry_server.rpc import Behaviour, Context, Continuation, Handler
 from registry_server.sql import table
 from registry_server.tables import Checkpoint
 
@@ -88,13 +89,12 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
-        self._handlers: dict[str, grpc.RpcMethodHandler] = {}
+        self._handlers: dict[str, Handler] = {}
         self._counted: dict[tuple[str, str], Any] = {}  # labels() takes a lock and builds a key
 
     async def intercept_service(
-        self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+        self, continuation: Continuation, details: grpc.HandlerCallDetails,
+    ) -> Handler | None:
         handler = self._handlers.get(details.method)
         if handler is None:
             handler = await continuation(details)
@@ -103,13 +103,13 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
                                                                           handler)
         return handler  # streaming calls (reflection, health Watch) are not measured
 
-    def _measured(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        inner = handler.unary_unary
+    def _measured(self, method: str, handler: Handler) -> Handler:
+        inner = cast(Behaviour, handler.unary_unary)
         metrics = self.metrics
         latency = metrics.latency.labels(method)
         counted = self._counted
 
-        async def measured(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def measured(request: Any, context: Context) -> Any:
             given = ""
             for key, value in context.invocation_metadata() or ():
                 if key == REQUEST_ID_HEADER:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import Connection, Engine, RowMapping, delete, select, update
 
 from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
@@ -76,13 +76,13 @@ class TransactionState:
                                                         institution_id, kind, sorted(keys))}
 
 
-def _acknowledgement(row: Mapping[str, object]) -> pub.Acknowledgement:
+def _acknowledgement(row: RowMapping) -> pub.Acknowledgement:
     return pub.Acknowledgement(
         institution_id=str(row["institution_id"]),
-        last_seq=int(row["last_seq"]),  # type: ignore[call-overload]
+        last_seq=int(row["last_seq"]),
         head=str(row["head"]),
-        records_applied=int(row["records_applied"]),  # type: ignore[call-overload]
-        receipt=pub.Receipt(log_index=int(row["log_index"]),  # type: ignore[call-overload]
+        records_applied=int(row["records_applied"]),
+        receipt=pub.Receipt(log_index=int(row["log_index"]),
                             log_head=str(row["log_head"])),
     )
 
@@ -145,7 +145,7 @@ def _apply(connection: Connection, envelope: pub.SignedEnvelope,
                 e.c.agreement_key.in_(agreement_keys[start:start + 500])))
         bulk.insert(connection, AgreementEdge, edges)
 
-    applied = batch.count
+    applied = batch.change_count
     bulk.upsert(connection, CheckpointRow, ["institution_id"],
                 [(owner, batch.last_seq, accepted.head, stamp)])
     return pub.Acknowledgement(
@@ -175,7 +175,7 @@ def _append_log(connection: Connection, envelope: pub.SignedEnvelope, accepted: 
         log_index=log_index, institution_id=batch.institution_id, first_seq=batch.first_seq,
         last_seq=batch.last_seq, prev_head=batch.prev_head, head=accepted.head,
         key_id=accepted.key_id, payload_sha256=accepted.payload_sha256, envelope=envelope_bytes,
-        records_applied=batch.count, log_head=log_head, received_at=now,
+        records_applied=batch.change_count, log_head=log_head, received_at=now,
     )])
     connection.execute(update(state).where(state.c.id == 1)
                        .values(last_index=log_index, head=log_head))

@@ -34,6 +34,7 @@ from registry_server.identity import caller
 from registry_server.observability import Metrics, refusal
 from registry_server.queries import QUERIES, SERVICE, QueryWorkers, answer
 from registry_server.record_checks import RecordChecks
+from registry_server.rpc import Context
 from registry_server.status import Failure, failure_of
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class DatabaseCalls:
     def __init__(self, on_loop: bool = False) -> None:
         self.on_loop = on_loop
 
-    async def __call__(self, context: grpc.aio.ServicerContext, call: Callable[[], T],
+    async def __call__(self, context: Context, call: Callable[[], T],
                        off_loop: bool = False) -> T:
         """Run call; a call whose deadline has already passed is not started. off_loop runs
         it in the thread pool whatever on_loop says."""
@@ -69,7 +70,7 @@ class DatabaseCalls:
         raise AssertionError("unreachable: abort raises")
 
 
-async def not_past_deadline(context: grpc.aio.ServicerContext) -> None:
+async def not_past_deadline(context: Context) -> None:
     """Refuse a call whose deadline has passed before its work starts."""
     remaining = context.time_remaining()
     if remaining is not None and remaining <= 0:
@@ -77,7 +78,7 @@ async def not_past_deadline(context: grpc.aio.ServicerContext) -> None:
                             "before the registry could start it")
 
 
-async def refuse(context: grpc.aio.ServicerContext, failure: Failure) -> None:
+async def refuse(context: Context, failure: Failure) -> None:
     """End the call with failure (raises, as context.abort does)."""
     if failure.refusal:
         refusal.set(failure.refusal)
@@ -108,7 +109,7 @@ class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServi
             self.metrics.ingested.labels(ack.institution_id).inc(ack.records_applied)
 
     async def Publish(self, request: pub.PublishRequest,  # noqa: N802 (gRPC's name)
-                      context: grpc.aio.ServicerContext) -> pub.PublishResponse:
+                      context: Context) -> pub.PublishResponse:
         if not request.HasField("envelope"):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                 "request: field 'envelope' is required; send the signed batch")
@@ -136,7 +137,7 @@ class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServi
         return pub.PublishResponse(acknowledgement=ack)
 
     async def GetCheckpoint(self, request: pub.GetCheckpointRequest,  # noqa: N802
-                            context: grpc.aio.ServicerContext) -> pub.GetCheckpointResponse:
+                            context: Context) -> pub.GetCheckpointResponse:
         if not INSTITUTION_ID.match(request.institution_id):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                 "request: field 'institution_id' must be a registry id such as "
@@ -156,7 +157,7 @@ class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServi
 
 class DirectoryService(_Servicer, directory_pb2_grpc.DirectoryServiceServicer):
     async def ListInstitutions(self, request: directory.ListInstitutionsRequest,  # noqa: N802
-                               context: grpc.aio.ServicerContext
+                               context: Context
                                ) -> directory.ListInstitutionsResponse:
         page, token = await self.calls(context, lambda: directory_store.list_institutions(
             self.engine, page_size=request.page_size, after=request.page_token))
@@ -179,9 +180,9 @@ class EquivalenceService(_Servicer):
             method: grpc.unary_unary_rpc_method_handler(self._answering(method))
             for method in QUERIES})
 
-    def _answering(self, method: str) -> Callable[[bytes, grpc.aio.ServicerContext],
+    def _answering(self, method: str) -> Callable[[bytes, Context],
                                                   Awaitable[bytes]]:
-        async def answering(question: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        async def answering(question: bytes, context: Context) -> bytes:
             if self.queries is not None and self.queries.enabled:
                 await not_past_deadline(context)
                 found = await self.queries.answer(method, question, context.time_remaining())
@@ -197,7 +198,7 @@ class AdminService(_Servicer, admin_pb2_grpc.AdminServiceServicer):
     """Operator administration; the interceptor admits operators only."""
 
     async def EnrolInstitution(self, request: admin.EnrolInstitutionRequest,  # noqa: N802
-                               context: grpc.aio.ServicerContext
+                               context: Context
                                ) -> admin.EnrolInstitutionResponse:
         actor = str(caller.get())
         found = await self.calls(context, lambda: directory_store.enrol(
@@ -206,7 +207,7 @@ class AdminService(_Servicer, admin_pb2_grpc.AdminServiceServicer):
         return admin.EnrolInstitutionResponse(institution=found)
 
     async def SetInstitutionStatus(self, request: admin.SetInstitutionStatusRequest,  # noqa: N802
-                                   context: grpc.aio.ServicerContext
+                                   context: Context
                                    ) -> admin.SetInstitutionStatusResponse:
         actor = str(caller.get())
         found = await self.calls(context, lambda: directory_store.set_status(
@@ -214,14 +215,14 @@ class AdminService(_Servicer, admin_pb2_grpc.AdminServiceServicer):
         return admin.SetInstitutionStatusResponse(institution=found)
 
     async def RotateKey(self, request: admin.RotateKeyRequest,  # noqa: N802
-                        context: grpc.aio.ServicerContext) -> admin.RotateKeyResponse:
+                        context: Context) -> admin.RotateKeyResponse:
         actor = str(caller.get())
         found = await self.calls(context, lambda: directory_store.rotate_key(
             self.engine, request.institution_id, request.public_key, actor=actor))
         return admin.RotateKeyResponse(institution=found)
 
     async def RevokeKey(self, request: admin.RevokeKeyRequest,  # noqa: N802
-                        context: grpc.aio.ServicerContext) -> admin.RevokeKeyResponse:
+                        context: Context) -> admin.RevokeKeyResponse:
         actor = str(caller.get())
         found = await self.calls(context, lambda: directory_store.revoke_key(
             self.engine, request.institution_id, request.key_id, request.reason, actor=actor))
@@ -232,13 +233,13 @@ class AuditService(_Servicer, audit_pb2_grpc.AuditServiceServicer):
     """Proofs and the log, for anyone to check the registry."""
 
     async def GetRecordProof(self, request: audit.GetRecordProofRequest,  # noqa: N802
-                             context: grpc.aio.ServicerContext) -> audit.GetRecordProofResponse:
+                             context: Context) -> audit.GetRecordProofResponse:
         proof = await self.calls(context, lambda: audit_store.record_proof(
             self.engine, request.institution_id, request.kind, request.key))
         return audit.GetRecordProofResponse(proof=proof)
 
     async def ListLogEntries(self, request: audit.ListLogEntriesRequest,  # noqa: N802
-                             context: grpc.aio.ServicerContext) -> audit.ListLogEntriesResponse:
+                             context: Context) -> audit.ListLogEntriesResponse:
         return await self.calls(context, lambda: audit_store.list_log(
             self.engine, request.from_index, request.page_size))
 
@@ -247,7 +248,7 @@ class BilateralService(_Servicer, bilateral_pb2_grpc.BilateralServiceServicer):
     """Signed steps on bilateral agreements; each party pulls its own history."""
 
     async def Act(self, request: bi.ActRequest,  # noqa: N802
-                  context: grpc.aio.ServicerContext) -> bi.ActResponse:
+                  context: Context) -> bi.ActResponse:
         who = caller.get()
         own = who.name if who.role == "institution" else None
         version, event_id = await self.calls(context, lambda: bilateral_store.act(
@@ -257,7 +258,7 @@ class BilateralService(_Servicer, bilateral_pb2_grpc.BilateralServiceServicer):
         return bi.ActResponse(agreement=version, event_id=event_id)
 
     async def ListBilateralEvents(self, request: bi.ListBilateralEventsRequest,  # noqa: N802
-                                  context: grpc.aio.ServicerContext
+                                  context: Context
                                   ) -> bi.ListBilateralEventsResponse:
         who = caller.get()
         if who.role == "institution" and who.name != request.institution_id:
@@ -267,7 +268,7 @@ class BilateralService(_Servicer, bilateral_pb2_grpc.BilateralServiceServicer):
             self.engine, request.institution_id, request.after_event_id, request.page_size))
 
     async def GetBilateralAgreement(self, request: bi.GetBilateralAgreementRequest,  # noqa: N802
-                                    context: grpc.aio.ServicerContext
+                                    context: Context
                                     ) -> bi.GetBilateralAgreementResponse:
         return await self.calls(context, lambda: bilateral_store.history(self.engine,
                                                                   request.agreement_id))

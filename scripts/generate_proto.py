@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import grpc_tools
-from grpc_tools import protoc  # type: ignore[import-untyped]
+from grpc_tools import protoc
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTO_ROOT = ROOT / "proto"

@@ -138,9 +138,9 @@ def _bilateral(args: argparse.Namespace, cfg: agent_config.AgentConfig,
         else:
             answer = bilateral.act(client, cfg.signer(), store, args.action, args.id,
                                    args.version, args.reason)
-    state = bi.BilateralState.Name(answer.agreement.state).removeprefix("BILATERAL_STATE_")
+    state_name = bi.BilateralState.Name(answer.agreement.state).removeprefix("BILATERAL_STATE_")
     print(f"{answer.agreement.agreement_id} version {answer.agreement.version} is now "
-          f"{state.lower()}")
+          f"{state_name.lower()}")
 
 
 def _export(store: AgentStore, args: argparse.Namespace) -> dict[str, object]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -49,7 +50,7 @@ def open_channel(address: str, tls: ClientTLS | None) -> grpc.Channel:
 class PendingPublication:
     """A Publish call in flight."""
 
-    def __init__(self, call: grpc.Future) -> None:
+    def __init__(self, call: grpc.Future[Any]) -> None:
         self.call = call
 
     def result(self) -> pub.Acknowledgement:
@@ -134,8 +135,9 @@ class RegistryClient:
 
     def act(self, step: pub.SignedEnvelope) -> bi.ActResponse:
         """Take one signed step on a bilateral agreement."""
-        return self.bilateral.Act(bi.ActRequest(step=step), timeout=CALL_TIMEOUT_SECONDS,
-                                  metadata=self._metadata())  # type: ignore[no-any-return]
+        answer: bi.ActResponse = self.bilateral.Act(
+            bi.ActRequest(step=step), timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata())
+        return answer
 
     def bilateral_events(self, institution_id: str, after: int) -> list[bi.BilateralEvent]:
         """Every step on the institution's bilateral agreements after a cursor."""

@@ -17,13 +17,15 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from google.protobuf import json_format
 
 from registry.v1 import records_pb2 as rec
 from registry_core.errors import InvalidRecord
 from registry_core.records import Record, validate_record
+
+E = TypeVar("E", bound=int)  # a protobuf enum
 
 LIST_SEPARATOR = "|"
 JSON_SECTIONS: dict[str, type[Record]] = {
@@ -48,12 +50,14 @@ class Row:
     values: dict[str, str]
 
 
-def _enum(enum_type: Any, prefix: str, value: str, field: str) -> int:
+def _enum(enum_type: type[E], prefix: str, value: str, field: str) -> E:
+    """The value of enum_type (a protobuf enum) named prefix + value."""
     name = prefix + value.strip().upper().replace("-", "_").replace(" ", "_")
+    wrapper: Any = enum_type  # a protobuf EnumTypeWrapper at run time
     try:
-        return int(enum_type.Value(name))
+        return cast(E, wrapper.Value(name))
     except ValueError:
-        choices = ", ".join(n.removeprefix(prefix) for n in enum_type.keys()[1:])
+        choices = ", ".join(n.removeprefix(prefix) for n in wrapper.keys()[1:])
         raise InvalidRecord("row", field, f"'{value}' is not one of {choices}") from None
 
 
@@ -85,7 +89,7 @@ def _items(value: str) -> list[str]:
     return [part.strip() for part in value.split(LIST_SEPARATOR) if part.strip()]
 
 
-def _status(row: dict[str, str]) -> int:
+def _status(row: dict[str, str]) -> rec.RecordStatus:
     return _enum(rec.RecordStatus, "RECORD_STATUS_", row.get("status") or "ACTIVE", "status")
 
 

@@ -17,12 +17,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
-from registry_core.records import MESSAGE_OF, Record, kind_of
+from registry_core.records import MESSAGE_OF, Record, copy_of, kind_of
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS record (
@@ -73,7 +73,7 @@ CREATE TABLE IF NOT EXISTS bilateral_event (
 );
 """
 
-CHANGE_FIELD = {
+CHANGE_FIELD: dict[int, str] = {
     rec.RECORD_KIND_MICRO_CREDENTIAL: "micro_credential",
     rec.RECORD_KIND_LEARNING_UNIT: "learning_unit",
     rec.RECORD_KIND_AGREEMENT: "agreement",
@@ -99,8 +99,7 @@ def _now() -> str:
 
 def content_digest(record: Record) -> str:
     """Hash of what a registrar edits: the record without its version."""
-    copy = type(record)()
-    copy.CopyFrom(record)
+    copy = copy_of(record)
     copy.version = 0
     return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
 
@@ -169,13 +168,13 @@ class AgentStore:
                 old = existing.get((kind, key))
                 if old is not None and old[1] == digest:
                     continue
-                message = type(record)()
-                message.CopyFrom(record)
+                message = copy_of(record)
                 message.version = old[0] + 1 if old else 1
                 seq += 1
                 rows.append((kind, key, message.version, message.status, digest,
                              message.SerializeToString(deterministic=True), now))
-                change = pub.RecordChange(seq=seq, **{CHANGE_FIELD[kind]: message})
+                change = pub.RecordChange(seq=seq, **cast(dict[str, Any],
+                                                            {CHANGE_FIELD[kind]: message}))
                 log.append((seq, kind, key, message.version,
                             change.SerializeToString(deterministic=True), now))
             db.executemany(
@@ -201,7 +200,7 @@ class AgentStore:
             seq = self._last_seq(db) + 1
             now = _now()
             change = pub.RecordChange(seq=seq, tombstone=pub.Tombstone(
-                kind=kind, key=key, version=message.version))
+                kind=cast(rec.RecordKind, kind), key=key, version=message.version))
             db.execute("UPDATE record SET version=?, status=?, content_sha256=?, payload=?, "
                        "updated_at=? WHERE kind=? AND key=?",
                        (message.version, message.status, content_digest(message),

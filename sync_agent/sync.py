@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import grpc
 
@@ -81,7 +82,7 @@ class SyncLock:
 def _backoff(attempt: int) -> float:
     """Seconds to wait before retry number attempt + 1: exponential, capped, with jitter so
     agents that failed together do not retry together."""
-    return min(8.0, 0.2 * 2 ** attempt) * (0.5 + random.random())
+    return min(8.0, 0.2 * 2.0 ** attempt) * (0.5 + random.random())
 
 
 def _with_retries(call: Callable[[], pub.Acknowledgement | pub.GetCheckpointResponse],
@@ -189,7 +190,8 @@ def _is_gap(error: grpc.RpcError, batch: PreparedBatch) -> bool:
     (its checkpoint, in the trailers, is behind the batch's first change)."""
     if error.code() != grpc.StatusCode.FAILED_PRECONDITION:
         return False
-    trailers = dict(error.trailing_metadata() or ())  # type: ignore[attr-defined]
+    # A refused call's trailers are (key, value) pairs (the stubs name another type).
+    trailers: dict[str, Any] = dict(cast(Any, error).trailing_metadata() or ())
     held = str(trailers.get(CHECKPOINT_SEQ, ""))
     return held.isdigit() and int(held) < batch.first_seq - 1
 

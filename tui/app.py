@@ -58,8 +58,9 @@ from tui.first_start import LoadDemoScreen, demo_records
 from tui.forms import AGREEMENT, LEARNING_UNIT, MICRO_CREDENTIAL, FormKind, RecordForm
 from tui.tables import STATUS, AgreementTable, BilateralTable, DetailScreen, RecordTable, UnitTable
 
-FORM_OF = {rec.RECORD_KIND_MICRO_CREDENTIAL: MICRO_CREDENTIAL,
-           rec.RECORD_KIND_LEARNING_UNIT: LEARNING_UNIT, rec.RECORD_KIND_AGREEMENT: AGREEMENT}
+FORM_OF: dict[int, FormKind] = {
+    rec.RECORD_KIND_MICRO_CREDENTIAL: MICRO_CREDENTIAL,
+    rec.RECORD_KIND_LEARNING_UNIT: LEARNING_UNIT, rec.RECORD_KIND_AGREEMENT: AGREEMENT}
 ANY = "any"
 T = TypeVar("T")
 # The tabs in order; keys 1 to 7 open them.
@@ -189,7 +190,7 @@ class RegistrarApp(App[None]):
         yield SystemCommand("Sync now", "Publish what changed to the registry", self.action_sync)
         for kind, form in FORM_OF.items():
             yield SystemCommand(f"New {form.title}", f"Create a {form.title}",
-                                lambda kind=kind: self.open_form(kind))  # type: ignore[misc]
+                                lambda kind=kind: self.open_form(kind))
         yield SystemCommand("Conflicts", "The registry's conflicts among our agreements",
                             self.action_conflicts)
         yield SystemCommand("Directory", "The network's institutions and keys",
@@ -216,7 +217,7 @@ class RegistrarApp(App[None]):
     def open_form(self, kind: int, key: str | None = None) -> None:
         """The create form (key None) or the edit form of one record."""
         record = self.store.get(kind, key) if key is not None else None
-        defaults = {}
+        defaults: dict[str, str | bool] = {}
         if kind == rec.RECORD_KIND_MICRO_CREDENTIAL and self.config is not None:
             defaults = {"awarding_body": self.config.name, "country": self.config.country}
         form: FormKind = FORM_OF[kind]
@@ -340,18 +341,23 @@ class RegistrarApp(App[None]):
             self.notify(f"{agreement_id} v{version} does not await your decision",
                         severity="warning")
             return
+        def countersigned(yes: bool | None) -> None:
+            if yes:
+                self.send_decision(action, agreement_id, version, "")
+
+        def rejected(reason: str | None) -> None:
+            if reason:
+                self.send_decision(action, agreement_id, version, reason)
+
         if action == "countersign":
             self.push_screen(ConfirmScreen(
                 f"Counter-sign {agreement_id} version {version}?\n\nYour institution's key "
                 "signs the terms exactly as you received them; the agreement then binds both "
-                "institutions.", "Counter-sign (y)", "Not now (n)", "primary"),
-                lambda yes: self.send_decision(action, agreement_id, version, "") if yes
-                else None)
+                "institutions.", "Counter-sign (y)", "Not now (n)", "primary"), countersigned)
         else:
             self.push_screen(AskScreen(f"Reject {agreement_id} version {version}: why? (the "
                                        "proposer sees the reason)", "reason, then enter"),
-                             lambda reason: self.send_decision(action, agreement_id, version,
-                                                               reason) if reason else None)
+                             rejected)
 
     @work(thread=True, exclusive=True, group="sync")
     def send_decision(self, action: str, agreement_id: str, version: int, reason: str) -> None:
@@ -580,12 +586,13 @@ class RegistrarApp(App[None]):
 
     def action_refresh(self) -> None:
         """Reload every table from the store."""
-        credentials = self.store.records(rec.RECORD_KIND_MICRO_CREDENTIAL)
+        credentials = cast(list[rec.MicroCredential],
+                           self.store.records(rec.RECORD_KIND_MICRO_CREDENTIAL))
         _choices(self.query_one("#mc-status", Select), (STATUS[r.status] for r in credentials))
         _choices(self.query_one("#mc-level", Select), (format_level(r.level)
                                                        for r in credentials))
         _choices(self.query_one("#mc-subject", Select),
-                 (cast(rec.MicroCredential, r).subject_isced or "none" for r in credentials))
+                 (r.subject_isced or "none" for r in credentials))
         self.show_credentials()
         self.show_units()
         agreements = self.store.records(rec.RECORD_KIND_AGREEMENT)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -23,7 +24,7 @@ from textual.widgets.tree import TreeNode
 from registry.v1 import records_pb2 as rec
 from registry_core.conversion import table
 from registry_core.errors import InvalidRecord
-from registry_core.records import Record, validate_record
+from registry_core.records import Record, copy_of, validate_record
 from tui.expressions import (
     ExpressionError,
     format_grade,
@@ -36,6 +37,8 @@ from tui.expressions import (
     parse_level,
     parse_sources,
 )
+
+T = TypeVar("T")  # what an expression parses to
 
 STATUSES = ("DRAFT", "ACTIVE", "SUSPENDED")
 PARTICIPATION = ("ONLINE", "ONSITE", "BLENDED")
@@ -80,15 +83,16 @@ def _number(values: Values, name: str, *, integer: bool = False) -> float:
         raise FieldProblem(name, f"'{text[:20]}' is not {whole}; e.g. 10") from None
 
 
-def _expression(name: str, parse: Callable[[str], object], text: str) -> object:
+def _expression(name: str, parse: Callable[[str], T], text: str) -> T:
     try:
         return parse(text)
     except ExpressionError as error:
         raise FieldProblem(name, str(error)) from None
 
 
-def _status(values: Values) -> int:
-    return rec.RecordStatus.Value("RECORD_STATUS_" + (_text(values, "status") or "UNSPECIFIED"))
+def _status(values: Values) -> rec.RecordStatus:
+    return cast(rec.RecordStatus, rec.RecordStatus.Value(
+        "RECORD_STATUS_" + (_text(values, "status") or "UNSPECIFIED")))
 
 
 def _status_name(status: int) -> str:
@@ -151,8 +155,8 @@ def build_micro_credential(institution_id: str, values: Values) -> rec.MicroCred
         workload_hours=_number(values, "workload_hours"),
         credit=_credit(values), level=_level(values),
         assessment_type=_text(values, "assessment_type"),
-        participation_form=rec.ParticipationForm.Value(
-            "PARTICIPATION_FORM_" + (_text(values, "participation_form") or "UNSPECIFIED")),
+        participation_form=cast(rec.ParticipationForm, rec.ParticipationForm.Value(
+            "PARTICIPATION_FORM_" + (_text(values, "participation_form") or "UNSPECIFIED"))),
         quality_assurance=_text(values, "quality_assurance"),
         grading_scheme=_text(values, "grading_scheme"),
         subject_isced=_text(values, "subject_isced"),
@@ -195,8 +199,8 @@ def build_learning_unit(institution_id: str, values: Values) -> rec.LearningUnit
     return rec.LearningUnit(
         institution_id=institution_id, key=_text(values, "key"), version=1,
         status=_status(values), title=_text(values, "title"),
-        kind=rec.LearningUnitKind.Value("LEARNING_UNIT_KIND_" + (_text(values, "kind")
-                                                                 or "UNSPECIFIED")),
+        kind=cast(rec.LearningUnitKind, rec.LearningUnitKind.Value(
+            "LEARNING_UNIT_KIND_" + (_text(values, "kind") or "UNSPECIFIED"))),
         credit=_credit(values), level=_level(values),
         subject_isced=_text(values, "subject_isced"))
 
@@ -441,11 +445,10 @@ def _with_unshown_kept(original: Record, edited: Record, fields: list[Field]) ->
     it (a micro-credential's skills, prerequisites and URL; a qualification's stacking rule),
     so an edit never drops what was imported."""
     shown = {f.name.split(".")[0] for f in fields}
-    merged = type(original)()
-    merged.CopyFrom(original)
+    merged = copy_of(original)
     for name in shown:
         merged.ClearField(name)
-    merged.MergeFrom(edited)
+    merged.MergeFrom(edited)  # type: ignore[arg-type]  # edited is the original's kind
     return merged
 
 
