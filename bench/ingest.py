@@ -70,6 +70,9 @@ def main() -> None:
         anchors.append(raw_sqlite_upsert(work / f"raw-{len(anchors)}.db", rows))
 
     anchor()
+    # For reference only: the same upsert with the log never copied back, which says how
+    # much of the anchor its own checkpoints are (the registry's are in a thread of its own).
+    uncheckpointed = raw_sqlite_upsert(work / "raw-no-checkpoints.db", rows, checkpoints=False)
 
     # The store write alone: batches accepted beforehand, then applied (records, agreement
     # index, checkpoint, log) as the registry does, one transaction per batch.
@@ -143,6 +146,8 @@ def main() -> None:
     line(f"anchor: raw sqlite3 executemany upsert (median of {len(anchors)})",
          f"{rate(n, raw):>10,.0f} records/s  (runs: "
          f"{', '.join(f'{rate(n, a):,.0f}' for a in anchors)})")
+    line("reference: the same upsert, the log never copied back (no checkpoints)",
+         f"{rate(n, uncheckpointed):>10,.0f} records/s")
     line("store write of accepted batches (records, index, checkpoint, log)",
          f"{rate(n, store):>10,.0f} records/s  = {raw / store:.2f}x the anchor")
     line("publish in process (verify, validate, store, log)",

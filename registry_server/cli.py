@@ -22,7 +22,7 @@ from registry_core import logs
 from registry_core.errors import RegistryError
 from registry_server import audit, config, server
 from registry_server import directory as directory_store
-from registry_server.db import make_engine, upgrade
+from registry_server.db import WalCheckpoints, checkpoints_in_background, make_engine, upgrade
 from registry_server.observability import Metrics
 from registry_server.queries import QueryWorkers
 from registry_server.record_checks import RecordChecks
@@ -46,10 +46,12 @@ def read_public_key(path: Path) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def open_database(url: str) -> Engine:
-    """An engine on url with the schema at the newest migration, or a clear exit."""
+def open_database(url: str, serving: bool = False) -> Engine:
+    """An engine on url with the schema at the newest migration, or a clear exit. A serving
+    registry on SQLite checkpoints its log in a thread of its own (db.WalCheckpoints)."""
     try:
-        engine = make_engine(url)
+        engine = make_engine(url, checkpoints_elsewhere=serving
+                             and checkpoints_in_background(url))
         upgrade(engine)
     except ArgumentError:
         raise SystemExit(f"--database-url '{url}' is not a database URL; use "
@@ -76,6 +78,8 @@ async def serve(engine: Engine, settings: config.RegistryConfig, port_file: Path
         host, _, metrics_port = settings.metrics_listen.rpartition(":")
         http, _ = start_http_server(int(metrics_port), host, registry=metrics.registry)
         log.info("metrics on http://%s:%d/metrics", host, http.server_port)
+    checkpoints = (WalCheckpoints(engine).start()
+                   if checkpoints_in_background(settings.database_url) else None)
     record_checks = await RecordChecks.start(config.record_check_workers(settings))
     query_workers = await QueryWorkers.for_database(config.query_worker_count(settings),
                                                     settings.database_url)
@@ -98,6 +102,8 @@ async def serve(engine: Engine, settings: config.RegistryConfig, port_file: Path
     await grpc_server.stop(grace=5)
     await record_checks.close()
     await query_workers.close()
+    if checkpoints is not None:
+        checkpoints.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"registry-server: configuration: {error}", file=sys.stderr)
         return 2
     logs.configure(json_lines=args.command == "serve" and settings.log_format == "json")
-    engine = open_database(settings.database_url)
+    engine = open_database(settings.database_url, serving=args.command == "serve")
     try:
         if args.command == "serve":
             asyncio.run(serve(engine, settings, args.port_file))

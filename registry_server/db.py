@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
@@ -15,14 +16,18 @@ from sqlalchemy.exc import DBAPIError
 if TYPE_CHECKING:
     from alembic.config import Config
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 _BEGIN = "sqlite_begin_mode"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, checkpoints_elsewhere: bool = False, **kwargs: Any) -> Engine:
     """An engine for url. SQLite gets WAL and a busy timeout; transactions opened with
     `writing` take the write lock at BEGIN (IMMEDIATE), so concurrent writers queue instead of
-    failing half-way through a batch, while readers never wait for a writer."""
+    failing half-way through a batch, while readers never wait for a writer.
+
+    checkpoints_elsewhere (SQLite): a commit never copies the write-ahead log back into the
+    database file itself; a WalCheckpoints thread must then do it (the registry's serve)."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, **kwargs)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
@@ -39,6 +44,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # memory-mapped file keep them off the read() path (SQLite's default cache is 2 MiB).
         cursor.execute("PRAGMA cache_size=-65536")
         cursor.execute("PRAGMA mmap_size=1073741824")
+        if checkpoints_elsewhere:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -46,6 +53,80 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         connection.exec_driver_sql(f"BEGIN {connection.get_execution_options().get(_BEGIN, '')}")
 
     return engine
+
+
+def is_in_memory(database_url: str) -> bool:
+    """An in-memory SQLite database lives in one process only: no worker could see it."""
+    return database_url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in database_url
+
+
+def checkpoints_in_background(database_url: str) -> bool:
+    """Whether a server on database_url copies SQLite's log back in a thread of its own
+    (WalCheckpoints): a SQLite file, not PostgreSQL nor an in-memory database (no log)."""
+    return database_url.startswith("sqlite") and not is_in_memory(database_url)
+
+
+class WalCheckpoints:
+    """Copies SQLite's write-ahead log back into the database file in a thread of its own,
+    instead of in the commit that fills it.
+
+    By default the commit that takes the log past 1,000 pages (~4 MB) checkpoints it then and
+    there: copying the pages and syncing the log and the database file to disk, which took
+    ~40 ms against ~4 ms for the commit itself, every few batches, on the publication's own
+    path (measured on a raw executemany upsert of 100,000 records: 0.82-0.84 s with those
+    checkpoints, 0.41-0.45 s without). Here a thread with a connection of its own runs a
+    PASSIVE checkpoint (it never blocks the writer or readers) once writes have been
+    committed, at most every `interval` seconds, so one checkpoint and its two syncs serve
+    many commits. SQLite's own rules are unchanged: a checkpoint copies only what no reader
+    still needs, and the writer restarts the log once all of it has been copied.
+    Durability is unchanged too: a commit is in the log either way.
+
+    Use it with an engine made with checkpoints_elsewhere=True; without it the log would only
+    be copied back when the last connection closes."""
+
+    def __init__(self, engine: Engine, interval: float = 0.5) -> None:
+        self.interval = interval
+        self.checkpoints = 0  # completed, for tests and curiosity
+        self._engine = engine
+        self._wrote = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wal-checkpoints", daemon=True)
+        event.listen(engine, "commit", self._committed)
+
+    def _committed(self, _connection: Connection) -> None:
+        self._wrote.set()
+
+    def start(self) -> WalCheckpoints:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop the thread after one last checkpoint of what was committed."""
+        event.remove(self._engine, "commit", self._committed)
+        self._stopping.set()
+        self._wrote.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        connection = self._engine.raw_connection()
+        connection.detach()  # its own, never lent to a request
+        try:
+            while True:
+                self._wrote.wait()
+                # Let commits gather, so one checkpoint (two syncs to disk) serves many.
+                self._stopping.wait(self.interval)
+                self._wrote.clear()
+                try:
+                    connection.dbapi_connection.execute(  # type: ignore[union-attr]
+                        "PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self.checkpoints += 1
+                except self._engine.dialect.loaded_dbapi.Error:
+                    # The log keeps growing meanwhile and the next checkpoint copies it.
+                    log.exception("a WAL checkpoint failed; trying again after the next write")
+                if self._stopping.is_set():
+                    return
+        finally:
+            connection.close()
 
 
 @contextmanager

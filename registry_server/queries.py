@@ -33,7 +33,7 @@ from sqlalchemy import Engine
 from registry.v1 import equivalence_pb2 as eq
 from registry_core.errors import InvalidRecord
 from registry_server import equivalence
-from registry_server.db import make_engine
+from registry_server.db import is_in_memory, make_engine
 from registry_server.status import Failure, failure_of
 from registry_server.workers import Overdue, WorkerPool, serve
 
@@ -74,11 +74,6 @@ def answer(engine: Engine, method: str, question: bytes) -> bytes:
         raise InvalidRecord("request", "(message)", f"is not a {request_type.__name__}; send "
                             f"the message {SERVICE}/{method} takes") from None
     return query(engine, request).SerializeToString()
-
-
-def is_in_memory(database_url: str) -> bool:
-    """An in-memory SQLite database lives in one process only: no worker could see it."""
-    return database_url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in database_url
 
 
 class QueryWorkers(WorkerPool):
