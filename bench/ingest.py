@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
+import time
 from pathlib import Path
 
 from bench.common import (
@@ -75,7 +76,8 @@ def main() -> None:
     uncheckpointed = raw_sqlite_upsert(work / "raw-no-checkpoints.db", rows, checkpoints=False)
 
     # The store write alone: batches accepted beforehand, then applied (records, agreement
-    # index, checkpoint, log) as the registry does, one transaction per batch.
+    # index, the institution's checkpoint, log) and committed as the registry does, one
+    # transaction per batch.
     engine = make_engine(f"sqlite:///{work / 'store.db'}")
     upgrade(engine)
     signer = Ed25519Signer.generate()
@@ -83,13 +85,17 @@ def main() -> None:
     envelopes = signed_batches("uk.ac.forth", records, signer)
 
     def apply_only() -> float:
+        """Seconds applying the batches and committing them (with SQLite's checkpoints on
+        commit, as the anchor has them); acceptance is not counted."""
         total = 0.0
         for envelope in envelopes:
             with writing(engine) as connection:
                 publication._lock_log(connection)
                 verdict = acceptance.accept(envelope, TransactionState(connection))
                 assert isinstance(verdict, acceptance.Accepted)
-                total += timed(lambda: publication._apply(connection, envelope, verdict))
+                start = time.perf_counter()
+                publication._apply(connection, envelope, verdict)
+            total += time.perf_counter() - start  # the commit included
         return total
 
     store = apply_only()
@@ -148,7 +154,7 @@ def main() -> None:
          f"{', '.join(f'{rate(n, a):,.0f}' for a in anchors)})")
     line("reference: the same upsert, the log never copied back (no checkpoints)",
          f"{rate(n, uncheckpointed):>10,.0f} records/s")
-    line("store write of accepted batches (records, index, checkpoint, log)",
+    line("store write of accepted batches (records, index, log, commit)",
          f"{rate(n, store):>10,.0f} records/s  = {raw / store:.2f}x the anchor")
     line("publish in process (verify, validate, store, log)",
          f"{rate(n, in_process):>10,.0f} records/s  = {raw / in_process:.2f}x the anchor")

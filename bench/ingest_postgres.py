@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import time
 import uuid
 from collections.abc import Sequence
 
@@ -68,13 +69,15 @@ def main() -> None:
         envelopes = signed_batches("uk.ac.forth", records, signer)
         half = len(envelopes) // 2
 
-        store = 0.0  # first half: the store write alone, acceptance outside the clock
+        store = 0.0  # first half: the store write and its commit, acceptance outside the clock
         for envelope in envelopes[:half]:
             with writing(engine) as connection:
                 publication._lock_log(connection)
                 verdict = acceptance.accept(envelope, TransactionState(connection))
                 assert isinstance(verdict, acceptance.Accepted)
-                store += timed(lambda: publication._apply(connection, envelope, verdict))
+                start = time.perf_counter()
+                publication._apply(connection, envelope, verdict)
+            store += time.perf_counter() - start
         published = timed(lambda: [publication.publish(engine, e) for e in envelopes[half:]])
         engine.dispose()
     finally:
@@ -85,7 +88,7 @@ def main() -> None:
     counted = half * BATCH
     print(f"Ingest on PostgreSQL, {n:,} micro-credentials, batches of {BATCH}")
     line("anchor: raw COPY of the same rows", f"{n / raw:>10,.0f} records/s")
-    line("store write of accepted batches (COPY + upsert, index, checkpoint, log)",
+    line("store write of accepted batches (COPY + upsert, index, log, commit)",
          f"{counted / store:>10,.0f} records/s  = {(counted / store) / (n / raw):.2f}x the anchor")
     line("publish in process (verify, validate, store, log)",
          f"{(n - counted) / published:>10,.0f} records/s  = "
