@@ -341,6 +341,7 @@ class RegistrarApp(App[None]):
             self.notify(f"{agreement_id} v{version} does not await your decision",
                         severity="warning")
             return
+
         def countersigned(yes: bool | None) -> None:
             if yes:
                 self.send_decision(action, agreement_id, version, "")
