@@ -50,7 +50,7 @@ def ref(institution_id: str, key: str) -> rec.SourceItem:
     return rec.SourceItem(credential=rec.CredentialRef(institution_id=institution_id, key=key))
 
 
-def group(operator: int, *items: rec.SourceItem, n: int = 0) -> rec.SourceGroup:
+def group(operator: rec.GroupOperator, *items: rec.SourceItem, n: int = 0) -> rec.SourceGroup:
     return rec.SourceGroup(operator=operator, n=n, items=items)
 
 
@@ -58,7 +58,8 @@ def agreement(institution_id: str = "uk.ac.taff", key: str = "AG1", *,
               sources: Sequence[tuple[str, str]] = (("uk.ac.forth", "MC1"),),
               source: rec.SourceGroup | None = None, unit_key: str = "CS7DE",
               general: rec.GeneralCredit | None = None, version: int = 1,
-              status: int = ACTIVE, **conditions: object) -> rec.RecognitionAgreement:
+              status: rec.RecordStatus = ACTIVE, **conditions: object,
+              ) -> rec.RecognitionAgreement:
     ag = rec.RecognitionAgreement(
         institution_id=institution_id, key=key, version=version, status=status,
         title=f"Agreement {key}",
@@ -79,7 +80,9 @@ def agreement(institution_id: str = "uk.ac.taff", key: str = "AG1", *,
 def change(seq: int, record: object) -> pub.RecordChange:
     field = {rec.MicroCredential: "micro_credential", rec.LearningUnit: "learning_unit",
              rec.RecognitionAgreement: "agreement", pub.Tombstone: "tombstone"}[type(record)]
-    return pub.RecordChange(seq=seq, **{field: record})
+    made = pub.RecordChange(seq=seq)
+    getattr(made, field).CopyFrom(record)
+    return made
 
 
 def batch(institution_id: str, records: Sequence[object], *, first_seq: int = 1,

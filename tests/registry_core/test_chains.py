@@ -3,12 +3,15 @@ never through a cycle, never granting more than the weakest link."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
 from registry_core.conversion import table
-from registry_core.resolution import resolve
+from registry_core.resolution import Ref, SourceRecord, resolve
 from tests.factories import AS_OF, agreement, holding, micro_credential, module
 
 FORTH_MC = micro_credential(key="MC1", credit=rec.Credit(value=10, system="SCQF"))  # 5 ECTS
@@ -22,7 +25,11 @@ LINK = agreement("uk.ac.lagan", "LAG-AG", sources=[("uk.ac.forth", "MC1")], unit
 FINAL = agreement("uk.ac.taff", "TAFF-AG", sources=[("uk.ac.lagan", "LAG-U")], unit_key="CS7DE")
 
 
-def run(agreements, depth, sources=SOURCES, units=UNITS, holdings=None):  # type: ignore[no-untyped-def]
+def run(agreements: Sequence[rec.RecognitionAgreement], depth: int,
+        sources: Mapping[Ref, SourceRecord] = SOURCES,
+        units: Mapping[Ref, rec.LearningUnit] = UNITS,
+        holdings: Sequence[eq.Holding] | None = None,
+        ) -> tuple[list[eq.GrantedCredit], list[eq.NotApplied]]:
     return resolve(holdings or [holding()], agreements, sources=sources, units=units, as_of=AS_OF,
                    target="uk.ac.taff", max_depth=depth)
 

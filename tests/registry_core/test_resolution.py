@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Sequence
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,7 +23,8 @@ SOURCES = {("uk.ac.forth", "MC1"): micro_credential(key="MC1"),
                                                     level=rec.Level(framework="RQF", level="4"))}
 
 
-def run(holdings, agreements, as_of=AS_OF):  # type: ignore[no-untyped-def]
+def run(holdings: Sequence[eq.Holding], agreements: Sequence[rec.RecognitionAgreement],
+        as_of: dt.date = AS_OF) -> tuple[list[eq.GrantedCredit], list[eq.NotApplied]]:
     return resolve(holdings, agreements, sources=SOURCES, units=UNITS, as_of=as_of)
 
 
@@ -164,7 +166,9 @@ def test_answers_are_deterministic_whatever_the_input_order() -> None:
     holdings = [holding(), holding(key="MC2")]
     first = run(holdings, agreements)
     again = run(list(reversed(holdings)), list(reversed(agreements)))
-    serialise = lambda r: [m.SerializeToString(deterministic=True) for part in r for m in part]  # noqa: E731
+
+    def serialise(answer: tuple[list[eq.GrantedCredit], list[eq.NotApplied]]) -> list[bytes]:
+        return [m.SerializeToString(deterministic=True) for part in answer for m in part]
     assert serialise(first) == serialise(again)
 
 
@@ -192,7 +196,7 @@ def test_adding_a_holding_never_reduces_credit_and_no_holding_is_used_twice(
         assert len(used) == len(set(used)), "a holding was used twice"
         units = [g.grant.unit_key for g in grants]
         assert len(units) == len(set(units)), "a module was granted twice"
-        return sum(g.credit.value for g in grants)
+        return float(sum(g.credit.value for g in grants))
 
     assert total(sorted(set(held) | {extra})) >= total(held)
 
