@@ -95,7 +95,7 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
 def engine(request: pytest.FixtureRequest) -> Engine:
     """The registry's database: each test runs on SQLite and on the real PostgreSQL."""
     name = "sqlite_engine" if request.param == "sqlite" else "pg_engine"
-    return request.getfixturevalue(name)  # type: ignore[no-any-return]
+    return request.getfixturevalue(name)
 
 
 class Network:

@@ -1,5 +1,5 @@
-"""The written code type-checks under mypy's strict mode, as configured in pyproject.toml
-([tool.mypy]: the packages, the generated code's exemptions)."""
+"""The written code, the tests included, type-checks under mypy's strict mode, as configured
+in pyproject.toml ([tool.mypy]: the packages, the generated code's exemptions)."""
 
 from __future__ import annotations
 

@@ -74,7 +74,7 @@ def test_twenty_agents_two_registries_one_postgres(shared_database: str, tmp_pat
     assert all(r.last_seq == RECORDS for r in results)
     r = table(PublishedRecord)
     with engine.connect() as c:
-        counts = dict(c.execute(select(r.c.institution_id, func.count()).group_by(
+        counts: dict[str, int] = dict(c.execute(select(r.c.institution_id, func.count()).group_by(
             r.c.institution_id)).all())
     assert counts == {f"uk.ac.college{n:02}": RECORDS for n in range(AGENTS)}
     report = verify_log(engine)

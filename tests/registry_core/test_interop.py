@@ -22,7 +22,7 @@ def load(name: str) -> dict:  # type: ignore[type-arg]
     path = STANDARDS / name
     if not path.exists():
         pytest.fail(f"{path} is missing: CI runs with ../shared beside the repository")
-    return json.loads(path.read_text())  # type: ignore[no-any-return]
+    return json.loads(path.read_text())
 
 
 def test_elm_annex1_micro_credential_imports_with_its_standard_elements() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pytest
 
 from registry.v1 import records_pb2 as rec
@@ -43,7 +45,7 @@ def test_valid_records_pass() -> None:
     ({"country": "GB\n"}, "country", "ISO 3166-1"),
     ({"subject_isced": "0613\n"}, "subject_isced", "ISCED-F"),
 ])
-def test_micro_credential_refusals_name_the_field(changes: dict[str, object], field: str,
+def test_micro_credential_refusals_name_the_field(changes: dict[str, Any], field: str,
                                                   fix: str) -> None:
     with pytest.raises(InvalidRecord) as caught:
         validate_record(micro_credential(**changes))
@@ -87,7 +89,8 @@ def test_agreement_groups_nest() -> None:
     (lambda: agreement(source=group(rec.GROUP_OPERATOR_N_OF, ref("uk.ac.forth", "A"), n=2)),
      "source.n", "1 to 1"),
     (lambda: agreement(source=group(rec.GROUP_OPERATOR_ANY_OF)), "source.items", "at least one"),
-    (lambda: agreement(source=group(0, ref("uk.ac.forth", "A"))), "source.operator", "ALL_OF"),
+    (lambda: agreement(source=group(cast(rec.GroupOperator, 0), ref("uk.ac.forth", "A"))),
+     "source.operator", "ALL_OF"),
     (lambda: agreement(unit_key=""), "grant.unit_key", "required"),
     (lambda: _without_grant(agreement()), "grant", "unit_key or general_credit"),
     (lambda: agreement(valid_from="2026-09-01", valid_to="2025-08-31"), "conditions.valid_to",

@@ -8,6 +8,7 @@ import pytest
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
+from registry_core.records import Record
 from registry_core.resolution import resolve
 from registry_server import equivalence, publication
 from registry_server.db import reading
@@ -20,7 +21,7 @@ def chains(network: Network) -> Network:
     """MC1 (Forth) -> LAG-U (Lagan) -> UL-U (Ulster) -> LAG-U again (a cycle); Taff
     recognises LAG-U and UL-U. LAG-DEAD also takes MC1, to a unit nobody recognises."""
     network.enrol("uk.ac.ulster")
-    published = {
+    published: dict[str, list[Record]] = {
         "uk.ac.forth": [micro_credential()],
         "uk.ac.lagan": [
             module("uk.ac.lagan", "LAG-U", credit=20, framework="RQF", level="4"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from typing import Any, cast
 
 import grpc
 import pytest
@@ -28,7 +29,7 @@ def publish(channel: grpc.Channel, envelope: pub.SignedEnvelope) -> pub.Acknowle
 
 
 def test_health_reports_serving_for_every_service(channel: grpc.Channel) -> None:
-    health = health_pb2_grpc.HealthStub(channel)
+    health: Any = health_pb2_grpc.HealthStub(channel)  # its stubs' types name no methods
     for service in ("", "registry.v1.PublicationService", "registry.v1.EquivalenceService",
                     "registry.v1.DirectoryService"):
         answer = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
@@ -36,7 +37,7 @@ def test_health_reports_serving_for_every_service(channel: grpc.Channel) -> None
 
 
 def test_reflection_lists_the_services(channel: grpc.Channel) -> None:
-    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+    stub: Any = reflection_pb2_grpc.ServerReflectionStub(channel)
     request = reflection_pb2.ServerReflectionRequest(list_services="")
     [answer] = list(stub.ServerReflectionInfo(iter([request]), timeout=5))
     names = {s.name for s in answer.list_services_response.service}
@@ -74,7 +75,7 @@ def test_refusals_carry_the_precise_status(network: Network, channel: grpc.Chann
     with pytest.raises(grpc.RpcError) as caught:
         publish(channel, make(network, head_after(first)))
     assert caught.value.code() == code
-    assert words in caught.value.details()
+    assert words in (caught.value.details() or "")
 
 
 def test_sequence_refusal_tells_the_checkpoint_in_trailers(network: Network,
@@ -84,7 +85,7 @@ def test_sequence_refusal_tells_the_checkpoint_in_trailers(network: Network,
     fork = batch("uk.ac.forth", [micro_credential(key="B")], first_seq=2, prev_head="f" * 64)
     with pytest.raises(grpc.RpcError) as caught:
         publish(channel, signed(fork, network.signers["uk.ac.forth"]))
-    trailers = dict(caught.value.trailing_metadata())
+    trailers = dict(cast(Any, caught.value).trailing_metadata())
     assert trailers[CHECKPOINT_SEQ] == "1" and trailers[CHECKPOINT_HEAD] == head_after(first)
 
 
@@ -167,7 +168,7 @@ def test_bad_queries_name_the_field(channel: grpc.Channel, request_: eq.ResolveT
     with pytest.raises(grpc.RpcError) as caught:
         stub.ResolveTransfer(request_, timeout=10)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert f"field '{field}'" in caught.value.details()
+    assert f"field '{field}'" in (caught.value.details() or "")
 
 
 def test_forward_and_reverse_look_ups(network: Network, channel: grpc.Channel) -> None:
@@ -215,12 +216,12 @@ def test_equivalents_and_sources_filter_by_institution_subject_and_level(
     mc1 = rec.CredentialRef(institution_id="uk.ac.forth", key="MC1")
     cs7de = rec.CredentialRef(institution_id="uk.ac.taff", key="CS7DE")
 
-    def forward(**filters: object) -> list[str]:
+    def forward(**filters: Any) -> list[str]:
         found = stub.ListEquivalents(eq.ListEquivalentsRequest(credential=mc1, **filters),
                                      timeout=10)
         return [e.agreement.key for e in found.equivalences]
 
-    def reverse(**filters: object) -> list[str]:
+    def reverse(**filters: Any) -> list[str]:
         found = stub.ListSources(eq.ListSourcesRequest(unit=cs7de, **filters), timeout=10)
         return [e.agreement.key for e in found.equivalences]
 
@@ -330,7 +331,7 @@ def test_resolve_transfer_follows_transitive_chains_to_the_depth_asked(
     with pytest.raises(grpc.RpcError) as caught:
         ask(9)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "field 'max_depth'" in caught.value.details()
+    assert "field 'max_depth'" in (caught.value.details() or "")
 
 
 def test_same_question_same_bytes(network: Network, channel: grpc.Channel) -> None:

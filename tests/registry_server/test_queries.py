@@ -15,6 +15,7 @@ from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import equivalence_pb2_grpc
 from registry.v1 import records_pb2 as rec
 from registry_server import publication, queries
+from registry_server.db import is_in_memory
 from registry_server.queries import QueryWorkers
 from registry_server.status import Failure, failure_of
 from tests.conftest import Network, RunningRegistry
@@ -135,7 +136,8 @@ def test_a_question_that_is_not_the_methods_message_is_refused_naming_it(
     running = RunningRegistry(network.engine, query_workers=workers)
     try:
         with grpc.insecure_channel(running.address) as channel:
-            raw = channel.unary_unary("/registry.v1.EquivalenceService/ResolveTransfer")
+            raw: grpc.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(
+                "/registry.v1.EquivalenceService/ResolveTransfer")
             with pytest.raises(grpc.RpcError) as refused:
                 raw(b"\xff\xff\xff", timeout=10)
     finally:
@@ -147,8 +149,8 @@ def test_a_question_that_is_not_the_methods_message_is_refused_naming_it(
 def test_an_in_memory_database_is_answered_in_process() -> None:
     """Its data lives in the registry's process only; a worker would see an empty one."""
     for url in ("sqlite://", "sqlite:///:memory:", "sqlite:///file:x?mode=memory&uri=true"):
-        assert queries.is_in_memory(url)
-    assert not queries.is_in_memory("sqlite:///registry.db")
+        assert is_in_memory(url)
+    assert not is_in_memory("sqlite:///registry.db")
 
     async def run() -> bool:
         workers = await QueryWorkers.for_database(2, "sqlite://")

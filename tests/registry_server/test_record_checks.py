@@ -123,6 +123,7 @@ def test_a_worker_answer_survives_the_pipe() -> None:
     checked = record_checks.check(envelope.SerializeToString(), {signer.key_id: signer.public_key})
     assert checked is not None
     again = record_checks._decode(record_checks._encode(checked))
+    assert again is not None
     assert again.payload_sha256 == checked.payload_sha256
     assert again.key_id == signer.key_id
     assert again.header == acceptance.BatchHeader("uk.ac.forth", 1, 2, "", 2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -23,7 +24,7 @@ def test_demo_catalogues_import() -> None:
     assert sorted(type(r).__name__ for r in forth).count("RecognitionAgreement") == 2
     lagan = read_catalogue(DEMO / "uk.ac.lagan-micro-credentials.csv", "uk.ac.lagan")
     assert [r.key for r in lagan] == ["LAG-CY01", "LAG-DA01"]
-    assert list(lagan[0].learning_outcomes) == ["Identify common threats to a small "
+    assert list(cast(rec.MicroCredential, lagan[0]).learning_outcomes) == ["Identify common threats to a small "
                                                 "organisation's systems",
                                                 "Configure basic network defences"]
 
@@ -94,7 +95,8 @@ def test_reimport_of_unchanged_records_creates_no_changes(tmp_path: Path) -> Non
     changed = read_catalogue(DEMO / "uk.ac.taff.json", "uk.ac.taff")
     changed[0].title = "Applied Machine Learning (2026)"
     assert store.put_records(changed) == 1
-    assert store.get(rec.RECORD_KIND_MICRO_CREDENTIAL, "TAF-ML01").version == 2
+    edited = store.get(rec.RECORD_KIND_MICRO_CREDENTIAL, "TAF-ML01")
+    assert edited is not None and edited.version == 2
     assert [c.seq for c in store.changes(len(records), 10)] == [len(records) + 1]
 
 

@@ -78,6 +78,7 @@ async def test_sync_now_publishes_in_a_worker_and_an_unreachable_registry_is_a_b
         await pilot.pause()
         assert "unreachable" in str(app.query_one("#banner", Static).render())
         assert app.query_one("#banner").has_class("offline")
+        assert app.config is not None
         app.config = replace(app.config, registry=registry.address)  # the registry is back
         await pilot.press("s")
         await app.workers.wait_for_complete()

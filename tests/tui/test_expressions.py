@@ -4,6 +4,7 @@ message, and a mistake is named with what to write instead."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 import pytest
 from hypothesis import given
@@ -27,7 +28,7 @@ REFS = st.builds(lambda p, k: rec.SourceItem(credential=rec.CredentialRef(
 
 
 def _group(items: list[rec.SourceItem], operator: int, n: int) -> rec.SourceGroup:
-    group = rec.SourceGroup(operator=operator, items=items)
+    group = rec.SourceGroup(operator=cast(rec.GroupOperator, operator), items=items)
     if operator == rec.GROUP_OPERATOR_N_OF:
         group.n = min(n, len(items))
     return group

@@ -4,6 +4,7 @@ history, conflicts and the reverse look-up, against a real registry over gRPC.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -194,7 +195,7 @@ async def test_create_an_agreement_with_nested_sources_sync_and_the_registry_ans
         await pilot.press("ctrl+s")
         await pilot.pause()
         saved = app.store.get(rec.RECORD_KIND_AGREEMENT, "AG-NESTED")
-        assert saved is not None
+        assert isinstance(saved, rec.RecognitionAgreement)
         assert saved.source.items[1].group.operator == rec.GROUP_OPERATOR_N_OF
 
         await pilot.press("s")
@@ -247,8 +248,8 @@ async def test_suspend_and_failed_sync_history_and_conflicts(
             history.get_row_at(0)[3]
         assert app.query_one("#banner").has_class("offline")
 
-        app.config = app.config.__class__(**{**app.config.__dict__,  # type: ignore[union-attr]
-                                             "registry": registry.address})
+        assert app.config is not None
+        app.config = replace(app.config, registry=registry.address)
         await pilot.press("s")
         await settle(app, pilot)
         assert history.row_count == 2 and history.get_row_at(0)[1] == "ok"
@@ -332,8 +333,8 @@ async def test_an_edit_keeps_what_the_form_does_not_show(tmp_path: Path) -> None
     before_mc = store.get(rec.RECORD_KIND_MICRO_CREDENTIAL, "FOR-DE01")
     before_q = store.get(rec.RECORD_KIND_LEARNING_UNIT, "F1DS-MSC")
     store.close()
-    assert before_mc is not None and before_mc.skills and before_mc.url
-    assert before_q is not None and before_q.HasField("stacking_rule")
+    assert isinstance(before_mc, rec.MicroCredential) and before_mc.skills and before_mc.url
+    assert isinstance(before_q, rec.LearningUnit) and before_q.HasField("stacking_rule")
     app = make_app(tmp_path, offer_demo=False)
     async with app.run_test(size=(80, 24)) as pilot:
         for tab, table_id, kind, key in (
