@@ -108,8 +108,7 @@ class WalCheckpoints:
         self._thread.join()
 
     def _run(self) -> None:
-        connection = self._engine.raw_connection()
-        connection.detach()  # its own, never lent to a request
+        connection: Any = None  # its own, opened at the first checkpoint, never lent out
         try:
             while True:
                 self._wrote.wait()
@@ -117,16 +116,20 @@ class WalCheckpoints:
                 self._stopping.wait(self.interval)
                 self._wrote.clear()
                 try:
-                    connection.dbapi_connection.execute(  # type: ignore[union-attr]
+                    if connection is None:
+                        connection = self._engine.raw_connection()
+                        connection.detach()
+                    connection.dbapi_connection.execute(
                         "PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                     self.checkpoints += 1
-                except self._engine.dialect.loaded_dbapi.Error:
+                except (DBAPIError, self._engine.dialect.loaded_dbapi.Error):
                     # The log keeps growing meanwhile and the next checkpoint copies it.
                     log.exception("a WAL checkpoint failed; trying again after the next write")
                 if self._stopping.is_set():
                     return
         finally:
-            connection.close()
+            if connection is not None:
+                connection.close()
 
 
 @contextmanager

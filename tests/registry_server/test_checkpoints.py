@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import grpc
+import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from registry.v1 import publication_pb2 as pub
 from registry.v1 import publication_pb2_grpc
@@ -113,3 +118,33 @@ def test_a_serving_registry_copies_its_log_back_after_a_publication(tmp_path: Pa
         registry.terminate()
         registry.wait(30)
         log.close()
+
+
+def test_a_checkpoint_that_fails_is_tried_again_after_the_next_write(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    database = tmp_path / "registry.db"
+    engine = make_engine(f"sqlite:///{database}", checkpoints_elsewhere=True)
+    write(engine, 1)
+    empty = database.stat().st_size
+    opened = engine.raw_connection
+    attempts: list[int] = []
+
+    def open_once_failing() -> Any:
+        if threading.current_thread().name == "wal-checkpoints":
+            attempts.append(1)
+            if len(attempts) == 1:  # as if the file could not be opened at that moment
+                raise OperationalError("connect", {}, sqlite3.OperationalError("unable to open"))
+        return opened()
+
+    monkeypatch.setattr(engine, "raw_connection", open_once_failing)
+    checkpoints = WalCheckpoints(engine, interval=0.01).start()
+    try:
+        write(engine, 3)
+        assert eventually(lambda: len(attempts) == 1)
+        assert database.stat().st_size == empty
+        write(engine, 1)
+        assert eventually(lambda: database.stat().st_size > empty + 4 * BLOB)
+    finally:
+        checkpoints.stop()
+    assert "a WAL checkpoint failed" in caplog.text
+    engine.dispose()
