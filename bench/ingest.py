@@ -11,7 +11,10 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
+
+from sqlalchemy import Engine
 
 from bench.common import (
     client_tls,
@@ -52,6 +55,22 @@ def signed_batches(institution: str, records: list[rec.MicroCredential],
     return envelopes
 
 
+def store_write(engine: Engine, envelopes: Sequence[pub.SignedEnvelope]) -> float:
+    """Seconds applying the batches as the registry does and committing them (on SQLite
+    with its checkpoints on commit, as the anchors have them); acceptance, in the same
+    transaction, is not counted."""
+    total = 0.0
+    for envelope in envelopes:
+        with writing(engine) as connection:
+            publication._lock_log(connection)
+            verdict = acceptance.accept(envelope, TransactionState(connection))
+            assert isinstance(verdict, acceptance.Accepted)
+            start = time.perf_counter()
+            publication._apply(connection, envelope, verdict)
+        total += time.perf_counter() - start  # the commit included
+    return total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=100_000)
@@ -84,21 +103,7 @@ def main() -> None:
     directory.enrol(engine, "uk.ac.forth", "Forth", "GB", signer.public_key)
     envelopes = signed_batches("uk.ac.forth", records, signer)
 
-    def apply_only() -> float:
-        """Seconds applying the batches and committing them (with SQLite's checkpoints on
-        commit, as the anchor has them); acceptance is not counted."""
-        total = 0.0
-        for envelope in envelopes:
-            with writing(engine) as connection:
-                publication._lock_log(connection)
-                verdict = acceptance.accept(envelope, TransactionState(connection))
-                assert isinstance(verdict, acceptance.Accepted)
-                start = time.perf_counter()
-                publication._apply(connection, envelope, verdict)
-            total += time.perf_counter() - start  # the commit included
-        return total
-
-    store = apply_only()
+    store = store_write(engine, envelopes)
     anchor()
     engine.dispose()
     engine = make_engine(f"sqlite:///{work / 'publish.db'}")

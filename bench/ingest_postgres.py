@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import time
 import uuid
 from collections.abc import Sequence
 
@@ -17,12 +16,11 @@ import psycopg
 from sqlalchemy import create_engine, text
 
 from bench.common import credential, line, timed
-from bench.ingest import BATCH, signed_batches
+from bench.ingest import BATCH, signed_batches, store_write
 from registry.v1 import records_pb2 as rec
 from registry_core.envelope import Ed25519Signer
-from registry_server import acceptance, directory, publication
-from registry_server.db import make_engine, upgrade, writing
-from registry_server.publication import TransactionState
+from registry_server import directory, publication
+from registry_server.db import make_engine, upgrade
 
 DEFAULT_URL = os.environ.get("CREDIT_REGISTRY_TEST_PG_URL",
                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -69,15 +67,7 @@ def main() -> None:
         envelopes = signed_batches("uk.ac.forth", records, signer)
         half = len(envelopes) // 2
 
-        store = 0.0  # first half: the store write and its commit, acceptance outside the clock
-        for envelope in envelopes[:half]:
-            with writing(engine) as connection:
-                publication._lock_log(connection)
-                verdict = acceptance.accept(envelope, TransactionState(connection))
-                assert isinstance(verdict, acceptance.Accepted)
-                start = time.perf_counter()
-                publication._apply(connection, envelope, verdict)
-            store += time.perf_counter() - start
+        store = store_write(engine, envelopes[:half])  # first half: the store write alone
         published = timed(lambda: [publication.publish(engine, e) for e in envelopes[half:]])
         engine.dispose()
     finally:
