@@ -87,13 +87,6 @@ def _agreements(payloads: Iterable[bytes]) -> list[rec.RecognitionAgreement]:
     return [rec.RecognitionAgreement.FromString(p) for p in payloads]
 
 
-# The candidate agreements' (publisher, key), then their payloads in the same statement.
-_WITH_PAYLOADS = """
-SELECT r.payload FROM found f JOIN published_record r
-  ON r.institution_id = f.institution_id AND r.kind = {kind} AND r.key = f.agreement_key
-ORDER BY r.institution_id, r.key
-"""
-
 # The edges leaving what the learner holds or reaches in up to depth - 1 links: the
 # target's, and the other institutions' active transitive ones (chain links).
 _REACHED_EDGES = """
@@ -117,14 +110,65 @@ WHERE e.institution_id = {m}
 """
 
 
+# A direct question's whole read, in one statement: for each edge from a held credential to
+# one of the target's agreements, the agreement, the unit it grants and the held credential's
+# record (a micro-credential or a module by that key). An agreement naming two held
+# credentials comes twice, and is kept once: no DISTINCT or ORDER BY, whose temporary
+# B-trees cost more than the rows they save (written as a UNION of three DISTINCT parts,
+# this statement took a query worker three times as long). Against the two statements
+# before it, a query worker's CPU a direct question fell by an eighth (bench.resolve_cpu).
 _DIRECT = """
-WITH held(institution_id, key) AS ({held}),
-found(institution_id, agreement_key) AS (
-SELECT DISTINCT e.institution_id, e.agreement_key
+WITH held(institution_id, key) AS ({held})
+SELECT e.agreement_key, a.payload, e.grant_unit_key, u.payload,
+       e.source_institution_id, e.source_key, c.payload, m.payload
 FROM held h JOIN agreement_edge e
   ON e.source_institution_id = h.institution_id AND e.source_key = h.key
  AND e.institution_id = {m}
-)""" + _WITH_PAYLOADS
+JOIN published_record a
+  ON a.institution_id = e.institution_id AND a.kind = {agreement} AND a.key = e.agreement_key
+LEFT JOIN published_record u
+  ON u.institution_id = e.institution_id AND u.kind = {unit} AND u.key = e.grant_unit_key
+LEFT JOIN published_record c ON c.institution_id = e.source_institution_id
+ AND c.kind = {credential} AND c.key = e.source_key
+LEFT JOIN published_record m ON m.institution_id = e.source_institution_id
+ AND m.kind = {unit} AND m.key = e.source_key
+"""
+
+
+def _held_values(reads: Reads, refs: Sequence[Ref]) -> str:
+    """The VALUES list of a statement's held(institution_id, key) rows, one per ref."""
+    mark = reads.mark
+    # PostgreSQL wants the seed rows typed like the recursive rows (varchar); on SQLite a
+    # CAST would change the column affinity and stop the index being used.
+    seed = (f"(CAST({mark} AS VARCHAR), CAST({mark} AS VARCHAR))"
+            if reads.postgresql else f"({mark}, {mark})")
+    return "VALUES " + ", ".join(seed for _ in refs)
+
+
+def direct_records(reads: Reads, target: str, held: Sequence[Ref],
+                   ) -> tuple[list[bytes], dict[str, bytes], dict[Ref, tuple[int, bytes]]]:
+    """What a direct question reads, in one statement: the payloads of the target's agreements
+    that name a held credential, in key order; the payloads of the units they grant, by key;
+    and (kind, payload) of the held credentials' records they name, by (institution, key)."""
+    refs = sorted(set(held))
+    query = _DIRECT.format(held=_held_values(reads, refs), m=reads.mark,
+                           agreement=rec.RECORD_KIND_AGREEMENT,
+                           unit=rec.RECORD_KIND_LEARNING_UNIT,
+                           credential=rec.RECORD_KIND_MICRO_CREDENTIAL)
+    agreements: dict[str, bytes] = {}
+    units: dict[str, bytes] = {}
+    sources: dict[Ref, tuple[int, bytes]] = {}
+    for (key, agreement, unit_key, unit, institution, source_key, credential,
+         module) in reads.rows(query, [v for ref in refs for v in ref] + [target]):
+        agreements[key] = agreement
+        if unit is not None:
+            units[unit_key] = bytes(unit)
+        if credential is not None:
+            sources[(institution, source_key)] = (rec.RECORD_KIND_MICRO_CREDENTIAL,
+                                                  bytes(credential))
+        elif module is not None:
+            sources[(institution, source_key)] = (rec.RECORD_KIND_LEARNING_UNIT, bytes(module))
+    return [bytes(agreements[key]) for key in sorted(agreements)], units, sources
 
 
 def candidate_agreements(reads: Reads, target: str, held: Sequence[Ref],
@@ -133,24 +177,18 @@ def candidate_agreements(reads: Reads, target: str, held: Sequence[Ref],
     target's agreements that name a held credential or a unit reached from one, and the other
     institutions' active transitive agreements on the way to them.
 
-    Direct (depth 1): one statement. With chains: one recursive statement for the edges
+    Direct (depth 1): direct_records. With chains: one recursive statement for the edges
     leaving what is reached in up to depth - 1 links (the UNION and the depth bound make it
     end on cycles), then, walking back from what the target's agreements name, only the
     links on the way there are read. On a dense network much of what is reached leads
     nowhere near the target: at depth 3 on the 1,000,000-agreement synthetic network, a
     median question reaches 301 agreements, of which 99 are on the way."""
+    if depth <= 1:  # direct: no recursion to plan for
+        return direct_records(reads, target, held)[0]
     refs = sorted(set(held))
     mark = reads.mark
-    # PostgreSQL wants the seed rows typed like the recursive rows (varchar); on SQLite a
-    # CAST would change the column affinity and stop the index being used.
-    seed = (f"(CAST({mark} AS VARCHAR), CAST({mark} AS VARCHAR))"
-            if reads.postgresql else f"({mark}, {mark})")
-    held_sql = "VALUES " + ", ".join(seed for _ in refs)
+    held_sql = _held_values(reads, refs)
     params: list[object] = [value for ref in refs for value in ref]
-    if depth <= 1:  # direct: no recursion to plan for
-        query = _DIRECT.format(held=held_sql, m=mark, kind=rec.RECORD_KIND_AGREEMENT)
-        params.append(target)
-        return [bytes(row[0]) for row in reads.rows(query, params)]
     links, active = depth - 1, rec.RECORD_STATUS_ACTIVE
     params += [links, active, target, target, links, active]
     wanted: set[Ref] = set()  # agreements, by (publisher, key)
@@ -173,6 +211,30 @@ def candidate_agreements(reads: Reads, target: str, held: Sequence[Ref],
                 to_visit.append(source)
     return [payload for _, payload in _records(
         reads, [(publisher, rec.RECORD_KIND_AGREEMENT, key) for publisher, key in wanted])]
+
+
+def _units_and_sources(reads: Reads, agreements: Sequence[rec.RecognitionAgreement],
+                       held: Sequence[Ref],
+                       ) -> tuple[dict[Ref, rec.LearningUnit], dict[Ref, SourceRecord]]:
+    """In one statement, the units the agreements grant and the records of the held
+    credentials they name (a micro-credential or a module, by key: for level and
+    shelf-life). A question no agreement answers needs neither."""
+    held_named = {ref for agreement in agreements
+                  for ref in source_credentials(agreement.source)}.intersection(held)
+    granted = {(a.institution_id, a.grant.unit_key) for a in agreements if a.grant.unit_key}
+    wanted: list[tuple[str, int, str]] = [
+        (i, rec.RECORD_KIND_LEARNING_UNIT, k) for i, k in granted]
+    wanted += [(i, kind, k) for i, k in held_named for kind in SOURCE_KINDS]
+    units: dict[Ref, rec.LearningUnit] = {}
+    sources: dict[Ref, SourceRecord] = {}
+    for kind, payload in _records(reads, wanted) if wanted else []:
+        record = SOURCE_KINDS[kind].FromString(payload)
+        ref = (record.institution_id, record.key)
+        if isinstance(record, rec.LearningUnit) and ref in granted:
+            units[ref] = record
+        if ref in held_named:
+            sources[ref] = record
+    return units, sources
 
 
 def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.ResolveTransferResponse:
@@ -200,27 +262,18 @@ def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.R
     held: list[Ref] = [(h.credential.institution_id, h.credential.key) for h in request.holdings]
 
     with reading(engine) as reads:
-        agreements = _agreements(candidate_agreements(reads, target, held,
-                                                      max(request.max_depth, 1)))
-        # Then, in one statement, the units the agreements grant and the records of the held
-        # credentials they name (a micro-credential or a module, by key: for level and
-        # shelf-life). A question no agreement answers needs neither.
-        held_named = {ref for agreement in agreements
-                      for ref in source_credentials(agreement.source)}.intersection(held)
-        granted = {(a.institution_id, a.grant.unit_key) for a in agreements if a.grant.unit_key}
-        wanted: list[tuple[str, int, str]] = [
-            (i, rec.RECORD_KIND_LEARNING_UNIT, k) for i, k in granted]
-        wanted += [(i, kind, k) for i, k in held_named for kind in SOURCE_KINDS]
-        found = _records(reads, wanted) if wanted else []
-    units: dict[Ref, rec.LearningUnit] = {}
-    sources: dict[Ref, SourceRecord] = {}
-    for kind, payload in found:
-        record = SOURCE_KINDS[kind].FromString(payload)
-        ref = (record.institution_id, record.key)
-        if isinstance(record, rec.LearningUnit) and ref in granted:
-            units[ref] = record
-        if ref in held_named:
-            sources[ref] = record
+        if request.max_depth <= 1:
+            payloads, unit_payloads, source_payloads = direct_records(reads, target, held)
+        else:
+            agreements = _agreements(candidate_agreements(reads, target, held,
+                                                          request.max_depth))
+            units, sources = _units_and_sources(reads, agreements, held)
+    if request.max_depth <= 1:
+        agreements = _agreements(payloads)
+        units = {(target, key): rec.LearningUnit.FromString(payload)
+                 for key, payload in unit_payloads.items()}
+        sources = {ref: SOURCE_KINDS[kind].FromString(payload)
+                   for ref, (kind, payload) in source_payloads.items()}
 
     grants, not_applied = resolve(request.holdings, agreements, sources=sources, units=units,
                                   as_of=as_of, target=target, max_depth=request.max_depth or 1)
