@@ -97,29 +97,32 @@ class _Evaluator:
         self.derived = derived or {}
 
     def credential(self, ref: Ref, cond: rec.Conditions) -> Failure | None:
-        """Why the held credential ref does not meet cond, or None when it does."""
+        """Why the held credential ref does not meet cond, or None when it does. (Names are
+        built only for a failure: this runs for every credential of every candidate.)"""
         holding = self.holdings[ref]
-        name = ref_text(ref)
         if cond.HasField("minimum_grade"):
             minimum = cond.minimum_grade
-            wanted = f"{minimum.value} ({minimum.scheme})"
             if ref in self.derived:
                 return Failure(eq.NOT_APPLIED_REASON_GRADE_BELOW_MINIMUM,
-                               f"{name} is reached through a chain of agreements, which carries "
-                               f"no grade; the agreement needs at least {wanted}")
+                               f"{ref_text(ref)} is reached through a chain of agreements, "
+                               "which carries no grade; the agreement needs at least "
+                               f"{minimum.value} ({minimum.scheme})")
             if not holding.HasField("grade"):
                 return Failure(eq.NOT_APPLIED_REASON_GRADE_BELOW_MINIMUM,
-                               f"no grade was given for {name}; the agreement needs at least {wanted}")
+                               f"no grade was given for {ref_text(ref)}; the agreement needs "
+                               f"at least {minimum.value} ({minimum.scheme})")
             try:
                 got = table().grade_percent(holding.grade.scheme, holding.grade.value)
             except (KeyError, ValueError):
                 return Failure(eq.NOT_APPLIED_REASON_GRADE_BELOW_MINIMUM,
                                f"the grade '{holding.grade.value}' ({holding.grade.scheme}) of "
-                               f"{name} is not in the conversion table; give a grade of a known scheme")
+                               f"{ref_text(ref)} is not in the conversion table; give a grade "
+                               "of a known scheme")
             if got < table().grade_percent(minimum.scheme, minimum.value):
                 return Failure(eq.NOT_APPLIED_REASON_GRADE_BELOW_MINIMUM,
-                               f"grade {holding.grade.value} ({holding.grade.scheme}) for {name} "
-                               f"is below the minimum {wanted}")
+                               f"grade {holding.grade.value} ({holding.grade.scheme}) for "
+                               f"{ref_text(ref)} is below the minimum {minimum.value} "
+                               f"({minimum.scheme})")
         source = self.sources.get(ref)
         limits = [cond.max_credit_age_months]
         if isinstance(source, rec.MicroCredential):
@@ -129,25 +132,28 @@ class _Evaluator:
             age = months_between(parse_date(holding.award_date), self.as_of)
             if age > limit:
                 return Failure(eq.NOT_APPLIED_REASON_CREDIT_TOO_OLD,
-                               f"{name} was awarded on {holding.award_date}, {age} months before "
-                               f"{self.as_of}; credit is accepted up to {limit} months old")
+                               f"{ref_text(ref)} was awarded on {holding.award_date}, {age} "
+                               f"months before {self.as_of}; credit is accepted up to {limit} "
+                               "months old")
         if cond.HasField("minimum_level"):
             want = cond.minimum_level
             want_eqf = table().eqf_level(want.framework, want.level)
             if source is None:
                 return Failure(eq.NOT_APPLIED_REASON_LEVEL_TOO_LOW,
-                               f"the level of {name} is unknown (its provider has not published "
-                               f"it); the agreement needs {want.framework} {want.level}")
+                               f"the level of {ref_text(ref)} is unknown (its provider has not "
+                               f"published it); the agreement needs {want.framework} "
+                               f"{want.level}")
             have = source.level
             have_eqf = table().eqf_level(have.framework, have.level)
             if have_eqf < want_eqf:
                 return Failure(eq.NOT_APPLIED_REASON_LEVEL_TOO_LOW,
-                               f"{name} is at {have.framework} {have.level} (EQF {have_eqf}); the "
-                               f"agreement needs {want.framework} {want.level} (EQF {want_eqf})")
+                               f"{ref_text(ref)} is at {have.framework} {have.level} (EQF "
+                               f"{have_eqf}); the agreement needs {want.framework} "
+                               f"{want.level} (EQF {want_eqf})")
         if cond.identity_verified_required and not holding.identity_verified:
             return Failure(eq.NOT_APPLIED_REASON_IDENTITY_NOT_VERIFIED,
-                           f"the assessment of {name} was not identity-verified; the agreement "
-                           "requires it")
+                           f"the assessment of {ref_text(ref)} was not identity-verified; the "
+                           "agreement requires it")
         return None
 
     def group(self, group: rec.SourceGroup, cond: rec.Conditions) -> _GroupResult:
@@ -227,6 +233,8 @@ def _best_assignment(candidates: Sequence[Candidate]) -> list[Candidate]:
     so each group of rivals is searched on its own and the answer is the union of the
     groups' bests: credit and holdings add up across groups, and "earlier candidates first"
     compares each group's choice on its own."""
+    if len(candidates) < 2:  # no rivals (most answers): taken if it grants any credit
+        return [c for c in candidates if round(c.ects * 1_000_000) > 0]
     bits: dict[tuple[str, object], int] = {}  # a holding or a granted module -> its bit
     masks: list[int] = []
     holds: list[int] = []

@@ -4,6 +4,7 @@ then let registry_core.resolution decide."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy import Engine, select
@@ -135,14 +136,22 @@ LEFT JOIN published_record m ON m.institution_id = e.source_institution_id
 """
 
 
-def _held_values(reads: Reads, refs: Sequence[Ref]) -> str:
-    """The VALUES list of a statement's held(institution_id, key) rows, one per ref."""
-    mark = reads.mark
+def _held_values(mark: str, postgresql: bool, count: int) -> str:
+    """The VALUES list of a statement's held(institution_id, key) rows, count of them."""
     # PostgreSQL wants the seed rows typed like the recursive rows (varchar); on SQLite a
     # CAST would change the column affinity and stop the index being used.
     seed = (f"(CAST({mark} AS VARCHAR), CAST({mark} AS VARCHAR))"
-            if reads.postgresql else f"({mark}, {mark})")
-    return "VALUES " + ", ".join(seed for _ in refs)
+            if postgresql else f"({mark}, {mark})")
+    return "VALUES " + ", ".join(seed for _ in range(count))
+
+
+@functools.lru_cache(maxsize=2 * MAX_HOLDINGS)
+def _direct_sql(mark: str, postgresql: bool, count: int) -> str:
+    """_DIRECT for count held credentials, built once per count and dialect."""
+    return _DIRECT.format(held=_held_values(mark, postgresql, count), m=mark,
+                          agreement=rec.RECORD_KIND_AGREEMENT,
+                          unit=rec.RECORD_KIND_LEARNING_UNIT,
+                          credential=rec.RECORD_KIND_MICRO_CREDENTIAL)
 
 
 def direct_records(reads: Reads, target: str, held: Sequence[Ref],
@@ -151,10 +160,7 @@ def direct_records(reads: Reads, target: str, held: Sequence[Ref],
     that name a held credential, in key order; the payloads of the units they grant, by key;
     and (kind, payload) of the held credentials' records they name, by (institution, key)."""
     refs = sorted(set(held))
-    query = _DIRECT.format(held=_held_values(reads, refs), m=reads.mark,
-                           agreement=rec.RECORD_KIND_AGREEMENT,
-                           unit=rec.RECORD_KIND_LEARNING_UNIT,
-                           credential=rec.RECORD_KIND_MICRO_CREDENTIAL)
+    query = _direct_sql(reads.mark, reads.postgresql, len(refs))
     agreements: dict[str, bytes] = {}
     units: dict[str, bytes] = {}
     sources: dict[Ref, tuple[int, bytes]] = {}
@@ -187,7 +193,7 @@ def candidate_agreements(reads: Reads, target: str, held: Sequence[Ref],
         return direct_records(reads, target, held)[0]
     refs = sorted(set(held))
     mark = reads.mark
-    held_sql = _held_values(reads, refs)
+    held_sql = _held_values(mark, reads.postgresql, len(refs))
     params: list[object] = [value for ref in refs for value in ref]
     links, active = depth - 1, rec.RECORD_STATUS_ACTIVE
     params += [links, active, target, target, links, active]
@@ -245,9 +251,13 @@ def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.R
     if not request.holdings:
         raise _bad("holdings", "is empty; give at least one held credential")
     for i, holding in enumerate(request.holdings):
-        _check_institution(f"holdings[{i}].credential.institution_id",
-                           holding.credential.institution_id)
-        if not holding.credential.key:
+        # The field's name is only built for an error: this runs for every holding of every
+        # question.
+        credential = holding.credential
+        if not INSTITUTION_ID.match(credential.institution_id):
+            _check_institution(f"holdings[{i}].credential.institution_id",
+                               credential.institution_id)
+        if not credential.key:
             raise _bad(f"holdings[{i}].credential.key", "is required")
         try:
             parse_date(holding.award_date)
@@ -261,7 +271,7 @@ def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.R
     target = request.target_institution_id
     held: list[Ref] = [(h.credential.institution_id, h.credential.key) for h in request.holdings]
 
-    with reading(engine) as reads:
+    with reading(engine, one_statement=request.max_depth <= 1) as reads:
         if request.max_depth <= 1:
             payloads, unit_payloads, source_payloads = direct_records(reads, target, held)
         else:

@@ -100,3 +100,50 @@ def test_disposing_the_engine_closes_the_kept_connections(tmp_path: Path) -> Non
     with reading(engine) as reads:  # and the engine still reads afterwards
         assert _count(reads) == 1
     engine.dispose()
+
+
+def test_a_one_statement_reading_sees_what_was_committed_and_holds_no_transaction(
+        engine: Engine) -> None:
+    _enrol(engine, "uk.ac.one")
+    with reading(engine, one_statement=True) as reads:
+        assert _count(reads) == 1
+    _enrol(engine, "uk.ac.two")
+    with reading(engine, one_statement=True) as reads:
+        assert _count(reads) == 2
+        if engine.dialect.name == "sqlite":
+            # Nothing is left open that would keep the writer from copying its log back.
+            assert not reads._connection.in_transaction
+
+
+@pytest.mark.parametrize("one_statement", [False, True])
+def test_a_thread_reads_again_after_a_dispose_in_another_thread(
+        tmp_path: Path, one_statement: bool) -> None:
+    """A dispose closes every thread's kept connection; a thread that read before gets a new
+    one (it used to fail on the closed one, with AttributeError)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'registry.db'}")
+    upgrade(engine)
+    _enrol(engine, "uk.ac.one")
+    read_once, disposed = threading.Event(), threading.Event()
+    counts: list[int] = []
+    failures: list[BaseException] = []
+
+    def reader() -> None:  # keeps its connection between readings, as a query worker does
+        try:
+            for step in (read_once, None):
+                with reading(engine, one_statement=one_statement) as reads:
+                    counts.append(_count(reads))
+                if step is not None:
+                    step.set()
+                    disposed.wait(10)
+        except BaseException as error:  # noqa: BLE001 (reported below)
+            failures.append(error)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    read_once.wait(10)
+    engine.dispose()  # closes the reader thread's kept connection under it
+    disposed.set()
+    thread.join()
+    assert failures == []
+    assert counts == [1, 1]
+    engine.dispose()
