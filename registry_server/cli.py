@@ -88,7 +88,8 @@ async def serve(engine: Engine, settings: config.RegistryConfig, port_file: Path
                                            record_checks=record_checks,
                                            query_workers=query_workers)
     host = listen.rsplit(":", 1)[0]
-    log.info("registry listening on %s:%d", host, port)
+    log.info("registry listening on %s:%d (event loop: %s)", host, port,
+             type(asyncio.get_running_loop()).__module__.split(".")[0])
     if port_file:
         tmp = port_file.with_suffix(".tmp")
         tmp.write_text(str(port))
@@ -172,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = open_database(settings.database_url, serving=args.command == "serve")
     try:
         if args.command == "serve":
-            asyncio.run(serve(engine, settings, args.port_file))
+            config.run_serving(serve(engine, settings, args.port_file), settings)
         elif args.command == "institutions" and args.action == "add":
             found = directory_store.enrol(engine, args.institution_id, args.name, args.country,
                                           read_public_key(args.public_key))

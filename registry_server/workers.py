@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import fcntl
 import logging
+import os
 import sys
 from collections import deque
 from collections.abc import Callable
@@ -58,8 +59,11 @@ class Overdue(Exception):
 class WorkerProcess:
     """One worker process and the answers it owes, in the order they were asked."""
 
-    def __init__(self, process: asyncio.subprocess.Process, what: str) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, requests: asyncio.StreamWriter,
+                 answers: asyncio.StreamReader, what: str) -> None:
         self.process = process
+        self.requests = requests  # the worker's standard input
+        self.answers = answers  # its standard output
         self.what = what
         # Each answer owed, with the loop time by which it is due.
         self.waiting: deque[tuple[asyncio.Future[bytes | None], float]] = deque()
@@ -70,23 +74,41 @@ class WorkerProcess:
     @classmethod
     async def spawn(cls, module: str, setup: bytes, what: str) -> WorkerProcess:
         """`python -m module`, set up with setup and ready (it says so first)."""
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", module,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
-        assert process.stdout is not None and process.stdin is not None
-        # A request must fit in the pipe at once: the loop writes what fits and the rest only
-        # once it is free again, which may be after other work, and the overlap is lost.
+        # The pipes are made here, not by the subprocess call, so that the requests' pipe
+        # can be enlarged whatever the event loop: a request must fit in it at once, for the
+        # loop writes what fits and the rest only once it is free again, which may be after
+        # other work, and the overlap is lost.
+        worker_stdin, requests_end = os.pipe()
+        answers_end, worker_stdout = os.pipe()
         with contextlib.suppress(OSError, AttributeError):  # Linux only; elsewhere it works
-            fcntl.fcntl(process.stdin.get_extra_info("pipe").fileno(), fcntl.F_SETPIPE_SZ,
-                        PIPE_BYTES)
-        process.stdin.write(frame(setup))
+            fcntl.fcntl(requests_end, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         try:
-            await process.stdout.readexactly(_LENGTH + len(_READY))
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", module, stdin=worker_stdin, stdout=worker_stdout)
+        except BaseException:
+            os.close(requests_end)
+            os.close(answers_end)
+            raise
+        finally:
+            os.close(worker_stdin)
+            os.close(worker_stdout)
+        loop = asyncio.get_running_loop()
+        answers = asyncio.StreamReader(limit=PIPE_BYTES, loop=loop)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(answers, loop=loop),
+                                     os.fdopen(answers_end, "rb", buffering=0))
+        transport, protocol = await loop.connect_write_pipe(
+            lambda: asyncio.StreamReaderProtocol(asyncio.StreamReader(loop=loop), loop=loop),
+            os.fdopen(requests_end, "wb", buffering=0))
+        requests = asyncio.StreamWriter(transport, protocol, None, loop)
+        requests.write(frame(setup))
+        try:
+            await answers.readexactly(_LENGTH + len(_READY))
         except asyncio.IncompleteReadError:
+            requests.close()
             raise WorkerFailed(f"a {what} (python -m {module}) ended before it was ready, "
                                f"exit status {await process.wait()}; its error is in the "
                                "registry's log") from None
-        return cls(process, what)
+        return cls(process, requests, answers, what)
 
     @property
     def alive(self) -> bool:
@@ -96,8 +118,7 @@ class WorkerProcess:
         """Settles the answers owed as they arrive. It reads whatever the pipe holds and
         settles every whole answer in it: under load that is several answers per wake-up,
         where reading each frame's length and bytes apart cost two wake-ups an answer."""
-        stdout = self.process.stdout
-        assert stdout is not None
+        stdout = self.answers
         buffer = bytearray()
         try:
             while data := await stdout.read(PIPE_BYTES):
@@ -136,8 +157,8 @@ class WorkerProcess:
     async def ask(self, request: bytes, answer_seconds: float) -> bytes | None:
         """The worker's answer to request, or None if it ended. Raises Overdue if it gave
         none in answer_seconds (it is then stopped)."""
-        stdin = self.process.stdin
-        if not self.alive or stdin is None:
+        stdin = self.requests
+        if not self.alive:
             return None
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[bytes | None] = loop.create_future()
@@ -153,8 +174,7 @@ class WorkerProcess:
         return await answer
 
     async def stop(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
+        self.requests.close()
         try:
             await asyncio.wait_for(self.process.wait(), 5)
         except TimeoutError:

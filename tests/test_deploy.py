@@ -76,6 +76,10 @@ def test_environment_wins_over_the_file_and_errors_name_the_fix(tmp_path: Path) 
         registry_config.load(sample, environ={})
     with pytest.raises(registry_config.ConfigError, match="REGISTRY_WORKER_THREADS.*0 to 64"):
         registry_config.load(None, environ={"REGISTRY_WORKER_THREADS": "zero"})
+    with pytest.raises(registry_config.ConfigError,
+                       match="REGISTRY_EVENT_LOOP: setting 'event_loop' = 'tokio'; use "
+                             "\"uvloop\" or \"asyncio\""):
+        registry_config.load(None, environ={"REGISTRY_EVENT_LOOP": "tokio"})
 
 
 def test_registry_refuses_to_start_half_configured(tmp_path: Path) -> None:
