@@ -8,7 +8,9 @@
    (on the small network nearly all of their answers are empty) and for recognised learners
    (each holds the sources of two of the target's agreements, and random credentials up to
    five holdings), and for recognised learners whose other credentials the target does not
-   recognise, so that answers on both networks are nearly the same size.
+   recognise, so that answers on both networks are nearly the same size. As a serving
+   query worker sees it: each network's connection stays open, and every round asks new
+   questions.
 
     python -m bench.resolve [--small 10000] [--large 1000000] [--seconds 20]
 """
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from sqlalchemy import Engine
 
 from bench.common import line, start_registry
 from registry.v1 import equivalence_pb2 as eq
@@ -294,18 +297,15 @@ def depth3(url: str, path: Path, shape: synthetic.Shape) -> None:
          f"{ours * 1000:7.3f} ms  = {ours / anchor:.2f}x the anchor's latency")
 
 
-def resolve_latency(url: str, requests: list[eq.ResolveTransferRequest]) -> tuple[float, float]:
+def resolve_latency(engine: Engine, requests: list[eq.ResolveTransferRequest],
+                    ) -> tuple[float, float]:
     """Median latency in process, and the mean number of grants per answer."""
-    engine = make_engine(url)
-    for request in requests[:20]:  # warm the page cache alike for both networks
-        equivalence.resolve_transfer(engine, request)
     times, grants = [], 0
     for request in requests:
         start = time.perf_counter()
         answer = equivalence.resolve_transfer(engine, request)
         times.append(time.perf_counter() - start)
         grants += len(answer.grants)
-    engine.dispose()
     return statistics.median(times), grants / len(requests)
 
 
@@ -331,26 +331,39 @@ def main() -> None:
 
 
 def latency_growth(urls: dict[str, str], small: synthetic.Shape, large: synthetic.Shape) -> None:
-    """In-process ResolveTransfer latency on the large network against the small one."""
+    """In-process ResolveTransfer latency on the large network against the small one, as a
+    serving query worker sees it: each network's engine (and so its connection, with the
+    database file mapped into memory) is warmed as a worker warms its own at start
+    (equivalence.warm) and stays open through the rounds, as a worker's does, after a
+    round of questions of their own. Every round asks questions not asked before (a new
+    seed), so no round is answered from what the same question left in the caches."""
     print(f"ResolveTransfer latency in process, {small.agreements:,} vs {large.agreements:,} "
           "agreements (medians of 300 questions)")
+    shapes = {"small": small, "large": large}
     for depth, rounds in ((1, ROUNDS), (3, 1)):
-        askers: list[tuple[str, Callable[[str, synthetic.Shape],
+        askers: list[tuple[str, Callable[[str, synthetic.Shape, int],
                                          list[eq.ResolveTransferRequest]]]] = [
-            ("random learners", lambda url, shape: questions(shape, 300, depth, seed=13)),
-            ("recognised learners", lambda url, shape: recognised_questions(
-                url, shape, 300, depth)),
-            ("recognised, unrecognised fillers", lambda url, shape: recognised_questions(
-                url, shape, 300, depth, unrecognised_fillers=True))]
+            ("random learners", lambda url, shape, seed: questions(shape, 300, depth,
+                                                                   seed=seed)),
+            ("recognised learners", lambda url, shape, seed: recognised_questions(
+                url, shape, 300, depth, seed=seed)),
+            ("recognised, unrecognised fillers", lambda url, shape, seed: recognised_questions(
+                url, shape, 300, depth, seed=seed, unrecognised_fillers=True))]
         for who, ask in askers:
-            asked = {n: ask(urls[n], shape) for n, shape in (("small", small), ("large", large))}
+            engines = {n: make_engine(urls[n]) for n in shapes}
+            for engine in engines.values():
+                equivalence.warm(engine)
             ratios = []
-            for round_ in range(rounds):
+            for round_ in range(rounds + 1):  # round 0 warms the engines up
+                asked = {n: ask(urls[n], shapes[n], 1000 + round_) for n in shapes}
                 # Alternating which network goes first, so drift on a shared machine does not
                 # favour one side; the median round is reported, with the range.
                 order = ("small", "large") if round_ % 2 == 0 else ("large", "small")
-                measured = {n: resolve_latency(urls[n], asked[n]) for n in order}
-                ratios.append((measured["large"][0] / measured["small"][0], measured))
+                measured = {n: resolve_latency(engines[n], asked[n]) for n in order}
+                if round_ > 0:
+                    ratios.append((measured["large"][0] / measured["small"][0], measured))
+            for engine in engines.values():
+                engine.dispose()
             ratios.sort(key=lambda r: r[0])
             ratio, measured = ratios[len(ratios) // 2]
             spread = (f", rounds {ratios[0][0]:.2f}x-{ratios[-1][0]:.2f}x" if rounds > 1

@@ -112,6 +112,9 @@ class QueryWorkers(WorkerPool):
 
 def _answerer(setup: bytes) -> Callable[[bytes], bytes]:
     engine = make_engine(setup.decode())
+    # Before the worker says it is ready, so the registry opens its port with the pages
+    # mapped, and no partner's question waits for it.
+    equivalence.warm(engine)
 
     def handle(request: bytes) -> bytes:
         method, _, rest = request.partition(b"\n")
