@@ -94,8 +94,9 @@ class WorkerProcess:
             os.close(worker_stdout)
         loop = asyncio.get_running_loop()
         answers = asyncio.StreamReader(limit=PIPE_BYTES, loop=loop)
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(answers, loop=loop),
-                                     os.fdopen(answers_end, "rb", buffering=0))
+        answers_pipe, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(answers, loop=loop),
+            os.fdopen(answers_end, "rb", buffering=0))
         transport, protocol = await loop.connect_write_pipe(
             lambda: asyncio.StreamReaderProtocol(asyncio.StreamReader(loop=loop), loop=loop),
             os.fdopen(requests_end, "wb", buffering=0))
@@ -105,6 +106,7 @@ class WorkerProcess:
             await answers.readexactly(_LENGTH + len(_READY))
         except asyncio.IncompleteReadError:
             requests.close()
+            answers_pipe.close()
             raise WorkerFailed(f"a {what} (python -m {module}) ended before it was ready, "
                                f"exit status {await process.wait()}; its error is in the "
                                "registry's log") from None

@@ -30,13 +30,14 @@ def test_the_registry_serves_on_the_configured_loop_with_enlarged_worker_pipes(
         tmp_path: Path, event_loop: str) -> None:
     port_file = tmp_path / "registry.port"
     log = tmp_path / "registry.log"
-    registry = subprocess.Popen(
-        [sys.executable, "-m", "registry_server.cli", "--database-url",
-         f"sqlite:///{tmp_path / 'registry.db'}", "serve", "--listen", "127.0.0.1:0",
-         "--port-file", str(port_file)],
-        stdout=log.open("wb"), stderr=subprocess.STDOUT,
-        env={**os.environ, "REGISTRY_EVENT_LOOP": event_loop, "REGISTRY_LOG_FORMAT": "text",
-             "REGISTRY_CHECK_WORKERS": "1", "REGISTRY_QUERY_WORKERS": "1"})
+    with log.open("wb") as output:  # the child keeps its own copy of the file
+        registry = subprocess.Popen(
+            [sys.executable, "-m", "registry_server.cli", "--database-url",
+             f"sqlite:///{tmp_path / 'registry.db'}", "serve", "--listen", "127.0.0.1:0",
+             "--port-file", str(port_file)],
+            stdout=output, stderr=subprocess.STDOUT,
+            env={**os.environ, "REGISTRY_EVENT_LOOP": event_loop, "REGISTRY_LOG_FORMAT": "text",
+                 "REGISTRY_CHECK_WORKERS": "1", "REGISTRY_QUERY_WORKERS": "1"})
     try:
         deadline = time.monotonic() + 60
         while not port_file.exists():
