@@ -150,9 +150,9 @@ def warm(engine: Engine) -> bool:
     """On SQLite, reads every page a question may read on this thread's reading connection,
     so that its memory map of the database file holds them before the first question, not
     one page fault at a time during the first thousands: on the 1,000,000-agreement synthetic
-    network a question on a fresh connection took ~10 page faults and twice the time of one
-    on a connection that had read its pages (~1 and ~0.2 s to warm, the file in the OS's
-    cache). Skipped (False) for PostgreSQL, for an in-memory database, and when the file is
+    network a question on a fresh connection took ~10 page faults and twice the database time
+    of one on a connection that had read its pages. Warming that network takes ~0.2-0.4 s
+    when the file is in the OS's cache. Skipped (False) for PostgreSQL, for an in-memory database, and when the file is
     larger than the map, where it would only read what the map cannot keep."""
     if engine.dialect.name != "sqlite":
         return False
@@ -302,19 +302,19 @@ def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.R
     target = request.target_institution_id
     held: list[Ref] = [(h.credential.institution_id, h.credential.key) for h in request.holdings]
 
-    with reading(engine, one_statement=request.max_depth <= 1) as reads:
-        if request.max_depth <= 1:
+    direct = request.max_depth <= 1
+    with reading(engine, one_statement=direct) as reads:
+        if direct:
             payloads, unit_payloads, source_payloads = direct_records(reads, target, held)
+            agreements = _agreements(payloads)
+            units = {(target, key): rec.LearningUnit.FromString(payload)
+                     for key, payload in unit_payloads.items()}
+            sources = {ref: SOURCE_KINDS[kind].FromString(payload)
+                       for ref, (kind, payload) in source_payloads.items()}
         else:
             agreements = _agreements(candidate_agreements(reads, target, held,
                                                           request.max_depth))
             units, sources = _units_and_sources(reads, agreements, held)
-    if request.max_depth <= 1:
-        agreements = _agreements(payloads)
-        units = {(target, key): rec.LearningUnit.FromString(payload)
-                 for key, payload in unit_payloads.items()}
-        sources = {ref: SOURCE_KINDS[kind].FromString(payload)
-                   for ref, (kind, payload) in source_payloads.items()}
 
     grants, not_applied = resolve(request.holdings, agreements, sources=sources, units=units,
                                   as_of=as_of, target=target, max_depth=request.max_depth or 1)
