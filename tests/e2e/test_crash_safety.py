@@ -114,8 +114,15 @@ def test_agent_killed_at_varied_points_loses_and_duplicates_nothing(deployment: 
     kills = 0
     for round_ in range(10):
         deployment.edit(rng, 300, round_)
+        # A point inside this round's sync: after the registry has acknowledged the change
+        # kill_after, before the last. The agent is watched through its own store, not
+        # timed: a sync takes ~0.3-3 s depending on the machine, and a fixed delay let it
+        # finish first on a fast day.
+        acked, last = deployment.store.sync_state().acked_seq, deployment.store.last_seq()
+        kill_after = rng.randrange(acked + 1, last)
         agent = deployment.sync()
-        time.sleep(rng.uniform(0.2, 1.0))  # start-up is ~0.25 s; a round's sync ~0.3-3 s
+        while agent.poll() is None and deployment.store.sync_state().acked_seq < kill_after:
+            time.sleep(0.002)
         if agent.poll() is None:
             agent.send_signal(signal.SIGKILL)
             kills += 1
