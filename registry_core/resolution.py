@@ -21,6 +21,7 @@ deterministic.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -67,10 +68,11 @@ class Candidate:
     granted: eq.GrantedCredit
     ects: float
 
-    @property
-    def resources(self) -> frozenset[str]:
+    @functools.cached_property
+    def resources(self) -> frozenset[tuple[str, object]]:
+        """What the grant consumes: its holdings, and the module it grants (each once)."""
         unit = self.agreement.grant.unit_key
-        return frozenset([f"h:{ref_text(r)}" for r in self.used] + ([f"u:{unit}"] if unit else []))
+        return frozenset([("h", r) for r in self.used] + ([("u", unit)] if unit else []))
 
 
 def provenance(agreement: rec.RecognitionAgreement) -> eq.ProvenanceStep:
@@ -124,10 +126,9 @@ class _Evaluator:
                                f"{ref_text(ref)} is below the minimum {minimum.value} "
                                f"({minimum.scheme})")
         source = self.sources.get(ref)
-        limits = [cond.max_credit_age_months]
-        if isinstance(source, rec.MicroCredential):
-            limits.append(source.credit_validity_months)
-        limit = min((m for m in limits if m), default=0)
+        limit = cond.max_credit_age_months  # the tighter of it and the shelf-life; 0: none
+        if isinstance(source, rec.MicroCredential) and source.credit_validity_months:
+            limit = min(limit or source.credit_validity_months, source.credit_validity_months)
         if limit:
             age = months_between(parse_date(holding.award_date), self.as_of)
             if age > limit:
@@ -266,6 +267,12 @@ def _best_assignment(candidates: Sequence[Candidate]) -> list[Candidate]:
     for members in groups.values():
         if len(members) == 1:  # a grant with no rival (most are): taken if it grants any credit
             chosen += [members[0]] if credit[members[0]] > 0 else []
+        elif all(masks[i] & masks[j] for n, i in enumerate(members) for j in members[n + 1:]):
+            # Every two rivals share something (two rivals always do), so at most one is
+            # taken: the search's answer, without the search (the first with the most credit
+            # and, among those, the fewest holdings).
+            best = min(members, key=lambda i: (-credit[i], uses[i], i))
+            chosen += [best] if credit[best] > 0 else []
         else:
             chosen += _best_of_group(members, masks, holds, credit, uses)
     return [candidates[i] for i in sorted(chosen)]
