@@ -5,6 +5,7 @@ links that lead elsewhere, and not links beyond the depth asked."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import Engine
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
@@ -85,3 +86,26 @@ def test_the_grants_are_those_from_every_agreement_in_the_registry(chains: Netwo
         # The engine also lists Taff's agreements that name nothing reached; the registry
         # lists those that name something the learner holds or reaches.
         assert set(serialise(answer.not_applied)) <= set(serialise(not_applied))
+
+
+@pytest.mark.parametrize("depth", [1, 3])
+def test_resolution_reads_edges_from_the_index_alone(sqlite_engine: Engine, depth: int) -> None:
+    """The by-source edge index holds every column a question reads of an edge (migration
+    0005), so SQLite's plan never visits the edge table: with the table visited for each
+    edge, a depth-3 look-up took twice as long on the 1,000,000-agreement network."""
+    held = [("uk.ac.forth", "MC1"), ("uk.ac.forth", "MC2")]
+    params: list[object] = [value for ref in held for value in ref]
+    if depth == 1:
+        sql = equivalence._direct_sql("?", False, len(held))
+        params += ["uk.ac.taff"]
+    else:
+        sql = equivalence._REACHED_EDGES.format(held=equivalence._held_values(
+            "?", False, len(held)), m="?")
+        params += [2, rec.RECORD_STATUS_ACTIVE, "uk.ac.taff", "uk.ac.taff", 2,
+                   rec.RECORD_STATUS_ACTIVE]
+    with reading(sqlite_engine) as reads:
+        plan = [row[-1] for row in reads.rows("EXPLAIN QUERY PLAN " + sql, params)]
+    edge_steps = [step for step in plan if step.startswith(("SEARCH e ", "SCAN e"))]
+    assert edge_steps, plan
+    assert all("COVERING INDEX ix_agreement_edge_source_publisher" in step
+               for step in edge_steps), plan
