@@ -21,7 +21,6 @@ deterministic.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -68,7 +67,7 @@ class Candidate:
     granted: eq.GrantedCredit
     ects: float
 
-    @functools.cached_property
+    @property
     def resources(self) -> frozenset[tuple[str, object]]:
         """What the grant consumes: its holdings, and the module it grants (each once)."""
         unit = self.agreement.grant.unit_key
@@ -246,6 +245,14 @@ def _best_assignment(candidates: Sequence[Candidate]) -> list[Candidate]:
         unit = c.agreement.grant.unit_key
         holds.append(held)
         masks.append(held | ((1 << bits.setdefault(("u", unit), len(bits))) if unit else 0))
+    credit = [round(c.ects * 1_000_000) for c in candidates]  # micro-ECTS: exact sums, exact ties
+    every = 0
+    for mask in masks:
+        if every & mask:
+            break
+        every |= mask
+    else:  # no two share anything (most answers): each is taken if it grants any credit
+        return [c for c, value in zip(candidates, credit) if value > 0]
     parent = list(range(len(candidates)))
 
     def root(i: int) -> int:
@@ -261,7 +268,6 @@ def _best_assignment(candidates: Sequence[Candidate]) -> list[Candidate]:
     groups: dict[int, list[int]] = {}
     for i in range(len(candidates)):
         groups.setdefault(root(i), []).append(i)
-    credit = [round(c.ects * 1_000_000) for c in candidates]  # micro-ECTS: exact sums, exact ties
     uses = [len(c.used) for c in candidates]
     chosen: list[int] = []
     for members in groups.values():
@@ -507,10 +513,13 @@ def resolve(
     candidates.sort(key=lambda c: (-c.ects, len(c.used), c.agreement.key))
     chosen = _best_assignment(candidates)
     chosen_keys = {c.agreement.key for c in chosen}
+    taken: list[tuple[str, frozenset[tuple[str, object]]]] = []  # built once, if needed
     for c in candidates:
         if c.agreement.key in chosen_keys:
             continue
-        rivals = [o.agreement.key for o in chosen if o.resources & c.resources]
+        taken = taken or [(o.agreement.key, o.resources) for o in chosen]
+        mine = c.resources
+        rivals = [key for key, theirs in taken if not mine.isdisjoint(theirs)]
         not_applied.append(eq.NotApplied(
             agreement=provenance(c.agreement), reason=eq.NOT_APPLIED_REASON_HOLDING_ALREADY_USED,
             explanation=f"its holdings or module are already used by agreement "
