@@ -157,27 +157,34 @@ class _Evaluator:
         return None
 
     def group(self, group: rec.SourceGroup, cond: rec.Conditions) -> _GroupResult:
-        parts: list[_GroupResult] = []
+        """Whether the holdings satisfy group under cond. Satisfied: the credentials its first
+        satisfied items use. Not: those of every satisfied item, and every item's failures
+        and missing credentials, in the agreement's order."""
+        satisfied: list[list[Ref]] = []  # what each satisfied item uses
+        failures: list[Failure] = []
+        missing: list[Ref] = []
         for item in group.items:
             if item.WhichOneof("item") == "group":
-                parts.append(self.group(item.group, cond))
+                part = self.group(item.group, cond)
+                if part.satisfied:
+                    satisfied.append(part.used)
+                else:
+                    failures += part.failures
+                    missing += part.missing
                 continue
             ref = (item.credential.institution_id, item.credential.key)
             if ref not in self.holdings:
-                parts.append(_GroupResult(False, missing=[ref]))
-                continue
-            failure = self.credential(ref, cond)
-            parts.append(_GroupResult(failure is None, used=[ref],
-                                      failures=[failure] if failure else []))
-        needed = {rec.GROUP_OPERATOR_ALL_OF: len(parts), rec.GROUP_OPERATOR_ANY_OF: 1,
+                missing.append(ref)
+            elif (failure := self.credential(ref, cond)) is None:
+                satisfied.append([ref])
+            else:
+                failures.append(failure)
+        needed = {rec.GROUP_OPERATOR_ALL_OF: len(group.items), rec.GROUP_OPERATOR_ANY_OF: 1,
                   rec.GROUP_OPERATOR_N_OF: group.n}[group.operator]
-        ok = [p for p in parts if p.satisfied]
-        result = _GroupResult(len(ok) >= needed)
-        for part in (ok[:needed] if result.satisfied else parts):
-            result.used += part.used if part.satisfied else []
-            result.failures += part.failures
-            result.missing += part.missing
-        return result
+        if len(satisfied) >= needed:
+            return _GroupResult(True, used=[ref for used in satisfied[:needed] for ref in used])
+        return _GroupResult(False, used=[ref for used in satisfied for ref in used],
+                            failures=failures, missing=missing)
 
 
 def _requirement_text(group: rec.SourceGroup) -> str:
