@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import grpc
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, text
 
 from registry_core.envelope import Ed25519Signer
@@ -25,6 +26,12 @@ from registry_server.queries import QueryWorkers
 from registry_server.record_checks import RecordChecks
 from registry_server.server import ServerTLS
 from sync_agent.client import ClientTLS
+
+# No timing assertion in the suite, Hypothesis's included: its default deadline (200 ms an
+# example) and its too-slow health check fail a test when a shared machine stalls, not when
+# the code is wrong. Tests that set their own settings keep these.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 PG_URL = os.environ.get("CREDIT_REGISTRY_TEST_PG_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")
