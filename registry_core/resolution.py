@@ -240,8 +240,6 @@ def _best_assignment(candidates: Sequence[Candidate]) -> list[Candidate]:
     so each group of rivals is searched on its own and the answer is the union of the
     groups' bests: credit and holdings add up across groups, and "earlier candidates first"
     compares each group's choice on its own."""
-    if len(candidates) < 2:  # no rivals (most answers): taken if it grants any credit
-        return [c for c in candidates if round(c.ects * 1_000_000) > 0]
     bits: dict[tuple[str, object], int] = {}  # a holding or a granted module -> its bit
     masks: list[int] = []
     holds: list[int] = []
@@ -278,12 +276,10 @@ def _best_assignment(candidates: Sequence[Candidate]) -> list[Candidate]:
     uses = [len(c.used) for c in candidates]
     chosen: list[int] = []
     for members in groups.values():
-        if len(members) == 1:  # a grant with no rival (most are): taken if it grants any credit
-            chosen += [members[0]] if credit[members[0]] > 0 else []
-        elif all(masks[i] & masks[j] for n, i in enumerate(members) for j in members[n + 1:]):
-            # Every two rivals share something (two rivals always do), so at most one is
-            # taken: the search's answer, without the search (the first with the most credit
-            # and, among those, the fewest holdings).
+        if all(masks[i] & masks[j] for n, i in enumerate(members) for j in members[n + 1:]):
+            # A grant alone, or rivals of which every two share something (two rivals always
+            # do): at most one is taken, the search's answer without the search (the first
+            # with the most credit and, among those, the fewest holdings), if it grants any.
             best = min(members, key=lambda i: (-credit[i], uses[i], i))
             chosen += [best] if credit[best] > 0 else []
         else:
@@ -520,11 +516,11 @@ def resolve(
     candidates.sort(key=lambda c: (-c.ects, len(c.used), c.agreement.key))
     chosen = _best_assignment(candidates)
     chosen_keys = {c.agreement.key for c in chosen}
-    taken: list[tuple[str, frozenset[tuple[str, object]]]] = []  # built once, if needed
+    taken = ([(o.agreement.key, o.resources) for o in chosen]
+             if len(chosen) < len(candidates) else [])  # only when some rival lost
     for c in candidates:
         if c.agreement.key in chosen_keys:
             continue
-        taken = taken or [(o.agreement.key, o.resources) for o in chosen]
         mine = c.resources
         rivals = [key for key, theirs in taken if not mine.isdisjoint(theirs)]
         not_applied.append(eq.NotApplied(

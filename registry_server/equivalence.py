@@ -152,8 +152,9 @@ def warm(engine: Engine) -> bool:
     one page fault at a time during the first thousands: on the 1,000,000-agreement synthetic
     network a question on a fresh connection took ~10 page faults and twice the database time
     of one on a connection that had read its pages. Warming that network takes ~0.2-0.4 s
-    when the file is in the OS's cache. Skipped (False) for PostgreSQL, for an in-memory database, and when the file is
-    larger than the map, where it would only read what the map cannot keep."""
+    when the file is in the OS's cache. Skipped (False) for PostgreSQL, for an in-memory
+    database, and when the file is larger than the map, where it would only read what the
+    map cannot keep."""
     if engine.dialect.name != "sqlite":
         return False
     with reading(engine) as reads:
