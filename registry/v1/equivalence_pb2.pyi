@@ -20,6 +20,16 @@ class NotAppliedReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOT_APPLIED_REASON_IDENTITY_NOT_VERIFIED: _ClassVar[NotAppliedReason]
     NOT_APPLIED_REASON_HOLDING_ALREADY_USED: _ClassVar[NotAppliedReason]
     NOT_APPLIED_REASON_NOT_ACTIVE: _ClassVar[NotAppliedReason]
+    NOT_APPLIED_REASON_COMPLETED_OUTSIDE_WINDOW: _ClassVar[NotAppliedReason]
+    NOT_APPLIED_REASON_LEVEL_NOT_COMPARABLE: _ClassVar[NotAppliedReason]
+    NOT_APPLIED_REASON_SOURCE_NOT_PUBLISHED: _ClassVar[NotAppliedReason]
+    NOT_APPLIED_REASON_UNIT_NOT_PUBLISHED: _ClassVar[NotAppliedReason]
+
+class ConflictKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CONFLICT_KIND_UNSPECIFIED: _ClassVar[ConflictKind]
+    CONFLICT_KIND_CONTRADICTION: _ClassVar[ConflictKind]
+    CONFLICT_KIND_INTENDED_ONE_TO_MANY: _ClassVar[ConflictKind]
 NOT_APPLIED_REASON_UNSPECIFIED: NotAppliedReason
 NOT_APPLIED_REASON_EXPIRED: NotAppliedReason
 NOT_APPLIED_REASON_NOT_YET_VALID: NotAppliedReason
@@ -30,6 +40,13 @@ NOT_APPLIED_REASON_LEVEL_TOO_LOW: NotAppliedReason
 NOT_APPLIED_REASON_IDENTITY_NOT_VERIFIED: NotAppliedReason
 NOT_APPLIED_REASON_HOLDING_ALREADY_USED: NotAppliedReason
 NOT_APPLIED_REASON_NOT_ACTIVE: NotAppliedReason
+NOT_APPLIED_REASON_COMPLETED_OUTSIDE_WINDOW: NotAppliedReason
+NOT_APPLIED_REASON_LEVEL_NOT_COMPARABLE: NotAppliedReason
+NOT_APPLIED_REASON_SOURCE_NOT_PUBLISHED: NotAppliedReason
+NOT_APPLIED_REASON_UNIT_NOT_PUBLISHED: NotAppliedReason
+CONFLICT_KIND_UNSPECIFIED: ConflictKind
+CONFLICT_KIND_CONTRADICTION: ConflictKind
+CONFLICT_KIND_INTENDED_ONE_TO_MANY: ConflictKind
 
 class Holding(_message.Message):
     __slots__ = ("credential", "award_date", "grade", "identity_verified")
@@ -55,21 +72,45 @@ class ProvenanceStep(_message.Message):
     title: str
     def __init__(self, institution_id: _Optional[str] = ..., agreement_key: _Optional[str] = ..., agreement_version: _Optional[int] = ..., title: _Optional[str] = ...) -> None: ...
 
+class GrantedUnit(_message.Message):
+    __slots__ = ("unit_key", "title", "credit", "level", "cross_listed_keys")
+    UNIT_KEY_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    CROSS_LISTED_KEYS_FIELD_NUMBER: _ClassVar[int]
+    unit_key: str
+    title: str
+    credit: _records_pb2.Credit
+    level: _records_pb2.Level
+    cross_listed_keys: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, unit_key: _Optional[str] = ..., title: _Optional[str] = ..., credit: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., level: _Optional[_Union[_records_pb2.Level, _Mapping]] = ..., cross_listed_keys: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class GrantedCredit(_message.Message):
-    __slots__ = ("grant", "unit_title", "credit", "level", "used_holdings", "provenance")
+    __slots__ = ("grant", "unit_title", "credit", "level", "used_holdings", "provenance", "units", "conditional", "conditions", "notes", "shares_holdings_with")
     GRANT_FIELD_NUMBER: _ClassVar[int]
     UNIT_TITLE_FIELD_NUMBER: _ClassVar[int]
     CREDIT_FIELD_NUMBER: _ClassVar[int]
     LEVEL_FIELD_NUMBER: _ClassVar[int]
     USED_HOLDINGS_FIELD_NUMBER: _ClassVar[int]
     PROVENANCE_FIELD_NUMBER: _ClassVar[int]
+    UNITS_FIELD_NUMBER: _ClassVar[int]
+    CONDITIONAL_FIELD_NUMBER: _ClassVar[int]
+    CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    NOTES_FIELD_NUMBER: _ClassVar[int]
+    SHARES_HOLDINGS_WITH_FIELD_NUMBER: _ClassVar[int]
     grant: _records_pb2.Grant
     unit_title: str
     credit: _records_pb2.Credit
     level: _records_pb2.Level
     used_holdings: _containers.RepeatedCompositeFieldContainer[_records_pb2.CredentialRef]
     provenance: _containers.RepeatedCompositeFieldContainer[ProvenanceStep]
-    def __init__(self, grant: _Optional[_Union[_records_pb2.Grant, _Mapping]] = ..., unit_title: _Optional[str] = ..., credit: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., level: _Optional[_Union[_records_pb2.Level, _Mapping]] = ..., used_holdings: _Optional[_Iterable[_Union[_records_pb2.CredentialRef, _Mapping]]] = ..., provenance: _Optional[_Iterable[_Union[ProvenanceStep, _Mapping]]] = ...) -> None: ...
+    units: _containers.RepeatedCompositeFieldContainer[GrantedUnit]
+    conditional: bool
+    conditions: _containers.RepeatedScalarFieldContainer[str]
+    notes: _containers.RepeatedScalarFieldContainer[str]
+    shares_holdings_with: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, grant: _Optional[_Union[_records_pb2.Grant, _Mapping]] = ..., unit_title: _Optional[str] = ..., credit: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., level: _Optional[_Union[_records_pb2.Level, _Mapping]] = ..., used_holdings: _Optional[_Iterable[_Union[_records_pb2.CredentialRef, _Mapping]]] = ..., provenance: _Optional[_Iterable[_Union[ProvenanceStep, _Mapping]]] = ..., units: _Optional[_Iterable[_Union[GrantedUnit, _Mapping]]] = ..., conditional: _Optional[bool] = ..., conditions: _Optional[_Iterable[str]] = ..., notes: _Optional[_Iterable[str]] = ..., shares_holdings_with: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class NotApplied(_message.Message):
     __slots__ = ("agreement", "reason", "explanation")
@@ -82,20 +123,22 @@ class NotApplied(_message.Message):
     def __init__(self, agreement: _Optional[_Union[ProvenanceStep, _Mapping]] = ..., reason: _Optional[_Union[NotAppliedReason, str]] = ..., explanation: _Optional[str] = ...) -> None: ...
 
 class ResolveTransferRequest(_message.Message):
-    __slots__ = ("holdings", "target_institution_id", "max_depth", "as_of", "page_size", "page_token")
+    __slots__ = ("holdings", "target_institution_id", "max_depth", "as_of", "page_size", "page_token", "programme")
     HOLDINGS_FIELD_NUMBER: _ClassVar[int]
     TARGET_INSTITUTION_ID_FIELD_NUMBER: _ClassVar[int]
     MAX_DEPTH_FIELD_NUMBER: _ClassVar[int]
     AS_OF_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PROGRAMME_FIELD_NUMBER: _ClassVar[int]
     holdings: _containers.RepeatedCompositeFieldContainer[Holding]
     target_institution_id: str
     max_depth: int
     as_of: str
     page_size: int
     page_token: str
-    def __init__(self, holdings: _Optional[_Iterable[_Union[Holding, _Mapping]]] = ..., target_institution_id: _Optional[str] = ..., max_depth: _Optional[int] = ..., as_of: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    programme: str
+    def __init__(self, holdings: _Optional[_Iterable[_Union[Holding, _Mapping]]] = ..., target_institution_id: _Optional[str] = ..., max_depth: _Optional[int] = ..., as_of: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., programme: _Optional[str] = ...) -> None: ...
 
 class ResolveTransferResponse(_message.Message):
     __slots__ = ("grants", "not_applied", "next_page_token")
@@ -174,18 +217,22 @@ class EvaluatePathwayRequest(_message.Message):
     def __init__(self, holdings: _Optional[_Iterable[_Union[Holding, _Mapping]]] = ..., qualification: _Optional[_Union[_records_pb2.CredentialRef, _Mapping]] = ..., max_depth: _Optional[int] = ..., as_of: _Optional[str] = ...) -> None: ...
 
 class EvaluatePathwayResponse(_message.Message):
-    __slots__ = ("counted", "achieved", "remaining", "remaining_at_levels", "remaining_mandatory_unit_keys")
+    __slots__ = ("counted", "achieved", "remaining", "remaining_at_levels", "remaining_mandatory_unit_keys", "conditional", "limits")
     COUNTED_FIELD_NUMBER: _ClassVar[int]
     ACHIEVED_FIELD_NUMBER: _ClassVar[int]
     REMAINING_FIELD_NUMBER: _ClassVar[int]
     REMAINING_AT_LEVELS_FIELD_NUMBER: _ClassVar[int]
     REMAINING_MANDATORY_UNIT_KEYS_FIELD_NUMBER: _ClassVar[int]
+    CONDITIONAL_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
     counted: _containers.RepeatedCompositeFieldContainer[GrantedCredit]
     achieved: _records_pb2.Credit
     remaining: _records_pb2.Credit
     remaining_at_levels: _containers.RepeatedCompositeFieldContainer[_records_pb2.LevelRequirement]
     remaining_mandatory_unit_keys: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, counted: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., achieved: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., remaining: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., remaining_at_levels: _Optional[_Iterable[_Union[_records_pb2.LevelRequirement, _Mapping]]] = ..., remaining_mandatory_unit_keys: _Optional[_Iterable[str]] = ...) -> None: ...
+    conditional: _containers.RepeatedCompositeFieldContainer[GrantedCredit]
+    limits: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, counted: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., achieved: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., remaining: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., remaining_at_levels: _Optional[_Iterable[_Union[_records_pb2.LevelRequirement, _Mapping]]] = ..., remaining_mandatory_unit_keys: _Optional[_Iterable[str]] = ..., conditional: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., limits: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListConflictsRequest(_message.Message):
     __slots__ = ("institution_id",)
@@ -194,14 +241,16 @@ class ListConflictsRequest(_message.Message):
     def __init__(self, institution_id: _Optional[str] = ...) -> None: ...
 
 class Conflict(_message.Message):
-    __slots__ = ("source", "agreements", "explanation")
+    __slots__ = ("source", "agreements", "explanation", "kind")
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     AGREEMENTS_FIELD_NUMBER: _ClassVar[int]
     EXPLANATION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
     source: _records_pb2.CredentialRef
     agreements: _containers.RepeatedCompositeFieldContainer[ProvenanceStep]
     explanation: str
-    def __init__(self, source: _Optional[_Union[_records_pb2.CredentialRef, _Mapping]] = ..., agreements: _Optional[_Iterable[_Union[ProvenanceStep, _Mapping]]] = ..., explanation: _Optional[str] = ...) -> None: ...
+    kind: ConflictKind
+    def __init__(self, source: _Optional[_Union[_records_pb2.CredentialRef, _Mapping]] = ..., agreements: _Optional[_Iterable[_Union[ProvenanceStep, _Mapping]]] = ..., explanation: _Optional[str] = ..., kind: _Optional[_Union[ConflictKind, str]] = ...) -> None: ...
 
 class ListConflictsResponse(_message.Message):
     __slots__ = ("conflicts",)

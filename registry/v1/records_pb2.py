@@ -24,23 +24,23 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19registry/v1/records.proto\x12\x0bregistry.v1\"\'\n\x06\x43redit\x12\r\n\x05value\x18\x01 \x01(\x01\x12\x0e\n\x06system\x18\x02 \x01(\t\")\n\x05Level\x12\x11\n\tframework\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\t\"\xd0\x04\n\x0fMicroCredential\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12)\n\x06status\x18\x04 \x01(\x0e\x32\x19.registry.v1.RecordStatus\x12\r\n\x05title\x18\x05 \x01(\t\x12\x15\n\rawarding_body\x18\x06 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x07 \x01(\t\x12\x19\n\x11learning_outcomes\x18\x08 \x03(\t\x12\x16\n\x0eworkload_hours\x18\t \x01(\x01\x12#\n\x06\x63redit\x18\n \x01(\x0b\x32\x13.registry.v1.Credit\x12!\n\x05level\x18\x0b \x01(\x0b\x32\x12.registry.v1.Level\x12\x17\n\x0f\x61ssessment_type\x18\x0c \x01(\t\x12:\n\x12participation_form\x18\r \x01(\x0e\x32\x1e.registry.v1.ParticipationForm\x12\x19\n\x11quality_assurance\x18\x0e \x01(\t\x12\x15\n\rprerequisites\x18\x0f \x03(\t\x12$\n\x1cidentity_verified_assessment\x18\x10 \x01(\x08\x12\x16\n\x0egrading_scheme\x18\x11 \x01(\t\x12\x11\n\tstackable\x18\x12 \x01(\x08\x12\x15\n\rsubject_isced\x18\x13 \x01(\t\x12\x0e\n\x06skills\x18\x14 \x03(\t\x12\x1e\n\x16\x63redit_validity_months\x18\x15 \x01(\r\x12\x0b\n\x03url\x18\x16 \x01(\t\"Z\n\x10LevelRequirement\x12!\n\x05level\x18\x01 \x01(\x0b\x32\x12.registry.v1.Level\x12#\n\x06\x63redit\x18\x02 \x01(\x0b\x32\x13.registry.v1.Credit\"\x81\x01\n\x0cStackingRule\x12\"\n\x05total\x18\x01 \x01(\x0b\x32\x13.registry.v1.Credit\x12\x30\n\tat_levels\x18\x02 \x03(\x0b\x32\x1d.registry.v1.LevelRequirement\x12\x1b\n\x13mandatory_unit_keys\x18\x03 \x03(\t\"\xbc\x02\n\x0cLearningUnit\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12)\n\x06status\x18\x04 \x01(\x0e\x32\x19.registry.v1.RecordStatus\x12\r\n\x05title\x18\x05 \x01(\t\x12+\n\x04kind\x18\x06 \x01(\x0e\x32\x1d.registry.v1.LearningUnitKind\x12#\n\x06\x63redit\x18\x07 \x01(\x0b\x32\x13.registry.v1.Credit\x12!\n\x05level\x18\x08 \x01(\x0b\x32\x12.registry.v1.Level\x12\x15\n\rsubject_isced\x18\t \x01(\t\x12\x30\n\rstacking_rule\x18\n \x01(\x0b\x32\x19.registry.v1.StackingRule\"4\n\rCredentialRef\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\"q\n\nSourceItem\x12\x30\n\ncredential\x18\x01 \x01(\x0b\x32\x1a.registry.v1.CredentialRefH\x00\x12)\n\x05group\x18\x02 \x01(\x0b\x32\x18.registry.v1.SourceGroupH\x00\x42\x06\n\x04item\"n\n\x0bSourceGroup\x12,\n\x08operator\x18\x01 \x01(\x0e\x32\x1a.registry.v1.GroupOperator\x12\t\n\x01n\x18\x02 \x01(\r\x12&\n\x05items\x18\x03 \x03(\x0b\x32\x17.registry.v1.SourceItem\"n\n\rGeneralCredit\x12#\n\x06\x63redit\x18\x01 \x01(\x0b\x32\x13.registry.v1.Credit\x12!\n\x05level\x18\x02 \x01(\x0b\x32\x12.registry.v1.Level\x12\x15\n\rsubject_isced\x18\x03 \x01(\t\"Z\n\x05Grant\x12\x12\n\x08unit_key\x18\x01 \x01(\tH\x00\x12\x34\n\x0egeneral_credit\x18\x02 \x01(\x0b\x32\x1a.registry.v1.GeneralCreditH\x00\x42\x07\n\x05grant\"&\n\x05Grade\x12\x0e\n\x06scheme\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"\xe7\x01\n\nConditions\x12)\n\rminimum_grade\x18\x01 \x01(\x0b\x32\x12.registry.v1.Grade\x12\x1d\n\x15max_credit_age_months\x18\x02 \x01(\r\x12\x12\n\nvalid_from\x18\x03 \x01(\t\x12\x10\n\x08valid_to\x18\x04 \x01(\t\x12\x1a\n\x12transitive_allowed\x18\x05 \x01(\x08\x12\"\n\x1aidentity_verified_required\x18\x06 \x01(\x08\x12)\n\rminimum_level\x18\x07 \x01(\x0b\x32\x12.registry.v1.Level\"\x80\x02\n\x14RecognitionAgreement\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12)\n\x06status\x18\x04 \x01(\x0e\x32\x19.registry.v1.RecordStatus\x12\r\n\x05title\x18\x05 \x01(\t\x12(\n\x06source\x18\x06 \x01(\x0b\x32\x18.registry.v1.SourceGroup\x12!\n\x05grant\x18\x07 \x01(\x0b\x32\x12.registry.v1.Grant\x12+\n\nconditions\x18\x08 \x01(\x0b\x32\x17.registry.v1.Conditions*\x9a\x01\n\x0cRecordStatus\x12\x1d\n\x19RECORD_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13RECORD_STATUS_DRAFT\x10\x01\x12\x18\n\x14RECORD_STATUS_ACTIVE\x10\x02\x12\x1b\n\x17RECORD_STATUS_SUSPENDED\x10\x03\x12\x1b\n\x17RECORD_STATUS_WITHDRAWN\x10\x04*\x85\x01\n\nRecordKind\x12\x1b\n\x17RECORD_KIND_UNSPECIFIED\x10\x00\x12 \n\x1cRECORD_KIND_MICRO_CREDENTIAL\x10\x01\x12\x1d\n\x19RECORD_KIND_LEARNING_UNIT\x10\x02\x12\x19\n\x15RECORD_KIND_AGREEMENT\x10\x03*\x95\x01\n\x11ParticipationForm\x12\"\n\x1ePARTICIPATION_FORM_UNSPECIFIED\x10\x00\x12\x1d\n\x19PARTICIPATION_FORM_ONLINE\x10\x01\x12\x1d\n\x19PARTICIPATION_FORM_ONSITE\x10\x02\x12\x1e\n\x1aPARTICIPATION_FORM_BLENDED\x10\x03*{\n\x10LearningUnitKind\x12\"\n\x1eLEARNING_UNIT_KIND_UNSPECIFIED\x10\x00\x12\x1d\n\x19LEARNING_UNIT_KIND_MODULE\x10\x01\x12$\n LEARNING_UNIT_KIND_QUALIFICATION\x10\x02*~\n\rGroupOperator\x12\x1e\n\x1aGROUP_OPERATOR_UNSPECIFIED\x10\x00\x12\x19\n\x15GROUP_OPERATOR_ALL_OF\x10\x01\x12\x19\n\x15GROUP_OPERATOR_ANY_OF\x10\x02\x12\x17\n\x13GROUP_OPERATOR_N_OF\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19registry/v1/records.proto\x12\x0bregistry.v1\"\'\n\x06\x43redit\x12\r\n\x05value\x18\x01 \x01(\x01\x12\x0e\n\x06system\x18\x02 \x01(\t\")\n\x05Level\x12\x11\n\tframework\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\t\"\xd0\x04\n\x0fMicroCredential\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12)\n\x06status\x18\x04 \x01(\x0e\x32\x19.registry.v1.RecordStatus\x12\r\n\x05title\x18\x05 \x01(\t\x12\x15\n\rawarding_body\x18\x06 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x07 \x01(\t\x12\x19\n\x11learning_outcomes\x18\x08 \x03(\t\x12\x16\n\x0eworkload_hours\x18\t \x01(\x01\x12#\n\x06\x63redit\x18\n \x01(\x0b\x32\x13.registry.v1.Credit\x12!\n\x05level\x18\x0b \x01(\x0b\x32\x12.registry.v1.Level\x12\x17\n\x0f\x61ssessment_type\x18\x0c \x01(\t\x12:\n\x12participation_form\x18\r \x01(\x0e\x32\x1e.registry.v1.ParticipationForm\x12\x19\n\x11quality_assurance\x18\x0e \x01(\t\x12\x15\n\rprerequisites\x18\x0f \x03(\t\x12$\n\x1cidentity_verified_assessment\x18\x10 \x01(\x08\x12\x16\n\x0egrading_scheme\x18\x11 \x01(\t\x12\x11\n\tstackable\x18\x12 \x01(\x08\x12\x15\n\rsubject_isced\x18\x13 \x01(\t\x12\x0e\n\x06skills\x18\x14 \x03(\t\x12\x1e\n\x16\x63redit_validity_months\x18\x15 \x01(\r\x12\x0b\n\x03url\x18\x16 \x01(\t\"Z\n\x10LevelRequirement\x12!\n\x05level\x18\x01 \x01(\x0b\x32\x12.registry.v1.Level\x12#\n\x06\x63redit\x18\x02 \x01(\x0b\x32\x13.registry.v1.Credit\"\x81\x01\n\x0cStackingRule\x12\"\n\x05total\x18\x01 \x01(\x0b\x32\x13.registry.v1.Credit\x12\x30\n\tat_levels\x18\x02 \x03(\x0b\x32\x1d.registry.v1.LevelRequirement\x12\x1b\n\x13mandatory_unit_keys\x18\x03 \x03(\t\"\xd7\x02\n\x0cLearningUnit\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12)\n\x06status\x18\x04 \x01(\x0e\x32\x19.registry.v1.RecordStatus\x12\r\n\x05title\x18\x05 \x01(\t\x12+\n\x04kind\x18\x06 \x01(\x0e\x32\x1d.registry.v1.LearningUnitKind\x12#\n\x06\x63redit\x18\x07 \x01(\x0b\x32\x13.registry.v1.Credit\x12!\n\x05level\x18\x08 \x01(\x0b\x32\x12.registry.v1.Level\x12\x15\n\rsubject_isced\x18\t \x01(\t\x12\x30\n\rstacking_rule\x18\n \x01(\x0b\x32\x19.registry.v1.StackingRule\x12\x19\n\x11\x63ross_listed_keys\x18\x0b \x03(\t\"4\n\rCredentialRef\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\"q\n\nSourceItem\x12\x30\n\ncredential\x18\x01 \x01(\x0b\x32\x1a.registry.v1.CredentialRefH\x00\x12)\n\x05group\x18\x02 \x01(\x0b\x32\x18.registry.v1.SourceGroupH\x00\x42\x06\n\x04item\"n\n\x0bSourceGroup\x12,\n\x08operator\x18\x01 \x01(\x0e\x32\x1a.registry.v1.GroupOperator\x12\t\n\x01n\x18\x02 \x01(\r\x12&\n\x05items\x18\x03 \x03(\x0b\x32\x17.registry.v1.SourceItem\"n\n\rGeneralCredit\x12#\n\x06\x63redit\x18\x01 \x01(\x0b\x32\x13.registry.v1.Credit\x12!\n\x05level\x18\x02 \x01(\x0b\x32\x12.registry.v1.Level\x12\x15\n\rsubject_isced\x18\x03 \x01(\t\"-\n\nUnitSeries\x12\x11\n\tunit_keys\x18\x01 \x03(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"\x84\x01\n\x05Grant\x12\x12\n\x08unit_key\x18\x01 \x01(\tH\x00\x12\x34\n\x0egeneral_credit\x18\x02 \x01(\x0b\x32\x1a.registry.v1.GeneralCreditH\x00\x12(\n\x05units\x18\x03 \x01(\x0b\x32\x17.registry.v1.UnitSeriesH\x00\x42\x07\n\x05grant\"&\n\x05Grade\x12\x0e\n\x06scheme\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"\xe8\x02\n\nConditions\x12)\n\rminimum_grade\x18\x01 \x01(\x0b\x32\x12.registry.v1.Grade\x12\x1d\n\x15max_credit_age_months\x18\x02 \x01(\r\x12\x12\n\nvalid_from\x18\x03 \x01(\t\x12\x10\n\x08valid_to\x18\x04 \x01(\t\x12\x1a\n\x12transitive_allowed\x18\x05 \x01(\x08\x12\"\n\x1aidentity_verified_required\x18\x06 \x01(\x08\x12)\n\rminimum_level\x18\x07 \x01(\x0b\x32\x12.registry.v1.Level\x12\x16\n\x0e\x63ompleted_from\x18\x08 \x01(\t\x12\x14\n\x0c\x63ompleted_to\x18\t \x01(\t\x12\x16\n\x0e\x66or_programmes\x18\n \x03(\t\x12\x18\n\x10restriction_text\x18\x0b \x01(\t\x12\x1f\n\x17\x61\x64\x64itional_requirements\x18\x0c \x03(\t\"\xa7\x02\n\x14RecognitionAgreement\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12)\n\x06status\x18\x04 \x01(\x0e\x32\x19.registry.v1.RecordStatus\x12\r\n\x05title\x18\x05 \x01(\t\x12(\n\x06source\x18\x06 \x01(\x0b\x32\x18.registry.v1.SourceGroup\x12!\n\x05grant\x18\x07 \x01(\x0b\x32\x12.registry.v1.Grant\x12+\n\nconditions\x18\x08 \x01(\x0b\x32\x17.registry.v1.Conditions\x12\r\n\x05notes\x18\t \x03(\t\x12\x16\n\x0e\x61lso_satisfies\x18\n \x03(\t*\x9a\x01\n\x0cRecordStatus\x12\x1d\n\x19RECORD_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13RECORD_STATUS_DRAFT\x10\x01\x12\x18\n\x14RECORD_STATUS_ACTIVE\x10\x02\x12\x1b\n\x17RECORD_STATUS_SUSPENDED\x10\x03\x12\x1b\n\x17RECORD_STATUS_WITHDRAWN\x10\x04*\x85\x01\n\nRecordKind\x12\x1b\n\x17RECORD_KIND_UNSPECIFIED\x10\x00\x12 \n\x1cRECORD_KIND_MICRO_CREDENTIAL\x10\x01\x12\x1d\n\x19RECORD_KIND_LEARNING_UNIT\x10\x02\x12\x19\n\x15RECORD_KIND_AGREEMENT\x10\x03*\x95\x01\n\x11ParticipationForm\x12\"\n\x1ePARTICIPATION_FORM_UNSPECIFIED\x10\x00\x12\x1d\n\x19PARTICIPATION_FORM_ONLINE\x10\x01\x12\x1d\n\x19PARTICIPATION_FORM_ONSITE\x10\x02\x12\x1e\n\x1aPARTICIPATION_FORM_BLENDED\x10\x03*{\n\x10LearningUnitKind\x12\"\n\x1eLEARNING_UNIT_KIND_UNSPECIFIED\x10\x00\x12\x1d\n\x19LEARNING_UNIT_KIND_MODULE\x10\x01\x12$\n LEARNING_UNIT_KIND_QUALIFICATION\x10\x02*~\n\rGroupOperator\x12\x1e\n\x1aGROUP_OPERATOR_UNSPECIFIED\x10\x00\x12\x19\n\x15GROUP_OPERATOR_ALL_OF\x10\x01\x12\x19\n\x15GROUP_OPERATOR_ANY_OF\x10\x02\x12\x17\n\x13GROUP_OPERATOR_N_OF\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'registry.v1.records_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RECORDSTATUS']._serialized_start=2283
-  _globals['_RECORDSTATUS']._serialized_end=2437
-  _globals['_RECORDKIND']._serialized_start=2440
-  _globals['_RECORDKIND']._serialized_end=2573
-  _globals['_PARTICIPATIONFORM']._serialized_start=2576
-  _globals['_PARTICIPATIONFORM']._serialized_end=2725
-  _globals['_LEARNINGUNITKIND']._serialized_start=2727
-  _globals['_LEARNINGUNITKIND']._serialized_end=2850
-  _globals['_GROUPOPERATOR']._serialized_start=2852
-  _globals['_GROUPOPERATOR']._serialized_end=2978
+  _globals['_RECORDSTATUS']._serialized_start=2568
+  _globals['_RECORDSTATUS']._serialized_end=2722
+  _globals['_RECORDKIND']._serialized_start=2725
+  _globals['_RECORDKIND']._serialized_end=2858
+  _globals['_PARTICIPATIONFORM']._serialized_start=2861
+  _globals['_PARTICIPATIONFORM']._serialized_end=3010
+  _globals['_LEARNINGUNITKIND']._serialized_start=3012
+  _globals['_LEARNINGUNITKIND']._serialized_end=3135
+  _globals['_GROUPOPERATOR']._serialized_start=3137
+  _globals['_GROUPOPERATOR']._serialized_end=3263
   _globals['_CREDIT']._serialized_start=42
   _globals['_CREDIT']._serialized_end=81
   _globals['_LEVEL']._serialized_start=83
@@ -52,21 +52,23 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STACKINGRULE']._serialized_start=814
   _globals['_STACKINGRULE']._serialized_end=943
   _globals['_LEARNINGUNIT']._serialized_start=946
-  _globals['_LEARNINGUNIT']._serialized_end=1262
-  _globals['_CREDENTIALREF']._serialized_start=1264
-  _globals['_CREDENTIALREF']._serialized_end=1316
-  _globals['_SOURCEITEM']._serialized_start=1318
-  _globals['_SOURCEITEM']._serialized_end=1431
-  _globals['_SOURCEGROUP']._serialized_start=1433
-  _globals['_SOURCEGROUP']._serialized_end=1543
-  _globals['_GENERALCREDIT']._serialized_start=1545
-  _globals['_GENERALCREDIT']._serialized_end=1655
-  _globals['_GRANT']._serialized_start=1657
-  _globals['_GRANT']._serialized_end=1747
-  _globals['_GRADE']._serialized_start=1749
-  _globals['_GRADE']._serialized_end=1787
-  _globals['_CONDITIONS']._serialized_start=1790
-  _globals['_CONDITIONS']._serialized_end=2021
-  _globals['_RECOGNITIONAGREEMENT']._serialized_start=2024
-  _globals['_RECOGNITIONAGREEMENT']._serialized_end=2280
+  _globals['_LEARNINGUNIT']._serialized_end=1289
+  _globals['_CREDENTIALREF']._serialized_start=1291
+  _globals['_CREDENTIALREF']._serialized_end=1343
+  _globals['_SOURCEITEM']._serialized_start=1345
+  _globals['_SOURCEITEM']._serialized_end=1458
+  _globals['_SOURCEGROUP']._serialized_start=1460
+  _globals['_SOURCEGROUP']._serialized_end=1570
+  _globals['_GENERALCREDIT']._serialized_start=1572
+  _globals['_GENERALCREDIT']._serialized_end=1682
+  _globals['_UNITSERIES']._serialized_start=1684
+  _globals['_UNITSERIES']._serialized_end=1729
+  _globals['_GRANT']._serialized_start=1732
+  _globals['_GRANT']._serialized_end=1864
+  _globals['_GRADE']._serialized_start=1866
+  _globals['_GRADE']._serialized_end=1904
+  _globals['_CONDITIONS']._serialized_start=1907
+  _globals['_CONDITIONS']._serialized_end=2267
+  _globals['_RECOGNITIONAGREEMENT']._serialized_start=2270
+  _globals['_RECOGNITIONAGREEMENT']._serialized_end=2565
 # @@protoc_insertion_point(module_scope)

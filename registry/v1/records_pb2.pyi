@@ -145,7 +145,7 @@ class StackingRule(_message.Message):
     def __init__(self, total: _Optional[_Union[Credit, _Mapping]] = ..., at_levels: _Optional[_Iterable[_Union[LevelRequirement, _Mapping]]] = ..., mandatory_unit_keys: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class LearningUnit(_message.Message):
-    __slots__ = ("institution_id", "key", "version", "status", "title", "kind", "credit", "level", "subject_isced", "stacking_rule")
+    __slots__ = ("institution_id", "key", "version", "status", "title", "kind", "credit", "level", "subject_isced", "stacking_rule", "cross_listed_keys")
     INSTITUTION_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -156,6 +156,7 @@ class LearningUnit(_message.Message):
     LEVEL_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_ISCED_FIELD_NUMBER: _ClassVar[int]
     STACKING_RULE_FIELD_NUMBER: _ClassVar[int]
+    CROSS_LISTED_KEYS_FIELD_NUMBER: _ClassVar[int]
     institution_id: str
     key: str
     version: int
@@ -166,7 +167,8 @@ class LearningUnit(_message.Message):
     level: Level
     subject_isced: str
     stacking_rule: StackingRule
-    def __init__(self, institution_id: _Optional[str] = ..., key: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[_Union[RecordStatus, str]] = ..., title: _Optional[str] = ..., kind: _Optional[_Union[LearningUnitKind, str]] = ..., credit: _Optional[_Union[Credit, _Mapping]] = ..., level: _Optional[_Union[Level, _Mapping]] = ..., subject_isced: _Optional[str] = ..., stacking_rule: _Optional[_Union[StackingRule, _Mapping]] = ...) -> None: ...
+    cross_listed_keys: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, institution_id: _Optional[str] = ..., key: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[_Union[RecordStatus, str]] = ..., title: _Optional[str] = ..., kind: _Optional[_Union[LearningUnitKind, str]] = ..., credit: _Optional[_Union[Credit, _Mapping]] = ..., level: _Optional[_Union[Level, _Mapping]] = ..., subject_isced: _Optional[str] = ..., stacking_rule: _Optional[_Union[StackingRule, _Mapping]] = ..., cross_listed_keys: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CredentialRef(_message.Message):
     __slots__ = ("institution_id", "key")
@@ -204,13 +206,23 @@ class GeneralCredit(_message.Message):
     subject_isced: str
     def __init__(self, credit: _Optional[_Union[Credit, _Mapping]] = ..., level: _Optional[_Union[Level, _Mapping]] = ..., subject_isced: _Optional[str] = ...) -> None: ...
 
+class UnitSeries(_message.Message):
+    __slots__ = ("unit_keys", "name")
+    UNIT_KEYS_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    unit_keys: _containers.RepeatedScalarFieldContainer[str]
+    name: str
+    def __init__(self, unit_keys: _Optional[_Iterable[str]] = ..., name: _Optional[str] = ...) -> None: ...
+
 class Grant(_message.Message):
-    __slots__ = ("unit_key", "general_credit")
+    __slots__ = ("unit_key", "general_credit", "units")
     UNIT_KEY_FIELD_NUMBER: _ClassVar[int]
     GENERAL_CREDIT_FIELD_NUMBER: _ClassVar[int]
+    UNITS_FIELD_NUMBER: _ClassVar[int]
     unit_key: str
     general_credit: GeneralCredit
-    def __init__(self, unit_key: _Optional[str] = ..., general_credit: _Optional[_Union[GeneralCredit, _Mapping]] = ...) -> None: ...
+    units: UnitSeries
+    def __init__(self, unit_key: _Optional[str] = ..., general_credit: _Optional[_Union[GeneralCredit, _Mapping]] = ..., units: _Optional[_Union[UnitSeries, _Mapping]] = ...) -> None: ...
 
 class Grade(_message.Message):
     __slots__ = ("scheme", "value")
@@ -221,7 +233,7 @@ class Grade(_message.Message):
     def __init__(self, scheme: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
 
 class Conditions(_message.Message):
-    __slots__ = ("minimum_grade", "max_credit_age_months", "valid_from", "valid_to", "transitive_allowed", "identity_verified_required", "minimum_level")
+    __slots__ = ("minimum_grade", "max_credit_age_months", "valid_from", "valid_to", "transitive_allowed", "identity_verified_required", "minimum_level", "completed_from", "completed_to", "for_programmes", "restriction_text", "additional_requirements")
     MINIMUM_GRADE_FIELD_NUMBER: _ClassVar[int]
     MAX_CREDIT_AGE_MONTHS_FIELD_NUMBER: _ClassVar[int]
     VALID_FROM_FIELD_NUMBER: _ClassVar[int]
@@ -229,6 +241,11 @@ class Conditions(_message.Message):
     TRANSITIVE_ALLOWED_FIELD_NUMBER: _ClassVar[int]
     IDENTITY_VERIFIED_REQUIRED_FIELD_NUMBER: _ClassVar[int]
     MINIMUM_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_FROM_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_TO_FIELD_NUMBER: _ClassVar[int]
+    FOR_PROGRAMMES_FIELD_NUMBER: _ClassVar[int]
+    RESTRICTION_TEXT_FIELD_NUMBER: _ClassVar[int]
+    ADDITIONAL_REQUIREMENTS_FIELD_NUMBER: _ClassVar[int]
     minimum_grade: Grade
     max_credit_age_months: int
     valid_from: str
@@ -236,10 +253,15 @@ class Conditions(_message.Message):
     transitive_allowed: bool
     identity_verified_required: bool
     minimum_level: Level
-    def __init__(self, minimum_grade: _Optional[_Union[Grade, _Mapping]] = ..., max_credit_age_months: _Optional[int] = ..., valid_from: _Optional[str] = ..., valid_to: _Optional[str] = ..., transitive_allowed: _Optional[bool] = ..., identity_verified_required: _Optional[bool] = ..., minimum_level: _Optional[_Union[Level, _Mapping]] = ...) -> None: ...
+    completed_from: str
+    completed_to: str
+    for_programmes: _containers.RepeatedScalarFieldContainer[str]
+    restriction_text: str
+    additional_requirements: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, minimum_grade: _Optional[_Union[Grade, _Mapping]] = ..., max_credit_age_months: _Optional[int] = ..., valid_from: _Optional[str] = ..., valid_to: _Optional[str] = ..., transitive_allowed: _Optional[bool] = ..., identity_verified_required: _Optional[bool] = ..., minimum_level: _Optional[_Union[Level, _Mapping]] = ..., completed_from: _Optional[str] = ..., completed_to: _Optional[str] = ..., for_programmes: _Optional[_Iterable[str]] = ..., restriction_text: _Optional[str] = ..., additional_requirements: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RecognitionAgreement(_message.Message):
-    __slots__ = ("institution_id", "key", "version", "status", "title", "source", "grant", "conditions")
+    __slots__ = ("institution_id", "key", "version", "status", "title", "source", "grant", "conditions", "notes", "also_satisfies")
     INSTITUTION_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -248,6 +270,8 @@ class RecognitionAgreement(_message.Message):
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     GRANT_FIELD_NUMBER: _ClassVar[int]
     CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    NOTES_FIELD_NUMBER: _ClassVar[int]
+    ALSO_SATISFIES_FIELD_NUMBER: _ClassVar[int]
     institution_id: str
     key: str
     version: int
@@ -256,4 +280,6 @@ class RecognitionAgreement(_message.Message):
     source: SourceGroup
     grant: Grant
     conditions: Conditions
-    def __init__(self, institution_id: _Optional[str] = ..., key: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[_Union[RecordStatus, str]] = ..., title: _Optional[str] = ..., source: _Optional[_Union[SourceGroup, _Mapping]] = ..., grant: _Optional[_Union[Grant, _Mapping]] = ..., conditions: _Optional[_Union[Conditions, _Mapping]] = ...) -> None: ...
+    notes: _containers.RepeatedScalarFieldContainer[str]
+    also_satisfies: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, institution_id: _Optional[str] = ..., key: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[_Union[RecordStatus, str]] = ..., title: _Optional[str] = ..., source: _Optional[_Union[SourceGroup, _Mapping]] = ..., grant: _Optional[_Union[Grant, _Mapping]] = ..., conditions: _Optional[_Union[Conditions, _Mapping]] = ..., notes: _Optional[_Iterable[str]] = ..., also_satisfies: _Optional[_Iterable[str]] = ...) -> None: ...
