@@ -185,7 +185,9 @@ def micro_credential_to_elm(mc: rec.MicroCredential) -> dict[str, Any]:
             "specifiedBy": {
                 "type": "Qualification",
                 "title": {"en": mc.title},
-                "eqfLevel": {"id": f"http://data.europa.eu/snb/eqf/{eqf}", "type": "Concept"},
+                # A level referenced to no EQF level (US_DIVISION) is left out, not guessed.
+                **({"eqfLevel": {"id": f"http://data.europa.eu/snb/eqf/{eqf}", "type": "Concept"}}
+                   if eqf is not None else {}),
                 "creditPoint": {"type": "CreditPoint", "point": f"{ects:g}", "framework": {
                     "type": "Concept", "prefLabel": {"en": "European Credit Transfer System"}}},
                 "volumeOfLearning": hours,

@@ -3,35 +3,58 @@
 Pure functions of records and holdings, so every rule is testable without a server or a
 database. The registry loads the candidate agreements and calls `resolve`.
 
-Rules, in the order a registrar would check them: the agreement must be active and within
-its validity window; every source credential used must be held, with a grade at or above the
-minimum (compared on the conversion table's common percentage scale), awarded no longer ago
-than the agreement's maximum age and the credential's own shelf-life, at or above the minimum
-level (through EQF), and identity-verified when required. The source group decides which
-held credentials an agreement uses (all-of: all; any-of: the first item satisfied; N-of: the
-first n items satisfied, in the agreement's order).
+Rules, in the order a registrar would check them (docs/rules.md states each with its
+source): the agreement must be active and in force on the question's date; every source
+credential used must be held and published by its provider, completed within the window the
+agreement covers (a different thing from when the agreement is in force), with a grade at or
+above the minimum (compared on the conversion table's common percentage scale), awarded no
+longer ago than the agreement's maximum age and the credential's own shelf-life, at or above
+the minimum level (within a framework by its order, across frameworks through the published
+referencing; undecidable is said, never guessed), and identity-verified when required. The
+units it grants must be published. A grant restricted to programmes the question does not
+name, or with additional requirements, is conditional, with the conditions in the
+registrar's words; the agreement's notes go with every grant.
 
-No double counting: each holding, and each granted module, is used by at most one grant.
+The source group decides which held credentials an agreement may use: all-of all of its
+items; any-of one satisfied item; N-of n of them. Each way of satisfying it (up to
+MAX_OPTIONS, in the agreement's order) is a candidate, and the choice among them is part of
+the best assignment below.
+
+No double counting: each holding, and each granted unit (a series' units, a cross-listed
+unit under any of its codes), is used by at most one grant, and each agreement grants once.
 Among the assignments that respect that, the one granting the most credit (in ECTS through
 the conversion table) is returned; ties go to the assignment using fewer holdings, then to
 agreements earlier in (credit descending, key ascending) order, which makes answers
-deterministic.
+deterministic. Plain grants are assigned first, conditional ones from what is left. Then
+agreements that say their source also satisfies a granted agreement (also_satisfies) are
+granted from the same holdings too, each marked with the other: a transfer answer states
+every equivalence, and a pathway counts the shared holdings' credit once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
-from registry_core.conversion import table
-from registry_core.records import parse_date, source_credentials
+from registry_core.conversion import LevelComparison, table
+from registry_core.records import granted_unit_keys, parse_date, source_credentials
 
 Ref = tuple[str, str]
 SourceRecord = rec.MicroCredential | rec.LearningUnit
 SEARCH_STEPS = 200_000  # of one group of rival grants' search; see _best_of_group
+MAX_OPTIONS = 16  # ways of satisfying one agreement's source group that compete as candidates
+
+
+@functools.lru_cache(maxsize=4096)
+def compare_levels(have: tuple[str, str], want: tuple[str, str]) -> LevelComparison:
+    """The conversion table's level comparison, remembered: the pairs of levels are few and
+    the question is asked for every credential of every agreement with a minimum level."""
+    return table().compare_levels(have[0], have[1], want[0], want[1])
 
 
 def ref_text(ref: Ref) -> str:
@@ -53,25 +76,48 @@ class Failure:
 @dataclass
 class _GroupResult:
     satisfied: bool
-    used: list[Ref] = field(default_factory=list)
+    # Satisfied: the ways of satisfying the group (the credentials each uses), the agreement's
+    # order first, at most MAX_OPTIONS. Not: every item's failures and missing credentials.
+    options: list[list[Ref]] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     missing: list[Ref] = field(default_factory=list)
 
 
+def _ways(items: Sequence[list[list[Ref]]], needed: int) -> list[list[Ref]]:
+    """The ways of satisfying `needed` of the satisfied items (each item's own ways given),
+    in the agreement's order, each once, at most MAX_OPTIONS: the first is the first items'
+    first ways, what a group took before choosing was part of the best assignment."""
+    if len(items) == needed and all(len(ways) == 1 for ways in items):
+        return [[ref for ways in items for ref in ways[0]]]  # the common case: no choice
+    found: dict[tuple[Ref, ...], None] = {}
+    for chosen in itertools.combinations(items, needed):
+        for parts in itertools.product(*chosen):
+            used = tuple(dict.fromkeys(ref for part in parts for ref in part))
+            found.setdefault(used)
+            if len(found) >= MAX_OPTIONS:
+                return [list(way) for way in found]
+    return [list(way) for way in found]
+
+
 @dataclass(frozen=True)
 class Candidate:
-    """An agreement whose conditions the holdings meet."""
+    """One way an agreement's conditions are met by the holdings."""
 
     agreement: rec.RecognitionAgreement
     used: tuple[Ref, ...]
     granted: eq.GrantedCredit
     ects: float
+    # The units it grants, each under one code whatever code the agreement names it by.
+    units: tuple[str, ...] = ()
+    # Whether other ways of meeting the same agreement compete with it (one may be taken).
+    exclusive: bool = False
 
     @property
-    def resources(self) -> frozenset[tuple[str, object]]:
-        """What the grant consumes: its holdings, and the module it grants (each once)."""
-        unit = self.agreement.grant.unit_key
-        return frozenset([("h", r) for r in self.used] + ([("u", unit)] if unit else []))
+    def resources(self) -> tuple[tuple[str, object], ...]:
+        """What the grant consumes, each at most once in an answer: its holdings, the units it
+        grants and, when the agreement has other candidates, the agreement itself."""
+        return (*(("h", r) for r in self.used), *(("u", u) for u in self.units),
+                *((("a", self.agreement.key),) if self.exclusive else ()))
 
 
 def provenance(agreement: rec.RecognitionAgreement) -> eq.ProvenanceStep:
@@ -101,6 +147,26 @@ class _Evaluator:
         """Why the held credential ref does not meet cond, or None when it does. (Names are
         built only for a failure: this runs for every credential of every candidate.)"""
         holding = self.holdings[ref]
+        source = self.sources.get(ref)
+        if ref not in self.derived and (source is None
+                                        or source.status != rec.RECORD_STATUS_ACTIVE):
+            state = ("not published by its provider" if source is None else
+                     rec.RecordStatus.Name(source.status).removeprefix("RECORD_STATUS_").lower())
+            return Failure(eq.NOT_APPLIED_REASON_SOURCE_NOT_PUBLISHED,
+                           f"{ref_text(ref)} is {state}; the registry recognises only "
+                           "credentials their provider has published and keeps active")
+        if cond.completed_from or cond.completed_to:
+            completed = parse_date(holding.award_date)
+            if cond.completed_from and completed < parse_date(cond.completed_from):
+                return Failure(eq.NOT_APPLIED_REASON_COMPLETED_OUTSIDE_WINDOW,
+                               f"{ref_text(ref)} was completed on {holding.award_date}, before "
+                               f"{cond.completed_from}, the earliest completion the agreement "
+                               "covers")
+            if cond.completed_to and completed > parse_date(cond.completed_to):
+                return Failure(eq.NOT_APPLIED_REASON_COMPLETED_OUTSIDE_WINDOW,
+                               f"{ref_text(ref)} was completed on {holding.award_date}, after "
+                               f"{cond.completed_to}, the latest completion the agreement "
+                               "covers")
         if cond.HasField("minimum_grade"):
             minimum = cond.minimum_grade
             if ref in self.derived:
@@ -124,7 +190,6 @@ class _Evaluator:
                                f"grade {holding.grade.value} ({holding.grade.scheme}) for "
                                f"{ref_text(ref)} is below the minimum {minimum.value} "
                                f"({minimum.scheme})")
-        source = self.sources.get(ref)
         limit = cond.max_credit_age_months  # the tighter of it and the shelf-life; 0: none
         if isinstance(source, rec.MicroCredential) and source.credit_validity_months:
             limit = min(limit or source.credit_validity_months, source.credit_validity_months)
@@ -137,19 +202,20 @@ class _Evaluator:
                                "months old")
         if cond.HasField("minimum_level"):
             want = cond.minimum_level
-            want_eqf = table().eqf_level(want.framework, want.level)
-            if source is None:
-                return Failure(eq.NOT_APPLIED_REASON_LEVEL_TOO_LOW,
-                               f"the level of {ref_text(ref)} is unknown (its provider has not "
-                               f"published it); the agreement needs {want.framework} "
-                               f"{want.level}")
+            if source is None or not source.HasField("level"):
+                return Failure(eq.NOT_APPLIED_REASON_LEVEL_NOT_COMPARABLE,
+                               f"{ref_text(ref)} has no level in a framework the registry "
+                               f"knows; the agreement needs {want.framework} {want.level}")
             have = source.level
-            have_eqf = table().eqf_level(have.framework, have.level)
-            if have_eqf < want_eqf:
+            compared = compare_levels((have.framework, have.level), (want.framework, want.level))
+            if compared.meets is None:
+                return Failure(eq.NOT_APPLIED_REASON_LEVEL_NOT_COMPARABLE,
+                               f"the level of {ref_text(ref)} cannot be shown to reach the "
+                               f"agreement's minimum: {compared.how}")
+            if not compared.meets:
                 return Failure(eq.NOT_APPLIED_REASON_LEVEL_TOO_LOW,
-                               f"{ref_text(ref)} is at {have.framework} {have.level} (EQF "
-                               f"{have_eqf}); the agreement needs {want.framework} "
-                               f"{want.level} (EQF {want_eqf})")
+                               f"{ref_text(ref)} is at {have.framework} {have.level}, below "
+                               f"the minimum {want.framework} {want.level} ({compared.how})")
         if cond.identity_verified_required and not holding.identity_verified:
             return Failure(eq.NOT_APPLIED_REASON_IDENTITY_NOT_VERIFIED,
                            f"the assessment of {ref_text(ref)} was not identity-verified; the "
@@ -157,17 +223,17 @@ class _Evaluator:
         return None
 
     def group(self, group: rec.SourceGroup, cond: rec.Conditions) -> _GroupResult:
-        """Whether the holdings satisfy group under cond. Satisfied: the credentials its first
-        satisfied items use. Not: those of every satisfied item, and every item's failures
-        and missing credentials, in the agreement's order."""
-        satisfied: list[list[Ref]] = []  # what each satisfied item uses
+        """Whether the holdings satisfy group under cond. Satisfied: the ways they do (see
+        _ways). Not: every item's failures and missing credentials, in the agreement's
+        order."""
+        satisfied: list[list[list[Ref]]] = []  # each satisfied item's ways
         failures: list[Failure] = []
         missing: list[Ref] = []
         for item in group.items:
             if item.WhichOneof("item") == "group":
                 part = self.group(item.group, cond)
                 if part.satisfied:
-                    satisfied.append(part.used)
+                    satisfied.append(part.options)
                 else:
                     failures += part.failures
                     missing += part.missing
@@ -176,15 +242,14 @@ class _Evaluator:
             if ref not in self.holdings:
                 missing.append(ref)
             elif (failure := self.credential(ref, cond)) is None:
-                satisfied.append([ref])
+                satisfied.append([[ref]])
             else:
                 failures.append(failure)
         needed = {rec.GROUP_OPERATOR_ALL_OF: len(group.items), rec.GROUP_OPERATOR_ANY_OF: 1,
                   rec.GROUP_OPERATOR_N_OF: group.n}[group.operator]
         if len(satisfied) >= needed:
-            return _GroupResult(True, used=[ref for used in satisfied[:needed] for ref in used])
-        return _GroupResult(False, used=[ref for used in satisfied for ref in used],
-                            failures=failures, missing=missing)
+            return _GroupResult(True, options=_ways(satisfied, needed))
+        return _GroupResult(False, failures=failures, missing=missing)
 
 
 def _requirement_text(group: rec.SourceGroup) -> str:
@@ -213,23 +278,70 @@ def _window(agreement: rec.RecognitionAgreement, as_of: dt.date) -> Failure | No
     return None
 
 
-def _granted(agreement: rec.RecognitionAgreement, used: Sequence[Ref],
-             units: Mapping[Ref, rec.LearningUnit]) -> tuple[eq.GrantedCredit, float]:
+def unit_code(unit: rec.LearningUnit) -> str:
+    """One code for a unit whichever of its cross-listed codes an agreement names it by."""
+    return min(unit.key, *unit.cross_listed_keys) if unit.cross_listed_keys else unit.key
+
+
+def _granted(agreement: rec.RecognitionAgreement, units: Mapping[Ref, rec.LearningUnit],
+             ) -> tuple[eq.GrantedCredit, float, tuple[str, ...]] | Failure:
+    """What the agreement grants, its credit in ECTS and the codes of the units it grants;
+    a Failure when a unit it grants is not published (or no longer active)."""
     granted = eq.GrantedCredit(grant=agreement.grant, provenance=[provenance(agreement)],
-                               used_holdings=[rec.CredentialRef(institution_id=i, key=k)
-                                              for i, k in used])
+                               notes=agreement.notes)
     if agreement.grant.WhichOneof("grant") == "general_credit":
         general = agreement.grant.general_credit
         granted.credit.CopyFrom(general.credit)
         granted.level.CopyFrom(general.level)
-    else:
-        unit = units.get((agreement.institution_id, agreement.grant.unit_key))
-        if unit is None:  # the module is not published (yet): granted, credit unknown
-            return granted, 0.0
-        granted.unit_title = unit.title
-        granted.credit.CopyFrom(unit.credit)
-        granted.level.CopyFrom(unit.level)
-    return granted, table().to_ects(granted.credit.value, granted.credit.system)
+        return granted, table().to_ects(general.credit.value, general.credit.system), ()
+    found: list[rec.LearningUnit] = []
+    for key in granted_unit_keys(agreement.grant):
+        unit = units.get((agreement.institution_id, key))
+        if unit is None or unit.status != rec.RECORD_STATUS_ACTIVE:
+            state = ("has not published it" if unit is None else "has made it "
+                     + rec.RecordStatus.Name(unit.status).removeprefix("RECORD_STATUS_").lower())
+            return Failure(eq.NOT_APPLIED_REASON_UNIT_NOT_PUBLISHED,
+                           f"it grants {agreement.institution_id}/{key}, but "
+                           f"{agreement.institution_id} {state}")
+        found.append(unit)
+        granted.units.add(unit_key=unit.key, title=unit.title, credit=unit.credit,
+                          level=unit.level if unit.HasField("level") else None,
+                          cross_listed_keys=unit.cross_listed_keys)
+    first = found[0]
+    if len(found) == 1:
+        granted.unit_title = first.title
+        granted.credit.CopyFrom(first.credit)
+        if first.HasField("level"):
+            granted.level.CopyFrom(first.level)
+    else:  # a series: its credit in the first unit's system, at its lowest level
+        t = table()
+        system = first.credit.system
+        granted.unit_title = agreement.grant.units.name or " + ".join(u.title for u in found)
+        granted.credit.system = system
+        granted.credit.value = sum(t.convert_credit(u.credit.value, u.credit.system, system)
+                                   for u in found)
+        levels = [u.level for u in found if u.HasField("level")]
+        if len(levels) == len(found) and len({lv.framework for lv in levels}) == 1:
+            granted.level.CopyFrom(min(levels, key=lambda lv: t.rank[lv.framework][lv.level]))
+    return (granted, table().to_ects(granted.credit.value, granted.credit.system),
+            tuple(unit_code(u) for u in found))
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _conditions(agreement: rec.RecognitionAgreement, programme: str) -> list[str]:
+    """What a grant of agreement is conditional on, in the registrar's words, for a learner
+    whose intended programme is programme ("" when the question names none)."""
+    cond = agreement.conditions
+    found: list[str] = []
+    if cond.for_programmes or cond.restriction_text:
+        if not (programme and _normal(programme) in map(_normal, cond.for_programmes)):
+            found.append(cond.restriction_text or "only for learners on programme "
+                         + ", ".join(cond.for_programmes))
+    found += cond.additional_requirements
+    return found
 
 
 def _best_assignment(candidates: Sequence[Candidate]) -> list[Candidate]:
@@ -240,16 +352,19 @@ def _best_assignment(candidates: Sequence[Candidate]) -> list[Candidate]:
     so each group of rivals is searched on its own and the answer is the union of the
     groups' bests: credit and holdings add up across groups, and "earlier candidates first"
     compares each group's choice on its own."""
-    bits: dict[tuple[str, object], int] = {}  # a holding or a granted module -> its bit
+    bits: dict[tuple[str, object], int] = {}  # a holding, unit or agreement -> its bit
     masks: list[int] = []
     holds: list[int] = []
     for c in candidates:
         held = 0
         for r in c.used:
             held |= 1 << bits.setdefault(("h", r), len(bits))
-        unit = c.agreement.grant.unit_key
         holds.append(held)
-        masks.append(held | ((1 << bits.setdefault(("u", unit), len(bits))) if unit else 0))
+        for unit in c.units:
+            held |= 1 << bits.setdefault(("u", unit), len(bits))
+        if c.exclusive:
+            held |= 1 << bits.setdefault(("a", c.agreement.key), len(bits))
+        masks.append(held)
     credit = [round(c.ects * 1_000_000) for c in candidates]  # micro-ECTS: exact sums, exact ties
     every = 0
     for mask in masks:
@@ -406,12 +521,12 @@ def _derive(held: Mapping[Ref, eq.Holding], agreements: Sequence[rec.Recognition
             result = evaluator.group(link.source, link.conditions)
             if not result.satisfied:
                 continue
-            path = frozenset().union(*(derived[r].path if r in derived else {r}
-                                       for r in result.used))
+            used = result.options[0]  # a chain link takes the first way its group is met
+            path = frozenset().union(*(derived[r].path if r in derived else {r} for r in used))
             if unit_ref in path:
                 continue  # a cycle
             chain: list[rec.RecognitionAgreement] = []
-            for r in result.used:
+            for r in used:
                 for step in derived[r].chain if r in derived else ():
                     if step not in chain:
                         chain.append(step)
@@ -419,10 +534,10 @@ def _derive(held: Mapping[Ref, eq.Holding], agreements: Sequence[rec.Recognition
             if len(chain) > max_depth - 1:
                 continue
             supplied = sum(derived[r].cap_ects if r in derived else _credit_ects(sources.get(r))
-                           for r in result.used)
+                           for r in used)
             option = Derivation(
                 originals=frozenset().union(*(derived[r].originals if r in derived else {r}
-                                              for r in result.used)),
+                                              for r in used)),
                 chain=tuple(chain), cap_ects=min(_credit_ects(units.get(unit_ref)), supplied),
                 path=path | {unit_ref})
             best = found.get(unit_ref) or derived.get(unit_ref)
@@ -469,7 +584,8 @@ def _through_chains(candidate: Candidate, derived: Mapping[Ref, Derivation],
     if cap < ects and granted.credit.system:
         granted.credit.value = table().convert_credit(cap, "ECTS", granted.credit.system)
         ects = table().to_ects(granted.credit.value, granted.credit.system)
-    return Candidate(candidate.agreement, tuple(originals), granted, ects)
+    return Candidate(candidate.agreement, tuple(originals), granted, ects, candidate.units,
+                     candidate.exclusive)
 
 
 def resolve(
@@ -481,12 +597,14 @@ def resolve(
     as_of: dt.date,
     target: str | None = None,
     max_depth: int = 1,
+    programme: str = "",
 ) -> tuple[list[eq.GrantedCredit], list[eq.NotApplied]]:
     """The grants the holdings earn at the target, and for every target agreement that did
     not apply, the reason. `agreements` are the target's agreements and, for chains, other
-    institutions' transitive ones; `sources` the held credentials' records (for level and
-    shelf-life); `units` the learning units by (institution, key). max_depth 1 is direct
-    agreements only; n follows chains of up to n agreements."""
+    institutions' transitive ones; `sources` the held credentials' records (published, with
+    level and shelf-life); `units` the learning units by (institution, key). max_depth 1 is
+    direct agreements only; n follows chains of up to n agreements. programme is the
+    learner's intended programme at the target, for restricted agreements ("" if unknown)."""
     held = {(h.credential.institution_id, h.credential.key): h for h in holdings}
     if target is None:
         target = agreements[0].institution_id if agreements else ""
@@ -500,11 +618,13 @@ def resolve(
         if failure is None:
             result = evaluator.group(agreement.source, agreement.conditions)
             if result.satisfied:
-                granted, ects = _granted(agreement, result.used, units)
-                candidates.append(_through_chains(
-                    Candidate(agreement, tuple(result.used), granted, ects), derived, sources))
-                continue
-            if result.failures:
+                grant = _granted(agreement, units)
+                if not isinstance(grant, Failure):
+                    candidates += _candidates(agreement, result.options, grant, programme,
+                                              derived, sources)
+                    continue
+                failure = grant
+            elif result.failures:
                 failure = result.failures[0]
             else:
                 missing = ", ".join(ref_text(r) for r in result.missing)
@@ -514,19 +634,92 @@ def resolve(
                                          explanation=failure.explanation))
 
     candidates.sort(key=lambda c: (-c.ects, len(c.used), c.agreement.key))
-    chosen = _best_assignment(candidates)
+    chosen = _assign(candidates)
     chosen_keys = {c.agreement.key for c in chosen}
-    taken = ([(o.agreement.key, o.resources) for o in chosen]
+    taken = ([(o.agreement.key, frozenset(o.resources)) for o in chosen]
              if len(chosen) < len(candidates) else [])  # only when some rival lost
     for c in candidates:
         if c.agreement.key in chosen_keys:
             continue
-        mine = c.resources
+        chosen_keys.add(c.agreement.key)  # its best way is reported; the others are the same
+        mine = frozenset(c.resources)
         rivals = [key for key, theirs in taken if not mine.isdisjoint(theirs)]
         not_applied.append(eq.NotApplied(
             agreement=provenance(c.agreement), reason=eq.NOT_APPLIED_REASON_HOLDING_ALREADY_USED,
-            explanation=f"its holdings or module are already used by agreement "
-                        f"{', '.join(rivals)}, which grants as much credit or more"))
+            explanation=f"its holdings or units are already used by agreement "
+                        f"{', '.join(rivals)}, which grants as much credit or more"
+                        + (" without conditions" if c.granted.conditional else "")))
     grants = [c.granted for c in sorted(chosen, key=lambda c: (c.agreement.key,))]
     not_applied.sort(key=lambda n: (n.agreement.institution_id, n.agreement.agreement_key))
     return grants, not_applied
+
+
+def _candidates(agreement: rec.RecognitionAgreement, options: Sequence[Sequence[Ref]],
+                grant: tuple[eq.GrantedCredit, float, tuple[str, ...]], programme: str,
+                derived: Mapping[Ref, Derivation], sources: Mapping[Ref, SourceRecord],
+                ) -> list[Candidate]:
+    """A candidate for each way the agreement's source group is met."""
+    granted, ects, codes = grant
+    conditions = _conditions(agreement, programme)
+    if conditions:
+        granted.conditional = True
+        granted.conditions.extend(conditions)
+    found = []
+    for used in options:
+        one = granted
+        if len(options) > 1:
+            one = eq.GrantedCredit()
+            one.CopyFrom(granted)
+        one.used_holdings.extend(rec.CredentialRef(institution_id=i, key=k) for i, k in used)
+        found.append(_through_chains(Candidate(agreement, tuple(used), one, ects, codes,
+                                               len(options) > 1), derived, sources))
+    return found
+
+
+def _assign(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """The grants of an answer: the best assignment of the plain candidates, then of the
+    conditional ones to what is left, then the agreements that state they share their source
+    with a granted one (also_satisfies)."""
+    plain = [c for c in candidates if not c.granted.conditional]
+    chosen = _best_assignment(plain)
+    if len(plain) < len(candidates):
+        taken = {r for c in chosen for r in c.resources}
+        chosen += _best_assignment([c for c in candidates if c.granted.conditional
+                                    and taken.isdisjoint(c.resources)])
+    if len(chosen) < len(candidates) and any(c.agreement.also_satisfies for c in candidates):
+        chosen += _also_satisfied(candidates, chosen)
+    return chosen
+
+
+def _linked(a: rec.RecognitionAgreement, b: rec.RecognitionAgreement) -> bool:
+    return b.key in a.also_satisfies or a.key in b.also_satisfies
+
+
+def _also_satisfied(candidates: Sequence[Candidate], chosen: Sequence[Candidate],
+                    ) -> list[Candidate]:
+    """Candidates left out only because a granted agreement uses their holdings, where the
+    two agreements state that the same source satisfies both: granted too, each marked with
+    the other (a pathway counts the holdings' credit once). In candidate order."""
+    granted = {c.agreement.key: c for c in chosen}
+    added: list[Candidate] = []
+    for c in candidates:
+        if c.agreement.key in granted:
+            continue
+        holdings = {("h", r) for r in c.used}
+        others = set(c.resources) - holdings
+        shares: list[Candidate] = []
+        for other in granted.values():
+            theirs = set(other.resources)
+            if not others.isdisjoint(theirs) or (not holdings.isdisjoint(theirs)
+                                                 and not _linked(c.agreement, other.agreement)):
+                break
+            if not holdings.isdisjoint(theirs):
+                shares.append(other)
+        else:
+            if shares:
+                c.granted.shares_holdings_with.extend(o.agreement.key for o in shares)
+                for other in shares:
+                    other.granted.shares_holdings_with.append(c.agreement.key)
+                granted[c.agreement.key] = c
+                added.append(c)
+    return added

@@ -23,6 +23,7 @@ from registry_server.tables import AgreementEdge, PublishedRecord
 
 MAX_HOLDINGS = 500
 MAX_DEPTH = 5
+MAX_PROGRAMME = 200
 PAGE_DEFAULT = 100
 PAGE_MAX = 1000
 IN_CHUNK = 500
@@ -282,6 +283,9 @@ def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.R
         raise _bad("holdings", f"has {len(request.holdings)} entries; send at most {MAX_HOLDINGS}")
     if not request.holdings:
         raise _bad("holdings", "is empty; give at least one held credential")
+    if len(request.programme) > MAX_PROGRAMME:
+        raise _bad("programme", f"is {len(request.programme)} characters long; give the "
+                   f"programme's code, at most {MAX_PROGRAMME}")
     for i, holding in enumerate(request.holdings):
         # The field's name is only built for an error: this runs for every holding of every
         # question.
@@ -318,7 +322,8 @@ def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.R
             units, sources = _units_and_sources(reads, agreements, held)
 
     grants, not_applied = resolve(request.holdings, agreements, sources=sources, units=units,
-                                  as_of=as_of, target=target, max_depth=request.max_depth or 1)
+                                  as_of=as_of, target=target, max_depth=request.max_depth or 1,
+                                  programme=request.programme)
     return eq.ResolveTransferResponse(
         grants=grants[offset:offset + size],
         not_applied=not_applied if offset == 0 else [],
@@ -467,7 +472,7 @@ def evaluate_pathway(engine: Engine,
                             "no stacking rule; name a qualification")
     resolved = resolve_transfer(engine, eq.ResolveTransferRequest(
         holdings=request.holdings, target_institution_id=ref[0], max_depth=request.max_depth,
-        as_of=request.as_of, page_size=PAGE_MAX))
+        as_of=request.as_of, page_size=PAGE_MAX, programme=qualification.key))
     return evaluate_pathway_of(qualification, resolved.grants)
 
 

@@ -74,7 +74,8 @@ def test_each_reason_is_reported_in_words() -> None:
     assert "below the minimum 75 (PERCENTAGE)" in words["GRADE"]
     assert "12 months" in words["OLD"] and "up to 6 months" in words["OLD"]
     assert "not held: uk.ac.forth/MC9" in words["MISSING"]
-    assert "RQF 4 (EQF 5)" in words["LEVEL"] and "FHEQ 6 (EQF 6)" in words["LEVEL"]
+    assert "is at RQF 4, below the minimum FHEQ 6" in words["LEVEL"]
+    assert "published correspondence" in words["LEVEL"]
 
 
 def test_grade_compares_across_schemes() -> None:
@@ -148,7 +149,9 @@ def test_most_credit_is_found_among_many_candidates_where_the_greedy_choice_is_w
                   agreement(key="C-MC2", general=general(15), sources=[("uk.ac.forth", "MC2")])]
     agreements += [agreement(key=f"F{i:02}", general=general(10),
                              sources=[("uk.ac.forth", f"MC{i}")]) for i in range(3, 45)]
-    grants, not_applied = run([holding(key=f"MC{i}") for i in range(1, 45)], agreements)
+    published = {("uk.ac.forth", f"MC{i}"): micro_credential(key=f"MC{i}") for i in range(1, 45)}
+    grants, not_applied = resolve([holding(key=f"MC{i}") for i in range(1, 45)], agreements,
+                                  sources=published, units=UNITS, as_of=AS_OF)
     keys = {g.provenance[0].agreement_key for g in grants}
     assert {"B-MC1", "C-MC2"} <= keys and "A-BOTH" not in keys and len(keys) == 44
     assert reasons(not_applied) == {"A-BOTH": eq.NOT_APPLIED_REASON_HOLDING_ALREADY_USED}
