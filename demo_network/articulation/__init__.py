@@ -241,7 +241,9 @@ def check(converted: Converted) -> list[str]:
     from registry_core.records import validate_record
 
     problems = []
-    for record in (*converted.sending_units, *converted.receiving_units, *converted.agreements):
+    records: list[rec.LearningUnit | rec.RecognitionAgreement] = [
+        *converted.sending_units, *converted.receiving_units, *converted.agreements]
+    for record in records:
         try:
             validate_record(record)
         except InvalidRecord as error:
