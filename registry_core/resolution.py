@@ -679,13 +679,21 @@ def _candidates(agreement: rec.RecognitionAgreement, options: Sequence[Sequence[
 def _assign(candidates: Sequence[Candidate]) -> list[Candidate]:
     """The grants of an answer: the best assignment of the plain candidates, then of the
     conditional ones to what is left, then the agreements that state they share their source
-    with a granted one (also_satisfies)."""
+    with a granted one (also_satisfies). Conditional grants restricted to different
+    programmes do not compete: a learner is on one programme, so each restriction's grants
+    are assigned on their own (one course articulated differently for two majors gives both,
+    each conditional on its major)."""
     plain = [c for c in candidates if not c.granted.conditional]
     chosen = _best_assignment(plain)
     if len(plain) < len(candidates):
         taken = {r for c in chosen for r in c.resources}
-        chosen += _best_assignment([c for c in candidates if c.granted.conditional
-                                    and taken.isdisjoint(c.resources)])
+        by_restriction: dict[tuple[str, ...], list[Candidate]] = {}
+        for c in candidates:
+            if c.granted.conditional and taken.isdisjoint(c.resources):
+                restriction = tuple(sorted(map(_normal, c.agreement.conditions.for_programmes)))
+                by_restriction.setdefault(restriction, []).append(c)
+        for restriction in sorted(by_restriction):
+            chosen += _best_assignment(by_restriction[restriction])
     if len(chosen) < len(candidates) and any(c.agreement.also_satisfies for c in candidates):
         chosen += _also_satisfied(candidates, chosen)
     return chosen

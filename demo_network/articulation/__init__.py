@@ -134,10 +134,18 @@ def convert(transcription: dict[str, Any]) -> Converted:
         out.fallbacks.append(f"{quarter} is not in the conversion table: receiving units' "
                              "credit given in US_SEMESTER_HOUR (quarter units x 2/3)")
     first_term: dict[str, dt.date] = {}
+    listed = {course["key"] for course in transcription["sending_courses"]}
+    same_as: dict[str, list[str]] = {}
     for course in transcription["sending_courses"]:
         credit = rec.Credit(value=course["units"], system=sending["credit_system"])
         out.sending_units.append(_unit(out.sending_id, course, credit, lower))
         first_term[course["key"]] = term_start(course["begin"])
+        same_as[course["key"]] = course.get("same_as", [])
+        for alias in same_as[course["key"]]:  # the college publishes each code it offers
+            if alias not in listed:
+                listed.add(alias)
+                out.sending_units.append(_unit(out.sending_id, {
+                    **course, "key": alias, "same_as": [course["key"]]}, credit, lower))
     for course in transcription["receiving_courses"]:
         credit = (rec.Credit(value=course["units"], system=quarter) if quarters_known else
                   rec.Credit(value=round(course["units"] / QUARTER_PER_SEMESTER, 2),
@@ -171,7 +179,7 @@ def convert(transcription: dict[str, Any]) -> Converted:
                 key = base if len(parts) == 1 else f"{base}#{n}"
                 out.statement_keys[st["id"]].append(key)
                 records.append((st, _agreement(out, major, st, key, part, completed_from,
-                                               year_to, transcription),
+                                               year_to, transcription, same_as),
                                 {k for g in part for k in g}))
         for st, agreement, used in records:  # statements of one major sharing a course
             agreement.also_satisfies.extend(
@@ -183,9 +191,18 @@ def convert(transcription: dict[str, Any]) -> Converted:
 
 def _agreement(out: Converted, major: dict[str, Any], st: dict[str, Any], key: str,
                groups: list[list[str]], completed_from: dt.date, completed_to: dt.date,
-               transcription: dict[str, Any]) -> rec.RecognitionAgreement:
-    def credential(k: str) -> rec.SourceItem:
+               transcription: dict[str, Any], same_as: dict[str, list[str]],
+               ) -> rec.RecognitionAgreement:
+    def one(k: str) -> rec.SourceItem:
         return rec.SourceItem(credential=rec.CredentialRef(institution_id=out.sending_id, key=k))
+
+    def credential(k: str) -> rec.SourceItem:
+        """A sending course, or any of its codes when it is cross-listed ("same as"): the
+        agreement names the course, which the learner may have taken under either code."""
+        if not same_as.get(k):
+            return one(k)
+        return rec.SourceItem(group=rec.SourceGroup(
+            operator=rec.GROUP_OPERATOR_ANY_OF, items=[one(c) for c in (k, *same_as[k])]))
 
     def all_of(g: list[str]) -> rec.SourceGroup:
         return rec.SourceGroup(operator=rec.GROUP_OPERATOR_ALL_OF,
