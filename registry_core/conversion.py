@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -28,8 +29,10 @@ class ConversionTable:
 
     def __init__(self, raw: dict[str, Any]) -> None:
         self.raw = raw
+        # A rate may be written as a fraction ("4/3"), where a decimal would round.
         self.ects_per_credit: dict[str, float] = {
-            name: float(entry["ects_per_credit"]) for name, entry in raw["credit_systems"].items()}
+            name: float(Fraction(str(entry["ects_per_credit"])))
+            for name, entry in raw["credit_systems"].items()}
         frameworks = raw["level_frameworks"]
         # Only the levels a framework references to EQF (not US_DIVISION, SCQF 1-2, Entry 1-2).
         self.to_eqf: dict[str, dict[str, int]] = {

@@ -351,14 +351,26 @@ def _best_assignment(candidates: Sequence[Candidate]) -> list[Candidate]:
     Candidates that share no holding or module, directly or through others, do not compete,
     so each group of rivals is searched on its own and the answer is the union of the
     groups' bests: credit and holdings add up across groups, and "earlier candidates first"
-    compares each group's choice on its own."""
-    bits: dict[tuple[str, object], int] = {}  # a holding, unit or agreement -> its bit
+    compares each group's choice on its own.
+
+    Two grants compete when they share a unit, are two ways of one agreement, or share a
+    holding, unless their agreements state that one source satisfies both (also_satisfies):
+    such a holding is a bit for each pair of its grants that are not so linked, so the
+    grants that may share it never collide on it, and each taken grant still owns a bit
+    of its own that the search's bound counts."""
+    bits: dict[tuple[object, ...], int] = {}  # a holding (or pair), unit or agreement -> bit
     masks: list[int] = []
     holds: list[int] = []
-    for c in candidates:
+    shared = _shared_holdings(candidates)
+    for i, c in enumerate(candidates):
         held = 0
         for r in c.used:
-            held |= 1 << bits.setdefault(("h", r), len(bits))
+            if r not in shared:
+                held |= 1 << bits.setdefault(("h", r), len(bits))
+                continue
+            for j in shared[r]:
+                if j != i and not _linked(c.agreement, candidates[j].agreement):
+                    held |= 1 << bits.setdefault(("p", r, min(i, j), max(i, j)), len(bits))
         holds.append(held)
         for unit in c.units:
             held |= 1 << bits.setdefault(("u", unit), len(bits))
@@ -400,6 +412,27 @@ def _best_assignment(candidates: Sequence[Candidate]) -> list[Candidate]:
         else:
             chosen += _best_of_group(members, masks, holds, credit, uses)
     return [candidates[i] for i in sorted(chosen)]
+
+
+def _shared_holdings(candidates: Sequence[Candidate]) -> dict[Ref, list[int]]:
+    """The holdings that two candidates of linked agreements (also_satisfies) both use, with
+    the candidates (by index) using each; {} when no agreement states such a link, as in
+    most answers."""
+    if not any(c.agreement.also_satisfies for c in candidates):
+        return {}
+    users: dict[Ref, list[int]] = {}
+    for i, c in enumerate(candidates):
+        for r in c.used:
+            users.setdefault(r, []).append(i)
+    return {r: found for r, found in users.items()
+            if any(_linked(candidates[i].agreement, candidates[j].agreement)
+                   for n, i in enumerate(found) for j in found[n + 1:])}
+
+
+def _linked(a: rec.RecognitionAgreement, b: rec.RecognitionAgreement) -> bool:
+    """Whether two agreements state that one source satisfies both (either naming the
+    other in also_satisfies)."""
+    return a.key != b.key and (b.key in a.also_satisfies or a.key in b.also_satisfies)
 
 
 def _bits(mask: int) -> Iterator[int]:
@@ -636,14 +669,11 @@ def resolve(
     candidates.sort(key=lambda c: (-c.ects, len(c.used), c.agreement.key))
     chosen = _assign(candidates)
     chosen_keys = {c.agreement.key for c in chosen}
-    taken = ([(o.agreement.key, frozenset(o.resources)) for o in chosen]
-             if len(chosen) < len(candidates) else [])  # only when some rival lost
-    for c in candidates:
+    for c in candidates if len(chosen) < len(candidates) else ():  # only when some lost
         if c.agreement.key in chosen_keys:
             continue
         chosen_keys.add(c.agreement.key)  # its best way is reported; the others are the same
-        mine = frozenset(c.resources)
-        rivals = [key for key, theirs in taken if not mine.isdisjoint(theirs)]
+        rivals = [o.agreement.key for o in chosen if not _compatible(c, o)]
         not_applied.append(eq.NotApplied(
             agreement=provenance(c.agreement), reason=eq.NOT_APPLIED_REASON_HOLDING_ALREADY_USED,
             explanation=f"its holdings or units are already used by agreement "
@@ -678,56 +708,34 @@ def _candidates(agreement: rec.RecognitionAgreement, options: Sequence[Sequence[
 
 def _assign(candidates: Sequence[Candidate]) -> list[Candidate]:
     """The grants of an answer: the best assignment of the plain candidates, then of the
-    conditional ones to what is left, then the agreements that state they share their source
-    with a granted one (also_satisfies). Conditional grants restricted to different
+    conditional ones to what is left. Conditional grants restricted to different
     programmes do not compete: a learner is on one programme, so each restriction's grants
     are assigned on their own (one course articulated differently for two majors gives both,
-    each conditional on its major)."""
+    each conditional on its major). Granted agreements that share holdings by their own
+    statement (also_satisfies) are marked with each other."""
     plain = [c for c in candidates if not c.granted.conditional]
     chosen = _best_assignment(plain)
     if len(plain) < len(candidates):
-        taken = {r for c in chosen for r in c.resources}
         by_restriction: dict[tuple[str, ...], list[Candidate]] = {}
         for c in candidates:
-            if c.granted.conditional and taken.isdisjoint(c.resources):
+            if c.granted.conditional and all(_compatible(c, o) for o in chosen):
                 restriction = tuple(sorted(map(_normal, c.agreement.conditions.for_programmes)))
                 by_restriction.setdefault(restriction, []).append(c)
         for restriction in sorted(by_restriction):
             chosen += _best_assignment(by_restriction[restriction])
-    if len(chosen) < len(candidates) and any(c.agreement.also_satisfies for c in candidates):
-        chosen += _also_satisfied(candidates, chosen)
+    if any(c.agreement.also_satisfies for c in chosen):
+        for n, c in enumerate(chosen):
+            for other in chosen[n + 1:]:
+                if _linked(c.agreement, other.agreement) and set(c.used) & set(other.used):
+                    c.granted.shares_holdings_with.append(other.agreement.key)
+                    other.granted.shares_holdings_with.append(c.agreement.key)
     return chosen
 
 
-def _linked(a: rec.RecognitionAgreement, b: rec.RecognitionAgreement) -> bool:
-    return b.key in a.also_satisfies or a.key in b.also_satisfies
-
-
-def _also_satisfied(candidates: Sequence[Candidate], chosen: Sequence[Candidate],
-                    ) -> list[Candidate]:
-    """Candidates left out only because a granted agreement uses their holdings, where the
-    two agreements state that the same source satisfies both: granted too, each marked with
-    the other (a pathway counts the holdings' credit once). In candidate order."""
-    granted = {c.agreement.key: c for c in chosen}
-    added: list[Candidate] = []
-    for c in candidates:
-        if c.agreement.key in granted:
-            continue
-        holdings = {("h", r) for r in c.used}
-        others = set(c.resources) - holdings
-        shares: list[Candidate] = []
-        for other in granted.values():
-            theirs = set(other.resources)
-            if not others.isdisjoint(theirs) or (not holdings.isdisjoint(theirs)
-                                                 and not _linked(c.agreement, other.agreement)):
-                break
-            if not holdings.isdisjoint(theirs):
-                shares.append(other)
-        else:
-            if shares:
-                c.granted.shares_holdings_with.extend(o.agreement.key for o in shares)
-                for other in shares:
-                    other.granted.shares_holdings_with.append(c.agreement.key)
-                granted[c.agreement.key] = c
-                added.append(c)
-    return added
+def _compatible(c: Candidate, other: Candidate) -> bool:
+    """Whether two candidates may both be granted: they share nothing, or only holdings
+    their agreements state one source satisfies both."""
+    mine, theirs = set(c.resources), set(other.resources)
+    common = mine & theirs
+    return not common or (all(kind == "h" for kind, _ in common)
+                          and _linked(c.agreement, other.agreement))

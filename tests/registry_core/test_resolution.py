@@ -207,18 +207,23 @@ def test_adding_a_holding_never_reduces_credit_and_no_holding_is_used_twice(
 candidate_strategy = st.tuples(
     st.lists(st.sampled_from(KEYS), min_size=1, max_size=3, unique=True),
     st.sampled_from(["", "CS7DE", "CS5PR", "CS4IN"]),  # "": general credit, no module
-    st.sampled_from([0.0, 2.5, 5.0, 7.5, 10.0]))
+    st.sampled_from([0.0, 2.5, 5.0, 7.5, 10.0]),
+    st.lists(st.integers(0, 8), max_size=2))  # the candidates it says it also satisfies
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(candidate_strategy, max_size=9))
-def test_the_assignment_is_the_best_of_all_disjoint_subsets(drawn: list) -> None:  # type: ignore[type-arg]
+def test_the_assignment_is_the_best_of_all_compatible_subsets(drawn: list) -> None:  # type: ignore[type-arg]
     """Against brute force, in any order of candidates: the most credit, then the fewest
-    holdings, then the subset taking the earliest candidates."""
-    candidates = [Candidate(agreement(key=f"AG{i}", unit_key=unit, general=None if unit else
-                                      general(10)),
-                            tuple(("uk.ac.forth", k) for k in keys), eq.GrantedCredit(), ects)
-                  for i, (keys, unit, ects) in enumerate(drawn)]
+    holdings, then the subset taking the earliest candidates. Two candidates are compatible
+    when they share nothing, or only holdings that their agreements state one source
+    satisfies both (also_satisfies)."""
+    candidates = []
+    for i, (keys, unit, ects, links) in enumerate(drawn):
+        made = agreement(key=f"AG{i}", unit_key=unit, general=None if unit else general(10))
+        made.also_satisfies.extend(f"AG{j}" for j in sorted(set(links)) if j != i)
+        candidates.append(Candidate(made, tuple(("uk.ac.forth", k) for k in keys),
+                                    eq.GrantedCredit(), ects, (unit,) if unit else ()))
     n = len(candidates)
 
     def rank(subset: tuple[int, ...]) -> tuple:  # type: ignore[type-arg]
@@ -226,9 +231,16 @@ def test_the_assignment_is_the_best_of_all_disjoint_subsets(drawn: list) -> None
                 -sum(len(candidates[i].used) for i in subset),
                 tuple(i in subset for i in range(n)))
 
-    disjoint = [subset for size in range(n + 1) for subset in itertools.combinations(range(n), size)
-                if sum(len(candidates[i].resources) for i in subset)
-                == len(frozenset().union(*(candidates[i].resources for i in subset)))]
-    best = max(disjoint, key=rank)
+    def compatible(i: int, j: int) -> bool:
+        a, b = candidates[i], candidates[j]
+        common = set(a.resources) & set(b.resources)
+        linked = a.agreement.key in b.agreement.also_satisfies \
+            or b.agreement.key in a.agreement.also_satisfies
+        return not common or (linked and all(kind == "h" for kind, _ in common))
+
+    allowed = [subset for size in range(n + 1) for subset in itertools.combinations(range(n), size)
+               if all(compatible(i, j) for x, i in enumerate(subset) for j in subset[x + 1:])
+               and all(candidates[i].ects > 0 for i in subset)]
+    best = max(allowed, key=rank)
     assert [c.agreement.key for c in _best_assignment(candidates)] == [
         candidates[i].agreement.key for i in best]
