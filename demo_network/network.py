@@ -56,6 +56,8 @@ LEARNER = (
     eq.Holding(credential=rec.CredentialRef(institution_id="uk.ac.lagan", key="LAG-CY01"),
                award_date="2022-06-30", grade=rec.Grade(scheme="PASS_FAIL", value="PASS"),
                identity_verified=False),
+    eq.Holding(credential=rec.CredentialRef(institution_id="uk.ac.taff", key="TAF-GR01"),
+               award_date="2025-05-30"),
 )
 
 
@@ -79,17 +81,24 @@ def wait_for_port(path: Path, process: subprocess.Popen[bytes], seconds: float =
 
 
 def describe(grant: eq.GrantedCredit) -> str:
-    if grant.grant.WhichOneof("grant") == "unit_key":
+    which = grant.grant.WhichOneof("grant")
+    if which == "unit_key":
         what = f"module {grant.grant.unit_key} {grant.unit_title}"
+    elif which == "units":
+        what = f"modules {' + '.join(u.unit_key for u in grant.units)} ({grant.unit_title})"
     else:
         what = "general credit"
     level = f"{grant.level.framework} {grant.level.level}"
     used = " + ".join(f"{h.institution_id}/{h.key}" for h in grant.used_holdings)
     step = grant.provenance[0]
-    return (f"  GRANTED  {what}: {grant.credit.value:g} {grant.credit.system} at {level}\n"
-            f"           for {used}\n"
-            f"           by agreement {step.agreement_key} v{step.agreement_version} "
-            f"({step.title}), published by {step.institution_id}")
+    lines = [f"  {'CONDITIONAL' if grant.conditional else 'GRANTED'}  {what}: "
+             f"{grant.credit.value:g} {grant.credit.system} at {level}",
+             f"           for {used}",
+             f"           by agreement {step.agreement_key} v{step.agreement_version} "
+             f"({step.title}), published by {step.institution_id}"]
+    lines += [f"           only if: {condition}" for condition in grant.conditions]
+    lines += [f"           note: {note}" for note in grant.notes]
+    return "\n".join(lines)
 
 
 def ask_partner_question(address: str, as_of: str, tls: ClientTLS) -> str:
@@ -121,6 +130,9 @@ def ask_partner_question(address: str, as_of: str, tls: ClientTLS) -> str:
               f"  still needed at levels: {remaining}",
               "  mandatory modules not yet granted: "
               + (", ".join(pathway.remaining_mandatory_unit_keys) or "none")]
+    lines += [f"  not counted until its conditions are met: {g.provenance[-1].agreement_key} "
+              f"({'; '.join(g.conditions)})" for g in pathway.conditional]
+    lines += [f"  limit: {limit}" for limit in pathway.limits]
     return "\n".join(lines)
 
 
