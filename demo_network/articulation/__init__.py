@@ -30,11 +30,11 @@ completions from Fall Y's start to the day before Fall Y+1's start: 2024-2025 is
 to 2025-08-14. When an Or-statement's groups have different earliest dates, the statement
 becomes one agreement per group (keys ending "#1", "#2", ...), each with its own window.
 
-Codes the conversion table does not know yet are not invented: US_QUARTER_HOUR falls back
-to US_SEMESTER_HOUR (value x 2/3, the UC rule), US_DIVISION leaves the level unset (the
-schema allows it), and a minimum grade in an unknown grading scheme is left out (the
-agreement's note, which states it, is carried). Keys are kept as the agreement writes them
-("POL SC 51"), spaces included; `--check` reports the records the validation refuses.
+Quarter units are US_QUARTER_HOUR and levels US_DIVISION LOWER. A minimum grade in a scheme
+the conversion table does not have (a US letter grade) is left out, not compared on a scale
+that is not its own; the agreement's note, which states it, is carried. Keys are kept as the
+agreement writes them ("POL SC 51"), spaces included; `--check` reports the records that
+validation refuses.
 
     python -m demo_network.articulation [TRANSCRIPTION.json] --out DIR [--check]
 """
@@ -60,7 +60,6 @@ from registry_core.conversion import table
 BUNDLED = "smc-ucsd-2024-25.json"
 TERM = re.compile(r"^(SU|F|W|S)(\d{4})\Z")
 TERM_START = {"F": (8, 15), "W": (1, 2), "S": (2, 1), "SU": (6, 1)}
-QUARTER_PER_SEMESTER = 1.5  # UC: semester units x 1.5 = quarter units (DOMAIN.md section 3)
 
 
 def term_start(term: str) -> dt.date:
@@ -120,19 +119,10 @@ def _sending_text(groups: Sequence[Sequence[str]]) -> str:
 
 def convert(transcription: dict[str, Any]) -> Converted:
     """The records the transcription states (see the module's docstring for the rules)."""
-    t = table()
     sending, receiving = transcription["sending"], transcription["receiving"]
     out = Converted(sending["institution_id"], receiving["institution_id"])
-    lower: rec.Level | None = None
-    if "US_DIVISION" in t.level_frameworks:
-        lower = rec.Level(framework="US_DIVISION", level="LOWER")
-    else:
-        out.fallbacks.append("US_DIVISION is not in the conversion table: levels left unset")
+    lower = rec.Level(framework="US_DIVISION", level="LOWER")
     quarter = receiving.get("credit_system", "US_QUARTER_HOUR")
-    quarters_known = quarter in t.credit_systems
-    if not quarters_known:
-        out.fallbacks.append(f"{quarter} is not in the conversion table: receiving units' "
-                             "credit given in US_SEMESTER_HOUR (quarter units x 2/3)")
     first_term: dict[str, dt.date] = {}
     listed = {course["key"] for course in transcription["sending_courses"]}
     same_as: dict[str, list[str]] = {}
@@ -147,9 +137,7 @@ def convert(transcription: dict[str, Any]) -> Converted:
                 out.sending_units.append(_unit(out.sending_id, {
                     **course, "key": alias, "same_as": [course["key"]]}, credit, lower))
     for course in transcription["receiving_courses"]:
-        credit = (rec.Credit(value=course["units"], system=quarter) if quarters_known else
-                  rec.Credit(value=round(course["units"] / QUARTER_PER_SEMESTER, 2),
-                             system="US_SEMESTER_HOUR"))
+        credit = rec.Credit(value=course["units"], system=quarter)
         out.receiving_units.append(_unit(out.receiving_id, course, credit, lower))
     year_from, year_to = academic_year_window(transcription["academic_year"]["code"])
     known_sending = set(first_term)
