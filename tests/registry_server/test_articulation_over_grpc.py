@@ -13,7 +13,16 @@ from registry.v1 import equivalence_pb2_grpc
 from registry.v1 import records_pb2 as rec
 from registry_server import publication
 from tests.conftest import Network
-from tests.factories import agreement, batch, holding, micro_credential, module, signed
+from tests.factories import (
+    agreement,
+    batch,
+    group,
+    holding,
+    micro_credential,
+    module,
+    ref,
+    signed,
+)
 
 FORTH, TAFF = "uk.ac.forth", "uk.ac.taff"
 
@@ -130,3 +139,26 @@ def test_a_credential_its_provider_never_published_is_answered_with_its_own_reas
 
 def _head(network: Network, institution: str) -> str:
     return publication.checkpoint(network.engine, institution).head
+
+
+def test_an_any_of_group_leaves_the_other_holding_and_quarter_hours_convert(
+        network: Network, channel: grpc.Channel) -> None:
+    publication.publish(network.engine, signed(batch(FORTH, [
+        micro_credential(key="MC1"), micro_credential(key="MC2")]), network.signers[FORTH]))
+    either = agreement(key="AG-EITHER", unit_key="MATH 51", source=group(
+        rec.GROUP_OPERATOR_ANY_OF, ref(FORTH, "MC1"), ref(FORTH, "MC2")))
+    qualification = module(key="BSC", credit=360)
+    qualification.kind = rec.LEARNING_UNIT_KIND_QUALIFICATION
+    qualification.stacking_rule.total.CopyFrom(rec.Credit(value=360, system="UK_CREDIT"))
+    publication.publish(network.engine, signed(batch(TAFF, [
+        module(key="MATH 51", credit=4, system="US_QUARTER_HOUR"), module(), qualification,
+        either, agreement(key="AG-MC1", unit_key="CS7DE")]), network.signers[TAFF]))
+    grants = by_key(ask(channel, holding(), holding(key="MC2")))
+    assert set(grants) == {"AG-EITHER", "AG-MC1"}
+    assert [h.key for h in grants["AG-EITHER"].used_holdings] == ["MC2"]
+    stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
+    pathway = stub.EvaluatePathway(eq.EvaluatePathwayRequest(
+        holdings=[holding(), holding(key="MC2")], as_of="2026-01-15",
+        qualification=rec.CredentialRef(institution_id=TAFF, key="BSC")), timeout=10)
+    # 4 quarter hours are 16/3 ECTS, 10.67 UK credits, rounded down to the half: 10.5.
+    assert pathway.achieved.value == 15 + 10.5
