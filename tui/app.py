@@ -39,14 +39,7 @@ from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import directory_pb2 as directory
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
-from registry_core.records import Record, source_credentials
-from sync_agent import config as agent_config
-from sync_agent.bilateral import BilateralError, act, awaiting_decision
-from sync_agent.client import RegistryClient
-from sync_agent.store import AgentStore
-from sync_agent.sync import SyncError, SyncLock, SyncResult, explain, sync
-from tui.confirm import AskScreen, ConfirmScreen
-from tui.expressions import (
+from registry_core.expressions import (
     ExpressionError,
     format_credit,
     format_grant,
@@ -54,6 +47,13 @@ from tui.expressions import (
     format_sources,
     parse_holding,
 )
+from registry_core.records import Record, source_credentials
+from sync_agent import config as agent_config
+from sync_agent.bilateral import BilateralError, act, awaiting_decision
+from sync_agent.client import RegistryClient
+from sync_agent.store import AgentStore
+from sync_agent.sync import SyncError, SyncLock, SyncResult, explain, sync
+from tui.confirm import AskScreen, ConfirmScreen
 from tui.first_start import LoadDemoScreen, demo_records
 from tui.forms import AGREEMENT, LEARNING_UNIT, MICRO_CREDENTIAL, FormKind, RecordForm
 from tui.tables import STATUS, AgreementTable, BilateralTable, DetailScreen, RecordTable, UnitTable

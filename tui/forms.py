@@ -24,8 +24,7 @@ from textual.widgets.tree import TreeNode
 from registry.v1 import records_pb2 as rec
 from registry_core.conversion import table
 from registry_core.errors import InvalidRecord
-from registry_core.records import Record, copy_of, validate_record
-from tui.expressions import (
+from registry_core.expressions import (
     ExpressionError,
     format_grade,
     format_grant,
@@ -37,6 +36,7 @@ from tui.expressions import (
     parse_level,
     parse_sources,
 )
+from registry_core.records import Record, copy_of, validate_record
 
 T = TypeVar("T")  # what an expression parses to
 

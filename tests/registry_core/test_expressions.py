@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from registry.v1 import records_pb2 as rec
-from tui.expressions import (
+from registry_core.expressions import (
     ExpressionError,
     format_grant,
     format_sources,
