@@ -222,7 +222,7 @@ def agreement_fields() -> list[Field]:
         Field("key", "Key", placeholder="e.g. AG-DATA-STACK"),
         Field("title", "Title", placeholder="a short name for registrars"),
         Field("source", "Sources", placeholder="all of uk.ac.forth/FOR-PY01, (1 of a/X, b/Y)"),
-        Field("grant", "Grant", placeholder="module key, or 15 UK_CREDIT general at FHEQ 7"),
+        Field("grant", "Grant", placeholder="module key, units A + B, or 15 UK_CREDIT general at FHEQ 7"),
         Field("conditions.valid_from", "Valid from", placeholder="YYYY-MM-DD, empty = always"),
         Field("conditions.valid_to", "Valid to", placeholder="YYYY-MM-DD, empty = open-ended"),
         Field("conditions.minimum_grade", "Minimum grade", placeholder="e.g. UK_LETTER C"),
