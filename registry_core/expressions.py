@@ -136,10 +136,7 @@ def _group(tokens: list[tuple[str, str]], at: int) -> tuple[rec.SourceGroup, int
             if NEXT_CREDENTIAL.search(value):
                 raise ExpressionError(f"'{value}' reads as several credentials; separate them "
                                       "with commas")
-            provider, slash, key = value.partition("/")
-            if not slash or not provider or not key:
-                raise ExpressionError(f"'{value}' is not provider/key, e.g. uk.ac.forth/FOR-PY01")
-            group.items.add(credential=rec.CredentialRef(institution_id=provider, key=key))
+            group.items.add(credential=parse_reference(value))
             at += 1
         else:
             raise ExpressionError(f"expected provider/key or '(' but found '{value}'; put a "
@@ -148,6 +145,15 @@ def _group(tokens: list[tuple[str, str]], at: int) -> tuple[rec.SourceGroup, int
             at += 1
             continue
         return group, at
+
+
+def parse_reference(text: str) -> rec.CredentialRef:
+    """`provider/key`: the provider is everything before the first slash, the key (spaces and
+    further slashes included) everything after it."""
+    provider, slash, key = text.strip().partition("/")
+    if not slash or not provider or not key:
+        raise ExpressionError(f"'{text.strip()}' is not provider/key, e.g. uk.ac.forth/FOR-PY01")
+    return rec.CredentialRef(institution_id=provider, key=key)
 
 
 def format_grant(grant: rec.Grant) -> str:
