@@ -11,7 +11,7 @@ import pytest
 from registry.v1 import records_pb2 as rec
 from registry_core.errors import InvalidRecord
 from registry_core.expressions import parse_sources
-from sync_agent.catalogue_csv import kind_of_header
+from sync_agent.catalogue_csv import CSV_KINDS, kind_of_header
 from sync_agent.cli import main
 from sync_agent.importer import CatalogueError, Entry, check_granted_units, read_catalogue
 from sync_agent.store import AgentStore
@@ -356,3 +356,11 @@ def test_json_import_takes_the_new_fields(tmp_path: Path) -> None:
     assert list(cond.additional_requirements) == ["Also complete MATH 2"]
     assert (list(agreement.notes), list(agreement.also_satisfies)) == (["Lab included"],
                                                                       ["AG BIO 2"])
+
+
+def test_readme_documents_every_csv_column() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("### Catalogue files"):readme.index("## Observability")]
+    undocumented = [f"{kind.name}: {column}" for kind in CSV_KINDS for column in kind.columns()
+                    if f"`{column}`" not in section]
+    assert not undocumented
