@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -444,10 +444,18 @@ def _with_unshown_kept(original: Record, edited: Record, fields: list[Field]) ->
     """The edited record, with every field the form does not show kept as the original had
     it (a micro-credential's skills, prerequisites and URL; a qualification's stacking rule),
     so an edit never drops what was imported."""
-    shown = {f.name.split(".")[0] for f in fields}
     merged = copy_of(original)
-    for name in shown:
-        merged.ClearField(name)
+    for field in fields:
+        # Clear only what the form shows: conditions.valid_from, not all of conditions (the
+        # completion window and programme restriction are not in the form).
+        *parents, name = field.name.split(".")
+        message: Any = merged
+        for parent in parents:
+            if not message.HasField(parent):
+                break
+            message = getattr(message, parent)
+        else:
+            message.ClearField(name)
     merged.MergeFrom(edited)  # type: ignore[arg-type]  # edited is the original's kind
     return merged
 
