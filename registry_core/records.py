@@ -22,7 +22,9 @@ from registry_core.errors import ForeignRecord, InvalidRecord
 
 # \Z, not $: `$` also matches before a final line break, which would let "MC1\n" through.
 INSTITUTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+\Z")
-RECORD_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*\Z")
+# A key as the source system writes it: single spaces between characters are part of it
+# ("MAT SCI 45"), but not at either end, twice in a row, or as a tab or line break.
+RECORD_KEY = re.compile(r"^[A-Za-z0-9](?: ?[A-Za-z0-9._:/-])*\Z")
 COUNTRY = re.compile(r"^[A-Z]{2}\Z")
 ISCED = re.compile(r"^\d{2,4}\Z")
 
@@ -124,7 +126,8 @@ class _Checker:
         if len(value) > MAX_KEY or not RECORD_KEY.match(value):
             raise self.fail(
                 field, f"'{value[:60]}' is not a valid key; use up to {MAX_KEY} letters, "
-                "digits and . _ : / - starting with a letter or digit"
+                "digits and . _ : / - starting with a letter or digit, with single spaces "
+                "between them ('MAT SCI 45')"
             )
 
     def header(self, record: Record) -> None:

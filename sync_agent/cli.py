@@ -175,7 +175,8 @@ def write_last_sync(home: Path, store: AgentStore) -> None:
 
 def _run(args: argparse.Namespace, cfg: agent_config.AgentConfig, store: AgentStore) -> int:
     if args.command == "import":
-        records = read_catalogue(args.file, cfg.institution_id)
+        records = read_catalogue(args.file, cfg.institution_id,
+                                 held_units=store.records(rec.RECORD_KIND_LEARNING_UNIT))
         changed = store.put_records(records)
         print(f"imported {len(records)} records from {args.file}: {changed} new or changed, "
               f"{len(records) - changed} unchanged")

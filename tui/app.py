@@ -39,6 +39,14 @@ from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import directory_pb2 as directory
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
+from registry_core.expressions import (
+    ExpressionError,
+    format_credit,
+    format_grant,
+    format_level,
+    format_sources,
+    parse_holdings,
+)
 from registry_core.records import Record, source_credentials
 from sync_agent import config as agent_config
 from sync_agent.bilateral import BilateralError, act, awaiting_decision
@@ -46,14 +54,6 @@ from sync_agent.client import RegistryClient
 from sync_agent.store import AgentStore
 from sync_agent.sync import SyncError, SyncLock, SyncResult, explain, sync
 from tui.confirm import AskScreen, ConfirmScreen
-from tui.expressions import (
-    ExpressionError,
-    format_credit,
-    format_grant,
-    format_level,
-    format_sources,
-    parse_holding,
-)
 from tui.first_start import LoadDemoScreen, demo_records
 from tui.forms import AGREEMENT, LEARNING_UNIT, MICRO_CREDENTIAL, FormKind, RecordForm
 from tui.tables import STATUS, AgreementTable, BilateralTable, DetailScreen, RecordTable, UnitTable
@@ -149,8 +149,9 @@ class RegistrarApp(App[None]):
             with TabPane("Directory", id="directory-tab"):
                 yield DataTable(id="directory", cursor_type="row")
             with TabPane("Explorer", id="explorer-tab"):
-                yield Input(placeholder="holdings: provider/key[:grade][@award date] … e.g. "
-                            "uk.ac.forth/MC1:A@2025-06-30", id="explore-holdings")
+                yield Input(placeholder="holdings: provider/key[:grade][@award date], … e.g. "
+                            "uk.ac.forth/MC1:A@2025-06-30, uk.ac.x/MAT SCI 45:B",
+                            id="explore-holdings")
                 with Horizontal(classes="filters"):
                     yield Input(placeholder="target institution (Enter to ask)",
                                 id="explore-target", compact=True)
@@ -487,8 +488,8 @@ class RegistrarApp(App[None]):
         """Ask the registry what the holdings count for at the target (in a worker)."""
         verified = self.query_one("#explore-verified", Checkbox).value
         try:
-            holdings = [parse_holding(item, dt.date.today(), verified) for item in
-                        self.query_one("#explore-holdings", Input).value.split()]
+            holdings = parse_holdings(self.query_one("#explore-holdings", Input).value,
+                                      dt.date.today(), verified)
         except ExpressionError as error:
             self.notify(str(error), severity="error")
             return
@@ -511,7 +512,8 @@ class RegistrarApp(App[None]):
         table = self.query_one("#explorer", DataTable)
         table.clear()
         for grant in answer.grants:
-            what = grant.grant.unit_key or "general credit"
+            what = ("general credit" if grant.grant.WhichOneof("grant") == "general_credit"
+                    else format_grant(grant.grant))
             chain = " → ".join(f"{p.institution_id}/{p.agreement_key} v{p.agreement_version}"
                                for p in grant.provenance)
             table.add_row("granted", chain, f"{what}: {format_credit(grant.credit)}")

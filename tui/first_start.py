@@ -26,7 +26,7 @@ def demo_records(institution_id: str) -> list[Record]:
     records: list[Record] = []
     for name in files:
         with resources.as_file(data / name) as path:
-            records += read_catalogue(Path(path), institution_id)
+            records += read_catalogue(Path(path), institution_id, held_units=records)
     return records
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -24,8 +24,7 @@ from textual.widgets.tree import TreeNode
 from registry.v1 import records_pb2 as rec
 from registry_core.conversion import table
 from registry_core.errors import InvalidRecord
-from registry_core.records import Record, copy_of, validate_record
-from tui.expressions import (
+from registry_core.expressions import (
     ExpressionError,
     format_grade,
     format_grant,
@@ -37,6 +36,7 @@ from tui.expressions import (
     parse_level,
     parse_sources,
 )
+from registry_core.records import Record, copy_of, validate_record
 
 T = TypeVar("T")  # what an expression parses to
 
@@ -222,7 +222,7 @@ def agreement_fields() -> list[Field]:
         Field("key", "Key", placeholder="e.g. AG-DATA-STACK"),
         Field("title", "Title", placeholder="a short name for registrars"),
         Field("source", "Sources", placeholder="all of uk.ac.forth/FOR-PY01, (1 of a/X, b/Y)"),
-        Field("grant", "Grant", placeholder="module key, or 15 UK_CREDIT general at FHEQ 7"),
+        Field("grant", "Grant", placeholder="module key, units A + B, or 15 UK_CREDIT general at FHEQ 7"),
         Field("conditions.valid_from", "Valid from", placeholder="YYYY-MM-DD, empty = always"),
         Field("conditions.valid_to", "Valid to", placeholder="YYYY-MM-DD, empty = open-ended"),
         Field("conditions.minimum_grade", "Minimum grade", placeholder="e.g. UK_LETTER C"),
@@ -444,10 +444,18 @@ def _with_unshown_kept(original: Record, edited: Record, fields: list[Field]) ->
     """The edited record, with every field the form does not show kept as the original had
     it (a micro-credential's skills, prerequisites and URL; a qualification's stacking rule),
     so an edit never drops what was imported."""
-    shown = {f.name.split(".")[0] for f in fields}
     merged = copy_of(original)
-    for name in shown:
-        merged.ClearField(name)
+    for field in fields:
+        # Clear only what the form shows: conditions.valid_from, not all of conditions (the
+        # completion window and programme restriction are not in the form).
+        *parents, name = field.name.split(".")
+        message: Any = merged
+        for parent in parents:
+            if not message.HasField(parent):
+                break
+            message = getattr(message, parent)
+        else:
+            message.ClearField(name)
     merged.MergeFrom(edited)  # type: ignore[arg-type]  # edited is the original's kind
     return merged
 

@@ -18,6 +18,13 @@ def test_valid_records_pass() -> None:
     validate_record(agreement())
 
 
+def test_keys_keep_the_source_systems_single_spaces() -> None:
+    validate_record(module(key="BIOLOGY 1AL"))
+    validate_record(micro_credential(key="MAT SCI 45"))
+    validate_record(agreement(key="AG MAT SCI 45", sources=(("uk.ac.forth", "MAT SCI 45"),),
+                              unit_key="BIOLOGY 1AL"))
+
+
 @pytest.mark.parametrize(("changes", "field", "fix"), [
     ({"title": ""}, "title", "required"),
     ({"title": "x" * 2001}, "title", "limit is 2000"),
@@ -41,6 +48,11 @@ def test_valid_records_pass() -> None:
     ({"status": 0}, "status", "ACTIVE"),
     # A trailing line break is not part of a code (a `$` anchor would let it through).
     ({"key": "MC1\n"}, "key", "letters, digits"),
+    # A space inside a course code is the source system's; at an end or doubled it is a slip.
+    ({"key": "MAT  SCI 45"}, "key", "single spaces"),
+    ({"key": "MAT SCI 45 "}, "key", "single spaces"),
+    ({"key": " MAT SCI 45"}, "key", "single spaces"),
+    ({"key": "MAT\tSCI"}, "key", "single spaces"),
     ({"institution_id": "uk.ac.forth\n"}, "institution_id", "reverse-domain"),
     ({"country": "GB\n"}, "country", "ISO 3166-1"),
     ({"subject_isced": "0613\n"}, "subject_isced", "ISCED-F"),

@@ -9,7 +9,11 @@ from typing import cast
 import pytest
 
 from registry.v1 import records_pb2 as rec
-from sync_agent.importer import CatalogueError, read_catalogue
+from registry_core.errors import InvalidRecord
+from registry_core.expressions import parse_sources
+from sync_agent.catalogue_csv import CSV_KINDS, kind_of_header
+from sync_agent.cli import main
+from sync_agent.importer import CatalogueError, Entry, check_granted_units, read_catalogue
 from sync_agent.store import AgentStore
 
 DEMO = Path(__file__).resolve().parents[2] / "demo_network" / "data"
@@ -107,3 +111,256 @@ def test_withdrawal_is_a_tombstone_in_the_change_log(tmp_path: Path) -> None:
     assert not store.withdraw(rec.RECORD_KIND_AGREEMENT, "AG-FOR-DE")
     [last] = store.changes(store.last_seq() - 1, 5)
     assert last.WhichOneof("change") == "tombstone" and last.tombstone.version == 2
+
+
+# --- issue 18: what registrars write, and references that exist -----------------------------
+
+UNITS = ("key,title,kind,credit_value,credit_system,level_framework,level,cross_listed_keys\n"
+         "BIOLOGY 1A,Biology,MODULE,5,US_SEMESTER_HOUR,EQF,5,BIO 1A | BIOL 1A\n"
+         "BIOLOGY 1AL,Biology lab,MODULE,1,US_SEMESTER_HOUR,EQF,5,\n")
+AGREEMENTS = "key,sources,grant\n"
+
+
+def _file(tmp_path: Path, name: str, text: str | bytes) -> Path:
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+def _units(tmp_path: Path) -> list[rec.LearningUnit]:
+    units = read_catalogue(_file(tmp_path, "units.csv", UNITS), "uk.ac.taff")
+    return [u for u in units if isinstance(u, rec.LearningUnit)]
+
+
+def _agreement(tmp_path: Path, header: str, row: str) -> rec.RecognitionAgreement:
+    [agreement] = read_catalogue(_file(tmp_path, "ag.csv", header + row), "uk.ac.taff",
+                                 held_units=_units(tmp_path))
+    assert isinstance(agreement, rec.RecognitionAgreement)
+    return agreement
+
+
+def _refusal(tmp_path: Path, header: str, row: str) -> CatalogueError:
+    with pytest.raises(CatalogueError) as caught:
+        read_catalogue(_file(tmp_path, "ag.csv", header + row), "uk.ac.taff",
+                       held_units=_units(tmp_path))
+    return caught.value
+
+
+def test_agreement_granting_a_unit_the_catalogue_lacks_is_refused(tmp_path: Path) -> None:
+    error = _refusal(tmp_path, AGREEMENTS, "AG1,uk.ac.forth/MC1,BIOLOGY 1A\n"
+                                           "AG2,uk.ac.forth/MC2,BIOLOGY 9Z\n")
+    assert (error.line, error.field) == (3, "grant")
+    assert "agreement AG2 grants unit 'BIOLOGY 9Z', which is neither in this file nor in the " \
+           "agent's store" in str(error)
+
+
+def test_agreement_may_grant_a_unit_of_the_same_file_or_by_a_cross_listed_key(
+        tmp_path: Path) -> None:
+    path = tmp_path / "catalogue.json"
+    path.write_text(json.dumps({
+        "learning_units": [{"key": "MATH 16A", "title": "Calculus",
+                            "kind": "LEARNING_UNIT_KIND_MODULE",
+                            "credit": {"value": 4, "system": "US_SEMESTER_HOUR"},
+                            "level": {"framework": "EQF", "level": "5"},
+                            "crossListedKeys": ["MATH 16 A"]}],
+        "agreements": [{"key": "AG1", "source": {"operator": "GROUP_OPERATOR_ALL_OF", "items": [
+            {"credential": {"institutionId": "uk.ac.forth", "key": "MC1"}}]},
+            "grant": {"unitKey": "MATH 16 A"}}]}))
+    assert len(read_catalogue(path, "uk.ac.taff")) == 2
+    path.write_text(path.read_text().replace('"unitKey": "MATH 16 A"', '"unitKey": "MATH 17"'))
+    with pytest.raises(CatalogueError) as caught:
+        read_catalogue(path, "uk.ac.taff")
+    assert caught.value.field == "agreements[0].grant" and "'MATH 17'" in caught.value.problem
+
+
+def test_a_withdrawn_unit_is_not_in_the_catalogue(tmp_path: Path) -> None:
+    units = _units(tmp_path)
+    units[0].status = rec.RECORD_STATUS_WITHDRAWN
+    with pytest.raises(CatalogueError, match="grants unit 'BIOLOGY 1A'"):
+        read_catalogue(_file(tmp_path, "ag.csv", AGREEMENTS + "AG1,uk.ac.forth/MC1,BIOLOGY 1A\n"),
+                       "uk.ac.taff", held_units=units)
+
+
+def test_every_key_of_a_series_grant_must_be_in_the_catalogue(tmp_path: Path) -> None:
+    agreement = rec.RecognitionAgreement(key="AG1", grant=rec.Grant(units=rec.UnitSeries(
+        unit_keys=["BIOLOGY 1A", "BIOLOGY 1B"])))
+    with pytest.raises(CatalogueError) as caught:
+        check_granted_units(tmp_path / "ag.csv", [Entry(agreement, 4, "", "grant")],
+                            _units(tmp_path))
+    assert (caught.value.line, caught.value.field) == (4, "grant")
+    assert "grants unit 'BIOLOGY 1B'" in caught.value.problem
+
+
+def test_import_command_refuses_a_missing_unit_and_imports_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    home = ["--home", str(tmp_path / "agent")]
+    assert main([*home, "init", "--institution-id", "uk.ac.taff", "--name", "Taff",
+                 "--country", "GB"]) == 0
+    assert main([*home, "import", str(_file(tmp_path, "units.csv", UNITS))]) == 0
+    held = _file(tmp_path, "ag.csv", AGREEMENTS + "AG1,uk.ac.forth/MC1,BIOLOGY 1AL\n")
+    assert main([*home, "import", str(held)]) == 0
+    missing = _file(tmp_path, "ag2.csv", AGREEMENTS + "AG2,uk.ac.forth/MC1,BIOLOGY 1A\n"
+                                                      "AG3,uk.ac.forth/MC1,CHEM 1\n")
+    capsys.readouterr()
+    assert main([*home, "import", str(missing)]) == 1
+    assert "ag2.csv line 3, field 'grant': agreement AG3 grants unit 'CHEM 1'" in \
+        capsys.readouterr().err
+    store = AgentStore(tmp_path / "agent" / "store.db", "uk.ac.taff")
+    assert store.get(rec.RECORD_KIND_AGREEMENT, "AG2") is None
+    store.close()
+
+
+def test_csv_sources_take_the_written_form_with_nested_groups(tmp_path: Path) -> None:
+    agreement = _agreement(tmp_path, AGREEMENTS, 'AG1,"ALL OF uk.ac.forth/MAT SCI 45, (2 Of '
+                           'uk.ac.x/BIO 1, uk.ac.x/BIO 2, uk.ac.y/CHEM 1)",BIOLOGY 1A\n')
+    assert agreement.source == parse_sources("all of uk.ac.forth/MAT SCI 45, (2 of uk.ac.x/BIO 1, "
+                                             "uk.ac.x/BIO 2, uk.ac.y/CHEM 1)")
+
+
+def test_csv_source_operator_is_read_in_any_case(tmp_path: Path) -> None:
+    header = "key,sources,source_operator,grant\n"
+    two = _agreement(tmp_path, header, "AG1,uk.ac.x/MAT SCI 45 | uk.ac.x/B | uk.ac.x/C,"
+                                       "2 OF,BIOLOGY 1A\n")
+    assert (two.source.operator, two.source.n) == (rec.GROUP_OPERATOR_N_OF, 2)
+    assert two.source.items[0].credential.key == "MAT SCI 45"
+    assert _agreement(tmp_path, header, "AG1,uk.ac.x/A,Any Of,BIOLOGY 1A\n").source.operator \
+        == rec.GROUP_OPERATOR_ANY_OF
+
+
+@pytest.mark.parametrize(("header", "row", "column", "says"), [
+    ("key,sources,source_operator,grant\n", "AG1,uk.ac.x/A,both of,BIOLOGY 1A\n",
+     "source_operator", "'both of' is not a group operator; use 'all of', 'any of' or 'N of'"),
+    (AGREEMENTS, 'AG1,"any of uk.ac.x/A, (some of uk.ac.x/B)",BIOLOGY 1A\n', "sources",
+     "'some of' is not a group operator; use 'all of', 'any of' or 'N of'"),
+    ("key,sources,source_operator,grant\n",
+     'AG1,"all of uk.ac.x/A, uk.ac.x/B",all of,BIOLOGY 1A\n',
+     "source_operator", "leave source_operator and source_n empty"),
+    (AGREEMENTS, 'AG1,"uk.ac.x/A, uk.ac.x/B",BIOLOGY 1A\n', "sources",
+     "separate the sources with"),
+    (AGREEMENTS, "AG1,uk.ac.x/A,units BIOLOGY 1A +\n", "grant",
+     "units BIOLOGY 1A + BIOLOGY 1AL"),
+    ("key,sources,grant,grant_unit_key\n", "AG1,uk.ac.x/A,BIOLOGY 1A,BIOLOGY 1A\n", "grant",
+     "keep one of them"),
+    ("key,sources\n", "AG1,uk.ac.x/A\n", "grant", "is required; write a unit key"),
+    ("key,sources,grant,minimum_level\n", "AG1,uk.ac.x/A,BIOLOGY 1A,FHEQ\n", "minimum_level",
+     "'FHEQ 7'"),
+])
+def test_csv_agreement_mistakes_name_line_column_and_fix(tmp_path: Path, header: str, row: str,
+                                                         column: str, says: str) -> None:
+    error = _refusal(tmp_path, header, row)
+    assert (error.field, error.line) == (column, 2), error
+    assert says in error.problem
+
+
+def test_csv_agreement_columns_for_what_agreements_say(tmp_path: Path) -> None:
+    header = ("key,sources,grant,minimum_level,completed_from,completed_to,for_programmes,"
+              "restriction_text,additional_requirements,notes,also_satisfies\n")
+    agreement = _agreement(tmp_path, header, "AG MAT 1,uk.ac.x/MAT SCI 45,BIOLOGY 1A,EQF 5,"
+                           "2025-08-01,2027-06-30,GLOBAL STUDIES | IR,For Global Studies majors "
+                           "only,Also complete MATH 2 | Also complete MATH 3,Taken in person,"
+                           "AG MAT 2 | AG MAT 3\n")
+    cond = agreement.conditions
+    assert (cond.completed_from, cond.completed_to) == ("2025-08-01", "2027-06-30")
+    assert list(cond.for_programmes) == ["GLOBAL STUDIES", "IR"]
+    assert cond.restriction_text == "For Global Studies majors only"
+    assert list(cond.additional_requirements) == ["Also complete MATH 2", "Also complete MATH 3"]
+    assert list(agreement.notes) == ["Taken in person"]
+    assert list(agreement.also_satisfies) == ["AG MAT 2", "AG MAT 3"]
+    assert cond.minimum_level == rec.Level(framework="EQF", level="5")
+
+
+def test_csv_grant_column_takes_a_series_of_units() -> None:
+    # The row as the CSV file's columns give it; the core's rules for a series are checked
+    # on import (validate_record), not here.
+    agreement = kind_of_header(["key", "sources", "grant"]).build(
+        {"key": "AG1", "sources": "uk.ac.x/BIO 1", "grant": 'units BIOLOGY 1A + BIOLOGY 1AL '
+         '"Introductory Biology"'}, "uk.ac.taff")
+    assert isinstance(agreement, rec.RecognitionAgreement)
+    assert agreement.grant == rec.Grant(units=rec.UnitSeries(
+        unit_keys=["BIOLOGY 1A", "BIOLOGY 1AL"], name="Introductory Biology"))
+
+
+def test_csv_learning_unit_may_have_no_level() -> None:
+    kind = kind_of_header(["key", "title", "kind", "credit_value", "credit_system"])
+    unit = kind.build({"key": "MATH 99", "title": "Topics", "kind": "MODULE",
+                       "credit_value": "4", "credit_system": "US_QUARTER_HOUR"}, "uk.ac.taff")
+    assert isinstance(unit, rec.LearningUnit) and not unit.HasField("level")
+    with pytest.raises(InvalidRecord) as caught:
+        kind.build({"key": "M", "title": "T", "kind": "MODULE", "credit_value": "4",
+                    "credit_system": "US_QUARTER_HOUR", "level_framework": "US_DIVISION"},
+                   "uk.ac.taff")
+    assert caught.value.field == "level" and "leave both empty" in caught.value.problem
+
+
+def test_csv_learning_units_keep_cross_listed_keys(tmp_path: Path) -> None:
+    [bio, lab] = _units(tmp_path)
+    assert (bio.key, list(bio.cross_listed_keys)) == ("BIOLOGY 1A", ["BIO 1A", "BIOL 1A"])
+    assert not lab.cross_listed_keys
+
+
+def test_csv_missing_column_is_named(tmp_path: Path) -> None:
+    path = _file(tmp_path, "units.csv", "key,title,kind,credit_value\nM1,T,MODULE,5\n")
+    with pytest.raises(CatalogueError) as caught:
+        read_catalogue(path, "uk.ac.taff")
+    assert (caught.value.line, caught.value.field) == (1, "credit_system")
+    assert "is missing: learning units files need the columns" in caught.value.problem
+
+
+def test_csv_unknown_column_is_named(tmp_path: Path) -> None:
+    path = _file(tmp_path, "ag.csv", "key,sources,grant,completed_form\n")
+    with pytest.raises(CatalogueError) as caught:
+        read_catalogue(path, "uk.ac.taff")
+    assert caught.value.field == "completed_form"
+    assert "is not a column of agreements files" in caught.value.problem
+    assert "completed_from" in caught.value.problem
+
+
+@pytest.mark.parametrize("name", ["units.csv", "units.json"])
+def test_a_bad_byte_is_reported_on_its_line(tmp_path: Path, name: str) -> None:
+    text = UNITS if name.endswith(".csv") else '{\n"learning_units": [\n{"key": "A"}]}\n'
+    lines = text.encode().split(b"\n")
+    lines[2] = lines[2].replace(b"A", b"\xe9", 1)  # Latin-1 é, as a spreadsheet may save it
+    with pytest.raises(CatalogueError) as caught:
+        read_catalogue(_file(tmp_path, name, b"\n".join(lines)), "uk.ac.taff")
+    assert caught.value.line == 3
+    assert "byte 0xe9 is not UTF-8 text" in caught.value.problem
+
+
+def test_json_import_takes_the_new_fields(tmp_path: Path) -> None:
+    path = _file(tmp_path, "catalogue.json", json.dumps({
+        "learning_units": [{"key": "BIOLOGY 1A", "title": "Biology",
+                            "kind": "LEARNING_UNIT_KIND_MODULE",
+                            "credit": {"value": 5, "system": "US_SEMESTER_HOUR"},
+                            "level": {"framework": "EQF", "level": "5"},
+                            "crossListedKeys": ["BIO 1A"]}],
+        "agreements": [{"key": "AG BIO 1", "source": {"operator": "GROUP_OPERATOR_ALL_OF",
+                                                      "items": [{"credential": {
+                                                          "institutionId": "uk.ac.x",
+                                                          "key": "BIOL 1"}}]},
+            "grant": {"unitKey": "BIOLOGY 1A"},
+            "conditions": {"completedFrom": "2025-08-01", "completedTo": "2027-06-30",
+                           "forProgrammes": ["GLOBAL STUDIES"],
+                           "restrictionText": "Global Studies majors only",
+                           "additionalRequirements": ["Also complete MATH 2"]},
+            "notes": ["Lab included"], "alsoSatisfies": ["AG BIO 2"]}]}))
+    unit, agreement = read_catalogue(path, "uk.ac.taff")
+    assert isinstance(unit, rec.LearningUnit) and list(unit.cross_listed_keys) == ["BIO 1A"]
+    assert isinstance(agreement, rec.RecognitionAgreement)
+    cond = agreement.conditions
+    assert (cond.completed_from, cond.completed_to) == ("2025-08-01", "2027-06-30")
+    assert list(cond.for_programmes) == ["GLOBAL STUDIES"]
+    assert cond.restriction_text == "Global Studies majors only"
+    assert list(cond.additional_requirements) == ["Also complete MATH 2"]
+    assert (list(agreement.notes), list(agreement.also_satisfies)) == (["Lab included"],
+                                                                      ["AG BIO 2"])
+
+
+def test_readme_documents_every_csv_column() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("### Catalogue files"):readme.index("## Observability")]
+    undocumented = [f"{kind.name}: {column}" for kind in CSV_KINDS for column in kind.columns()
+                    if f"`{column}`" not in section]
+    assert not undocumented

@@ -5,9 +5,15 @@ what they can type back:
 
     all of uk.ac.forth/FOR-PY01, (2 of uk.ac.lagan/LAG-DA01, uk.ac.lagan/LAG-DA02, uk.ac.x/Y)
 
-A grant is a module key (`CS7DE`) or general credit (`15 UK_CREDIT general at FHEQ 7`). Parsing
-only builds the message; whether it is valid is registry_core.records' job, so the rules live
-in one place.
+Operators are read in any case (`ALL OF`, `Any Of`, `2 OF`). A key is written as the source
+system writes it, single spaces included (`uk.ac.x/MAT SCI 45`): it runs to the next comma or
+bracket. A space followed by another `provider/` therefore reads as a missing comma.
+
+A grant is a module key (`CS7DE`, `BIOLOGY 1AL`), several units granted together
+(`units BIOLOGY 1A + BIOLOGY 1AL`, optionally named: `units BIOLOGY 1A + BIOLOGY 1AL
+"Introductory Biology"`) or general credit (`15 UK_CREDIT general at FHEQ 7`). Parsing only
+builds the message; whether it is valid is registry_core.records' job, so the rules live in
+one place.
 """
 
 from __future__ import annotations
@@ -18,11 +24,21 @@ import re
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
 
-OPERATORS = {"all of": rec.GROUP_OPERATOR_ALL_OF, "any of": rec.GROUP_OPERATOR_ANY_OF}
+# `all of`, `any of` or `<number> of`, in any case; the CSV column also takes ALL_OF, ANY_OF.
+OPERATOR = re.compile(r"(?P<word>all|any|\d+)[ _]+of", re.IGNORECASE)
+OPERATOR_CHOICES = "'all of', 'any of' or 'N of' with N a number such as '2 of' (any case)"
+# A key may hold single spaces, so a reference runs on to the next comma or bracket.
 TOKEN = re.compile(r"\s*(?:(?P<open>\()|(?P<close>\))|(?P<comma>,)|"
-                   r"(?P<op>all of|any of|\d+ of)\b|(?P<ref>[^\s,()]+))", re.IGNORECASE)
+                   r"(?P<op>(?:all|any|\d+)\s+of)\b|(?P<ref>[^\s,()]+(?:\s+[^\s,()]+)*))",
+                   re.IGNORECASE)
+# Whitespace before `provider/`: where a second credential starts (an institution id has a dot).
+NEXT_CREDENTIAL = re.compile(r"\s+(?=[a-z0-9][a-z0-9-]*(?:\.[a-z0-9][a-z0-9-]*)+/)")
 GENERAL_CREDIT = re.compile(r"^(?P<value>\d+(?:\.\d+)?) (?P<system>\S+) general at "
                             r"(?P<framework>\S+) (?P<level>\S+)$")
+SERIES = re.compile(r'^units\s+(?P<keys>[^"]*\+[^"]*?)\s*(?:"(?P<name>.*)")?$', re.IGNORECASE)
+GRANT_FORMS = ("a module key (CS7DE), units granted together ('units BIOLOGY 1A + BIOLOGY 1AL', "
+               "optionally followed by the series' name in double quotes) or general credit "
+               "such as '15 UK_CREDIT general at FHEQ 7'")
 
 
 class ExpressionError(ValueError):
@@ -41,6 +57,20 @@ def format_operator(group: rec.SourceGroup) -> str:
     """`all of`, `any of` or `N of`."""
     return {rec.GROUP_OPERATOR_ALL_OF: "all of", rec.GROUP_OPERATOR_ANY_OF: "any of",
             rec.GROUP_OPERATOR_N_OF: f"{group.n} of"}.get(group.operator, "?")
+
+
+def parse_operator(text: str) -> tuple[rec.GroupOperator, int]:
+    """The operator and its N (0 unless N of) of `all of`, `any of` or `N of`, in any case,
+    with a space or an underscore; ExpressionError lists the choices."""
+    match = OPERATOR.fullmatch(text.strip())
+    if match is None:
+        raise ExpressionError(f"'{text.strip()}' is not a group operator; use {OPERATOR_CHOICES}")
+    word = match["word"].lower()
+    if word == "all":
+        return rec.GROUP_OPERATOR_ALL_OF, 0
+    if word == "any":
+        return rec.GROUP_OPERATOR_ANY_OF, 0
+    return rec.GROUP_OPERATOR_N_OF, int(word)
 
 
 def format_sources(group: rec.SourceGroup) -> str:
@@ -76,14 +106,19 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 
 def _group(tokens: list[tuple[str, str]], at: int) -> tuple[rec.SourceGroup, int]:
     if at >= len(tokens) or tokens[at][0] != "op":
-        found = f"'{tokens[at][1]}'" if at < len(tokens) else "nothing"
-        raise ExpressionError(f"expected 'all of', 'any of' or 'N of' but found {found}")
+        found = tokens[at][1] if at < len(tokens) else ""
+        words = []
+        for word in found.split():
+            if "/" in word:
+                break
+            words.append(word)
+        if words:  # a misspelt operator before the first credential: `both of uk.ac.x/A`
+            parse_operator(" ".join(words))
+        raise ExpressionError(f"expected a group operator but found "
+                              f"{repr(found) if found else 'nothing'}; use {OPERATOR_CHOICES}")
     op = tokens[at][1].lower()
     group = rec.SourceGroup()
-    if op in OPERATORS:
-        group.operator = OPERATORS[op]
-    else:
-        group.operator, group.n = rec.GROUP_OPERATOR_N_OF, int(op.split()[0])
+    group.operator, group.n = parse_operator(op)
     at += 1
     while True:
         if at >= len(tokens):
@@ -98,37 +133,58 @@ def _group(tokens: list[tuple[str, str]], at: int) -> tuple[rec.SourceGroup, int
             group.items.add(group=inner)
             at += 1
         elif kind == "ref":
-            provider, slash, key = value.partition("/")
-            if not slash or not provider or not key:
-                raise ExpressionError(f"'{value}' is not provider/key, e.g. uk.ac.forth/FOR-PY01")
-            group.items.add(credential=rec.CredentialRef(institution_id=provider, key=key))
+            if NEXT_CREDENTIAL.search(value):
+                raise ExpressionError(f"'{value}' reads as several credentials; separate them "
+                                      "with commas")
+            group.items.add(credential=parse_reference(value))
             at += 1
         else:
-            raise ExpressionError(f"expected provider/key or '(' but found '{value}'")
+            raise ExpressionError(f"expected provider/key or '(' but found '{value}'; put a "
+                                  "nested group in brackets")
         if at < len(tokens) and tokens[at][0] == "comma":
             at += 1
             continue
         return group, at
 
 
+def parse_reference(text: str) -> rec.CredentialRef:
+    """`provider/key`: the provider is everything before the first slash, the key (spaces and
+    further slashes included) everything after it."""
+    provider, slash, key = text.strip().partition("/")
+    if not slash or not provider or not key:
+        raise ExpressionError(f"'{text.strip()}' is not provider/key, e.g. uk.ac.forth/FOR-PY01")
+    return rec.CredentialRef(institution_id=provider, key=key)
+
+
 def format_grant(grant: rec.Grant) -> str:
-    if grant.WhichOneof("grant") == "unit_key":
+    which = grant.WhichOneof("grant")
+    if which == "unit_key":
         return grant.unit_key
+    if which == "units":
+        name = f' "{grant.units.name}"' if grant.units.name else ""
+        return f"units {' + '.join(grant.units.unit_keys)}{name}"
     general = grant.general_credit
     return f"{format_credit(general.credit)} general at {format_level(general.level)}"
 
 
 def parse_grant(text: str) -> rec.Grant:
-    """A module key, or `<value> <SYSTEM> general at <FRAMEWORK> <level>`."""
-    text = " ".join(text.split())
-    match = GENERAL_CREDIT.match(text)
+    """A module key (single spaces kept), `units <key> + <key>[ "<name>"]`, or
+    `<value> <SYSTEM> general at <FRAMEWORK> <level>`."""
+    text = text.strip()
+    match = GENERAL_CREDIT.match(" ".join(text.split()))
     if match:
         return rec.Grant(general_credit=rec.GeneralCredit(
             credit=rec.Credit(value=float(match["value"]), system=match["system"].upper()),
             level=rec.Level(framework=match["framework"].upper(), level=match["level"])))
-    if " " in text:
-        raise ExpressionError("write a module key (CS7DE) or general credit such as "
-                              "'15 UK_CREDIT general at FHEQ 7'")
+    series = SERIES.match(text)
+    if series:
+        keys = [key.strip() for key in series["keys"].split("+")]
+        if not all(keys):
+            raise ExpressionError(f"'+' needs a unit key on each side; write {GRANT_FORMS}")
+        return rec.Grant(units=rec.UnitSeries(unit_keys=keys, name=series["name"] or ""))
+    if re.search(r'["+]', text) or re.match(r"(?i)units\s|\d+(?:\.\d+)?\s+\S+\s+general\b",
+                                             text):
+        raise ExpressionError(f"write {GRANT_FORMS}")
     return rec.Grant(unit_key=text)
 
 
@@ -159,7 +215,7 @@ def parse_grade(text: str) -> rec.Grade | None:
     return rec.Grade(scheme=pair[0], value=pair[1]) if pair else None
 
 
-HOLDING = re.compile(r"^(?P<provider>[^/\s:@]+)/(?P<key>[^\s:@]+)"
+HOLDING = re.compile(r"^(?P<provider>[^/\s:@]+)/(?P<key>[^\s:@]+(?:\s+[^\s:@]+)*)"
                      r"(?::(?:(?P<scheme>[A-Za-z_]+)=)?(?P<grade>[^\s@]+))?"
                      r"(?:@(?P<date>\S+))?$")
 
@@ -184,3 +240,11 @@ def parse_holding(text: str, today: dt.date, identity_verified: bool = True) -> 
         holding.grade.scheme = (match["scheme"] or "UK_LETTER").upper()
         holding.grade.value = match["grade"]
     return holding
+
+
+def parse_holdings(text: str, today: dt.date, identity_verified: bool = True) -> list[eq.Holding]:
+    """Holdings separated by commas (or by spaces before the next `provider/`, so a key keeps
+    its own spaces): `uk.ac.x/MAT SCI 45:B, uk.ac.y/Z`."""
+    return [parse_holding(part, today, identity_verified)
+            for chunk in text.split(",") for part in NEXT_CREDENTIAL.split(chunk.strip())
+            if part.strip()]
