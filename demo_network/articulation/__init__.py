@@ -161,7 +161,7 @@ def convert(transcription: dict[str, Any]) -> Converted:
             earliest = [max([year_from, *(first_term[k] for k in g)]) for g in groups]
             parts = ([(groups, earliest[0])] if len(set(earliest)) == 1
                      else [([g], e) for g, e in zip(groups, earliest)])
-            base = f"{major['code']}/{'+'.join(st['receiving'])}"
+            base = f"{major['code']}/{'/'.join(st['receiving'])}"
             out.statement_keys[st["id"]] = []
             for n, (part, completed_from) in enumerate(parts, start=1):
                 key = base if len(parts) == 1 else f"{base}#{n}"

@@ -25,7 +25,7 @@ ROW = "{key},Cyber Essentials,Lagan,GB,Spot threats | Defend,100,{credit},UK_CRE
 
 def test_demo_catalogues_import() -> None:
     forth = read_catalogue(DEMO / "uk.ac.forth.json", "uk.ac.forth")
-    assert sorted(type(r).__name__ for r in forth).count("RecognitionAgreement") == 2
+    assert sorted(type(r).__name__ for r in forth).count("RecognitionAgreement") == 4
     lagan = read_catalogue(DEMO / "uk.ac.lagan-micro-credentials.csv", "uk.ac.lagan")
     assert [r.key for r in lagan] == ["LAG-CY01", "LAG-DA01"]
     assert list(cast(rec.MicroCredential, lagan[0]).learning_outcomes) == ["Identify common threats to a small "
