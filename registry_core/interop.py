@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 from registry.v1 import records_pb2 as rec
 from registry_core.conversion import table
@@ -38,6 +39,12 @@ ELM_MODES = {"online": rec.PARTICIPATION_FORM_ONLINE, "blended": rec.PARTICIPATI
 DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
                       r"(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
 
+
+
+def uri_part(key: str) -> str:
+    """A record key as one segment of a URI: keys may hold spaces ("MAT SCI 45") and '/',
+    which a URI must percent-encode (RFC 3986)."""
+    return quote(key, safe="")
 
 def _text(value: Any, language: str = "en") -> str:
     """An ELM language map ({"en": "…"}) or plain string as text."""
@@ -163,7 +170,7 @@ def micro_credential_to_elm(mc: rec.MicroCredential) -> dict[str, Any]:
     return {
         "@context": ["https://www.w3.org/2018/credentials/v1",
                      "http://data.europa.eu/snb/model/context/edc-ap"],
-        "id": f"urn:credit-registry:{mc.institution_id}:{mc.key}",
+        "id": f"urn:credit-registry:{mc.institution_id}:{uri_part(mc.key)}",
         "type": ["VerifiableCredential", "EuropeanDigitalCredential"],
         "credentialSubject": {"type": "Person", "hasClaim": {
             "type": "LearningAchievement",
@@ -210,7 +217,7 @@ def micro_credential_to_ob3(mc: rec.MicroCredential, base_url: str) -> dict[str,
     """An Open Badges 3.0 `Achievement` describing the micro-credential."""
     ects = table().to_ects(mc.credit.value, mc.credit.system)
     achievement: dict[str, Any] = {
-        "id": f"{base_url.rstrip('/')}/achievements/{mc.institution_id}/{mc.key}",
+        "id": f"{base_url.rstrip('/')}/achievements/{mc.institution_id}/{uri_part(mc.key)}",
         "type": ["Achievement"],
         "achievementType": "MicroCredential",
         "name": mc.title,

@@ -112,3 +112,10 @@ def test_agreement_exports_as_a_ctdl_transfer_value_profile() -> None:
     assert profile["ceterms:transferValueFor"][0]["ceterms:ctid"] == "uk.ac.taff/CS7DE"
     assert (profile["ceterms:startDate"], profile["ceterms:endDate"]) == ("2025-09-01",
                                                                           "2028-08-31")
+
+
+def test_a_key_with_spaces_becomes_a_percent_encoded_uri_segment() -> None:
+    mc = micro_credential(key="MAT SCI 45")
+    assert interop.micro_credential_to_ob3(mc, "https://registry.example.org")["id"] == \
+        "https://registry.example.org/achievements/uk.ac.forth/MAT%20SCI%2045"
+    assert interop.micro_credential_to_elm(mc)["id"] == "urn:credit-registry:uk.ac.forth:MAT%20SCI%2045"
