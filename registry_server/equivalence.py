@@ -15,7 +15,13 @@ from registry_core.conversion import table as conversion_table
 from registry_core.errors import InvalidRecord, NotFound
 from registry_core.pathway import evaluate_pathway as evaluate_pathway_of
 from registry_core.pathway import find_conflicts
-from registry_core.records import INSTITUTION_ID, ISCED, parse_date, source_credentials
+from registry_core.records import (
+    INSTITUTION_ID,
+    ISCED,
+    granted_unit_keys,
+    parse_date,
+    source_credentials,
+)
 from registry_core.resolution import Ref, SourceRecord, resolve
 from registry_server.db import Reads, reading
 from registry_server.sql import table
@@ -189,8 +195,9 @@ def _direct_sql(mark: str, postgresql: bool, count: int) -> str:
 def direct_records(reads: Reads, target: str, held: Sequence[Ref],
                    ) -> tuple[list[bytes], dict[str, bytes], dict[Ref, tuple[int, bytes]]]:
     """What a direct question reads, in one statement: the payloads of the target's agreements
-    that name a held credential, in key order; the payloads of the units they grant, by key;
-    and (kind, payload) of the held credentials' records they name, by (institution, key)."""
+    that name a held credential, in key order; the payloads of the units they grant, by key
+    (every unit of a series: the edge index has a row for each); and (kind, payload) of the
+    held credentials' records they name, by (institution, key)."""
     refs = sorted(set(held))
     query = _direct_sql(reads.mark, reads.postgresql, len(refs))
     agreements: dict[str, bytes] = {}
@@ -254,12 +261,13 @@ def candidate_agreements(reads: Reads, target: str, held: Sequence[Ref],
 def _units_and_sources(reads: Reads, agreements: Sequence[rec.RecognitionAgreement],
                        held: Sequence[Ref],
                        ) -> tuple[dict[Ref, rec.LearningUnit], dict[Ref, SourceRecord]]:
-    """In one statement, the units the agreements grant and the records of the held
-    credentials they name (a micro-credential or a module, by key: for level and
-    shelf-life). A question no agreement answers needs neither."""
+    """In one statement, the units the agreements grant (each unit of a series) and the
+    records of the held credentials they name (a micro-credential or a module, by key: for
+    level and shelf-life). A question no agreement answers needs neither."""
     held_named = {ref for agreement in agreements
                   for ref in source_credentials(agreement.source)}.intersection(held)
-    granted = {(a.institution_id, a.grant.unit_key) for a in agreements if a.grant.unit_key}
+    granted = {(a.institution_id, unit) for a in agreements
+               for unit in granted_unit_keys(a.grant)}
     wanted: list[tuple[str, int, str]] = [
         (i, rec.RECORD_KIND_LEARNING_UNIT, k) for i, k in granted]
     wanted += [(i, kind, k) for i, k in held_named for kind in SOURCE_KINDS]
@@ -405,15 +413,15 @@ def list_equivalents(engine: Engine, request: eq.ListEquivalentsRequest) -> eq.L
         def keep(agreement: rec.RecognitionAgreement, records: Mapping[Ref, SourceRecord]) -> bool:
             if agreement.grant.HasField("general_credit"):
                 return _in_subject_and_level(agreement.grant.general_credit, subject, eqf_level)
-            # records holds learning units only: granted_unit names no other kind.
-            return _in_subject_and_level(
-                records.get((agreement.institution_id, agreement.grant.unit_key)), subject,
-                eqf_level)
+            # records holds learning units only: granted_unit names no other kind. A series
+            # is kept when any of its units is in the subject and at the level.
+            return any(_in_subject_and_level(records.get((agreement.institution_id, unit)),
+                                             subject, eqf_level)
+                       for unit in granted_unit_keys(agreement.grant))
 
     def granted_unit(agreement: rec.RecognitionAgreement) -> list[tuple[str, int, str]]:
-        unit_key = agreement.grant.unit_key
-        return [(agreement.institution_id, rec.RECORD_KIND_LEARNING_UNIT, unit_key)] \
-            if unit_key else []
+        return [(agreement.institution_id, rec.RECORD_KIND_LEARNING_UNIT, unit)
+                for unit in granted_unit_keys(agreement.grant)]
 
     items, token = _edge_page(engine, where, request.page_size, request.page_token,
                               granted_unit, keep)

@@ -68,8 +68,9 @@ class PublishedRecord(SQLModel, table=True):
 
 
 class AgreementEdge(SQLModel, table=True):
-    """One source credential of a recognition agreement: the index resolution walks.
-    Rewritten with its agreement whenever the agreement changes."""
+    """One source credential of a recognition agreement and one unit it grants ('' for
+    general credit): the index resolution walks. A series grant has a row per source and
+    unit (migration 0006). Rewritten with its agreement whenever the agreement changes."""
 
     __tablename__ = "agreement_edge"
     __table_args__ = (
@@ -86,7 +87,7 @@ class AgreementEdge(SQLModel, table=True):
     agreement_key: str = Field(primary_key=True, max_length=128)
     source_institution_id: str = Field(primary_key=True, max_length=128)
     source_key: str = Field(primary_key=True, max_length=128)
-    grant_unit_key: str = Field(default="", max_length=128)
+    grant_unit_key: str = Field(default="", primary_key=True, max_length=128)
     status: int
     transitive_allowed: bool
 
