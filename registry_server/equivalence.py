@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from sqlalchemy import Engine, select
+from sqlalchemy import CompoundSelect, Engine, String, literal, or_, select, union
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
@@ -25,7 +25,7 @@ from registry_core.records import (
 from registry_core.resolution import Ref, SourceRecord, resolve
 from registry_server.db import Reads, reading
 from registry_server.sql import table
-from registry_server.tables import AgreementEdge, PublishedRecord
+from registry_server.tables import AgreementEdge, PublishedRecord, UnitCode
 
 MAX_HOLDINGS = 500
 MAX_DEPTH = 5
@@ -428,13 +428,26 @@ def list_equivalents(engine: Engine, request: eq.ListEquivalentsRequest) -> eq.L
     return eq.ListEquivalentsResponse(equivalences=items, next_page_token=token)
 
 
+def _codes_of(institution_id: str, code: str) -> CompoundSelect[tuple[str]]:
+    """Every code of the units code designates, code itself included: the unit's key and the
+    codes it is offered under (cross_listed_keys), whether code is a unit's key or only
+    another unit's listed code. A subquery, so the look-up stays one statement."""
+    u = table(UnitCode)
+    of_unit = u.c.institution_id == institution_id
+    listing = select(u.c.unit_key).where(of_unit, u.c.code == code)  # units listing code
+    # One flat UNION: SQLite takes no compound select nested in another.
+    return union(select(literal(code, String)), listing, select(u.c.code).where(
+        of_unit, or_(u.c.unit_key == code, u.c.unit_key.in_(listing))))
+
+
 def list_sources(engine: Engine, request: eq.ListSourcesRequest) -> eq.ListSourcesResponse:
-    """Reverse look-up: active agreements granting the learning unit, optionally only those
+    """Reverse look-up: active agreements granting the learning unit, under any of its codes
+    (its key or those it is cross-listed under) alone or in a series, optionally only those
     naming a source credential of one institution, in one subject or at one EQF level."""
     _check_institution("unit.institution_id", request.unit.institution_id)
     e = table(AgreementEdge)
     where = [e.c.institution_id == request.unit.institution_id,
-             e.c.grant_unit_key == request.unit.key]
+             e.c.grant_unit_key.in_(_codes_of(request.unit.institution_id, request.unit.key))]
     if request.source_institution_id:
         _check_institution("source_institution_id", request.source_institution_id)
         where.append(e.c.source_institution_id == request.source_institution_id)

@@ -92,6 +92,18 @@ class AgreementEdge(SQLModel, table=True):
     transitive_allowed: bool
 
 
+class UnitCode(SQLModel, table=True):
+    """Another code a published learning unit is offered under (cross_listed_keys, "same
+    as"): a look-up by the code finds the unit's agreements. Rewritten with the unit whenever
+    it changes; a withdrawn unit has none. A unit without such codes has no row (ADR 0010)."""
+
+    __tablename__ = "unit_code"
+    __table_args__ = (Index("ix_unit_code_unit", "institution_id", "unit_key"),)
+    institution_id: str = Field(primary_key=True, max_length=128)
+    code: str = Field(primary_key=True, max_length=128)
+    unit_key: str = Field(primary_key=True, max_length=128)
+
+
 class BatchLogEntry(SQLModel, table=True):
     """The append-only audit log: every accepted batch, with its signed envelope."""
 

@@ -110,3 +110,31 @@ def test_upgrading_to_an_edge_per_granted_unit_keeps_every_edge(engine: Engine) 
     assert _edges(engine) == sorted(edges)
     assert inspect(engine).get_pk_constraint("agreement_edge")["constrained_columns"] == old_key
     _migrate(engine, command.upgrade, "head")
+
+
+def test_upgrading_to_unit_codes_lists_the_codes_of_published_units(engine: Engine) -> None:
+    """Units published before 0007 (here: published at head, then the table dropped by a
+    downgrade) get their cross-listed codes on upgrading; a withdrawn unit gets none."""
+    from registry.v1 import records_pb2 as rec
+    from registry_core.envelope import Ed25519Signer
+    from registry_server import directory, publication
+    from tests.factories import batch, module, signed
+
+    signer = Ed25519Signer.generate()
+    directory.enrol(engine, "uk.ac.taff", "Taff", "GB", signer.public_key)
+    publication.publish(engine, signed(batch("uk.ac.taff", [
+        module(key="BIO1", cross_listed_keys=["ENV1", "ECO1"]), module(key="CHEM1"),
+        module(key="OLD1", cross_listed_keys=["OLD2"], status=rec.RECORD_STATUS_WITHDRAWN)]),
+        signer))
+
+    def codes() -> list[tuple[object, ...]]:
+        with engine.connect() as connection:
+            return sorted(tuple(row) for row in connection.execute(text(
+                "SELECT institution_id, code, unit_key FROM unit_code")))
+
+    expected = [("uk.ac.taff", "ECO1", "BIO1"), ("uk.ac.taff", "ENV1", "BIO1")]
+    assert codes() == expected
+    _migrate(engine, command.downgrade, "0006")
+    assert "unit_code" not in inspect(engine).get_table_names()
+    _migrate(engine, command.upgrade, "head")
+    assert codes() == expected
