@@ -92,7 +92,7 @@ def test_agreement_groups_nest() -> None:
     (lambda: agreement(source=group(cast(rec.GroupOperator, 0), ref("uk.ac.forth", "A"))),
      "source.operator", "ALL_OF"),
     (lambda: agreement(unit_key=""), "grant.unit_key", "required"),
-    (lambda: _without_grant(agreement()), "grant", "unit_key or general_credit"),
+    (lambda: _without_grant(agreement()), "grant", "unit_key, units or general_credit"),
     (lambda: agreement(valid_from="2026-09-01", valid_to="2025-08-31"), "conditions.valid_to",
      "before valid_from"),
     (lambda: agreement(valid_from="01/09/2025"), "conditions.valid_from", "YYYY-MM-DD"),
