@@ -1,7 +1,8 @@
 """The one place that decides whether a publication batch is accepted.
 
 Signature, key and institution status, payload shape, sequence continuity, head, record
-ownership, record validity and version order are all checked here, in that order, against a
+ownership, record validity, version order and the units agreements grant are all checked
+here, in that order, against a
 read-only view of the registry's state. Transport and storage call `accept`; they do not
 re-implement any part of it. Nothing is parsed before its signature is verified.
 """
@@ -17,11 +18,13 @@ from google.protobuf.message import DecodeError
 
 from registry.v1 import directory_pb2 as directory
 from registry.v1 import publication_pb2 as pub
+from registry.v1 import records_pb2 as rec
 from registry_core import envelope as env
 from registry_core import errors
 from registry_core.records import (
     ChangeRow,
     check_batch_records,
+    granted_unit_keys,
     label,
 )
 
@@ -63,6 +66,10 @@ class RegistryState(Protocol):
     def current_versions(
         self, institution_id: str, records: Iterable[tuple[int, str]]
     ) -> Mapping[tuple[int, str], int]: ...
+
+    def unit_statuses(self, institution_id: str, keys: Iterable[str]) -> Mapping[str, int]:
+        """The status of each of these keys that the institution holds as a LearningUnit."""
+        ...
 
 
 class BatchHeader(NamedTuple):
@@ -186,6 +193,7 @@ def accept(
         assert checked is not None
         items = checked.changes
     changes = _check_versions(header.institution_id, items, state)
+    _check_granted_units(header.institution_id, changes, state)
     return Accepted(header, key_id, digest, env.next_head(header.prev_head, envelope.payload),
                     changes)
 
@@ -275,3 +283,63 @@ def _check_versions(owner: str, items: Sequence[ChangeRow],
             )
         versions[(kind, key)] = version
     return tuple(items)
+
+
+def unpublished_units(owner: str, granted: Iterable[str], in_batch: Mapping[str, bool],
+                      state: RegistryState) -> dict[str, str]:
+    """Of the unit keys granted, those owner has not published as a LearningUnit, each with
+    why ("is not published" or "is withdrawn"). in_batch: the batch's own units, by key, with
+    whether the batch leaves each published (not withdrawn); the others are read from state
+    in one look-up."""
+    wanted = [key for key in dict.fromkeys(granted) if key not in in_batch]
+    held = state.unit_statuses(owner, wanted) if wanted else {}
+    missing: dict[str, str] = {}
+    for key in dict.fromkeys(granted):
+        if key in in_batch:
+            published, withdrawn = in_batch[key], True
+        else:
+            status = held.get(key)
+            published = status is not None and status != rec.RECORD_STATUS_WITHDRAWN
+            withdrawn = status is not None
+        if not published:
+            missing[key] = "is withdrawn" if withdrawn else "is not published"
+    return missing
+
+
+def grant_field(grant: rec.Grant, unit_key: str) -> str:
+    """The field of grant that names unit_key, as errors name it."""
+    if grant.WhichOneof("grant") == "units":
+        return f"grant.units.unit_keys[{list(grant.units.unit_keys).index(unit_key)}]"
+    return "grant.unit_key"
+
+
+def _check_granted_units(owner: str, changes: Sequence[ChangeRow],
+                         state: RegistryState) -> None:
+    """Every unit an agreement of the batch grants (unless the agreement is withdrawn) is a
+    LearningUnit of the publisher's, published in this batch or before it and not withdrawn
+    by it. The units the batch does not publish are read in one look-up; the edges of the
+    checked changes name the granted units, so agreements are parsed only to name the field
+    of one that fails."""
+    latest = {(c[1], c[2]): c for c in changes}
+    granted = {edge[4] for (kind, _), c in latest.items()
+               if kind == rec.RECORD_KIND_AGREEMENT and c[4] != rec.RECORD_STATUS_WITHDRAWN
+               for edge in c[6] if edge[4]}
+    if not granted:
+        return
+    in_batch = {key: c[5] is not None and c[4] != rec.RECORD_STATUS_WITHDRAWN
+                for (kind, key), c in latest.items() if kind == rec.RECORD_KIND_LEARNING_UNIT}
+    missing = unpublished_units(owner, sorted(granted), in_batch, state)
+    if not missing:
+        return
+    for seq, kind, key, _, status, record, edges in sorted(latest.values()):
+        unit = next((edge[4] for edge in edges if edge[4] in missing), None)
+        if unit is None or record is None or status == rec.RECORD_STATUS_WITHDRAWN:
+            continue
+        agreement = rec.RecognitionAgreement.FromString(record)
+        # In the grant's order, so the error names the first unit of a series that fails.
+        unit = next(k for k in granted_unit_keys(agreement.grant) if k in missing)
+        raise errors.InvalidRecord(
+            label(kind, owner, key), grant_field(agreement.grant, unit),
+            f"(seq {seq}) grants unit '{unit}', which {missing[unit]} as a LearningUnit of "
+            f"{owner}; publish the unit in this batch or an earlier one, or grant a unit "
+            "that is published")

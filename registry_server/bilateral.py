@@ -16,8 +16,9 @@ from registry.v1 import records_pb2 as rec
 from registry_core import bilateral as core
 from registry_core import envelope as env
 from registry_core import errors
-from registry_core.records import agreement_edges, validate_agreement
+from registry_core.records import agreement_edges, granted_unit_keys, validate_agreement
 from registry_server import bulk
+from registry_server.acceptance import grant_field, unpublished_units
 from registry_server.db import writing
 from registry_server.publication import TransactionState, _lock_log
 from registry_server.sql import table
@@ -134,6 +135,13 @@ def _propose(connection: Connection, step: bi.BilateralStep,
     if connection.execute(select(i.c.institution_id).where(i.c.institution_id == partner)
                           ).first() is None or partner == step.actor:
         raise _bad("partner", f"'{partner[:80]}' is not another enrolled institution")
+    granted = granted_unit_keys(terms.grant)
+    missing = unpublished_units(terms.institution_id, granted, {}, TransactionState(connection))
+    if missing:
+        unit = next(key for key in granted if key in missing)
+        raise _bad(f"terms.{grant_field(terms.grant, unit)}",
+                   f"grants unit '{unit}', which {missing[unit]} as a LearningUnit of "
+                   f"{terms.institution_id}; the recogniser publishes it first")
     digest = core.content_hash(terms)
     if step.content_hash != digest:
         raise _bad("content_hash", f"{step.content_hash[:12]}… is not the hash of the terms "

@@ -88,6 +88,13 @@ def keyed_versions(connection: Connection, model: type[SQLModel], institution_id
                    kind: int, keys: Sequence[str]) -> list[tuple[str, int]]:
     """(key, version) of the institution's records of one kind with these keys: an index
     range per key on the primary key (institution_id, kind, key)."""
+    return keyed(connection, model, institution_id, kind, keys, "version")
+
+
+def keyed(connection: Connection, model: type[SQLModel], institution_id: str, kind: int,
+          keys: Sequence[str], column: str) -> list[tuple[str, int]]:
+    """(key, column's value) of the institution's records of one kind with these keys, as
+    keyed_versions reads them."""
     name = table(model).name
     if not keys:
         return []
@@ -96,15 +103,15 @@ def keyed_versions(connection: Connection, model: type[SQLModel], institution_id
         # say: with `key = ANY(...)` or a join, a freshly loaded table (statistics not yet
         # gathered) was scanned for the whole institution on every batch.
         result = connection.exec_driver_sql(
-            f"SELECT wanted.key, (SELECT r.version FROM {name} r WHERE r.institution_id = %(i)s "
-            "AND r.kind = %(t)s AND r.key = wanted.key) FROM unnest(%(k)s::text[]) AS wanted(key)",
-            {"i": institution_id, "t": kind, "k": list(keys)})
+            f"SELECT wanted.key, (SELECT r.{column} FROM {name} r WHERE r.institution_id = "
+            "%(i)s AND r.kind = %(t)s AND r.key = wanted.key) FROM unnest(%(k)s::text[]) AS "
+            "wanted(key)", {"i": institution_id, "t": kind, "k": list(keys)})
         return [(row[0], row[1]) for row in result if row[1] is not None]
     found: list[tuple[str, int]] = []
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     for start in range(0, len(keys), 900):  # SQLite's default limit is 999 variables
         chunk = keys[start:start + 900]
-        cursor.execute(f"SELECT key, version FROM {name} WHERE institution_id = ? AND kind = ? "
+        cursor.execute(f"SELECT key, {column} FROM {name} WHERE institution_id = ? AND kind = ? "
                        f"AND key IN ({', '.join('?' for _ in chunk)})",
                        [institution_id, kind, *chunk])
         found += cursor.fetchall()

@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from sqlalchemy import Engine, select
+from sqlalchemy import CompoundSelect, Engine, String, literal, or_, select, union
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
@@ -15,11 +15,17 @@ from registry_core.conversion import table as conversion_table
 from registry_core.errors import InvalidRecord, NotFound
 from registry_core.pathway import evaluate_pathway as evaluate_pathway_of
 from registry_core.pathway import find_conflicts
-from registry_core.records import INSTITUTION_ID, ISCED, parse_date, source_credentials
+from registry_core.records import (
+    INSTITUTION_ID,
+    ISCED,
+    granted_unit_keys,
+    parse_date,
+    source_credentials,
+)
 from registry_core.resolution import Ref, SourceRecord, resolve
 from registry_server.db import Reads, reading
 from registry_server.sql import table
-from registry_server.tables import AgreementEdge, PublishedRecord
+from registry_server.tables import AgreementEdge, PublishedRecord, UnitCode
 
 MAX_HOLDINGS = 500
 MAX_DEPTH = 5
@@ -190,8 +196,9 @@ def _direct_sql(mark: str, postgresql: bool, count: int) -> str:
 def direct_records(reads: Reads, target: str, held: Sequence[Ref],
                    ) -> tuple[list[bytes], dict[str, bytes], dict[Ref, tuple[int, bytes]]]:
     """What a direct question reads, in one statement: the payloads of the target's agreements
-    that name a held credential, in key order; the payloads of the units they grant, by key;
-    and (kind, payload) of the held credentials' records they name, by (institution, key)."""
+    that name a held credential, in key order; the payloads of the units they grant, by key
+    (every unit of a series: the edge index has a row for each); and (kind, payload) of the
+    held credentials' records they name, by (institution, key)."""
     refs = sorted(set(held))
     query = _direct_sql(reads.mark, reads.postgresql, len(refs))
     agreements: dict[str, bytes] = {}
@@ -255,12 +262,13 @@ def candidate_agreements(reads: Reads, target: str, held: Sequence[Ref],
 def _units_and_sources(reads: Reads, agreements: Sequence[rec.RecognitionAgreement],
                        held: Sequence[Ref],
                        ) -> tuple[dict[Ref, rec.LearningUnit], dict[Ref, SourceRecord]]:
-    """In one statement, the units the agreements grant and the records of the held
-    credentials they name (a micro-credential or a module, by key: for level and
-    shelf-life). A question no agreement answers needs neither."""
+    """In one statement, the units the agreements grant (each unit of a series) and the
+    records of the held credentials they name (a micro-credential or a module, by key: for
+    level and shelf-life). A question no agreement answers needs neither."""
     held_named = {ref for agreement in agreements
                   for ref in source_credentials(agreement.source)}.intersection(held)
-    granted = {(a.institution_id, a.grant.unit_key) for a in agreements if a.grant.unit_key}
+    granted = {(a.institution_id, unit) for a in agreements
+               for unit in granted_unit_keys(a.grant)}
     wanted: list[tuple[str, int, str]] = [
         (i, rec.RECORD_KIND_LEARNING_UNIT, k) for i, k in granted]
     wanted += [(i, kind, k) for i, k in held_named for kind in SOURCE_KINDS]
@@ -410,28 +418,41 @@ def list_equivalents(engine: Engine, request: eq.ListEquivalentsRequest) -> eq.L
         def keep(agreement: rec.RecognitionAgreement, records: Mapping[Ref, SourceRecord]) -> bool:
             if agreement.grant.HasField("general_credit"):
                 return _in_subject_and_level(agreement.grant.general_credit, subject, eqf_level)
-            # records holds learning units only: granted_unit names no other kind.
-            return _in_subject_and_level(
-                records.get((agreement.institution_id, agreement.grant.unit_key)), subject,
-                eqf_level)
+            # records holds learning units only: granted_unit names no other kind. A series
+            # is kept when any of its units is in the subject and at the level.
+            return any(_in_subject_and_level(records.get((agreement.institution_id, unit)),
+                                             subject, eqf_level)
+                       for unit in granted_unit_keys(agreement.grant))
 
     def granted_unit(agreement: rec.RecognitionAgreement) -> list[tuple[str, int, str]]:
-        unit_key = agreement.grant.unit_key
-        return [(agreement.institution_id, rec.RECORD_KIND_LEARNING_UNIT, unit_key)] \
-            if unit_key else []
+        return [(agreement.institution_id, rec.RECORD_KIND_LEARNING_UNIT, unit)
+                for unit in granted_unit_keys(agreement.grant)]
 
     items, token = _edge_page(engine, where, request.page_size, request.page_token,
                               granted_unit, keep)
     return eq.ListEquivalentsResponse(equivalences=items, next_page_token=token)
 
 
+def _codes_of(institution_id: str, code: str) -> CompoundSelect[tuple[str]]:
+    """Every code of the units code designates, code itself included: the unit's key and the
+    codes it is offered under (cross_listed_keys), whether code is a unit's key or only
+    another unit's listed code. A subquery, so the look-up stays one statement."""
+    u = table(UnitCode)
+    of_unit = u.c.institution_id == institution_id
+    listing = select(u.c.unit_key).where(of_unit, u.c.code == code)  # units listing code
+    # One flat UNION: SQLite takes no compound select nested in another.
+    return union(select(literal(code, String)), listing, select(u.c.code).where(
+        of_unit, or_(u.c.unit_key == code, u.c.unit_key.in_(listing))))
+
+
 def list_sources(engine: Engine, request: eq.ListSourcesRequest) -> eq.ListSourcesResponse:
-    """Reverse look-up: active agreements granting the learning unit, optionally only those
+    """Reverse look-up: active agreements granting the learning unit, under any of its codes
+    (its key or those it is cross-listed under) alone or in a series, optionally only those
     naming a source credential of one institution, in one subject or at one EQF level."""
     _check_institution("unit.institution_id", request.unit.institution_id)
     e = table(AgreementEdge)
     where = [e.c.institution_id == request.unit.institution_id,
-             e.c.grant_unit_key == request.unit.key]
+             e.c.grant_unit_key.in_(_codes_of(request.unit.institution_id, request.unit.key))]
     if request.source_institution_id:
         _check_institution("source_institution_id", request.source_institution_id)
         where.append(e.c.source_institution_id == request.source_institution_id)

@@ -3,7 +3,7 @@ transaction, with set-based statements (one executemany per table, never one per
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, Engine, RowMapping, delete, select, update
 
@@ -21,6 +21,7 @@ from registry_server.tables import (
     LogState,
     PublishedRecord,
     SigningKey,
+    UnitCode,
     utcnow,
 )
 from registry_server.tables import Checkpoint as CheckpointRow
@@ -74,6 +75,11 @@ class TransactionState:
         return {(kind, key): version for kind, keys in sorted(by_kind.items())
                 for key, version in bulk.keyed_versions(self.connection, PublishedRecord,
                                                         institution_id, kind, sorted(keys))}
+
+
+    def unit_statuses(self, institution_id: str, keys: Iterable[str]) -> Mapping[str, int]:
+        return dict(bulk.keyed(self.connection, PublishedRecord, institution_id,
+                               rec.RECORD_KIND_LEARNING_UNIT, sorted(set(keys)), "status"))
 
 
 def _acknowledgement(row: RowMapping) -> pub.Acknowledgement:
@@ -144,6 +150,10 @@ def _apply(connection: Connection, envelope: pub.SignedEnvelope,
                 e.c.institution_id == owner,
                 e.c.agreement_key.in_(agreement_keys[start:start + 500])))
         bulk.insert(connection, AgreementEdge, edges)
+    units = [(key, c[4], c[5]) for (kind, key), c in latest.items()
+             if kind == rec.RECORD_KIND_LEARNING_UNIT]
+    if units:
+        _rewrite_unit_codes(connection, owner, units)
 
     applied = batch.change_count
     bulk.upsert(connection, CheckpointRow, ["institution_id"],
@@ -153,6 +163,28 @@ def _apply(connection: Connection, envelope: pub.SignedEnvelope,
         records_applied=applied,
         receipt=pub.Receipt(log_index=log_index, log_head=log_head),
     )
+
+
+def unit_codes(unit: rec.LearningUnit) -> list[tuple[str, str, str]]:
+    """The unit_code rows of a published unit: (institution, code, unit key) for each other
+    code it is offered under."""
+    return [(unit.institution_id, code, unit.key)
+            for code in dict.fromkeys(unit.cross_listed_keys) if code != unit.key]
+
+
+def _rewrite_unit_codes(connection: Connection, owner: str,
+                        units: Sequence[tuple[str, int, bytes | None]]) -> None:
+    """Replace the codes of the batch's units, given as (key, status, payload or None for a
+    withdrawal): a withdrawn unit keeps none."""
+    u = table(UnitCode)
+    keys = [key for key, _, _ in units]
+    for start in range(0, len(keys), 500):
+        connection.execute(delete(u).where(u.c.institution_id == owner,
+                                           u.c.unit_key.in_(keys[start:start + 500])))
+    bulk.insert(connection, UnitCode, [
+        row for _, status, payload in units
+        if payload is not None and status != rec.RECORD_STATUS_WITHDRAWN
+        for row in unit_codes(rec.LearningUnit.FromString(payload))])
 
 
 def _lock_log(connection: Connection) -> None:

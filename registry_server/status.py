@@ -7,6 +7,8 @@ import logging
 from dataclasses import dataclass
 
 import grpc
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from registry_core import errors
@@ -43,10 +45,28 @@ def status_of(error: errors.RegistryError) -> grpc.StatusCode:
     return grpc.StatusCode.INTERNAL
 
 
-def trailers_of(error: errors.RegistryError) -> tuple[tuple[str, str], ...]:
+# The trailing metadata key of a google.rpc.Status with rich details, as grpcio-status's
+# rpc_status.from_call reads it.
+STATUS_DETAILS = "grpc-status-details-bin"
+
+
+def trailers_of(error: errors.RegistryError) -> tuple[tuple[str, str | bytes], ...]:
     if isinstance(error, errors.SequenceError):
         return ((CHECKPOINT_SEQ, str(error.last_seq)), (CHECKPOINT_HEAD, error.head))
+    if isinstance(error, errors.InvalidRecord):
+        return ((STATUS_DETAILS, bad_request(error).SerializeToString()),)
     return ()
+
+
+def bad_request(error: errors.InvalidRecord) -> status_pb2.Status:
+    """The google.rpc.Status of an InvalidRecord: a BadRequest whose field violation names
+    the field, and the record and fix in its description, so a client can point at it."""
+    violation = error_details_pb2.BadRequest.FieldViolation(
+        field=error.field, description=f"{error.record}: {error.problem}")
+    detail = any_pb2.Any()
+    detail.Pack(error_details_pb2.BadRequest(field_violations=[violation]))
+    return status_pb2.Status(code=status_of(error).value[0], message=str(error),
+                             details=[detail])
 
 
 # SQLite reports a busy or unreachable database and a fault in a statement alike, as
@@ -75,7 +95,7 @@ class Failure:
 
     code: grpc.StatusCode
     message: str
-    trailers: tuple[tuple[str, str], ...] = ()
+    trailers: tuple[tuple[str, str | bytes], ...] = ()
     refusal: str = ""
 
 

@@ -68,8 +68,9 @@ class PublishedRecord(SQLModel, table=True):
 
 
 class AgreementEdge(SQLModel, table=True):
-    """One source credential of a recognition agreement: the index resolution walks.
-    Rewritten with its agreement whenever the agreement changes."""
+    """One source credential of a recognition agreement and one unit it grants ('' for
+    general credit): the index resolution walks. A series grant has a row per source and
+    unit (migration 0006). Rewritten with its agreement whenever the agreement changes."""
 
     __tablename__ = "agreement_edge"
     __table_args__ = (
@@ -86,9 +87,21 @@ class AgreementEdge(SQLModel, table=True):
     agreement_key: str = Field(primary_key=True, max_length=128)
     source_institution_id: str = Field(primary_key=True, max_length=128)
     source_key: str = Field(primary_key=True, max_length=128)
-    grant_unit_key: str = Field(default="", max_length=128)
+    grant_unit_key: str = Field(default="", primary_key=True, max_length=128)
     status: int
     transitive_allowed: bool
+
+
+class UnitCode(SQLModel, table=True):
+    """Another code a published learning unit is offered under (cross_listed_keys, "same
+    as"): a look-up by the code finds the unit's agreements. Rewritten with the unit whenever
+    it changes; a withdrawn unit has none. A unit without such codes has no row (ADR 0010)."""
+
+    __tablename__ = "unit_code"
+    __table_args__ = (Index("ix_unit_code_unit", "institution_id", "unit_key"),)
+    institution_id: str = Field(primary_key=True, max_length=128)
+    code: str = Field(primary_key=True, max_length=128)
+    unit_key: str = Field(primary_key=True, max_length=128)
 
 
 class BatchLogEntry(SQLModel, table=True):

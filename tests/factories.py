@@ -37,12 +37,14 @@ def micro_credential(institution_id: str = "uk.ac.forth", key: str = "MC1", *, v
 
 def module(institution_id: str = "uk.ac.taff", key: str = "CS7DE", *, version: int = 1,
            credit: float = 15, system: str = "UK_CREDIT", framework: str = "FHEQ",
-           level: str = "7") -> rec.LearningUnit:
+           level: str = "7", cross_listed_keys: Sequence[str] = (),
+           status: rec.RecordStatus = ACTIVE) -> rec.LearningUnit:
     return rec.LearningUnit(
-        institution_id=institution_id, key=key, version=version, status=ACTIVE,
+        institution_id=institution_id, key=key, version=version, status=status,
         title=f"Module {key}", kind=rec.LEARNING_UNIT_KIND_MODULE,
         credit=rec.Credit(value=credit, system=system),
         level=rec.Level(framework=framework, level=level),
+        cross_listed_keys=cross_listed_keys,
     )
 
 
@@ -57,7 +59,8 @@ def group(operator: rec.GroupOperator, *items: rec.SourceItem, n: int = 0) -> re
 def agreement(institution_id: str = "uk.ac.taff", key: str = "AG1", *,
               sources: Sequence[tuple[str, str]] = (("uk.ac.forth", "MC1"),),
               source: rec.SourceGroup | None = None, unit_key: str = "CS7DE",
-              general: rec.GeneralCredit | None = None, version: int = 1,
+              general: rec.GeneralCredit | None = None, units: Sequence[str] = (),
+              version: int = 1,
               status: rec.RecordStatus = ACTIVE, **conditions: object,
               ) -> rec.RecognitionAgreement:
     ag = rec.RecognitionAgreement(
@@ -67,6 +70,8 @@ def agreement(institution_id: str = "uk.ac.taff", key: str = "AG1", *,
     )
     if general is not None:
         ag.grant.general_credit.CopyFrom(general)
+    elif units:
+        ag.grant.units.unit_keys.extend(units)
     else:
         ag.grant.unit_key = unit_key
     for name, value in conditions.items():

@@ -56,6 +56,8 @@ TERMS = agreement(TAFF, "ART-1", sources=[(FORTH, "MC1")])
 AMENDED = agreement(TAFF, "ART-1", sources=[(FORTH, "MC1")],
                     minimum_grade=rec.Grade(scheme="UK_LETTER", value="B"))
 
+UNPUBLISHED_UNIT = agreement(TAFF, "ART-1", sources=[(FORTH, "MC1")], unit_key="CS9XX")
+
 
 @pytest.fixture
 def parties(network: Network, tls_registry: RunningRegistry, pki: Path):  # type: ignore[no-untyped-def]
@@ -134,6 +136,10 @@ def test_refused_steps_say_why_and_change_nothing(parties, network: Network) -> 
         ("acting for another institution",
          lambda: forth.step(bi.BILATERAL_ACTION_COUNTERSIGN, 1, actor=TAFF),
          grpc.StatusCode.PERMISSION_DENIED, "acts only for itself"),
+        ("terms granting a unit the recogniser has not published",
+         lambda: taff.step(bi.BILATERAL_ACTION_PROPOSE, 2, UNPUBLISHED_UNIT,
+                           digest=content_hash(UNPUBLISHED_UNIT)),
+         grpc.StatusCode.INVALID_ARGUMENT, "'terms.grant.unit_key': grants unit 'CS9XX'"),
         ("second proposal while one is pending",
          lambda: taff.step(bi.BILATERAL_ACTION_PROPOSE, 2, AMENDED, digest=content_hash(AMENDED)),
          grpc.StatusCode.FAILED_PRECONDITION, "awaits a decision"),

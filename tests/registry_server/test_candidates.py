@@ -109,3 +109,24 @@ def test_resolution_reads_edges_from_the_index_alone(sqlite_engine: Engine, dept
     assert edge_steps, plan
     assert all("COVERING INDEX ix_agreement_edge_source_publisher" in step
                for step in edge_steps), plan
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_a_series_grant_reads_every_unit_it_grants(network: Network, depth: int) -> None:
+    """Resolution is given the record of each unit a series grants (BIO1A and its lab
+    BIO1AL), directly and with chains, not only the first."""
+    publication.publish(network.engine, signed(batch("uk.ac.taff", [
+        module(key="BIO1A"), module(key="BIO1AL", credit=5),
+        agreement(units=["BIO1A", "BIO1AL"])]), network.signers["uk.ac.taff"]))
+    held = [("uk.ac.forth", "MC1")]
+    with reading(network.engine) as reads:
+        if depth == 1:
+            payloads, unit_payloads, _ = equivalence.direct_records(reads, "uk.ac.taff", held)
+            units = sorted(unit_payloads)
+        else:
+            payloads = equivalence.candidate_agreements(reads, "uk.ac.taff", held, depth)
+            found, _ = equivalence._units_and_sources(
+                reads, [rec.RecognitionAgreement.FromString(p) for p in payloads], held)
+            units = sorted(key for _, key in found)
+    assert [rec.RecognitionAgreement.FromString(p).key for p in payloads] == ["AG1"]
+    assert units == ["BIO1A", "BIO1AL"]

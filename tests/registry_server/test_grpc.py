@@ -8,8 +8,10 @@ from typing import Any, cast
 
 import grpc
 import pytest
+from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from grpc_status import rpc_status
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
@@ -299,7 +301,8 @@ def checkpoint_head(channel: grpc.Channel, institution: str) -> str:
 
 def test_conflicts_of_one_publisher_are_listed(network: Network, channel: grpc.Channel) -> None:
     publish(channel, signed(batch("uk.ac.taff", [
-        module(), agreement(key="AG-A"), agreement(key="AG-B", unit_key="CS5PR"),
+        module(), module(key="CS5PR"), agreement(key="AG-A"),
+        agreement(key="AG-B", unit_key="CS5PR"),
         agreement(key="AG-C"), agreement(key="AG-D", sources=[("uk.ac.lagan", "X")])]),
         network.signers["uk.ac.taff"]))
     stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
@@ -385,3 +388,45 @@ def test_a_database_fault_is_internal_and_a_busy_database_is_retryable(
         "database is locked")))
     assert not retryable(OperationalError("SELECT 1", {}, sqlite3.OperationalError(
         "no such table: agreement_edge")))
+
+
+def test_a_batch_granting_an_unpublished_unit_is_refused_naming_the_field(
+        network: Network, channel: grpc.Channel) -> None:
+    """INVALID_ARGUMENT, with a google.rpc BadRequest whose field violation names the
+    agreement's grant.unit_key, the agreement and the missing unit."""
+    stub = publication_pb2_grpc.PublicationServiceStub(channel)
+    envelope = signed(batch("uk.ac.taff", [module(), agreement(unit_key="CS9XX")]),
+                      network.signers["uk.ac.taff"])
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.Publish(pub.PublishRequest(envelope=envelope), timeout=10)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    status = rpc_status.from_call(cast(grpc.Call, caught.value))
+    assert status is not None
+    [detail] = status.details
+    bad_request = error_details_pb2.BadRequest()
+    assert detail.Unpack(bad_request)
+    [violation] = bad_request.field_violations
+    assert violation.field == "grant.unit_key"
+    assert violation.description.startswith("RecognitionAgreement uk.ac.taff/AG1: ")
+    assert "'CS9XX'" in violation.description
+
+
+def test_sources_are_found_by_a_cross_listed_code_and_within_a_series(
+        network: Network, channel: grpc.Channel) -> None:
+    publish(channel, signed(batch("uk.ac.forth", [micro_credential()]),
+                            network.signers["uk.ac.forth"]))
+    publish(channel, signed(batch("uk.ac.taff", [
+        module(key="BIOLOGY-1A", cross_listed_keys=["BIO-1A"]),
+        module(key="BIOLOGY-1AL", credit=5),
+        agreement(key="AG1", unit_key="BIOLOGY-1A"),
+        agreement(key="AG2", units=["BIOLOGY-1A", "BIOLOGY-1AL"])]),
+        network.signers["uk.ac.taff"]))
+    stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
+
+    def sources(code: str) -> list[str]:
+        answer = stub.ListSources(eq.ListSourcesRequest(
+            unit=rec.CredentialRef(institution_id="uk.ac.taff", key=code)), timeout=10)
+        return [e.agreement.key for e in answer.equivalences]
+
+    assert sources("BIO-1A") == sources("BIOLOGY-1A") == ["AG1", "AG2"]
+    assert sources("BIOLOGY-1AL") == ["AG2"]

@@ -60,3 +60,81 @@ def test_upgrading_to_the_covering_edge_index_keeps_every_edge(engine: Engine) -
     migrate(command.downgrade, "0004")
     assert edges_and_index() == ([edge], by_source)
     migrate(command.upgrade, "head")
+
+
+def _migrate(engine: Engine, step: Callable[..., None], revision: str) -> None:
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        step(config, revision)
+
+
+def _edges(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as connection:
+        return sorted(tuple(row) for row in connection.execute(text(
+            "SELECT institution_id, agreement_key, source_institution_id, source_key, "
+            "grant_unit_key, status, transitive_allowed FROM agreement_edge")))
+
+
+def test_upgrading_to_an_edge_per_granted_unit_keeps_every_edge(engine: Engine) -> None:
+    """A registry of 0005's schema, with edges of a unit grant and of general credit,
+    upgrades to 0006: the edges are unchanged, the key gains grant_unit_key so a series
+    grant's rows (one source, two units) fit, and the covering index is as 0005 left it.
+    Downgrading (with the series withdrawn) restores the old key with the edges."""
+    edges = [("uk.ac.taff", "AG1", "uk.ac.forth", "MC1", "CS7DE", 2, True),
+             ("uk.ac.taff", "AG2", "uk.ac.forth", "MC1", "", 2, False)]
+    old_key = ["institution_id", "agreement_key", "source_institution_id", "source_key"]
+    covering = [i["column_names"] for i in inspect(engine).get_indexes("agreement_edge")
+                if i["name"] == "ix_agreement_edge_source_publisher"]
+
+    _migrate(engine, command.downgrade, "0005")
+    assert inspect(engine).get_pk_constraint("agreement_edge")["constrained_columns"] == old_key
+    with engine.begin() as connection:
+        for edge in edges:
+            connection.execute(text("INSERT INTO agreement_edge VALUES "
+                                    "(:a, :b, :c, :d, :e, :f, :g)"), dict(zip("abcdefg", edge)))
+    _migrate(engine, command.upgrade, "head")
+    assert _edges(engine) == sorted(edges)
+    assert inspect(engine).get_pk_constraint("agreement_edge")["constrained_columns"] == [
+        *old_key, "grant_unit_key"]
+    assert [i["column_names"] for i in inspect(engine).get_indexes("agreement_edge")
+            if i["name"] == "ix_agreement_edge_source_publisher"] == covering
+    series = [("uk.ac.taff", "AG3", "uk.ac.forth", "MC1", unit, 2, False)
+              for unit in ("BIO1A", "BIO1AL")]
+    with engine.begin() as connection:
+        for edge in series:
+            connection.execute(text("INSERT INTO agreement_edge VALUES "
+                                    "(:a, :b, :c, :d, :e, :f, :g)"), dict(zip("abcdefg", edge)))
+        connection.execute(text("DELETE FROM agreement_edge WHERE agreement_key = 'AG3'"))
+    _migrate(engine, command.downgrade, "0005")
+    assert _edges(engine) == sorted(edges)
+    assert inspect(engine).get_pk_constraint("agreement_edge")["constrained_columns"] == old_key
+    _migrate(engine, command.upgrade, "head")
+
+
+def test_upgrading_to_unit_codes_lists_the_codes_of_published_units(engine: Engine) -> None:
+    """Units published before 0007 (here: published at head, then the table dropped by a
+    downgrade) get their cross-listed codes on upgrading; a withdrawn unit gets none."""
+    from registry.v1 import records_pb2 as rec
+    from registry_core.envelope import Ed25519Signer
+    from registry_server import directory, publication
+    from tests.factories import batch, module, signed
+
+    signer = Ed25519Signer.generate()
+    directory.enrol(engine, "uk.ac.taff", "Taff", "GB", signer.public_key)
+    publication.publish(engine, signed(batch("uk.ac.taff", [
+        module(key="BIO1", cross_listed_keys=["ENV1", "ECO1"]), module(key="CHEM1"),
+        module(key="OLD1", cross_listed_keys=["OLD2"], status=rec.RECORD_STATUS_WITHDRAWN)]),
+        signer))
+
+    def codes() -> list[tuple[object, ...]]:
+        with engine.connect() as connection:
+            return sorted(tuple(row) for row in connection.execute(text(
+                "SELECT institution_id, code, unit_key FROM unit_code")))
+
+    expected = [("uk.ac.taff", "ECO1", "BIO1"), ("uk.ac.taff", "ENV1", "BIO1")]
+    assert codes() == expected
+    _migrate(engine, command.downgrade, "0006")
+    assert "unit_code" not in inspect(engine).get_table_names()
+    _migrate(engine, command.upgrade, "head")
+    assert codes() == expected

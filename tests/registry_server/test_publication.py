@@ -70,6 +70,34 @@ def test_agreements_are_indexed_and_withdrawals_remove_their_edges(network: Netw
     assert status == rec.RECORD_STATUS_WITHDRAWN
 
 
+def test_a_series_grant_is_indexed_once_per_source_and_unit(network: Network) -> None:
+    """Two sources granting BIO1A with its lab BIO1AL: four edges, one per source and unit;
+    general credit one per source, with no unit. Republishing the series rewrites them."""
+    taff = network.signers["uk.ac.taff"]
+    first = batch("uk.ac.taff", [
+        module(key="BIO1A"), module(key="BIO1AL", credit=5),
+        agreement(units=["BIO1A", "BIO1AL"], sources=[("uk.ac.forth", "A"),
+                                                      ("uk.ac.lagan", "B")]),
+        agreement(key="AG2", general=rec.GeneralCredit(
+            credit=rec.Credit(value=10, system="UK_CREDIT"),
+            level=rec.Level(framework="FHEQ", level="4")))])
+    ack = publication.publish(network.engine, signed(first, taff))
+
+    def edges() -> list[tuple[str, str, str]]:
+        e = table(AgreementEdge)
+        with network.engine.connect() as c:
+            return sorted((r[0], r[1], r[2]) for r in c.execute(
+                select(e.c.agreement_key, e.c.source_key, e.c.grant_unit_key)))
+
+    assert edges() == [("AG1", "A", "BIO1A"), ("AG1", "A", "BIO1AL"), ("AG1", "B", "BIO1A"),
+                       ("AG1", "B", "BIO1AL"), ("AG2", "MC1", "")]
+    again = batch("uk.ac.taff", [agreement(units=["BIO1AL", "BIO1A"], version=2,
+                                           sources=[("uk.ac.forth", "A")])],
+                  first_seq=5, prev_head=ack.head)
+    publication.publish(network.engine, signed(again, taff))
+    assert edges() == [("AG1", "A", "BIO1A"), ("AG1", "A", "BIO1AL"), ("AG2", "MC1", "")]
+
+
 def test_record_changed_twice_in_one_batch_keeps_the_last(network: Network) -> None:
     b = batch("uk.ac.forth", [micro_credential(title="One"),
                               micro_credential(version=2, title="Two")])

@@ -271,6 +271,8 @@ async def test_a_proposal_awaiting_our_decision_is_countersigned_or_rejected(
     forth_cfg, forth_signer = init_home(tmp_path / "forth", "uk.ac.forth", "Forth", "GB",
                                         registry.address)
     directory.rotate_key(network.engine, "uk.ac.forth", forth_signer.public_key)
+    # The terms grant CS7DE, which Taff must have published.
+    publication.publish(network.engine, signed(batch("uk.ac.taff", [module()]), taff_signer))
     with RegistryClient(registry.address) as client:
         propose(client, taff_signer, "uk.ac.taff", agreement(key="ART-1"), "uk.ac.forth")
     app = make_app(tmp_path / "forth", offer_demo=False)
