@@ -466,23 +466,12 @@ def validate_change(change: pub.RecordChange, institution_id: str) -> None:
 Edge = tuple[str, str, str, str, str, int, bool]
 
 
-def granted_unit_keys(grant: rec.Grant) -> list[str]:
-    """The recogniser's unit keys a grant names, in its order: one for a unit, each of a
-    series, none for general credit."""
-    which = grant.WhichOneof("grant")
-    if which == "unit_key":
-        return [grant.unit_key]
-    if which == "units":
-        return list(dict.fromkeys(grant.units.unit_keys))
-    return []
-
-
 def agreement_edges(agreement: rec.RecognitionAgreement) -> tuple[Edge, ...]:
     """The agreement's rows of the registry's edge index, one per source credential and
     granted unit (a series grant has a row for each of its units; general credit one row,
     with no unit): (publisher, agreement key, source provider, source key, granted unit key
     or '', status, transitive allowed)."""
-    units = granted_unit_keys(agreement.grant) or [""]
+    units = granted_unit_keys(agreement.grant) or ("",)
     owner, key = agreement.institution_id, agreement.key
     status, transitive = agreement.status, agreement.conditions.transitive_allowed
     return tuple((owner, key, inst, source_key, unit, status, transitive)

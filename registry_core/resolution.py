@@ -150,7 +150,7 @@ class _Evaluator:
         source = self.sources.get(ref)
         if ref not in self.derived and (source is None
                                         or source.status != rec.RECORD_STATUS_ACTIVE):
-            state = ("not published by its provider" if source is None else
+            state = ("not published by its provider, or withdrawn" if source is None else
                      rec.RecordStatus.Name(source.status).removeprefix("RECORD_STATUS_").lower())
             return Failure(eq.NOT_APPLIED_REASON_SOURCE_NOT_PUBLISHED,
                            f"{ref_text(ref)} is {state}; the registry recognises only "
@@ -298,7 +298,7 @@ def _granted(agreement: rec.RecognitionAgreement, units: Mapping[Ref, rec.Learni
     for key in granted_unit_keys(agreement.grant):
         unit = units.get((agreement.institution_id, key))
         if unit is None or unit.status != rec.RECORD_STATUS_ACTIVE:
-            state = ("has not published it" if unit is None else "has made it "
+            state = ("has not published it, or withdrew it" if unit is None else "has made it "
                      + rec.RecordStatus.Name(unit.status).removeprefix("RECORD_STATUS_").lower())
             return Failure(eq.NOT_APPLIED_REASON_UNIT_NOT_PUBLISHED,
                            f"it grants {agreement.institution_id}/{key}, but "

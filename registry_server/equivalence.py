@@ -72,11 +72,14 @@ SOURCE_KINDS: dict[int, type[rec.MicroCredential] | type[rec.LearningUnit]] = {
 }
 
 
-def _records(reads: Reads, wanted: Iterable[tuple[str, int, str]]) -> list[tuple[int, bytes]]:
+def _records(reads: Reads, wanted: Iterable[tuple[str, int, str]], *,
+             active_only: bool = False) -> list[tuple[int, bytes]]:
     """(kind, payload) of the records named by (institution, kind, key), of any institutions
     and kinds, in that order, in one statement per few hundred: a join with the wanted rows,
-    each an exact primary-key probe."""
+    each an exact primary-key probe. active_only leaves out records not active now (a
+    withdrawal changes the row's status, not the payload the publisher signed)."""
     mark = reads.mark
+    status = f"AND r.status = {rec.RECORD_STATUS_ACTIVE} " if active_only else ""
     ordered = sorted(set(wanted))
     found: list[tuple[int, bytes]] = []
     for start in range(0, len(ordered), IN_CHUNK):
@@ -86,7 +89,7 @@ def _records(reads: Reads, wanted: Iterable[tuple[str, int, str]]) -> list[tuple
             f"WITH wanted(institution_id, kind, key) AS (VALUES {rows}) "
             "SELECT r.kind, r.payload FROM wanted w JOIN published_record r "
             "ON r.institution_id = w.institution_id AND r.kind = w.kind AND r.key = w.key "
-            "ORDER BY r.institution_id, r.kind, r.key",
+            f"{status}ORDER BY r.institution_id, r.kind, r.key",
             [value for triple in chunk for value in triple])]
     return found
 
@@ -136,10 +139,11 @@ JOIN published_record a
   ON a.institution_id = e.institution_id AND a.kind = {agreement} AND a.key = e.agreement_key
 LEFT JOIN published_record u
   ON u.institution_id = e.institution_id AND u.kind = {unit} AND u.key = e.grant_unit_key
+ AND u.status = {active}
 LEFT JOIN published_record c ON c.institution_id = e.source_institution_id
- AND c.kind = {credential} AND c.key = e.source_key
+ AND c.kind = {credential} AND c.key = e.source_key AND c.status = {active}
 LEFT JOIN published_record m ON m.institution_id = e.source_institution_id
- AND m.kind = {unit} AND m.key = e.source_key
+ AND m.kind = {unit} AND m.key = e.source_key AND m.status = {active}
 """
 
 
@@ -190,7 +194,8 @@ def _direct_sql(mark: str, postgresql: bool, count: int) -> str:
     return _DIRECT.format(held=_held_values(mark, postgresql, count), m=mark,
                           agreement=rec.RECORD_KIND_AGREEMENT,
                           unit=rec.RECORD_KIND_LEARNING_UNIT,
-                          credential=rec.RECORD_KIND_MICRO_CREDENTIAL)
+                          credential=rec.RECORD_KIND_MICRO_CREDENTIAL,
+                          active=rec.RECORD_STATUS_ACTIVE)
 
 
 def direct_records(reads: Reads, target: str, held: Sequence[Ref],
@@ -274,7 +279,7 @@ def _units_and_sources(reads: Reads, agreements: Sequence[rec.RecognitionAgreeme
     wanted += [(i, kind, k) for i, k in held_named for kind in SOURCE_KINDS]
     units: dict[Ref, rec.LearningUnit] = {}
     sources: dict[Ref, SourceRecord] = {}
-    for kind, payload in _records(reads, wanted) if wanted else []:
+    for kind, payload in _records(reads, wanted, active_only=True) if wanted else []:
         record = SOURCE_KINDS[kind].FromString(payload)
         ref = (record.institution_id, record.key)
         if isinstance(record, rec.LearningUnit) and ref in granted:

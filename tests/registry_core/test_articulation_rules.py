@@ -325,7 +325,7 @@ def test_a_source_credential_its_provider_has_not_published_has_its_own_reason()
                                   (FORTH, "MC2"): withdrawn})
     assert reason(not_applied, "AG1") == (
         eq.NOT_APPLIED_REASON_SOURCE_NOT_PUBLISHED,
-        "uk.ac.forth/MC9 is not published by its provider; the registry recognises only "
+        "uk.ac.forth/MC9 is not published by its provider, or withdrawn; the registry recognises only "
         "credentials their provider has published and keeps active")
     assert "is withdrawn" in reason(not_applied, "AG2")[1]
 

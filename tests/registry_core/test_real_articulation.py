@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from demo_network.articulation import Converted, convert, load
+from demo_network.articulation import Converted, check, convert, load
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
 from registry_core.resolution import resolve
@@ -61,7 +61,7 @@ def test_the_transcription_converts_every_statement() -> None:
     assert len(CONVERTED.not_articulated) == len(statements) - len(articulated)
     assert sorted(CONVERTED.statement_keys) == sorted(s["id"] for s in articulated)
     by_key = {a.key: a for a in CONVERTED.agreements}
-    bild = by_key["BIO-GEN-BS/BILD 1+BILD 2+BILD 3+BILD 4"]
+    bild = by_key["BIO-GEN-BS/BILD 1/BILD 2/BILD 3/BILD 4"]
     assert list(bild.grant.units.unit_keys) == ["BILD 1", "BILD 2", "BILD 3", "BILD 4"]
     assert bild.source.operator == rec.GROUP_OPERATOR_ALL_OF
     math_10b = by_key["BIO-GEN-BS/MATH 10B"]
@@ -107,3 +107,9 @@ def test_the_registry_answers_as_the_agreement_says(question: dict[str, Any]) ->
         for key in CONVERTED.statement_keys[statement]:
             assert reasons.get(key) == eq.NotAppliedReason.Value(reason), (
                 f"{key}: {eq.NotAppliedReason.Name(reasons.get(key, 0))}, not {reason}")
+
+
+def test_every_converted_record_is_valid() -> None:
+    """The catalogue files the converter writes import as they are: keys as the agreement
+    writes them, quarter hours, US division levels, series and windows."""
+    assert check(CONVERTED) == []

@@ -10,6 +10,7 @@ import pytest
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import equivalence_pb2_grpc
+from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
 from registry_server import publication
 from tests.conftest import Network
@@ -162,3 +163,22 @@ def test_an_any_of_group_leaves_the_other_holding_and_quarter_hours_convert(
         qualification=rec.CredentialRef(institution_id=TAFF, key="BSC")), timeout=10)
     # 4 quarter hours are 16/3 ECTS, 10.67 UK credits, rounded down to the half: 10.5.
     assert pathway.achieved.value == 15 + 10.5
+
+
+def test_a_withdrawn_unit_or_source_credential_earns_nothing_with_its_reason(
+        network: Network, channel: grpc.Channel) -> None:
+    publish_articulation(network)
+    publication.publish(network.engine, signed(batch(TAFF, [
+        pub.Tombstone(kind=rec.RECORD_KIND_LEARNING_UNIT, key="CS8ML", version=2)],
+        first_seq=12, prev_head=_head(network, TAFF)), network.signers[TAFF]))
+    publication.publish(network.engine, signed(batch(FORTH, [
+        pub.Tombstone(kind=rec.RECORD_KIND_MICRO_CREDENTIAL, key="MC2", version=2)],
+        first_seq=4, prev_head=_head(network, FORTH)), network.signers[FORTH]))
+    for depth in (1, 2):  # a direct question, and one read for chains
+        stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
+        answer = stub.ResolveTransfer(eq.ResolveTransferRequest(
+            holdings=[holding(award_date="2025-05-20"), holding(key="MC2")],
+            target_institution_id=TAFF, as_of="2026-01-15", max_depth=depth), timeout=10)
+        assert reasons(answer)["AG-ALSO"] == eq.NOT_APPLIED_REASON_UNIT_NOT_PUBLISHED
+        assert reasons(answer)["AG-SERIES"] == eq.NOT_APPLIED_REASON_SOURCE_NOT_PUBLISHED
+        assert "AG-WINDOW" in by_key(answer)
