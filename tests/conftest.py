@@ -35,7 +35,7 @@ settings.load_profile("suite")
 
 PG_URL = os.environ.get("CREDIT_REGISTRY_TEST_PG_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+STANDARDS = Path(__file__).resolve().parent / "fixtures" / "standards"  # see its README
 T = TypeVar("T")
 
 

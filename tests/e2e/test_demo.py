@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import STANDARDS
+
 
 @pytest.mark.slow
 def test_demo_network_answers_the_partner(tmp_path: Path) -> None:
@@ -62,8 +64,7 @@ def test_registry_cli_refuses_a_bad_database_url(tmp_path: Path) -> None:
 
 def test_agent_imports_elm_and_exports_standards(tmp_path: Path) -> None:
     home = tmp_path / "agent"
-    elm = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "standards" / \
-        "elm-v3-micro-credential-annex1.json"
+    elm = STANDARDS / "elm-v3-micro-credential-annex1.json"
 
     def agent(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "sync_agent.cli", "--home", str(home), *args],

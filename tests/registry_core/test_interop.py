@@ -1,11 +1,10 @@
 """Standards: ELM v3 import and export, Open Badges 3.0 and CTDL export, on the real files
-published by the standards bodies (../shared/fixtures/standards)."""
+published by the standards bodies (tests/fixtures/standards: its README gives each source)."""
 
 from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 
@@ -13,16 +12,12 @@ from registry.v1 import records_pb2 as rec
 from registry_core import interop
 from registry_core.errors import InvalidRecord
 from registry_core.records import validate_record
+from tests.conftest import STANDARDS
 from tests.factories import agreement, micro_credential, module
-
-STANDARDS = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "standards"
 
 
 def load(name: str) -> dict:  # type: ignore[type-arg]
-    path = STANDARDS / name
-    if not path.exists():
-        pytest.fail(f"{path} is missing: CI runs with ../shared beside the repository")
-    return json.loads(path.read_text())
+    return json.loads((STANDARDS / name).read_text("utf-8"))
 
 
 def test_elm_annex1_micro_credential_imports_with_its_standard_elements() -> None:
