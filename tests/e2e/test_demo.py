@@ -27,12 +27,20 @@ def test_demo_network_answers_the_partner(tmp_path: Path) -> None:
     assert "by agreement AG-FOR-DE v1" in taff
     assert "for uk.ac.forth/FOR-PY01 + uk.ac.lagan/LAG-DA01" in taff
     assert "AG-FOR-PY-GEN: holding already used" in taff
+    # A series, for completions in a window (issue 18).
+    assert "GRANTED  modules CS4NS + CS4NSL (Network Security with its laboratory): " \
+           "15 UK_CREDIT at FHEQ 4" in taff
     forth = out.split("[uk.ac.forth]")[1].split("What it counts for")[0]
     assert "module F21ML" in forth and "AG-LAG-CY: identity not verified" in forth
+    assert "CONDITIONAL  general credit: 10 SCQF at SCQF 7" in forth
+    assert "only if: for applicants to the BSc Data Analytics (F1BA-DAT) only" in forth
+    assert "AG-TAF-GR-L5: level too low" in forth and "in the same framework" in forth
     lagan = out.split("[uk.ac.lagan]")[1]
     assert "nothing granted" in lagan and "AG-FOR-PY-2023: expired" in lagan
+    assert "AG-FOR-DE-2024: completed outside window" in lagan
     assert "counted 15 of 180 SCQF; 165 remain" in out
     assert "mandatory modules not yet granted: F21DE" in out
+    assert "not counted until its conditions are met: AG-LAG-DA-BA" in out
 
 
 def test_agent_cli_reports_a_bad_file_and_imports_nothing(tmp_path: Path) -> None:

@@ -34,10 +34,10 @@ async def test_catalogue_and_agreements_are_listed(tmp_path: Path) -> None:
         assert credentials.get_row("TAF-ML01")[1] == "Applied Machine Learning"
         await pilot.press("right", "right")
         agreements = app.query_one("#agreements", DataTable)
-        assert agreements.row_count == 3
+        assert agreements.row_count == 4
         assert agreements.get_row("AG-DATA-STACK")[1] == \
             "all of uk.ac.forth/FOR-PY01, uk.ac.lagan/LAG-DA01"
-        assert "seq 7" in str(app.query_one("#status", Static).render())
+        assert "seq 10" in str(app.query_one("#status", Static).render())
         app.store.withdraw(rec.RECORD_KIND_LEARNING_UNIT, "CS5PR")
         await pilot.press("r")
         assert app.query_one("#learning-units", DataTable).get_row("CS5PR")[5] == "withdrawn"
