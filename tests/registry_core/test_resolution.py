@@ -223,7 +223,8 @@ def test_the_assignment_is_the_best_of_all_compatible_subsets(drawn: list) -> No
         made = agreement(key=f"AG{i}", unit_key=unit, general=None if unit else general(10))
         made.also_satisfies.extend(f"AG{j}" for j in sorted(set(links)) if j != i)
         candidates.append(Candidate(made, tuple(("uk.ac.forth", k) for k in keys),
-                                    eq.GrantedCredit(), ects, (unit,) if unit else ()))
+                                    eq.GrantedCredit(), ects, (unit,) if unit else (),
+                                    links=bool(made.also_satisfies)))
     n = len(candidates)
 
     def rank(subset: tuple[int, ...]) -> tuple:  # type: ignore[type-arg]
