@@ -24,7 +24,7 @@ from google.protobuf import json_format
 
 from registry.v1 import records_pb2 as rec
 from registry_core.errors import InvalidRecord
-from registry_core.records import Record, validate_record
+from registry_core.records import Record, granted_unit_keys, validate_record
 from sync_agent.catalogue_csv import kind_of_header
 
 JSON_SECTIONS: dict[str, type[Record]] = {
@@ -129,27 +129,32 @@ def check_granted_units(path: Path, entries: Iterable[Entry],
                         held_units: Iterable[Record]) -> None:
     """Refuse an agreement that grants a unit the institution's catalogue does not have: the
     file's learning units, else those already held (a unit the file also has is the file's).
-    A withdrawn unit is not in the catalogue; a cross-listed key finds its unit; a withdrawn
-    agreement grants nothing, so it is not checked."""
+    A withdrawn unit is not in the catalogue; a grant names a unit by its own key, as the
+    registry requires (ADR 10): a cross-listed code is refused naming the key to use; a
+    withdrawn agreement grants nothing, so it is not checked."""
     units = {u.key: u for u in held_units if isinstance(u, rec.LearningUnit)}
     units.update((e.record.key, e.record) for e in entries
                  if isinstance(e.record, rec.LearningUnit))
-    catalogue = {key for unit in units.values() if unit.status != rec.RECORD_STATUS_WITHDRAWN
-                 for key in (unit.key, *unit.cross_listed_keys)}
+    catalogue = {key for key, unit in units.items() if unit.status != rec.RECORD_STATUS_WITHDRAWN}
+    listed_as = {code: key for key, unit in units.items()
+                 if unit.status != rec.RECORD_STATUS_WITHDRAWN for code in unit.cross_listed_keys}
     for entry in entries:
         agreement = entry.record
         if not isinstance(agreement, rec.RecognitionAgreement) or \
                 agreement.status == rec.RECORD_STATUS_WITHDRAWN:
             continue
-        which = agreement.grant.WhichOneof("grant")
-        granted = ([agreement.grant.unit_key] if which == "unit_key" else
-                   list(agreement.grant.units.unit_keys) if which == "units" else [])
-        for key in granted:
-            if key not in catalogue:
+        for key in granted_unit_keys(agreement.grant):
+            if key in catalogue:
+                continue
+            if key in listed_as:
                 raise CatalogueError(path, entry.line, entry.grant_field,
-                                     f"agreement {agreement.key} grants unit '{key}', which is "
-                                     "neither in this file nor in the agent's store; import the "
-                                     "unit first (or in the same file), or correct the key")
+                                     f"agreement {agreement.key} grants '{key}', a cross-listed "
+                                     f"code of unit '{listed_as[key]}'; grant the unit by its "
+                                     f"own key, '{listed_as[key]}'")
+            raise CatalogueError(path, entry.line, entry.grant_field,
+                                 f"agreement {agreement.key} grants unit '{key}', which is "
+                                 "neither in this file nor in the agent's store; import the "
+                                 "unit first (or in the same file), or correct the key")
 
 
 def read_catalogue(path: Path, institution_id: str,

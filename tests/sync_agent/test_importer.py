@@ -157,7 +157,7 @@ def test_agreement_granting_a_unit_the_catalogue_lacks_is_refused(tmp_path: Path
            "agent's store" in str(error)
 
 
-def test_agreement_may_grant_a_unit_of_the_same_file_or_by_a_cross_listed_key(
+def test_agreement_grants_a_unit_of_the_same_file_by_its_own_key_not_a_cross_listed_one(
         tmp_path: Path) -> None:
     path = tmp_path / "catalogue.json"
     path.write_text(json.dumps({
@@ -168,8 +168,12 @@ def test_agreement_may_grant_a_unit_of_the_same_file_or_by_a_cross_listed_key(
                             "crossListedKeys": ["MATH 16 A"]}],
         "agreements": [{"key": "AG1", "source": {"operator": "GROUP_OPERATOR_ALL_OF", "items": [
             {"credential": {"institutionId": "uk.ac.forth", "key": "MC1"}}]},
-            "grant": {"unitKey": "MATH 16 A"}}]}))
+            "grant": {"unitKey": "MATH 16A"}}]}))
     assert len(read_catalogue(path, "uk.ac.taff")) == 2
+    path.write_text(path.read_text().replace('"unitKey": "MATH 16A"', '"unitKey": "MATH 16 A"'))
+    with pytest.raises(CatalogueError) as caught:  # the registry would refuse it at publish
+        read_catalogue(path, "uk.ac.taff")
+    assert "a cross-listed code of unit 'MATH 16A'" in caught.value.problem
     path.write_text(path.read_text().replace('"unitKey": "MATH 16 A"', '"unitKey": "MATH 17"'))
     with pytest.raises(CatalogueError) as caught:
         read_catalogue(path, "uk.ac.taff")
