@@ -85,15 +85,15 @@ class ConversionTable:
         another framework's level at that EQF level. Never guesses: None when undecided."""
         named_have, named_want = f"{have_framework} {have}", f"{want_framework} {want}"
         if have_framework == want_framework:
-            (low, high), (floor, _) = self.rank[have_framework][have], self.rank[want_framework][want]
-            meets = True if low >= floor else False if high < floor else None
-            return LevelComparison(meets, f"{named_have} against {named_want} in the same framework")
+            return LevelComparison(
+                _reaches(self.rank[have_framework][have], self.rank[want_framework][want]),
+                f"{named_have} against {named_want} in the same framework")
         for name, scale in self.correspondences.items():
             if have in scale.get(have_framework, {}) and want in scale.get(want_framework, {}):
-                (low, high), (floor, _) = scale[have_framework][have], scale[want_framework][want]
-                meets = True if low >= floor else False if high < floor else None
-                return LevelComparison(meets, f"{named_have} against {named_want} through the "
-                                       f"{name} frameworks' published correspondence")
+                return LevelComparison(
+                    _reaches(scale[have_framework][have], scale[want_framework][want]),
+                    f"{named_have} against {named_want} through the {name} frameworks' "
+                    "published correspondence")
         have_eqf = self.to_eqf[have_framework].get(have)
         want_eqf = self.to_eqf[want_framework].get(want)
         if have_eqf is None or want_eqf is None:
@@ -136,6 +136,13 @@ class ConversionTable:
                 return float(grade["percent"])
         names = ", ".join(g["grade"] for g in entry["grades"])
         raise ValueError(f"'{value}' is not a grade of {scheme} (one of {names})")
+
+
+def _reaches(have: tuple[int, int], want: tuple[int, int]) -> bool | None:
+    """Whether a level placed at have (lowest, highest) on a scale is at or above the bottom
+    of want: True when all of it is, False when none of it is, None when it spans it."""
+    (low, high), (floor, _) = have, want
+    return True if low >= floor else False if high < floor else None
 
 
 @cache

@@ -9,7 +9,7 @@ from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
 from registry_core.conversion import table
 from registry_core.records import granted_unit_keys, source_credentials
-from registry_core.resolution import compare_levels, provenance
+from registry_core.resolution import compare_levels, linked, provenance
 
 
 def _shared_groups(grants: Sequence[eq.GrantedCredit]) -> list[list[eq.GrantedCredit]]:
@@ -112,8 +112,7 @@ def _grant_text(agreement: rec.RecognitionAgreement) -> str:
 
 def _intended(found: Sequence[rec.RecognitionAgreement]) -> bool:
     """Whether every two of the agreements state that the same source satisfies both."""
-    return all(b.key in a.also_satisfies or a.key in b.also_satisfies
-               for n, a in enumerate(found) for b in found[n + 1:])
+    return all(linked(a, b) for n, a in enumerate(found) for b in found[n + 1:])
 
 
 def find_conflicts(agreements: Sequence[rec.RecognitionAgreement]) -> list[eq.Conflict]:

@@ -25,10 +25,10 @@ unit under any of its codes), is used by at most one grant, and each agreement g
 Among the assignments that respect that, the one granting the most credit (in ECTS through
 the conversion table) is returned; ties go to the assignment using fewer holdings, then to
 agreements earlier in (credit descending, key ascending) order, which makes answers
-deterministic. Plain grants are assigned first, conditional ones from what is left. Then
-agreements that say their source also satisfies a granted agreement (also_satisfies) are
-granted from the same holdings too, each marked with the other: a transfer answer states
-every equivalence, and a pathway counts the shared holdings' credit once.
+deterministic. Agreements that state one source satisfies both (also_satisfies) may share
+holdings within that search, and are granted together, each marked with the other: a
+transfer answer states every equivalence, and a pathway counts the shared holdings' credit
+once. Plain grants are assigned first, conditional ones from what is left.
 """
 
 from __future__ import annotations
@@ -379,7 +379,7 @@ def _best_assignment(candidates: Sequence[Candidate]) -> list[Candidate]:
                 held |= 1 << bits.setdefault(("h", r), len(bits))
                 continue
             for j in shared[r]:
-                if j != i and not _linked(c.agreement, candidates[j].agreement):
+                if j != i and not linked(c.agreement, candidates[j].agreement):
                     held |= 1 << bits.setdefault(("p", r, min(i, j), max(i, j)), len(bits))
         holds.append(held)
         for unit in c.units:
@@ -435,11 +435,11 @@ def _shared_holdings(candidates: Sequence[Candidate]) -> dict[Ref, list[int]]:
         for r in c.used:
             users.setdefault(r, []).append(i)
     return {r: found for r, found in users.items()
-            if any(_linked(candidates[i].agreement, candidates[j].agreement)
+            if any(linked(candidates[i].agreement, candidates[j].agreement)
                    for n, i in enumerate(found) for j in found[n + 1:])}
 
 
-def _linked(a: rec.RecognitionAgreement, b: rec.RecognitionAgreement) -> bool:
+def linked(a: rec.RecognitionAgreement, b: rec.RecognitionAgreement) -> bool:
     """Whether two agreements state that one source satisfies both (either naming the
     other in also_satisfies)."""
     return a.key != b.key and (b.key in a.also_satisfies or a.key in b.also_satisfies)
@@ -737,7 +737,7 @@ def _assign(candidates: Sequence[Candidate]) -> list[Candidate]:
     if any(c.links for c in chosen):
         for n, c in enumerate(chosen):
             for other in chosen[n + 1:]:
-                if _linked(c.agreement, other.agreement) and set(c.used) & set(other.used):
+                if linked(c.agreement, other.agreement) and set(c.used) & set(other.used):
                     c.granted.shares_holdings_with.append(other.agreement.key)
                     other.granted.shares_holdings_with.append(c.agreement.key)
     return chosen
@@ -749,4 +749,4 @@ def _compatible(c: Candidate, other: Candidate) -> bool:
     mine, theirs = set(c.resources), set(other.resources)
     common = mine & theirs
     return not common or (all(kind == "h" for kind, _ in common)
-                          and _linked(c.agreement, other.agreement))
+                          and linked(c.agreement, other.agreement))

@@ -1,4 +1,4 @@
-"""The repository stands alone (issue 22): nothing it tracks reads the folder `../shared`
+"""The repository stands alone (issue 22): nothing it tracks reads the folder named shared
 that only the project's own machines have beside a clone. Fixtures and documents it needs are
 copied in (tests/fixtures/standards, docs/architecture.md); `.ci/run` runs the suite in a copy
 of the clone with nothing beside it, and this test names the line that would break that."""
