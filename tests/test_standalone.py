@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # the patterns; documents that mention it as history would go here too (none yet).
 HISTORY: set[str] = {Path(__file__).resolve().relative_to(ROOT).as_posix()}
 
-# A parent folder's "shared" in any file: ../shared, ..\shared.
+# The parent folder's "shared" written as a relative path, with either slash.
 RELATIVE = re.compile(r"\.\.[/\\]shared\b")
 # A path built to a folder named shared in code: parent / "shared", join(…, "shared"),
 # "…/shared/…" in a string.
