@@ -43,6 +43,9 @@ R = TypeVar("R", bound=Message)
 STATUSES = frozenset(rec.RecordStatus.values()) - {rec.RECORD_STATUS_UNSPECIFIED}
 PARTICIPATION_FORMS = frozenset(rec.ParticipationForm.values()) - {
     rec.PARTICIPATION_FORM_UNSPECIFIED}
+QA_KINDS = frozenset(rec.QualityAssuranceKind.values()) - {
+    rec.QUALITY_ASSURANCE_KIND_UNSPECIFIED}
+MAX_REGULATION_MONTHS = 1200
 
 MESSAGE_OF: dict[int, type[Record]] = {
     rec.RECORD_KIND_MICRO_CREDENTIAL: rec.MicroCredential,
@@ -137,7 +140,7 @@ class _Checker:
             raise self.fail("version", f"is {record.version}; versions start at 1")
         if record.status not in STATUSES:
             raise self.fail("status", f"{record.status or 'not set'} is not a status; use DRAFT, "
-                            "ACTIVE, SUSPENDED or WITHDRAWN")
+                            "ACTIVE, SUSPENDED, WITHDRAWN or SUPERSEDED")
 
     def credit(self, field: str, credit: rec.Credit) -> None:
         if credit.system not in table().ects_per_credit:
@@ -186,6 +189,87 @@ class _Checker:
         if first and last and last < first:
             raise self.fail(end_field, f"{last} is before {start_field.rsplit('.', 1)[-1]} "
                             f"{first}; swap them or correct the date")
+
+    def ref(self, field: str, ref: rec.CredentialRef) -> None:
+        self.institution(f"{field}.institution_id", ref.institution_id)
+        self.key(f"{field}.key", ref.key)
+
+    def quality_assurances(self, field: str, found: Sequence[rec.QualityAssurance]) -> None:
+        if len(found) > MAX_LIST:
+            raise self.fail(field, f"has {len(found)} entries; the limit is {MAX_LIST}")
+        for i, qa in enumerate(found):
+            where = f"{field}[{i}]"
+            self.text(f"{where}.body", qa.body)
+            self.text(f"{where}.body_id", qa.body_id, required=False)
+            if qa.kind not in QA_KINDS:
+                raise self.fail(f"{where}.kind", "is required; use INSTITUTIONAL_REVIEW, "
+                                "PROGRAMME_ACCREDITATION or PROFESSIONAL_BODY_RECOGNITION")
+            if not qa.date:
+                raise self.fail(f"{where}.date", "is required; give the date of the decision "
+                                "(YYYY-MM-DD)")
+            self.window(f"{where}.date", qa.date, f"{where}.valid_until", qa.valid_until)
+            self.text(f"{where}.reference", qa.reference, required=False)
+
+    def links(self, record: rec.MicroCredential | rec.LearningUnit) -> None:
+        """The fields that tie a record to others: its successor and its overlaps."""
+        if record.superseded_by:
+            self.key("superseded_by", record.superseded_by)
+            if record.superseded_by == record.key:
+                raise self.fail("superseded_by", "is the record's own key; name the record "
+                                "that replaces it")
+        if record.status == rec.RECORD_STATUS_SUPERSEDED and not record.superseded_by:
+            raise self.fail("superseded_by", "is required for a SUPERSEDED record; give the "
+                            "key of the record that replaces it")
+        if len(record.overlaps_with) > MAX_LIST:
+            raise self.fail("overlaps_with", f"has {len(record.overlaps_with)} entries; the "
+                            f"limit is {MAX_LIST}")
+        for i, ref in enumerate(record.overlaps_with):
+            self.ref(f"overlaps_with[{i}]", ref)
+            if (ref.institution_id, ref.key) == (record.institution_id, record.key):
+                raise self.fail(f"overlaps_with[{i}]", "names the record itself; name the "
+                                "records whose learning it shares")
+
+    def limit(self, field: str, limit: rec.CreditLimit) -> None:
+        if not limit.HasField("credit") and not limit.HasField("share"):
+            raise self.fail(field, "is empty; give credit, a share, or both (or leave it out "
+                            "for no limit)")
+        if limit.HasField("credit"):
+            self.credit(f"{field}.credit", limit.credit)
+        if limit.HasField("share") and not 0 <= limit.share <= 1:
+            raise self.fail(f"{field}.share", f"is {limit.share}; give a share from 0 to 1 "
+                            "(2/3 is 0.6667)")
+
+    def regulations(self, field: str, rule: rec.StackingRule) -> None:
+        regs = rule.regulations
+        if regs.HasField("max_from_elsewhere"):
+            self.limit(f"{field}.max_from_elsewhere", regs.max_from_elsewhere)
+        if regs.HasField("max_experiential"):
+            self.limit(f"{field}.max_experiential", regs.max_experiential)
+        residency = 0.0
+        for i, req in enumerate(regs.residency):
+            if req.HasField("level"):
+                self.level(f"{field}.residency[{i}].level", req.level)
+            self.credit(f"{field}.residency[{i}].credit", req.credit)
+            residency += table().convert_credit(req.credit.value, req.credit.system,
+                                                rule.total.system)
+        if residency > rule.total.value + 1e-9:
+            raise self.fail(f"{field}.residency", f"requires {residency:g} "
+                            f"{rule.total.system} studied here, more than the award's total "
+                            f"{rule.total.value:g}; correct the credit")
+        if len(regs.relevant_subjects_isced) > MAX_LIST:
+            raise self.fail(f"{field}.relevant_subjects_isced", f"has "
+                            f"{len(regs.relevant_subjects_isced)} entries; the limit is "
+                            f"{MAX_LIST}")
+        for i, subject in enumerate(regs.relevant_subjects_isced):
+            if not subject:
+                raise self.fail(f"{field}.relevant_subjects_isced[{i}]", "is empty; give an "
+                                "ISCED-F code such as '06' or '0613'")
+            self.isced(f"{field}.relevant_subjects_isced[{i}]", subject)
+        self.keys(f"{field}.programme_unit_keys", regs.programme_unit_keys, "")
+        if regs.max_credit_age_months > MAX_REGULATION_MONTHS:
+            raise self.fail(f"{field}.max_credit_age_months", "is over 100 years; give months, "
+                            "or 0 for no limit")
+        self.text(f"{field}.source", regs.source, required=False)
 
     def date(self, field: str, value: str) -> dt.date | None:
         if not value:
@@ -258,6 +342,11 @@ def validate_micro_credential(mc: rec.MicroCredential) -> None:
     """Refuse a micro-credential that lacks a mandatory element or has an invalid one."""
     if not _micro_credential_is_valid(mc):
         _explain_micro_credential(mc)
+    if (mc.quality_assurances or mc.superseded_by or mc.overlaps_with
+            or mc.status == rec.RECORD_STATUS_SUPERSEDED):  # rare: checked apart
+        c = _Checker(rec.RECORD_KIND_MICRO_CREDENTIAL, mc.institution_id, mc.key)
+        c.quality_assurances("quality_assurances", mc.quality_assurances)
+        c.links(mc)
 
 
 def _explain_micro_credential(mc: rec.MicroCredential) -> None:
@@ -310,6 +399,12 @@ def validate_learning_unit(lu: rec.LearningUnit) -> None:
         c.level("level", lu.level)
     c.isced("subject_isced", lu.subject_isced)
     c.keys("cross_listed_keys", lu.cross_listed_keys, lu.key)
+    if lu.grading_scheme and lu.grading_scheme not in table().raw["grading_schemes"]:
+        raise c.fail("grading_scheme", f"'{lu.grading_scheme[:40]}' is not a grading scheme; "
+                     f"use one of {', '.join(table().grading_schemes)}")
+    c.texts("learning_outcomes", lu.learning_outcomes)
+    c.quality_assurances("quality_assurances", lu.quality_assurances)
+    c.links(lu)
     if lu.HasField("stacking_rule"):
         if lu.kind != rec.LEARNING_UNIT_KIND_QUALIFICATION:
             raise c.fail("stacking_rule", "is only for a QUALIFICATION; remove it from a module")
@@ -320,6 +415,8 @@ def validate_learning_unit(lu: rec.LearningUnit) -> None:
             c.credit(f"stacking_rule.at_levels[{i}].credit", req.credit)
         for i, key in enumerate(rule.mandatory_unit_keys):
             c.key(f"stacking_rule.mandatory_unit_keys[{i}]", key)
+        if rule.HasField("regulations"):
+            c.regulations("stacking_rule.regulations", rule)
 
 
 def _validate_group(c: _Checker, field: str, group: rec.SourceGroup, owner: str, depth: int,
@@ -401,8 +498,17 @@ def validate_agreement(ag: rec.RecognitionAgreement) -> None:
     c.texts("conditions.for_programmes", cond.for_programmes)
     c.text("conditions.restriction_text", cond.restriction_text, required=False)
     c.texts("conditions.additional_requirements", cond.additional_requirements)
+    if cond.HasField("required_quality_assurance"):
+        required = cond.required_quality_assurance
+        c.texts("conditions.required_quality_assurance.bodies", required.bodies)
+        for i, kind in enumerate(required.kinds):
+            if kind not in QA_KINDS:
+                raise c.fail(f"conditions.required_quality_assurance.kinds[{i}]",
+                             f"{kind} is not a kind; use INSTITUTIONAL_REVIEW, "
+                             "PROGRAMME_ACCREDITATION or PROFESSIONAL_BODY_RECOGNITION")
     c.texts("notes", ag.notes)
     c.keys("also_satisfies", ag.also_satisfies, ag.key)
+    c.text("volume_exception", ag.volume_exception, required=False)
 
 
 def validate_record(record: Record) -> None:

@@ -6,6 +6,7 @@ edited by hand; tests/test_generated_code.py fails when it is stale against the 
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -38,6 +39,13 @@ def generate(out_dir: Path) -> None:
         raise SystemExit("protoc failed; see the messages above")
     for package in (out_dir / "registry", out_dir / "registry" / "v1"):
         (package / "__init__.py").write_text(PACKAGE_DOC)
+    # The grpc modules name the generator's patch release as the oldest runtime they accept;
+    # the minor's first release is what they need, and naming it keeps the output the same
+    # whichever patch of grpcio-tools (pinned to the minor in pyproject.toml) made it.
+    for module in (out_dir / "registry" / "v1").glob("*_pb2_grpc.py"):
+        text = module.read_text()
+        module.write_text(re.sub(r"GRPC_GENERATED_VERSION = '(\d+)\.(\d+)\.\d+'",
+                                 r"GRPC_GENERATED_VERSION = '\1.\2.0'", text))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,12 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class RecognitionDecision(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RECOGNITION_DECISION_UNSPECIFIED: _ClassVar[RecognitionDecision]
+    RECOGNITION_DECISION_ACCEPTED: _ClassVar[RecognitionDecision]
+    RECOGNITION_DECISION_REFUSED: _ClassVar[RecognitionDecision]
+
 class NotAppliedReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     NOT_APPLIED_REASON_UNSPECIFIED: _ClassVar[NotAppliedReason]
@@ -24,12 +30,29 @@ class NotAppliedReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOT_APPLIED_REASON_LEVEL_NOT_COMPARABLE: _ClassVar[NotAppliedReason]
     NOT_APPLIED_REASON_SOURCE_NOT_PUBLISHED: _ClassVar[NotAppliedReason]
     NOT_APPLIED_REASON_UNIT_NOT_PUBLISHED: _ClassVar[NotAppliedReason]
+    NOT_APPLIED_REASON_LEARNING_ALREADY_COUNTED: _ClassVar[NotAppliedReason]
+    NOT_APPLIED_REASON_QUALITY_ASSURANCE_NOT_MET: _ClassVar[NotAppliedReason]
+
+class PathwayRule(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PATHWAY_RULE_UNSPECIFIED: _ClassVar[PathwayRule]
+    PATHWAY_RULE_MAX_FROM_ELSEWHERE: _ClassVar[PathwayRule]
+    PATHWAY_RULE_MAX_EXPERIENTIAL: _ClassVar[PathwayRule]
+    PATHWAY_RULE_RESIDENCY: _ClassVar[PathwayRule]
+    PATHWAY_RULE_NOT_RELEVANT: _ClassVar[PathwayRule]
+    PATHWAY_RULE_NOT_STACKABLE: _ClassVar[PathwayRule]
+    PATHWAY_RULE_NOT_CURRENT: _ClassVar[PathwayRule]
+    PATHWAY_RULE_LEVEL_NOT_SHOWN: _ClassVar[PathwayRule]
+    PATHWAY_RULE_COUNTED_ONCE: _ClassVar[PathwayRule]
 
 class ConflictKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     CONFLICT_KIND_UNSPECIFIED: _ClassVar[ConflictKind]
     CONFLICT_KIND_CONTRADICTION: _ClassVar[ConflictKind]
     CONFLICT_KIND_INTENDED_ONE_TO_MANY: _ClassVar[ConflictKind]
+RECOGNITION_DECISION_UNSPECIFIED: RecognitionDecision
+RECOGNITION_DECISION_ACCEPTED: RecognitionDecision
+RECOGNITION_DECISION_REFUSED: RecognitionDecision
 NOT_APPLIED_REASON_UNSPECIFIED: NotAppliedReason
 NOT_APPLIED_REASON_EXPIRED: NotAppliedReason
 NOT_APPLIED_REASON_NOT_YET_VALID: NotAppliedReason
@@ -44,6 +67,17 @@ NOT_APPLIED_REASON_COMPLETED_OUTSIDE_WINDOW: NotAppliedReason
 NOT_APPLIED_REASON_LEVEL_NOT_COMPARABLE: NotAppliedReason
 NOT_APPLIED_REASON_SOURCE_NOT_PUBLISHED: NotAppliedReason
 NOT_APPLIED_REASON_UNIT_NOT_PUBLISHED: NotAppliedReason
+NOT_APPLIED_REASON_LEARNING_ALREADY_COUNTED: NotAppliedReason
+NOT_APPLIED_REASON_QUALITY_ASSURANCE_NOT_MET: NotAppliedReason
+PATHWAY_RULE_UNSPECIFIED: PathwayRule
+PATHWAY_RULE_MAX_FROM_ELSEWHERE: PathwayRule
+PATHWAY_RULE_MAX_EXPERIENTIAL: PathwayRule
+PATHWAY_RULE_RESIDENCY: PathwayRule
+PATHWAY_RULE_NOT_RELEVANT: PathwayRule
+PATHWAY_RULE_NOT_STACKABLE: PathwayRule
+PATHWAY_RULE_NOT_CURRENT: PathwayRule
+PATHWAY_RULE_LEVEL_NOT_SHOWN: PathwayRule
+PATHWAY_RULE_COUNTED_ONCE: PathwayRule
 CONFLICT_KIND_UNSPECIFIED: ConflictKind
 CONFLICT_KIND_CONTRADICTION: ConflictKind
 CONFLICT_KIND_INTENDED_ONE_TO_MANY: ConflictKind
@@ -59,6 +93,22 @@ class Holding(_message.Message):
     grade: _records_pb2.Grade
     identity_verified: bool
     def __init__(self, credential: _Optional[_Union[_records_pb2.CredentialRef, _Mapping]] = ..., award_date: _Optional[str] = ..., grade: _Optional[_Union[_records_pb2.Grade, _Mapping]] = ..., identity_verified: _Optional[bool] = ...) -> None: ...
+
+class PriorLearningAssessment(_message.Message):
+    __slots__ = ("unit_key", "assessor", "assessed_on", "outcomes_met", "decision", "reference")
+    UNIT_KEY_FIELD_NUMBER: _ClassVar[int]
+    ASSESSOR_FIELD_NUMBER: _ClassVar[int]
+    ASSESSED_ON_FIELD_NUMBER: _ClassVar[int]
+    OUTCOMES_MET_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    unit_key: str
+    assessor: str
+    assessed_on: str
+    outcomes_met: _containers.RepeatedScalarFieldContainer[int]
+    decision: RecognitionDecision
+    reference: str
+    def __init__(self, unit_key: _Optional[str] = ..., assessor: _Optional[str] = ..., assessed_on: _Optional[str] = ..., outcomes_met: _Optional[_Iterable[int]] = ..., decision: _Optional[_Union[RecognitionDecision, str]] = ..., reference: _Optional[str] = ...) -> None: ...
 
 class ProvenanceStep(_message.Message):
     __slots__ = ("institution_id", "agreement_key", "agreement_version", "title")
@@ -87,7 +137,7 @@ class GrantedUnit(_message.Message):
     def __init__(self, unit_key: _Optional[str] = ..., title: _Optional[str] = ..., credit: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., level: _Optional[_Union[_records_pb2.Level, _Mapping]] = ..., cross_listed_keys: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GrantedCredit(_message.Message):
-    __slots__ = ("grant", "unit_title", "credit", "level", "used_holdings", "provenance", "units", "conditional", "conditions", "notes", "shares_holdings_with")
+    __slots__ = ("grant", "unit_title", "credit", "level", "used_holdings", "provenance", "units", "conditional", "conditions", "notes", "shares_holdings_with", "source_credit", "volume_explanation", "prior_learning")
     GRANT_FIELD_NUMBER: _ClassVar[int]
     UNIT_TITLE_FIELD_NUMBER: _ClassVar[int]
     CREDIT_FIELD_NUMBER: _ClassVar[int]
@@ -99,6 +149,9 @@ class GrantedCredit(_message.Message):
     CONDITIONS_FIELD_NUMBER: _ClassVar[int]
     NOTES_FIELD_NUMBER: _ClassVar[int]
     SHARES_HOLDINGS_WITH_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_CREDIT_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_EXPLANATION_FIELD_NUMBER: _ClassVar[int]
+    PRIOR_LEARNING_FIELD_NUMBER: _ClassVar[int]
     grant: _records_pb2.Grant
     unit_title: str
     credit: _records_pb2.Credit
@@ -110,7 +163,10 @@ class GrantedCredit(_message.Message):
     conditions: _containers.RepeatedScalarFieldContainer[str]
     notes: _containers.RepeatedScalarFieldContainer[str]
     shares_holdings_with: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, grant: _Optional[_Union[_records_pb2.Grant, _Mapping]] = ..., unit_title: _Optional[str] = ..., credit: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., level: _Optional[_Union[_records_pb2.Level, _Mapping]] = ..., used_holdings: _Optional[_Iterable[_Union[_records_pb2.CredentialRef, _Mapping]]] = ..., provenance: _Optional[_Iterable[_Union[ProvenanceStep, _Mapping]]] = ..., units: _Optional[_Iterable[_Union[GrantedUnit, _Mapping]]] = ..., conditional: _Optional[bool] = ..., conditions: _Optional[_Iterable[str]] = ..., notes: _Optional[_Iterable[str]] = ..., shares_holdings_with: _Optional[_Iterable[str]] = ...) -> None: ...
+    source_credit: _records_pb2.Credit
+    volume_explanation: str
+    prior_learning: PriorLearningAssessment
+    def __init__(self, grant: _Optional[_Union[_records_pb2.Grant, _Mapping]] = ..., unit_title: _Optional[str] = ..., credit: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., level: _Optional[_Union[_records_pb2.Level, _Mapping]] = ..., used_holdings: _Optional[_Iterable[_Union[_records_pb2.CredentialRef, _Mapping]]] = ..., provenance: _Optional[_Iterable[_Union[ProvenanceStep, _Mapping]]] = ..., units: _Optional[_Iterable[_Union[GrantedUnit, _Mapping]]] = ..., conditional: _Optional[bool] = ..., conditions: _Optional[_Iterable[str]] = ..., notes: _Optional[_Iterable[str]] = ..., shares_holdings_with: _Optional[_Iterable[str]] = ..., source_credit: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., volume_explanation: _Optional[str] = ..., prior_learning: _Optional[_Union[PriorLearningAssessment, _Mapping]] = ...) -> None: ...
 
 class NotApplied(_message.Message):
     __slots__ = ("agreement", "reason", "explanation")
@@ -205,19 +261,35 @@ class ListSourcesResponse(_message.Message):
     def __init__(self, equivalences: _Optional[_Iterable[_Union[Equivalence, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class EvaluatePathwayRequest(_message.Message):
-    __slots__ = ("holdings", "qualification", "max_depth", "as_of")
+    __slots__ = ("holdings", "qualification", "max_depth", "as_of", "prior_learning")
     HOLDINGS_FIELD_NUMBER: _ClassVar[int]
     QUALIFICATION_FIELD_NUMBER: _ClassVar[int]
     MAX_DEPTH_FIELD_NUMBER: _ClassVar[int]
     AS_OF_FIELD_NUMBER: _ClassVar[int]
+    PRIOR_LEARNING_FIELD_NUMBER: _ClassVar[int]
     holdings: _containers.RepeatedCompositeFieldContainer[Holding]
     qualification: _records_pb2.CredentialRef
     max_depth: int
     as_of: str
-    def __init__(self, holdings: _Optional[_Iterable[_Union[Holding, _Mapping]]] = ..., qualification: _Optional[_Union[_records_pb2.CredentialRef, _Mapping]] = ..., max_depth: _Optional[int] = ..., as_of: _Optional[str] = ...) -> None: ...
+    prior_learning: _containers.RepeatedCompositeFieldContainer[PriorLearningAssessment]
+    def __init__(self, holdings: _Optional[_Iterable[_Union[Holding, _Mapping]]] = ..., qualification: _Optional[_Union[_records_pb2.CredentialRef, _Mapping]] = ..., max_depth: _Optional[int] = ..., as_of: _Optional[str] = ..., prior_learning: _Optional[_Iterable[_Union[PriorLearningAssessment, _Mapping]]] = ...) -> None: ...
+
+class PathwayLimit(_message.Message):
+    __slots__ = ("rule", "explanation", "grants", "offered", "counted")
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    EXPLANATION_FIELD_NUMBER: _ClassVar[int]
+    GRANTS_FIELD_NUMBER: _ClassVar[int]
+    OFFERED_FIELD_NUMBER: _ClassVar[int]
+    COUNTED_FIELD_NUMBER: _ClassVar[int]
+    rule: PathwayRule
+    explanation: str
+    grants: _containers.RepeatedScalarFieldContainer[str]
+    offered: _records_pb2.Credit
+    counted: _records_pb2.Credit
+    def __init__(self, rule: _Optional[_Union[PathwayRule, str]] = ..., explanation: _Optional[str] = ..., grants: _Optional[_Iterable[str]] = ..., offered: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., counted: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ...) -> None: ...
 
 class EvaluatePathwayResponse(_message.Message):
-    __slots__ = ("counted", "achieved", "remaining", "remaining_at_levels", "remaining_mandatory_unit_keys", "conditional", "limits")
+    __slots__ = ("counted", "achieved", "remaining", "remaining_at_levels", "remaining_mandatory_unit_keys", "conditional", "limits", "limited_by", "to_study_here", "counted_from_elsewhere", "counted_experiential")
     COUNTED_FIELD_NUMBER: _ClassVar[int]
     ACHIEVED_FIELD_NUMBER: _ClassVar[int]
     REMAINING_FIELD_NUMBER: _ClassVar[int]
@@ -225,6 +297,10 @@ class EvaluatePathwayResponse(_message.Message):
     REMAINING_MANDATORY_UNIT_KEYS_FIELD_NUMBER: _ClassVar[int]
     CONDITIONAL_FIELD_NUMBER: _ClassVar[int]
     LIMITS_FIELD_NUMBER: _ClassVar[int]
+    LIMITED_BY_FIELD_NUMBER: _ClassVar[int]
+    TO_STUDY_HERE_FIELD_NUMBER: _ClassVar[int]
+    COUNTED_FROM_ELSEWHERE_FIELD_NUMBER: _ClassVar[int]
+    COUNTED_EXPERIENTIAL_FIELD_NUMBER: _ClassVar[int]
     counted: _containers.RepeatedCompositeFieldContainer[GrantedCredit]
     achieved: _records_pb2.Credit
     remaining: _records_pb2.Credit
@@ -232,7 +308,11 @@ class EvaluatePathwayResponse(_message.Message):
     remaining_mandatory_unit_keys: _containers.RepeatedScalarFieldContainer[str]
     conditional: _containers.RepeatedCompositeFieldContainer[GrantedCredit]
     limits: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, counted: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., achieved: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., remaining: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., remaining_at_levels: _Optional[_Iterable[_Union[_records_pb2.LevelRequirement, _Mapping]]] = ..., remaining_mandatory_unit_keys: _Optional[_Iterable[str]] = ..., conditional: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., limits: _Optional[_Iterable[str]] = ...) -> None: ...
+    limited_by: _containers.RepeatedCompositeFieldContainer[PathwayLimit]
+    to_study_here: _containers.RepeatedCompositeFieldContainer[_records_pb2.LevelRequirement]
+    counted_from_elsewhere: _records_pb2.Credit
+    counted_experiential: _records_pb2.Credit
+    def __init__(self, counted: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., achieved: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., remaining: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., remaining_at_levels: _Optional[_Iterable[_Union[_records_pb2.LevelRequirement, _Mapping]]] = ..., remaining_mandatory_unit_keys: _Optional[_Iterable[str]] = ..., conditional: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., limits: _Optional[_Iterable[str]] = ..., limited_by: _Optional[_Iterable[_Union[PathwayLimit, _Mapping]]] = ..., to_study_here: _Optional[_Iterable[_Union[_records_pb2.LevelRequirement, _Mapping]]] = ..., counted_from_elsewhere: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., counted_experiential: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ...) -> None: ...
 
 class ListConflictsRequest(_message.Message):
     __slots__ = ("institution_id",)

@@ -5,7 +5,7 @@ import warnings
 
 from registry.v1 import equivalence_pb2 as registry_dot_v1_dot_equivalence__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.85.0'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
