@@ -37,7 +37,7 @@ import datetime as dt
 import functools
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
@@ -55,6 +55,41 @@ def compare_levels(have: tuple[str, str], want: tuple[str, str]) -> LevelCompari
     """The conversion table's level comparison, remembered: the pairs of levels are few and
     the question is asked for every credential of every agreement with a minimum level."""
     return table().compare_levels(have[0], have[1], want[0], want[1])
+
+
+def identity_stated(source: SourceRecord | None) -> bool | None:
+    """What a credential's own record states of identity-verified assessment: True or False
+    when it states it, None when it does not (the question's claim is then taken)."""
+    if isinstance(source, rec.MicroCredential) and source.HasField(
+            "identity_verified_assessment"):
+        return source.identity_verified_assessment
+    return None
+
+
+def overlap_families(held: Sequence[Ref], sources: Mapping[Ref, SourceRecord]) -> dict[Ref, Ref]:
+    """Held credentials whose learning overlaps another held one, as a publisher states it
+    (overlaps_with, either record naming the other), each mapped to one member of its family:
+    the learning a family shares is credited once. {} when none do, as in most answers."""
+    held_set = set(held)
+    pairs = [(ref, (o.institution_id, o.key)) for ref in held
+             if (record := sources.get(ref)) is not None and record.overlaps_with
+             for o in record.overlaps_with]
+    pairs = [(a, b) for a, b in pairs if b in held_set and a != b]
+    if not pairs:
+        return {}
+    parent: dict[Ref, Ref] = {}
+
+    def root(r: Ref) -> Ref:
+        while parent.get(r, r) != r:
+            r = parent[r]
+        return r
+
+    for a, b in pairs:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    members = {r for pair in pairs for r in pair}
+    return {r: root(r) for r in members}
 
 
 def ref_text(ref: Ref) -> str:
@@ -112,6 +147,9 @@ class Candidate:
     # Whether its agreement names others its source also satisfies (read once: a repeated
     # field costs more to test than an attribute).
     links: bool = False
+    # Its holdings whose learning overlaps other holdings', each with its family
+    # (overlap_families): (family, holding).
+    learning: tuple[tuple[Ref, Ref], ...] = ()
 
     @property
     def resources(self) -> tuple[tuple[str, object], ...]:
@@ -119,6 +157,12 @@ class Candidate:
         grants and, when the agreement has other candidates, the agreement itself."""
         return (*(("h", r) for r in self.used), *(("u", u) for u in self.units),
                 *((("a", self.agreement.key),) if self.exclusive else ()))
+
+    def overlaps(self, other: Candidate) -> bool:
+        """Whether the two would credit the same learning through different holdings (a
+        micro-credential and the module it was carved from). One holding used by both is
+        the holdings' rule, not this one."""
+        return any(f == g and r != s for f, r in self.learning for g, s in other.learning)
 
 
 def provenance(agreement: rec.RecognitionAgreement) -> eq.ProvenanceStep:
@@ -153,6 +197,8 @@ class _Evaluator:
                                         or source.status != rec.RECORD_STATUS_ACTIVE):
             state = ("not published by its provider, or withdrawn" if source is None else
                      rec.RecordStatus.Name(source.status).removeprefix("RECORD_STATUS_").lower())
+            if source is not None and source.superseded_by:
+                state += f" by {source.institution_id}/{source.superseded_by}"
             return Failure(eq.NOT_APPLIED_REASON_SOURCE_NOT_PUBLISHED,
                            f"{ref_text(ref)} is {state}; the registry recognises only "
                            "credentials their provider has published and keeps active")
@@ -217,11 +263,38 @@ class _Evaluator:
                 return Failure(eq.NOT_APPLIED_REASON_LEVEL_TOO_LOW,
                                f"{ref_text(ref)} is at {have.framework} {have.level}, below "
                                f"the minimum {want.framework} {want.level} ({compared.how})")
-        if cond.identity_verified_required and not holding.identity_verified:
-            return Failure(eq.NOT_APPLIED_REASON_IDENTITY_NOT_VERIFIED,
-                           f"the assessment of {ref_text(ref)} was not identity-verified; the "
-                           "agreement requires it")
+        if cond.identity_verified_required:
+            stated = identity_stated(source)
+            if stated is False:
+                return Failure(eq.NOT_APPLIED_REASON_IDENTITY_NOT_VERIFIED,
+                               f"the record of {ref_text(ref)} states that its assessment is "
+                               "not identity-verified; the agreement requires it")
+            if stated is None and not holding.identity_verified:
+                return Failure(eq.NOT_APPLIED_REASON_IDENTITY_NOT_VERIFIED,
+                               f"the assessment of {ref_text(ref)} was not identity-verified; "
+                               "the agreement requires it")
+        if cond.HasField("required_quality_assurance"):
+            return self.quality(ref, source, cond.required_quality_assurance)
         return None
+
+    def quality(self, ref: Ref, source: SourceRecord | None,
+                required: rec.QualityAssuranceRequirement) -> Failure | None:
+        """Why the credential lacks the quality assurance required, or None."""
+        bodies = {_normal(b) for b in required.bodies}
+        kinds = set(required.kinds)
+        for qa in source.quality_assurances if source is not None else ():
+            if ((not bodies or _normal(qa.body) in bodies or _normal(qa.body_id) in bodies)
+                    and (not kinds or qa.kind in kinds)
+                    and parse_date(qa.date) <= self.as_of
+                    and (not qa.valid_until or self.as_of <= parse_date(qa.valid_until))):
+                return None
+        wanted = " or ".join(rec.QualityAssuranceKind.Name(k)
+                             .removeprefix("QUALITY_ASSURANCE_KIND_").lower().replace("_", " ")
+                             for k in required.kinds) or "quality assurance"
+        by = f" by {' or '.join(required.bodies)}" if required.bodies else ""
+        return Failure(eq.NOT_APPLIED_REASON_QUALITY_ASSURANCE_NOT_MET,
+                       f"{ref_text(ref)} states no {wanted}{by} in force on {self.as_of}; "
+                       "the agreement requires it of every source credential")
 
     def group(self, group: rec.SourceGroup, cond: rec.Conditions) -> _GroupResult:
         """Whether the holdings satisfy group under cond. Satisfied: the ways they do (see
@@ -384,6 +457,10 @@ def _best_assignment(candidates: Sequence[Candidate]) -> list[Candidate]:
         holds.append(held)
         for unit in c.units:
             held |= 1 << bits.setdefault(("u", unit), len(bits))
+        if c.learning:  # rare: a pair bit for each other candidate crediting the same learning
+            for j, other in enumerate(candidates):
+                if j != i and c.overlaps(other):
+                    held |= 1 << bits.setdefault(("l", min(i, j), max(i, j)), len(bits))
         if c.exclusive:
             held |= 1 << bits.setdefault(("a", c.agreement.key), len(bits))
         masks.append(held)
@@ -628,7 +705,7 @@ def _through_chains(candidate: Candidate, derived: Mapping[Ref, Derivation],
         granted.credit.value = table().convert_credit(cap, "ECTS", granted.credit.system)
         ects = table().to_ects(granted.credit.value, granted.credit.system)
     return Candidate(candidate.agreement, tuple(originals), granted, ects, candidate.units,
-                     candidate.exclusive, candidate.links)
+                     candidate.exclusive, candidate.links, candidate.learning)
 
 
 def resolve(
@@ -653,6 +730,7 @@ def resolve(
         target = agreements[0].institution_id if agreements else ""
     facts, derived = _derive(held, agreements, sources, units, target, as_of, max(max_depth, 1))
     evaluator = _Evaluator(facts, {**sources, **units}, as_of, derived)
+    families = overlap_families(list(held), sources)
     candidates: list[Candidate] = []
     not_applied: list[eq.NotApplied] = []
     for agreement in sorted((a for a in agreements if a.institution_id == target),
@@ -664,7 +742,7 @@ def resolve(
                 grant = _granted(agreement, units)
                 if not isinstance(grant, Failure):
                     candidates += _candidates(agreement, result.options, grant, programme,
-                                              derived, sources)
+                                              derived, sources, families)
                     continue
                 failure = grant
             elif result.failures:
@@ -683,11 +761,25 @@ def resolve(
         if c.agreement.key in chosen_keys:
             continue
         chosen_keys.add(c.agreement.key)  # its best way is reported; the others are the same
-        rivals = [o.agreement.key for o in chosen if not _compatible(c, o)]
+        rivals = [o for o in chosen if not _compatible(c, o)]
+        names = ", ".join(o.agreement.key for o in rivals)
+        if rivals and all(c.overlaps(o) and _compatible(replace(c, learning=()), o)
+                          for o in rivals):
+            mine = {f for f, _ in c.learning}
+            overlapping = sorted({ref_text(r) for o in rivals for f, r in o.learning
+                                  if f in mine} - set(map(ref_text, c.used)))
+            not_applied.append(eq.NotApplied(
+                agreement=provenance(c.agreement),
+                reason=eq.NOT_APPLIED_REASON_LEARNING_ALREADY_COUNTED,
+                explanation=f"the learning of {', '.join(map(ref_text, c.used))} overlaps "
+                            f"{', '.join(overlapping)} (as their publisher states), which "
+                            f"agreement {names} already credits with as much or more: the "
+                            "same learning is credited once"))
+            continue
         not_applied.append(eq.NotApplied(
             agreement=provenance(c.agreement), reason=eq.NOT_APPLIED_REASON_HOLDING_ALREADY_USED,
             explanation=f"its holdings or units are already used by agreement "
-                        f"{', '.join(rivals)}, which grants as much credit or more"
+                        f"{names}, which grants as much credit or more"
                         + (" without conditions" if c.granted.conditional else "")))
     grants = [c.granted for c in sorted(chosen, key=lambda c: (c.agreement.key,))]
     not_applied.sort(key=lambda n: (n.agreement.institution_id, n.agreement.agreement_key))
@@ -697,7 +789,7 @@ def resolve(
 def _candidates(agreement: rec.RecognitionAgreement, options: Sequence[Sequence[Ref]],
                 grant: tuple[eq.GrantedCredit, float, tuple[str, ...]], programme: str,
                 derived: Mapping[Ref, Derivation], sources: Mapping[Ref, SourceRecord],
-                ) -> list[Candidate]:
+                families: Mapping[Ref, Ref]) -> list[Candidate]:
     """A candidate for each way the agreement's source group is met."""
     granted, ects, codes = grant
     links = bool(agreement.also_satisfies)
@@ -712,9 +804,48 @@ def _candidates(agreement: rec.RecognitionAgreement, options: Sequence[Sequence[
             one = eq.GrantedCredit()
             one.CopyFrom(granted)
         one.used_holdings.extend(rec.CredentialRef(institution_id=i, key=k) for i, k in used)
-        found.append(_through_chains(Candidate(agreement, tuple(used), one, ects, codes,
-                                               len(options) > 1, links), derived, sources))
+        candidate = Candidate(agreement, tuple(used), one, ects, codes, len(options) > 1, links)
+        if any(r in derived for r in used):
+            candidate = _through_chains(candidate, derived, sources)
+        else:
+            candidate = _within_volume(candidate, sources)
+        if families:
+            learning = tuple((families[r], r) for r in candidate.used if r in families)
+            candidate = replace(candidate, learning=learning)
+        found.append(candidate)
     return found
+
+
+def _within_volume(candidate: Candidate, sources: Mapping[Ref, SourceRecord]) -> Candidate:
+    """A direct grant gives no more credit than the holdings it uses carry, unless its
+    agreement states why it does (volume_exception); the answer then says so. A holding
+    whose record carries no credit sets no bound."""
+    if not candidate.granted.credit.system:
+        return candidate
+    volume = sum(_credit_ects(sources.get(r)) for r in candidate.used)
+    if candidate.ects <= volume + 1e-9:
+        return candidate
+    t = table()
+    granted = candidate.granted
+    system = granted.credit.system
+    source_credit = t.convert_credit(volume, "ECTS", system)
+    if candidate.agreement.volume_exception:
+        granted.source_credit.CopyFrom(rec.Credit(value=source_credit, system=system))
+        granted.volume_explanation = (
+            f"grants {granted.credit.value:g} {system} for holdings of {source_credit:g} "
+            f"{system}, as the agreement states: {candidate.agreement.volume_exception}")
+        return candidate
+    if candidate.exclusive:  # its granted message is its own (one per way), but be sure
+        granted = eq.GrantedCredit()
+        granted.CopyFrom(candidate.granted)
+    offered = granted.credit.value
+    granted.credit.value = source_credit
+    granted.source_credit.CopyFrom(rec.Credit(value=source_credit, system=system))
+    granted.volume_explanation = (
+        f"reduced from {offered:g} to {source_credit:g} {system}, the credit of the holdings "
+        "it uses: a grant gives no more than its sources carry unless the agreement states "
+        "why (volume_exception)")
+    return replace(candidate, granted=granted, ects=volume)
 
 
 def _assign(candidates: Sequence[Candidate]) -> list[Candidate]:
@@ -746,6 +877,8 @@ def _assign(candidates: Sequence[Candidate]) -> list[Candidate]:
 def _compatible(c: Candidate, other: Candidate) -> bool:
     """Whether two candidates may both be granted: they share nothing, or only holdings
     their agreements state one source satisfies both."""
+    if c.learning and c.overlaps(other):
+        return False
     mine, theirs = set(c.resources), set(other.resources)
     common = mine & theirs
     return not common or (all(kind == "h" for kind, _ in common)

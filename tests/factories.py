@@ -19,7 +19,7 @@ def micro_credential(institution_id: str = "uk.ac.forth", key: str = "MC1", *, v
         institution_id=institution_id, key=key, version=version, status=ACTIVE,
         title="Data Ethics in Practice", awarding_body="University of the Forth", country="GB",
         learning_outcomes=["Analyse the ethical risks of a data-driven system"],
-        workload_hours=100, credit=rec.Credit(value=10, system="SCQF"),
+        workload_hours=150, credit=rec.Credit(value=15, system="SCQF"),
         level=rec.Level(framework="SCQF", level="11"), assessment_type="Case-study report",
         participation_form=rec.PARTICIPATION_FORM_ONLINE,
         quality_assurance="QAA Scotland ELIR", grading_scheme="UK_LETTER",

@@ -289,15 +289,15 @@ def test_a_learning_unit_may_have_no_level_and_a_level_must_be_of_its_framework(
 
 
 def test_a_level_floor_in_a_pathway_counts_with_the_frameworks_own_levels() -> None:
-    units = {(TAFF, "SC9"): module(key="SC9", credit=90, framework="SCQF", level="9"),
-             (TAFF, "SC10"): module(key="SC10", credit=30, framework="SCQF", level="10")}
+    units = {(TAFF, "SC9"): module(key="SC9", credit=15, framework="SCQF", level="9"),
+             (TAFF, "SC10"): module(key="SC10", credit=15, framework="SCQF", level="10")}
     grants, _ = run([holding(), holding(key="MC2")],
                     [agreement(key="A9", unit_key="SC9"),
                      agreement(key="A10", unit_key="SC10", sources=[(FORTH, "MC2")])],
                     units=units)
     answer = evaluate_pathway(qualification(at_levels=[("SCQF", "10", 90)]), grants)
     [remaining] = answer.remaining_at_levels
-    assert remaining.credit.value == 60  # SCQF 9 is not SCQF 10, though both are EQF 6
+    assert remaining.credit.value == 75  # SCQF 9 is not SCQF 10, though both are EQF 6
 
 
 # 6. Credit systems in use.

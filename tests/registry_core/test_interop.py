@@ -62,7 +62,7 @@ def test_elm_round_trip_keeps_what_elm_can_carry() -> None:
                                                  "ie.zed", "DMC1", quality_assurance="QA")
     assert again == imported
     # A non-EQF level and a non-ECTS credit come back converted (see README, Standards).
-    ours = micro_credential(key="MC1", subject_isced="0613",
+    ours = micro_credential(key="MC1", subject_isced="0613", credit=rec.Credit(value=10, system="SCQF"),
                             skills=["http://data.europa.eu/esco/skill/x"])
     back, _ = interop.micro_credential_from_elm(interop.micro_credential_to_elm(ours),
                                                 "uk.ac.forth", "MC1",
@@ -84,7 +84,8 @@ def _keys(value: object, prefix: str = "") -> set[str]:
 def test_ob3_achievement_uses_only_the_standards_vocabulary() -> None:
     achievement = interop.micro_credential_to_ob3(
         micro_credential(subject_isced="0613", skills=["http://data.europa.eu/esco/skill/x"],
-                         url="https://forth.example.ac.uk/img.png"),
+                         url="https://forth.example.ac.uk/img.png",
+                         credit=rec.Credit(value=10, system="SCQF")),
         "https://registry.example.org")
     complete = load("ob3-achievement-credential-complete.json")["credentialSubject"]["achievement"]
     simple = load("ob3-achievement-credential-simple.json")["credentialSubject"]["achievement"]
