@@ -98,6 +98,8 @@ def describe(grant: eq.GrantedCredit) -> str:
              f"({step.title}), published by {step.institution_id}"]
     lines += [f"           only if: {condition}" for condition in grant.conditions]
     lines += [f"           note: {note}" for note in grant.notes]
+    if grant.volume_explanation:
+        lines.append(f"           credit: {grant.volume_explanation}")
     return "\n".join(lines)
 
 
@@ -132,7 +134,11 @@ def ask_partner_question(address: str, as_of: str, tls: ClientTLS) -> str:
               + (", ".join(pathway.remaining_mandatory_unit_keys) or "none")]
     lines += [f"  not counted until its conditions are met: {g.provenance[-1].agreement_key} "
               f"({'; '.join(g.conditions)})" for g in pathway.conditional]
-    lines += [f"  limit: {limit}" for limit in pathway.limits]
+    lines += [f"  still to study at the Forth: {r.credit.value:g} {r.credit.system}"
+              + (f" at {r.level.framework} {r.level.level} or above" if r.HasField("level")
+                 else "") for r in pathway.to_study_here]
+    lines += [f"  limit ({eq.PathwayRule.Name(limit.rule).removeprefix('PATHWAY_RULE_')}): "
+              f"{limit.explanation}" for limit in pathway.limited_by]
     return "\n".join(lines)
 
 

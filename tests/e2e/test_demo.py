@@ -23,15 +23,20 @@ def test_demo_network_answers_the_partner(tmp_path: Path) -> None:
     for institution in ("uk.ac.forth", "uk.ac.taff", "uk.ac.lagan"):
         assert f"{institution} published" in out
     taff = out.split("[uk.ac.taff]")[1].split("What it counts for")[0]
-    assert "GRANTED  module CS7DE Data Ethics: 15 UK_CREDIT at FHEQ 7" in taff
+    # A direct grant gives no more than its source carries (issue 19).
+    assert "GRANTED  module CS7DE Data Ethics: 10 UK_CREDIT at FHEQ 7" in taff
+    assert "reduced from 15 to 10 UK_CREDIT" in taff
     assert "by agreement AG-FOR-DE v1" in taff
     assert "for uk.ac.forth/FOR-PY01 + uk.ac.lagan/LAG-DA01" in taff
     assert "AG-FOR-PY-GEN: holding already used" in taff
     # A series, for completions in a window (issue 18).
     assert "GRANTED  modules CS4NS + CS4NSL (Network Security with its laboratory): " \
-           "15 UK_CREDIT at FHEQ 4" in taff
+           "10 UK_CREDIT at FHEQ 4" in taff
     forth = out.split("[uk.ac.forth]")[1].split("What it counts for")[0]
-    assert "module F21ML" in forth and "AG-LAG-CY: identity not verified" in forth
+    # LAG-CY01's record states identity-verified assessment: the record decides, whatever
+    # the question claims (issue 19).
+    assert "module F21ML" in forth and "for uk.ac.lagan/LAG-CY01" in forth
+    assert "AG-LAG-CY: identity not verified" not in forth
     assert "CONDITIONAL  general credit: 10 SCQF at SCQF 7" in forth
     assert "only if: for applicants to the BSc Data Analytics (F1BA-DAT) only" in forth
     assert "AG-TAF-GR-L5: level too low" in forth and "in the same framework" in forth
