@@ -10,8 +10,10 @@ agreement covers (a different thing from when the agreement is in force), with a
 above the minimum (compared on the conversion table's common percentage scale), awarded no
 longer ago than the agreement's maximum age and the credential's own shelf-life, at or above
 the minimum level (within a framework by its order, across frameworks through the published
-referencing; undecidable is said, never guessed), and identity-verified when required. The
-units it grants must be published. A grant restricted to programmes the question does not
+referencing; undecidable is said, never guessed), identity-verified when required (by its
+own record where that states it, else by the question's claim), and quality-assured as the
+agreement requires. The units it grants must be published. A direct grant gives no more
+credit than the holdings it uses carry, unless the agreement states why. A grant restricted to programmes the question does not
 name, or with additional requirements, is conditional, with the conditions in the
 registrar's words; the agreement's notes go with every grant.
 
@@ -21,7 +23,9 @@ MAX_OPTIONS, in the agreement's order) is a candidate, and the choice among them
 the best assignment below.
 
 No double counting: each holding, and each granted unit (a series' units, a cross-listed
-unit under any of its codes), is used by at most one grant, and each agreement grants once.
+unit under any of its codes), is used by at most one grant, and each agreement grants once;
+holdings whose learning overlaps by their publisher's statement (a micro-credential carved
+from a module, held with the module) are not credited by two grants.
 Among the assignments that respect that, the one granting the most credit (in ECTS through
 the conversion table) is returned; ties go to the assignment using fewer holdings, then to
 agreements earlier in (credit descending, key ascending) order, which makes answers
@@ -835,17 +839,14 @@ def _within_volume(candidate: Candidate, sources: Mapping[Ref, SourceRecord]) ->
             f"grants {granted.credit.value:g} {system} for holdings of {source_credit:g} "
             f"{system}, as the agreement states: {candidate.agreement.volume_exception}")
         return candidate
-    if candidate.exclusive:  # its granted message is its own (one per way), but be sure
-        granted = eq.GrantedCredit()
-        granted.CopyFrom(candidate.granted)
-    offered = granted.credit.value
+    offered = granted.credit.value  # the message is this candidate's own: change it in place
     granted.credit.value = source_credit
     granted.source_credit.CopyFrom(rec.Credit(value=source_credit, system=system))
     granted.volume_explanation = (
         f"reduced from {offered:g} to {source_credit:g} {system}, the credit of the holdings "
         "it uses: a grant gives no more than its sources carry unless the agreement states "
         "why (volume_exception)")
-    return replace(candidate, granted=granted, ects=volume)
+    return replace(candidate, granted=granted, ects=t.to_ects(source_credit, system))
 
 
 def _assign(candidates: Sequence[Candidate]) -> list[Candidate]:
