@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
@@ -492,3 +494,62 @@ def test_a_qualification_without_regulations_counts_every_grant_as_before() -> N
     network = Network([mc(k) for k in keys], agreements=one_each(keys))
     answer = network.pathway(award("PGCERT", 60), [taken(k) for k in keys])
     assert (answer.achieved.value, answer.remaining.value, list(answer.limited_by)) == (60, 0, [])
+
+
+# What holds for every learner and every regulation.
+
+@settings(max_examples=200, deadline=None)
+@given(credits=st.lists(st.sampled_from([5, 10, 15, 20, 30, 60]), min_size=1, max_size=8),
+       share=st.none() | st.sampled_from([0.0, 0.25, 1 / 3, 0.5, 2 / 3, 1.0]),
+       amount=st.none() | st.sampled_from([20, 60, 120]),
+       residency=st.sampled_from([0, 30, 60, 90]),
+       experiential=st.none() | st.sampled_from([0.0, 0.25, 0.5]),
+       assessed=st.integers(0, 2))
+def test_no_learner_gets_more_than_the_regulations_admit(
+        credits: list[int], share: float | None, amount: int | None, residency: int,
+        experiential: float | None, assessed: int) -> None:
+    keys = [f"MC{i}" for i in range(len(credits))]
+    units = [outcomes_module(f"RP{i}", 15) for i in range(assessed)]
+    network = Network([mc(k, c) for k, c in zip(keys, credits, strict=True)], units,
+                      [agreement(UNI, f"AG-{k}", sources=[(COLLEGE, k)], general=general(c))
+                       for k, c in zip(keys, credits, strict=True)])
+    regulations: dict[str, Any] = {}
+    if share is not None or amount is not None:
+        regulations["max_from_elsewhere"] = rec.CreditLimit(
+            share=share, credit=credit(amount) if amount is not None else None)
+    if experiential is not None:
+        regulations["max_experiential"] = rec.CreditLimit(share=experiential)
+    if residency:
+        regulations["residency"] = [rec.LevelRequirement(credit=credit(residency))]
+    msc = award("MSC", 180, at_levels=[("FHEQ", "7", 150)], **regulations)
+    answer = network.pathway(msc, [taken(k) for k in keys],
+                             prior_learning=[rpel(f"RP{i}") for i in range(assessed)])
+    achieved = answer.achieved.value
+    assert achieved + answer.remaining.value == 180
+    assert achieved <= 180 - residency
+    assert achieved <= min(180 * (1 if share is None else share),
+                           float("inf") if amount is None else amount) + 1e-9
+    assert answer.counted_experiential.value <= 180 * (
+        1 if experiential is None else experiential) + 1e-9
+    assert achieved <= sum(credits) + 15 * assessed
+    [floor] = answer.remaining_at_levels or [rec.LevelRequirement(credit=credit(0))]
+    assert 150 - floor.credit.value <= achieved  # a floor counts no more than is admitted
+    if achieved < min(sum(credits) + 15 * assessed, 180):
+        assert answer.limited_by, "credit held back must be named"
+
+
+@settings(max_examples=200, deadline=None)
+@given(sources=st.lists(st.sampled_from([5, 10, 15, 20]), min_size=1, max_size=3),
+       unit=st.sampled_from([5, 10, 15, 20, 30, 60]), exception=st.booleans())
+def test_a_direct_grant_never_exceeds_its_sources_unless_the_agreement_says_why(
+        sources: list[int], unit: int, exception: bool) -> None:
+    keys = [f"S{i}" for i in range(len(sources))]
+    made = agreement(UNI, "AG", sources=[(COLLEGE, k) for k in keys])
+    if exception:
+        made.volume_exception = "the module's project is assessed at the college"
+    network = Network([mc(k, c) for k, c in zip(keys, sources, strict=True)],
+                      [module(UNI, "CS7DE", credit=unit)], [made])
+    [grant], _ = network.transfer([taken(k) for k in keys])
+    carried = sum(sources)
+    assert grant.credit.value == (unit if exception else min(unit, carried))
+    assert bool(grant.volume_explanation) == (unit > carried)
