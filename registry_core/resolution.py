@@ -70,6 +70,13 @@ def identity_stated(source: SourceRecord | None) -> bool | None:
     return None
 
 
+def _verified(holding: eq.Holding, source: SourceRecord | None) -> bool:
+    """Whether a holding's assessment was identity-verified: as its record states, else as
+    the question claims."""
+    stated = identity_stated(source)
+    return holding.identity_verified if stated is None else stated
+
+
 def overlap_families(held: Sequence[Ref], sources: Mapping[Ref, SourceRecord]) -> dict[Ref, Ref]:
     """Held credentials whose learning overlaps another held one, as a publisher states it
     (overlaps_with, either record naming the other), each mapped to one member of its family:
@@ -268,15 +275,12 @@ class _Evaluator:
                                f"{ref_text(ref)} is at {have.framework} {have.level}, below "
                                f"the minimum {want.framework} {want.level} ({compared.how})")
         if cond.identity_verified_required:
-            stated = identity_stated(source)
-            if stated is False:
+            if not _verified(holding, source):
+                said = ("its record states that its assessment is not" if identity_stated(
+                    source) is False else "the question does not say it was")
                 return Failure(eq.NOT_APPLIED_REASON_IDENTITY_NOT_VERIFIED,
-                               f"the record of {ref_text(ref)} states that its assessment is "
-                               "not identity-verified; the agreement requires it")
-            if stated is None and not holding.identity_verified:
-                return Failure(eq.NOT_APPLIED_REASON_IDENTITY_NOT_VERIFIED,
-                               f"the assessment of {ref_text(ref)} was not identity-verified; "
-                               "the agreement requires it")
+                               f"the assessment of {ref_text(ref)} was not identity-verified "
+                               f"({said}); the agreement requires it")
         if cond.HasField("required_quality_assurance"):
             return self.quality(ref, source, cond.required_quality_assurance)
         return None
@@ -677,7 +681,8 @@ def _derive(held: Mapping[Ref, eq.Holding], agreements: Sequence[rec.Recognition
             facts[unit_ref] = eq.Holding(
                 credential=rec.CredentialRef(institution_id=unit_ref[0], key=unit_ref[1]),
                 award_date=award,
-                identity_verified=all(held[r].identity_verified for r in derivation.originals))
+                identity_verified=all(_verified(held[r], sources.get(r))
+                                      for r in derivation.originals))
     return facts, derived
 
 

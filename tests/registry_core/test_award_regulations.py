@@ -436,7 +436,7 @@ def test_identity_verification_is_read_from_the_credentials_own_record() -> None
                                             taken("ID", identity_verified=False)])
     assert [g.provenance[-1].agreement_key for g in grants] == ["AG-ID"]
     code, words = reason_of(not_applied, "AG-NOID")
-    assert code == eq.NOT_APPLIED_REASON_IDENTITY_NOT_VERIFIED and "record of" in words
+    assert code == eq.NOT_APPLIED_REASON_IDENTITY_NOT_VERIFIED and "its record states" in words
 
 
 # Quality assurance partners can require.
