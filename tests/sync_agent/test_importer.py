@@ -475,53 +475,55 @@ MC_NEW = HEADER.replace("\n", ",stackable,quality_assurances,superseded_by,overl
 
 
 def _mc_row(**cells: str) -> str:
+    """A micro-credentials file of one row with the new columns, as cells gives them."""
     values = {"stackable": "", "quality_assurances": "", "superseded_by": "",
               "overlaps_with": "", **cells}
-    return ROW.format(key="A1", credit=10).replace("\n", "," + ",".join(
+    return MC_NEW + ROW.format(key="A1", credit=10).replace("\n", "," + ",".join(
         f'"{v}"' for v in values.values()) + "\n")
 
 
 def _qualification(**cells: str) -> str:
+    """A learning units file of QUALIFICATION_ROW with cells changed."""
     columns = QUALIFICATION.strip().split(",")
     values = dict(zip(columns, QUALIFICATION_ROW.strip().split(","), strict=True))
-    return ",".join(f'"{v}"' for v in {**values, **cells}.values()) + "\n"
+    return QUALIFICATION + ",".join(f'"{v}"' for v in {**values, **cells}.values()) + "\n"
 
 
 @pytest.mark.parametrize(("name", "text", "column", "says"), [
-    ("mc.csv", MC_NEW + _mc_row(stackable="sometimes"), "stackable",
+    ("mc.csv", _mc_row(stackable="sometimes"), "stackable",
      "'sometimes' is not yes or no; leave the cell empty where it is not stated"),
-    ("mc.csv", MC_NEW + _mc_row(quality_assurances="QAA Scotland; 2023-05-01"),
+    ("mc.csv", _mc_row(quality_assurances="QAA Scotland; 2023-05-01"),
      "quality_assurances", "write body; KIND; YYYY-MM-DD"),
-    ("mc.csv", MC_NEW + _mc_row(quality_assurances="QAA; INSTITUTIONAL_REVIEW; 1 May 2023"),
+    ("mc.csv", _mc_row(quality_assurances="QAA; INSTITUTIONAL_REVIEW; 1 May 2023"),
      "quality_assurances[0].date", "is not a date in the form YYYY-MM-DD"),
-    ("mc.csv", MC_NEW + _mc_row(superseded_by="A1"), "superseded_by",
+    ("mc.csv", _mc_row(superseded_by="A1"), "superseded_by",
      "is the record's own key; name the record that replaces it"),
-    ("mc.csv", MC_NEW + _mc_row(overlaps_with="CS 101"), "overlaps_with",
+    ("mc.csv", _mc_row(overlaps_with="CS 101"), "overlaps_with",
      "'CS 101' is not provider/key, e.g. uk.ac.forth/FOR-PY01"),
-    ("units.csv", QUALIFICATION + _qualification(learning_outcomes=" | ", grading_scheme="A-F"),
+    ("units.csv", _qualification(learning_outcomes=" | ", grading_scheme="A-F"),
      "grading_scheme", "'A-F' is not a grading scheme; use one of"),
-    ("units.csv", QUALIFICATION + _qualification(total_credit=""), "total_credit",
+    ("units.csv", _qualification(total_credit=""), "total_credit",
      "is empty but credit_at_levels is set; a qualification's stacking rule and regulations "
      "need its total credit, e.g. '360 SCQF'"),
-    ("units.csv", QUALIFICATION + _qualification(credit_at_levels="150 SCQF at 11"),
+    ("units.csv", _qualification(credit_at_levels="150 SCQF at 11"),
      "credit_at_levels", "write the framework and the level, e.g. 'FHEQ 7'"),
-    ("units.csv", QUALIFICATION + _qualification(mandatory_unit_keys="F1DS  DIS"),
+    ("units.csv", _qualification(mandatory_unit_keys="F1DS  DIS"),
      "mandatory_unit_keys", "[0] 'F1DS  DIS' is not a valid key"),
-    ("units.csv", QUALIFICATION + _qualification(max_from_elsewhere="3/2"),
+    ("units.csv", _qualification(max_from_elsewhere="3/2"),
      "max_from_elsewhere", "share is 1.5; give a share from 0 to 1 (2/3 is 0.6667)"),
-    ("units.csv", QUALIFICATION + _qualification(max_experiential="a third"),
+    ("units.csv", _qualification(max_experiential="a third"),
      "max_experiential", "'a third' is not credit; write the value and the credit system"),
-    ("units.csv", QUALIFICATION + _qualification(residency="200 SCQF"), "residency",
+    ("units.csv", _qualification(residency="200 SCQF"), "residency",
      "requires 200 SCQF studied here, more than the award's total 180; correct the credit"),
-    ("units.csv", QUALIFICATION + _qualification(relevant_subjects_isced="computing"),
+    ("units.csv", _qualification(relevant_subjects_isced="computing"),
      "relevant_subjects_isced", "[0] 'computing' is not an ISCED-F code such as '0613'"),
-    ("units.csv", QUALIFICATION + _qualification(programme_unit_keys="F1DS-OPT | F1DS-OPT"),
+    ("units.csv", _qualification(programme_unit_keys="F1DS-OPT | F1DS-OPT"),
      "programme_unit_keys", "[1] repeats 'F1DS-OPT'; name each once"),
-    ("units.csv", QUALIFICATION + _qualification(max_credit_age_months="5 years"),
+    ("units.csv", _qualification(max_credit_age_months="5 years"),
      "max_credit_age_months", "'5 years' is not a whole number"),
-    ("units.csv", QUALIFICATION + _qualification(regulations_source="x" * 2001),
+    ("units.csv", _qualification(regulations_source="x" * 2001),
      "regulations_source", "is 2001 characters long; the limit is 2000"),
-    ("units.csv", QUALIFICATION + _qualification(kind="MODULE"), "total_credit",
+    ("units.csv", _qualification(kind="MODULE"), "total_credit",
      "stacking_rule is only for a QUALIFICATION; remove it from a module"),
     ("ag.csv", "key,sources,grant,required_quality_assurance_kinds\n"
      "AG1,uk.ac.x/A,BIOLOGY 1A,ELIR\n", "required_quality_assurance_kinds",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select
 
 from registry.v1 import records_pb2 as rec
@@ -16,6 +17,23 @@ from tui.forms import RecordForm
 
 def _select(app: RegistrarApp, selector: str) -> Select[str]:
     return app.screen.query_one(selector, Select)
+
+
+async def _new_unit(pilot: Pilot[None], key: str, kind: str, credit: str, level: str) -> None:
+    """Open the units tab's new-unit form and fill in the unit's basics: its key (also its
+    title), its kind, its UK credit and its FHEQ level."""
+    await open_tab(pilot, "units")
+    await pilot.press("n")
+    await pilot.pause()
+    app = pilot.app
+    assert isinstance(app, RegistrarApp) and isinstance(app.screen, RecordForm)
+    await type_into(pilot, "#f-key", key)
+    await type_into(pilot, "#f-title", key)
+    _select(app, "#f-kind").value = kind
+    await type_into(pilot, "#f-credit-value", credit)
+    _select(app, "#f-credit-system").value = "UK_CREDIT"
+    _select(app, "#f-level-framework").value = "FHEQ"
+    await type_into(pilot, "#f-level-level", level)
 
 
 async def test_stackable_and_identity_verification_can_be_not_stated(tmp_path: Path) -> None:
@@ -57,16 +75,11 @@ async def test_a_qualification_takes_learning_outcomes_and_regulations(tmp_path:
         await open_tab(pilot, "units")
         await pilot.press("n")
         await pilot.pause()
-        assert isinstance(app.screen, RecordForm)
         regulation_row = app.screen.query_one("#row-f-stacking-rule-regulations-residency")
         assert not regulation_row.display  # no kind chosen yet: not a qualification
-        await type_into(pilot, "#f-key", "TAF-MSC")
-        await type_into(pilot, "#f-title", "MSc Computing")
-        _select(app, "#f-kind").value = "QUALIFICATION"
-        await type_into(pilot, "#f-credit-value", "180")
-        _select(app, "#f-credit-system").value = "UK_CREDIT"
-        _select(app, "#f-level-framework").value = "FHEQ"
-        await type_into(pilot, "#f-level-level", "7")
+        await pilot.press("escape")
+        await _new_unit(pilot, "TAF-MSC", "QUALIFICATION", "180", "7")
+        regulation_row = app.screen.query_one("#row-f-stacking-rule-regulations-residency")
         await type_into(pilot, "#f-learning-outcomes", "Design systems; Evaluate them")
         await pilot.pause()
         assert regulation_row.display
@@ -117,16 +130,7 @@ async def test_a_module_keeps_no_regulations_typed_before_its_kind_changed(
         tmp_path: Path) -> None:
     app = make_app(taff_home(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
-        await open_tab(pilot, "units")
-        await pilot.press("n")
-        await pilot.pause()
-        await type_into(pilot, "#f-key", "TAF-M1")
-        await type_into(pilot, "#f-title", "Module")
-        _select(app, "#f-kind").value = "QUALIFICATION"
-        await type_into(pilot, "#f-credit-value", "20")
-        _select(app, "#f-credit-system").value = "UK_CREDIT"
-        _select(app, "#f-level-framework").value = "FHEQ"
-        await type_into(pilot, "#f-level-level", "6")
+        await _new_unit(pilot, "TAF-M1", "QUALIFICATION", "20", "6")
         await type_into(pilot, "#f-stacking-rule-regulations-max-experiential", "1/3")
         _select(app, "#f-kind").value = "MODULE"
         await pilot.pause()
