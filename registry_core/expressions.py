@@ -11,7 +11,9 @@ bracket. A space followed by another `provider/` therefore reads as a missing co
 
 A grant is a module key (`CS7DE`, `BIOLOGY 1AL`), several units granted together
 (`units BIOLOGY 1A + BIOLOGY 1AL`, optionally named: `units BIOLOGY 1A + BIOLOGY 1AL
-"Introductory Biology"`) or general credit (`15 UK_CREDIT general at FHEQ 7`). Parsing only
+"Introductory Biology"`) or general credit (`15 UK_CREDIT general at FHEQ 7`).
+A list of short forms (registry_core.regulation_expressions) is written with ` | ` between
+its items, as the catalogue files' list columns are. Parsing only
 builds the message; whether it is valid is registry_core.records' job, so the rules live in
 one place.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
@@ -41,6 +44,10 @@ GRANT_FORMS = ("a module key (CS7DE), units granted together ('units BIOLOGY 1A 
                "such as '15 UK_CREDIT general at FHEQ 7'")
 
 
+LIST_SEPARATOR = "|"
+CREDIT = re.compile(r"^(?P<value>\d+(?:\.\d+)?) (?P<system>\S+)$")
+
+
 class ExpressionError(ValueError):
     """Text that is not a source group, grant, level or grade; says where and what to write."""
 
@@ -49,8 +56,28 @@ def format_credit(credit: rec.Credit) -> str:
     return f"{credit.value:g} {credit.system}"
 
 
+def parse_credit(text: str) -> rec.Credit | None:
+    """`10 SCQF` (a value and a credit system); None for an empty text."""
+    if not text.strip():
+        return None
+    match = CREDIT.match(" ".join(text.split()))
+    if match is None:
+        raise ExpressionError(f"'{text.strip()}' is not credit; write the value and the credit "
+                              "system, e.g. '10 SCQF'")
+    return rec.Credit(value=float(match["value"]), system=match["system"].upper())
+
+
 def format_level(level: rec.Level) -> str:
     return f"{level.framework} {level.level}".strip()
+
+
+def split_list(text: str) -> list[str]:
+    """The items of a list written with ` | ` between them, trimmed, empty ones dropped."""
+    return [part.strip() for part in text.split(LIST_SEPARATOR) if part.strip()]
+
+
+def join_list(items: Iterable[str]) -> str:
+    return f" {LIST_SEPARATOR} ".join(items)
 
 
 def format_operator(group: rec.SourceGroup) -> str:
@@ -248,3 +275,4 @@ def parse_holdings(text: str, today: dt.date, identity_verified: bool = True) ->
     return [parse_holding(part, today, identity_verified)
             for chunk in text.split(",") for part in NEXT_CREDENTIAL.split(chunk.strip())
             if part.strip()]
+

@@ -36,6 +36,20 @@ ELM_CREDIT_FRAMEWORKS = {"European Credit Transfer System": "ECTS",
 ELM_MODES = {"online": rec.PARTICIPATION_FORM_ONLINE, "blended": rec.PARTICIPATION_FORM_BLENDED,
              "in person": rec.PARTICIPATION_FORM_ONSITE, "onsite": rec.PARTICIPATION_FORM_ONSITE,
              "on-site": rec.PARTICIPATION_FORM_ONSITE, "face-to-face": rec.PARTICIPATION_FORM_ONSITE}
+# ELM's Accreditation types (the EU vocabulary http://data.europa.eu/snb/accreditation/25831c2,
+# which the EDC application profile requires of an Accreditation's dcType; concept ids as the
+# European Commission's EDCI code lists them, eu.europa.ec.empl.edci.constants
+# .ControlledListConcept) to our kinds. A licence is a public authority's permission for an
+# institution to operate or to offer a programme: the nearest of our kinds at the same level.
+# ELM has no type for a professional body's recognition, so nothing maps to it.
+_ACCREDITATION = "http://data.europa.eu/snb/accreditation/"
+ELM_ACCREDITATION_KINDS = {
+    _ACCREDITATION + "bb4618238e": rec.QUALITY_ASSURANCE_KIND_INSTITUTIONAL_REVIEW,  # QA
+    _ACCREDITATION + "003293d2ce": rec.QUALITY_ASSURANCE_KIND_INSTITUTIONAL_REVIEW,  # licence
+    _ACCREDITATION + "820101cba6": rec.QUALITY_ASSURANCE_KIND_PROGRAMME_ACCREDITATION,  # QA
+    _ACCREDITATION + "e57dddfcf3": rec.QUALITY_ASSURANCE_KIND_PROGRAMME_ACCREDITATION,  # licence
+}
+_WEB = ("http://", "https://")
 DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
                       r"(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
 
@@ -68,6 +82,67 @@ def iso_duration_hours(value: str) -> float | None:
     if not match or any(match.group(i) for i in (1, 2, 3, 4)):
         return None
     return float(match.group(5) or 0) + float(match.group(6) or 0) / 60
+
+
+def _web_address(resource: Any) -> str:
+    """The contentURL of an ELM WebResource (or of the first of a list)."""
+    first: Any = next(iter(_list(resource)), {})
+    return str(first.get("contentURL", "")) if isinstance(first, dict) else ""
+
+
+def _quality_assurance(accreditation: dict[str, Any], of_qualification: bool,
+                       warnings: list[str]) -> rec.QualityAssurance | None:
+    """One ELM Accreditation as a quality assurance; None, with a warning saying why, when it
+    cannot be one (no accrediting agent or date, or a negative decision). Its kind is its
+    dcType's (ELM_ACCREDITATION_KINDS); without a known dcType, where it stands decides, as
+    ELM defines Accreditation (rdf/ontology/ELM.ttl): of an organisation, an institutional
+    review; of a qualification (or limited to one), a programme accreditation."""
+    title = _text(accreditation.get("title")) or "an accreditation"
+    agent = accreditation.get("accreditingAgent")
+    agent = agent if isinstance(agent, dict) else {}
+    body = _text(agent.get("legalName")) or _label(agent)
+    date = str(accreditation.get("dateIssued") or accreditation.get("issued") or "")[:10]
+    decision = accreditation.get("decision")
+    decision_text = f"{_label(decision)} {decision.get('id', '')}".lower() \
+        if isinstance(decision, dict) else ""
+    missing = "accreditingAgent.legalName" if not body else "dateIssued" if not date else ""
+    if missing or "negative" in decision_text:
+        why = f"it has no {missing}" if missing else "its decision is negative"
+        warnings.append(f"accreditation '{title}' is not carried into quality_assurances: "
+                        f"{why}")
+        return None
+    type_id = accreditation.get("dcType", {}).get("id", "") if isinstance(
+        accreditation.get("dcType"), dict) else ""
+    kind = ELM_ACCREDITATION_KINDS.get(type_id)
+    if kind is None:
+        of_qualification = of_qualification or bool(accreditation.get("limitQualification"))
+        kind = rec.QUALITY_ASSURANCE_KIND_PROGRAMME_ACCREDITATION if of_qualification \
+            else rec.QUALITY_ASSURANCE_KIND_INSTITUTIONAL_REVIEW
+        warnings.append(f"accreditation '{title}' has dcType '{type_id}', not one of ELM's "
+                        f"accreditation types; taken as {rec.QualityAssuranceKind.Name(kind)} "
+                        "from where it stands")
+    agent_id = str(agent.get("id", ""))
+    identifier: Any = next(iter(_list(accreditation.get("identifier"))), {})
+    reference = (str(identifier.get("notation", "")) if isinstance(identifier, dict) else "") \
+        or _web_address(accreditation.get("report")) \
+        or _web_address(accreditation.get("landingPage"))
+    return rec.QualityAssurance(
+        body=body, body_id=agent_id if agent_id.startswith(_WEB) else _web_address(
+            agent.get("homepage")), kind=kind, date=date, reference=reference,
+        valid_until=str(accreditation.get("expiryDate") or "")[:10])
+
+
+def _accreditations(spec: dict[str, Any], awarding_body: dict[str, Any],
+                    warnings: list[str]) -> list[tuple[str, rec.QualityAssurance]]:
+    """The accreditations of the qualification and of its awarding body, with their titles."""
+    found = []
+    for owner, of_qualification in ((spec, True), (awarding_body, False)):
+        for accreditation in _list(owner.get("accreditation")):
+            if isinstance(accreditation, dict):
+                qa = _quality_assurance(accreditation, of_qualification, warnings)
+                if qa is not None:
+                    found.append((_text(accreditation.get("title")), qa))
+    return found
 
 
 def micro_credential_from_elm(document: dict[str, Any], institution_id: str, key: str, *,
@@ -125,10 +200,14 @@ def micro_credential_from_elm(document: dict[str, Any], institution_id: str, key
     if not mode:
         raise missing("specifiedBy.mode", f"'{_label(spec.get('mode'))}' is not online, "
                       "blended or on site")
-    if not quality_assurance:
+    accredited = _accreditations(spec, body, warnings)
+    if not quality_assurance and not accredited:
         raise missing("quality_assurance", "ELM v3 carries quality assurance as an "
                       "accreditation, which this credential lacks; state it (sync-agent "
                       "import-elm --quality-assurance)")
+    # The mandatory description in words, where the registrar gave none: the accreditations.
+    quality_assurance = quality_assurance or "; ".join(
+        f"{title or 'accredited'} by {qa.body} ({qa.date})" for title, qa in accredited)
     verification = _label(proof.get("idVerification")).lower() if isinstance(proof, dict) else ""
     outcomes = [_text(o.get("title")) for o in _list(spec.get("learningOutcome"))
                 if isinstance(o, dict)]
@@ -150,10 +229,12 @@ def micro_credential_from_elm(document: dict[str, Any], institution_id: str, key
         participation_form=mode, quality_assurance=quality_assurance,
         prerequisites=[t for t in [_text(spec.get("entryRequirement", {}).get("noteLiteral"))]
                        if t],
-        identity_verified_assessment=bool(verification) and "without id" not in verification,
+        # Unset where the credential does not say (the record then states nothing).
+        identity_verified_assessment="without id" not in verification if verification else None,
         grading_scheme=scheme,
         subject_isced=next((s for s in subjects if len(s) == 4 and s.isdigit()), ""),
         skills=skills,
+        quality_assurances=[qa for _, qa in accredited],
     )
     return record, warnings
 
@@ -180,10 +261,11 @@ def micro_credential_to_elm(mc: rec.MicroCredential) -> dict[str, Any]:
                 "location": {"type": "Location", "address": {"type": "Address", "countryCode": {
                     "id": f"http://publications.europa.eu/resource/authority/country/{country}",
                     "type": "Concept"}}}}},
-            "provenBy": {"type": "LearningAssessment", "idVerification": {
+            "provenBy": {"type": "LearningAssessment", **({"idVerification": {
                 "type": "Concept", "prefLabel": {"en": "Supervised with ID verification"
                                                  if mc.identity_verified_assessment
-                                                 else "Unsupervised without ID Verification"}},
+                                                 else "Unsupervised without ID Verification"}}}
+                if mc.HasField("identity_verified_assessment") else {}),
                 "specifiedBy": {"type": "LearningAssessmentSpecification",
                                 "dcType": {"type": "Concept",
                                            "prefLabel": {"en": mc.assessment_type}},

@@ -1,9 +1,10 @@
 """The CSV form of a catalogue export: its columns, and a row read into a record.
 
 One kind of record per file, told apart by its header (README, "Catalogue files"). Lists are
-separated by " | ". Source groups and grants are written as the TUI shows them
-(registry_core.expressions), so there is one parser for both. A row becomes a record here;
-whether the record is valid is registry_core.records' job.
+separated by " | ". Source groups, grants, credit limits, level requirements and quality
+assurances are written as the TUI shows them (registry_core.expressions,
+registry_core.regulation_expressions), so there is one parser for both. A row becomes a record
+here; whether the record is valid is registry_core.records' job.
 """
 
 from __future__ import annotations
@@ -18,21 +19,46 @@ from registry_core.errors import InvalidRecord
 from registry_core.expressions import (
     OPERATOR_CHOICES,
     ExpressionError,
+    parse_credit,
     parse_grant,
     parse_level,
     parse_operator,
     parse_reference,
     parse_sources,
+    split_list,
 )
 from registry_core.records import Record
+from registry_core.regulation_expressions import (
+    parse_credit_limit,
+    parse_quality_assurance,
+    parse_quality_assurance_kind,
+    parse_requirement,
+)
 
 E = TypeVar("E", bound=int)  # a protobuf enum
+T = TypeVar("T")  # what a written form parses to
 
-LIST_SEPARATOR = "|"
 # The written form of a group starts with its operator: `all of uk.ac.x/A, (2 of …)`.
 WRITTEN_GROUP = re.compile(r"\s*(?:all|any|\d+)\s+of\b", re.IGNORECASE)
 LEGACY_GRANT_COLUMNS = ("grant_unit_key", "grant_credit_value", "grant_credit_system",
                         "grant_level_framework", "grant_level")
+# A qualification's stacking rule and award regulations, one column per field.
+STACKING_COLUMNS = ("total_credit", "credit_at_levels", "mandatory_unit_keys")
+REGULATION_COLUMNS = ("max_from_elsewhere", "max_experiential", "residency",
+                      "relevant_subjects_isced", "programme_unit_keys", "max_credit_age_months",
+                      "regulations_source")
+# The column holding each record field whose name is not the column's own, so that a refusal
+# by validation names the column the registrar wrote (the longest matching field wins).
+COLUMN_OF_FIELD = {
+    "stacking_rule": "total_credit",
+    "stacking_rule.total": "total_credit",
+    "stacking_rule.at_levels": "credit_at_levels",
+    "stacking_rule.mandatory_unit_keys": "mandatory_unit_keys",
+    **{f"stacking_rule.regulations.{column}": column for column in REGULATION_COLUMNS},
+    "stacking_rule.regulations.source": "regulations_source",
+    "conditions.required_quality_assurance.bodies": "required_quality_assurance_bodies",
+    "conditions.required_quality_assurance.kinds": "required_quality_assurance_kinds",
+}
 
 
 def _fail(column: str, problem: str) -> InvalidRecord:
@@ -65,20 +91,45 @@ def _whole(value: str, column: str) -> int:
     return int(value)
 
 
-def _flag(value: str, column: str) -> bool:
+def _stated(value: str, column: str) -> bool | None:
+    """A yes/no cell; None when it is empty (the record does not state it)."""
     word = value.strip().lower()
-    if word in ("", "false", "no", "0", "n"):
+    if not word:
+        return None
+    if word in ("false", "no", "0", "n"):
         return False
     if word in ("true", "yes", "1", "y"):
         return True
-    raise _fail(column, f"'{value}' is not yes or no")
+    raise _fail(column, f"'{value}' is not yes or no; leave the cell empty where it is not "
+                "stated")
 
 
-def _items(value: str) -> list[str]:
-    return [part.strip() for part in value.split(LIST_SEPARATOR) if part.strip()]
+def _flag(value: str, column: str) -> bool:
+    """A yes/no cell of a field that is always stated: empty is no."""
+    return bool(_stated(value, column))
 
 
-def _expression(column: str, parse: Callable[[str], Any], text: str) -> Any:
+_items = split_list
+
+
+def column_of(field: str) -> str:
+    """The column a refusal of the record's field belongs to: the field itself, or the
+    column COLUMN_OF_FIELD gives for it or for the field it is part of."""
+    parts = [field[:match.start()] for match in re.finditer(r"[.\[]", field)] + [field]
+    return next((COLUMN_OF_FIELD[part] for part in reversed(parts) if part in COLUMN_OF_FIELD),
+                field)
+
+
+def _each(column: str, parse: Callable[[str], T], row: dict[str, str]) -> list[T]:
+    """Every item of a list column in its written form."""
+    return [_expression(column, parse, item) for item in _items(row.get(column, ""))]
+
+
+def _references(column: str, row: dict[str, str]) -> list[rec.CredentialRef]:
+    return _each(column, parse_reference, row)
+
+
+def _expression(column: str, parse: Callable[[str], T], text: str) -> T:
     try:
         return parse(text)
     except ExpressionError as error:
@@ -103,16 +154,54 @@ def _micro_credential(row: dict[str, str], institution_id: str) -> rec.MicroCred
                                  row["participation_form"], "participation_form"),
         quality_assurance=row["quality_assurance"],
         prerequisites=_items(row.get("prerequisites", "")),
-        identity_verified_assessment=_flag(row.get("identity_verified_assessment", ""),
-                                           "identity_verified_assessment"),
+        identity_verified_assessment=_stated(row.get("identity_verified_assessment", ""),
+                                             "identity_verified_assessment"),
         grading_scheme=row.get("grading_scheme", ""),
-        stackable=_flag(row.get("stackable", ""), "stackable"),
+        stackable=_stated(row.get("stackable", ""), "stackable"),
         subject_isced=row.get("subject_isced", ""),
         skills=_items(row.get("skills", "")),
         credit_validity_months=_whole(row.get("credit_validity_months", ""),
                                       "credit_validity_months"),
         url=row.get("url", ""),
+        **_links(row),
     )
+
+
+def _links(row: dict[str, str]) -> dict[str, Any]:
+    """The columns micro-credentials and learning units share beyond the basics: structured
+    quality assurance, the successor and the overlaps."""
+    return {"quality_assurances": _each("quality_assurances", parse_quality_assurance, row),
+            "superseded_by": row.get("superseded_by", ""),
+            "overlaps_with": _references("overlaps_with", row)}
+
+
+def _stacking_rule(row: dict[str, str]) -> rec.StackingRule | None:
+    """A qualification's stacking rule and regulations from their columns; None when every
+    one of them is empty."""
+    given = [c for c in (*STACKING_COLUMNS, *REGULATION_COLUMNS) if row.get(c)]
+    if not given:
+        return None
+    total = _expression("total_credit", parse_credit, row.get("total_credit", ""))
+    if total is None:
+        raise _fail("total_credit", f"is empty but {given[0]} is set; a qualification's "
+                    "stacking rule and regulations need its total credit, e.g. '360 SCQF'")
+    rule = rec.StackingRule(total=total,
+                            at_levels=_each("credit_at_levels", parse_requirement, row),
+                            mandatory_unit_keys=_items(row.get("mandatory_unit_keys", "")))
+    regs = rule.regulations
+    for column in ("max_from_elsewhere", "max_experiential"):
+        limit = _expression(column, parse_credit_limit, row.get(column, ""))
+        if limit is not None:
+            getattr(regs, column).CopyFrom(limit)
+    regs.residency.extend(_each("residency", parse_requirement, row))
+    regs.relevant_subjects_isced.extend(_items(row.get("relevant_subjects_isced", "")))
+    regs.programme_unit_keys.extend(_items(row.get("programme_unit_keys", "")))
+    regs.max_credit_age_months = _whole(row.get("max_credit_age_months", ""),
+                                        "max_credit_age_months")
+    regs.source = row.get("regulations_source", "")
+    if regs == rec.AwardRegulations():
+        rule.ClearField("regulations")
+    return rule
 
 
 def _learning_unit(row: dict[str, str], institution_id: str) -> rec.LearningUnit:
@@ -124,7 +213,13 @@ def _learning_unit(row: dict[str, str], institution_id: str) -> rec.LearningUnit
                           system=row["credit_system"]),
         subject_isced=row.get("subject_isced", ""),
         cross_listed_keys=_items(row.get("cross_listed_keys", "")),
+        grading_scheme=row.get("grading_scheme", ""),
+        learning_outcomes=_items(row.get("learning_outcomes", "")),
+        **_links(row),
     )
+    rule = _stacking_rule(row)
+    if rule is not None:
+        unit.stacking_rule.CopyFrom(rule)
     framework, level = row.get("level_framework", ""), row.get("level", "")
     if framework and level:
         unit.level.CopyFrom(rec.Level(framework=framework, level=level))
@@ -144,7 +239,7 @@ def _source(row: dict[str, str]) -> rec.SourceGroup:
             raise _fail("source_operator", "is for a list of sources separated by ' | '; the "
                         "sources column names its own operator, so leave source_operator and "
                         "source_n empty")
-        return cast(rec.SourceGroup, _expression("sources", parse_sources, text))
+        return _expression("sources", parse_sources, text)
     group = rec.SourceGroup()
     for ref in _items(text):
         if "," in ref:
@@ -172,7 +267,7 @@ def _grant(row: dict[str, str]) -> rec.Grant:
     if row.get("grant"):
         if legacy:
             raise _fail("grant", f"and {legacy[0]} both give the grant; keep one of them")
-        return cast(rec.Grant, _expression("grant", parse_grant, row["grant"]))
+        return _expression("grant", parse_grant, row["grant"])
     if row.get("grant_unit_key"):
         return rec.Grant(unit_key=row["grant_unit_key"])
     if not legacy:
@@ -210,6 +305,12 @@ def _agreement(row: dict[str, str], institution_id: str) -> rec.RecognitionAgree
     cond.for_programmes.extend(_items(row.get("for_programmes", "")))
     cond.restriction_text = row.get("restriction_text", "")
     cond.additional_requirements.extend(_items(row.get("additional_requirements", "")))
+    bodies = _items(row.get("required_quality_assurance_bodies", ""))
+    kinds = _each("required_quality_assurance_kinds", parse_quality_assurance_kind, row)
+    if bodies or kinds:
+        cond.required_quality_assurance.bodies.extend(bodies)
+        cond.required_quality_assurance.kinds.extend(kinds)
+    agreement.volume_exception = row.get("volume_exception", "")
     return agreement
 
 
@@ -227,23 +328,29 @@ class CsvKind:
         return {*self.required, *self.optional}
 
 
+LINK_COLUMNS = ("quality_assurances", "superseded_by", "overlaps_with")
 CSV_KINDS = (
     CsvKind("micro-credentials",
             ("key", "title", "awarding_body", "country", "learning_outcomes", "workload_hours",
              "credit_value", "credit_system", "level_framework", "level", "assessment_type",
              "participation_form", "quality_assurance"),
             ("prerequisites", "identity_verified_assessment", "grading_scheme", "stackable",
-             "subject_isced", "skills", "credit_validity_months", "url", "status"),
+             "subject_isced", "skills", "credit_validity_months", "url", "status",
+             *LINK_COLUMNS),
             _micro_credential),
     CsvKind("learning units", ("key", "title", "kind", "credit_value", "credit_system"),
-            ("level_framework", "level", "subject_isced", "cross_listed_keys", "status"),
+            ("level_framework", "level", "subject_isced", "cross_listed_keys", "status",
+             "grading_scheme", "learning_outcomes", *LINK_COLUMNS, *STACKING_COLUMNS,
+             *REGULATION_COLUMNS),
             _learning_unit),
     CsvKind("agreements", ("key", "sources"),
             ("title", "status", "source_operator", "source_n", "grant", *LEGACY_GRANT_COLUMNS,
              "minimum_grade_scheme", "minimum_grade", "minimum_level", "max_credit_age_months",
              "valid_from", "valid_to", "completed_from", "completed_to", "transitive_allowed",
              "identity_verified_required", "for_programmes", "restriction_text",
-             "additional_requirements", "notes", "also_satisfies"),
+             "additional_requirements", "notes", "also_satisfies",
+             "required_quality_assurance_bodies", "required_quality_assurance_kinds",
+             "volume_exception"),
             _agreement),
 )
 

@@ -25,7 +25,7 @@ from google.protobuf import json_format
 from registry.v1 import records_pb2 as rec
 from registry_core.errors import InvalidRecord
 from registry_core.records import Record, granted_unit_keys, validate_record
-from sync_agent.catalogue_csv import kind_of_header
+from sync_agent.catalogue_csv import column_of, kind_of_header
 
 JSON_SECTIONS: dict[str, type[Record]] = {
     "micro_credentials": rec.MicroCredential,
@@ -73,7 +73,11 @@ def parse_csv(path: Path, text: str, institution_id: str) -> list[Entry]:
             record = kind.build(row, institution_id)
             validate_record(record)
         except InvalidRecord as error:
-            raise CatalogueError(path, reader.line_num, error.field, error.problem) from None
+            column = column_of(error.field)
+            detail = error.field.removeprefix(column) if column != error.field else ""
+            # The part of the field within the column: "share is 1.5; …" for max_from_elsewhere.
+            problem = f"{detail.lstrip('.')} {error.problem}" if detail else error.problem
+            raise CatalogueError(path, reader.line_num, column, problem) from None
         entries.append(Entry(record, reader.line_num, "",
                              "grant" if row.get("grant") else "grant_unit_key"))
     return entries

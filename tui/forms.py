@@ -26,22 +26,36 @@ from registry_core.conversion import table
 from registry_core.errors import InvalidRecord
 from registry_core.expressions import (
     ExpressionError,
+    format_credit,
     format_grade,
     format_grant,
     format_level,
     format_operator,
     format_sources,
+    join_list,
+    parse_credit,
     parse_grade,
     parse_grant,
     parse_level,
     parse_sources,
+    split_list,
 )
 from registry_core.records import Record, copy_of, validate_record
+from registry_core.regulation_expressions import (
+    format_credit_limit,
+    format_requirement,
+    parse_credit_limit,
+    parse_requirement,
+)
 
 T = TypeVar("T")  # what an expression parses to
 
 STATUSES = ("DRAFT", "ACTIVE", "SUSPENDED")
 PARTICIPATION = ("ONLINE", "ONSITE", "BLENDED")
+# An optional yes/no element: the blank choice is "Not stated", which leaves the field unset.
+YES_NO = ("Yes", "No")
+QUALIFICATION = ("kind", "QUALIFICATION")
+REGULATIONS = "stacking_rule.regulations."
 
 
 class FieldProblem(Exception):
@@ -61,6 +75,8 @@ class Field:
     choices: tuple[str, ...] = ()
     placeholder: str = ""
     optional_choice: bool = False
+    blank: str = "(none)"  # what an optional choice's blank says
+    shown_when: tuple[str, str] | None = None  # (another field, its value): only then shown
 
 
 Values = dict[str, str | bool]
@@ -81,6 +97,21 @@ def _number(values: Values, name: str, *, integer: bool = False) -> float:
     except ValueError:
         whole = "a whole number" if integer else "a number"
         raise FieldProblem(name, f"'{text[:20]}' is not {whole}; e.g. 10") from None
+
+
+def _stated(values: Values, name: str) -> bool | None:
+    """A Not stated / Yes / No choice: None when not stated."""
+    return {"": None, "Yes": True, "No": False}[_text(values, name)]
+
+
+def _stated_name(record: rec.MicroCredential, name: str) -> str:
+    if not record.HasField(name):
+        return ""
+    return "Yes" if getattr(record, name) else "No"
+
+
+def _items(values: Values, name: str, separator: str = ";") -> list[str]:
+    return [item.strip() for item in _text(values, name).split(separator) if item.strip()]
 
 
 def _expression(name: str, parse: Callable[[str], T], text: str) -> T:
@@ -139,8 +170,10 @@ def micro_credential_fields() -> list[Field]:
               optional_choice=True),
         Field("subject_isced", "Subject (ISCED-F)", placeholder="optional, e.g. 0613"),
         Field("credit_validity_months", "Credit valid (months)", placeholder="0 = no limit"),
-        Field("identity_verified_assessment", "Identity-verified assessment", "switch"),
-        Field("stackable", "Stackable", "switch"),
+        Field("identity_verified_assessment", "Identity-verified assessment", "choice", YES_NO,
+              optional_choice=True, blank="Not stated"),
+        Field("stackable", "Stackable", "choice", YES_NO, optional_choice=True,
+              blank="Not stated"),
         Field("status", "Status", "choice", STATUSES),
     ]
 
@@ -150,8 +183,7 @@ def build_micro_credential(institution_id: str, values: Values) -> rec.MicroCred
         institution_id=institution_id, key=_text(values, "key"), version=1,
         status=_status(values), title=_text(values, "title"),
         awarding_body=_text(values, "awarding_body"), country=_text(values, "country"),
-        learning_outcomes=[o.strip() for o in _text(values, "learning_outcomes").split(";")
-                           if o.strip()],
+        learning_outcomes=_items(values, "learning_outcomes"),
         workload_hours=_number(values, "workload_hours"),
         credit=_credit(values), level=_level(values),
         assessment_type=_text(values, "assessment_type"),
@@ -161,8 +193,8 @@ def build_micro_credential(institution_id: str, values: Values) -> rec.MicroCred
         grading_scheme=_text(values, "grading_scheme"),
         subject_isced=_text(values, "subject_isced"),
         credit_validity_months=int(_number(values, "credit_validity_months", integer=True)),
-        identity_verified_assessment=bool(values["identity_verified_assessment"]),
-        stackable=bool(values["stackable"]))
+        identity_verified_assessment=_stated(values, "identity_verified_assessment"),
+        stackable=_stated(values, "stackable"))
 
 
 def micro_credential_values(mc: rec.MicroCredential) -> Values:
@@ -177,8 +209,8 @@ def micro_credential_values(mc: rec.MicroCredential) -> Values:
         "quality_assurance": mc.quality_assurance, "grading_scheme": mc.grading_scheme,
         "subject_isced": mc.subject_isced,
         "credit_validity_months": str(mc.credit_validity_months or ""),
-        "identity_verified_assessment": mc.identity_verified_assessment,
-        "stackable": mc.stackable, "status": _status_name(mc.status),
+        "identity_verified_assessment": _stated_name(mc, "identity_verified_assessment"),
+        "stackable": _stated_name(mc, "stackable"), "status": _status_name(mc.status),
     }
 
 
@@ -191,27 +223,92 @@ def learning_unit_fields() -> list[Field]:
         Field("kind", "Kind", "choice", ("MODULE", "QUALIFICATION")),
         *_credit_and_level_fields(),
         Field("subject_isced", "Subject (ISCED-F)", placeholder="optional, e.g. 0613"),
+        Field("learning_outcomes", "Learning outcomes", placeholder="optional, separate with ;"),
         Field("status", "Status", "choice", STATUSES),
+        *regulation_fields(),
     ]
 
 
+def regulation_fields() -> list[Field]:
+    """A qualification's total credit and award regulations, in the catalogue files' written
+    forms; shown for a qualification only."""
+    def field(name: str, label: str, placeholder: str) -> Field:
+        return Field(name, label, placeholder=placeholder, shown_when=QUALIFICATION)
+    return [
+        field("stacking_rule.total", "Total credit", "the award's credit, e.g. 360 SCQF"),
+        field(REGULATIONS + "max_from_elsewhere", "Max from elsewhere",
+              "240 SCQF, 2/3 or 240 SCQF or 2/3"),
+        field(REGULATIONS + "max_experiential", "Max experiential (RPEL)", "e.g. 60 SCQF or 1/3"),
+        field(REGULATIONS + "residency", "Study here", "120 SCQF at SCQF 10 | 60 SCQF"),
+        field(REGULATIONS + "relevant_subjects_isced", "Relevant subjects",
+              "ISCED-F codes, e.g. 06 | 0541"),
+        field(REGULATIONS + "programme_unit_keys", "Programme modules",
+              "option and elective keys, separate with |"),
+        field(REGULATIONS + "max_credit_age_months", "Credit currency (months)", "0 = no limit"),
+        field(REGULATIONS + "source", "Regulations source", "e.g. RPL policy 2024/25, s. 3"),
+    ]
+
+
+def _stacking_rule(values: Values) -> rec.StackingRule | None:
+    """The stacking rule the qualification fields give; None when they are all empty."""
+    if not any(_text(values, f.name) for f in regulation_fields()):
+        return None
+    total = _expression("stacking_rule.total", parse_credit, _text(values, "stacking_rule.total"))
+    rule = rec.StackingRule(total=total)
+    regs = rule.regulations
+    for name in ("max_from_elsewhere", "max_experiential"):
+        limit = _expression(REGULATIONS + name, parse_credit_limit,
+                            _text(values, REGULATIONS + name))
+        if limit is not None:
+            getattr(regs, name).CopyFrom(limit)
+    regs.residency.extend(_expression(REGULATIONS + "residency", parse_requirement, item)
+                          for item in split_list(_text(values, REGULATIONS + "residency")))
+    regs.relevant_subjects_isced.extend(_items(values, REGULATIONS + "relevant_subjects_isced",
+                                               "|"))
+    regs.programme_unit_keys.extend(_items(values, REGULATIONS + "programme_unit_keys", "|"))
+    regs.max_credit_age_months = int(_number(values, REGULATIONS + "max_credit_age_months",
+                                             integer=True))
+    regs.source = _text(values, REGULATIONS + "source")
+    if regs == rec.AwardRegulations():
+        rule.ClearField("regulations")
+    return rule
+
+
 def build_learning_unit(institution_id: str, values: Values) -> rec.LearningUnit:
-    return rec.LearningUnit(
+    unit = rec.LearningUnit(
         institution_id=institution_id, key=_text(values, "key"), version=1,
         status=_status(values), title=_text(values, "title"),
         kind=cast(rec.LearningUnitKind, rec.LearningUnitKind.Value(
             "LEARNING_UNIT_KIND_" + (_text(values, "kind") or "UNSPECIFIED"))),
         credit=_credit(values), level=_level(values),
-        subject_isced=_text(values, "subject_isced"))
+        subject_isced=_text(values, "subject_isced"),
+        learning_outcomes=_items(values, "learning_outcomes"))
+    # A module has no stacking rule: what the hidden qualification fields hold is ignored.
+    rule = _stacking_rule(values) if unit.kind == rec.LEARNING_UNIT_KIND_QUALIFICATION else None
+    if rule is not None:
+        unit.stacking_rule.CopyFrom(rule)
+    return unit
 
 
 def learning_unit_values(lu: rec.LearningUnit) -> Values:
+    rule, regs = lu.stacking_rule, lu.stacking_rule.regulations
+    limits = {REGULATIONS + name: format_credit_limit(getattr(regs, name))
+              if regs.HasField(name) else "" for name in ("max_from_elsewhere",
+                                                          "max_experiential")}
     return {
         "key": lu.key, "title": lu.title,
         "kind": rec.LearningUnitKind.Name(lu.kind).removeprefix("LEARNING_UNIT_KIND_"),
         "credit.value": f"{lu.credit.value:g}", "credit.system": lu.credit.system,
         "level.framework": lu.level.framework, "level.level": lu.level.level,
         "subject_isced": lu.subject_isced, "status": _status_name(lu.status),
+        "learning_outcomes": "; ".join(lu.learning_outcomes),
+        "stacking_rule.total": format_credit(rule.total) if rule.HasField("total") else "",
+        **limits,
+        REGULATIONS + "residency": join_list(map(format_requirement, regs.residency)),
+        REGULATIONS + "relevant_subjects_isced": join_list(regs.relevant_subjects_isced),
+        REGULATIONS + "programme_unit_keys": join_list(regs.programme_unit_keys),
+        REGULATIONS + "max_credit_age_months": str(regs.max_credit_age_months or ""),
+        REGULATIONS + "source": regs.source,
     }
 
 
@@ -348,14 +445,15 @@ class RecordForm(ModalScreen[Record | None]):
             options = [(c, c) for c in field.choices]
             widget = Select(options, id=wid, allow_blank=field.optional_choice or not value,
                             value=value if value in field.choices else Select.NULL,
-                            prompt="(none)" if field.optional_choice else "choose…",
+                            prompt=field.blank if field.optional_choice else "choose…",
                             compact=True)
         else:
             disabled = field.name == "key" and self.original is not None
             widget = Input(str(value), placeholder=field.placeholder, id=wid, disabled=disabled,
                            compact=True)
         # One line per field, label beside its input, so a whole form fits in 80x24.
-        yield Horizontal(Label(field.label, classes="form-label"), widget, classes="form-row")
+        yield Horizontal(Label(field.label, classes="form-label"), widget, classes="form-row",
+                         id="row-" + wid)
 
     def on_mount(self) -> None:
         self.check()
@@ -393,8 +491,14 @@ class RecordForm(ModalScreen[Record | None]):
         for widget in self.query(".-invalid"):
             widget.remove_class("-invalid")
         error = self.query_one("#form-error", Static)
+        values = self.values()
+        for shown in self.fields:
+            if shown.shown_when is not None:
+                other, wanted = shown.shown_when
+                self.query_one("#row-" + _widget_id(shown.name)).display = \
+                    values[other] == wanted
         try:
-            record = self.kind.build(self.institution_id, self.values())
+            record = self.kind.build(self.institution_id, values)
             if self.original is not None:
                 record = _with_unshown_kept(self.original, record, self.fields)
             self._show_sources(record)

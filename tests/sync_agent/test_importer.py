@@ -11,6 +11,8 @@ import pytest
 from registry.v1 import records_pb2 as rec
 from registry_core.errors import InvalidRecord
 from registry_core.expressions import parse_sources
+from registry_core.records import Record
+from registry_core.regulation_expressions import format_requirement
 from sync_agent.catalogue_csv import CSV_KINDS, kind_of_header
 from sync_agent.cli import main
 from sync_agent.importer import CatalogueError, Entry, check_granted_units, read_catalogue
@@ -368,3 +370,180 @@ def test_readme_documents_every_csv_column() -> None:
     undocumented = [f"{kind.name}: {column}" for kind in CSV_KINDS for column in kind.columns()
                     if f"`{column}`" not in section]
     assert not undocumented
+
+
+def _one(tmp_path: Path, name: str, text: str) -> Record:
+    [record] = read_catalogue(_file(tmp_path, name, text), "uk.ac.taff")
+    return record
+
+
+def _refused(tmp_path: Path, name: str, text: str) -> CatalogueError:
+    with pytest.raises(CatalogueError) as caught:
+        read_catalogue(_file(tmp_path, name, text), "uk.ac.taff")
+    return caught.value
+
+
+@pytest.mark.parametrize(("cell", "stated", "value"), [
+    ("", False, False), ("yes", True, True), ("no", True, False), ("N", True, False)])
+def test_csv_yes_no_of_a_micro_credential_is_unset_when_the_cell_is_empty(
+        tmp_path: Path, cell: str, stated: bool, value: bool) -> None:
+    header = HEADER.replace("\n", ",stackable,identity_verified_assessment\n")
+    mc = _one(tmp_path, "mc.csv", header + ROW.format(key="A1", credit=10).replace(
+        "\n", f",{cell},{cell}\n"))
+    assert isinstance(mc, rec.MicroCredential)
+    assert mc.HasField("stackable") == stated and mc.stackable == value
+    assert mc.HasField("identity_verified_assessment") == stated
+    assert mc.identity_verified_assessment == value
+
+
+def test_csv_micro_credential_states_quality_assurance_successor_and_overlaps(
+        tmp_path: Path) -> None:
+    header = HEADER.replace("\n", ",status,quality_assurances,superseded_by,overlaps_with\n")
+    row = ROW.format(key="A1", credit=10).replace("\n", ',SUPERSEDED,"QAA Scotland '
+                                                  '<https://www.qaa.ac.uk>; INSTITUTIONAL_REVIEW;'
+                                                  ' 2023-05-01; https://www.qaa.ac.uk/r/1 | BCS;'
+                                                  ' professional body recognition; 2024-01-10;'
+                                                  ' until 2029-01-09",A2,uk.ac.taff/CS 101 | '
+                                                  'uk.ac.x/M1\n')
+    mc = _one(tmp_path, "mc.csv", header + row)
+    assert isinstance(mc, rec.MicroCredential)
+    assert list(mc.quality_assurances) == [
+        rec.QualityAssurance(body="QAA Scotland", body_id="https://www.qaa.ac.uk",
+                             kind=rec.QUALITY_ASSURANCE_KIND_INSTITUTIONAL_REVIEW,
+                             date="2023-05-01", reference="https://www.qaa.ac.uk/r/1"),
+        rec.QualityAssurance(body="BCS",
+                             kind=rec.QUALITY_ASSURANCE_KIND_PROFESSIONAL_BODY_RECOGNITION,
+                             date="2024-01-10", valid_until="2029-01-09")]
+    assert (mc.status, mc.superseded_by) == (rec.RECORD_STATUS_SUPERSEDED, "A2")
+    assert list(mc.overlaps_with) == [rec.CredentialRef(institution_id="uk.ac.taff",
+                                                        key="CS 101"),
+                                      rec.CredentialRef(institution_id="uk.ac.x", key="M1")]
+
+
+QUALIFICATION = ("key,title,kind,credit_value,credit_system,level_framework,level,"
+                 "learning_outcomes,grading_scheme,total_credit,credit_at_levels,"
+                 "mandatory_unit_keys,max_from_elsewhere,max_experiential,residency,"
+                 "relevant_subjects_isced,programme_unit_keys,max_credit_age_months,"
+                 "regulations_source\n")
+QUALIFICATION_ROW = ("F1DS-MSC,MSc Data Science,QUALIFICATION,180,SCQF,SCQF,11,,,180 SCQF,"
+                     "150 SCQF at SCQF 11,F1DS-DIS,120 SCQF or 2/3,30 SCQF,"
+                     "60 SCQF at SCQF 11 | 20 SCQF,06 | 0541,F1DS-OPT,60,RPL policy s. 3\n")
+
+
+def test_csv_qualification_states_its_stacking_rule_and_regulations(tmp_path: Path) -> None:
+    unit = _one(tmp_path, "units.csv", QUALIFICATION + QUALIFICATION_ROW)
+    assert isinstance(unit, rec.LearningUnit)
+    rule, regs = unit.stacking_rule, unit.stacking_rule.regulations
+    assert rule.total == rec.Credit(value=180, system="SCQF")
+    assert [format_requirement(r) for r in rule.at_levels] == ["150 SCQF at SCQF 11"]
+    assert list(rule.mandatory_unit_keys) == ["F1DS-DIS"]
+    assert regs.max_from_elsewhere == rec.CreditLimit(
+        credit=rec.Credit(value=120, system="SCQF"), share=2 / 3)
+    assert not regs.max_experiential.HasField("share")
+    assert [format_requirement(r) for r in regs.residency] == ["60 SCQF at SCQF 11", "20 SCQF"]
+    assert (list(regs.relevant_subjects_isced), list(regs.programme_unit_keys)) == (
+        ["06", "0541"], ["F1DS-OPT"])
+    assert (regs.max_credit_age_months, regs.source) == (60, "RPL policy s. 3")
+
+
+def test_csv_module_states_learning_outcomes_and_grading_and_no_stacking_rule(
+        tmp_path: Path) -> None:
+    unit = _one(tmp_path, "units.csv", QUALIFICATION + "F1DS-DIS,Dissertation,MODULE,60,SCQF,"
+                "SCQF,11,Plan a study | Write it up,UK_LETTER,,,,,,,,,,\n")
+    assert isinstance(unit, rec.LearningUnit) and not unit.HasField("stacking_rule")
+    assert list(unit.learning_outcomes) == ["Plan a study", "Write it up"]
+    assert unit.grading_scheme == "UK_LETTER"
+
+
+def test_csv_agreement_requires_quality_assurance_and_states_a_volume_exception(
+        tmp_path: Path) -> None:
+    header = ("key,sources,grant,required_quality_assurance_bodies,"
+              "required_quality_assurance_kinds,volume_exception\n")
+    agreement = _agreement(tmp_path, header, "AG1,uk.ac.x/HND 1,BIOLOGY 1A,QAA Scotland | "
+                           "https://www.eqar.eu/a/52,institutional review | "
+                           "PROGRAMME_ACCREDITATION,An HND articulates to year 3\n")
+    required = agreement.conditions.required_quality_assurance
+    assert list(required.bodies) == ["QAA Scotland", "https://www.eqar.eu/a/52"]
+    assert list(required.kinds) == [rec.QUALITY_ASSURANCE_KIND_INSTITUTIONAL_REVIEW,
+                                    rec.QUALITY_ASSURANCE_KIND_PROGRAMME_ACCREDITATION]
+    assert agreement.volume_exception == "An HND articulates to year 3"
+    plain = _agreement(tmp_path, header, "AG1,uk.ac.x/HND 1,BIOLOGY 1A,,,\n")
+    assert not plain.conditions.HasField("required_quality_assurance")
+
+
+MC_NEW = HEADER.replace("\n", ",stackable,quality_assurances,superseded_by,overlaps_with\n")
+
+
+def _mc_row(**cells: str) -> str:
+    """A micro-credentials file of one row with the new columns, as cells gives them."""
+    values = {"stackable": "", "quality_assurances": "", "superseded_by": "",
+              "overlaps_with": "", **cells}
+    return MC_NEW + ROW.format(key="A1", credit=10).replace("\n", "," + ",".join(
+        f'"{v}"' for v in values.values()) + "\n")
+
+
+def _qualification(**cells: str) -> str:
+    """A learning units file of QUALIFICATION_ROW with cells changed."""
+    columns = QUALIFICATION.strip().split(",")
+    values = dict(zip(columns, QUALIFICATION_ROW.strip().split(","), strict=True))
+    return QUALIFICATION + ",".join(f'"{v}"' for v in {**values, **cells}.values()) + "\n"
+
+
+@pytest.mark.parametrize(("name", "text", "column", "says"), [
+    ("mc.csv", _mc_row(stackable="sometimes"), "stackable",
+     "'sometimes' is not yes or no; leave the cell empty where it is not stated"),
+    ("mc.csv", _mc_row(quality_assurances="QAA Scotland; 2023-05-01"),
+     "quality_assurances", "write body; KIND; YYYY-MM-DD"),
+    ("mc.csv", _mc_row(quality_assurances="QAA; INSTITUTIONAL_REVIEW; 1 May 2023"),
+     "quality_assurances[0].date", "is not a date in the form YYYY-MM-DD"),
+    ("mc.csv", _mc_row(superseded_by="A1"), "superseded_by",
+     "is the record's own key; name the record that replaces it"),
+    ("mc.csv", _mc_row(overlaps_with="CS 101"), "overlaps_with",
+     "'CS 101' is not provider/key, e.g. uk.ac.forth/FOR-PY01"),
+    ("units.csv", _qualification(learning_outcomes=" | ", grading_scheme="A-F"),
+     "grading_scheme", "'A-F' is not a grading scheme; use one of"),
+    ("units.csv", _qualification(total_credit=""), "total_credit",
+     "is empty but credit_at_levels is set; a qualification's stacking rule and regulations "
+     "need its total credit, e.g. '360 SCQF'"),
+    ("units.csv", _qualification(credit_at_levels="150 SCQF at 11"),
+     "credit_at_levels", "write the framework and the level, e.g. 'FHEQ 7'"),
+    ("units.csv", _qualification(mandatory_unit_keys="F1DS  DIS"),
+     "mandatory_unit_keys", "[0] 'F1DS  DIS' is not a valid key"),
+    ("units.csv", _qualification(max_from_elsewhere="3/2"),
+     "max_from_elsewhere", "share is 1.5; give a share from 0 to 1 (2/3 is 0.6667)"),
+    ("units.csv", _qualification(max_experiential="a third"),
+     "max_experiential", "'a third' is not credit; write the value and the credit system"),
+    ("units.csv", _qualification(residency="200 SCQF"), "residency",
+     "requires 200 SCQF studied here, more than the award's total 180; correct the credit"),
+    ("units.csv", _qualification(relevant_subjects_isced="computing"),
+     "relevant_subjects_isced", "[0] 'computing' is not an ISCED-F code such as '0613'"),
+    ("units.csv", _qualification(programme_unit_keys="F1DS-OPT | F1DS-OPT"),
+     "programme_unit_keys", "[1] repeats 'F1DS-OPT'; name each once"),
+    ("units.csv", _qualification(max_credit_age_months="5 years"),
+     "max_credit_age_months", "'5 years' is not a whole number"),
+    ("units.csv", _qualification(regulations_source="x" * 2001),
+     "regulations_source", "is 2001 characters long; the limit is 2000"),
+    ("units.csv", _qualification(kind="MODULE"), "total_credit",
+     "stacking_rule is only for a QUALIFICATION; remove it from a module"),
+    ("ag.csv", "key,sources,grant,required_quality_assurance_kinds\n"
+     "AG1,uk.ac.x/A,BIOLOGY 1A,ELIR\n", "required_quality_assurance_kinds",
+     "'ELIR' is not a kind of quality assurance; use INSTITUTIONAL_REVIEW"),
+    ("ag.csv", "key,sources,grant,required_quality_assurance_bodies\n"
+     'AG1,uk.ac.x/A,BIOLOGY 1A," | "\n', "", ""),
+    ("ag.csv", "key,sources,grant,volume_exception\n"
+     f"AG1,uk.ac.x/A,BIOLOGY 1A,{'x' * 2001}\n", "volume_exception",
+     "is 2001 characters long; the limit is 2000"),
+])
+def test_csv_bad_new_column_names_the_row_the_column_and_the_fix(
+        tmp_path: Path, name: str, text: str, column: str, says: str) -> None:
+    if not column:  # nothing stated: an empty list is no requirement, not an error
+        [agreement] = read_catalogue(_file(tmp_path, name, text), "uk.ac.taff",
+                                     held_units=_units(tmp_path))
+        assert isinstance(agreement, rec.RecognitionAgreement)
+        assert not agreement.conditions.HasField("required_quality_assurance")
+        return
+    error = _refused(tmp_path, name, text) if name != "ag.csv" else \
+        _refusal(tmp_path, text.split("\n")[0] + "\n", text.split("\n", 1)[1])
+    assert (error.line, error.field) == (2, column), error
+    assert says in error.problem
+    assert f"line 2, field '{column}'" in str(error)
