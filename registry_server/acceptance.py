@@ -1,8 +1,8 @@
 """The one place that decides whether a publication batch is accepted.
 
 Signature, key and institution status, payload shape, sequence continuity, head, record
-ownership, record validity, version order and the units agreements grant are all checked
-here, in that order, against a
+ownership, record validity, version order, the units agreements grant and the network's
+volume settings for micro-credentials are all checked here, in that order, against a
 read-only view of the registry's state. Transport and storage call `accept`; they do not
 re-implement any part of it. Nothing is parsed before its signature is verified.
 """
@@ -27,6 +27,7 @@ from registry_core.records import (
     granted_unit_keys,
     label,
 )
+from registry_server.volume import WARN, VolumeRule, volume_problem
 
 MAX_CHANGES_PER_BATCH = 5_000
 
@@ -96,6 +97,9 @@ class Accepted:
     payload_sha256: str
     head: str
     changes: tuple[ChangeRow, ...]
+    # What the publisher should know of records applied anyway (the volume settings in
+    # "warn" mode), each naming the record, the field and the fix.
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,7 @@ def accept(
     *,
     authenticated_institution: str | None = None,
     checked_elsewhere: CheckedElsewhere | None = None,
+    volume: VolumeRule = VolumeRule(),
 ) -> Accepted | Replay:
     """Accept or refuse envelope. Raises a RegistryError subclass that says why and what to do.
 
@@ -134,7 +139,8 @@ def accept(
     the transport has one; a batch must then be that institution's own. checked_elsewhere
     is what a record-check worker reported for a payload whose records all meet the record
     rules (registry_server/record_checks.py): for that exact payload they are not run again.
-    Every other check runs here as always.
+    Every other check runs here as always. volume is the network's volume settings for
+    micro-credentials (registry_server.volume): refused, or warned of in Accepted.warnings.
     """
     if envelope.payload_type != env.BATCH_PAYLOAD_TYPE:
         raise errors.MalformedPayload(
@@ -194,8 +200,9 @@ def accept(
         items = checked.changes
     changes = _check_versions(header.institution_id, items, state)
     _check_granted_units(header.institution_id, changes, state)
+    warnings = _check_volume(header.institution_id, changes, volume)
     return Accepted(header, key_id, digest, env.next_head(header.prev_head, envelope.payload),
-                    changes)
+                    changes, warnings)
 
 
 def _parse(payload: bytes) -> pub.Batch:
@@ -343,3 +350,25 @@ def _check_granted_units(owner: str, changes: Sequence[ChangeRow],
             f"(seq {seq}) grants unit '{unit}', which {missing[unit]} as a LearningUnit of "
             f"{owner}; publish the unit in this batch or an earlier one, or grant a unit "
             "that is published")
+
+
+def _check_volume(owner: str, changes: Sequence[ChangeRow],
+                  volume: VolumeRule) -> tuple[str, ...]:
+    """The batch's micro-credentials against the network's volume settings: the first one
+    outside them refuses the batch, or in "warn" mode each is a warning. A withdrawal is not
+    checked (a record published before the settings must still be withdrawable)."""
+    warnings = []
+    for seq, kind, key, _, status, record, _ in changes:
+        if (kind != rec.RECORD_KIND_MICRO_CREDENTIAL or record is None
+                or status == rec.RECORD_STATUS_WITHDRAWN):
+            continue
+        mc = rec.MicroCredential.FromString(record)
+        problem = volume_problem(mc.workload_hours, mc.credit.value, mc.credit.system, volume)
+        if problem is None:
+            continue
+        field, text = problem
+        error = errors.InvalidRecord(label(kind, owner, key), field, f"(seq {seq}) {text}")
+        if volume.mode != WARN:
+            raise error
+        warnings.append(str(error))
+    return tuple(warnings)

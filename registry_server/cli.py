@@ -86,7 +86,8 @@ async def serve(engine: Engine, settings: config.RegistryConfig, port_file: Path
     grpc_server, port = await server.build(engine, listen, tls, metrics,
                                            database_on_loop=threads == 0,
                                            record_checks=record_checks,
-                                           query_workers=query_workers)
+                                           query_workers=query_workers,
+                                           volume=config.volume_rule(settings))
     host = listen.rsplit(":", 1)[0]
     log.info("registry listening on %s:%d (event loop: %s)", host, port,
              type(asyncio.get_running_loop()).__module__.split(".")[0])

@@ -13,6 +13,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from registry_server.volume import MODES, VolumeRule
+
 
 class ConfigError(Exception):
     """A setting that cannot work; the message names where it came from and the fix."""
@@ -41,6 +43,14 @@ class RegistryConfig:
     # The registry's event loop: "uvloop" (default where it is installed: libuv's loop cut
     # the registry's own CPU a call by about a tenth) or "asyncio" (the standard library's).
     event_loop: str = "uvloop"
+    # Volume of learning at publish (registry_server.volume.VolumeRule, where each default
+    # is justified): a micro-credential's workload_hours may be this share either side of
+    # the notional hours of its credit (0: not checked); one of this many ECTS credits or
+    # more (60 UK/SCQF credits, the smallest full award) is not a micro-credential (0: no
+    # limit); "refuse" or "warn" of either.
+    workload_tolerance: float = VolumeRule.workload_tolerance
+    credit_limit_ects: float = VolumeRule.credit_limit_ects
+    volume_mode: str = VolumeRule.mode
 
 
 ENVIRONMENT = {
@@ -55,7 +65,13 @@ ENVIRONMENT = {
     "metrics_listen": "REGISTRY_METRICS_LISTEN",
     "log_format": "REGISTRY_LOG_FORMAT",
     "event_loop": "REGISTRY_EVENT_LOOP",
+    "workload_tolerance": "REGISTRY_WORKLOAD_TOLERANCE",
+    "credit_limit_ects": "REGISTRY_CREDIT_LIMIT_ECTS",
+    "volume_mode": "REGISTRY_VOLUME_MODE",
 }
+# The largest value of each share or credit setting: beyond it a setting is a slip, not a
+# policy (a tolerance of 10 is 0 to 11 times the notional hours; 240 ECTS is a degree).
+LIMITS = {"workload_tolerance": 10.0, "credit_limit_ects": 240.0}
 PATHS = ("tls_cert", "tls_key", "client_ca")
 
 
@@ -70,8 +86,21 @@ def _coerce(name: str, value: Any, where: str, base: Path) -> Any:
             raise ConfigError(f"{where}: setting '{name}' = {number}; give 0 to 64, "
                               "or -1 for the default")
         return number
+    if name in LIMITS:
+        try:
+            figure = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: setting '{name}' = {value!r} is not a number; give "
+                              f"0 to {LIMITS[name]:g} (0 turns the check off)") from None
+        if not 0 <= figure <= LIMITS[name]:
+            raise ConfigError(f"{where}: setting '{name}' = {figure:g}; give 0 to "
+                              f"{LIMITS[name]:g} (0 turns the check off)")
+        return figure
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{where}: setting '{name}' must be a non-empty string")
+    if name == "volume_mode" and value not in MODES:
+        raise ConfigError(f"{where}: setting 'volume_mode' = {value!r}; use \"refuse\" or "
+                          "\"warn\"")
     if name == "log_format" and value not in ("json", "text"):
         raise ConfigError(f"{where}: setting 'log_format' = {value!r}; use \"json\" or \"text\"")
     if name == "event_loop" and value not in ("uvloop", "asyncio"):
@@ -150,6 +179,12 @@ def query_worker_count(settings: RegistryConfig) -> int:
         return settings.query_workers
     cores = os.cpu_count() or 1
     return cores - 1 if settings.database_url.startswith("sqlite") else 2 * cores
+
+
+def volume_rule(settings: RegistryConfig) -> VolumeRule:
+    """The volume settings as acceptance applies them."""
+    return VolumeRule(settings.workload_tolerance, settings.credit_limit_ects,
+                      settings.volume_mode)
 
 
 def run_serving(main: Coroutine[Any, Any, None], settings: RegistryConfig) -> None:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import cast
 
 from sqlalchemy import CompoundSelect, Engine, String, literal, or_, select, union
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
+from registry_core.claims import BadClaim, check_holdings, check_prior_learning
 from registry_core.conversion import table as conversion_table
 from registry_core.errors import InvalidRecord, NotFound
 from registry_core.pathway import evaluate_pathway as evaluate_pathway_of
@@ -73,25 +75,45 @@ SOURCE_KINDS: dict[int, type[rec.MicroCredential] | type[rec.LearningUnit]] = {
 
 
 def _records(reads: Reads, wanted: Iterable[tuple[str, int, str]], *,
-             active_only: bool = False) -> list[tuple[int, bytes]]:
-    """(kind, payload) of the records named by (institution, kind, key), of any institutions
-    and kinds, in that order, in one statement per few hundred: a join with the wanted rows,
-    each an exact primary-key probe. active_only leaves out records not active now (a
-    withdrawal changes the row's status, not the payload the publisher signed)."""
+             active_only: bool = False) -> list[tuple[int, int, bytes]]:
+    """(kind, status, payload) of the records named by (institution, kind, key), of any
+    institutions and kinds, in that order, in one statement per few hundred: a join with the
+    wanted rows, each an exact primary-key probe. The status is the row's: a withdrawal
+    changes it, not the payload the publisher signed. active_only leaves out records not
+    active now."""
     mark = reads.mark
     status = f"AND r.status = {rec.RECORD_STATUS_ACTIVE} " if active_only else ""
     ordered = sorted(set(wanted))
-    found: list[tuple[int, bytes]] = []
+    found: list[tuple[int, int, bytes]] = []
     for start in range(0, len(ordered), IN_CHUNK):
         chunk = ordered[start:start + IN_CHUNK]
         rows = ", ".join(f"({mark}, {mark}, {mark})" for _ in chunk)
-        found += [(row[0], bytes(row[1])) for row in reads.rows(
+        found += [(row[0], row[1], bytes(row[2])) for row in reads.rows(
             f"WITH wanted(institution_id, kind, key) AS (VALUES {rows}) "
-            "SELECT r.kind, r.payload FROM wanted w JOIN published_record r "
+            "SELECT r.kind, r.status, r.payload FROM wanted w JOIN published_record r "
             "ON r.institution_id = w.institution_id AND r.kind = w.kind AND r.key = w.key "
             f"{status}ORDER BY r.institution_id, r.kind, r.key",
             [value for triple in chunk for value in triple])]
     return found
+
+
+def _source(kind: int, status: int, payload: bytes) -> SourceRecord:
+    """A held credential's record as it stands: the row's status, which a withdrawal sets
+    without changing the signed payload."""
+    record = SOURCE_KINDS[kind].FromString(payload)
+    if record.status != status:  # rare: only a withdrawal by tombstone leaves them apart
+        record.status = cast(rec.RecordStatus, status)
+    return record
+
+
+def _prefer(found: SourceRecord | None, candidate: SourceRecord) -> SourceRecord:
+    """Of two records by a held credential's key (a micro-credential and a module), the one
+    resolution judges: an active one before one that is not, then the micro-credential."""
+    if found is None:
+        return candidate
+    rank = [(r.status == rec.RECORD_STATUS_ACTIVE, isinstance(r, rec.MicroCredential))
+            for r in (found, candidate)]
+    return candidate if rank[1] > rank[0] else found
 
 
 def _agreements(payloads: Iterable[bytes]) -> list[rec.RecognitionAgreement]:
@@ -122,16 +144,18 @@ WHERE e.institution_id = {m}
 
 
 # A direct question's whole read, in one statement: for each edge from a held credential to
-# one of the target's agreements, the agreement, the unit it grants and the held credential's
-# record (a micro-credential or a module by that key). An agreement naming two held
-# credentials comes twice, and is kept once: no DISTINCT or ORDER BY, whose temporary
-# B-trees cost more than the rows they save (written as a UNION of three DISTINCT parts,
-# this statement took a query worker three times as long). Against the two statements
-# before it, a query worker's CPU a direct question fell by an eighth (bench.resolve_cpu).
+# one of the target's agreements, the agreement, the unit it grants (if active) and the held
+# credential's record (a micro-credential or a module by that key) with its status, whatever
+# that is: resolution says why a draft, withdrawn or superseded credential earns nothing. An
+# agreement naming two held credentials comes twice, and is kept once: no DISTINCT or ORDER
+# BY, whose temporary B-trees cost more than the rows they save (written as a UNION of three
+# DISTINCT parts, this statement took a query worker three times as long). Against the two
+# statements before it, a query worker's CPU a direct question fell by an eighth
+# (bench.resolve_cpu).
 _DIRECT = """
 WITH held(institution_id, key) AS ({held})
 SELECT e.agreement_key, a.payload, e.grant_unit_key, u.payload,
-       e.source_institution_id, e.source_key, c.payload, m.payload
+       e.source_institution_id, e.source_key, c.status, c.payload, m.status, m.payload
 FROM held h JOIN agreement_edge e
   ON e.source_institution_id = h.institution_id AND e.source_key = h.key
  AND e.institution_id = {m}
@@ -141,9 +165,9 @@ LEFT JOIN published_record u
   ON u.institution_id = e.institution_id AND u.kind = {unit} AND u.key = e.grant_unit_key
  AND u.status = {active}
 LEFT JOIN published_record c ON c.institution_id = e.source_institution_id
- AND c.kind = {credential} AND c.key = e.source_key AND c.status = {active}
+ AND c.kind = {credential} AND c.key = e.source_key
 LEFT JOIN published_record m ON m.institution_id = e.source_institution_id
- AND m.kind = {unit} AND m.key = e.source_key AND m.status = {active}
+ AND m.kind = {unit} AND m.key = e.source_key
 """
 
 
@@ -199,26 +223,32 @@ def _direct_sql(mark: str, postgresql: bool, count: int) -> str:
 
 
 def direct_records(reads: Reads, target: str, held: Sequence[Ref],
-                   ) -> tuple[list[bytes], dict[str, bytes], dict[Ref, tuple[int, bytes]]]:
+                   ) -> tuple[list[bytes], dict[str, bytes], dict[Ref, SourceRecord]]:
     """What a direct question reads, in one statement: the payloads of the target's agreements
-    that name a held credential, in key order; the payloads of the units they grant, by key
-    (every unit of a series: the edge index has a row for each); and (kind, payload) of the
-    held credentials' records they name, by (institution, key)."""
+    that name a held credential, in key order; the payloads of the active units they grant,
+    by key (every unit of a series: the edge index has a row for each); and the held
+    credentials' records they name, whatever their status (_prefer), by (institution,
+    key)."""
     refs = sorted(set(held))
     query = _direct_sql(reads.mark, reads.postgresql, len(refs))
     agreements: dict[str, bytes] = {}
     units: dict[str, bytes] = {}
-    sources: dict[Ref, tuple[int, bytes]] = {}
-    for (key, agreement, unit_key, unit, institution, source_key, credential,
-         module) in reads.rows(query, [v for ref in refs for v in ref] + [target]):
+    sources: dict[Ref, SourceRecord] = {}
+    for (key, agreement, unit_key, unit, institution, source_key, credential_status,
+         credential, module_status, module) in reads.rows(
+            query, [v for ref in refs for v in ref] + [target]):
         agreements[key] = agreement
         if unit is not None:
             units[unit_key] = bytes(unit)
-        if credential is not None:
-            sources[(institution, source_key)] = (rec.RECORD_KIND_MICRO_CREDENTIAL,
-                                                  bytes(credential))
-        elif module is not None:
-            sources[(institution, source_key)] = (rec.RECORD_KIND_LEARNING_UNIT, bytes(module))
+        source = (institution, source_key)
+        if source in sources:  # parsed once, however many agreements name it
+            continue
+        for kind, status, payload in ((rec.RECORD_KIND_MICRO_CREDENTIAL, credential_status,
+                                       credential),
+                                      (rec.RECORD_KIND_LEARNING_UNIT, module_status, module)):
+            if payload is not None:
+                sources[source] = _prefer(sources.get(source),
+                                          _source(kind, status, bytes(payload)))
     return [bytes(agreements[key]) for key in sorted(agreements)], units, sources
 
 
@@ -260,16 +290,17 @@ def candidate_agreements(reads: Reads, target: str, held: Sequence[Ref],
             if source not in useful:
                 useful.add(source)
                 to_visit.append(source)
-    return [payload for _, payload in _records(
+    return [payload for _, _, payload in _records(
         reads, [(publisher, rec.RECORD_KIND_AGREEMENT, key) for publisher, key in wanted])]
 
 
 def _units_and_sources(reads: Reads, agreements: Sequence[rec.RecognitionAgreement],
                        held: Sequence[Ref],
                        ) -> tuple[dict[Ref, rec.LearningUnit], dict[Ref, SourceRecord]]:
-    """In one statement, the units the agreements grant (each unit of a series) and the
-    records of the held credentials they name (a micro-credential or a module, by key: for
-    level and shelf-life). A question no agreement answers needs neither."""
+    """In one statement, the active units the agreements grant (each unit of a series) and
+    the records of the held credentials they name, whatever their status (a micro-credential
+    or a module, by key: for status, level and shelf-life; _prefer picks one), as
+    direct_records reads them. A question no agreement answers needs neither."""
     held_named = {ref for agreement in agreements
                   for ref in source_credentials(agreement.source)}.intersection(held)
     granted = {(a.institution_id, unit) for a in agreements
@@ -279,27 +310,42 @@ def _units_and_sources(reads: Reads, agreements: Sequence[rec.RecognitionAgreeme
     wanted += [(i, kind, k) for i, k in held_named for kind in SOURCE_KINDS]
     units: dict[Ref, rec.LearningUnit] = {}
     sources: dict[Ref, SourceRecord] = {}
-    for kind, payload in _records(reads, wanted, active_only=True) if wanted else []:
-        record = SOURCE_KINDS[kind].FromString(payload)
+    for kind, status, payload in _records(reads, wanted) if wanted else []:
+        record = _source(kind, status, payload)
         ref = (record.institution_id, record.key)
-        if isinstance(record, rec.LearningUnit) and ref in granted:
+        if (isinstance(record, rec.LearningUnit) and ref in granted
+                and status == rec.RECORD_STATUS_ACTIVE):
             units[ref] = record
         if ref in held_named:
-            sources[ref] = record
+            sources[ref] = _prefer(sources.get(ref), record)
     return units, sources
 
 
-def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.ResolveTransferResponse:
-    """Direct resolution: the target's agreements that name any held credential."""
-    _check_institution("target_institution_id", request.target_institution_id)
-    if len(request.holdings) > MAX_HOLDINGS:
-        raise _bad("holdings", f"has {len(request.holdings)} entries; send at most {MAX_HOLDINGS}")
-    if not request.holdings:
-        raise _bad("holdings", "is empty; give at least one held credential")
-    if len(request.programme) > MAX_PROGRAMME:
-        raise _bad("programme", f"is {len(request.programme)} characters long; give the "
+def _candidates(reads: Reads, target: str, held: Sequence[Ref], depth: int,
+                ) -> tuple[list[rec.RecognitionAgreement], dict[Ref, rec.LearningUnit],
+                           dict[Ref, SourceRecord]]:
+    """What resolving the held credentials at target needs: the candidate agreements, the
+    active units they grant and the held credentials' records. Direct (depth 1): one
+    statement (direct_records)."""
+    if depth <= 1:
+        payloads, unit_payloads, sources = direct_records(reads, target, held)
+        units = {(target, key): rec.LearningUnit.FromString(payload)
+                 for key, payload in unit_payloads.items()}
+        return _agreements(payloads), units, sources
+    agreements = _agreements(candidate_agreements(reads, target, held, depth))
+    units, sources = _units_and_sources(reads, agreements, held)
+    return agreements, units, sources
+
+
+def _check_holdings(holdings: Sequence[eq.Holding], programme: str, max_depth: int) -> None:
+    """The shape of a question's holdings, programme and depth (what the records say of the
+    holdings is checked once they are read: claims.check_holdings)."""
+    if len(holdings) > MAX_HOLDINGS:
+        raise _bad("holdings", f"has {len(holdings)} entries; send at most {MAX_HOLDINGS}")
+    if len(programme) > MAX_PROGRAMME:
+        raise _bad("programme", f"is {len(programme)} characters long; give the "
                    f"programme's code, at most {MAX_PROGRAMME}")
-    for i, holding in enumerate(request.holdings):
+    for i, holding in enumerate(holdings):
         # The field's name is only built for an error: this runs for every holding of every
         # question.
         credential = holding.credential
@@ -312,28 +358,35 @@ def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.R
             parse_date(holding.award_date)
         except ValueError as exc:
             raise _bad(f"holdings[{i}].award_date", str(exc)) from None
-    if request.max_depth > MAX_DEPTH:
-        raise _bad("max_depth", f"is {request.max_depth}; chains of at most {MAX_DEPTH} "
+    if max_depth > MAX_DEPTH:
+        raise _bad("max_depth", f"is {max_depth}; chains of at most {MAX_DEPTH} "
                    "agreements are followed")
+
+
+def _latest(as_of: dt.date) -> dt.date:
+    """The last day an award or an assessment can have happened: the question's date, or
+    today when that is earlier (a question may be asked as of a future date)."""
+    return min(as_of, dt.datetime.now(dt.UTC).date())
+
+
+def _refuse(claim: BadClaim | None) -> None:
+    if claim is not None:
+        raise _bad(claim.field, claim.problem)
+
+
+def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.ResolveTransferResponse:
+    """Direct resolution: the target's agreements that name any held credential."""
+    _check_institution("target_institution_id", request.target_institution_id)
+    if not request.holdings:
+        raise _bad("holdings", "is empty; give at least one held credential")
+    _check_holdings(request.holdings, request.programme, request.max_depth)
     as_of = _as_of(request.as_of)
     offset, size = page_bounds(request.page_size, request.page_token)
     target = request.target_institution_id
     held: list[Ref] = [(h.credential.institution_id, h.credential.key) for h in request.holdings]
-
-    direct = request.max_depth <= 1
-    with reading(engine, one_statement=direct) as reads:
-        if direct:
-            payloads, unit_payloads, source_payloads = direct_records(reads, target, held)
-            agreements = _agreements(payloads)
-            units = {(target, key): rec.LearningUnit.FromString(payload)
-                     for key, payload in unit_payloads.items()}
-            sources = {ref: SOURCE_KINDS[kind].FromString(payload)
-                       for ref, (kind, payload) in source_payloads.items()}
-        else:
-            agreements = _agreements(candidate_agreements(reads, target, held,
-                                                          request.max_depth))
-            units, sources = _units_and_sources(reads, agreements, held)
-
+    with reading(engine, one_statement=request.max_depth <= 1) as reads:
+        agreements, units, sources = _candidates(reads, target, held, request.max_depth)
+    _refuse(check_holdings(request.holdings, sources, _latest(as_of)))
     grants, not_applied = resolve(request.holdings, agreements, sources=sources, units=units,
                                   as_of=as_of, target=target, max_depth=request.max_depth or 1,
                                   programme=request.programme)
@@ -369,15 +422,16 @@ def _edge_page(engine: Engine, where: Sequence[object], page_size: int, page_tok
             page = [(row[0], row[1]) for row in found[:size]]
         else:
             page = [(row[0], row[1]) for row in connection.execute(query).all()]
-        agreements = sorted(_agreements(p for _, p in _records(
+        agreements = sorted(_agreements(p for _, _, p in _records(
             reads, [(i, rec.RECORD_KIND_AGREEMENT, k) for i, k in page])),
             key=lambda a: (a.institution_id, a.key))
         if keep is None:
             token = str(offset + size) if len(found) > size else ""
             return [eq.Equivalence(agreement=a) for a in agreements], token
         records: dict[Ref, SourceRecord] = {}
-        for kind, payload in _records(reads, [w for a in agreements for w in named(a)]):
-            record = SOURCE_KINDS[kind].FromString(payload)
+        for kind, status, payload in _records(reads, [w for a in agreements
+                                                      for w in named(a)]):
+            record = _source(kind, status, payload)
             records[(record.institution_id, record.key)] = record
     kept = [a for a in agreements if keep(a, records)]
     return ([eq.Equivalence(agreement=a) for a in kept[offset:offset + size]],
@@ -478,28 +532,50 @@ def list_sources(engine: Engine, request: eq.ListSourcesRequest) -> eq.ListSourc
     return eq.ListSourcesResponse(equivalences=items, next_page_token=token)
 
 
-def _unit(engine: Engine, ref: Ref) -> rec.LearningUnit | None:
-    with reading(engine) as reads:
-        found = _records(reads, [(ref[0], rec.RECORD_KIND_LEARNING_UNIT, ref[1])])
-    return rec.LearningUnit.FromString(found[0][1]) if found else None
-
-
 def evaluate_pathway(engine: Engine,
                      request: eq.EvaluatePathwayRequest) -> eq.EvaluatePathwayResponse:
-    """Progress toward a qualification: resolve the holdings at its institution, then stack."""
+    """Progress toward a qualification: resolve the holdings at its institution, add the
+    institution's own assessments of the learner's experiential learning, then stack under
+    the qualification's regulations. Who may send assessments is the servicer's check
+    (service.EquivalenceService): they are the institution's own records."""
     _check_institution("qualification.institution_id", request.qualification.institution_id)
-    ref = (request.qualification.institution_id, request.qualification.key)
-    qualification = _unit(engine, ref)
+    target, key = request.qualification.institution_id, request.qualification.key
+    _check_holdings(request.holdings, "", request.max_depth)
+    as_of = _as_of(request.as_of)
+    held: list[Ref] = [(h.credential.institution_id, h.credential.key) for h in request.holdings]
+    assessed = [a.unit_key for a in request.prior_learning]
+    with reading(engine) as reads:
+        found = _records(reads, [(target, rec.RECORD_KIND_LEARNING_UNIT, k)
+                                 for k in [key, *assessed]])
+        if held:
+            agreements, granted, sources = _candidates(reads, target, held, request.max_depth)
+        else:
+            agreements, granted, sources = [], {}, {}
+    read = {unit.key: (status, unit) for _, status, payload in found
+            for unit in [rec.LearningUnit.FromString(payload)]}
+    qualification = read[key][1] if key in read else None
     if qualification is None:
-        raise NotFound(f"LearningUnit {ref[0]}/{ref[1]} is not in the registry")
+        raise NotFound(f"LearningUnit {target}/{key} is not in the registry")
     if (qualification.kind != rec.LEARNING_UNIT_KIND_QUALIFICATION
             or not qualification.HasField("stacking_rule")):
-        raise InvalidRecord("request", "qualification", f"{ref[0]}/{ref[1]} is a module or has "
+        raise InvalidRecord("request", "qualification", f"{target}/{key} is a module or has "
                             "no stacking rule; name a qualification")
-    resolved = resolve_transfer(engine, eq.ResolveTransferRequest(
-        holdings=request.holdings, target_institution_id=ref[0], max_depth=request.max_depth,
-        as_of=request.as_of, page_size=PAGE_MAX, programme=qualification.key))
-    return evaluate_pathway_of(qualification, resolved.grants)
+    if not held and not assessed:
+        raise _bad("holdings", "is empty, and so is prior_learning; give at least one held "
+                   "credential or assessment")
+    latest = _latest(as_of)
+    _refuse(check_holdings(request.holdings, sources, latest))
+    modules = {k: read[k][1] for k in assessed
+               if k in read and read[k][0] == rec.RECORD_STATUS_ACTIVE}
+    _refuse(check_prior_learning(request.prior_learning, modules, target, latest))
+    grants, _ = resolve(request.holdings, agreements, sources=sources, units=granted,
+                        as_of=as_of, target=target, max_depth=request.max_depth or 1,
+                        programme=qualification.key)
+    units = {unit_key: unit for (institution, unit_key), unit in granted.items()
+             if institution == target} | modules
+    return evaluate_pathway_of(qualification, grants, sources=sources, units=units,
+                               holdings=request.holdings,
+                               prior_learning=request.prior_learning, as_of=as_of)
 
 
 def list_conflicts(engine: Engine, request: eq.ListConflictsRequest) -> eq.ListConflictsResponse:

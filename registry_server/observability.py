@@ -5,6 +5,8 @@ Metrics (on the HTTP endpoint of `metrics_listen`):
   registry_rpc_duration_seconds{method}           latency histogram
   registry_records_ingested_total{institution}    records applied from accepted batches
   registry_batches_refused_total{reason}          refused publications by error kind
+  registry_publication_warnings_total{institution}  records applied with a warning (the
+                                                  volume settings in "warn" mode)
   registry_last_sync_timestamp_seconds{institution}  last accepted batch (time() minus it is
                                                   the time since the last successful sync)
   registry_worker_replacements_total{worker}      record-check and query workers that ended or
@@ -70,6 +72,8 @@ class Metrics:
                                           5, 10))
         self.ingested = Counter("registry_records_ingested", "Records applied from batches",
                                 ["institution"], registry=self.registry)
+        self.warned = Counter("registry_publication_warnings", "Records applied with a "
+                              "warning, by publisher", ["institution"], registry=self.registry)
         self.refused = Counter("registry_batches_refused", "Publications refused, by reason",
                                ["reason"], registry=self.registry)
         self.replaced = Counter("registry_worker_replacements", "Worker processes that ended "

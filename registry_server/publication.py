@@ -3,6 +3,7 @@ transaction, with set-based statements (one executemany per table, never one per
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, Engine, RowMapping, delete, select, update
@@ -25,6 +26,9 @@ from registry_server.tables import (
     utcnow,
 )
 from registry_server.tables import Checkpoint as CheckpointRow
+from registry_server.volume import VolumeRule
+
+log = logging.getLogger(__name__)
 
 
 class TransactionState:
@@ -95,23 +99,29 @@ def _acknowledgement(row: RowMapping) -> pub.Acknowledgement:
 
 def publish(engine: Engine, envelope: pub.SignedEnvelope,
             authenticated_institution: str | None = None,
-            on_applied: Callable[[pub.Acknowledgement], None] | None = None,
-            checked_elsewhere: CheckedElsewhere | None = None) -> pub.Acknowledgement:
+            on_applied: Callable[[pub.Acknowledgement, Sequence[str]], None] | None = None,
+            checked_elsewhere: CheckedElsewhere | None = None,
+            volume: VolumeRule = VolumeRule()) -> pub.Acknowledgement:
     """Accept and apply envelope in one transaction; the acknowledgement it returns is the
     one stored in the log, so a replay gets the same answer. on_applied is called after the
-    commit of a batch applied now (not for a replay). checked_elsewhere: see acceptance.accept."""
+    commit of a batch applied now (not for a replay), with what the publisher should be
+    warned of (each also logged). checked_elsewhere: see acceptance.accept; volume: the
+    network's volume settings (registry_server.volume)."""
     with writing(engine) as connection:
         # Publications are serialised on the log's one row, taken first: registry processes
         # sharing a database then never race on a checkpoint or the log's order.
         _lock_log(connection)
         verdict = acceptance.accept(envelope, TransactionState(connection),
                                     authenticated_institution=authenticated_institution,
-                                    checked_elsewhere=checked_elsewhere)
+                                    checked_elsewhere=checked_elsewhere, volume=volume)
         if isinstance(verdict, Replay):
             return verdict.acknowledgement
         ack = _apply(connection, envelope, verdict)
+    for warning in verdict.warnings:
+        log.warning("publication of %s applied with a warning: %s", ack.institution_id,
+                    warning, extra={"institution": ack.institution_id, "seq": ack.last_seq})
     if on_applied is not None:
-        on_applied(ack)
+        on_applied(ack, verdict.warnings)
     return ack
 
 

@@ -28,6 +28,7 @@ from registry_server.identity import AuthorisationInterceptor
 from registry_server.observability import Metrics, ObservabilityInterceptor
 from registry_server.queries import QueryWorkers
 from registry_server.record_checks import RecordChecks
+from registry_server.volume import VolumeRule
 
 SERVICE_NAMES = (
     publication_pb2.DESCRIPTOR.services_by_name["PublicationService"].full_name,
@@ -60,11 +61,12 @@ async def build(engine: Engine, address: str, tls: ServerTLS | None = None,
                 metrics: Metrics | None = None, database_on_loop: bool = False,
                 record_checks: RecordChecks | None = None,
                 query_workers: QueryWorkers | None = None,
+                volume: VolumeRule = VolumeRule(),
                 ) -> tuple[grpc.aio.Server, int]:
     """A started server listening on address ("host:port", port 0 picks one); returns the
     server and its bound port. Without tls it serves plaintext, for one machine only.
     database_on_loop: run storage calls on the event loop instead of its thread pool (see
-    service.DatabaseCalls)."""
+    service.DatabaseCalls). volume: the network's volume settings for micro-credentials."""
     metrics = metrics or Metrics(engine)
     for pool in (record_checks, query_workers):
         if pool is not None:  # counted when a worker is replaced
@@ -77,7 +79,7 @@ async def build(engine: Engine, address: str, tls: ServerTLS | None = None,
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ])
     publication_pb2_grpc.add_PublicationServiceServicer_to_server(
-        service.PublicationService(engine, metrics, calls, record_checks), server)
+        service.PublicationService(engine, metrics, calls, record_checks, volume), server)
     directory_pb2_grpc.add_DirectoryServiceServicer_to_server(
         service.DirectoryService(engine, calls), server)
     server.add_generic_rpc_handlers(

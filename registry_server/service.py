@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 import grpc
+from google.protobuf.message import DecodeError
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -23,22 +24,27 @@ from registry.v1 import (
 from registry.v1 import audit_pb2 as audit
 from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import directory_pb2 as directory
+from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import publication_pb2 as pub
-from registry_core.errors import RegistryError
+from registry_core.errors import NotPermitted, RegistryError
 from registry_core.records import INSTITUTION_ID
 from registry_server import audit as audit_store
 from registry_server import bilateral as bilateral_store
 from registry_server import directory as directory_store
 from registry_server import failpoints, publication
-from registry_server.identity import caller
+from registry_server.identity import DEVELOPMENT, Caller, caller
 from registry_server.observability import Metrics, refusal
 from registry_server.queries import QUERIES, SERVICE, QueryWorkers, answer
 from registry_server.record_checks import RecordChecks
 from registry_server.rpc import Context
 from registry_server.status import Failure, failure_of
+from registry_server.volume import VolumeRule
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Trailing metadata of an applied publication, one per warning (registry_server.volume in
+# "warn" mode): the record, the field and the fix.
+PUBLICATION_WARNING = "registry-warning"
 
 
 class DatabaseCalls:
@@ -98,15 +104,19 @@ class _Servicer:
 class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServicer):
     def __init__(self, engine: Engine, metrics: Metrics | None = None,
                  calls: DatabaseCalls | None = None,
-                 record_checks: RecordChecks | None = None) -> None:
+                 record_checks: RecordChecks | None = None,
+                 volume: VolumeRule = VolumeRule()) -> None:
         super().__init__(engine, calls)
         self.metrics = metrics
         self.record_checks = record_checks or RecordChecks([])
+        self.volume = volume
         self.applying = asyncio.Lock()  # first come, first served
 
-    def _applied(self, ack: pub.Acknowledgement) -> None:
+    def _applied(self, ack: pub.Acknowledgement, warnings: Sequence[str]) -> None:
         if self.metrics is not None:
             self.metrics.ingested.labels(ack.institution_id).inc(ack.records_applied)
+            if warnings:
+                self.metrics.warned.labels(ack.institution_id).inc(len(warnings))
 
     async def Publish(self, request: pub.PublishRequest,  # noqa: N802 (gRPC's name)
                       context: Context) -> pub.PublishResponse:
@@ -124,12 +134,23 @@ class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServi
         # is the order they arrived: an agent's next batch then does not overtake this one.
         # With record-check workers the transaction runs off the event loop, so the loop
         # can hand the next batch to a worker meanwhile.
+        warnings: list[str] = []
+
+        def applied(ack: pub.Acknowledgement, found: Sequence[str]) -> None:
+            self._applied(ack, found)
+            warnings.extend(found)
+
         async with self.applying:
             ack = await self.calls(context, lambda: publication.publish(
                 self.engine, request.envelope, authenticated_institution=own,
-                on_applied=self._applied, checked_elsewhere=checked),
+                on_applied=applied, checked_elsewhere=checked, volume=self.volume),
                 off_loop=self.record_checks.enabled)
         failpoints.after_commit()
+        if warnings:
+            # PublishResponse has no field for them: the publisher reads them here.
+            context.set_trailing_metadata(tuple(
+                (PUBLICATION_WARNING, warning.encode("ascii", "backslashreplace").decode())
+                for warning in warnings))
         log.info("publication of %s acknowledged up to seq %d (log index %d)",
                  ack.institution_id, ack.last_seq, ack.receipt.log_index,
                  extra={"institution": ack.institution_id, "seq": ack.last_seq,
@@ -183,6 +204,10 @@ class EquivalenceService(_Servicer):
     def _answering(self, method: str) -> Callable[[bytes, Context],
                                                   Awaitable[bytes]]:
         async def answering(question: bytes, context: Context) -> bytes:
+            if method == "EvaluatePathway":
+                refused = prior_learning_refusal(caller.get(), question)
+                if refused is not None:
+                    await refuse(context, refused)
             if self.queries is not None and self.queries.enabled:
                 await not_past_deadline(context)
                 found = await self.queries.answer(method, question, context.time_remaining())
@@ -192,6 +217,30 @@ class EquivalenceService(_Servicer):
                     return found
             return await self.calls(context, lambda: answer(self.engine, method, question))
         return answering
+
+
+def prior_learning_refusal(who: Caller, question: bytes) -> Failure | None:
+    """Why who may not ask the EvaluatePathway question, or None. Assessments of a learner's
+    experiential learning (prior_learning) are the awarding institution's own records of its
+    decisions, so only that institution's connection, or a development (plaintext) one, may
+    send them; anyone else could claim any module for any learner. A question that does not
+    parse is left to the query to refuse."""
+    if who.role == DEVELOPMENT:
+        return None
+    try:
+        request = eq.EvaluatePathwayRequest.FromString(question)
+    except DecodeError:
+        return None
+    awarding = request.qualification.institution_id
+    if not request.prior_learning or (who.role == "institution" and who.name == awarding):
+        return None
+    failure = failure_of(NotPermitted(
+        f"request: field 'prior_learning': {who} may not send assessments of prior learning "
+        f"toward a qualification of {awarding[:60] or 'another institution'}: they are the "
+        "awarding institution's own records of its decisions, sent with its own certificate; "
+        "leave prior_learning empty, or ask the awarding institution for the evaluation"))
+    assert failure is not None
+    return failure
 
 
 class AdminService(_Servicer, admin_pb2_grpc.AdminServiceServicer):

@@ -25,6 +25,7 @@ from registry_server.pki import create_ca, issue_client, issue_server
 from registry_server.queries import QueryWorkers
 from registry_server.record_checks import RecordChecks
 from registry_server.server import ServerTLS
+from registry_server.volume import VolumeRule
 from sync_agent.client import ClientTLS
 
 # No timing assertion in the suite, Hypothesis's included: its default deadline (200 ms an
@@ -35,7 +36,8 @@ settings.load_profile("suite")
 
 PG_URL = os.environ.get("CREDIT_REGISTRY_TEST_PG_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-STANDARDS = Path(__file__).resolve().parent / "fixtures" / "standards"  # see its README
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+STANDARDS = FIXTURES / "standards"  # see its README
 T = TypeVar("T")
 
 
@@ -158,7 +160,7 @@ class RunningRegistry:
 
     def __init__(self, engine: Engine, tls: ServerTLS | None = None,
                  database_on_loop: bool = False, check_workers: int = 0,
-                 query_workers: int = 0) -> None:
+                 query_workers: int = 0, volume: VolumeRule = VolumeRule()) -> None:
         self.engine = engine
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -169,7 +171,7 @@ class RunningRegistry:
             query_workers, engine.url.render_as_string(hide_password=False)))
         self.server, self.port = self._run(registry_server.build(
             engine, "127.0.0.1:0", tls, self.metrics, database_on_loop, self.record_checks,
-            self.query_workers))
+            self.query_workers, volume))
         self.address = f"127.0.0.1:{self.port}"
 
     def _run(self, work: Coroutine[Any, Any, T]) -> T:

@@ -314,8 +314,10 @@ def test_conflicts_of_one_publisher_are_listed(network: Network, channel: grpc.C
 
 def test_resolve_transfer_follows_transitive_chains_to_the_depth_asked(
         network: Network, channel: grpc.Channel) -> None:
-    publish(channel, signed(batch("uk.ac.forth", [micro_credential()]),
-                            network.signers["uk.ac.forth"]))
+    # MC1 carries less than the modules on the way: a chain grants no more than it carries.
+    publish(channel, signed(batch("uk.ac.forth", [micro_credential(
+        credit=rec.Credit(value=10, system="SCQF"), workload_hours=100)]),
+        network.signers["uk.ac.forth"]))
     publish(channel, signed(batch("uk.ac.lagan", [
         module("uk.ac.lagan", "LAG-U", credit=20, framework="RQF", level="4"),
         agreement("uk.ac.lagan", "LAG-AG", unit_key="LAG-U", transitive_allowed=True)]),

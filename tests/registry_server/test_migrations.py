@@ -138,3 +138,58 @@ def test_upgrading_to_unit_codes_lists_the_codes_of_published_units(engine: Engi
     assert "unit_code" not in inspect(engine).get_table_names()
     _migrate(engine, command.upgrade, "head")
     assert codes() == expected
+
+
+def test_records_stored_before_issue_19_keep_their_meaning(engine: Engine) -> None:
+    """A registry at 0006's schema holding records as the code before issue 19 serialised
+    them (tests/fixtures/records_before_issue_19.json; no table changed for its fields, which
+    live in the payloads) upgrades to head and answers as it did: the unit codes are listed
+    from the old payloads; MC1's stated identity verification and MC2's, which proto3 wrote
+    as nothing when false, leave the question's claim deciding as before; MC2's false
+    "stackable", likewise written as nothing, is not stated, so its credit still stacks."""
+    import json
+
+    from registry.v1 import equivalence_pb2 as eq
+    from registry.v1 import records_pb2 as rec
+    from registry_server import equivalence
+    from tests.conftest import FIXTURES
+    from tests.factories import holding
+
+    stored = json.loads((FIXTURES / "records_before_issue_19.json").read_text())["records"]
+    _migrate(engine, command.downgrade, "0006")
+    with engine.begin() as connection:
+        for seq, row in enumerate(stored, 1):
+            connection.execute(text(
+                "INSERT INTO published_record (institution_id, kind, key, version, status, seq, "
+                "log_index, payload, updated_at) VALUES (:i, :k, :key, 1, :s, :seq, 0, :p, "
+                "CURRENT_TIMESTAMP)"), {"i": row["institution_id"], "k": row["kind"],
+                                         "key": row["key"], "s": rec.RECORD_STATUS_ACTIVE,
+                                         "seq": seq, "p": bytes.fromhex(row["payload"])})
+        for agreement, source, unit in (("AG1", "MC1", "CS7DE"), ("AG2", "MC2", "CS7PR")):
+            connection.execute(text("INSERT INTO agreement_edge VALUES "
+                                    "(:a, :b, :c, :d, :e, :f, :g)"), dict(zip("abcdefg", (
+                                        "uk.ac.taff", agreement, "uk.ac.forth", source, unit,
+                                        rec.RECORD_STATUS_ACTIVE, False))))
+    _migrate(engine, command.upgrade, "head")
+    with engine.connect() as connection:
+        assert [tuple(r) for r in connection.execute(text(
+            "SELECT institution_id, code, unit_key FROM unit_code"))] == [
+            ("uk.ac.taff", "DS7DE", "CS7DE")]
+
+    def resolve(*holdings: eq.Holding) -> eq.ResolveTransferResponse:
+        return equivalence.resolve_transfer(engine, eq.ResolveTransferRequest(
+            holdings=holdings, target_institution_id="uk.ac.taff", as_of="2026-01-15"))
+
+    verified = resolve(holding(), holding(key="MC2"))
+    assert [(g.grant.unit_key, g.credit.value, g.credit.system) for g in verified.grants] == [
+        ("CS7DE", 15, "UK_CREDIT"), ("CS7PR", 15, "UK_CREDIT")]
+    unverified = resolve(holding(key="MC2", identity_verified=False))
+    assert not unverified.grants
+    [refused] = unverified.not_applied
+    assert refused.reason == eq.NOT_APPLIED_REASON_IDENTITY_NOT_VERIFIED
+    pathway = equivalence.evaluate_pathway(engine, eq.EvaluatePathwayRequest(
+        holdings=[holding(), holding(key="MC2")], as_of="2026-01-15",
+        qualification=rec.CredentialRef(institution_id="uk.ac.taff", key="MSC")))
+    assert [g.grant.unit_key for g in pathway.counted] == ["CS7DE", "CS7PR"]
+    assert (pathway.achieved.value, pathway.remaining.value) == (30, 150)
+    assert not pathway.remaining_mandatory_unit_keys and not pathway.limited_by

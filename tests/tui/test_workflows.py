@@ -313,7 +313,8 @@ async def test_explorer_takes_award_dates_grade_schemes_and_identity_verificatio
 
         await pilot.press("7")
         await type_into(pilot, "#explore-target", "uk.ac.taff")
-        assert (await ask("uk.ac.forth/MC1:PERCENTAGE=72"))[0] == "granted"
+        # A named scheme: MC1's own (a percentage would be refused: MC1 is graded UK_LETTER).
+        assert (await ask("uk.ac.forth/MC1:UK_LETTER=A"))[0] == "granted"
         outcome, _, why = await ask("uk.ac.forth/MC1:A", verified=False)
         assert outcome == "not applied" and "identity-verified" in why
         outcome, _, why = await ask("uk.ac.forth/MC1:A@2019-06-30")
