@@ -43,7 +43,11 @@ def test_demo_network_answers_the_partner(tmp_path: Path) -> None:
     lagan = out.split("[uk.ac.lagan]")[1]
     assert "nothing granted" in lagan and "AG-FOR-PY-2023: expired" in lagan
     assert "AG-FOR-DE-2024: completed outside window" in lagan
+    # The MSc's regulations (issue 19): currency keeps LAG-CY01 out, residency stays to do.
     assert "counted 15 of 180 SCQF; 165 remain" in out
+    assert "still needed at levels: 135 SCQF at SCQF 11" in out
+    assert "still to study at the Forth: 60 SCQF at SCQF 11 or above" in out
+    assert "limit (NOT_CURRENT): AG-LAG-CY does not count toward the award" in out
     assert "mandatory modules not yet granted: F21DE" in out
     assert "not counted until its conditions are met: AG-LAG-DA-BA" in out
 
