@@ -14,7 +14,7 @@ from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
 from registry_core.claims import BadClaim, check_holdings, check_prior_learning
 from registry_core.conversion import table as conversion_table
-from registry_core.errors import InvalidRecord, NotFound
+from registry_core.errors import FailedPrecondition, InvalidRecord, NotFound
 from registry_core.pathway import evaluate_pathway as evaluate_pathway_of
 from registry_core.pathway import find_conflicts
 from registry_core.records import (
@@ -556,6 +556,10 @@ def evaluate_pathway(engine: Engine,
     qualification = read[key][1] if key in read else None
     if qualification is None:
         raise NotFound(f"LearningUnit {target}/{key} is not in the registry")
+    if read[key][0] != rec.RECORD_STATUS_ACTIVE:
+        state = rec.RecordStatus.Name(read[key][0]).removeprefix("RECORD_STATUS_").lower()
+        raise FailedPrecondition(f"qualification {target}/{key} is {state}; ask about one its "
+                                 "institution offers (an active qualification)")
     if (qualification.kind != rec.LEARNING_UNIT_KIND_QUALIFICATION
             or not qualification.HasField("stacking_rule")):
         raise InvalidRecord("request", "qualification", f"{target}/{key} is a module or has "

@@ -100,14 +100,18 @@ def test_a_superseded_or_withdrawn_source_earns_nothing_and_says_why(
     assert "uk.ac.forth/MC3 is withdrawn" in reasons["AG3"][1]
 
 
-def qualification_with_a_module_to_assess(network: Network) -> None:
+def msc_and_a_module_to_assess() -> list[object]:
     """Taff's MSc of 180 credits and its module CS7PR, with two learning outcomes."""
     assessed = module(key="CS7PR")
     assessed.learning_outcomes.extend(["Write a tested program", "Review another's program"])
     msc = module(key="MSC", credit=180)
     msc.kind = rec.LEARNING_UNIT_KIND_QUALIFICATION
     msc.stacking_rule.total.CopyFrom(rec.Credit(value=180, system="UK_CREDIT"))
-    publish(network, TAFF, [assessed, msc])
+    return [assessed, msc]
+
+
+def qualification_with_a_module_to_assess(network: Network) -> None:
+    publish(network, TAFF, msc_and_a_module_to_assess())
 
 
 def pathway_with_prior_learning(channel: grpc.Channel, **changes: object
@@ -158,3 +162,17 @@ def test_a_development_caller_may_send_prior_learning(network: Network,
     qualification_with_a_module_to_assess(network)
     assert pathway_with_prior_learning(channel).achieved.value == 15
 
+
+
+
+def test_a_pathway_toward_a_withdrawn_qualification_is_refused_with_its_state(
+        network: Network, channel: grpc.Channel) -> None:
+    publish(network, TAFF, msc_and_a_module_to_assess(),
+            [pub.Tombstone(kind=rec.RECORD_KIND_LEARNING_UNIT, key="MSC", version=2)])
+    with pytest.raises(grpc.RpcError) as caught:
+        equivalence_pb2_grpc.EquivalenceServiceStub(channel).EvaluatePathway(
+            eq.EvaluatePathwayRequest(
+                qualification=rec.CredentialRef(institution_id=TAFF, key="MSC"),
+                holdings=[holding()], as_of="2026-01-15"), timeout=10)
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert f"qualification {TAFF}/MSC is withdrawn" in (caught.value.details() or "")
