@@ -42,9 +42,6 @@ from registry_server.volume import VolumeRule
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-# Trailing metadata of an applied publication, one per warning (registry_server.volume in
-# "warn" mode): the record, the field and the fix.
-PUBLICATION_WARNING = "registry-warning"
 
 
 class DatabaseCalls:
@@ -146,16 +143,11 @@ class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServi
                 on_applied=applied, checked_elsewhere=checked, volume=self.volume),
                 off_loop=self.record_checks.enabled)
         failpoints.after_commit()
-        if warnings:
-            # PublishResponse has no field for them: the publisher reads them here.
-            context.set_trailing_metadata(tuple(
-                (PUBLICATION_WARNING, warning.encode("ascii", "backslashreplace").decode())
-                for warning in warnings))
         log.info("publication of %s acknowledged up to seq %d (log index %d)",
                  ack.institution_id, ack.last_seq, ack.receipt.log_index,
                  extra={"institution": ack.institution_id, "seq": ack.last_seq,
                         "records": ack.records_applied})
-        return pub.PublishResponse(acknowledgement=ack)
+        return pub.PublishResponse(acknowledgement=ack, warnings=warnings)
 
     async def GetCheckpoint(self, request: pub.GetCheckpointRequest,  # noqa: N802
                             context: Context) -> pub.GetCheckpointResponse:

@@ -53,10 +53,10 @@ class PendingPublication:
     def __init__(self, call: grpc.Future[Any]) -> None:
         self.call = call
 
-    def result(self) -> pub.Acknowledgement:
-        """The acknowledgement, once the registry answers; raises grpc.RpcError if it refuses
-        the batch or cannot be reached."""
-        return self.call.result().acknowledgement  # type: ignore[no-any-return]
+    def result(self) -> pub.PublishResponse:
+        """The answer (acknowledgement and warnings), once the registry gives it; raises
+        grpc.RpcError if it refuses the batch or cannot be reached."""
+        return self.call.result()  # type: ignore[no-any-return]
 
     def wait(self) -> None:
         """Until the call has ended, whatever its outcome."""

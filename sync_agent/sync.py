@@ -52,6 +52,8 @@ class SyncResult:
     last_seq: int
     head: str
     log_index: int
+    # What the registry applied but warned of (registry_server.volume), in words.
+    warnings: tuple[str, ...] = ()
 
 
 class SyncLock:
@@ -123,9 +125,9 @@ def _prepare(store: AgentStore, signer: Signer, after_seq: int, head: str,
 
 def _publish(store: AgentStore, client: RegistryClient, signer: Signer, last_seq: int,
              head: str, batch_size: int,
-             ) -> Iterator[tuple[PreparedBatch, pub.Acknowledgement]]:
-    """Publish the change log after (last_seq, head), yielding each batch with its
-    acknowledgement, in order.
+             ) -> Iterator[tuple[PreparedBatch, pub.PublishResponse]]:
+    """Publish the change log after (last_seq, head), yielding each batch with the
+    registry's answer (its acknowledgement and warnings), in order.
 
     WINDOW batches are in flight, so the registry receives and checks the next batches while
     it applies this one (and the one after them is read and signed meanwhile). When a call
@@ -158,7 +160,7 @@ def _publish(store: AgentStore, client: RegistryClient, signer: Signer, last_seq
                 return
             batch, call, behind = in_flight[0]
             try:
-                ack = call.result()
+                answer = call.result()
             except grpc.RpcError as error:
                 # Overtaken: the batch ahead of it was acknowledged (this one is first in
                 # flight now) but had not been applied when this one arrived.
@@ -178,11 +180,12 @@ def _publish(store: AgentStore, client: RegistryClient, signer: Signer, last_seq
                     time.sleep(_backoff(failures - 1))
                 continue
             in_flight.popleft()
+            ack = answer.acknowledgement
             if (ack.last_seq, ack.head) != (batch.last_seq, batch.head):
                 raise SyncError(f"the registry acknowledged seq {ack.last_seq} with head "
                                 f"{ack.head[:16]}…, not the batch sent; sync again")
             failures = 0
-            yield batch, ack
+            yield batch, answer
 
 
 def _is_gap(error: grpc.RpcError, batch: PreparedBatch) -> bool:
@@ -233,8 +236,14 @@ def sync(store: AgentStore, client: RegistryClient, signer: Signer,
         to_publish = local - last_seq
         if progress is not None:
             progress(0, to_publish)
-        for prepared, ack in _publish(store, client, signer, last_seq, head, batch_size):
+        warnings: list[str] = []
+        for prepared, answer in _publish(store, client, signer, last_seq, head, batch_size):
+            ack = answer.acknowledgement
             store.record_acknowledgement(ack)
+            for warning in answer.warnings:
+                log.warning("the registry applied seq %d with a warning: %s", ack.last_seq,
+                            warning, extra={"institution": institution, "seq": ack.last_seq})
+            warnings += answer.warnings
             log.info("batch acknowledged up to seq %d", ack.last_seq,
                      extra={"institution": institution, "seq": ack.last_seq,
                             "records": prepared.count})
@@ -264,6 +273,9 @@ def sync(store: AgentStore, client: RegistryClient, signer: Signer,
                if batches else f"nothing new; the registry holds up to seq {last_seq}")
     if pulled:
         outcome += f"; {pulled} new bilateral step{'s' if pulled != 1 else ''} received"
+    if warnings:
+        outcome += f"; {len(warnings)} warning{'s' if len(warnings) != 1 else ''}: " + \
+            "; ".join(warnings)
     store.record_outcome(outcome, success=True, acked_seq=last_seq, head=head)
     log.info("sync finished: %s", outcome, extra={"institution": institution, "seq": last_seq})
-    return SyncResult(batches, changes, last_seq, head, log_index)
+    return SyncResult(batches, changes, last_seq, head, log_index, tuple(warnings))

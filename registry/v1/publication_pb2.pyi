@@ -94,10 +94,12 @@ class PublishRequest(_message.Message):
     def __init__(self, envelope: _Optional[_Union[SignedEnvelope, _Mapping]] = ...) -> None: ...
 
 class PublishResponse(_message.Message):
-    __slots__ = ("acknowledgement",)
+    __slots__ = ("acknowledgement", "warnings")
     ACKNOWLEDGEMENT_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
     acknowledgement: Acknowledgement
-    def __init__(self, acknowledgement: _Optional[_Union[Acknowledgement, _Mapping]] = ...) -> None: ...
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, acknowledgement: _Optional[_Union[Acknowledgement, _Mapping]] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetCheckpointRequest(_message.Message):
     __slots__ = ("institution_id",)

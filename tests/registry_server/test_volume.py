@@ -13,8 +13,10 @@ from registry.v1 import publication_pb2 as pub
 from registry.v1 import publication_pb2_grpc
 from registry.v1 import records_pb2 as rec
 from registry_server import config as registry_config
-from registry_server.service import PUBLICATION_WARNING
 from registry_server.volume import VolumeRule, volume_problem
+from sync_agent.client import RegistryClient
+from sync_agent.store import AgentStore
+from sync_agent.sync import sync
 from tests.conftest import Network, RunningRegistry, registry_state
 from tests.factories import batch, head_after, micro_credential, signed
 
@@ -85,21 +87,27 @@ def test_a_credential_the_size_of_an_award_is_refused_at_publish(
     assert "field 'credit.value'" in (caught.value.details() or "")
 
 
-def test_warn_mode_applies_the_batch_and_tells_the_publisher(network: Network) -> None:
+def test_warn_mode_applies_the_batch_and_tells_the_publisher(network: Network,
+                                                             tmp_path: Path) -> None:
+    """The institution's agent gets the warning in the Publish answer and says it in the
+    sync's outcome, which its CLI prints and its terminal UI shows; a later batch with
+    nothing to warn of says nothing."""
     running = RunningRegistry(network.engine, volume=VolumeRule(mode="warn"))
+    store = AgentStore(tmp_path / "store.db", "uk.ac.forth")
+    signer = network.signers["uk.ac.forth"]
     try:
-        with grpc.insecure_channel(running.address) as channel:
-            call = publish(channel, network, [micro_credential(workload_hours=40)])
-            first = batch("uk.ac.forth", [micro_credential(workload_hours=40)])
-            quiet = publish(channel, network, [micro_credential(version=2)], first_seq=2,
-                            prev_head=head_after(first))
+        with RegistryClient(running.address) as client:
+            store.put_records([micro_credential(workload_hours=40)])
+            warned = sync(store, client, signer)
+            outcome = store.sync_state().last_outcome
+            store.put_records([micro_credential(title="Retitled")])
+            quiet = sync(store, client, signer)
     finally:
         running.stop()
-    warnings = [value for key, value in call.trailing_metadata() or ()
-                if key == PUBLICATION_WARNING]
-    assert len(warnings) == 1 and "field 'workload_hours'" in str(warnings[0])
-    assert not [key for key, _ in quiet.trailing_metadata() or ()
-                if key == PUBLICATION_WARNING]
+    [warning] = warned.warnings
+    assert "MicroCredential uk.ac.forth/MC1: field 'workload_hours'" in warning
+    assert warned.last_seq == 1 and "1 warning: MicroCredential uk.ac.forth/MC1" in outcome
+    assert quiet.warnings == () and "warning" not in store.sync_state().last_outcome
     assert running.metrics.warned.labels("uk.ac.forth")._value.get() == 1
 
 

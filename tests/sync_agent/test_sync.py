@@ -45,7 +45,7 @@ class _LostAcknowledgement(PendingPublication):
     def __init__(self, pending: PendingPublication) -> None:
         super().__init__(pending.call)
 
-    def result(self) -> pub.Acknowledgement:
+    def result(self) -> pub.PublishResponse:
         super().result()
         raise _Unavailable()
 
@@ -65,7 +65,7 @@ class _SentOnWait(PendingPublication):
     def __init__(self, send: Callable[[], PendingPublication]) -> None:
         self.send = send
 
-    def result(self) -> pub.Acknowledgement:
+    def result(self) -> pub.PublishResponse:
         return self.send().result()
 
 
