@@ -740,6 +740,7 @@ def resolve(
     facts, derived = _derive(held, agreements, sources, units, target, as_of, max(max_depth, 1))
     evaluator = _Evaluator(facts, {**sources, **units}, as_of, derived)
     families = overlap_families(list(held), sources)
+    volumes = {ref: _credit_ects(record) for ref, record in sources.items()}
     candidates: list[Candidate] = []
     not_applied: list[eq.NotApplied] = []
     for agreement in sorted((a for a in agreements if a.institution_id == target),
@@ -751,7 +752,7 @@ def resolve(
                 grant = _granted(agreement, units)
                 if not isinstance(grant, Failure):
                     candidates += _candidates(agreement, result.options, grant, programme,
-                                              derived, sources, families)
+                                              derived, sources, families, volumes)
                     continue
                 failure = grant
             elif result.failures:
@@ -798,7 +799,7 @@ def resolve(
 def _candidates(agreement: rec.RecognitionAgreement, options: Sequence[Sequence[Ref]],
                 grant: tuple[eq.GrantedCredit, float, tuple[str, ...]], programme: str,
                 derived: Mapping[Ref, Derivation], sources: Mapping[Ref, SourceRecord],
-                families: Mapping[Ref, Ref]) -> list[Candidate]:
+                families: Mapping[Ref, Ref], volumes: Mapping[Ref, float]) -> list[Candidate]:
     """A candidate for each way the agreement's source group is met."""
     granted, ects, codes = grant
     links = bool(agreement.also_satisfies)
@@ -817,7 +818,7 @@ def _candidates(agreement: rec.RecognitionAgreement, options: Sequence[Sequence[
         if any(r in derived for r in used):
             candidate = _through_chains(candidate, derived, sources)
         else:
-            candidate = _within_volume(candidate, sources)
+            candidate = _within_volume(candidate, volumes)
         if families:
             learning = tuple((families[r], r) for r in candidate.used if r in families)
             candidate = replace(candidate, learning=learning)
@@ -825,33 +826,38 @@ def _candidates(agreement: rec.RecognitionAgreement, options: Sequence[Sequence[
     return found
 
 
-def _within_volume(candidate: Candidate, sources: Mapping[Ref, SourceRecord]) -> Candidate:
-    """A direct grant gives no more credit than the holdings it uses carry, unless its
-    agreement states why it does (volume_exception); the answer then says so. A holding
-    whose record carries no credit sets no bound."""
-    if not candidate.granted.credit.system:
+def _within_volume(candidate: Candidate, volumes: Mapping[Ref, float]) -> Candidate:
+    """A direct grant gives no more credit than the holdings it uses carry (volumes: each
+    held credential's credit in ECTS), unless its agreement states why it does
+    (volume_exception); the answer then says so. A holding whose record carries no credit
+    sets no bound."""
+    granted = candidate.granted
+    system = granted.credit.system
+    if not system:
         return candidate
-    volume = sum(_credit_ects(sources.get(r)) for r in candidate.used)
+    volume = 0.0
+    for r in candidate.used:
+        volume += volumes.get(r, float("inf"))
     if candidate.ects <= volume + 1e-9:
         return candidate
     t = table()
-    granted = candidate.granted
-    system = granted.credit.system
     source_credit = t.convert_credit(volume, "ECTS", system)
-    if candidate.agreement.volume_exception:
-        granted.source_credit.CopyFrom(rec.Credit(value=source_credit, system=system))
+    granted.source_credit.value, granted.source_credit.system = source_credit, system
+    exception = candidate.agreement.volume_exception
+    if exception:
         granted.volume_explanation = (
             f"grants {granted.credit.value:g} {system} for holdings of {source_credit:g} "
-            f"{system}, as the agreement states: {candidate.agreement.volume_exception}")
+            f"{system}, as the agreement states: {exception}")
         return candidate
     offered = granted.credit.value  # the message is this candidate's own: change it in place
     granted.credit.value = source_credit
-    granted.source_credit.CopyFrom(rec.Credit(value=source_credit, system=system))
     granted.volume_explanation = (
         f"reduced from {offered:g} to {source_credit:g} {system}, the credit of the holdings "
         "it uses: a grant gives no more than its sources carry unless the agreement states "
         "why (volume_exception)")
-    return replace(candidate, granted=granted, ects=t.to_ects(source_credit, system))
+    c = candidate  # constructed, not dataclasses.replace: this runs for many grants
+    return Candidate(c.agreement, c.used, granted, t.to_ects(source_credit, system), c.units,
+                     c.exclusive, c.links, c.learning)
 
 
 def _assign(candidates: Sequence[Candidate]) -> list[Candidate]:
