@@ -9,6 +9,7 @@ is named with the figures."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,8 +17,8 @@ from dataclasses import dataclass
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
 from registry_core.conversion import table
-from registry_core.records import granted_unit_keys, parse_date, source_credentials
-from registry_core.resolution import compare_levels, linked, months_between, provenance
+from registry_core.records import granted_unit_keys, source_credentials
+from registry_core.resolution import compare_levels, linked, provenance, resolve, too_old
 
 Ref = tuple[str, str]
 SourceRecord = rec.MicroCredential | rec.LearningUnit
@@ -66,14 +67,23 @@ def _name(grant: eq.GrantedCredit) -> str:
 
 
 class _Pathway:
-    """The answer being built, with the figures each rule needs."""
+    """The answer being built, with what each rule needs: the qualification's rule and
+    regulations, and the learner's records (sources by reference, the institution's units by
+    key, holdings by reference, the question's date)."""
 
-    def __init__(self, qualification: rec.LearningUnit) -> None:
+    def __init__(self, qualification: rec.LearningUnit, *,
+                 sources: Mapping[Ref, SourceRecord] | None = None,
+                 units: Mapping[str, rec.LearningUnit] | None = None,
+                 holdings: Sequence[eq.Holding] = (), as_of: dt.date | None = None) -> None:
         self.rule = qualification.stacking_rule
         self.regs = self.rule.regulations
         self.system = self.rule.total.system
         self.answer = eq.EvaluatePathwayResponse()
         self.cited = f" ({self.regs.source})" if self.regs.source else ""
+        self.sources = sources or {}
+        self.units = units or {}
+        self.held = {(h.credential.institution_id, h.credential.key): h for h in holdings}
+        self.as_of = as_of
 
     def credit(self, value: float) -> rec.Credit:
         return rec.Credit(value=value, system=self.system)
@@ -88,17 +98,84 @@ class _Pathway:
             found.counted.CopyFrom(self.credit(counted))
         self.answer.limits.append(explanation)
 
-    def cap(self, limit: rec.CreditLimit) -> float:
-        """A credit limit in the award's system: the tighter of its amount and share."""
-        found = float("inf")
+    def cap(self, limit: rec.CreditLimit) -> tuple[float, str]:
+        """A credit limit in the award's system (the tighter of its amount and share, a share
+        rounded to the half credit, as credit is counted), and how the regulations state it
+        when that is not the figure itself."""
+        found, stated = float("inf"), []
+        t = table()
         if limit.HasField("credit"):
-            found = table().convert_credit(limit.credit.value, limit.credit.system, self.system)
+            found = t.convert_credit(limit.credit.value, limit.credit.system, self.system)
+            if limit.credit.system != self.system:
+                stated.append(f"{limit.credit.value:g} {limit.credit.system}")
         if limit.HasField("share"):
-            found = min(found, limit.share * self.rule.total.value)
-        return found
+            # 0.6667 of 180 is 120.006: a share written to four places means the credit it
+            # rounds to, so within a tenth of a credit it is that credit; else rounded down.
+            share = math.floor(limit.share * self.rule.total.value * 2 + 0.1) / 2
+            if share < found:
+                found = share
+                stated.append(f"{limit.share:.4g} of the award's {self.amount(self.rule.total.value)}")
+        return found, f" ({', '.join(stated)})" if stated else ""
 
     def amount(self, value: float) -> str:
         return f"{value:g} {self.system}"
+
+    def exclusion(self, grant: eq.GrantedCredit, name: str,
+                  ) -> tuple[eq.PathwayRule, str] | None:
+        """The rule that keeps a grant's credit out of the award altogether, with why: a
+        source stated not stackable, credit older than the currency limit, or credit outside
+        the relevant subjects and programme modules; None when it may count."""
+        used = [(h.institution_id, h.key) for h in grant.used_holdings]
+        for ref in used:
+            source = self.sources.get(ref)
+            if (isinstance(source, rec.MicroCredential) and source.HasField("stackable")
+                    and not source.stackable):
+                return (eq.PATHWAY_RULE_NOT_STACKABLE,
+                        f"{name} does not count toward the award: its provider states that "
+                        f"{ref[0]}/{ref[1]} stands alone (not stackable); the grant itself "
+                        "still holds at the institution")
+        limit = self.regs.max_credit_age_months
+        if limit and self.as_of is not None:
+            for ref in used:
+                holding = self.held.get(ref)
+                if holding is None:
+                    continue
+                old = too_old(holding.award_date, limit, self.as_of)
+                if old is not None:
+                    return (eq.PATHWAY_RULE_NOT_CURRENT,
+                            f"{name} does not count toward the award: {ref[0]}/{ref[1]} {old}, "
+                            f"and the regulations accept learning up to {limit} months "
+                            f"old{self.cited}")
+        if self.regs.relevant_subjects_isced and not self.relevant(grant):
+            subjects = ", ".join(self.regs.relevant_subjects_isced)
+            return (eq.PATHWAY_RULE_NOT_RELEVANT,
+                    f"{name} does not count toward the award: it is neither for one of the "
+                    f"programme's modules nor in its subjects (ISCED-F {subjects}){self.cited}")
+        return None
+
+    def counts(self, grant: eq.GrantedCredit) -> bool:
+        """Whether a grant may count toward the award (for resolution to prefer it)."""
+        return self.exclusion(grant, "") is None
+
+    def relevant(self, grant: eq.GrantedCredit) -> bool:
+        """Whether credit is relevant to the award: granted for one of its modules, or in one
+        of its subjects (the granted units' subjects, else the general credit's, else the
+        source credentials'); credit of no known subject is not shown relevant."""
+        programme = {*self.rule.mandatory_unit_keys, *self.regs.programme_unit_keys}
+        if _unit_codes(grant) & programme:
+            return True
+        subjects = [self.units[k].subject_isced for k in granted_unit_keys(grant.grant)
+                    if k in self.units and self.units[k].subject_isced]
+        if not subjects and grant.grant.WhichOneof("grant") == "general_credit":
+            subjects = [grant.grant.general_credit.subject_isced] if (
+                grant.grant.general_credit.subject_isced) else []
+        if not subjects:
+            subjects = [s.subject_isced for h in grant.used_holdings
+                        if (s := self.sources.get((h.institution_id, h.key))) is not None
+                        and s.subject_isced]
+        return bool(subjects) and all(
+            any(subject.startswith(prefix) for prefix in self.regs.relevant_subjects_isced)
+            for subject in subjects)
 
 
 def _prior_learning_grants(assessments: Sequence[eq.PriorLearningAssessment],
@@ -126,6 +203,28 @@ def _unit_codes(grant: eq.GrantedCredit) -> set[str]:
             | {code for unit in grant.units for code in unit.cross_listed_keys})
 
 
+def pathway(qualification: rec.LearningUnit, holdings: Sequence[eq.Holding],
+            agreements: Sequence[rec.RecognitionAgreement], *,
+            sources: Mapping[Ref, SourceRecord], units: Mapping[Ref, rec.LearningUnit],
+            as_of: dt.date, prior_learning: Sequence[eq.PriorLearningAssessment] = (),
+            max_depth: int = 1) -> eq.EvaluatePathwayResponse:
+    """The whole pathway question: resolve the holdings at the qualification's institution
+    (with the qualification as the learner's programme, preferring among rival grants those
+    its regulations let count), then evaluate_pathway; the agreements that did not apply
+    come with the answer. units are the institution's units by reference: those the
+    agreements grant and those the assessments name."""
+    institution = qualification.institution_id
+    own = {key: unit for (owner, key), unit in units.items() if owner == institution}
+    judge = _Pathway(qualification, sources=sources, units=own, holdings=holdings, as_of=as_of)
+    grants, not_applied = resolve(holdings, agreements, sources=sources, units=units,
+                                  as_of=as_of, target=institution, max_depth=max_depth,
+                                  programme=qualification.key, counts=judge.counts)
+    answer = evaluate_pathway(qualification, grants, sources=sources, units=own,
+                              holdings=holdings, prior_learning=prior_learning, as_of=as_of)
+    answer.not_applied.extend(not_applied)
+    return answer
+
+
 def evaluate_pathway(qualification: rec.LearningUnit,
                      grants: Sequence[eq.GrantedCredit], *,
                      sources: Mapping[Ref, SourceRecord] | None = None,
@@ -142,167 +241,136 @@ def evaluate_pathway(qualification: rec.LearningUnit,
     question's (for award dates), as_of the question's date. Credit is counted in the
     qualification's credit system (converted through ECTS, rounded down). In order:
     conditional grants are listed apart and count nothing until their conditions are met;
-    grants whose agreements share holdings (also_satisfies) count the holdings' credit once;
     credit from a source stated not stackable, older than the regulations' currency limit,
-    or outside their relevant subjects and programme modules does not count; experiential
-    learning counts up to its own cap; all credit from elsewhere counts up to the tighter of
-    the cap on it and what residency leaves. A grant counts toward a level requirement when
-    its level is shown to reach it (conversion.compare_levels: within a framework by its
-    order, across through the published referencing), within the same caps. Each rule that
-    held credit back is in limited_by, with the figures."""
-    sources = sources or {}
-    units = units or {}
+    or outside their relevant subjects and programme modules does not count; of grants
+    whose agreements share holdings (also_satisfies), the one worth most of those that
+    count counts the holdings' credit; an assessed module already granted by an agreement
+    is credited once, by whichever gives more; experiential learning counts up to its own
+    cap; all credit from elsewhere counts up to the tighter of the cap on it and what
+    residency leaves. A level floor counts grants shown to reach its level
+    (conversion.compare_levels: within a framework by its order, across through the
+    published referencing), within the same caps; a mandatory module is met by a grant the
+    caps admit. Each rule that held credit back is in limited_by, with the figures."""
     t = table()
-    p = _Pathway(qualification)
+    p = _Pathway(qualification, sources=sources, units=units, holdings=holdings, as_of=as_of)
     answer = p.answer
     answer.conditional.extend(g for g in grants if g.conditional)
     plain = [g for g in grants if not g.conditional]
     items: list[_Item] = []
+    for grant in plain:
+        offered = (t.convert_credit(grant.credit.value, grant.credit.system, p.system)
+                   if grant.credit.system else 0.0)
+        items.append(_admitted(p, _Item(grant, _name(grant), offered, offered)))
+    item_of = {id(item.grant): item for item in items}
     for group in _shared_groups(plain):
-        best = max(group, key=lambda g: t.to_ects(g.credit.value, g.credit.system)
-                   if g.credit.system else 0.0)
-        for grant in group:
-            offered = (t.convert_credit(grant.credit.value, grant.credit.system, p.system)
-                       if grant.credit.system else 0.0)
-            item = _Item(grant, _name(grant), offered, offered if grant is best else 0.0)
-            items.append(item)
-            if grant is not best and grant.credit.system:
-                p.limit(eq.PATHWAY_RULE_COUNTED_ONCE,
-                        f"{item.name} uses the same holdings as {_name(best)} (the agreements "
-                        "say one source satisfies both): its units count, its credit is not "
-                        "counted again", [item], offered, 0.0)
-    granted_codes = {code for g in plain for code in _unit_codes(g)}
-    for grant in _prior_learning_grants(prior_learning, units):
-        offered = t.convert_credit(grant.credit.value, grant.credit.system, p.system)
-        item = _Item(grant, _name(grant), offered, offered, experiential=True)
-        if grant.grant.unit_key in granted_codes:
-            p.limit(eq.PATHWAY_RULE_COUNTED_ONCE,
-                    f"{item.name}: module {grant.grant.unit_key} is already granted by an "
-                    "agreement; the learning is credited once", [item], offered, 0.0)
+        live = [item_of[id(g)] for g in group if g.credit.system and not item_of[id(g)].excluded]
+        if len(live) < 2:
             continue
+        best = max(live, key=lambda i: t.to_ects(i.grant.credit.value, i.grant.credit.system))
+        for item in live:
+            if item is not best:
+                p.limit(eq.PATHWAY_RULE_COUNTED_ONCE,
+                        f"{item.name} uses the same holdings as {best.name} (the agreements "
+                        "say one source satisfies both): its units count, and the holdings' "
+                        f"credit counts once, through {best.name}", [item], item.value, 0.0)
+                item.value = 0.0
+    for grant in _prior_learning_grants(prior_learning, p.units):
+        offered = t.convert_credit(grant.credit.value, grant.credit.system, p.system)
+        item = _admitted(p, _Item(grant, _name(grant), offered, offered, experiential=True))
+        unit = grant.grant.unit_key
+        rival = next((i for i in items if not i.excluded and not i.experiential
+                      and unit in _unit_codes(i.grant)), None)
+        if rival is not None and not item.excluded:
+            if item.value > rival.value:
+                p.limit(eq.PATHWAY_RULE_COUNTED_ONCE,
+                        f"{rival.name} grants module {unit}, which the institution's "
+                        f"assessment ({item.name}) recognises with more credit: the learning "
+                        "is credited once, through the assessment", [rival], rival.value, 0.0)
+                rival.value = 0.0
+            else:
+                p.limit(eq.PATHWAY_RULE_COUNTED_ONCE,
+                        f"{item.name}: module {unit} is already granted by {rival.name} with "
+                        "as much credit; the learning is credited once, through the agreement",
+                        [item], item.value, 0.0)
+                continue
         items.append(item)
-    held = {(h.credential.institution_id, h.credential.key): h for h in holdings}
-    for item in items:
-        _apply_regulations(p, item, sources, units, held, as_of)
     _count(p, items)
     answer.counted.extend(i.grant for i in items if i.value > 0)
-    usable = {code for i in items if not i.excluded for code in _unit_codes(i.grant)}
-    answer.remaining_mandatory_unit_keys.extend(
-        k for k in p.rule.mandatory_unit_keys if k not in usable)
     answer.to_study_here.extend(p.regs.residency)
     return answer
 
 
-def _apply_regulations(p: _Pathway, item: _Item, sources: Mapping[Ref, SourceRecord],
-                       units: Mapping[str, rec.LearningUnit], held: Mapping[Ref, eq.Holding],
-                       as_of: dt.date | None) -> None:
-    """Keep out of the award what its regulations do not admit, saying which and why."""
-    used = [(h.institution_id, h.key) for h in item.grant.used_holdings]
-    for ref in used:
-        source = sources.get(ref)
-        if (isinstance(source, rec.MicroCredential) and source.HasField("stackable")
-                and not source.stackable):
-            p.limit(eq.PATHWAY_RULE_NOT_STACKABLE,
-                    f"{item.name} does not count toward the award: its source {ref[0]}/{ref[1]} "
-                    "is stated not stackable by its provider (the grant itself stands)",
-                    [item], item.value, 0.0)
-            item.value, item.excluded = 0.0, True
-            return
-    limit = p.regs.max_credit_age_months
-    if limit and as_of is not None:
-        for ref in used:
-            holding = held.get(ref)
-            if holding is None:
-                continue
-            age = months_between(parse_date(holding.award_date), as_of)
-            if age > limit:
-                p.limit(eq.PATHWAY_RULE_NOT_CURRENT,
-                        f"{item.name} does not count toward the award: {ref[0]}/{ref[1]} was "
-                        f"awarded {age} months before {as_of}, and the regulations accept "
-                        f"learning up to {limit} months old{p.cited}", [item], item.value, 0.0)
-                item.value, item.excluded = 0.0, True
-                return
-    if p.regs.relevant_subjects_isced and not _relevant(p, item, sources, units):
-        subjects = ", ".join(p.regs.relevant_subjects_isced)
-        p.limit(eq.PATHWAY_RULE_NOT_RELEVANT,
-                f"{item.name} does not count toward the award: it is neither for one of the "
-                f"programme's modules nor in its subjects (ISCED-F {subjects}){p.cited}",
-                [item], item.value, 0.0)
+def _admitted(p: _Pathway, item: _Item) -> _Item:
+    """The item, kept out of the award (value 0, excluded, the rule named) when its
+    regulations do not admit its credit at all."""
+    found = p.exclusion(item.grant, item.name)
+    if found is not None:
+        rule, why = found
+        p.limit(rule, why, [item], item.value, 0.0)
         item.value, item.excluded = 0.0, True
-
-
-def _relevant(p: _Pathway, item: _Item, sources: Mapping[Ref, SourceRecord],
-              units: Mapping[str, rec.LearningUnit]) -> bool:
-    """Whether credit is relevant to the award: granted for one of its modules, or in one of
-    its subjects (the granted units' subjects, else the general credit's, else the source
-    credentials'); credit of no known subject is not shown relevant."""
-    programme = {*p.rule.mandatory_unit_keys, *p.regs.programme_unit_keys}
-    if _unit_codes(item.grant) & programme:
-        return True
-    subjects = [units[k].subject_isced for k in granted_unit_keys(item.grant.grant)
-                if k in units and units[k].subject_isced]
-    if not subjects and item.grant.grant.WhichOneof("grant") == "general_credit":
-        subjects = [item.grant.grant.general_credit.subject_isced] if (
-            item.grant.grant.general_credit.subject_isced) else []
-    if not subjects:
-        subjects = [s.subject_isced for h in item.grant.used_holdings
-                    if (s := sources.get((h.institution_id, h.key))) is not None
-                    and s.subject_isced]
-    return bool(subjects) and all(
-        any(subject.startswith(prefix) for prefix in p.regs.relevant_subjects_isced)
-        for subject in subjects)
+    return item
 
 
 def _count(p: _Pathway, items: Sequence[_Item]) -> None:
-    """The totals under the caps, and the level requirements within them."""
+    """The totals under the caps, the level requirements and mandatory modules within them."""
     t = table()
     answer, regs, total = p.answer, p.regs, p.rule.total.value
-    experiential = sum(i.value for i in items if i.experiential)
+    offered_experiential = sum(i.value for i in items if i.experiential)
+    experiential = offered_experiential
+    binding: eq.PathwayRule = eq.PATHWAY_RULE_UNSPECIFIED
     if regs.HasField("max_experiential"):
-        cap = p.cap(regs.max_experiential)
+        cap, stated = p.cap(regs.max_experiential)
         if experiential > cap:
             p.limit(eq.PATHWAY_RULE_MAX_EXPERIENTIAL,
                     f"{p.amount(cap)} of {p.amount(experiential)} from experiential learning "
-                    f"counted: the award admits at most {p.amount(cap)} from it{p.cited}",
-                    [i for i in items if i.experiential and i.value], experiential, cap)
+                    f"counted: the award admits at most {p.amount(cap)}{stated} from "
+                    f"it{p.cited}", [i for i in items if i.experiential and i.value],
+                    experiential, cap)
             experiential = cap
     external = sum(i.value for i in items if not i.experiential) + experiential
     residency = sum(t.convert_credit(r.credit.value, r.credit.system, p.system)
                     for r in regs.residency)
-    cap_elsewhere = p.cap(regs.max_from_elsewhere) if regs.HasField("max_from_elsewhere") \
-        else float("inf")
+    cap_elsewhere, stated = (p.cap(regs.max_from_elsewhere)
+                             if regs.HasField("max_from_elsewhere") else (float("inf"), ""))
     room = total - residency
     counted = min(external, cap_elsewhere, room)
     if external > counted:
         contributing = [i for i in items if i.value]
         if cap_elsewhere <= room:
-            p.limit(eq.PATHWAY_RULE_MAX_FROM_ELSEWHERE,
+            binding = eq.PATHWAY_RULE_MAX_FROM_ELSEWHERE
+            p.limit(binding,
                     f"{p.amount(counted)} of {p.amount(external)} from elsewhere counted: the "
-                    f"award admits at most {p.amount(cap_elsewhere)} from transfer and prior "
-                    f"learning{p.cited}", contributing, external, counted)
+                    f"award admits at most {p.amount(cap_elsewhere)}{stated} from transfer and "
+                    f"prior learning{p.cited}", contributing, external, counted)
         else:
-            p.limit(eq.PATHWAY_RULE_RESIDENCY,
+            binding = eq.PATHWAY_RULE_RESIDENCY
+            p.limit(binding,
                     f"{p.amount(counted)} of {p.amount(external)} from elsewhere counted: "
                     f"{p.amount(residency)} of the award's {p.amount(total)} must be studied "
                     f"at the institution{p.cited}", contributing, external, counted)
     counted = min(counted, total)
+    experiential = min(experiential, counted)
     answer.achieved.CopyFrom(p.credit(counted))
     answer.remaining.CopyFrom(p.credit(max(0.0, total - counted)))
     answer.counted_from_elsewhere.CopyFrom(p.credit(counted))
-    answer.counted_experiential.CopyFrom(p.credit(min(experiential, counted)))
+    answer.counted_experiential.CopyFrom(p.credit(experiential))
     for requirement in p.rule.at_levels:
-        _at_level(p, items, requirement, counted)
+        _at_level(p, items, requirement, counted, experiential)
+    _mandatory(p, items, counted, experiential,
+               binding if offered_experiential <= experiential
+               else eq.PATHWAY_RULE_MAX_EXPERIENTIAL)
 
 
 def _at_level(p: _Pathway, items: Sequence[_Item], requirement: rec.LevelRequirement,
-              counted: float) -> None:
-    """Credit toward one level requirement: grants shown to reach its level, no more than
-    all credit counted from elsewhere, nor than the requirement less the residency that
-    must be studied here at a level reaching it."""
+              counted: float, experiential: float) -> None:
+    """Credit toward one level requirement: grants shown to reach its level (assessed
+    experiential learning no more than its cap admits), no more than all credit counted
+    from elsewhere, nor than the requirement less the residency that must be studied here
+    at a level reaching it."""
     t = table()
     floor = requirement.level
     system = requirement.credit.system
-    at_level = 0.0
+    reached = {False: 0.0, True: 0.0}  # by whether experiential
     for item in items:
         if not item.value:
             continue
@@ -315,7 +383,7 @@ def _at_level(p: _Pathway, items: Sequence[_Item], requirement: rec.LevelRequire
         compared = compare_levels((grant.level.framework, grant.level.level),
                                   (floor.framework, floor.level))
         if compared.meets:
-            at_level += t.convert_credit(item.value, p.system, system)
+            reached[item.experiential] += t.convert_credit(item.value, p.system, system)
         elif compared.meets is None:
             p.limit(eq.PATHWAY_RULE_LEVEL_NOT_SHOWN,
                     f"{item.name} does not count toward {floor.framework} {floor.level}: "
@@ -324,12 +392,48 @@ def _at_level(p: _Pathway, items: Sequence[_Item], requirement: rec.LevelRequire
                for r in p.regs.residency
                if r.HasField("level") and compare_levels(
                    (r.level.framework, r.level.level), (floor.framework, floor.level)).meets)
-    at_level = min(at_level, t.convert_credit(counted, p.system, system),
+    at_level = min(reached[False] + min(reached[True],
+                                        t.convert_credit(experiential, p.system, system)),
+                   t.convert_credit(counted, p.system, system),
                    max(0.0, requirement.credit.value - here))
     if at_level < requirement.credit.value:
         p.answer.remaining_at_levels.append(rec.LevelRequirement(
             level=requirement.level,
             credit=rec.Credit(value=requirement.credit.value - at_level, system=system)))
+
+
+def _mandatory(p: _Pathway, items: Sequence[_Item], counted: float, experiential: float,
+               binding: eq.PathwayRule) -> None:
+    """The mandatory modules not yet met. A module is met by a grant (or assessment) whose
+    credit the caps admit: the grants for mandatory modules are admitted first, in order,
+    while the credit counted (and, for assessments, the experiential credit counted) lasts;
+    a grant the caps leave out leaves its module to study, and a limit says so."""
+    mandatory = set(p.rule.mandatory_unit_keys)
+    budget, budget_experiential = counted + 1e-9, experiential + 1e-9
+    met: set[str] = set()
+    left_out: list[_Item] = []
+    for item in items:
+        codes = _unit_codes(item.grant)
+        if item.excluded or not codes & mandatory or codes & mandatory <= met:
+            continue
+        if item.value <= budget and (not item.experiential
+                                     or item.value <= budget_experiential):
+            budget -= item.value
+            if item.experiential:
+                budget_experiential -= item.value
+            met |= codes
+        else:
+            left_out.append(item)
+    remaining = [k for k in p.rule.mandatory_unit_keys if k not in met]
+    p.answer.remaining_mandatory_unit_keys.extend(remaining)
+    held_back = sorted({k for i in left_out for k in _unit_codes(i.grant) & set(remaining)})
+    if held_back:
+        p.limit(binding or eq.PATHWAY_RULE_MAX_FROM_ELSEWHERE,
+                f"module{'s' if len(held_back) > 1 else ''} {', '.join(held_back)} "
+                f"remain{'' if len(held_back) > 1 else 's'} to study: the grant"
+                f"{'s' if len(left_out) > 1 else ''} for {'them' if len(held_back) > 1 else 'it'}"
+                f" ({', '.join(i.name for i in left_out)}) fall outside what the regulations "
+                f"admit from elsewhere{p.cited}", left_out)
 
 
 def _grant_text(agreement: rec.RecognitionAgreement) -> str:

@@ -40,7 +40,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from registry.v1 import equivalence_pb2 as eq
@@ -107,10 +107,24 @@ def ref_text(ref: Ref) -> str:
     return f"{ref[0]}/{ref[1]}"
 
 
-def months_between(start: dt.date, end: dt.date) -> int:
-    """Whole months from start to end (negative if end is earlier)."""
-    months = (end.year - start.year) * 12 + end.month - start.month
-    return months - 1 if end.day < start.day else months
+def months_after(start: dt.date, months: int) -> dt.date:
+    """The day months calendar months after start (the month's last day when it is shorter:
+    31 January and one month is 28 or 29 February)."""
+    year, month = divmod(start.month - 1 + months, 12)
+    year, month = start.year + year, month + 1
+    days = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(start.day, days))
+
+
+def too_old(award_date: str, months: int, as_of: dt.date) -> str | None:
+    """Why credit awarded on award_date is older than months on as_of, or None: it is when
+    as_of is after the day months after the award (60 months from 14 January 2021 ends on
+    14 January 2026)."""
+    ends = months_after(parse_date(award_date), months)
+    if as_of <= ends:
+        return None
+    return (f"was awarded on {award_date}, more than {months} months before {as_of} (credit "
+            f"of that date is accepted until {ends})")
 
 
 @dataclass(frozen=True)
@@ -251,13 +265,10 @@ class _Evaluator:
         limit = cond.max_credit_age_months  # the tighter of it and the shelf-life; 0: none
         if isinstance(source, rec.MicroCredential) and source.credit_validity_months:
             limit = min(limit or source.credit_validity_months, source.credit_validity_months)
-        if limit:
-            age = months_between(parse_date(holding.award_date), self.as_of)
-            if age > limit:
-                return Failure(eq.NOT_APPLIED_REASON_CREDIT_TOO_OLD,
-                               f"{ref_text(ref)} was awarded on {holding.award_date}, {age} "
-                               f"months before {self.as_of}; credit is accepted up to {limit} "
-                               "months old")
+        if limit and (old := too_old(holding.award_date, limit, self.as_of)) is not None:
+            return Failure(eq.NOT_APPLIED_REASON_CREDIT_TOO_OLD,
+                           f"{ref_text(ref)} {old}; credit is accepted up to {limit} months "
+                           "old")
         if cond.HasField("minimum_level"):
             want = cond.minimum_level
             if source is None or not source.HasField("level"):
@@ -727,13 +738,18 @@ def resolve(
     target: str | None = None,
     max_depth: int = 1,
     programme: str = "",
+    counts: Callable[[eq.GrantedCredit], bool] | None = None,
 ) -> tuple[list[eq.GrantedCredit], list[eq.NotApplied]]:
     """The grants the holdings earn at the target, and for every target agreement that did
     not apply, the reason. `agreements` are the target's agreements and, for chains, other
     institutions' transitive ones; `sources` the held credentials' records (published, with
     level and shelf-life); `units` the learning units by (institution, key). max_depth 1 is
     direct agreements only; n follows chains of up to n agreements. programme is the
-    learner's intended programme at the target, for restricted agreements ("" if unknown)."""
+    learner's intended programme at the target, for restricted agreements ("" if unknown).
+    counts, for a pathway, says whether a grant would count toward the award at all (its
+    regulations may keep out a non-stackable, old or irrelevant source's credit): among
+    grants that compete for the same holdings or units, one that counts is preferred, as an
+    admissions officer would choose it."""
     held = {(h.credential.institution_id, h.credential.key): h for h in holdings}
     if target is None:
         target = agreements[0].institution_id if agreements else ""
@@ -764,6 +780,10 @@ def resolve(
         not_applied.append(eq.NotApplied(agreement=provenance(agreement), reason=failure.reason,
                                          explanation=failure.explanation))
 
+    if counts is not None:  # weighed as a millionth: taken only when nothing counting competes
+        candidates = [c if counts(c.granted) else Candidate(
+            c.agreement, c.used, c.granted, c.ects * 1e-6, c.units, c.exclusive, c.links,
+            c.learning) for c in candidates]
     candidates.sort(key=lambda c: (-c.ects, len(c.used), c.agreement.key))
     chosen = _assign(candidates)
     chosen_keys = {c.agreement.key for c in chosen}

@@ -15,8 +15,7 @@ from registry.v1 import records_pb2 as rec
 from registry_core.claims import BadClaim, check_holdings, check_prior_learning
 from registry_core.conversion import table as conversion_table
 from registry_core.errors import FailedPrecondition, InvalidRecord, NotFound
-from registry_core.pathway import evaluate_pathway as evaluate_pathway_of
-from registry_core.pathway import find_conflicts
+from registry_core.pathway import find_conflicts, pathway
 from registry_core.records import (
     INSTITUTION_ID,
     ISCED,
@@ -572,14 +571,10 @@ def evaluate_pathway(engine: Engine,
     modules = {k: read[k][1] for k in assessed
                if k in read and read[k][0] == rec.RECORD_STATUS_ACTIVE}
     _refuse(check_prior_learning(request.prior_learning, modules, target, latest))
-    grants, _ = resolve(request.holdings, agreements, sources=sources, units=granted,
-                        as_of=as_of, target=target, max_depth=request.max_depth or 1,
-                        programme=qualification.key)
-    units = {unit_key: unit for (institution, unit_key), unit in granted.items()
-             if institution == target} | modules
-    return evaluate_pathway_of(qualification, grants, sources=sources, units=units,
-                               holdings=request.holdings,
-                               prior_learning=request.prior_learning, as_of=as_of)
+    units = {**granted, **{(target, key): unit for key, unit in modules.items()}}
+    return pathway(qualification, request.holdings, agreements, sources=sources, units=units,
+                   as_of=as_of, prior_learning=request.prior_learning,
+                   max_depth=request.max_depth or 1)
 
 
 def list_conflicts(engine: Engine, request: eq.ListConflictsRequest) -> eq.ListConflictsResponse:

@@ -289,7 +289,7 @@ class PathwayLimit(_message.Message):
     def __init__(self, rule: _Optional[_Union[PathwayRule, str]] = ..., explanation: _Optional[str] = ..., grants: _Optional[_Iterable[str]] = ..., offered: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., counted: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ...) -> None: ...
 
 class EvaluatePathwayResponse(_message.Message):
-    __slots__ = ("counted", "achieved", "remaining", "remaining_at_levels", "remaining_mandatory_unit_keys", "conditional", "limits", "limited_by", "to_study_here", "counted_from_elsewhere", "counted_experiential")
+    __slots__ = ("counted", "achieved", "remaining", "remaining_at_levels", "remaining_mandatory_unit_keys", "conditional", "limits", "limited_by", "to_study_here", "counted_from_elsewhere", "counted_experiential", "not_applied")
     COUNTED_FIELD_NUMBER: _ClassVar[int]
     ACHIEVED_FIELD_NUMBER: _ClassVar[int]
     REMAINING_FIELD_NUMBER: _ClassVar[int]
@@ -301,6 +301,7 @@ class EvaluatePathwayResponse(_message.Message):
     TO_STUDY_HERE_FIELD_NUMBER: _ClassVar[int]
     COUNTED_FROM_ELSEWHERE_FIELD_NUMBER: _ClassVar[int]
     COUNTED_EXPERIENTIAL_FIELD_NUMBER: _ClassVar[int]
+    NOT_APPLIED_FIELD_NUMBER: _ClassVar[int]
     counted: _containers.RepeatedCompositeFieldContainer[GrantedCredit]
     achieved: _records_pb2.Credit
     remaining: _records_pb2.Credit
@@ -312,7 +313,8 @@ class EvaluatePathwayResponse(_message.Message):
     to_study_here: _containers.RepeatedCompositeFieldContainer[_records_pb2.LevelRequirement]
     counted_from_elsewhere: _records_pb2.Credit
     counted_experiential: _records_pb2.Credit
-    def __init__(self, counted: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., achieved: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., remaining: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., remaining_at_levels: _Optional[_Iterable[_Union[_records_pb2.LevelRequirement, _Mapping]]] = ..., remaining_mandatory_unit_keys: _Optional[_Iterable[str]] = ..., conditional: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., limits: _Optional[_Iterable[str]] = ..., limited_by: _Optional[_Iterable[_Union[PathwayLimit, _Mapping]]] = ..., to_study_here: _Optional[_Iterable[_Union[_records_pb2.LevelRequirement, _Mapping]]] = ..., counted_from_elsewhere: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., counted_experiential: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ...) -> None: ...
+    not_applied: _containers.RepeatedCompositeFieldContainer[NotApplied]
+    def __init__(self, counted: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., achieved: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., remaining: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., remaining_at_levels: _Optional[_Iterable[_Union[_records_pb2.LevelRequirement, _Mapping]]] = ..., remaining_mandatory_unit_keys: _Optional[_Iterable[str]] = ..., conditional: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., limits: _Optional[_Iterable[str]] = ..., limited_by: _Optional[_Iterable[_Union[PathwayLimit, _Mapping]]] = ..., to_study_here: _Optional[_Iterable[_Union[_records_pb2.LevelRequirement, _Mapping]]] = ..., counted_from_elsewhere: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., counted_experiential: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., not_applied: _Optional[_Iterable[_Union[NotApplied, _Mapping]]] = ...) -> None: ...
 
 class ListConflictsRequest(_message.Message):
     __slots__ = ("institution_id",)

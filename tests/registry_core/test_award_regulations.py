@@ -23,7 +23,7 @@ from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
 from registry_core.claims import check_holdings, check_prior_learning
 from registry_core.errors import InvalidRecord
-from registry_core.pathway import evaluate_pathway
+from registry_core.pathway import pathway
 from registry_core.records import validate_record
 from registry_core.resolution import Ref, SourceRecord, resolve
 from tests.factories import AS_OF, agreement, holding, micro_credential, module
@@ -107,11 +107,8 @@ class Network:
     def pathway(self, qualification: rec.LearningUnit, holdings: Sequence[eq.Holding], *,
                 prior_learning: Sequence[eq.PriorLearningAssessment] = (),
                 as_of: dt.date = AS_OF) -> eq.EvaluatePathwayResponse:
-        grants, _ = self.transfer(holdings, programme=qualification.key, as_of=as_of)
-        return evaluate_pathway(
-            qualification, grants, sources=self.sources,
-            units={k: u for (i, k), u in self.units.items() if i == UNI},
-            holdings=holdings, prior_learning=prior_learning, as_of=as_of)
+        return pathway(qualification, holdings, self.agreements, sources=self.sources,
+                       units=self.units, as_of=as_of, prior_learning=prior_learning)
 
 
 def rules(answer: eq.EvaluatePathwayResponse) -> list[int]:
@@ -232,7 +229,8 @@ def test_learning_older_than_the_currency_limit_does_not_count() -> None:
     answer = network.pathway(pgcert, [taken("OLD", award_date="2019-06-01"), taken("NEW")])
     assert answer.achieved.value == 10
     [limit] = answer.limited_by
-    assert limit.rule == eq.PATHWAY_RULE_NOT_CURRENT and "79 months" in limit.explanation
+    assert limit.rule == eq.PATHWAY_RULE_NOT_CURRENT
+    assert "more than 60 months before 2026-01-15" in limit.explanation
 
 
 # Level floors in each framework's own levels.
@@ -553,3 +551,111 @@ def test_a_direct_grant_never_exceeds_its_sources_unless_the_agreement_says_why(
     carried = sum(sources)
     assert grant.credit.value == (unit if exception else min(unit, carried))
     assert bool(grant.volume_explanation) == (unit > carried)
+
+
+# Found by an admissions officer's audit: the award's rules decide which grant counts, caps
+# reach floors and mandatory modules, and credit is counted as an officer counts it.
+
+def test_a_current_assessment_counts_where_an_old_transfer_for_the_same_module_does_not(
+) -> None:
+    """UEA: learning from the last five years. A 2018 micro-credential exempts CS7DE; the
+    university's 2025 assessment of the learner's portfolio against CS7DE is accepted. The
+    old transfer does not count, so the assessment does: 15, and CS7DE is met."""
+    network = Network([mc("DE", 15)], [outcomes_module("CS7DE")],
+                      [agreement(UNI, "AG-DE", sources=[(COLLEGE, "DE")])])
+    msc = award("MSC", 180, mandatory=["CS7DE"], max_credit_age_months=60)
+    answer = network.pathway(msc, [taken("DE", award_date="2018-09-01")],
+                             prior_learning=[rpel("CS7DE")])
+    assert (answer.achieved.value, answer.counted_experiential.value) == (15, 15)
+    assert list(answer.remaining_mandatory_unit_keys) == []
+    assert rules(answer) == [eq.PATHWAY_RULE_NOT_CURRENT]
+
+
+@pytest.mark.parametrize("solo_key", ["AG-A-SOLO", "AG-Z-SOLO"])
+def test_of_two_grants_for_one_module_the_one_the_award_counts_is_chosen(solo_key: str) -> None:
+    """SOLO (not stackable) and STACK each exempt the mandatory CS7DE: toward the award,
+    STACK's grant is the one taken, whatever the agreements' keys."""
+    network = Network([mc("SOLO", 15, stackable=False), mc("STACK", 15, stackable=True)],
+                      [module(UNI, "CS7DE")],
+                      [agreement(UNI, solo_key, sources=[(COLLEGE, "SOLO")]),
+                       agreement(UNI, "AG-M-STACK", sources=[(COLLEGE, "STACK")])])
+    answer = network.pathway(award("MSC", 180, mandatory=["CS7DE"]),
+                             [taken("SOLO"), taken("STACK")])
+    assert answer.achieved.value == 15 and list(answer.remaining_mandatory_unit_keys) == []
+    assert [g.provenance[-1].agreement_key for g in answer.counted] == ["AG-M-STACK"]
+    assert {n.agreement.agreement_key for n in answer.not_applied} == {solo_key}
+
+
+def test_of_linked_grants_sharing_a_holding_the_relevant_one_counts() -> None:
+    """ETHX is articulated to philosophy (PH7A) and to computing (CS7DE), one source
+    satisfying both: toward the MSc Computing, CS7DE's 15 count."""
+    phil, comp = module(UNI, "PH7A"), module(UNI, "CS7DE")
+    phil.subject_isced, comp.subject_isced = "0223", "0613"
+    first = agreement(UNI, "AG-A-PHIL", sources=[(COLLEGE, "ETHX")], unit_key="PH7A")
+    first.also_satisfies.append("AG-B-CS")
+    second = agreement(UNI, "AG-B-CS", sources=[(COLLEGE, "ETHX")], unit_key="CS7DE")
+    network = Network([mc("ETHX", 15, subject="0223")], [phil, comp], [first, second])
+    answer = network.pathway(award("MSC", 180, relevant_subjects_isced=["06"]),
+                             [taken("ETHX")])
+    assert answer.achieved.value == 15
+    assert rules(answer) == [eq.PATHWAY_RULE_NOT_RELEVANT]
+
+
+def test_an_experiential_cap_reaches_the_level_floor() -> None:
+    """Experiential learning at most 15: of two accepted FHEQ 7 portfolios one counts, so
+    only 15 count toward the 150 at FHEQ 7, beside 30 of transfer at FHEQ 6."""
+    network = Network([mc("L6", 30, at="6")], [outcomes_module("RP1"), outcomes_module("RP2")],
+                      [agreement(UNI, "AG-L6", sources=[(COLLEGE, "L6")],
+                                 general=general(30, at="6"))])
+    msc = award("MSC", 180, at_levels=[("FHEQ", "7", 150)],
+                max_experiential=rec.CreditLimit(credit=credit(15)))
+    answer = network.pathway(msc, [taken("L6")], prior_learning=[rpel("RP1"), rpel("RP2")])
+    assert (answer.achieved.value, answer.remaining.value) == (45, 135)
+    [floor] = answer.remaining_at_levels
+    assert floor.credit.value == 135
+
+
+@pytest.mark.parametrize(("share", "total", "counted"), [
+    (0.6667, 180, 120), (0.6666, 180, 120), (2 / 3, 360, 240), (0.33, 360, 118.5)])
+def test_a_share_cap_is_counted_in_half_credits_as_written(share: float, total: float,
+                                                            counted: float) -> None:
+    keys = [f"MC{i}" for i in range(10)]
+    network = Network([mc(k, 60) for k in keys], agreements=one_each(keys, general(60)))
+    answer = network.pathway(award("HONS", total, max_from_elsewhere=rec.CreditLimit(
+        share=share)), [taken(k) for k in keys])
+    assert answer.achieved.value == counted
+
+
+def test_a_cap_on_an_award_of_mandatory_modules_leaves_modules_to_study() -> None:
+    """Aberystwyth: at most 30 transferred into a PG Certificate of four mandatory 15-credit
+    modules; four micro-credentials exempt one each. Two modules remain to study."""
+    keys = ["PC1", "PC2", "PC3", "PC4"]
+    network = Network([mc(f"MC-{k}", 15) for k in keys], [module(UNI, k) for k in keys],
+                      [agreement(UNI, f"AG-{k}", sources=[(COLLEGE, f"MC-{k}")], unit_key=k)
+                       for k in keys])
+    pgcert = award("PGCERT", 60, mandatory=keys,
+                   max_from_elsewhere=rec.CreditLimit(credit=credit(30)))
+    answer = network.pathway(pgcert, [taken(f"MC-{k}") for k in keys])
+    assert (answer.achieved.value, answer.remaining.value) == (30, 30)
+    assert list(answer.remaining_mandatory_unit_keys) == ["PC3", "PC4"]
+    assert "modules PC3, PC4 remain to study" in answer.limits[-1]
+
+
+def test_currency_is_counted_to_the_day() -> None:
+    """Five years from 2026-01-15: awarded 2021-01-15 counts; a day or a month earlier not."""
+    keys = ["EXACT", "DAY", "MONTH"]
+    network = Network([mc(k) for k in keys], agreements=one_each(keys))
+    answer = network.pathway(award("PGCERT", 60, max_credit_age_months=60), [
+        taken("EXACT", award_date="2021-01-15"), taken("DAY", award_date="2021-01-14"),
+        taken("MONTH", award_date="2020-12-16")])
+    assert [g.provenance[-1].agreement_key for g in answer.counted] == ["AG-EXACT"]
+    assert rules(answer) == [eq.PATHWAY_RULE_NOT_CURRENT] * 2
+
+
+def test_a_pathway_answer_says_why_an_agreement_did_not_apply() -> None:
+    network = Network([mc("OLD", 15, status=rec.RECORD_STATUS_SUPERSEDED,
+                          superseded_by="NEW")], [module(UNI, "CS7DE")],
+                      [agreement(UNI, "AG-OLD", sources=[(COLLEGE, "OLD")])])
+    answer = network.pathway(award("MSC", 180), [taken("OLD")])
+    [refused] = answer.not_applied
+    assert "superseded by uk.ac.forth/NEW" in refused.explanation

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
-from registry_core.resolution import Candidate, _best_assignment, months_between, resolve
+from registry_core.resolution import Candidate, _best_assignment, months_after, resolve, too_old
 from tests.factories import AS_OF, agreement, group, holding, micro_credential, module, ref
 
 UNITS = {("uk.ac.taff", "CS7DE"): module(key="CS7DE", credit=15),
@@ -72,7 +72,7 @@ def test_each_reason_is_reported_in_words() -> None:
     words = {n.agreement.agreement_key: n.explanation for n in not_applied}
     assert "ended on 2025-12-31" in words["EXPIRED"]
     assert "below the minimum 75 (PERCENTAGE)" in words["GRADE"]
-    assert "12 months" in words["OLD"] and "up to 6 months" in words["OLD"]
+    assert "more than 6 months before 2026-01-15" in words["OLD"] and "up to 6 months" in words["OLD"]
     assert "not held: uk.ac.forth/MC9" in words["MISSING"]
     assert "is at RQF 4, below the minimum FHEQ 6" in words["LEVEL"]
     assert "published correspondence" in words["LEVEL"]
@@ -175,9 +175,13 @@ def test_answers_are_deterministic_whatever_the_input_order() -> None:
     assert serialise(first) == serialise(again)
 
 
-def test_months_between() -> None:
-    assert months_between(dt.date(2025, 1, 31), dt.date(2025, 2, 28)) == 0
-    assert months_between(dt.date(2025, 1, 15), dt.date(2026, 1, 15)) == 12
+def test_credit_age_is_counted_in_calendar_months_to_the_day() -> None:
+    assert months_after(dt.date(2025, 1, 31), 1) == dt.date(2025, 2, 28)
+    assert months_after(dt.date(2024, 2, 29), 12) == dt.date(2025, 2, 28)
+    assert months_after(dt.date(2021, 1, 14), 60) == dt.date(2026, 1, 14)
+    assert too_old("2021-01-15", 60, dt.date(2026, 1, 15)) is None
+    old = too_old("2021-01-14", 60, dt.date(2026, 1, 15))
+    assert old is not None and "accepted until 2026-01-14" in old
 
 
 KEYS = ["MC1", "MC2", "MC3", "MC4"]
