@@ -80,6 +80,11 @@ def wait_for_port(path: Path, process: subprocess.Popen[bytes], seconds: float =
     raise SystemExit(f"demo: the registry did not start listening within {seconds:.0f} s")
 
 
+def _words(code: str, prefix: str) -> str:
+    """An enum value's name as words: NOT_APPLIED_REASON_CREDIT_TOO_OLD, 'credit too old'."""
+    return code.removeprefix(prefix).lower().replace("_", " ")
+
+
 def describe(grant: eq.GrantedCredit) -> str:
     which = grant.grant.WhichOneof("grant")
     if which == "unit_key":
@@ -117,14 +122,15 @@ def ask_partner_question(address: str, as_of: str, tls: ClientTLS) -> str:
             lines += ["", f"What it counts for at {member.name} [{member.institution_id}]:"]
             lines += [describe(g) for g in answer.grants] or ["  nothing granted"]
             for n in answer.not_applied:
-                reason = eq.NotAppliedReason.Name(n.reason).removeprefix("NOT_APPLIED_REASON_")
+                reason = _words(eq.NotAppliedReason.Name(n.reason), "NOT_APPLIED_REASON_")
                 lines.append(f"  not applied  {n.agreement.agreement_key}: "
-                             f"{reason.lower().replace('_', ' ')} - {n.explanation}")
+                             f"{reason} - {n.explanation}")
         pathway = client.equivalence.EvaluatePathway(eq.EvaluatePathwayRequest(
             holdings=LEARNER, as_of=as_of, qualification=rec.CredentialRef(
                 institution_id="uk.ac.forth", key="F1DS-MSC")), timeout=30)
     remaining = ", ".join(f"{r.credit.value:g} {r.credit.system} at {r.level.framework} "
-                          f"{r.level.level}" for r in pathway.remaining_at_levels) or "none"
+                          f"{r.level.level} or above" for r in pathway.remaining_at_levels
+                          ) or "none"
     lines += ["", "Toward the University of the Forth's MSc Data Science (uk.ac.forth/F1DS-MSC):",
               f"  counted {pathway.achieved.value:g} of "
               f"{pathway.achieved.value + pathway.remaining.value:g} {pathway.achieved.system}; "
@@ -132,12 +138,12 @@ def ask_partner_question(address: str, as_of: str, tls: ClientTLS) -> str:
               f"  still needed at levels: {remaining}",
               "  mandatory modules not yet granted: "
               + (", ".join(pathway.remaining_mandatory_unit_keys) or "none")]
-    lines += [f"  not counted until its conditions are met: {g.provenance[-1].agreement_key} "
-              f"({'; '.join(g.conditions)})" for g in pathway.conditional]
+    lines += [f"  not counted (conditional): {g.provenance[-1].agreement_key}, only if "
+              f"{'; '.join(g.conditions)}" for g in pathway.conditional]
     lines += [f"  still to study at the Forth: {r.credit.value:g} {r.credit.system}"
               + (f" at {r.level.framework} {r.level.level} or above" if r.HasField("level")
                  else "") for r in pathway.to_study_here]
-    lines += [f"  limit ({eq.PathwayRule.Name(limit.rule).removeprefix('PATHWAY_RULE_')}): "
+    lines += [f"  limit, {_words(eq.PathwayRule.Name(limit.rule), 'PATHWAY_RULE_')}: "
               f"{limit.explanation}" for limit in pathway.limited_by]
     return "\n".join(lines)
 

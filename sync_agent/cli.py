@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -111,6 +112,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except grpc.RpcError as error:
         print(f"sync-agent: {explain(error)}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # Whoever read the output stopped early (`sync-agent export ... | head`): end
+        # quietly, as other command-line tools do; stdout goes nowhere so that Python's own
+        # flush at exit does not raise again (the Python docs' recipe, "signal" module).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
 
 

@@ -77,6 +77,8 @@ def agreement(institution_id: str = "uk.ac.taff", key: str = "AG1", *,
     for name, value in conditions.items():
         if isinstance(value, (rec.Grade, rec.Level)):
             getattr(ag.conditions, name).CopyFrom(value)
+        elif isinstance(value, list):
+            getattr(ag.conditions, name).extend(value)
         else:
             setattr(ag.conditions, name, value)
     return ag

@@ -516,7 +516,14 @@ class RegistrarApp(App[None]):
                     else format_grant(grant.grant))
             chain = " → ".join(f"{p.institution_id}/{p.agreement_key} v{p.agreement_version}"
                                for p in grant.provenance)
-            table.add_row("granted", chain, f"{what}: {format_credit(grant.credit)}")
+            said = [f"{what}: {format_credit(grant.credit)}"]
+            if grant.level.framework:
+                said.append(f"at {grant.level.framework} {grant.level.level}")
+            said += [f"only if {condition}" for condition in grant.conditions]
+            if grant.volume_explanation:
+                said.append(grant.volume_explanation)
+            table.add_row("conditional" if grant.conditional else "granted", chain,
+                          "; ".join(said))
         for refused in answer.not_applied:
             table.add_row("not applied", refused.agreement.agreement_key, refused.explanation)
 

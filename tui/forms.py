@@ -88,15 +88,24 @@ def _text(values: Values, name: str) -> str:
     return value.strip()
 
 
+MAX_COUNT = 2**32 - 1
+
+
 def _number(values: Values, name: str, *, integer: bool = False) -> float:
     text = _text(values, name)
     if not text:
         return 0
     try:
-        return int(text) if integer else float(text)
+        number = int(text) if integer else float(text)
     except ValueError:
         whole = "a whole number" if integer else "a number"
         raise FieldProblem(name, f"'{text[:20]}' is not {whole}; e.g. 10") from None
+    # A whole number here is a count (months) the record holds unsigned: a negative one, or
+    # one past 32 bits, would fail in the record itself rather than name the field.
+    if integer and not 0 <= number <= MAX_COUNT:
+        raise FieldProblem(name, f"is {number}; give a whole number from 0 (no limit) to "
+                           f"{MAX_COUNT}")
+    return number
 
 
 def _stated(values: Values, name: str) -> bool | None:

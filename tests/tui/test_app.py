@@ -109,10 +109,14 @@ async def test_explorer_shows_grants_and_reasons(tmp_path: Path, network: Networ
                                                  registry: RunningRegistry) -> None:
     from registry_server.publication import publish
     from tests.factories import agreement, batch, module, signed
-    publish(network.engine, signed(batch("uk.ac.forth", [micro_credential()]),
-                                   network.signers["uk.ac.forth"]))
-    publish(network.engine, signed(batch("uk.ac.taff", [module(), agreement(), agreement(
-        key="OLD", valid_to="2020-01-01")]), network.signers["uk.ac.taff"]))
+    publish(network.engine, signed(batch("uk.ac.forth", [micro_credential(), micro_credential(
+        key="MC2")]), network.signers["uk.ac.forth"]))
+    # AG2 grants a 30-credit module for MC2's 15, only on programme X: conditional, reduced.
+    publish(network.engine, signed(batch("uk.ac.taff", [
+        module(), module(key="BIG", credit=30), agreement(),
+        agreement(key="AG2", unit_key="BIG", sources=[("uk.ac.forth", "MC2")],
+                  for_programmes=["X"]),
+        agreement(key="OLD", valid_to="2020-01-01")]), network.signers["uk.ac.taff"]))
     init_home(tmp_path, "uk.ac.lagan", "Lagan", "GB", registry.address)
     app = make_app(tmp_path, offer_demo=False)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -120,15 +124,18 @@ async def test_explorer_shows_grants_and_reasons(tmp_path: Path, network: Networ
         app.query_one(TabbedContent).active = "explorer-tab"
         await pilot.pause()
         await pilot.click("#explore-holdings")
-        await pilot.press(*"uk.ac.forth/MC1:A")
+        await pilot.press(*"uk.ac.forth/MC1:A, uk.ac.forth/MC2:A")
         await pilot.click("#explore-target")
         await pilot.press(*"uk.ac.taff", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        rows = [app.query_one("#explorer", DataTable).get_row_at(i) for i in range(2)]
+        rows = [app.query_one("#explorer", DataTable).get_row_at(i) for i in range(3)]
         assert rows[0][0] == "granted" and "uk.ac.taff/AG1 v1" in rows[0][1]
-        assert rows[0][2] == "CS7DE: 15 UK_CREDIT"
-        assert rows[1][:2] == ["not applied", "OLD"] and "ended on 2020-01-01" in rows[1][2]
+        assert rows[0][2] == "CS7DE: 15 UK_CREDIT; at FHEQ 7"
+        assert rows[1][0] == "conditional" and "uk.ac.taff/AG2 v1" in rows[1][1]
+        assert "only if only for learners on programme X" in rows[1][2]
+        assert "reduced from 30 to 15 UK_CREDIT" in rows[1][2]
+        assert rows[2][:2] == ["not applied", "OLD"] and "ended on 2020-01-01" in rows[2][2]
     app.store.close()
 
 

@@ -142,3 +142,22 @@ async def test_a_module_keeps_no_regulations_typed_before_its_kind_changed(
         saved = app.store.get(rec.RECORD_KIND_LEARNING_UNIT, "TAF-M1")
         assert isinstance(saved, rec.LearningUnit) and not saved.HasField("stacking_rule")
     app.store.close()
+
+
+async def test_a_negative_or_huge_count_of_months_is_a_field_error_not_a_crash(
+        tmp_path: Path) -> None:
+    """Months are held unsigned: a negative number once stopped the app. It is the field's
+    error now, and the form stays open with what was typed."""
+    app = make_app(taff_home(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _new_unit(pilot, "TAF-MSC", "QUALIFICATION", "180", "7")
+        await type_into(pilot, "#f-stacking-rule-total", "180 UK_CREDIT")
+        for typed in ("-3", str(2**32)):
+            await type_into(pilot, "#f-stacking-rule-regulations-max-credit-age-months", typed)
+            await pilot.pause()
+            assert "give a whole number from 0 (no limit)" in form_error(app)
+            assert isinstance(app.screen, RecordForm)
+        await type_into(pilot, "#f-stacking-rule-regulations-max-credit-age-months", "60")
+        await pilot.pause()
+        assert "Ready to save" in form_error(app)
+    app.store.close()
