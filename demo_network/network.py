@@ -22,6 +22,7 @@ from typing import Any
 
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from partner import answers
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
 from sync_agent.client import ClientTLS, RegistryClient, open_channel
@@ -80,34 +81,6 @@ def wait_for_port(path: Path, process: subprocess.Popen[bytes], seconds: float =
     raise SystemExit(f"demo: the registry did not start listening within {seconds:.0f} s")
 
 
-def _words(code: str, prefix: str) -> str:
-    """An enum value's name as words: NOT_APPLIED_REASON_CREDIT_TOO_OLD, 'credit too old'."""
-    return code.removeprefix(prefix).lower().replace("_", " ")
-
-
-def describe(grant: eq.GrantedCredit) -> str:
-    which = grant.grant.WhichOneof("grant")
-    if which == "unit_key":
-        what = f"module {grant.grant.unit_key} {grant.unit_title}"
-    elif which == "units":
-        what = f"modules {' + '.join(u.unit_key for u in grant.units)} ({grant.unit_title})"
-    else:
-        what = "general credit"
-    level = f"{grant.level.framework} {grant.level.level}"
-    used = " + ".join(f"{h.institution_id}/{h.key}" for h in grant.used_holdings)
-    step = grant.provenance[0]
-    lines = [f"  {'CONDITIONAL' if grant.conditional else 'GRANTED'}  {what}: "
-             f"{grant.credit.value:g} {grant.credit.system} at {level}",
-             f"           for {used}",
-             f"           by agreement {step.agreement_key} v{step.agreement_version} "
-             f"({step.title}), published by {step.institution_id}"]
-    lines += [f"           only if: {condition}" for condition in grant.conditions]
-    lines += [f"           note: {note}" for note in grant.notes]
-    if grant.volume_explanation:
-        lines.append(f"           credit: {grant.volume_explanation}")
-    return "\n".join(lines)
-
-
 def ask_partner_question(address: str, as_of: str, tls: ClientTLS) -> str:
     lines = ["", f"A learner holds (evaluated on {as_of}):"]
     for h in LEARNER:
@@ -120,31 +93,12 @@ def ask_partner_question(address: str, as_of: str, tls: ClientTLS) -> str:
             answer = client.resolve_transfer(eq.ResolveTransferRequest(
                 holdings=LEARNER, target_institution_id=member.institution_id, as_of=as_of))
             lines += ["", f"What it counts for at {member.name} [{member.institution_id}]:"]
-            lines += [describe(g) for g in answer.grants] or ["  nothing granted"]
-            for n in answer.not_applied:
-                reason = _words(eq.NotAppliedReason.Name(n.reason), "NOT_APPLIED_REASON_")
-                lines.append(f"  not applied  {n.agreement.agreement_key}: "
-                             f"{reason} - {n.explanation}")
+            lines += answers.transfer_lines(answer)
         pathway = client.equivalence.EvaluatePathway(eq.EvaluatePathwayRequest(
             holdings=LEARNER, as_of=as_of, qualification=rec.CredentialRef(
                 institution_id="uk.ac.forth", key="F1DS-MSC")), timeout=30)
-    remaining = ", ".join(f"{r.credit.value:g} {r.credit.system} at {r.level.framework} "
-                          f"{r.level.level} or above" for r in pathway.remaining_at_levels
-                          ) or "none"
-    lines += ["", "Toward the University of the Forth's MSc Data Science (uk.ac.forth/F1DS-MSC):",
-              f"  counted {pathway.achieved.value:g} of "
-              f"{pathway.achieved.value + pathway.remaining.value:g} {pathway.achieved.system}; "
-              f"{pathway.remaining.value:g} remain",
-              f"  still needed at levels: {remaining}",
-              "  mandatory modules not yet granted: "
-              + (", ".join(pathway.remaining_mandatory_unit_keys) or "none")]
-    lines += [f"  not counted (conditional): {g.provenance[-1].agreement_key}, only if "
-              f"{'; '.join(g.conditions)}" for g in pathway.conditional]
-    lines += [f"  still to study at the Forth: {r.credit.value:g} {r.credit.system}"
-              + (f" at {r.level.framework} {r.level.level} or above" if r.HasField("level")
-                 else "") for r in pathway.to_study_here]
-    lines += [f"  limit, {_words(eq.PathwayRule.Name(limit.rule), 'PATHWAY_RULE_')}: "
-              f"{limit.explanation}" for limit in pathway.limited_by]
+    lines += ["", "Toward the University of the Forth's MSc Data Science (uk.ac.forth/F1DS-MSC):"]
+    lines += answers.pathway_lines(pathway, "the Forth", details=False)  # told above
     return "\n".join(lines)
 
 

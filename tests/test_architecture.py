@@ -1,4 +1,5 @@
-"""Import contracts: the core stays pure; the agent and the TUI never reach into the registry."""
+"""Import contracts: the core stays pure; the agent, the TUI and the partner's command never
+reach into the registry."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ FORBIDDEN = {
                       "sync_agent", "tui"},
     "sync_agent": {"registry_server", "tui"},
     "tui": {"registry_server"},
+    "partner": {"registry_server", "tui", "sqlmodel", "sqlalchemy", "textual"},
 }
 
 
