@@ -111,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-running", action="store_true",
                         help="leave the registry running after the answer (Ctrl-C stops it)")
     args = parser.parse_args(argv)
+    # A SIGTERM (a service manager, `kill`) ends the demo as Ctrl-C does, through the
+    # `finally` below that stops the registry; Python's default would leave it running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
 
     work = args.workdir.resolve()
     shutil.rmtree(work, ignore_errors=True)

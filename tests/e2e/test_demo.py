@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -103,3 +106,39 @@ def test_agent_imports_elm_and_exports_standards(tmp_path: Path) -> None:
     piped = subprocess.run(f"'{sys.executable}' -m sync_agent.cli --home '{home}' export elm "
                            "DMC1 | true", shell=True, capture_output=True, text=True, timeout=60)
     assert "Traceback" not in piped.stderr and "BrokenPipe" not in piped.stderr
+
+
+@pytest.mark.slow
+def test_a_demo_kept_running_and_then_terminated_leaves_no_registry_behind(
+        tmp_path: Path) -> None:
+    demo = subprocess.Popen([sys.executable, "-m", "demo_network.network", "--workdir",
+                             str(tmp_path / "demo"), "--keep-running"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert demo.stdout is not None
+    for line in demo.stdout:  # until the demo says the registry keeps running
+        if "keeps running at" in line:
+            break
+    port = (tmp_path / "demo" / "registry.port").read_text()
+    registries = subprocess.run(["pgrep", "-f", f"port-file {tmp_path / 'demo'}"],
+                                capture_output=True, text=True).stdout.split()
+    assert port and registries, "the registry should be running while the demo is"
+    try:
+        demo.send_signal(signal.SIGTERM)
+        assert demo.wait(timeout=30) == 128 + signal.SIGTERM
+        for pid in map(int, registries):
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.1)
+            else:
+                raise AssertionError(f"registry process {pid} outlived the demo")
+    finally:  # whatever failed, leave no process of this test behind
+        demo.kill()
+        for pid in map(int, registries):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
