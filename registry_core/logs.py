@@ -43,3 +43,6 @@ def configure(json_lines: bool, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic says at INFO each plugin it sets up and each step it takes: a dozen lines on
+    # every command that opens the database. What it must say (a failure) is a warning.
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))

@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from registry.v1 import directory_pb2 as directory
 from registry_core import logs
 from registry_core.errors import RegistryError
+from registry_core.wording import counted
 from registry_server import audit, config, server
 from registry_server import directory as directory_store
 from registry_server.db import WalCheckpoints, checkpoints_in_background, make_engine, upgrade
@@ -175,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             config.run_serving(serve(engine, settings, args.port_file), settings)
+        elif args.command == "migrate":  # open_database has migrated it
+            print("the database schema is at the newest migration")
         elif args.command == "institutions" and args.action == "add":
             found = directory_store.enrol(engine, args.institution_id, args.name, args.country,
                                           read_public_key(args.public_key))
@@ -195,8 +198,9 @@ def main(argv: list[str] | None = None) -> int:
             report = audit.verify_log(engine)
             for problem in report.problems:
                 print(f"PROBLEM {problem}")
-            print(f"{report.entries} log entries and {report.records_checked} records checked: "
-                  + ("all verified" if report.ok else f"{len(report.problems)} problems"))
+            print(f"{counted(report.entries, 'log entry', 'log entries')} and "
+                  f"{counted(report.records_checked, 'record')} checked: "
+                  + ("all verified" if report.ok else counted(len(report.problems), 'problem')))
             return 0 if report.ok else 3
         elif args.command == "institutions" and args.action == "list":
             after = ""

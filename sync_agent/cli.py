@@ -17,6 +17,7 @@ from registry_core import interop, logs
 from registry_core.errors import InvalidRecord
 from registry_core.logs import request_id
 from registry_core.records import COUNTRY, INSTITUTION_ID, validate_record
+from registry_core.wording import counted
 from sync_agent import bilateral
 from sync_agent import config as agent_config
 from sync_agent.client import RegistryClient
@@ -185,8 +186,8 @@ def _run(args: argparse.Namespace, cfg: agent_config.AgentConfig, store: AgentSt
         records = read_catalogue(args.file, cfg.institution_id,
                                  held_units=store.records(rec.RECORD_KIND_LEARNING_UNIT))
         changed = store.put_records(records)
-        print(f"imported {len(records)} records from {args.file}: {changed} new or changed, "
-              f"{len(records) - changed} unchanged")
+        print(f"imported {counted(len(records), 'record')} from {args.file}: {changed} new or "
+              f"changed, {len(records) - changed} unchanged")
     elif args.command == "sync":
         if not 1 <= args.batch_size <= 5000:
             raise SyncError(f"--batch-size {args.batch_size}: give 1 to 5000 changes per batch")

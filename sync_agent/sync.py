@@ -27,6 +27,7 @@ from registry_core.batch import batch_payload
 from registry_core.envelope import Signer, next_head, seal
 from registry_core.errors import CHECKPOINT_SEQ
 from registry_core.logs import request_id
+from registry_core.wording import counted
 from sync_agent.client import PendingPublication, RegistryClient
 from sync_agent.store import AgentStore
 
@@ -268,14 +269,13 @@ def sync(store: AgentStore, client: RegistryClient, signer: Signer,
         except grpc.RpcError as error:
             store.record_outcome(explain(error), success=False)
             raise SyncError(explain(error)) from None
-    plural = "batch" if batches == 1 else "batches"
-    outcome = (f"published {changes} changes in {batches} {plural}, up to seq {last_seq}"
-               if batches else f"nothing new; the registry holds up to seq {last_seq}")
+    outcome = (f"published {counted(changes, 'change')} in {counted(batches, 'batch')}, up to "
+               f"seq {last_seq}" if batches
+               else f"nothing new; the registry holds up to seq {last_seq}")
     if pulled:
-        outcome += f"; {pulled} new bilateral step{'s' if pulled != 1 else ''} received"
+        outcome += f"; {counted(pulled, 'new bilateral step')} received"
     if warnings:
-        outcome += f"; {len(warnings)} warning{'s' if len(warnings) != 1 else ''}: " + \
-            "; ".join(warnings)
+        outcome += f"; {counted(len(warnings), 'warning')}: " + "; ".join(warnings)
     store.record_outcome(outcome, success=True, acked_seq=last_seq, head=head)
     log.info("sync finished: %s", outcome, extra={"institution": institution, "seq": last_seq})
     return SyncResult(batches, changes, last_seq, head, log_index, tuple(warnings))

@@ -48,6 +48,7 @@ from registry_core.expressions import (
     parse_holdings,
 )
 from registry_core.records import Record, source_credentials
+from registry_core.wording import counted
 from sync_agent import config as agent_config
 from sync_agent.bilateral import BilateralError, act, awaiting_decision
 from sync_agent.client import RegistryClient
@@ -277,7 +278,8 @@ class RegistrarApp(App[None]):
             return
         changed = self.store.put_records(demo_records(self.store.institution_id))
         self.action_refresh()
-        self.notify(f"loaded {changed} demonstration records; press s to publish them")
+        self.notify(f"loaded {counted(changed, 'demonstration record')}; press s to publish "
+                    f"{'it' if changed == 1 else 'them'}")
 
     # --- sync -----------------------------------------------------------------------------
 

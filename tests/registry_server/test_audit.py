@@ -127,6 +127,7 @@ def test_log_verify_command(sqlite_engine: Engine) -> None:
                            "log", "verify"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "3 log entries and 3 records checked: all verified" in done.stdout
+    assert "alembic" not in done.stderr, "a routine command says nothing of migrations"
     r = table(PublishedRecord)
     with sqlite_engine.begin() as c:
         c.execute(update(r).where(r.c.key == "AG1").values(status=rec.RECORD_STATUS_WITHDRAWN,

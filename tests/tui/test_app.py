@@ -84,7 +84,7 @@ async def test_sync_now_publishes_in_a_worker_and_an_unreachable_registry_is_a_b
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert not app.query_one("#banner").has_class("offline")
-        assert "published 1 changes in 1 batch" in str(app.query_one("#status", Static).render())
+        assert "published 1 change in 1 batch" in str(app.query_one("#status", Static).render())
     app.store.close()
     assert publication.checkpoint(network.engine, "uk.ac.forth").last_seq == 1
 
