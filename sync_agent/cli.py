@@ -101,6 +101,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"initialised {cfg.institution_id} in {cfg.home}; signing key {signer.key_id}")
             print(f"give {cfg.home / agent_config.PUBLIC_KEY} to the network operator to enrol")
             return 0
+        if args.command == "tls":  # before load: it mends a [tls] section that fails to load
+            agent_config.set_tls(args.home, args.ca.resolve(), args.certificate.resolve(),
+                                 args.private_key.resolve())
+            print(f"{args.home / agent_config.CONFIG}: mutual TLS with {args.certificate}")
+            return 0
         cfg = agent_config.load(args.home)
         store = AgentStore(cfg.store_path, cfg.institution_id)
         try:
@@ -225,10 +230,6 @@ def _run(args: argparse.Namespace, cfg: agent_config.AgentConfig, store: AgentSt
             print(f"sync-agent: no active {args.kind} '{args.key}' in the store", file=sys.stderr)
             return 1
         print(f"withdrew {args.kind} {args.key}; it is published as withdrawn on the next sync")
-    elif args.command == "tls":
-        agent_config.set_tls(cfg.home, args.ca.resolve(), args.certificate.resolve(),
-                             args.private_key.resolve())
-        print(f"{cfg.home / agent_config.CONFIG}: mutual TLS with {args.certificate}")
     elif args.command == "status":
         state = store.sync_state()
         print(f"institution   {cfg.institution_id}\nregistry      {cfg.registry}")

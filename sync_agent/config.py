@@ -127,8 +127,16 @@ def _tls(path: Path, section: dict[str, object]) -> ClientTLS | None:
 
 
 def set_tls(home: Path, ca: Path, certificate: Path, private_key: Path) -> None:
-    """Add a [tls] section to agent.toml (replacing one that is there)."""
+    """Add a [tls] section to agent.toml (replacing one that is there), after checking the
+    files are there: a section naming a missing file would stop every later command,
+    this one included."""
     path = home / CONFIG
+    if not path.is_file():
+        raise ConfigError(f"{path} not found; run `sync-agent init` first or pass --home")
+    for setting, file in (("--ca", ca), ("--certificate", certificate),
+                          ("--private-key", private_key)):
+        if not (home / file).is_file():
+            raise ConfigError(f"{setting} {file}: no such file; nothing was changed")
     text = path.read_text("utf-8").split("\n[tls]")[0].rstrip("\n")
     text += ("\n\n[tls]\n"
              f"ca = {json.dumps(str(ca))}\n"

@@ -73,6 +73,19 @@ def test_agent_cli_reports_a_bad_file_and_imports_nothing(tmp_path: Path) -> Non
     assert failed.returncode == 1
     assert "bad.csv line 3, field 'level.level'" in failed.stderr
     assert "change log    up to seq 0" in agent("status").stdout
+    # A TLS file that is not there is refused before agent.toml changes, so the agent (and
+    # a corrected `tls`) still work.
+    before = (home / "agent.toml").read_text()
+    wrong = agent("tls", "--ca", str(tmp_path / "nope.pem"), "--certificate",
+                  str(tmp_path / "c.pem"), "--private-key", str(tmp_path / "k.pem"))
+    assert wrong.returncode == 1 and "nope.pem: no such file; nothing was changed" in wrong.stderr
+    assert (home / "agent.toml").read_text() == before
+    for name in ("ca.pem", "c.pem", "k.pem"):
+        (tmp_path / name).write_text("PEM")
+    fixed = agent("tls", "--ca", str(tmp_path / "ca.pem"), "--certificate",
+                  str(tmp_path / "c.pem"), "--private-key", str(tmp_path / "k.pem"))
+    assert fixed.returncode == 0, fixed.stderr
+    assert agent("status").returncode == 0
 
 
 def test_registry_cli_refuses_a_bad_database_url(tmp_path: Path) -> None:
