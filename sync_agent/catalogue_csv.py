@@ -366,9 +366,14 @@ def kind_of_header(header: list[str]) -> CsvKind:
                 raise _fail(unknown[0], f"is not a column of {kind.name} files; their "
                             f"columns are {', '.join((*kind.required, *kind.optional))}")
             return kind
-    closest = max(CSV_KINDS, key=lambda k: len(present & set(k.required)) / len(k.required))
+    # Every kind has a key column, so the kind meant is the one sharing most other columns
+    # (then the larger share of its columns).
+    def shared(kind: CsvKind) -> tuple[int, float]:
+        common = present & set(kind.required) - {"key"}
+        return len(common), len(common) / len(kind.required)
+    closest = max(CSV_KINDS, key=shared)
     missing = [column for column in closest.required if column not in present]
-    if len(present & set(closest.required)) > 1:
+    if shared(closest)[0]:
         raise _fail(missing[0], f"is missing: {closest.name} files need the columns "
                     f"{', '.join(closest.required)}; add {', '.join(missing)}")
     wanted = "; ".join(f"{k.name}: {', '.join(k.required)}" for k in CSV_KINDS)

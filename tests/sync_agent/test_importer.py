@@ -315,6 +315,18 @@ def test_csv_missing_column_is_named(tmp_path: Path) -> None:
     assert "is missing: learning units files need the columns" in caught.value.problem
 
 
+def test_csv_missing_columns_are_named_for_the_kind_the_file_is_most_like(
+        tmp_path: Path) -> None:
+    """A micro-credentials file with only three of its columns: it shares 'key' alone with
+    an agreements file, which once made it "no record kind" rather than name what to add."""
+    path = _file(tmp_path, "mc.csv", "key,awarding_body,country\nMC1,X,GB\n")
+    with pytest.raises(CatalogueError) as caught:
+        read_catalogue(path, "uk.ac.taff")
+    assert caught.value.field == "title"
+    assert "micro-credentials files need the columns" in caught.value.problem
+    assert "add title, learning_outcomes" in caught.value.problem
+
+
 def test_csv_unknown_column_is_named(tmp_path: Path) -> None:
     path = _file(tmp_path, "ag.csv", "key,sources,grant,completed_form\n")
     with pytest.raises(CatalogueError) as caught:
