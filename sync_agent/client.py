@@ -68,6 +68,7 @@ class RegistryClient:
 
     def __init__(self, address: str, tls: ClientTLS | None = None) -> None:
         self.address = address
+        self.uses_tls = tls is not None
         # Sent with every call, so the registry's log lines for a sync carry the agent's id.
         self.request_id = ""
         self.channel = open_channel(address, tls)

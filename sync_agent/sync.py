@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import logging
+import os
 import random
 import time
 import uuid
@@ -200,13 +201,47 @@ def _is_gap(error: grpc.RpcError, batch: PreparedBatch) -> bool:
     return held.isdigit() and int(held) < batch.first_seq - 1
 
 
-def explain(error: grpc.RpcError) -> str:
-    """A failed call in words, with what to do."""
+def explain(error: grpc.RpcError, client: RegistryClient | None = None) -> str:
+    """A failed call in words, with what to do; with the client, which address was dialled,
+    where that address came from, and what failed on the way."""
     code = error.code()
     if code == grpc.StatusCode.UNAVAILABLE:
-        return ("the registry is unreachable; check the registry address in agent.toml and the "
-                "network, then sync again (nothing was lost)")
+        if client is None:
+            return ("the registry is unreachable; check the registry address in agent.toml "
+                    "and the network, then sync again (nothing was lost)")
+        source = ("SYNC_AGENT_REGISTRY" if os.environ.get("SYNC_AGENT_REGISTRY") == client.address
+                  else "agent.toml's registry setting")
+        return (f"the registry at {client.address} (from {source}) is unreachable: "
+                f"{why_unreachable(error.details() or '', client.address, client.uses_tls)}; "
+                "nothing was lost, sync again once it is mended")
     return f"the registry refused the sync ({code.name}): {error.details()}"
+
+
+def why_unreachable(details: str, address: str, uses_tls: bool) -> str:
+    """What gRPC's connection failure says, in words an institution's IT team acts on."""
+    said = details.lower()
+    host = address.rsplit(":", 1)[0]
+    if "hostname verification" in said or "peer name" in said:
+        return (f"its certificate does not name {host}; dial it by a name its certificate "
+                "carries (the network operator's `registry_server.pki server --host`)")
+    if "certificate_verify_failed" in said or "unknown ca" in said:
+        return ("its certificate is not signed by the CA this agent trusts; check [tls] ca "
+                "(or SYNC_AGENT_TLS_CA) is the network's CA certificate")
+    if "socket closed" in said or "connection reset" in said:
+        if not uses_tls:
+            return ("it closed the connection: it most likely requires mutual TLS, and this "
+                    "agent has none; run `sync-agent tls` with the network's CA and this "
+                    "institution's certificate")
+        return ("it closed the connection during the TLS handshake: most likely it does not "
+                "accept this agent's certificate (not issued by the network's CA, or "
+                "expired); check [tls] certificate and private_key")
+    if "connection refused" in said:
+        return "nothing listens there; check the address and port, and that it is running"
+    if "dns" in said or "name resolution" in said or "resolve" in said:
+        return f"the host name {host} does not resolve; check the address"
+    if "deadline" in said or "timeout" in said or "timed out" in said:
+        return "it did not answer in time; check the network between here and the registry"
+    return f"gRPC said: {details}"
 
 
 Progress = Callable[[int, int], None]
@@ -254,9 +289,9 @@ def sync(store: AgentStore, client: RegistryClient, signer: Signer,
             if progress is not None:
                 progress(changes, to_publish)
     except grpc.RpcError as error:
-        store.record_outcome(explain(error), success=False)
-        log.error("sync failed: %s", explain(error), extra={"institution": institution})
-        raise SyncError(explain(error)) from None
+        store.record_outcome(explain(error, client), success=False)
+        log.error("sync failed: %s", explain(error, client), extra={"institution": institution})
+        raise SyncError(explain(error, client)) from None
     except SyncError as error:
         store.record_outcome(str(error), success=False)
         log.error("sync failed: %s", error, extra={"institution": institution})
@@ -267,8 +302,8 @@ def sync(store: AgentStore, client: RegistryClient, signer: Signer,
             pulled = store.add_bilateral_events(client.bilateral_events(
                 institution, store.bilateral_cursor()))
         except grpc.RpcError as error:
-            store.record_outcome(explain(error), success=False)
-            raise SyncError(explain(error)) from None
+            store.record_outcome(explain(error, client), success=False)
+            raise SyncError(explain(error, client)) from None
     outcome = (f"published {counted(changes, 'change')} in {counted(batches, 'batch')}, up to "
                f"seq {last_seq}" if batches
                else f"nothing new; the registry holds up to seq {last_seq}")

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from registry.v1 import publication_pb2 as pub
 from registry_server.sql import table
 from registry_server.tables import BatchLogEntry, PublishedRecord
-from sync_agent.client import PendingPublication, RegistryClient
+from sync_agent.client import ClientTLS, PendingPublication, RegistryClient
 from sync_agent.store import AgentStore
-from sync_agent.sync import WINDOW, SyncError, SyncLock, sync
-from tests.conftest import Network, RunningRegistry
+from sync_agent.sync import WINDOW, SyncError, SyncLock, sync, why_unreachable
+from tests.conftest import Network, RunningRegistry, client_tls
 from tests.factories import micro_credential
 
 
@@ -153,7 +153,47 @@ def test_unreachable_registry_is_explained_and_recorded(tmp_path: Path, store: A
     monkeypatch.setattr("sync_agent.sync.MAX_ATTEMPTS", 1)
     with RegistryClient("127.0.0.1:9") as client, pytest.raises(SyncError, match="unreachable"):
         sync(store, client, network.signers["uk.ac.forth"])
-    assert "unreachable" in store.sync_state().last_outcome
+    outcome = store.sync_state().last_outcome
+    assert "the registry at 127.0.0.1:9 (from agent.toml's registry setting) is unreachable" \
+        in outcome and "nothing listens there" in outcome
+
+
+@pytest.mark.parametrize(("tls", "said"), [
+    ("none", "it most likely requires mutual TLS, and this agent has none"),
+    ("foreign CA", "its certificate is not signed by the CA this agent trusts"),
+    ("foreign certificate", "most likely it does not accept this agent's certificate"),
+])
+def test_a_tls_failure_says_what_failed(tmp_path: Path, store: AgentStore, network: Network,
+                                        tls_registry: RunningRegistry, pki: Path,
+                                        monkeypatch: pytest.MonkeyPatch, tls: str,
+                                        said: str) -> None:
+    """A registry that requires mutual TLS dialled without it, with another network's CA,
+    or with a certificate from another CA: each once ended as "unreachable; check the
+    address", now says which of them it is, and which address from where."""
+    monkeypatch.setattr("sync_agent.sync.MAX_ATTEMPTS", 1)
+    monkeypatch.setenv("SYNC_AGENT_REGISTRY", tls_registry.address)
+    own = client_tls(pki, "institution-uk.ac.forth")
+    rogue = client_tls(pki, "institution-uk.ac.forth", pki / "rogue")  # the rogue CA's
+    chosen = {"none": None,
+              "foreign CA": ClientTLS((pki / "rogue" / "ca.pem").read_bytes(),
+                                      own.certificate, own.private_key),
+              "foreign certificate": rogue}[tls]
+    with RegistryClient(tls_registry.address, chosen) as client, \
+            pytest.raises(SyncError) as caught:
+        sync(store, client, network.signers["uk.ac.forth"])
+    assert f"the registry at {tls_registry.address} (from SYNC_AGENT_REGISTRY)" \
+        in str(caught.value)
+    assert said in str(caught.value)
+
+
+def test_a_certificate_for_another_name_is_said_from_grpcs_words() -> None:
+    """gRPC's words when the registry's certificate does not name the host dialled (as
+    gRPC 1.85 says it; a loopback test cannot dial another name for the same registry)."""
+    said = why_unreachable("failed to connect to all addresses; last error: UNKNOWN: "
+                           "ipv4:127.0.0.1:50051: Custom verification check failed with error: "
+                           "UNAUTHENTICATED: Hostname Verification Check failed.",
+                           "127.0.0.1:50051", True)
+    assert said.startswith("its certificate does not name 127.0.0.1")
 
 
 def test_agent_behind_the_registry_is_told_to_restore(network: Network, registry: RunningRegistry,
