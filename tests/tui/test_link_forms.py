@@ -49,6 +49,17 @@ def _select(app: RegistrarApp, selector: str) -> Select[str]:
     return app.screen.query_one(selector, Select)
 
 
+async def _save(pilot: Pilot[None], where: tuple[str, str, int, str]) -> object:
+    """Save the form, which must be ready; the record as the store now holds it."""
+    app = pilot.app
+    assert isinstance(app, RegistrarApp)
+    await pilot.pause()
+    assert "Ready to save" in form_error(app)
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+    return app.store.get(where[2], where[3])
+
+
 async def _save_unchanged(pilot: Pilot[None], where: tuple[str, str, int, str],
                           version: int) -> None:
     """Reopen the record and save it as shown: the store keeps the same version."""
@@ -73,11 +84,7 @@ async def test_a_micro_credential_takes_quality_assurance_successor_and_overlaps
         assert form_error(app).startswith("Superseded by: is required for a SUPERSEDED record")
         await type_into(pilot, "#f-superseded-by", "TAF-ML02")
         await type_into(pilot, "#f-overlaps-with", "uk.ac.taff/CS7DE | uk.ac.forth/FOR-DE01")
-        await pilot.pause()
-        assert "Ready to save" in form_error(app)
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        saved = app.store.get(rec.RECORD_KIND_MICRO_CREDENTIAL, "TAF-ML01")
+        saved = await _save(pilot, MICRO_CREDENTIAL)
         assert isinstance(saved, rec.MicroCredential) and saved.version == 2
         assert saved.status == rec.RECORD_STATUS_SUPERSEDED and saved.superseded_by == "TAF-ML02"
         assert [(qa.body, qa.body_id, qa.kind, qa.valid_until)
@@ -105,11 +112,7 @@ async def test_a_module_takes_grading_scheme_quality_assurance_successor_and_ove
         await type_into(pilot, "#f-quality-assurances", QA_TYPED)
         await type_into(pilot, "#f-superseded-by", "CS7DE2")
         await type_into(pilot, "#f-overlaps-with", "uk.ac.taff/TAF-ML01")
-        await pilot.pause()
-        assert "Ready to save" in form_error(app)
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        saved = app.store.get(rec.RECORD_KIND_LEARNING_UNIT, "CS7DE")
+        saved = await _save(pilot, MODULE)
         assert isinstance(saved, rec.LearningUnit) and saved.version == 2
         assert saved.grading_scheme == "PERCENTAGE" and saved.superseded_by == "CS7DE2"
         assert len(saved.quality_assurances) == 2
@@ -135,11 +138,7 @@ async def test_an_agreement_takes_required_quality_assurance_and_a_volume_except
         await type_into(pilot, "#f-conditions-required-quality-assurance-kinds",
                         "programme accreditation | INSTITUTIONAL_REVIEW")
         await type_into(pilot, "#f-volume-exception", "an articulation year for the HND")
-        await pilot.pause()
-        assert "Ready to save" in form_error(app)
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        saved = app.store.get(rec.RECORD_KIND_AGREEMENT, "AG-DATA-STACK")
+        saved = await _save(pilot, AGREEMENT)
         assert isinstance(saved, rec.RecognitionAgreement) and saved.version == 2
         required = saved.conditions.required_quality_assurance
         assert list(required.bodies) == ["QAA", "https://www.bcs.org"]
