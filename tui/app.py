@@ -105,7 +105,13 @@ class RegistrarApp(App[None]):
     registry_checkpoint = "The registry's checkpoint: not asked yet (press s to sync)."
     BINDINGS = [Binding("s", "sync", "Sync now"), Binding("d", "directory", "Directory"),
                 Binding("slash", "search", "Search"), Binding("r", "refresh", "Refresh"),
-                Binding("question_mark", "show_help_panel", "Help"), Binding("q", "quit", "Quit"),
+                # ? and escape each do one of two things; check_action enables the one that
+                # applies, so the footer shows it and the key falls through otherwise.
+                Binding("question_mark", "show_help_panel", "Help"),
+                Binding("question_mark", "hide_help_panel", "Hide help"),
+                Binding("escape", "hide_help_panel", "Hide help", show=False),
+                Binding("escape", "leave_text_box", "Leave the box", show=False),
+                Binding("q", "quit", "Quit"),
                 *(Binding(str(n), f"tab('{pane}')", f"Tab {n}", show=False)
                   for n, pane in enumerate(TABS, start=1))]
 
@@ -203,6 +209,31 @@ class RegistrarApp(App[None]):
                  "agreements-tab": "#agreements", "sync-tab": "#sync-history",
                  "bilateral-tab": "#bilateral", "directory-tab": "#directory",
                  "explorer-tab": "#explore-holdings"}
+
+    # The list each tab's escape returns to from a text box: its keys, and 1 to 7, act again.
+    TAB_TABLE = {**TAB_FOCUS, "explorer-tab": "#explorer"}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("show_help_panel", "hide_help_panel"):
+            return bool(self.screen.query("HelpPanel")) == (action == "hide_help_panel")
+        if action == "leave_text_box":
+            # Only on the tabs' screen: a form's escape cancels the form.
+            return self.screen is self.screen_stack[0] and isinstance(self.focused, Input)
+        return True
+
+    def action_show_help_panel(self) -> None:
+        super().action_show_help_panel()
+        self.call_after_refresh(self.refresh_bindings)  # once mounted: ? now hides it
+
+    def action_hide_help_panel(self) -> None:
+        super().action_hide_help_panel()
+        self.call_after_refresh(self.refresh_bindings)
+
+    def action_leave_text_box(self) -> None:
+        """From a search or explorer box back to the tab's list."""
+        pane = self.query_one(TabbedContent).active
+        if pane in self.TAB_TABLE:
+            self.query_one(self.TAB_TABLE[pane]).focus()
 
     @on(TabbedContent.TabActivated)
     def focus_pane(self, event: TabbedContent.TabActivated) -> None:

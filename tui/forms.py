@@ -37,25 +37,33 @@ from registry_core.expressions import (
     parse_grade,
     parse_grant,
     parse_level,
+    parse_reference,
     parse_sources,
     split_list,
 )
 from registry_core.records import Record, copy_of, validate_record
 from registry_core.regulation_expressions import (
     format_credit_limit,
+    format_quality_assurance,
+    format_quality_assurance_kind,
     format_requirement,
     parse_credit_limit,
+    parse_quality_assurance,
+    parse_quality_assurance_kind,
     parse_requirement,
 )
 
 T = TypeVar("T")  # what an expression parses to
 
 STATUSES = ("DRAFT", "ACTIVE", "SUSPENDED")
+# A micro-credential or a unit can also be replaced by a newer record, named in superseded_by.
+REPLACEABLE_STATUSES = (*STATUSES, "SUPERSEDED")
 PARTICIPATION = ("ONLINE", "ONSITE", "BLENDED")
 # An optional yes/no element: the blank choice is "Not stated", which leaves the field unset.
 YES_NO = ("Yes", "No")
 QUALIFICATION = ("kind", "QUALIFICATION")
 REGULATIONS = "stacking_rule.regulations."
+REQUIRED_QA = "conditions.required_quality_assurance."
 
 
 class FieldProblem(Exception):
@@ -130,14 +138,20 @@ def _expression(name: str, parse: Callable[[str], T], text: str) -> T:
         raise FieldProblem(name, str(error)) from None
 
 
+def _each(values: Values, name: str, parse: Callable[[str], T]) -> list[T]:
+    """Every item of a list field, written with ' | ' between items as the catalogue files'
+    list columns are."""
+    return [_expression(name, parse, item) for item in split_list(_text(values, name))]
+
+
 def _status(values: Values) -> rec.RecordStatus:
     return cast(rec.RecordStatus, rec.RecordStatus.Value(
         "RECORD_STATUS_" + (_text(values, "status") or "UNSPECIFIED")))
 
 
-def _status_name(status: int) -> str:
+def _status_name(status: int, choices: tuple[str, ...] = STATUSES) -> str:
     name = rec.RecordStatus.Name(status).removeprefix("RECORD_STATUS_")
-    return name if name in STATUSES else "DRAFT"
+    return name if name in choices else "DRAFT"
 
 
 def _credit_and_level_fields() -> list[Field]:
@@ -160,6 +174,33 @@ def _level(values: Values) -> rec.Level:
                      level=_text(values, "level.level"))
 
 
+# Structured quality assurance, the successor and the overlaps, which micro-credentials and
+# units share, in the catalogue files' written forms.
+QUALITY_ASSURANCES = Field("quality_assurances", "QA decisions",
+                           placeholder="body; KIND; YYYY-MM-DD[; reference][; until YYYY-MM-DD]"
+                           " | …")
+SUCCESSION = (
+    Field("superseded_by", "Superseded by",
+          placeholder="key of the record that replaces it (status SUPERSEDED)"),
+    Field("overlaps_with", "Overlaps with",
+          placeholder="records sharing its learning: provider/key | …"),
+)
+
+
+def _links(values: Values) -> dict[str, Any]:
+    return {"quality_assurances": _each(values, "quality_assurances", parse_quality_assurance),
+            "superseded_by": _text(values, "superseded_by"),
+            "overlaps_with": _each(values, "overlaps_with", parse_reference)}
+
+
+def _link_values(record: rec.MicroCredential | rec.LearningUnit) -> Values:
+    return {"quality_assurances": join_list(map(format_quality_assurance,
+                                                record.quality_assurances)),
+            "superseded_by": record.superseded_by,
+            "overlaps_with": join_list(f"{ref.institution_id}/{ref.key}"
+                                       for ref in record.overlaps_with)}
+
+
 # --- micro-credentials ---------------------------------------------------------------------
 
 def micro_credential_fields() -> list[Field]:
@@ -175,6 +216,7 @@ def micro_credential_fields() -> list[Field]:
         Field("assessment_type", "Assessment", placeholder="e.g. written examination"),
         Field("participation_form", "Participation", "choice", PARTICIPATION),
         Field("quality_assurance", "Quality assurance", placeholder="e.g. internal QA"),
+        QUALITY_ASSURANCES,
         Field("grading_scheme", "Grading scheme", "choice", tuple(conversion.grading_schemes),
               optional_choice=True),
         Field("subject_isced", "Subject (ISCED-F)", placeholder="optional, e.g. 0613"),
@@ -183,7 +225,8 @@ def micro_credential_fields() -> list[Field]:
               optional_choice=True, blank="Not stated"),
         Field("stackable", "Stackable", "choice", YES_NO, optional_choice=True,
               blank="Not stated"),
-        Field("status", "Status", "choice", STATUSES),
+        Field("status", "Status", "choice", REPLACEABLE_STATUSES),
+        *SUCCESSION,
     ]
 
 
@@ -203,7 +246,7 @@ def build_micro_credential(institution_id: str, values: Values) -> rec.MicroCred
         subject_isced=_text(values, "subject_isced"),
         credit_validity_months=int(_number(values, "credit_validity_months", integer=True)),
         identity_verified_assessment=_stated(values, "identity_verified_assessment"),
-        stackable=_stated(values, "stackable"))
+        stackable=_stated(values, "stackable"), **_links(values))
 
 
 def micro_credential_values(mc: rec.MicroCredential) -> Values:
@@ -219,13 +262,15 @@ def micro_credential_values(mc: rec.MicroCredential) -> Values:
         "subject_isced": mc.subject_isced,
         "credit_validity_months": str(mc.credit_validity_months or ""),
         "identity_verified_assessment": _stated_name(mc, "identity_verified_assessment"),
-        "stackable": _stated_name(mc, "stackable"), "status": _status_name(mc.status),
+        "stackable": _stated_name(mc, "stackable"),
+        "status": _status_name(mc.status, REPLACEABLE_STATUSES), **_link_values(mc),
     }
 
 
 # --- modules and qualifications ------------------------------------------------------------
 
 def learning_unit_fields() -> list[Field]:
+    conversion = table()
     return [
         Field("key", "Key", placeholder="module or programme code, e.g. CS7DE"),
         Field("title", "Title"),
@@ -233,7 +278,11 @@ def learning_unit_fields() -> list[Field]:
         *_credit_and_level_fields(),
         Field("subject_isced", "Subject (ISCED-F)", placeholder="optional, e.g. 0613"),
         Field("learning_outcomes", "Learning outcomes", placeholder="optional, separate with ;"),
-        Field("status", "Status", "choice", STATUSES),
+        Field("grading_scheme", "Grading scheme", "choice", tuple(conversion.grading_schemes),
+              optional_choice=True),
+        QUALITY_ASSURANCES,
+        Field("status", "Status", "choice", REPLACEABLE_STATUSES),
+        *SUCCESSION,
         *regulation_fields(),
     ]
 
@@ -291,7 +340,8 @@ def build_learning_unit(institution_id: str, values: Values) -> rec.LearningUnit
             "LEARNING_UNIT_KIND_" + (_text(values, "kind") or "UNSPECIFIED"))),
         credit=_credit(values), level=_level(values),
         subject_isced=_text(values, "subject_isced"),
-        learning_outcomes=_items(values, "learning_outcomes"))
+        learning_outcomes=_items(values, "learning_outcomes"),
+        grading_scheme=_text(values, "grading_scheme"), **_links(values))
     # A module has no stacking rule: what the hidden qualification fields hold is ignored.
     rule = _stacking_rule(values) if unit.kind == rec.LEARNING_UNIT_KIND_QUALIFICATION else None
     if rule is not None:
@@ -309,8 +359,9 @@ def learning_unit_values(lu: rec.LearningUnit) -> Values:
         "kind": rec.LearningUnitKind.Name(lu.kind).removeprefix("LEARNING_UNIT_KIND_"),
         "credit.value": f"{lu.credit.value:g}", "credit.system": lu.credit.system,
         "level.framework": lu.level.framework, "level.level": lu.level.level,
-        "subject_isced": lu.subject_isced, "status": _status_name(lu.status),
+        "subject_isced": lu.subject_isced, "status": _status_name(lu.status, REPLACEABLE_STATUSES),
         "learning_outcomes": "; ".join(lu.learning_outcomes),
+        "grading_scheme": lu.grading_scheme, **_link_values(lu),
         "stacking_rule.total": format_credit(rule.total) if rule.HasField("total") else "",
         **limits,
         REGULATIONS + "residency": join_list(map(format_requirement, regs.residency)),
@@ -338,6 +389,13 @@ def agreement_fields() -> list[Field]:
         Field("conditions.transitive_allowed", "May be chained", "switch"),
         Field("conditions.identity_verified_required", "Identity-verified assessment required",
               "switch"),
+        Field(REQUIRED_QA + "bodies", "Sources QA'd by",
+              placeholder="bodies, by id or name, separate with |; empty = any body"),
+        Field(REQUIRED_QA + "kinds", "Sources' QA kinds",
+              placeholder="INSTITUTIONAL_REVIEW | PROGRAMME_ACCREDITATION | "
+              "PROFESSIONAL_BODY_RECOGNITION; empty = any"),
+        Field("volume_exception", "Volume exception",
+              placeholder="why the grant gives more credit than the sources carry"),
         Field("status", "Status", "choice", STATUSES),
     ]
 
@@ -365,6 +423,12 @@ def build_agreement(institution_id: str, values: Values) -> rec.RecognitionAgree
         cond.minimum_level.CopyFrom(level)
     cond.transitive_allowed = bool(values["conditions.transitive_allowed"])
     cond.identity_verified_required = bool(values["conditions.identity_verified_required"])
+    bodies = split_list(_text(values, REQUIRED_QA + "bodies"))
+    kinds = _each(values, REQUIRED_QA + "kinds", parse_quality_assurance_kind)
+    if bodies or kinds:
+        cond.required_quality_assurance.bodies.extend(bodies)
+        cond.required_quality_assurance.kinds.extend(kinds)
+    agreement.volume_exception = _text(values, "volume_exception")
     return agreement
 
 
@@ -382,6 +446,10 @@ def agreement_values(ag: rec.RecognitionAgreement) -> Values:
         if cond.HasField("minimum_level") else "",
         "conditions.transitive_allowed": cond.transitive_allowed,
         "conditions.identity_verified_required": cond.identity_verified_required,
+        REQUIRED_QA + "bodies": join_list(cond.required_quality_assurance.bodies),
+        REQUIRED_QA + "kinds": join_list(map(format_quality_assurance_kind,
+                                             cond.required_quality_assurance.kinds)),
+        "volume_exception": ag.volume_exception,
         "status": _status_name(ag.status),
     }
 
@@ -570,7 +638,32 @@ def _with_unshown_kept(original: Record, edited: Record, fields: list[Field]) ->
         else:
             message.ClearField(name)
     merged.MergeFrom(edited)  # type: ignore[arg-type]  # edited is the original's kind
+    _drop_emptied(original, merged, fields)
     return merged
+
+
+def _drop_emptied(original: Record, merged: Record, fields: list[Field]) -> None:
+    """Drop a part the registrar emptied (every field of an agreement's required quality
+    assurance cleared): kept empty, it would still read as stated. A part the original
+    already held empty stays, so an unchanged save is no change."""
+    for field in fields:
+        parents = field.name.split(".")[:-1]
+        for depth in range(len(parents), 0, -1):  # the innermost part first
+            *path, name = parents[:depth]
+            owner, before = _part(merged, path), _part(original, path)
+            if owner is not None and before is not None and owner.HasField(name) and \
+                    not getattr(owner, name).ByteSize() and getattr(before, name).ByteSize():
+                owner.ClearField(name)
+
+
+def _part(record: Record, path: list[str]) -> Any:
+    """The message at path (field names) inside record; None where one is not set."""
+    message: Any = record
+    for name in path:
+        if not message.HasField(name):
+            return None
+        message = getattr(message, name)
+    return message
 
 
 def _fill(node: TreeNode[None], group: rec.SourceGroup) -> None:
