@@ -9,7 +9,6 @@ processes; every connection is mutual TLS with certificates from the demo networ
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import signal
 import subprocess
@@ -25,6 +24,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from partner import answers
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
+from sync_agent import config as agent_config
 from sync_agent.client import ClientTLS, RegistryClient, open_channel
 
 
@@ -159,9 +159,9 @@ def main(argv: list[str] | None = None) -> int:
             status = health.Check(health_pb2.HealthCheckRequest(), timeout=10).status
         print(f"Registry at {address} (mutual TLS): health "
               f"{health_pb2.HealthCheckResponse.ServingStatus.Name(status)}")
-        os.environ["SYNC_AGENT_REGISTRY"] = address  # the agents' setting, for this run only
         for member in MEMBERS:
             home = work / member.institution_id
+            agent_config.set_registry(home, address)  # where this run's registry listens
             env_home = ["--home", str(home)]
             for name in member.catalogue:
                 with resources.as_file(data / name) as path:

@@ -126,6 +126,16 @@ def _tls(path: Path, section: dict[str, object]) -> ClientTLS | None:
     return ClientTLS.from_files(files["ca"], files["certificate"], files["private_key"])
 
 
+def set_registry(home: Path, address: str) -> None:
+    """Point agent.toml's registry setting at address (host:port), keeping the rest."""
+    path = home / CONFIG
+    head, tls, rest = path.read_text("utf-8").partition("\n[tls]")
+    lines = [f"registry = {json.dumps(address)}" if line.startswith("registry =") else line
+             for line in head.split("\n")]
+    write_atomically(path, ("\n".join(lines) + tls + rest).encode("utf-8"))
+    load(home)
+
+
 def set_tls(home: Path, ca: Path, certificate: Path, private_key: Path) -> None:
     """Add a [tls] section to agent.toml (replacing one that is there), after checking the
     files are there: a section naming a missing file would stop every later command,

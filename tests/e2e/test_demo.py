@@ -22,6 +22,11 @@ def test_demo_network_answers_the_partner(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "(mutual TLS): health SERVING" in out
+    # Each agent's agent.toml names the address this run's registry listened on.
+    address = out.split("Registry at ")[1].split(" ")[0]
+    for institution in ("uk.ac.forth", "uk.ac.taff", "uk.ac.lagan"):
+        toml = (tmp_path / "demo" / institution / "agent.toml").read_text()
+        assert f'registry = "{address}"' in toml
     assert out.count("enrolled uk.ac.") == 3
     for institution in ("uk.ac.forth", "uk.ac.taff", "uk.ac.lagan"):
         assert f"{institution} published" in out
