@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from google.protobuf import text_format
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from registry.v1 import records_pb2 as rec
 from registry_core.records import Record
+from tui.record_view import record_lines
 
 if TYPE_CHECKING:
     from tui.app import RegistrarApp
@@ -118,6 +119,8 @@ class DetailScreen(ModalScreen[str | None]):
             yield Static(f"{type(self.record).__name__} {self.record.key} "
                          f"(version {self.record.version}, {STATUS[self.record.status]})",
                          id="detail-title")
-            yield Static(text_format.MessageToString(self.record, as_utf8=True),
-                         id="detail-body")
+            with VerticalScroll(id="detail-scroll"):  # arrow keys scroll it at 80x24
+                yield Static(Text("\n").join(
+                    Text.assemble((f"{label}: ", "bold"), value)
+                    for label, value in record_lines(self.record)), id="detail-body")
         yield Footer()

@@ -91,8 +91,9 @@ async def test_detail_view_edit_and_withdraw_with_confirmation(tmp_path: Path) -
         await pilot.press("enter")
         await pilot.pause()
         assert type(app.screen).__name__ == "DetailScreen"
-        assert 'title: "Applied Machine Learning"' in str(
-            app.screen.query_one("#detail-body", Static).render())
+        shown = str(app.screen.query_one("#detail-body", Static).render())
+        assert "Title: Applied Machine Learning" in shown  # the form's words, not protobuf's
+        assert "RECORD_STATUS" not in shown and "Status: active" in shown
         await pilot.press("e")
         await pilot.pause()
         assert isinstance(app.screen, RecordForm)

@@ -1,0 +1,38 @@
+"""One record in the words of its form: each field a registrar can set, under the form's
+label and in the written form the form itself shows, so what is read here is what would be
+edited (not the protobuf message's field names and enum codes)."""
+
+from __future__ import annotations
+
+from registry.v1 import records_pb2 as rec
+from registry_core.records import Record
+from tui.forms import AGREEMENT, LEARNING_UNIT, MICRO_CREDENTIAL, FormKind
+
+KINDS: dict[type, FormKind] = {rec.MicroCredential: MICRO_CREDENTIAL,
+                               rec.LearningUnit: LEARNING_UNIT,
+                               rec.RecognitionAgreement: AGREEMENT}
+
+
+def record_lines(record: Record) -> list[tuple[str, str]]:
+    """(label, value) for every field the record states, in the form's order; a switch as
+    yes or no, an optional choice left blank as the form says it ("not stated"). The status
+    is the record's own (the form offers only the statuses a registrar may set)."""
+    kind = KINDS[type(record)]
+    values = kind.values(record)
+    found = []
+    for field in kind.fields():
+        if field.shown_when is not None:
+            other, wanted = field.shown_when
+            if values.get(other) != wanted:
+                continue
+        if field.name == "status":
+            text = rec.RecordStatus.Name(record.status).removeprefix("RECORD_STATUS_").lower()
+        elif field.kind == "switch":
+            text = "yes" if values.get(field.name) else "no"
+        else:
+            text = str(values.get(field.name, "") or "")
+            if not text and field.kind == "choice" and field.optional_choice:
+                text = field.blank
+        if text:
+            found.append((field.label, text))
+    return found
