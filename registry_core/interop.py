@@ -5,7 +5,7 @@
   Badges 3.0 `Achievement`;
 - export a recognition agreement as a Credential Engine CTDL `TransferValueProfile`.
 
-Which fields map where, and which cannot, is in the README ("Standards"). Imports return the
+Which fields map where, and which cannot, is in docs/standards.md. Imports return the
 record and the warnings a registrar should read (real data is inconsistent); a mandatory
 element the source does not carry is an InvalidRecord naming the field and the fix.
 """

@@ -6,7 +6,7 @@ registry_server/identity.py:
   urn:credit-registry:institution:<institution id>   publishes its own records
   urn:credit-registry:partner:<name>                  reads equivalences
   urn:credit-registry:operator:<name>                 administers the directory
-Run through deploy/pki.py (see README, "Certificates").
+Run through deploy/pki.py (see docs/operations.md, "Certificates").
 """
 
 from __future__ import annotations

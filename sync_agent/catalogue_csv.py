@@ -1,6 +1,6 @@
 """The CSV form of a catalogue export: its columns, and a row read into a record.
 
-One kind of record per file, told apart by its header (README, "Catalogue files"). Lists are
+One kind of record per file, told apart by its header (docs/catalogue.md, "Catalogue files"). Lists are
 separated by " | ". Source groups, grants, credit limits, level requirements and quality
 assurances are written as the TUI shows them (registry_core.expressions,
 registry_core.regulation_expressions), so there is one parser for both. A row becomes a record

@@ -68,7 +68,7 @@ def init_home(home: Path, institution_id: str, name: str, country: str,
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     write_atomically(home / PUBLIC_KEY, public_pem)
     text = (
-        "# The sync agent's settings; see README (Configuration).\n"
+        "# The sync agent's settings; see docs/operations.md (Configuration).\n"
         f"institution_id = {json.dumps(institution_id)}\n"
         f"name = {json.dumps(name)}\n"
         f"country = {json.dumps(country)}\n"
@@ -118,7 +118,7 @@ def _tls(path: Path, section: dict[str, object]) -> ClientTLS | None:
         value = section.get(setting)
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{path}: [tls] setting '{setting}' is missing; give the path of "
-                              "the PEM file (see README, Certificates)")
+                              "the PEM file (see docs/operations.md, Certificates)")
         file = (path.parent / value)
         if not file.is_file():
             raise ConfigError(f"{path}: [tls] {setting} = {value!r}: no such file")

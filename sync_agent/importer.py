@@ -7,7 +7,7 @@ the institution's catalogue has: in the file itself, or already in the agent's s
 JSON: {"micro_credentials": [...], "learning_units": [...], "agreements": [...]}, each entry
 in the protobuf JSON form of records.proto (camelCase or snake_case names).
 CSV: one kind of record per file, told apart by its header (sync_agent/catalogue_csv.py and
-README, "Catalogue files"); lists are separated by " | ".
+docs/catalogue.md, "Catalogue files"); lists are separated by " | ".
 """
 
 from __future__ import annotations

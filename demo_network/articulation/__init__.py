@@ -93,7 +93,7 @@ class Converted:
     statement_keys: dict[str, list[str]] = field(default_factory=dict)  # statement id -> keys
 
     def catalogues(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
-        """Catalogue JSON per institution (README, "Catalogue files")."""
+        """Catalogue JSON per institution (docs/catalogue.md, "Catalogue files")."""
         def dump(records: Sequence[Any]) -> list[dict[str, Any]]:
             return [json_format.MessageToDict(r) for r in records]
         return {self.sending_id: {"learning_units": dump(self.sending_units)},

@@ -145,7 +145,7 @@ def test_elm_round_trip_keeps_what_elm_can_carry() -> None:
     again, _ = interop.micro_credential_from_elm(interop.micro_credential_to_elm(imported),
                                                  "ie.zed", "DMC1", quality_assurance="QA")
     assert again == imported
-    # A non-EQF level and a non-ECTS credit come back converted (see README, Standards).
+    # A non-EQF level and a non-ECTS credit come back converted (see docs/standards.md).
     ours = micro_credential(key="MC1", subject_isced="0613", credit=rec.Credit(value=10, system="SCQF"),
                             skills=["http://data.europa.eu/esco/skill/x"])
     back, _ = interop.micro_credential_from_elm(interop.micro_credential_to_elm(ours),
