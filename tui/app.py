@@ -47,7 +47,7 @@ from registry_core.expressions import (
     format_sources,
     parse_holdings,
 )
-from registry_core.records import Record, source_credentials
+from registry_core.records import Record, granted_unit_keys, source_credentials
 from registry_core.wording import counted
 from sync_agent import config as agent_config
 from sync_agent.bilateral import BilateralError, act, awaiting_decision
@@ -56,7 +56,14 @@ from sync_agent.store import AgentStore
 from sync_agent.sync import SyncError, SyncLock, SyncResult, explain, sync
 from tui.confirm import AskScreen, ConfirmScreen
 from tui.first_start import LoadDemoScreen, demo_records
-from tui.forms import AGREEMENT, LEARNING_UNIT, MICRO_CREDENTIAL, FormKind, RecordForm
+from tui.forms import (
+    AGREEMENT,
+    LEARNING_UNIT,
+    MICRO_CREDENTIAL,
+    FieldProblem,
+    FormKind,
+    RecordForm,
+)
 from tui.tables import STATUS, AgreementTable, BilateralTable, DetailScreen, RecordTable, UnitTable
 
 FORM_OF: dict[int, FormKind] = {
@@ -122,6 +129,7 @@ class RegistrarApp(App[None]):
         self.config = config
         self.offer_demo = offer_demo
         self.sub_title = institution_name
+        self.known_institutions: set[str] = set()  # the directory, once read from the registry
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -254,8 +262,27 @@ class RegistrarApp(App[None]):
         if kind == rec.RECORD_KIND_MICRO_CREDENTIAL and self.config is not None:
             defaults = {"awarding_body": self.config.name, "country": self.config.country}
         form: FormKind = FORM_OF[kind]
-        self.push_screen(RecordForm(form, self.store.institution_id, record, defaults),
-                         self.save_record)
+        self.push_screen(RecordForm(form, self.store.institution_id, record, defaults,
+                                    self.check_references), self.save_record)
+
+    def check_references(self, record: Record) -> None:
+        """An agreement's granted units must be in this catalogue, and its source
+        credentials' providers in the directory (when the directory has been read): named
+        here before saving rather than refused at the next sync."""
+        if not isinstance(record, rec.RecognitionAgreement):
+            return
+        for key in granted_unit_keys(record.grant):
+            unit = self.store.get(rec.RECORD_KIND_LEARNING_UNIT, key)
+            if unit is None or unit.status == rec.RECORD_STATUS_WITHDRAWN:
+                raise FieldProblem("grant", f"names {key}, which this catalogue does not have"
+                                   + (" (it is withdrawn)" if unit is not None else "")
+                                   + "; add the module first, or correct the key")
+        if self.known_institutions:
+            for provider, key in source_credentials(record.source):
+                if provider not in self.known_institutions:
+                    raise FieldProblem("source", f"names {provider}/{key}, but {provider} is "
+                                       "not in the network's directory; check the id (see "
+                                       "the Directory tab)")
 
     def save_record(self, record: Record | None) -> None:
         if record is None:
@@ -561,6 +588,7 @@ class RegistrarApp(App[None]):
             table.add_row("not applied", refused.agreement.agreement_key, refused.explanation)
 
     def show_directory(self, institutions: list[directory.Institution]) -> None:
+        self.known_institutions = {i.institution_id for i in institutions}
         table = self.query_one("#directory", DataTable)
         table.clear()
         for inst in institutions:

@@ -484,9 +484,13 @@ class RecordForm(ModalScreen[Record | None]):
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, kind: FormKind, institution_id: str, record: Record | None = None,
-                 defaults: Values | None = None) -> None:
+                 defaults: Values | None = None,
+                 references: Callable[[Record], None] | None = None) -> None:
         super().__init__()
         self.kind, self.institution_id, self.original = kind, institution_id, record
+        # Checks what the record names elsewhere (the catalogue's units, the directory's
+        # institutions), raising FieldProblem, before the registry would refuse it.
+        self.references = references
         self.fields = kind.fields()
         self.initial: Values = {f.name: False if f.kind == "switch" else "" for f in self.fields}
         self.initial["status"] = "ACTIVE"
@@ -580,6 +584,8 @@ class RecordForm(ModalScreen[Record | None]):
                 record = _with_unshown_kept(self.original, record, self.fields)
             self._show_sources(record)
             validate_record(record)
+            if self.references is not None:
+                self.references(record)
         except (InvalidRecord, FieldProblem) as problem:
             field = self._field_of(problem.field)
             label = field.label if field else problem.field

@@ -161,3 +161,28 @@ async def test_a_negative_or_huge_count_of_months_is_a_field_error_not_a_crash(
         await pilot.pause()
         assert "Ready to save" in form_error(app)
     app.store.close()
+
+
+async def test_an_agreement_granting_a_module_the_catalogue_lacks_is_named_before_saving(
+        tmp_path: Path) -> None:
+    """The registry refuses a grant of a unit its publisher has not published; the form says
+    so while the registrar types, not at the next sync. A provider the directory does not
+    know is named too, once the directory has been read."""
+    app = make_app(taff_home(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tab(pilot, "agreements-tab")
+        await pilot.press("n")
+        await pilot.pause()
+        await type_into(pilot, "#f-key", "AG-NEW")
+        await type_into(pilot, "#f-source", "all of uk.ac.forth/FOR-DE01")
+        await type_into(pilot, "#f-grant", "NOPE101")
+        await pilot.pause()
+        assert "names NOPE101, which this catalogue does not have" in form_error(app)
+        await type_into(pilot, "#f-grant", "CS7DE")
+        await pilot.pause()
+        assert "Ready to save" in form_error(app)
+        app.known_institutions = {"uk.ac.taff", "uk.ac.lagan"}  # as the Directory tab reads it
+        await type_into(pilot, "#f-source", "all of uk.ac.forth/FOR-DE01 ")
+        await pilot.pause()
+        assert "uk.ac.forth is not in the network's directory" in form_error(app)
+    app.store.close()
