@@ -93,14 +93,16 @@ def _choices(select: Select[str], values: Iterable[str]) -> None:
     """Refresh a filter's options from the data, keeping the current choice when it remains."""
     current = _filter(select)
     options = sorted(set(values))
-    select.set_options([(ANY, ANY)] + [(v, v) for v in options])
+    label = str(select.prompt)
+    select.set_options([(f"{label}: {ANY}", ANY)] + [(f"{label}: {v}", v) for v in options])
     select.value = current if current in options else ANY
 
 
 def _filter_row(*selects: tuple[str, str]) -> Horizontal:
-    return Horizontal(*(Select([(ANY, ANY)], value=ANY, allow_blank=False, compact=True,
-                               id=wid, prompt=label, tooltip=label) for wid, label in selects),
-                      classes="filters")
+    """Filters, each showing what it filters ("Status: any"), not only its value."""
+    return Horizontal(*(Select([(f"{label}: {ANY}", ANY)], value=ANY, allow_blank=False,
+                               compact=True, id=wid, prompt=label, tooltip=label)
+                        for wid, label in selects), classes="filters")
 
 
 class RegistrarApp(App[None]):
