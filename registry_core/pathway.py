@@ -49,12 +49,11 @@ def _shared_groups(grants: Sequence[eq.GrantedCredit]) -> list[list[eq.GrantedCr
 
 @dataclass
 class _Item:
-    """One grant on its way into the award: its credit in the award's system, as offered
-    and as the rules so far leave it."""
+    """One grant on its way into the award: its credit in the award's system, as the rules
+    so far leave it."""
 
     grant: eq.GrantedCredit
     name: str  # how answers name it: its last agreement's key, or "RPL <module>"
-    offered: float
     value: float
     experiential: bool = False
     excluded: bool = False  # by a rule that keeps it out of the award altogether
@@ -260,7 +259,7 @@ def evaluate_pathway(qualification: rec.LearningUnit,
     for grant in plain:
         offered = (t.convert_credit(grant.credit.value, grant.credit.system, p.system)
                    if grant.credit.system else 0.0)
-        items.append(_admitted(p, _Item(grant, _name(grant), offered, offered)))
+        items.append(_admitted(p, _Item(grant, _name(grant), offered)))
     item_of = {id(item.grant): item for item in items}
     for group in _shared_groups(plain):
         live = [item_of[id(g)] for g in group if g.credit.system and not item_of[id(g)].excluded]
@@ -276,7 +275,7 @@ def evaluate_pathway(qualification: rec.LearningUnit,
                 item.value = 0.0
     for grant in _prior_learning_grants(prior_learning, p.units):
         offered = t.convert_credit(grant.credit.value, grant.credit.system, p.system)
-        item = _admitted(p, _Item(grant, _name(grant), offered, offered, experiential=True))
+        item = _admitted(p, _Item(grant, _name(grant), offered, experiential=True))
         unit = grant.grant.unit_key
         rival = next((i for i in items if not i.excluded and not i.experiential
                       and unit in _unit_codes(i.grant)), None)

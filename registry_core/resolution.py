@@ -13,9 +13,9 @@ the minimum level (within a framework by its order, across frameworks through th
 referencing; undecidable is said, never guessed), identity-verified when required (by its
 own record where that states it, else by the question's claim), and quality-assured as the
 agreement requires. The units it grants must be published. A direct grant gives no more
-credit than the holdings it uses carry, unless the agreement states why. A grant restricted to programmes the question does not
-name, or with additional requirements, is conditional, with the conditions in the
-registrar's words; the agreement's notes go with every grant.
+credit than the holdings it uses carry, unless the agreement states why. A grant restricted
+to programmes the question does not name, or with additional requirements, is conditional,
+with the conditions in the registrar's words; the agreement's notes go with every grant.
 
 The source group decides which held credentials an agreement may use: all-of all of its
 items; any-of one satisfied item; N-of n of them. Each way of satisfying it (up to
@@ -781,9 +781,8 @@ def resolve(
                                          explanation=failure.explanation))
 
     if counts is not None:  # weighed as a millionth: taken only when nothing counting competes
-        candidates = [c if counts(c.granted) else Candidate(
-            c.agreement, c.used, c.granted, c.ects * 1e-6, c.units, c.exclusive, c.links,
-            c.learning) for c in candidates]
+        candidates = [c if counts(c.granted) else replace(c, ects=c.ects * 1e-6)
+                      for c in candidates]
     candidates.sort(key=lambda c: (-c.ects, len(c.used), c.agreement.key))
     chosen = _assign(candidates)
     chosen_keys = {c.agreement.key for c in chosen}
