@@ -139,26 +139,44 @@ def check_granted_units(path: Path, entries: Iterable[Entry],
     units = {u.key: u for u in held_units if isinstance(u, rec.LearningUnit)}
     units.update((e.record.key, e.record) for e in entries
                  if isinstance(e.record, rec.LearningUnit))
-    catalogue = {key for key, unit in units.items() if unit.status != rec.RECORD_STATUS_WITHDRAWN}
-    listed_as = {code: key for key, unit in units.items()
-                 if unit.status != rec.RECORD_STATUS_WITHDRAWN for code in unit.cross_listed_keys}
+    catalogue = UnitCatalogue(units.values())
     for entry in entries:
         agreement = entry.record
         if not isinstance(agreement, rec.RecognitionAgreement) or \
-                agreement.status == rec.RECORD_STATUS_WITHDRAWN:
+                (missing := catalogue.missing(agreement)) is None:
             continue
-        for key in granted_unit_keys(agreement.grant):
-            if key in catalogue:
-                continue
-            if key in listed_as:
-                raise CatalogueError(path, entry.line, entry.grant_field,
-                                     f"agreement {agreement.key} grants '{key}', a cross-listed "
-                                     f"code of unit '{listed_as[key]}'; grant the unit by its "
-                                     f"own key, '{listed_as[key]}'")
+        key, own_key = missing
+        if own_key is not None:
             raise CatalogueError(path, entry.line, entry.grant_field,
-                                 f"agreement {agreement.key} grants unit '{key}', which is "
-                                 "neither in this file nor in the agent's store; import the "
-                                 "unit first (or in the same file), or correct the key")
+                                 f"agreement {agreement.key} grants '{key}', a cross-listed "
+                                 f"code of unit '{own_key}'; grant the unit by its own key, "
+                                 f"'{own_key}'")
+        raise CatalogueError(path, entry.line, entry.grant_field,
+                             f"agreement {agreement.key} grants unit '{key}', which is "
+                             "neither in this file nor in the agent's store; import the "
+                             "unit first (or in the same file), or correct the key")
+
+
+class UnitCatalogue:
+    """An institution's units that are not withdrawn, by key and by cross-listed code: what
+    its agreements may grant (the import and the terminal UI's form both ask it)."""
+
+    def __init__(self, units: Iterable[rec.LearningUnit]) -> None:
+        live = [u for u in units if u.status != rec.RECORD_STATUS_WITHDRAWN]
+        self.keys = {u.key for u in live}
+        self.listed_as = {code: u.key for u in live for code in u.cross_listed_keys}
+
+    def missing(self, agreement: rec.RecognitionAgreement) -> tuple[str, str | None] | None:
+        """The first unit key the agreement grants that is not in the catalogue, with the
+        unit's own key when it is one of that unit's cross-listed codes (grants name a unit
+        by its own key, ADR 10); None when every one is there, or the agreement is
+        withdrawn (it grants nothing)."""
+        if agreement.status == rec.RECORD_STATUS_WITHDRAWN:
+            return None
+        for key in granted_unit_keys(agreement.grant):
+            if key not in self.keys:
+                return key, self.listed_as.get(key)
+        return None
 
 
 def read_catalogue(path: Path, institution_id: str,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -47,11 +48,12 @@ from registry_core.expressions import (
     format_sources,
     parse_holdings,
 )
-from registry_core.records import Record, granted_unit_keys, source_credentials
+from registry_core.records import Record, source_credentials
 from registry_core.wording import counted
 from sync_agent import config as agent_config
 from sync_agent.bilateral import BilateralError, act, awaiting_decision
 from sync_agent.client import RegistryClient
+from sync_agent.importer import UnitCatalogue
 from sync_agent.store import AgentStore
 from sync_agent.sync import SyncError, SyncLock, SyncResult, explain, sync
 from tui.confirm import AskScreen, ConfirmScreen
@@ -264,21 +266,26 @@ class RegistrarApp(App[None]):
         if kind == rec.RECORD_KIND_MICRO_CREDENTIAL and self.config is not None:
             defaults = {"awarding_body": self.config.name, "country": self.config.country}
         form: FormKind = FORM_OF[kind]
+        references = None
+        if kind == rec.RECORD_KIND_AGREEMENT:  # the catalogue is read once, as the form opens
+            catalogue = UnitCatalogue(cast(list[rec.LearningUnit], self.store.records(
+                rec.RECORD_KIND_LEARNING_UNIT)))
+            references = functools.partial(self.check_references, catalogue)
         self.push_screen(RecordForm(form, self.store.institution_id, record, defaults,
-                                    self.check_references), self.save_record)
+                                    references), self.save_record)
 
-    def check_references(self, record: Record) -> None:
-        """An agreement's granted units must be in this catalogue, and its source
-        credentials' providers in the directory (when the directory has been read): named
-        here before saving rather than refused at the next sync."""
+    def check_references(self, catalogue: UnitCatalogue, record: Record) -> None:
+        """An agreement's granted units must be in this catalogue (by their own keys), and
+        its source credentials' providers in the directory (when the directory has been
+        read): named here before saving rather than refused at the next sync."""
         if not isinstance(record, rec.RecognitionAgreement):
             return
-        for key in granted_unit_keys(record.grant):
-            unit = self.store.get(rec.RECORD_KIND_LEARNING_UNIT, key)
-            if unit is None or unit.status == rec.RECORD_STATUS_WITHDRAWN:
-                raise FieldProblem("grant", f"names {key}, which this catalogue does not have"
-                                   + (" (it is withdrawn)" if unit is not None else "")
-                                   + "; add the module first, or correct the key")
+        if (missing := catalogue.missing(record)) is not None:
+            key, own_key = missing
+            raise FieldProblem("grant", f"names {key}, which this catalogue does not have"
+                               + (f" (it is a cross-listed code of {own_key}: name {own_key})"
+                                  if own_key is not None else "")
+                               + "; add the module first, or correct the key")
         if self.known_institutions:
             for provider, key in source_credentials(record.source):
                 if provider not in self.known_institutions:
