@@ -13,10 +13,11 @@ from google.protobuf import json_format
 
 from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import records_pb2 as rec
-from registry_core import interop, logs
+from registry_core import logs
 from registry_core.errors import InvalidRecord
 from registry_core.logs import request_id
 from registry_core.records import COUNTRY, INSTITUTION_ID, validate_record
+from registry_core.standards import ctdl, elm, ob3
 from registry_core.wording import counted
 from sync_agent import bilateral
 from sync_agent import config as agent_config
@@ -163,13 +164,13 @@ def _export(store: AgentStore, args: argparse.Namespace) -> dict[str, object]:
             raise SyncError(f"no agreement '{args.key}' in the store")
         units = {u.key: u for u in store.records(rec.RECORD_KIND_LEARNING_UNIT)
                  if isinstance(u, rec.LearningUnit)}
-        return interop.agreement_to_ctdl(agreement, units)
+        return ctdl.agreement_to_ctdl(agreement, units)
     mc = store.get(rec.RECORD_KIND_MICRO_CREDENTIAL, args.key)
     if not isinstance(mc, rec.MicroCredential):
         raise SyncError(f"no micro-credential '{args.key}' in the store")
     if args.format == "elm":
-        return interop.micro_credential_to_elm(mc)
-    return interop.micro_credential_to_ob3(mc, args.base_url)
+        return elm.micro_credential_to_elm(mc)
+    return ob3.micro_credential_to_ob3(mc, args.base_url)
 
 
 LAST_SYNC = "last-sync.json"
@@ -211,7 +212,7 @@ def _run(args: argparse.Namespace, cfg: agent_config.AgentConfig, store: AgentSt
         except (OSError, ValueError) as exc:
             raise CatalogueError(args.file, 0, "(file)", f"cannot read JSON-LD ({exc})") from None
         try:
-            record, warnings = interop.micro_credential_from_elm(
+            record, warnings = elm.micro_credential_from_elm(
                 document, cfg.institution_id, args.key, quality_assurance=args.quality_assurance)
             validate_record(record)
         except InvalidRecord as error:

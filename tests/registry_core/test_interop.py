@@ -9,9 +9,9 @@ import json
 import pytest
 
 from registry.v1 import records_pb2 as rec
-from registry_core import interop
 from registry_core.errors import InvalidRecord
 from registry_core.records import validate_record
+from registry_core.standards import ctdl, elm, ob3
 from tests.conftest import STANDARDS
 from tests.factories import agreement, micro_credential, module
 
@@ -21,7 +21,7 @@ def load(name: str) -> dict:  # type: ignore[type-arg]
 
 
 def test_elm_annex1_micro_credential_imports_with_its_standard_elements() -> None:
-    mc, warnings = interop.micro_credential_from_elm(
+    mc, warnings = elm.micro_credential_from_elm(
         load("elm-v3-micro-credential-annex1.json"), "ie.zed", "DMC1",
         quality_assurance="Internal quality assurance of the University of Zed")
     validate_record(mc)
@@ -44,7 +44,7 @@ def test_elm_annex1_micro_credential_imports_with_its_standard_elements() -> Non
 
 def test_elm_without_quality_assurance_names_the_field_and_the_fix() -> None:
     with pytest.raises(InvalidRecord) as caught:
-        interop.micro_credential_from_elm(load("elm-v3-micro-credential-annex1.json"),
+        elm.micro_credential_from_elm(load("elm-v3-micro-credential-annex1.json"),
                                           "ie.zed", "DMC1")
     assert caught.value.field == "quality_assurance"
     assert "--quality-assurance" in caught.value.problem
@@ -71,7 +71,7 @@ def _accredited(**accreditation: object) -> dict:  # type: ignore[type-arg]
 
 
 def test_elm_accreditation_of_the_qualification_becomes_a_programme_accreditation() -> None:
-    mc, warnings = interop.micro_credential_from_elm(_accredited(), "ie.zed", "DMC1")
+    mc, warnings = elm.micro_credential_from_elm(_accredited(), "ie.zed", "DMC1")
     validate_record(mc)
     assert list(mc.quality_assurances) == [rec.QualityAssurance(
         body="Quality and Qualifications Ireland",
@@ -103,7 +103,7 @@ def test_elm_accreditation_kind_follows_its_type_then_where_it_stands(
         claim = document["credentialSubject"]["hasClaim"]
         claim["awardedBy"]["awardingBody"]["accreditation"] = \
             claim["specifiedBy"].pop("accreditation")
-    mc, warnings = interop.micro_credential_from_elm(document, "ie.zed", "DMC1")
+    mc, warnings = elm.micro_credential_from_elm(document, "ie.zed", "DMC1")
     assert [qa.kind for qa in mc.quality_assurances] == [kind]
     assert any("not one of ELM's accreditation types" in w for w in warnings) == \
         type_id.startswith("http://example.org")
@@ -117,7 +117,7 @@ def test_elm_accreditation_kind_follows_its_type_then_where_it_stands(
 ])
 def test_elm_accreditation_that_cannot_be_carried_is_warned_about(
         change: dict, says: str) -> None:  # type: ignore[type-arg]
-    mc, warnings = interop.micro_credential_from_elm(_accredited(**change), "ie.zed", "DMC1",
+    mc, warnings = elm.micro_credential_from_elm(_accredited(**change), "ie.zed", "DMC1",
                                                      quality_assurance="QA")
     assert not mc.quality_assurances
     assert any(says in w for w in warnings), warnings
@@ -126,9 +126,9 @@ def test_elm_accreditation_that_cannot_be_carried_is_warned_about(
 def test_elm_without_identity_verification_leaves_it_unstated() -> None:
     document = copy.deepcopy(load("elm-v3-micro-credential-annex1.json"))
     del document["credentialSubject"]["hasClaim"]["provenBy"]["idVerification"]
-    mc, _ = interop.micro_credential_from_elm(document, "ie.zed", "DMC1", quality_assurance="QA")
+    mc, _ = elm.micro_credential_from_elm(document, "ie.zed", "DMC1", quality_assurance="QA")
     assert not mc.HasField("identity_verified_assessment")
-    exported = interop.micro_credential_to_elm(mc)
+    exported = elm.micro_credential_to_elm(mc)
     assert "idVerification" not in exported["credentialSubject"]["hasClaim"]["provenBy"]
 
 
@@ -136,19 +136,19 @@ def test_elm_with_a_calendar_duration_is_refused() -> None:
     document = copy.deepcopy(load("elm-v3-micro-credential-annex1.json"))
     document["credentialSubject"]["hasClaim"]["specifiedBy"]["volumeOfLearning"] = "P60M"
     with pytest.raises(InvalidRecord, match="volumeOfLearning.*not a workload in hours"):
-        interop.micro_credential_from_elm(document, "ie.zed", "DMC1", quality_assurance="QA")
+        elm.micro_credential_from_elm(document, "ie.zed", "DMC1", quality_assurance="QA")
 
 
 def test_elm_round_trip_keeps_what_elm_can_carry() -> None:
-    imported, _ = interop.micro_credential_from_elm(
+    imported, _ = elm.micro_credential_from_elm(
         load("elm-v3-micro-credential-annex1.json"), "ie.zed", "DMC1", quality_assurance="QA")
-    again, _ = interop.micro_credential_from_elm(interop.micro_credential_to_elm(imported),
+    again, _ = elm.micro_credential_from_elm(elm.micro_credential_to_elm(imported),
                                                  "ie.zed", "DMC1", quality_assurance="QA")
     assert again == imported
     # A non-EQF level and a non-ECTS credit come back converted (see docs/standards.md).
     ours = micro_credential(key="MC1", subject_isced="0613", credit=rec.Credit(value=10, system="SCQF"),
                             skills=["http://data.europa.eu/esco/skill/x"])
-    back, _ = interop.micro_credential_from_elm(interop.micro_credential_to_elm(ours),
+    back, _ = elm.micro_credential_from_elm(elm.micro_credential_to_elm(ours),
                                                 "uk.ac.forth", "MC1",
                                                 quality_assurance=ours.quality_assurance)
     assert (back.level.framework, back.level.level) == ("EQF", "7")  # SCQF 11
@@ -166,7 +166,7 @@ def _keys(value: object, prefix: str = "") -> set[str]:
 
 
 def test_ob3_achievement_uses_only_the_standards_vocabulary() -> None:
-    achievement = interop.micro_credential_to_ob3(
+    achievement = ob3.micro_credential_to_ob3(
         micro_credential(subject_isced="0613", skills=["http://data.europa.eu/esco/skill/x"],
                          url="https://forth.example.ac.uk/img.png",
                          credit=rec.Credit(value=10, system="SCQF")),
@@ -179,7 +179,7 @@ def test_ob3_achievement_uses_only_the_standards_vocabulary() -> None:
 
 
 def test_agreement_exports_as_a_ctdl_transfer_value_profile() -> None:
-    profile = interop.agreement_to_ctdl(
+    profile = ctdl.agreement_to_ctdl(
         agreement(valid_from="2025-09-01", valid_to="2028-08-31",
                   sources=[("uk.ac.forth", "MC1"), ("uk.ac.lagan", "LC1")]),
         {"CS7DE": module()})
@@ -196,6 +196,6 @@ def test_agreement_exports_as_a_ctdl_transfer_value_profile() -> None:
 
 def test_a_key_with_spaces_becomes_a_percent_encoded_uri_segment() -> None:
     mc = micro_credential(key="MAT SCI 45")
-    assert interop.micro_credential_to_ob3(mc, "https://registry.example.org")["id"] == \
+    assert ob3.micro_credential_to_ob3(mc, "https://registry.example.org")["id"] == \
         "https://registry.example.org/achievements/uk.ac.forth/MAT%20SCI%2045"
-    assert interop.micro_credential_to_elm(mc)["id"] == "urn:credit-registry:uk.ac.forth:MAT%20SCI%2045"
+    assert elm.micro_credential_to_elm(mc)["id"] == "urn:credit-registry:uk.ac.forth:MAT%20SCI%2045"

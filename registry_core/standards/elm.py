@@ -1,9 +1,6 @@
-"""Interoperability with the standards institutions already use.
-
-- import a micro-credential from a European Learning Model (ELM v3) JSON-LD credential;
-- export a micro-credential as an ELM learning-achievement specification and as an Open
-  Badges 3.0 `Achievement`;
-- export a recognition agreement as a Credential Engine CTDL `TransferValueProfile`.
+"""The European Learning Model (ELM v3), the format of Europass and European Digital
+Credentials: a micro-credential from an ELM credential's claimed learning achievement, and a
+micro-credential as an ELM learning-achievement specification.
 
 Which fields map where, and which cannot, is in docs/standards.md. Imports return the
 record and the warnings a registrar should read (real data is inconsistent); a mandatory
@@ -14,12 +11,11 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote
 
 from registry.v1 import records_pb2 as rec
 from registry_core.conversion import table
 from registry_core.errors import InvalidRecord
-from registry_core.records import source_credentials
+from registry_core.standards.common import uri_part
 
 # ISO 3166-1 alpha-3 -> alpha-2 for the countries ELM credentials come from (the EU, EEA,
 # the UK and candidate countries, as used by the Publications Office country table).
@@ -54,11 +50,6 @@ DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
                       r"(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
 
 
-
-def uri_part(key: str) -> str:
-    """A record key as one segment of a URI: keys may hold spaces ("MAT SCI 45") and '/',
-    which a URI must percent-encode (RFC 3986)."""
-    return quote(key, safe="")
 
 def _text(value: Any, language: str = "en") -> str:
     """An ELM language map ({"en": "…"}) or plain string as text."""
@@ -168,7 +159,7 @@ def micro_credential_from_elm(document: dict[str, Any], institution_id: str, key
     if not country:
         raise missing("awardedBy.awardingBody.location.address.countryCode",
                       f"'{country_uri}' is not a country this importer knows; add it to "
-                      "registry_core/interop.py ALPHA3")
+                      "registry_core/standards/elm.py ALPHA3")
     credit = spec.get("creditPoint", {})
     credit = credit[0] if isinstance(credit, list) else credit
     system = ELM_CREDIT_FRAMEWORKS.get(_label(credit.get("framework", {})), "")
@@ -293,65 +284,3 @@ def micro_credential_to_elm(mc: rec.MicroCredential) -> dict[str, Any]:
             },
         }},
     }
-
-
-def micro_credential_to_ob3(mc: rec.MicroCredential, base_url: str) -> dict[str, Any]:
-    """An Open Badges 3.0 `Achievement` describing the micro-credential."""
-    ects = table().to_ects(mc.credit.value, mc.credit.system)
-    achievement: dict[str, Any] = {
-        "id": f"{base_url.rstrip('/')}/achievements/{mc.institution_id}/{uri_part(mc.key)}",
-        "type": ["Achievement"],
-        "achievementType": "MicroCredential",
-        "name": mc.title,
-        "description": f"{mc.title}: {mc.credit.value:g} {mc.credit.system} at "
-                       f"{mc.level.framework} level {mc.level.level}, {mc.workload_hours:g} "
-                       f"hours; assessed by {mc.assessment_type}.",
-        "criteria": {"narrative": "\n".join(f"- {o}" for o in mc.learning_outcomes)},
-        "creator": {"id": f"{base_url.rstrip('/')}/institutions/{mc.institution_id}",
-                    "type": ["Profile"], "name": mc.awarding_body},
-        "creditsAvailable": ects,  # OB3 has no unit: ECTS, converted through the table
-        "humanCode": mc.key,
-    }
-    if mc.subject_isced:
-        achievement["fieldOfStudy"] = f"ISCED-F {mc.subject_isced}"
-    if mc.skills:
-        achievement["alignment"] = [{"type": ["Alignment"], "targetName": skill.rsplit("/", 1)[-1],
-                                     "targetUrl": skill, "targetType": "ceasn:Competency",
-                                     "targetFramework": "ESCO"} for skill in mc.skills]
-    if mc.url:
-        achievement["image"] = {"id": mc.url, "type": "Image"}
-    return achievement
-
-
-def agreement_to_ctdl(agreement: rec.RecognitionAgreement,
-                      units: dict[str, rec.LearningUnit]) -> dict[str, Any]:
-    """A Credential Engine CTDL `TransferValueProfile` for a recognition agreement."""
-    if agreement.grant.WhichOneof("grant") == "unit_key":
-        unit = units.get(agreement.grant.unit_key)
-        credit = unit.credit if unit else rec.Credit()
-        target = [{"@type": "ceterms:LearningOpportunityProfile",
-                   "ceterms:ctid": f"{agreement.institution_id}/{agreement.grant.unit_key}",
-                   "ceterms:name": {"en-GB": unit.title if unit else agreement.grant.unit_key}}]
-    else:
-        credit = agreement.grant.general_credit.credit
-        target = []
-    profile: dict[str, Any] = {
-        "@context": "https://credreg.net/ctdl/schema/context/json",
-        "@type": "ceterms:TransferValueProfile",
-        "ceterms:ctid": f"{agreement.institution_id}/{agreement.key}",
-        "ceterms:name": {"en-GB": agreement.title or agreement.key},
-        "ceterms:ownedBy": [agreement.institution_id],
-        "ceterms:transferValue": [{"@type": "schema:QuantitativeValue",
-                                   "schema:value": credit.value,
-                                   "schema:unitText": credit.system}],
-        "ceterms:transferValueFrom": [
-            {"@type": "ceterms:LearningOpportunityProfile", "ceterms:ctid": f"{provider}/{key}",
-             "ceterms:ownedBy": [provider]}
-            for provider, key in source_credentials(agreement.source)],
-        "ceterms:transferValueFor": target,
-    }
-    if agreement.conditions.valid_from:
-        profile["ceterms:startDate"] = agreement.conditions.valid_from
-    if agreement.conditions.valid_to:
-        profile["ceterms:endDate"] = agreement.conditions.valid_to
-    return profile
