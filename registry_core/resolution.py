@@ -292,6 +292,13 @@ class _Evaluator:
                 return Failure(eq.NOT_APPLIED_REASON_IDENTITY_NOT_VERIFIED,
                                f"the assessment of {ref_text(ref)} was not identity-verified "
                                f"({said}); the agreement requires it")
+        if cond.verified_holdings_required and not holding.verifiable_credential:
+            # The registry keeps a presented credential on a holding only once it verified
+            # it (registry_server/learner_credentials.py leaves out those it refuses).
+            return Failure(eq.NOT_APPLIED_REASON_HOLDING_NOT_VERIFIED,
+                           f"{ref_text(ref)} is only stated in the question; the agreement "
+                           "requires the learner's credential, verified (present it in "
+                           "verifiable_credential)")
         if cond.HasField("required_quality_assurance"):
             return self.quality(ref, source, cond.required_quality_assurance)
         return None

@@ -14,6 +14,7 @@ from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
 from registry_core.claims import BadClaim, check_holdings, check_prior_learning
 from registry_core.conversion import table as conversion_table
+from registry_core.credentials import MAX_CREDENTIAL_BYTES
 from registry_core.errors import FailedPrecondition, InvalidRecord, NotFound
 from registry_core.pathway import find_conflicts, pathway
 from registry_core.records import (
@@ -24,11 +25,13 @@ from registry_core.records import (
     source_credentials,
 )
 from registry_core.resolution import Ref, SourceRecord, resolve
+from registry_server import learner_credentials
 from registry_server.db import Reads, reading
 from registry_server.sql import table
 from registry_server.tables import AgreementEdge, PublishedRecord, UnitCode
 
 MAX_HOLDINGS = 500
+MAX_PRESENTED = learner_credentials.MAX_PRESENTED
 MAX_DEPTH = 5
 MAX_PROGRAMME = 200
 PAGE_DEFAULT = 100
@@ -344,7 +347,19 @@ def _check_holdings(holdings: Sequence[eq.Holding], programme: str, max_depth: i
     if len(programme) > MAX_PROGRAMME:
         raise _bad("programme", f"is {len(programme)} characters long; give the "
                    f"programme's code, at most {MAX_PROGRAMME}")
+    presented = sum(1 for holding in holdings if holding.verifiable_credential)
+    if presented > MAX_PRESENTED:
+        raise _bad("holdings", f"presents {presented} credentials; present at most "
+                   f"{MAX_PRESENTED} in one question")
     for i, holding in enumerate(holdings):
+        if holding.verifiable_credential:
+            # The credential states what the holding is; learner_credentials checks it and
+            # any field given beside it.
+            if len(holding.verifiable_credential) > MAX_CREDENTIAL_BYTES:
+                raise _bad(f"holdings[{i}].verifiable_credential", "is larger than "
+                           f"{MAX_CREDENTIAL_BYTES // 1024} KiB; present it without embedded "
+                           "images")
+            continue
         # The field's name is only built for an error: this runs for every holding of every
         # question.
         credential = holding.credential
@@ -382,17 +397,21 @@ def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.R
     as_of = _as_of(request.as_of)
     offset, size = page_bounds(request.page_size, request.page_token)
     target = request.target_institution_id
-    held: list[Ref] = [(h.credential.institution_id, h.credential.key) for h in request.holdings]
-    with reading(engine, one_statement=request.max_depth <= 1) as reads:
-        agreements, units, sources = _candidates(reads, target, held, request.max_depth)
-    _refuse(check_holdings(request.holdings, sources, _latest(as_of)))
-    grants, not_applied = resolve(request.holdings, agreements, sources=sources, units=units,
+    presents = any(h.verifiable_credential for h in request.holdings)
+    with reading(engine, one_statement=request.max_depth <= 1 and not presents) as reads:
+        holdings, checked = learner_credentials.check_holdings(reads, request.holdings, as_of)
+        held: list[Ref] = [(h.credential.institution_id, h.credential.key) for h in holdings]
+        agreements, units, sources = (_candidates(reads, target, held, request.max_depth)
+                                      if held else ([], {}, {}))
+    _refuse(check_holdings(holdings, sources, _latest(as_of)))
+    grants, not_applied = resolve(holdings, agreements, sources=sources, units=units,
                                   as_of=as_of, target=target, max_depth=request.max_depth or 1,
                                   programme=request.programme)
     return eq.ResolveTransferResponse(
         grants=grants[offset:offset + size],
         not_applied=not_applied if offset == 0 else [],
         next_page_token=_next_token(offset, size, len(grants)),
+        holdings_checked=checked if offset == 0 else [],
     )
 
 
@@ -541,9 +560,10 @@ def evaluate_pathway(engine: Engine,
     target, key = request.qualification.institution_id, request.qualification.key
     _check_holdings(request.holdings, "", request.max_depth)
     as_of = _as_of(request.as_of)
-    held: list[Ref] = [(h.credential.institution_id, h.credential.key) for h in request.holdings]
     assessed = [a.unit_key for a in request.prior_learning]
     with reading(engine) as reads:
+        holdings, checked = learner_credentials.check_holdings(reads, request.holdings, as_of)
+        held: list[Ref] = [(h.credential.institution_id, h.credential.key) for h in holdings]
         found = _records(reads, [(target, rec.RECORD_KIND_LEARNING_UNIT, k)
                                  for k in [key, *assessed]])
         if held:
@@ -563,18 +583,20 @@ def evaluate_pathway(engine: Engine,
             or not qualification.HasField("stacking_rule")):
         raise InvalidRecord("request", "qualification", f"{target}/{key} is a module or has "
                             "no stacking rule; name a qualification")
-    if not held and not assessed:
+    if not request.holdings and not assessed:
         raise _bad("holdings", "is empty, and so is prior_learning; give at least one held "
                    "credential or assessment")
     latest = _latest(as_of)
-    _refuse(check_holdings(request.holdings, sources, latest))
+    _refuse(check_holdings(holdings, sources, latest))
     modules = {k: read[k][1] for k in assessed
                if k in read and read[k][0] == rec.RECORD_STATUS_ACTIVE}
     _refuse(check_prior_learning(request.prior_learning, modules, target, latest))
     units = {**granted, **{(target, key): unit for key, unit in modules.items()}}
-    return pathway(qualification, request.holdings, agreements, sources=sources, units=units,
-                   as_of=as_of, prior_learning=request.prior_learning,
-                   max_depth=request.max_depth or 1)
+    answer = pathway(qualification, holdings, agreements, sources=sources, units=units,
+                     as_of=as_of, prior_learning=request.prior_learning,
+                     max_depth=request.max_depth or 1)
+    answer.holdings_checked.extend(checked)
+    return answer
 
 
 def list_conflicts(engine: Engine, request: eq.ListConflictsRequest) -> eq.ListConflictsResponse:

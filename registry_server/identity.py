@@ -38,6 +38,7 @@ EVERYONE = frozenset({"institution", "partner", "operator", DEVELOPMENT})
 MATRIX: dict[str, frozenset[str]] = {
     "/registry.v1.PublicationService/Publish": frozenset({"institution", DEVELOPMENT}),
     "/registry.v1.PublicationService/GetCheckpoint": frozenset({"institution", DEVELOPMENT}),
+    "/registry.v1.PublicationService/PublishStatusList": frozenset({"institution", DEVELOPMENT}),
     "/registry.v1.DirectoryService/": EVERYONE,
     "/registry.v1.EquivalenceService/": EVERYONE,
     "/registry.v1.AuditService/": EVERYONE,

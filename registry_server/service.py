@@ -31,7 +31,7 @@ from registry_core.records import INSTITUTION_ID
 from registry_server import audit as audit_store
 from registry_server import bilateral as bilateral_store
 from registry_server import directory as directory_store
-from registry_server import failpoints, publication
+from registry_server import failpoints, learner_credentials, publication
 from registry_server.identity import DEVELOPMENT, Caller, caller
 from registry_server.observability import Metrics, refusal
 from registry_server.queries import QUERIES, SERVICE, QueryWorkers, answer
@@ -167,6 +167,15 @@ class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServi
         return pub.GetCheckpointResponse(last_seq=found.last_seq, head=found.head,
                                          bilateral_event_id=newest)
 
+    async def PublishStatusList(self, request: pub.PublishStatusListRequest,  # noqa: N802
+                                context: Context) -> pub.PublishStatusListResponse:
+        who = caller.get()
+        own = who.name if who.role == "institution" else None
+        # Verifying the list's proof canonicalises its RDF: a few milliseconds of CPU, run
+        # off the event loop with the write.
+        return await self.calls(context, lambda: learner_credentials.publish_status_list(
+            self.engine, request.status_list_credential, caller=own), off_loop=True)
+
 
 class DirectoryService(_Servicer, directory_pb2_grpc.DirectoryServiceServicer):
     async def ListInstitutions(self, request: directory.ListInstitutionsRequest,  # noqa: N802
@@ -175,6 +184,11 @@ class DirectoryService(_Servicer, directory_pb2_grpc.DirectoryServiceServicer):
         page, token = await self.calls(context, lambda: directory_store.list_institutions(
             self.engine, page_size=request.page_size, after=request.page_token))
         return directory.ListInstitutionsResponse(institutions=page, next_page_token=token)
+
+    async def GetStatusList(self, request: directory.GetStatusListRequest,  # noqa: N802
+                            context: Context) -> directory.GetStatusListResponse:
+        return await self.calls(context, lambda: learner_credentials.get_status_list(
+            self.engine, request.id))
 
 
 class EquivalenceService(_Servicer):

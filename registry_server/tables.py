@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -173,3 +173,17 @@ class BilateralEventRow(SQLModel, table=True):
     state_after: int
     envelope: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     at: dt.datetime = Field(sa_column=_when())
+
+
+class StatusList(SQLModel, table=True):
+    """An institution's current revocation list of the credentials it issued to learners:
+    the signed BitstringStatusListCredential as published (ADR 12), replaced only by a newer
+    one, and the audit of each replacement is the directory_event table."""
+
+    __tablename__ = "status_list"
+    list_id: str = Field(primary_key=True, max_length=500)
+    institution_id: str = Field(index=True, max_length=128)
+    credential: str = Field(sa_column=Column(Text, nullable=False))
+    valid_from: dt.datetime = Field(sa_column=_when())
+    revoked: int
+    updated_at: dt.datetime = Field(sa_column=_when())

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bregistry/v1/directory.proto\x12\x0bregistry.v1\"\x80\x01\n\nSigningKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\x0c\x12&\n\x06status\x18\x03 \x01(\x0e\x32\x16.registry.v1.KeyStatus\x12\x12\n\ncreated_at\x18\x04 \x01(\t\x12\x12\n\nrevoked_at\x18\x05 \x01(\t\"\x9b\x01\n\x0bInstitution\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x03 \x01(\t\x12.\n\x06status\x18\x04 \x01(\x0e\x32\x1e.registry.v1.InstitutionStatus\x12%\n\x04keys\x18\x05 \x03(\x0b\x32\x17.registry.v1.SigningKey\"@\n\x17ListInstitutionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"c\n\x18ListInstitutionsResponse\x12.\n\x0cinstitutions\x18\x01 \x03(\x0b\x32\x18.registry.v1.Institution\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x98\x01\n\x11InstitutionStatus\x12\"\n\x1eINSTITUTION_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19INSTITUTION_STATUS_ACTIVE\x10\x01\x12 \n\x1cINSTITUTION_STATUS_SUSPENDED\x10\x02\x12\x1e\n\x1aINSTITUTION_STATUS_REMOVED\x10\x03*n\n\tKeyStatus\x12\x1a\n\x16KEY_STATUS_UNSPECIFIED\x10\x00\x12\x15\n\x11KEY_STATUS_ACTIVE\x10\x01\x12\x16\n\x12KEY_STATUS_RETIRED\x10\x02\x12\x16\n\x12KEY_STATUS_REVOKED\x10\x03\x32x\n\x10\x44irectoryService\x12\x64\n\x10ListInstitutions\x12$.registry.v1.ListInstitutionsRequest\x1a%.registry.v1.ListInstitutionsResponse\"\x03\x90\x02\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bregistry/v1/directory.proto\x12\x0bregistry.v1\"\x80\x01\n\nSigningKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\x0c\x12&\n\x06status\x18\x03 \x01(\x0e\x32\x16.registry.v1.KeyStatus\x12\x12\n\ncreated_at\x18\x04 \x01(\t\x12\x12\n\nrevoked_at\x18\x05 \x01(\t\"\x9b\x01\n\x0bInstitution\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x03 \x01(\t\x12.\n\x06status\x18\x04 \x01(\x0e\x32\x1e.registry.v1.InstitutionStatus\x12%\n\x04keys\x18\x05 \x03(\x0b\x32\x17.registry.v1.SigningKey\"@\n\x17ListInstitutionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"c\n\x18ListInstitutionsResponse\x12.\n\x0cinstitutions\x18\x01 \x03(\x0b\x32\x18.registry.v1.Institution\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\"\n\x14GetStatusListRequest\x12\n\n\x02id\x18\x01 \x01(\t\"O\n\x15GetStatusListResponse\x12\x1e\n\x16status_list_credential\x18\x01 \x01(\t\x12\x16\n\x0einstitution_id\x18\x02 \x01(\t*\x98\x01\n\x11InstitutionStatus\x12\"\n\x1eINSTITUTION_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19INSTITUTION_STATUS_ACTIVE\x10\x01\x12 \n\x1cINSTITUTION_STATUS_SUSPENDED\x10\x02\x12\x1e\n\x1aINSTITUTION_STATUS_REMOVED\x10\x03*n\n\tKeyStatus\x12\x1a\n\x16KEY_STATUS_UNSPECIFIED\x10\x00\x12\x15\n\x11KEY_STATUS_ACTIVE\x10\x01\x12\x16\n\x12KEY_STATUS_RETIRED\x10\x02\x12\x16\n\x12KEY_STATUS_REVOKED\x10\x03\x32\xd5\x01\n\x10\x44irectoryService\x12\x64\n\x10ListInstitutions\x12$.registry.v1.ListInstitutionsRequest\x1a%.registry.v1.ListInstitutionsResponse\"\x03\x90\x02\x01\x12[\n\rGetStatusList\x12!.registry.v1.GetStatusListRequest\x1a\".registry.v1.GetStatusListResponse\"\x03\x90\x02\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,10 +33,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_DIRECTORYSERVICE'].methods_by_name['ListInstitutions']._loaded_options = None
   _globals['_DIRECTORYSERVICE'].methods_by_name['ListInstitutions']._serialized_options = b'\220\002\001'
-  _globals['_INSTITUTIONSTATUS']._serialized_start=501
-  _globals['_INSTITUTIONSTATUS']._serialized_end=653
-  _globals['_KEYSTATUS']._serialized_start=655
-  _globals['_KEYSTATUS']._serialized_end=765
+  _globals['_DIRECTORYSERVICE'].methods_by_name['GetStatusList']._loaded_options = None
+  _globals['_DIRECTORYSERVICE'].methods_by_name['GetStatusList']._serialized_options = b'\220\002\001'
+  _globals['_INSTITUTIONSTATUS']._serialized_start=618
+  _globals['_INSTITUTIONSTATUS']._serialized_end=770
+  _globals['_KEYSTATUS']._serialized_start=772
+  _globals['_KEYSTATUS']._serialized_end=882
   _globals['_SIGNINGKEY']._serialized_start=45
   _globals['_SIGNINGKEY']._serialized_end=173
   _globals['_INSTITUTION']._serialized_start=176
@@ -45,6 +47,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTINSTITUTIONSREQUEST']._serialized_end=397
   _globals['_LISTINSTITUTIONSRESPONSE']._serialized_start=399
   _globals['_LISTINSTITUTIONSRESPONSE']._serialized_end=498
-  _globals['_DIRECTORYSERVICE']._serialized_start=767
-  _globals['_DIRECTORYSERVICE']._serialized_end=887
+  _globals['_GETSTATUSLISTREQUEST']._serialized_start=500
+  _globals['_GETSTATUSLISTREQUEST']._serialized_end=534
+  _globals['_GETSTATUSLISTRESPONSE']._serialized_start=536
+  _globals['_GETSTATUSLISTRESPONSE']._serialized_end=615
+  _globals['_DIRECTORYSERVICE']._serialized_start=885
+  _globals['_DIRECTORYSERVICE']._serialized_end=1098
 # @@protoc_insertion_point(module_scope)

@@ -72,3 +72,17 @@ class ListInstitutionsResponse(_message.Message):
     institutions: _containers.RepeatedCompositeFieldContainer[Institution]
     next_page_token: str
     def __init__(self, institutions: _Optional[_Iterable[_Union[Institution, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetStatusListRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class GetStatusListResponse(_message.Message):
+    __slots__ = ("status_list_credential", "institution_id")
+    STATUS_LIST_CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    INSTITUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    status_list_credential: str
+    institution_id: str
+    def __init__(self, status_list_credential: _Optional[str] = ..., institution_id: _Optional[str] = ...) -> None: ...

@@ -26,8 +26,7 @@ if _version_not_supported:
 
 
 class DirectoryServiceStub:
-    """The network's directory.
-    """
+    """Missing associated documentation comment in .proto file."""
 
     def __init__(self, channel):
         """Constructor.
@@ -40,14 +39,26 @@ class DirectoryServiceStub:
                 request_serializer=registry_dot_v1_dot_directory__pb2.ListInstitutionsRequest.SerializeToString,
                 response_deserializer=registry_dot_v1_dot_directory__pb2.ListInstitutionsResponse.FromString,
                 _registered_method=True)
+        self.GetStatusList = channel.unary_unary(
+                '/registry.v1.DirectoryService/GetStatusList',
+                request_serializer=registry_dot_v1_dot_directory__pb2.GetStatusListRequest.SerializeToString,
+                response_deserializer=registry_dot_v1_dot_directory__pb2.GetStatusListResponse.FromString,
+                _registered_method=True)
 
 
 class DirectoryServiceServicer:
-    """The network's directory.
-    """
+    """Missing associated documentation comment in .proto file."""
 
     def ListInstitutions(self, request, context):
         """Lists the network's institutions and their keys.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStatusList(self, request, context):
+        """Returns an institution's current status list of issued credentials.
+        NOT_FOUND: no list of that id was published.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -61,6 +72,11 @@ def add_DirectoryServiceServicer_to_server(servicer, server):
                     request_deserializer=registry_dot_v1_dot_directory__pb2.ListInstitutionsRequest.FromString,
                     response_serializer=registry_dot_v1_dot_directory__pb2.ListInstitutionsResponse.SerializeToString,
             ),
+            'GetStatusList': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStatusList,
+                    request_deserializer=registry_dot_v1_dot_directory__pb2.GetStatusListRequest.FromString,
+                    response_serializer=registry_dot_v1_dot_directory__pb2.GetStatusListResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'registry.v1.DirectoryService', rpc_method_handlers)
@@ -70,8 +86,7 @@ def add_DirectoryServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class DirectoryService:
-    """The network's directory.
-    """
+    """Missing associated documentation comment in .proto file."""
 
     @staticmethod
     def ListInstitutions(request,
@@ -90,6 +105,33 @@ class DirectoryService:
             '/registry.v1.DirectoryService/ListInstitutions',
             registry_dot_v1_dot_directory__pb2.ListInstitutionsRequest.SerializeToString,
             registry_dot_v1_dot_directory__pb2.ListInstitutionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStatusList(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/registry.v1.DirectoryService/GetStatusList',
+            registry_dot_v1_dot_directory__pb2.GetStatusListRequest.SerializeToString,
+            registry_dot_v1_dot_directory__pb2.GetStatusListResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -8,6 +8,30 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class HoldingEvidence(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    HOLDING_EVIDENCE_UNSPECIFIED: _ClassVar[HoldingEvidence]
+    HOLDING_EVIDENCE_SELF_ASSERTED: _ClassVar[HoldingEvidence]
+    HOLDING_EVIDENCE_VERIFIED: _ClassVar[HoldingEvidence]
+    HOLDING_EVIDENCE_REFUSED: _ClassVar[HoldingEvidence]
+
+class CredentialRefusal(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CREDENTIAL_REFUSAL_UNSPECIFIED: _ClassVar[CredentialRefusal]
+    CREDENTIAL_REFUSAL_MALFORMED: _ClassVar[CredentialRefusal]
+    CREDENTIAL_REFUSAL_BAD_SIGNATURE: _ClassVar[CredentialRefusal]
+    CREDENTIAL_REFUSAL_UNKNOWN_KEY: _ClassVar[CredentialRefusal]
+    CREDENTIAL_REFUSAL_WRONG_ISSUER: _ClassVar[CredentialRefusal]
+    CREDENTIAL_REFUSAL_KEY_RETIRED: _ClassVar[CredentialRefusal]
+    CREDENTIAL_REFUSAL_NOT_YET_VALID: _ClassVar[CredentialRefusal]
+    CREDENTIAL_REFUSAL_EXPIRED: _ClassVar[CredentialRefusal]
+    CREDENTIAL_REFUSAL_REVOKED: _ClassVar[CredentialRefusal]
+    CREDENTIAL_REFUSAL_STATUS_UNKNOWN: _ClassVar[CredentialRefusal]
+    CREDENTIAL_REFUSAL_NOT_PUBLISHED: _ClassVar[CredentialRefusal]
+    CREDENTIAL_REFUSAL_MISMATCH: _ClassVar[CredentialRefusal]
+    CREDENTIAL_REFUSAL_OUTSIDE_NETWORK: _ClassVar[CredentialRefusal]
+    CREDENTIAL_REFUSAL_ISSUER_NOT_ACTIVE: _ClassVar[CredentialRefusal]
+
 class RecognitionDecision(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     RECOGNITION_DECISION_UNSPECIFIED: _ClassVar[RecognitionDecision]
@@ -32,6 +56,7 @@ class NotAppliedReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOT_APPLIED_REASON_UNIT_NOT_PUBLISHED: _ClassVar[NotAppliedReason]
     NOT_APPLIED_REASON_LEARNING_ALREADY_COUNTED: _ClassVar[NotAppliedReason]
     NOT_APPLIED_REASON_QUALITY_ASSURANCE_NOT_MET: _ClassVar[NotAppliedReason]
+    NOT_APPLIED_REASON_HOLDING_NOT_VERIFIED: _ClassVar[NotAppliedReason]
 
 class PathwayRule(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -50,6 +75,24 @@ class ConflictKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CONFLICT_KIND_UNSPECIFIED: _ClassVar[ConflictKind]
     CONFLICT_KIND_CONTRADICTION: _ClassVar[ConflictKind]
     CONFLICT_KIND_INTENDED_ONE_TO_MANY: _ClassVar[ConflictKind]
+HOLDING_EVIDENCE_UNSPECIFIED: HoldingEvidence
+HOLDING_EVIDENCE_SELF_ASSERTED: HoldingEvidence
+HOLDING_EVIDENCE_VERIFIED: HoldingEvidence
+HOLDING_EVIDENCE_REFUSED: HoldingEvidence
+CREDENTIAL_REFUSAL_UNSPECIFIED: CredentialRefusal
+CREDENTIAL_REFUSAL_MALFORMED: CredentialRefusal
+CREDENTIAL_REFUSAL_BAD_SIGNATURE: CredentialRefusal
+CREDENTIAL_REFUSAL_UNKNOWN_KEY: CredentialRefusal
+CREDENTIAL_REFUSAL_WRONG_ISSUER: CredentialRefusal
+CREDENTIAL_REFUSAL_KEY_RETIRED: CredentialRefusal
+CREDENTIAL_REFUSAL_NOT_YET_VALID: CredentialRefusal
+CREDENTIAL_REFUSAL_EXPIRED: CredentialRefusal
+CREDENTIAL_REFUSAL_REVOKED: CredentialRefusal
+CREDENTIAL_REFUSAL_STATUS_UNKNOWN: CredentialRefusal
+CREDENTIAL_REFUSAL_NOT_PUBLISHED: CredentialRefusal
+CREDENTIAL_REFUSAL_MISMATCH: CredentialRefusal
+CREDENTIAL_REFUSAL_OUTSIDE_NETWORK: CredentialRefusal
+CREDENTIAL_REFUSAL_ISSUER_NOT_ACTIVE: CredentialRefusal
 RECOGNITION_DECISION_UNSPECIFIED: RecognitionDecision
 RECOGNITION_DECISION_ACCEPTED: RecognitionDecision
 RECOGNITION_DECISION_REFUSED: RecognitionDecision
@@ -69,6 +112,7 @@ NOT_APPLIED_REASON_SOURCE_NOT_PUBLISHED: NotAppliedReason
 NOT_APPLIED_REASON_UNIT_NOT_PUBLISHED: NotAppliedReason
 NOT_APPLIED_REASON_LEARNING_ALREADY_COUNTED: NotAppliedReason
 NOT_APPLIED_REASON_QUALITY_ASSURANCE_NOT_MET: NotAppliedReason
+NOT_APPLIED_REASON_HOLDING_NOT_VERIFIED: NotAppliedReason
 PATHWAY_RULE_UNSPECIFIED: PathwayRule
 PATHWAY_RULE_MAX_FROM_ELSEWHERE: PathwayRule
 PATHWAY_RULE_MAX_EXPERIENTIAL: PathwayRule
@@ -83,16 +127,40 @@ CONFLICT_KIND_CONTRADICTION: ConflictKind
 CONFLICT_KIND_INTENDED_ONE_TO_MANY: ConflictKind
 
 class Holding(_message.Message):
-    __slots__ = ("credential", "award_date", "grade", "identity_verified")
+    __slots__ = ("credential", "award_date", "grade", "identity_verified", "verifiable_credential")
     CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
     AWARD_DATE_FIELD_NUMBER: _ClassVar[int]
     GRADE_FIELD_NUMBER: _ClassVar[int]
     IDENTITY_VERIFIED_FIELD_NUMBER: _ClassVar[int]
+    VERIFIABLE_CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
     credential: _records_pb2.CredentialRef
     award_date: str
     grade: _records_pb2.Grade
     identity_verified: bool
-    def __init__(self, credential: _Optional[_Union[_records_pb2.CredentialRef, _Mapping]] = ..., award_date: _Optional[str] = ..., grade: _Optional[_Union[_records_pb2.Grade, _Mapping]] = ..., identity_verified: _Optional[bool] = ...) -> None: ...
+    verifiable_credential: str
+    def __init__(self, credential: _Optional[_Union[_records_pb2.CredentialRef, _Mapping]] = ..., award_date: _Optional[str] = ..., grade: _Optional[_Union[_records_pb2.Grade, _Mapping]] = ..., identity_verified: _Optional[bool] = ..., verifiable_credential: _Optional[str] = ...) -> None: ...
+
+class HoldingCheck(_message.Message):
+    __slots__ = ("holding", "credential", "evidence", "refusal", "explanation", "credential_id", "issuer", "checked", "not_checked")
+    HOLDING_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_FIELD_NUMBER: _ClassVar[int]
+    REFUSAL_FIELD_NUMBER: _ClassVar[int]
+    EXPLANATION_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_FIELD_NUMBER: _ClassVar[int]
+    CHECKED_FIELD_NUMBER: _ClassVar[int]
+    NOT_CHECKED_FIELD_NUMBER: _ClassVar[int]
+    holding: int
+    credential: _records_pb2.CredentialRef
+    evidence: HoldingEvidence
+    refusal: CredentialRefusal
+    explanation: str
+    credential_id: str
+    issuer: str
+    checked: _containers.RepeatedScalarFieldContainer[str]
+    not_checked: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, holding: _Optional[int] = ..., credential: _Optional[_Union[_records_pb2.CredentialRef, _Mapping]] = ..., evidence: _Optional[_Union[HoldingEvidence, str]] = ..., refusal: _Optional[_Union[CredentialRefusal, str]] = ..., explanation: _Optional[str] = ..., credential_id: _Optional[str] = ..., issuer: _Optional[str] = ..., checked: _Optional[_Iterable[str]] = ..., not_checked: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PriorLearningAssessment(_message.Message):
     __slots__ = ("unit_key", "assessor", "assessed_on", "outcomes_met", "decision", "reference")
@@ -197,14 +265,16 @@ class ResolveTransferRequest(_message.Message):
     def __init__(self, holdings: _Optional[_Iterable[_Union[Holding, _Mapping]]] = ..., target_institution_id: _Optional[str] = ..., max_depth: _Optional[int] = ..., as_of: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., programme: _Optional[str] = ...) -> None: ...
 
 class ResolveTransferResponse(_message.Message):
-    __slots__ = ("grants", "not_applied", "next_page_token")
+    __slots__ = ("grants", "not_applied", "next_page_token", "holdings_checked")
     GRANTS_FIELD_NUMBER: _ClassVar[int]
     NOT_APPLIED_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    HOLDINGS_CHECKED_FIELD_NUMBER: _ClassVar[int]
     grants: _containers.RepeatedCompositeFieldContainer[GrantedCredit]
     not_applied: _containers.RepeatedCompositeFieldContainer[NotApplied]
     next_page_token: str
-    def __init__(self, grants: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., not_applied: _Optional[_Iterable[_Union[NotApplied, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+    holdings_checked: _containers.RepeatedCompositeFieldContainer[HoldingCheck]
+    def __init__(self, grants: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., not_applied: _Optional[_Iterable[_Union[NotApplied, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., holdings_checked: _Optional[_Iterable[_Union[HoldingCheck, _Mapping]]] = ...) -> None: ...
 
 class ListEquivalentsRequest(_message.Message):
     __slots__ = ("credential", "target_institution_id", "page_size", "page_token", "subject_isced", "eqf_level")
@@ -289,7 +359,7 @@ class PathwayLimit(_message.Message):
     def __init__(self, rule: _Optional[_Union[PathwayRule, str]] = ..., explanation: _Optional[str] = ..., grants: _Optional[_Iterable[str]] = ..., offered: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., counted: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ...) -> None: ...
 
 class EvaluatePathwayResponse(_message.Message):
-    __slots__ = ("counted", "achieved", "remaining", "remaining_at_levels", "remaining_mandatory_unit_keys", "conditional", "limits", "limited_by", "to_study_here", "counted_from_elsewhere", "counted_experiential", "not_applied")
+    __slots__ = ("counted", "achieved", "remaining", "remaining_at_levels", "remaining_mandatory_unit_keys", "conditional", "limits", "limited_by", "to_study_here", "counted_from_elsewhere", "counted_experiential", "not_applied", "holdings_checked")
     COUNTED_FIELD_NUMBER: _ClassVar[int]
     ACHIEVED_FIELD_NUMBER: _ClassVar[int]
     REMAINING_FIELD_NUMBER: _ClassVar[int]
@@ -302,6 +372,7 @@ class EvaluatePathwayResponse(_message.Message):
     COUNTED_FROM_ELSEWHERE_FIELD_NUMBER: _ClassVar[int]
     COUNTED_EXPERIENTIAL_FIELD_NUMBER: _ClassVar[int]
     NOT_APPLIED_FIELD_NUMBER: _ClassVar[int]
+    HOLDINGS_CHECKED_FIELD_NUMBER: _ClassVar[int]
     counted: _containers.RepeatedCompositeFieldContainer[GrantedCredit]
     achieved: _records_pb2.Credit
     remaining: _records_pb2.Credit
@@ -314,7 +385,8 @@ class EvaluatePathwayResponse(_message.Message):
     counted_from_elsewhere: _records_pb2.Credit
     counted_experiential: _records_pb2.Credit
     not_applied: _containers.RepeatedCompositeFieldContainer[NotApplied]
-    def __init__(self, counted: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., achieved: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., remaining: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., remaining_at_levels: _Optional[_Iterable[_Union[_records_pb2.LevelRequirement, _Mapping]]] = ..., remaining_mandatory_unit_keys: _Optional[_Iterable[str]] = ..., conditional: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., limits: _Optional[_Iterable[str]] = ..., limited_by: _Optional[_Iterable[_Union[PathwayLimit, _Mapping]]] = ..., to_study_here: _Optional[_Iterable[_Union[_records_pb2.LevelRequirement, _Mapping]]] = ..., counted_from_elsewhere: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., counted_experiential: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., not_applied: _Optional[_Iterable[_Union[NotApplied, _Mapping]]] = ...) -> None: ...
+    holdings_checked: _containers.RepeatedCompositeFieldContainer[HoldingCheck]
+    def __init__(self, counted: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., achieved: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., remaining: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., remaining_at_levels: _Optional[_Iterable[_Union[_records_pb2.LevelRequirement, _Mapping]]] = ..., remaining_mandatory_unit_keys: _Optional[_Iterable[str]] = ..., conditional: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., limits: _Optional[_Iterable[str]] = ..., limited_by: _Optional[_Iterable[_Union[PathwayLimit, _Mapping]]] = ..., to_study_here: _Optional[_Iterable[_Union[_records_pb2.LevelRequirement, _Mapping]]] = ..., counted_from_elsewhere: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., counted_experiential: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., not_applied: _Optional[_Iterable[_Union[NotApplied, _Mapping]]] = ..., holdings_checked: _Optional[_Iterable[_Union[HoldingCheck, _Mapping]]] = ...) -> None: ...
 
 class ListConflictsRequest(_message.Message):
     __slots__ = ("institution_id",)

@@ -116,3 +116,19 @@ class GetCheckpointResponse(_message.Message):
     head: str
     bilateral_event_id: int
     def __init__(self, last_seq: _Optional[int] = ..., head: _Optional[str] = ..., bilateral_event_id: _Optional[int] = ...) -> None: ...
+
+class PublishStatusListRequest(_message.Message):
+    __slots__ = ("status_list_credential",)
+    STATUS_LIST_CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    status_list_credential: str
+    def __init__(self, status_list_credential: _Optional[str] = ...) -> None: ...
+
+class PublishStatusListResponse(_message.Message):
+    __slots__ = ("id", "valid_from", "revoked")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    VALID_FROM_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    valid_from: str
+    revoked: int
+    def __init__(self, id: _Optional[str] = ..., valid_from: _Optional[str] = ..., revoked: _Optional[int] = ...) -> None: ...

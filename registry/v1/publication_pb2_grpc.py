@@ -45,6 +45,11 @@ class PublicationServiceStub:
                 request_serializer=registry_dot_v1_dot_publication__pb2.GetCheckpointRequest.SerializeToString,
                 response_deserializer=registry_dot_v1_dot_publication__pb2.GetCheckpointResponse.FromString,
                 _registered_method=True)
+        self.PublishStatusList = channel.unary_unary(
+                '/registry.v1.PublicationService/PublishStatusList',
+                request_serializer=registry_dot_v1_dot_publication__pb2.PublishStatusListRequest.SerializeToString,
+                response_deserializer=registry_dot_v1_dot_publication__pb2.PublishStatusListResponse.FromString,
+                _registered_method=True)
 
 
 class PublicationServiceServicer:
@@ -68,6 +73,16 @@ class PublicationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PublishStatusList(self, request, context):
+        """Replaces the institution's status list of that id with a newer one (a later validFrom).
+        INVALID_ARGUMENT: not a status list credential; UNAUTHENTICATED: a proof that does not
+        verify, or an unknown key; PERMISSION_DENIED: another institution's list, or a retired
+        key; FAILED_PRECONDITION: not newer than the list the registry holds.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PublicationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -80,6 +95,11 @@ def add_PublicationServiceServicer_to_server(servicer, server):
                     servicer.GetCheckpoint,
                     request_deserializer=registry_dot_v1_dot_publication__pb2.GetCheckpointRequest.FromString,
                     response_serializer=registry_dot_v1_dot_publication__pb2.GetCheckpointResponse.SerializeToString,
+            ),
+            'PublishStatusList': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishStatusList,
+                    request_deserializer=registry_dot_v1_dot_publication__pb2.PublishStatusListRequest.FromString,
+                    response_serializer=registry_dot_v1_dot_publication__pb2.PublishStatusListResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -137,6 +157,33 @@ class PublicationService:
             '/registry.v1.PublicationService/GetCheckpoint',
             registry_dot_v1_dot_publication__pb2.GetCheckpointRequest.SerializeToString,
             registry_dot_v1_dot_publication__pb2.GetCheckpointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishStatusList(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/registry.v1.PublicationService/PublishStatusList',
+            registry_dot_v1_dot_publication__pb2.PublishStatusListRequest.SerializeToString,
+            registry_dot_v1_dot_publication__pb2.PublishStatusListResponse.FromString,
             options,
             channel_credentials,
             insecure,

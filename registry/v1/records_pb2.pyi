@@ -306,7 +306,7 @@ class Grade(_message.Message):
     def __init__(self, scheme: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
 
 class Conditions(_message.Message):
-    __slots__ = ("minimum_grade", "max_credit_age_months", "valid_from", "valid_to", "transitive_allowed", "identity_verified_required", "minimum_level", "completed_from", "completed_to", "for_programmes", "restriction_text", "additional_requirements", "required_quality_assurance")
+    __slots__ = ("minimum_grade", "max_credit_age_months", "valid_from", "valid_to", "transitive_allowed", "identity_verified_required", "minimum_level", "completed_from", "completed_to", "for_programmes", "restriction_text", "additional_requirements", "required_quality_assurance", "verified_holdings_required")
     MINIMUM_GRADE_FIELD_NUMBER: _ClassVar[int]
     MAX_CREDIT_AGE_MONTHS_FIELD_NUMBER: _ClassVar[int]
     VALID_FROM_FIELD_NUMBER: _ClassVar[int]
@@ -320,6 +320,7 @@ class Conditions(_message.Message):
     RESTRICTION_TEXT_FIELD_NUMBER: _ClassVar[int]
     ADDITIONAL_REQUIREMENTS_FIELD_NUMBER: _ClassVar[int]
     REQUIRED_QUALITY_ASSURANCE_FIELD_NUMBER: _ClassVar[int]
+    VERIFIED_HOLDINGS_REQUIRED_FIELD_NUMBER: _ClassVar[int]
     minimum_grade: Grade
     max_credit_age_months: int
     valid_from: str
@@ -333,7 +334,8 @@ class Conditions(_message.Message):
     restriction_text: str
     additional_requirements: _containers.RepeatedScalarFieldContainer[str]
     required_quality_assurance: QualityAssuranceRequirement
-    def __init__(self, minimum_grade: _Optional[_Union[Grade, _Mapping]] = ..., max_credit_age_months: _Optional[int] = ..., valid_from: _Optional[str] = ..., valid_to: _Optional[str] = ..., transitive_allowed: _Optional[bool] = ..., identity_verified_required: _Optional[bool] = ..., minimum_level: _Optional[_Union[Level, _Mapping]] = ..., completed_from: _Optional[str] = ..., completed_to: _Optional[str] = ..., for_programmes: _Optional[_Iterable[str]] = ..., restriction_text: _Optional[str] = ..., additional_requirements: _Optional[_Iterable[str]] = ..., required_quality_assurance: _Optional[_Union[QualityAssuranceRequirement, _Mapping]] = ...) -> None: ...
+    verified_holdings_required: bool
+    def __init__(self, minimum_grade: _Optional[_Union[Grade, _Mapping]] = ..., max_credit_age_months: _Optional[int] = ..., valid_from: _Optional[str] = ..., valid_to: _Optional[str] = ..., transitive_allowed: _Optional[bool] = ..., identity_verified_required: _Optional[bool] = ..., minimum_level: _Optional[_Union[Level, _Mapping]] = ..., completed_from: _Optional[str] = ..., completed_to: _Optional[str] = ..., for_programmes: _Optional[_Iterable[str]] = ..., restriction_text: _Optional[str] = ..., additional_requirements: _Optional[_Iterable[str]] = ..., required_quality_assurance: _Optional[_Union[QualityAssuranceRequirement, _Mapping]] = ..., verified_holdings_required: _Optional[bool] = ...) -> None: ...
 
 class QualityAssuranceRequirement(_message.Message):
     __slots__ = ("bodies", "kinds")
