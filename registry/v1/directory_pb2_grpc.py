@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class DirectoryServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """The network's directory: its institutions, their keys, their credentials' status lists.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -47,7 +48,8 @@ class DirectoryServiceStub:
 
 
 class DirectoryServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """The network's directory: its institutions, their keys, their credentials' status lists.
+    """
 
     def ListInstitutions(self, request, context):
         """Lists the network's institutions and their keys.
@@ -86,7 +88,8 @@ def add_DirectoryServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class DirectoryService:
-    """Missing associated documentation comment in .proto file."""
+    """The network's directory: its institutions, their keys, their credentials' status lists.
+    """
 
     @staticmethod
     def ListInstitutions(request,
