@@ -24,15 +24,16 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import base58
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
 from registry_core import jsonld
+from registry_core.envelope import Ed25519Signer
 from registry_core.errors import InvalidRecord
 
 CRYPTOSUITE = "eddsa-rdfc-2022"
@@ -98,7 +99,9 @@ def public_key_of(method: str) -> bytes:
 # -- Data Integrity proofs (eddsa-rdfc-2022) --------------------------------------------------
 
 def _timestamp(when: dt.datetime) -> str:
-    return when.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    """An XML Schema dateTime in UTC, to the millisecond: an agent may publish two status
+    lists within one second, and the later must be seen as newer."""
+    return when.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _hash_data(document: dict[str, Any], proof_options: dict[str, Any]) -> bytes:
@@ -109,15 +112,15 @@ def _hash_data(document: dict[str, Any], proof_options: dict[str, Any]) -> bytes
     return jsonld.canonical_hash(configuration) + jsonld.canonical_hash(document)
 
 
-def sign(document: dict[str, Any], private_key: Ed25519PrivateKey, *,
+def sign(document: dict[str, Any], signer: Ed25519Signer, *,
          created: dt.datetime) -> dict[str, Any]:
-    """The document with a Data Integrity proof by private_key."""
+    """The document with a Data Integrity proof by the signer's key."""
     unsigned = {k: v for k, v in document.items() if k != "proof"}
-    public = private_key.public_key().public_bytes_raw()
     options = {"type": "DataIntegrityProof", "cryptosuite": CRYPTOSUITE,
-               "created": _timestamp(created), "verificationMethod": verification_method(public),
+               "created": _timestamp(created),
+               "verificationMethod": verification_method(signer.public_key),
                "proofPurpose": "assertionMethod"}
-    signature = private_key.sign(_hash_data(unsigned, options))
+    signature = signer.sign(_hash_data(unsigned, options))
     proof = {**options, "proofValue": "z" + base58.b58encode(signature).decode("ascii")}
     return {**unsigned, "proof": [proof]}  # a list: the OB3 schema defines proof as one
 
@@ -295,6 +298,23 @@ def open_badge_credential(achievement: dict[str, Any], *, credential_id: str, is
             "statusPurpose": "revocation", "statusListIndex": str(status_index),
             "statusListCredential": status_list}
     return credential
+
+
+def learning_unit_achievement(unit: rec.LearningUnit, base_url: str) -> dict[str, Any]:
+    """An OB3 Achievement of a module or qualification, with the id form of
+    standards.ob3 (`…/achievements/{institution}/{key}`), which the registry reads back."""
+    kind = "Course" if unit.kind == rec.LEARNING_UNIT_KIND_MODULE else "Degree"
+    outcomes = "\n".join(f"- {o}" for o in unit.learning_outcomes)
+    return {
+        "id": f"{base_url.rstrip('/')}/achievements/{unit.institution_id}/"
+              f"{quote(unit.key, safe='')}",
+        "type": ["Achievement"], "achievementType": kind, "name": unit.title,
+        "description": f"{unit.title}: {unit.credit.value:g} {unit.credit.system}"
+                       + (f" at {unit.level.framework} level {unit.level.level}"
+                          if unit.HasField("level") else ""),
+        "criteria": {"narrative": outcomes or f"Passing {unit.title}."},
+        "humanCode": unit.key,
+    }
 
 
 # -- status lists --------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from registry_core.logs import request_id
 from registry_core.records import COUNTRY, INSTITUTION_ID, validate_record
 from registry_core.standards import ctdl, elm, ob3
 from registry_core.wording import counted
-from sync_agent import bilateral
+from sync_agent import bilateral, issuing_cli
 from sync_agent import config as agent_config
 from sync_agent.client import RegistryClient
 from sync_agent.files import write_atomically
@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         step.add_argument("--reason", default="", help="why (required except to countersign "
                           "and resume)")
     steps.add_parser("list", help="every agreement version known here, and what awaits you")
+    issuing_cli.add_commands(commands)
     commands.add_parser("status", help="the local change log and the last sync")
     tls = commands.add_parser("tls", help="use mutual TLS with these PEM files")
     tls.add_argument("--ca", type=Path, required=True, help="the network's CA certificate")
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             store.close()
     except (agent_config.ConfigError, CatalogueError, SyncError,
-            bilateral.BilateralError) as error:
+            bilateral.BilateralError, InvalidRecord) as error:
         print(f"sync-agent: {error}", file=sys.stderr)
         return 1
     except grpc.RpcError as error:
@@ -202,10 +203,13 @@ def _run(args: argparse.Namespace, cfg: agent_config.AgentConfig, store: AgentSt
             with SyncLock(cfg.home / "sync.lock", args.wait), \
                     RegistryClient(cfg.registry, cfg.tls) as client:
                 result = sync(store, client, cfg.signer(), batch_size=args.batch_size)
+                status = issuing_cli.publish_status(cfg, store, client)
         finally:
             write_last_sync(cfg.home, store)
         print(store.sync_state().last_outcome + (
             f" (log index {result.log_index})" if result.batches else ""))
+        if status:
+            print(status)
     elif args.command == "import-elm":
         try:
             document = json.loads(args.file.read_text("utf-8"))
@@ -222,6 +226,8 @@ def _run(args: argparse.Namespace, cfg: agent_config.AgentConfig, store: AgentSt
         changed = store.put_records([record])
         print(f"imported micro-credential {args.key} from {args.file}"
               + ("" if changed else " (unchanged)"))
+    elif args.command in issuing_cli.COMMANDS:
+        return issuing_cli.run(args, cfg, store)
     elif args.command == "bilateral":
         _bilateral(args, cfg, store)
     elif args.command == "export":

@@ -97,6 +97,11 @@ class RegistryClient:
             pub.PublishRequest(envelope=envelope), timeout=CALL_TIMEOUT_SECONDS,
             metadata=self._metadata()))
 
+    def publish_status_list(self, credential: str) -> pub.PublishStatusListResponse:
+        return self.publication.PublishStatusList(  # type: ignore[no-any-return]
+            pub.PublishStatusListRequest(status_list_credential=credential),
+            timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata())
+
     def resolve_transfer(self, request: eq.ResolveTransferRequest) -> eq.ResolveTransferResponse:
         return self.equivalence.ResolveTransfer(  # type: ignore[no-any-return]
             request, timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata())

@@ -19,6 +19,7 @@ PRIVATE_KEY = "signing-key.pem"
 PUBLIC_KEY = "signing-key.pub"
 STORE = "store.db"
 DEFAULT_REGISTRY = "127.0.0.1:50051"
+DEFAULT_BASE_URL = "https://registry.example.org"
 
 
 class ConfigError(Exception):
@@ -33,6 +34,10 @@ class AgentConfig:
     country: str
     registry: str
     tls: ClientTLS | None = None
+    # The network's public address, in the ids of the credentials the institution issues
+    # (issuer, achievement, status list); the registry reads them by their paths, whatever
+    # the host.
+    base_url: str = DEFAULT_BASE_URL
 
     @property
     def store_path(self) -> Path:
@@ -79,7 +84,8 @@ def init_home(home: Path, institution_id: str, name: str, country: str,
 
 
 ENVIRONMENT = {"institution_id": "SYNC_AGENT_INSTITUTION_ID", "name": "SYNC_AGENT_NAME",
-               "country": "SYNC_AGENT_COUNTRY", "registry": "SYNC_AGENT_REGISTRY"}
+               "country": "SYNC_AGENT_COUNTRY", "registry": "SYNC_AGENT_REGISTRY",
+               "base_url": "SYNC_AGENT_BASE_URL"}
 TLS_ENVIRONMENT = {"ca": "SYNC_AGENT_TLS_CA", "certificate": "SYNC_AGENT_TLS_CERTIFICATE",
                    "private_key": "SYNC_AGENT_TLS_PRIVATE_KEY"}
 
@@ -94,10 +100,11 @@ def load(home: Path) -> AgentConfig:
         raise ConfigError(f"{path} not found; run `sync-agent init` first or pass --home") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    unknown = sorted(set(data) - {"institution_id", "name", "country", "registry", "tls"})
+    unknown = sorted(set(data) - {"institution_id", "name", "country", "registry", "base_url",
+                                  "tls"})
     if unknown:
         raise ConfigError(f"{path}: unknown setting '{unknown[0]}'; the settings are "
-                          "institution_id, name, country, registry and [tls]")
+                          "institution_id, name, country, registry, base_url and [tls]")
     data.update({k: os.environ[v] for k, v in ENVIRONMENT.items() if os.environ.get(v)})
     tls_section = dict(data.get("tls", {}))
     tls_section.update({k: os.environ[v] for k, v in TLS_ENVIRONMENT.items() if os.environ.get(v)})
@@ -105,8 +112,13 @@ def load(home: Path) -> AgentConfig:
         if not isinstance(data.get(setting), str) or not data[setting]:
             raise ConfigError(f"{path}: setting '{setting}' is missing; add {setting} = \"…\" "
                               f"(or set {ENVIRONMENT[setting]})")
+    base_url = str(data.get("base_url", DEFAULT_BASE_URL))
+    if not base_url.startswith(("https://", "http://")):
+        raise ConfigError(f"{path}: base_url = {base_url!r} is not a web address; give the "
+                          "network's public address, such as \"https://registry.example.org\"")
     return AgentConfig(home, data["institution_id"], data["name"], data["country"],
-                       data.get("registry", DEFAULT_REGISTRY), _tls(path, tls_section))
+                       data.get("registry", DEFAULT_REGISTRY), _tls(path, tls_section),
+                       base_url)
 
 
 def _tls(path: Path, section: dict[str, object]) -> ClientTLS | None:

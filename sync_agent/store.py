@@ -71,6 +71,19 @@ CREATE TABLE IF NOT EXISTS bilateral_event (
     step BLOB NOT NULL,
     received_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS issued_credential (
+    credential_id TEXT PRIMARY KEY,
+    record_key TEXT NOT NULL,
+    status_index INTEGER NOT NULL UNIQUE,
+    issued_at TEXT NOT NULL,
+    revoked_at TEXT,
+    reason TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS status_publication (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    revoked_published INTEGER NOT NULL,
+    valid_from TEXT NOT NULL
+);
 """
 
 CHANGE_FIELD: dict[int, str] = {
@@ -308,6 +321,54 @@ class AgentStore:
         if row is None:
             return None
         return bi.BilateralStep.FromString(pub.SignedEnvelope.FromString(row[0]).payload)
+
+    # -- credentials issued to learners (sync_agent/issuing.py) ------------------------------
+
+    @_locked
+    def add_issued(self, credential_id: str, record_key: str) -> int:
+        """Record a credential about to be issued; its entry in the status list."""
+        with self._write() as db:
+            index = int(db.execute("SELECT COALESCE(MAX(status_index) + 1, 0) "
+                                   "FROM issued_credential").fetchone()[0])
+            db.execute("INSERT INTO issued_credential (credential_id, record_key, status_index, "
+                       "issued_at) VALUES (?, ?, ?, ?)", (credential_id, record_key, index,
+                                                          _now()))
+        return index
+
+    @_locked
+    def revoke_issued(self, credential_id: str, reason: str) -> bool:
+        """Mark an issued credential revoked; False when no such credential was issued or it
+        is revoked already."""
+        with self._write() as db:
+            changed = db.execute("UPDATE issued_credential SET revoked_at = ?, reason = ? "
+                                 "WHERE credential_id = ? AND revoked_at IS NULL",
+                                 (_now(), reason, credential_id)).rowcount
+        return changed == 1
+
+    @_locked
+    def issued(self) -> list[tuple[str, str, int, str, str | None]]:
+        """(credential id, record key, status index, issued at, revoked at), oldest first."""
+        return [(str(r[0]), str(r[1]), int(r[2]), str(r[3]), r[4]) for r in self._db.execute(
+            "SELECT credential_id, record_key, status_index, issued_at, revoked_at "
+            "FROM issued_credential ORDER BY status_index")]
+
+    @_locked
+    def revoked_indexes(self) -> set[int]:
+        return {int(r[0]) for r in self._db.execute(
+            "SELECT status_index FROM issued_credential WHERE revoked_at IS NOT NULL")}
+
+    @_locked
+    def status_published(self) -> tuple[int, str] | None:
+        """(revocations in the list last published, its validFrom), or None."""
+        row = self._db.execute("SELECT revoked_published, valid_from FROM status_publication"
+                               ).fetchone()
+        return (int(row[0]), str(row[1])) if row else None
+
+    @_locked
+    def record_status_published(self, revoked: int, valid_from: str) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO status_publication VALUES (1, ?, ?)",
+                       (revoked, valid_from))
 
     @_locked
     def sync_state(self) -> SyncState:

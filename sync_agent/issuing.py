@@ -1,0 +1,151 @@
+"""Issuing learners' credentials and publishing their revocation (ADR 12).
+
+The institution issues a learner's achievement of one of its published records (a
+micro-credential, module or qualification) as an Open Badges 3.0 credential signed with
+the agent's key, the key the registry's directory holds for the institution. Each credential
+gets an entry in the institution's status list; revoking one sets its entry, and the agent
+publishes the signed list through the registry, where partners' questions check it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from registry.v1 import publication_pb2 as pub
+from registry.v1 import records_pb2 as rec
+from registry_core import credentials as vc
+from registry_core.errors import InvalidRecord
+from registry_core.records import parse_date
+from registry_core.standards import ob3
+from sync_agent.config import AgentConfig
+from sync_agent.store import AgentStore
+
+BATCH_COLUMNS = ("record_key", "student_id", "award_date")
+OPTIONAL_COLUMNS = ("name", "email", "grade_scheme", "grade", "identity_verified",
+                    "valid_until")
+
+
+def achievement(record: rec.MicroCredential | rec.LearningUnit, base_url: str) -> dict[str, Any]:
+    if isinstance(record, rec.MicroCredential):
+        return ob3.micro_credential_to_ob3(record, base_url)
+    return vc.learning_unit_achievement(record, base_url)
+
+
+def _record(store: AgentStore, key: str) -> rec.MicroCredential | rec.LearningUnit:
+    for kind in (rec.RECORD_KIND_MICRO_CREDENTIAL, rec.RECORD_KIND_LEARNING_UNIT):
+        found = store.get(kind, key)
+        if isinstance(found, rec.MicroCredential | rec.LearningUnit):
+            if found.status != rec.RECORD_STATUS_ACTIVE:
+                state = rec.RecordStatus.Name(found.status).removeprefix("RECORD_STATUS_")
+                raise InvalidRecord(f"record {key}", "status", f"is {state.lower()}; issue "
+                                    "credentials only of active records")
+            return found
+    raise InvalidRecord(f"record {key}", "key", "is no micro-credential, module or "
+                        "qualification of this institution; check `sync-agent list`")
+
+
+def check_issuable(store: AgentStore, key: str, award: vc.Award,
+                   now: dt.datetime | None = None) -> rec.MicroCredential | rec.LearningUnit:
+    """The record a credential would be of; InvalidRecord when none can be issued."""
+    record = _record(store, key)
+    now = now or dt.datetime.now(dt.UTC)
+    if award.award_date > now.date():
+        raise InvalidRecord(f"credential of {key}", "award_date",
+                            f"{award.award_date} is in the future; give the date it was "
+                            "awarded")
+    if award.grade.scheme and record.grading_scheme and \
+            award.grade.scheme != record.grading_scheme:
+        raise InvalidRecord(f"credential of {key}", "grade", f"is in {award.grade.scheme}; "
+                            f"the record is graded {record.grading_scheme}")
+    return record
+
+
+def issue(config: AgentConfig, store: AgentStore, key: str, learner: vc.Learner,
+          award: vc.Award, *, valid_until: dt.date | None = None,
+          now: dt.datetime | None = None) -> dict[str, Any]:
+    """A signed credential of record key for the learner, recorded in the store."""
+    now = now or dt.datetime.now(dt.UTC)
+    record = check_issuable(store, key, award, now)
+    credential_id = f"urn:uuid:{uuid.uuid4()}"
+    index = store.add_issued(credential_id, key)
+    unsigned = vc.open_badge_credential(
+        achievement(record, config.base_url), credential_id=credential_id,
+        issuer=vc.issuer_id(config.base_url, config.institution_id), issuer_name=config.name,
+        learner=learner, award=award, issued=now,
+        status_list=vc.status_list_id(config.base_url, config.institution_id),
+        status_index=index, valid_until=valid_until)
+    return vc.sign(unsigned, config.signer(), created=now)
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    line: int
+    key: str
+    learner: vc.Learner
+    award: vc.Award
+    valid_until: dt.date | None
+
+
+def read_batch(path: Path) -> Iterator[BatchRow]:
+    """Rows of a student-records export (CSV with a header: record_key, student_id,
+    award_date, and optionally name, email, grade_scheme, grade, identity_verified
+    (yes/no), valid_until). InvalidRecord names the line and column of a bad value."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in BATCH_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InvalidRecord(str(path), missing[0], "is a required column; the columns are "
+                                f"{', '.join(BATCH_COLUMNS + OPTIONAL_COLUMNS)}")
+        for line, row in enumerate(reader, start=2):
+            where = f"{path.name} line {line}"
+            try:
+                awarded = parse_date(row["award_date"].strip())
+                until = parse_date(row["valid_until"].strip()) \
+                    if (row.get("valid_until") or "").strip() else None
+            except ValueError as error:
+                raise InvalidRecord(where, "award_date or valid_until", str(error)) from None
+            verified = (row.get("identity_verified") or "no").strip().lower()
+            if verified not in ("yes", "no", "true", "false", ""):
+                raise InvalidRecord(where, "identity_verified", "write yes or no")
+            if not row["student_id"].strip() or not row["record_key"].strip():
+                raise InvalidRecord(where, "student_id" if not row["student_id"].strip()
+                                    else "record_key", "is empty")
+            grade = rec.Grade(scheme=(row.get("grade_scheme") or "").strip(),
+                              value=(row.get("grade") or "").strip())
+            if bool(grade.scheme) != bool(grade.value):
+                raise InvalidRecord(where, "grade", "give both grade_scheme and grade, or "
+                                    "neither")
+            yield BatchRow(line, row["record_key"].strip(), vc.Learner(
+                row["student_id"].strip(), (row.get("name") or "").strip(),
+                (row.get("email") or "").strip()),
+                vc.Award(awarded, grade, verified in ("yes", "true")), until)
+
+
+def status_list(config: AgentConfig, store: AgentStore,
+                now: dt.datetime | None = None) -> dict[str, Any]:
+    """The institution's signed status list, as it stands."""
+    now = now or dt.datetime.now(dt.UTC)
+    unsigned = vc.status_list_credential(
+        list_id=vc.status_list_id(config.base_url, config.institution_id),
+        issuer=vc.issuer_id(config.base_url, config.institution_id),
+        revoked=store.revoked_indexes(), issued=now)
+    return vc.sign(unsigned, config.signer(), created=now)
+
+
+def status_list_due(store: AgentStore) -> bool:
+    """Whether the registry's list is behind the store: never published while credentials
+    were issued, or revocations since."""
+    published = store.status_published()
+    if published is None:
+        return bool(store.issued())
+    return published[0] != len(store.revoked_indexes())
+
+
+def published(store: AgentStore, answer: pub.PublishStatusListResponse) -> None:
+    store.record_status_published(answer.revoked, answer.valid_from)
