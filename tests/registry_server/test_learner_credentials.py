@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
@@ -123,7 +123,8 @@ def _tampered(document: dict[str, Any]) -> dict[str, Any]:
     return changed
 
 
-REFUSALS = {
+Make = Callable[[Network], "dict[str, Any] | str"]
+REFUSALS: dict[str, tuple[Make, int]] = {
     "tampered (one character)": (lambda n: _tampered(credential(n)),
                                  eq.CREDENTIAL_REFUSAL_BAD_SIGNATURE),
     "revoked by its issuer": (lambda n: credential(n, index=7), eq.CREDENTIAL_REFUSAL_REVOKED),
@@ -251,7 +252,7 @@ def test_status_list_is_published_and_served_as_signed(published: Network,
     vc.verify_proof(json.loads(served.status_list_credential))
 
 
-STATUS_REFUSALS = {
+STATUS_REFUSALS: dict[str, tuple[Callable[[Network], str], grpc.StatusCode]] = {
     "an older list than the registry holds": (
         lambda n: status_list(n, set(), issued=NOW - dt.timedelta(days=30)),
         grpc.StatusCode.FAILED_PRECONDITION),
