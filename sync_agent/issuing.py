@@ -47,7 +47,8 @@ def _record(store: AgentStore, key: str) -> rec.MicroCredential | rec.LearningUn
                                     "credentials only of active records")
             return found
     raise InvalidRecord(f"record {key}", "key", "is no micro-credential, module or "
-                        "qualification of this institution; check `sync-agent list`")
+                        "qualification in this agent's store; import it first, or check the "
+                        "key")
 
 
 def check_issuable(store: AgentStore, key: str, award: vc.Award,

@@ -94,7 +94,12 @@ def run(args: argparse.Namespace, cfg: AgentConfig, store: AgentStore) -> int:
     elif args.command == "issue-batch":
         rows = list(issuing.read_batch(args.file))  # every row checked before any is issued
         for row in rows:
-            issuing.check_issuable(store, row.key, row.award)
+            try:
+                issuing.check_issuable(store, row.key, row.award)
+            except InvalidRecord as error:
+                raise InvalidRecord(f"{args.file.name} line {row.line}", error.field,
+                                    f"{error.record}: {error.problem}; nothing was "
+                                    "issued") from None
         args.out_dir.mkdir(parents=True, exist_ok=True)
         for row in rows:
             credential = issuing.issue(cfg, store, row.key, row.learner, row.award,
