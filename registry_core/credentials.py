@@ -466,15 +466,16 @@ def _status(value: Any) -> StatusEntry | None:
     return None
 
 
-def check_dates(presented: Presented, as_of: dt.date, now: dt.datetime) -> None:
-    """A credential is valid from its validFrom (not after the question's date, nor today)
-    until its validUntil (not before the question's date)."""
-    latest = min(as_of, now.date())
-    if presented.valid_from is not None and presented.valid_from.date() > latest:
+def check_dates(presented: Presented, now: dt.datetime) -> None:
+    """A credential is checked as it stands when it is presented (as a verifier does): valid
+    from its validFrom until its validUntil. The question's date decides the agreements and
+    the credit's age, from the award date; a credential issued since, for an earlier
+    award, is as good (institutions issue digital credentials for past awards)."""
+    if presented.valid_from is not None and presented.valid_from > now:
         raise CredentialProblem(eq.CREDENTIAL_REFUSAL_NOT_YET_VALID,
-                                f"it is valid from {presented.valid_from.date()}, after "
-                                f"{latest}")
-    if presented.valid_until is not None and presented.valid_until.date() < as_of:
+                                f"it is valid from {presented.valid_from:%Y-%m-%d %H:%M} UTC, "
+                                "later than now")
+    if presented.valid_until is not None and presented.valid_until < now:
         raise CredentialProblem(eq.CREDENTIAL_REFUSAL_EXPIRED,
-                                f"it expired on {presented.valid_until.date()}, before "
-                                f"{as_of}; ask the learner for a current credential")
+                                f"it expired on {presented.valid_until:%Y-%m-%d}; ask the "
+                                "learner for a current credential")

@@ -103,7 +103,7 @@ class _Check:
         key = _key(self.reads, proof.public_key)
         if key is None:
             if issuer is None or not _enrolled(self.reads, issuer):
-                vc.check_dates(presented, self.as_of, self.now)
+                vc.check_dates(presented, self.now)
                 result.checked.append("validity dates")
                 result.not_checked.append(
                     f"whether key {_short(key_id)} is {presented.issuer[:120]}'s: that issuer "
@@ -131,7 +131,7 @@ class _Check:
                                        "the network")
         if key.status != directory.KEY_STATUS_ACTIVE:
             self._signed_before_retirement(proof, presented, key, key_id)
-        vc.check_dates(presented, self.as_of, self.now)
+        vc.check_dates(presented, self.now)
         result.checked.append("validity dates")
         record = vc.record_of_achievement(presented.achievement_id)
         if record is None or record[0] != issuer or not self._published(*record):
@@ -143,6 +143,11 @@ class _Check:
         if presented.award_date is None:
             raise vc.CredentialProblem(eq.CREDENTIAL_REFUSAL_MALFORMED,
                                        "it states no awardedDate (nor validFrom)")
+        if presented.award_date > min(self.as_of, self.now.date()):
+            # Refused as a holding, not as a bad question: the partner did not write it.
+            raise vc.CredentialProblem(eq.CREDENTIAL_REFUSAL_NOT_YET_VALID,
+                                       f"it was awarded on {presented.award_date}, after the "
+                                       f"question's date {self.as_of}")
         verified = eq.Holding(award_date=presented.award_date.isoformat(),
                               grade=presented.grade,
                               identity_verified=presented.identity_verified,

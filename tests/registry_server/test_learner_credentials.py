@@ -292,3 +292,13 @@ def test_status_list_that_may_not_replace_the_held_one_is_refused_and_changes_no
     assert refused.value.code() == code, refused.value.details()
     assert stub.GetStatusList(directory.GetStatusListRequest(
         id=vc.status_list_id(BASE, FORTH)), timeout=20) == held
+
+
+def test_credential_awarded_after_the_questions_date_is_refused_as_a_holding(
+        published: Network, direct: grpc.Channel) -> None:
+    answer = equivalence_pb2_grpc.EquivalenceServiceStub(direct).ResolveTransfer(
+        eq.ResolveTransferRequest(holdings=[presented(credential(published))],
+                                  target_institution_id=TAFF, as_of="2025-01-15"), timeout=20)
+    [check] = answer.holdings_checked
+    assert check.refusal == eq.CREDENTIAL_REFUSAL_NOT_YET_VALID
+    assert "awarded on 2025-06-01, after the question's date 2025-01-15" in check.explanation
