@@ -1,6 +1,7 @@
 """`registry-demo`: start a registry on SQLite, three institutions' sync agents with their
 catalogues, publish, then ask the registry, as a partner provider would, what one learner's
-micro-credentials count for at each institution.
+micro-credentials count for at each institution; then the learner presents credentials two
+institutions issued (signed Open Badges 3.0), one of them altered.
 
 Every step runs the real commands (registry-server, sync-agent, the PKI script) as separate
 processes; every connection is mutual TLS with certificates from the demo network's own CA.
@@ -9,6 +10,7 @@ processes; every connection is mutual TLS with certificates from the demo networ
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import signal
 import subprocess
@@ -102,6 +104,46 @@ def ask_partner_question(address: str, as_of: str, tls: ClientTLS) -> str:
     return "\n".join(lines)
 
 
+# Credentials two institutions issue to the learner (key, institution, the sync-agent issue
+# options); the learner then presents them, and alters a copy of the second.
+ISSUED = (
+    ("FOR-DE01", "uk.ac.forth", ("--award-date", "2025-06-20", "--grade", "UK_LETTER:A",
+                                 "--identity-verified")),
+    ("TAF-ML01", "uk.ac.taff", ("--award-date", "2025-03-28", "--grade", "PERCENTAGE:64",
+                                "--identity-verified")),
+)
+
+
+def issue_learner_credentials(work: Path) -> list[str]:
+    """Each institution's agent issues its credential to the learner and publishes its
+    status list; the credentials as the learner received them (JSON)."""
+    issued = []
+    for key, institution, options in ISSUED:
+        home, path = work / institution, work / f"learner-{key}.json"
+        run("sync_agent.cli", "--home", str(home), "issue", key, "--student-id", "S0001",
+            "--out", str(path), *options)
+        run("sync_agent.cli", "--home", str(home), "sync")
+        issued.append(path.read_text("utf-8"))
+    return issued
+
+
+def present_credentials(address: str, as_of: str, tls: ClientTLS, issued: list[str]) -> str:
+    forged = json.loads(issued[1])
+    forged["credentialSubject"]["result"][0]["value"] = "84"  # 64 was not good enough
+    holdings = [eq.Holding(verifiable_credential=issued[0]),
+                eq.Holding(verifiable_credential=json.dumps(forged)), LEARNER[1]]
+    with RegistryClient(address, tls) as client:
+        answer = client.resolve_transfer(eq.ResolveTransferRequest(
+            holdings=holdings, target_institution_id="uk.ac.taff", as_of=as_of))
+    lines = ["", "The learner presents the credentials the Forth and Taff issued (signed Open "
+             "Badges 3.0),", "with a copy of the second altered to a better grade, and states "
+             "one holding:"]
+    lines += answers.holding_lines(answer.holdings_checked)
+    lines += ["", "What they count for at Taff University (Wales) [uk.ac.taff]:"]
+    lines += answers.transfer_lines(answer)
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="registry-demo", description=__doc__)
     parser.add_argument("--workdir", type=Path, default=Path(".demo"),
@@ -169,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
                                                           str(path)))
             print(" ", member.institution_id, run("sync_agent.cli", *env_home, "sync"))
         print(ask_partner_question(address, args.as_of, partner))
+        print(present_credentials(address, args.as_of, partner, issue_learner_credentials(work)))
         if args.keep_running:
             print(f"\nThe registry keeps running at {address}; Ctrl-C stops it.")
             registry.wait()

@@ -3,6 +3,8 @@ each returning lines. The demo network prints its answers with these too."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
 from registry_core.expressions import format_grant, format_sources
@@ -57,6 +59,21 @@ def not_applied_lines(refused: eq.NotApplied) -> list[str]:
     reason = words(eq.NotAppliedReason.Name(refused.reason), "NOT_APPLIED_REASON_")
     return [f"  not applied  {refused.agreement.agreement_key}: {reason} - "
             f"{refused.explanation}"]
+
+
+def holding_lines(checks: Sequence[eq.HoldingCheck]) -> list[str]:
+    """How the registry took each holding: verified from the learner's credential (and
+    what it checked), refused (and why), or as the question stated it."""
+    lines = []
+    for check in checks:
+        evidence = words(eq.HoldingEvidence.Name(check.evidence), "HOLDING_EVIDENCE_")
+        ref = f"{check.credential.institution_id}/{check.credential.key}".strip("/") \
+            or check.credential_id or f"holding {check.holding + 1}"
+        lines.append(f"  {evidence:<15}{ref}: {check.explanation}")
+        if check.evidence == eq.HOLDING_EVIDENCE_VERIFIED:
+            lines.append(f"{'':17}checked: {'; '.join(check.checked)}")
+        lines += [f"{'':17}not checked: {line}" for line in check.not_checked]
+    return lines
 
 
 def transfer_lines(answer: eq.ResolveTransferResponse) -> list[str]:

@@ -96,6 +96,9 @@ class _Check:
         result = self.result
         presented = vc.read_presented(self.holding.verifiable_credential)
         result.credential_id, result.issuer = presented.credential_id, presented.issuer
+        claimed = vc.record_of_achievement(presented.achievement_id)
+        if claimed and not result.credential.key:  # what it claims to be, even if refused
+            result.credential.institution_id, result.credential.key = claimed
         proof = vc.verify_proof(presented.document)
         key_id = env.key_id(proof.public_key)
         result.checked.append(f"signature ({vc.CRYPTOSUITE}) by key {_short(key_id)}")

@@ -58,6 +58,13 @@ def test_demo_network_answers_the_partner(tmp_path: Path) -> None:
     assert "limit, not current: AG-LAG-CY does not count toward the award" in out
     assert "mandatory modules not yet granted: F21DE" in out
     assert "not counted (conditional): AG-LAG-DA-BA, only if for applicants" in out
+    # The learner's own credentials, issued by the agents and verified (issue 20).
+    presented = out.split("The learner presents the credentials")[1]
+    assert "verified       uk.ac.forth/FOR-DE01: verified:" in presented
+    assert "refused        uk.ac.taff/TAF-ML01: not verified: its proof does not match" \
+        in presented
+    assert "self asserted  uk.ac.forth/FOR-PY01" in presented
+    assert "GRANTED  module CS7DE Data Ethics" in presented
 
 
 def test_agent_cli_reports_a_bad_file_and_imports_nothing(tmp_path: Path) -> None:
