@@ -72,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     resolve = commands.add_parser("resolve", help="what the holdings count for at TARGET")
     resolve.add_argument("target", help="the institution where credit is sought")
-    resolve.add_argument("holdings", nargs="+", help="provider/key[:grade][@award-date]")
+    resolve.add_argument("holdings", nargs="*", help="provider/key[:grade][@award-date]")
     pathway = commands.add_parser("pathway", help="how far the holdings go toward a "
                                   "qualification")
     pathway.add_argument("qualification", help="institution/qualification key")
@@ -88,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
                              help="the date to evaluate at (default today)")
         command.add_argument("--not-verified", action="store_true",
                              help="the holdings' assessments were not identity-verified")
+        command.add_argument("--credential", type=Path, action="append", default=[],
+                             metavar="FILE", help="a learner's credential (Open Badges 3.0 "
+                             "JSON) to present; the registry verifies it (repeatable)")
     resolve.add_argument("--programme", default="",
                          help="the learner's intended programme at TARGET")
     equivalents = commands.add_parser("equivalents", help="where a credential counts")
@@ -121,11 +124,25 @@ def _tls(args: argparse.Namespace) -> ClientTLS | None:
 
 
 def _holdings(args: argparse.Namespace) -> list[eq.Holding]:
+    """The holdings stated on the command line, then the credentials presented."""
     try:
-        return parse_holdings(", ".join(args.holdings), dt.datetime.now(dt.UTC).date(),
-                              identity_verified=not args.not_verified)
+        stated = parse_holdings(", ".join(args.holdings), dt.datetime.now(dt.UTC).date(),
+                                identity_verified=not args.not_verified) \
+            if args.holdings else []
     except ExpressionError as exc:
         raise QueryError(f"holdings: {exc}") from None
+    presented = []
+    for path in args.credential:
+        try:
+            presented.append(eq.Holding(verifiable_credential=path.read_text("utf-8")))
+        except OSError as exc:
+            raise QueryError(f"--credential: cannot read {path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise QueryError(f"--credential: {path} is not text; give the credential's JSON "
+                             "(not a baked badge image)") from None
+    if args.command == "resolve" and not stated and not presented:
+        raise QueryError("give at least one holding or --credential")
+    return stated + presented
 
 
 def _reference(text: str, what: str) -> rec.CredentialRef:
@@ -159,6 +176,13 @@ def _pages(call: Callable[[str], Any]) -> list[Any]:
             return found
 
 
+def _taken(checks: Sequence[eq.HoldingCheck]) -> list[str]:
+    """How the holdings were taken, said only when a credential was presented."""
+    if all(c.evidence == eq.HOLDING_EVIDENCE_SELF_ASSERTED for c in checks):
+        return []
+    return ["How the holdings were taken:", *answers.holding_lines(checks), ""]
+
+
 def ask(args: argparse.Namespace, client: RegistryClient) -> tuple[Message, list[str]]:
     """The registry's answer to the question args asks, and the answer in words."""
     stub, timeout = client.equivalence, CALL_TIMEOUT_SECONDS
@@ -167,7 +191,8 @@ def ask(args: argparse.Namespace, client: RegistryClient) -> tuple[Message, list
             holdings=_holdings(args), target_institution_id=args.target,
             max_depth=args.depth, as_of=args.as_of, programme=args.programme,
             page_size=PAGE), timeout=timeout)
-        return resolved, [f"What the holdings count for at {args.target}:",
+        return resolved, [*_taken(resolved.holdings_checked),
+                          f"What the holdings count for at {args.target}:",
                           *answers.transfer_lines(resolved)]
     if args.command == "pathway":
         qualification = _reference(args.qualification, "qualification")
@@ -175,7 +200,7 @@ def ask(args: argparse.Namespace, client: RegistryClient) -> tuple[Message, list
             holdings=_holdings(args), qualification=qualification, max_depth=args.depth,
             as_of=args.as_of, prior_learning=_prior_learning(args.prior_learning)),
             timeout=timeout)
-        return progress, [f"Toward {args.qualification}:",
+        return progress, [*_taken(progress.holdings_checked), f"Toward {args.qualification}:",
                           *answers.pathway_lines(progress, qualification.institution_id)]
     if args.command == "equivalents":
         credential = _reference(args.credential, "credential")

@@ -11,9 +11,10 @@ import pytest
 
 from partner.cli import main
 from registry.v1 import records_pb2 as rec
-from registry_server import publication
+from registry_server import learner_credentials, publication
 from tests.conftest import Network, RunningRegistry
 from tests.factories import agreement, batch, micro_credential, module, signed
+from tests.registry_server.test_learner_credentials import credential, status_list
 
 TAFF, FORTH = "uk.ac.taff", "uk.ac.forth"
 
@@ -127,3 +128,20 @@ def test_a_partner_asks_over_mutual_tls_with_its_certificate(
     code = main(["conflicts", TAFF])  # the CA alone: no client certificate
     _, err = capsys.readouterr()
     assert code == 2 and "give --ca, --cert and --key together" in err
+
+
+def test_a_presented_credential_is_verified_and_the_answer_says_so(
+        published: Network, registry: RunningRegistry, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    learner_credentials.publish_status_list(published.engine, status_list(published, set()))
+    document = credential(published, grade="A")
+    good, forged = tmp_path / "good.json", tmp_path / "forged.json"
+    good.write_text(json.dumps(document))
+    document["awardedDate"] = "2025-06-02T00:00:00Z"
+    forged.write_text(json.dumps(document))
+    code, out, _ = ask(capsys, registry, "resolve", TAFF, "--credential", str(good),
+                       "--credential", str(forged))
+    assert code == 0
+    assert "verified       uk.ac.forth/MC1: verified: uk.ac.forth/MC1 awarded 2025-06-01" in out
+    assert "refused        uk.ac.forth/MC1: not verified: its proof does not match" in out
+    assert "GRANTED  module CS7DE" in out
