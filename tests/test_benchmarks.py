@@ -20,6 +20,7 @@ BENCHMARKS = [
     ("bench.ingest_postgres", "--records", "3000", "--url", PG_URL),
     ("bench.resolve", "--small", "1000", "--large", "5000", "--seconds", "2"),
     ("bench.resolve_cpu", "--agreements", "5000", "--seconds", "1"),
+    ("bench.verify_credential", "--rounds", "1", "--count", "5"),
 ]
 
 
