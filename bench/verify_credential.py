@@ -108,8 +108,8 @@ def main(argv: list[str] | None = None) -> int:
                 "whole check in the registry (with its 4 database look-ups)":
                     per_call(whole, args.count),
             }
-            for name, seconds in measured.items():
-                rounds.setdefault(name, []).append(seconds)
+            for name, took in measured.items():
+                rounds.setdefault(name, []).append(took)
         engine.dispose()
 
     anchor = rounds["anchor: bare Ed25519 verify of the same 64 bytes"]
