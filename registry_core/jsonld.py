@@ -74,12 +74,24 @@ def expand(document: dict[str, Any]) -> list[dict[str, Any]]:
 
 def canonical_nquads(document: dict[str, Any]) -> str:
     """The document's RDF, canonicalised by RDFC-1.0 (URDNA2015) as N-Quads: what the
-    Data Integrity cryptosuite eddsa-rdfc-2022 hashes."""
+    Data Integrity cryptosuite eddsa-rdfc-2022 hashes.
+
+    In safe mode, as Data Integrity requires: a property that no context defines would be
+    dropped from the RDF, so a signature would not cover it and anyone could add or change
+    it; such a document is refused, naming the properties."""
+    dropped: list[str] = []
+    processor = jsonld.JsonLdProcessor(on_property_dropped=lambda name: dropped.append(
+        str(name)))
     try:
-        nquads: str = jsonld.normalize(document, {
+        nquads: str = processor.normalize(document, {
             "algorithm": "URDNA2015", "format": "application/n-quads", **_options()})
     except jsonld.JsonLdError as error:
         raise _unwrap(error) from error
+    if dropped:
+        names = ", ".join(sorted(set(dropped)))[:300]
+        raise InvalidRecord("JSON-LD document", names.split(",")[0],
+                            f"no context defines {names}: a signature would not cover "
+                            "it; remove it, or name the context that defines it")
     return nquads
 
 
