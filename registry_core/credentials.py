@@ -40,7 +40,9 @@ CRYPTOSUITE = "eddsa-rdfc-2022"
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB3_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 OB3_CREDENTIAL_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential"})
-MAX_CREDENTIAL_BYTES = 64 * 1024
+# A Europass credential embeds its images, and its seal covers them: the Commission's own
+# samples are 130-150 KiB.
+MAX_CREDENTIAL_BYTES = 512 * 1024
 # A Bitstring Status List has at least 131,072 entries (16 KiB), so that a verifier asking for
 # the list learns nothing of which credential it checks (W3C Bitstring Status List v1.0, 6.1).
 STATUS_LIST_ENTRIES = 131_072
@@ -386,7 +388,7 @@ class Presented:
     status: StatusEntry | None
 
 
-def _type(node: Any) -> set[str]:
+def types_of(node: Any) -> set[str]:
     value = node.get("type") if isinstance(node, dict) else None
     return {value} if isinstance(value, str) else {v for v in value if isinstance(v, str)} \
         if isinstance(value, list) else set()
@@ -396,9 +398,9 @@ def _malformed(problem: str) -> CredentialProblem:
     return CredentialProblem(eq.CREDENTIAL_REFUSAL_MALFORMED, problem)
 
 
-def read_presented(text: str) -> Presented:
-    """Parse a presented credential (JSON text) into what it claims. CredentialProblem
-    (MALFORMED) when it is not an OB3 credential or lacks what a holding needs."""
+def parse(text: str) -> dict[str, Any]:
+    """A presented credential's JSON object (a wallet's {"credential": …} wrapper taken
+    off). CredentialProblem (MALFORMED) when it is too large or not a JSON object."""
     if len(text.encode("utf-8")) > MAX_CREDENTIAL_BYTES:
         raise _malformed(f"it is larger than {MAX_CREDENTIAL_BYTES // 1024} KiB; present the "
                          "credential without embedded images")
@@ -411,10 +413,25 @@ def read_presented(text: str) -> Presented:
         document = document["credential"]  # a wallet's {"credential": …} wrapper
     if not isinstance(document, dict):
         raise _malformed("it is not a JSON object")
-    kinds = _type(document)
-    if "VerifiableCredential" not in kinds or not kinds & OB3_CREDENTIAL_TYPES:
-        raise _malformed(f"its type is {sorted(kinds) or 'missing'}; the registry takes Open "
-                         "Badges 3.0 OpenBadgeCredential or AchievementCredential")
+    return document
+
+
+def is_open_badge(document: dict[str, Any]) -> bool:
+    kinds = types_of(document)
+    return "VerifiableCredential" in kinds and bool(kinds & OB3_CREDENTIAL_TYPES)
+
+
+def read_presented(text: str) -> Presented:
+    """Parse a presented credential (JSON text) into what it claims. CredentialProblem
+    (MALFORMED) when it is not an OB3 credential or lacks what a holding needs."""
+    return presented_of(parse(text))
+
+
+def presented_of(document: dict[str, Any]) -> Presented:
+    """What an OB3 credential claims; CredentialProblem (MALFORMED) as read_presented."""
+    if not is_open_badge(document):
+        raise _malformed(f"its type is {sorted(types_of(document)) or 'missing'}; the registry "
+                         "takes Open Badges 3.0 OpenBadgeCredential or AchievementCredential")
     issuer = document.get("issuer")
     issuer_uri = issuer.get("id") if isinstance(issuer, dict) else issuer
     if not isinstance(issuer_uri, str) or not issuer_uri:
@@ -455,7 +472,7 @@ def _grade(subject: dict[str, Any], achievement: dict[str, Any]) -> rec.Grade:
 
 def _status(value: Any) -> StatusEntry | None:
     for entry in _list(value):
-        if (isinstance(entry, dict) and "BitstringStatusListEntry" in _type(entry)
+        if (isinstance(entry, dict) and "BitstringStatusListEntry" in types_of(entry)
                 and entry.get("statusPurpose") == "revocation"):
             try:
                 index = int(str(entry.get("statusListIndex")))

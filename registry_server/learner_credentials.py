@@ -13,6 +13,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, NoReturn
 
 from sqlalchemy import Engine, select
 
@@ -22,6 +23,7 @@ from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
 from registry_core import credentials as vc
 from registry_core import envelope as env
+from registry_core import jades
 from registry_core.errors import (
     FailedPrecondition,
     InvalidRecord,
@@ -37,6 +39,8 @@ from registry_server.tables import DirectoryEvent, StatusList, utcnow
 # Verifying a credential canonicalises its RDF (a few milliseconds each): a question may
 # present this many, so that one question cannot hold a query worker for long.
 MAX_PRESENTED = 50
+# A status list of 131,072 entries compresses to a few hundred bytes while few are revoked.
+MAX_STATUS_LIST_BYTES = 64 * 1024
 _SOURCE_KINDS = (rec.RECORD_KIND_MICRO_CREDENTIAL, rec.RECORD_KIND_LEARNING_UNIT)
 
 
@@ -94,7 +98,12 @@ class _Check:
 
     def _verified(self) -> eq.Holding:
         result = self.result
-        presented = vc.read_presented(self.holding.verifiable_credential)
+        document = vc.parse(self.holding.verifiable_credential)
+        if jades.is_jades(document):
+            self._sealed_elsewhere(document)
+        if not vc.is_open_badge(document):
+            self._from_elsewhere(document)
+        presented = vc.presented_of(document)
         result.credential_id, result.issuer = presented.credential_id, presented.issuer
         claimed = vc.record_of_achievement(presented.achievement_id)
         if claimed and not result.credential.key:  # what it claims to be, even if refused
@@ -166,6 +175,66 @@ class _Check:
                               + (", identity-verified assessment"
                                  if verified.identity_verified else ""))
         return verified
+
+    def _outside(self, what: str) -> vc.CredentialProblem:
+        return vc.CredentialProblem(
+            eq.CREDENTIAL_REFUSAL_OUTSIDE_NETWORK,
+            f"{what}; its issuer is outside the network, whose agreements name the records of "
+            "its institutions, so it earns nothing under them. Admissions may weigh it as "
+            "evidence, with what was and was not checked")
+
+    def _sealed_elsewhere(self, document: dict[str, Any]) -> NoReturn:
+        """A European Digital Credential (Europass) with a JAdES seal."""
+        seal = jades.verify(document)
+        credential = seal.payload
+        self.result.credential_id = str(credential.get("id", ""))[:300]
+        issuer = credential.get("issuer")
+        self.result.issuer = str(issuer.get("id", "") if isinstance(issuer, dict)
+                                 else issuer or "")[:300]
+        self.result.checked.append(f"JAdES seal ({seal.algorithm}) over the credential's exact "
+                                   f"bytes, by the certificate of {seal.certificate[:160]}")
+        if seal.signed_at is not None:
+            self.result.checked.append(f"the certificate was valid when it sealed "
+                                       f"({seal.signed_at:%Y-%m-%d})")
+        self._dates(credential)
+        self.result.not_checked.extend([
+            "whether the certificate is a qualified electronic seal on the EU trusted lists, "
+            "and whether it was revoked: the registry works offline, without the lists or "
+            "OCSP", "the qualified timestamp of the seal"])
+        raise self._outside("a European Digital Credential, sealed")
+
+    def _from_elsewhere(self, document: dict[str, Any]) -> NoReturn:
+        """A verifiable credential of another kind: CLR 2.0, ELM with a Data Integrity
+        proof."""
+        kinds = vc.types_of(document)
+        if "VerifiableCredential" not in kinds:
+            vc.presented_of(document)  # raises, naming the type
+        what = ("a CLR 2.0 learner record" if "ClrCredential" in kinds else
+                "a European Digital Credential" if "EuropeanDigitalCredential" in kinds else
+                f"a {', '.join(sorted(kinds - {'VerifiableCredential'})) or 'verifiable'} "
+                "credential")
+        issuer = document.get("issuer")
+        self.result.credential_id = str(document.get("id", ""))[:300]
+        self.result.issuer = str(issuer.get("id", "") if isinstance(issuer, dict)
+                                 else issuer or "")[:300]
+        if document.get("proof"):
+            proof = vc.verify_proof(document)
+            self.result.checked.append(f"signature ({vc.CRYPTOSUITE}) by the key its proof "
+                                       f"names, {proof.verification_method[:120]}")
+            self.result.not_checked.append("whether that key is the issuer's: the issuer is "
+                                           "not in the network's directory, and the registry "
+                                           "fetches no issuer documents")
+        else:
+            self.result.not_checked.append("who issued it: it carries no proof")
+        self._dates(document)
+        raise self._outside(what)
+
+    def _dates(self, document: dict[str, Any]) -> None:
+        until = vc.parse_datetime(document.get("validUntil") or document.get("expirationDate"))
+        if until is not None and until < self.now:
+            raise vc.CredentialProblem(eq.CREDENTIAL_REFUSAL_EXPIRED,
+                                       f"it expired on {until:%Y-%m-%d}")
+        self.result.checked.append("not expired")
 
     def _signed_before_retirement(self, proof: vc.Proof, presented: vc.Presented, key: _Key,
                                   key_id: str) -> None:
@@ -266,9 +335,9 @@ def publish_status_list(engine: Engine, text: str, *,
     """Store an institution's newer status list. caller: the institution the connection
     authenticated (mutual TLS), when there is one; it must be the list's issuer."""
     what = "status list credential"
-    if len(text.encode("utf-8")) > vc.MAX_CREDENTIAL_BYTES:
+    if len(text.encode("utf-8")) > MAX_STATUS_LIST_BYTES:
         raise InvalidRecord(what, "status_list_credential",
-                            f"is larger than {vc.MAX_CREDENTIAL_BYTES // 1024} KiB")
+                            f"is larger than {MAX_STATUS_LIST_BYTES // 1024} KiB")
     try:
         document = json.loads(text)
     except ValueError as error:

@@ -161,7 +161,7 @@ def test_a_signed_status_list_verifies() -> None:
                  "credentialSubject": {"achievement": {"id": "urn:x"}}}), "no issuer"),
     (json.dumps({"type": ["VerifiableCredential", "OpenBadgeCredential"], "issuer": "urn:i",
                  "credentialSubject": {}}), "no credentialSubject.achievement"),
-    ("x" * (vc.MAX_CREDENTIAL_BYTES + 1), "larger than 64 KiB"),
+    ("x" * (vc.MAX_CREDENTIAL_BYTES + 1), "larger than 512 KiB"),
 ])
 def test_what_is_not_an_ob3_credential_is_refused_naming_the_problem(text: str,
                                                                       problem: str) -> None:

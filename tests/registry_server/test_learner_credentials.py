@@ -302,3 +302,31 @@ def test_credential_awarded_after_the_questions_date_is_refused_as_a_holding(
     [check] = answer.holdings_checked
     assert check.refusal == eq.CREDENTIAL_REFUSAL_NOT_YET_VALID
     assert "awarded on 2025-06-01, after the question's date 2025-01-15" in check.explanation
+
+
+def test_sealed_europass_credential_has_its_seal_checked_and_says_what_was_not(
+        published: Network, direct: grpc.Channel) -> None:
+    """The European Commission's own signed sample (JAdES, RS256, a test seal)."""
+    sample = (STANDARDS / "elm-v3-certificate-of-participation-signed.jsonld").read_text()
+    [check] = ask(direct, presented(sample)).holdings_checked
+    assert check.refusal == eq.CREDENTIAL_REFUSAL_OUTSIDE_NETWORK, check.explanation
+    assert check.checked[0].startswith("JAdES seal (RS256) over the credential's exact bytes")
+    assert "O=ORGANIZACION TEST" in check.checked[0]
+    assert any("EU trusted lists" in line for line in check.not_checked)
+    altered = json.loads(sample)
+    altered["payload"] = altered["payload"].replace("Certificate", "Diploma", 1)
+    [refused] = ask(direct, presented(altered)).holdings_checked
+    assert refused.refusal == eq.CREDENTIAL_REFUSAL_BAD_SIGNATURE, refused.explanation
+
+
+def test_unsigned_clr_credential_is_said_to_carry_no_proof(published: Network,
+                                                           direct: grpc.Channel) -> None:
+    record = {"@context": ["https://www.w3.org/ns/credentials/v2",
+                           "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"],
+              "id": "urn:uuid:1", "type": ["VerifiableCredential", "ClrCredential"],
+              "issuer": {"id": "https://college.example/issuer", "type": ["Profile"]},
+              "validFrom": "2025-01-01T00:00:00Z", "credentialSubject": {}}
+    [check] = ask(direct, presented(record)).holdings_checked
+    assert check.refusal == eq.CREDENTIAL_REFUSAL_OUTSIDE_NETWORK
+    assert check.explanation.startswith("not verified: a CLR 2.0 learner record;")
+    assert check.not_checked == ["who issued it: it carries no proof"]
