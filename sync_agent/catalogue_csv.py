@@ -302,6 +302,8 @@ def _agreement(row: dict[str, str], institution_id: str) -> rec.RecognitionAgree
     cond.transitive_allowed = _flag(row.get("transitive_allowed", ""), "transitive_allowed")
     cond.identity_verified_required = _flag(row.get("identity_verified_required", ""),
                                             "identity_verified_required")
+    cond.verified_holdings_required = _flag(row.get("verified_holdings_required", ""),
+                                            "verified_holdings_required")
     cond.for_programmes.extend(_items(row.get("for_programmes", "")))
     cond.restriction_text = row.get("restriction_text", "")
     cond.additional_requirements.extend(_items(row.get("additional_requirements", "")))
@@ -347,7 +349,8 @@ CSV_KINDS = (
             ("title", "status", "source_operator", "source_n", "grant", *LEGACY_GRANT_COLUMNS,
              "minimum_grade_scheme", "minimum_grade", "minimum_level", "max_credit_age_months",
              "valid_from", "valid_to", "completed_from", "completed_to", "transitive_allowed",
-             "identity_verified_required", "for_programmes", "restriction_text",
+             "identity_verified_required", "verified_holdings_required", "for_programmes",
+             "restriction_text",
              "additional_requirements", "notes", "also_satisfies",
              "required_quality_assurance_bodies", "required_quality_assurance_kinds",
              "volume_exception"),

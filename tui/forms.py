@@ -389,6 +389,8 @@ def agreement_fields() -> list[Field]:
         Field("conditions.transitive_allowed", "May be chained", "switch"),
         Field("conditions.identity_verified_required", "Identity-verified assessment required",
               "switch"),
+        Field("conditions.verified_holdings_required",
+              "Learner's credential required (verified, not only stated)", "switch"),
         Field(REQUIRED_QA + "bodies", "Sources QA'd by",
               placeholder="bodies, by id or name, separate with |; empty = any body"),
         Field(REQUIRED_QA + "kinds", "Sources' QA kinds",
@@ -423,6 +425,7 @@ def build_agreement(institution_id: str, values: Values) -> rec.RecognitionAgree
         cond.minimum_level.CopyFrom(level)
     cond.transitive_allowed = bool(values["conditions.transitive_allowed"])
     cond.identity_verified_required = bool(values["conditions.identity_verified_required"])
+    cond.verified_holdings_required = bool(values["conditions.verified_holdings_required"])
     bodies = split_list(_text(values, REQUIRED_QA + "bodies"))
     kinds = _each(values, REQUIRED_QA + "kinds", parse_quality_assurance_kind)
     if bodies or kinds:
@@ -446,6 +449,7 @@ def agreement_values(ag: rec.RecognitionAgreement) -> Values:
         if cond.HasField("minimum_level") else "",
         "conditions.transitive_allowed": cond.transitive_allowed,
         "conditions.identity_verified_required": cond.identity_verified_required,
+        "conditions.verified_holdings_required": cond.verified_holdings_required,
         REQUIRED_QA + "bodies": join_list(cond.required_quality_assurance.bodies),
         REQUIRED_QA + "kinds": join_list(map(format_quality_assurance_kind,
                                              cond.required_quality_assurance.kinds)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from registry.v1 import directory_pb2 as directory
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
+from registry_core import credentials as vc
 from registry_core.envelope import Ed25519Signer
 from registry_server.publication import checkpoint
 from sync_agent.client import open_channel
@@ -46,6 +49,24 @@ def publish_own(ch: grpc.Channel, net: Network) -> object:
 def checkpoint_of_forth(ch: grpc.Channel, net: Network) -> object:
     return publication_pb2_grpc.PublicationServiceStub(ch).GetCheckpoint(
         pub.GetCheckpointRequest(institution_id="uk.ac.forth"), timeout=10)
+
+
+def publish_status_list_of_forth(ch: grpc.Channel, net: Network) -> object:
+    listed = vc.status_list_credential(
+        list_id=vc.status_list_id("https://r.example", "uk.ac.forth"),
+        issuer=vc.issuer_id("https://r.example", "uk.ac.forth"), revoked=set(),
+        issued=dt.datetime.now(dt.UTC))
+    signed_list = vc.sign(listed, net.signers["uk.ac.forth"], created=dt.datetime.now(dt.UTC))
+    return publication_pb2_grpc.PublicationServiceStub(ch).PublishStatusList(
+        pub.PublishStatusListRequest(status_list_credential=json.dumps(signed_list)),
+        timeout=10)
+
+
+def status_list_of_forth(ch: grpc.Channel, net: Network) -> object:
+    return admitted(lambda: directory_pb2_grpc.DirectoryServiceStub(ch).GetStatusList(
+        directory.GetStatusListRequest(id=vc.status_list_id("https://r.example",
+                                                            "uk.ac.forth")), timeout=10),
+        grpc.StatusCode.NOT_FOUND)
 
 
 def list_institutions(ch: grpc.Channel, net: Network) -> object:
@@ -172,6 +193,8 @@ def health(ch: grpc.Channel, net: Network) -> object:
 MATRIX: list[tuple[Call, tuple[grpc.StatusCode, ...]]] = [
     (publish_own, (OK, DENIED, DENIED, DENIED)),
     (checkpoint_of_forth, (OK, DENIED, DENIED, DENIED)),
+    (publish_status_list_of_forth, (OK, DENIED, DENIED, DENIED)),
+    (status_list_of_forth, (OK, OK, OK, OK)),
     (list_institutions, (OK, OK, OK, OK)),
     (resolve, (OK, OK, OK, OK)),
     (list_equivalents, (OK, OK, OK, OK)),
@@ -252,6 +275,8 @@ COVERS = {
     "list_sources": "registry.v1.EquivalenceService.ListSources",
     "evaluate_pathway": "registry.v1.EquivalenceService.EvaluatePathway",
     "list_conflicts": "registry.v1.EquivalenceService.ListConflicts",
+    "publish_status_list_of_forth": "registry.v1.PublicationService.PublishStatusList",
+    "status_list_of_forth": "registry.v1.DirectoryService.GetStatusList",
     "record_proof": "registry.v1.AuditService.GetRecordProof",
     "log_entries": "registry.v1.AuditService.ListLogEntries",
     "enrol": "registry.v1.AdminService.EnrolInstitution",
