@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="elm, ob3 (micro-credentials) or ctdl (agreements)")
     export.add_argument("key")
     export.add_argument("--base-url", default="https://registry.example.org",
-                        help="where OB3 achievement ids point (default %(default)s)")
+                        help="where OB3 achievement ids and CTDL web pages and owners point "
+                        "(default %(default)s)")
     bilateral_cmd = commands.add_parser("bilateral", help="agreements both institutions sign")
     steps = bilateral_cmd.add_subparsers(dest="action", required=True)
     propose = steps.add_parser("propose", help="propose terms (JSON of one agreement)")
@@ -186,7 +187,13 @@ def _export(store: AgentStore, args: argparse.Namespace) -> dict[str, object]:
             raise SyncError(f"no agreement '{args.key}' in the store")
         units = {u.key: u for u in store.records(rec.RECORD_KIND_LEARNING_UNIT)
                  if isinstance(u, rec.LearningUnit)}
-        return ctdl.agreement_to_ctdl(agreement, units)
+        # The credit of the source credentials this store holds, so that the transfer value
+        # is what the agreement grants (reduced to its sources'); others set no bound.
+        sources = {(r.institution_id, r.key): r.credit
+                   for kind in (rec.RECORD_KIND_MICRO_CREDENTIAL, rec.RECORD_KIND_LEARNING_UNIT)
+                   for r in store.records(kind)
+                   if isinstance(r, (rec.MicroCredential, rec.LearningUnit))}
+        return ctdl.agreement_to_ctdl(agreement, units, base_url=args.base_url, sources=sources)
     mc = store.get(rec.RECORD_KIND_MICRO_CREDENTIAL, args.key)
     if not isinstance(mc, rec.MicroCredential):
         raise SyncError(f"no micro-credential '{args.key}' in the store")
