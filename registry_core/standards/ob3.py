@@ -568,9 +568,22 @@ def micro_credential_from_achievement(
     def ext(kind: str) -> str:
         return next(iter(extra.get(kind, [])), "")
 
+    def number(kind: str) -> float:
+        try:
+            value = float(ext(kind) or 0)
+        except ValueError:
+            value = -1.0
+        if value < 0 or value != value:  # NaN, too
+            raise InvalidRecord(name, f"{where}.otherIdentifier[{kind}]", f"'{ext(kind)}' is "
+                                "not a number of zero or more")
+        return value
+
     # Credit: as stated (ext:credit) where this registry exported it, else creditsAvailable
     # in OB3's unit, US semester credit hours.
     stated = _credit(ext(EXT_CREDIT))
+    if stated is None and ext(EXT_CREDIT):
+        warnings.append(f"{where}.otherIdentifier {EXT_CREDIT} '{ext(EXT_CREDIT)}' is not an "
+                        "amount and a credit system of the conversion table; not used")
     hours = achievement.get("creditsAvailable")
     if stated is not None:
         credit = stated
@@ -643,7 +656,7 @@ def micro_credential_from_achievement(
         raise InvalidRecord(name, f"{where}.criteria.narrative", "no learning outcomes: the "
                             "criteria have no narrative; state the outcomes there, one Markdown "
                             "list item each")
-    workload = float(ext(EXT_WORKLOAD) or 0) or given.workload_hours
+    workload = number(EXT_WORKLOAD) or given.workload_hours
     if not workload:
         raise need(f"otherIdentifier[{EXT_WORKLOAD}]", "workload in hours",
                    "--workload-hours")
@@ -679,7 +692,7 @@ def micro_credential_from_achievement(
         quality_assurance=quality, prerequisites=extra.get(EXT_PREREQUISITE, []),
         grading_scheme=_grading_scheme(achievement.get("resultDescription"), warnings, where),
         subject_isced=subject, skills=skills,
-        credit_validity_months=int(ext(EXT_VALIDITY) or 0),
+        credit_validity_months=int(number(EXT_VALIDITY)),
         url=str(criteria.get("id", "")),
     )
     if ext(EXT_STACKABLE):

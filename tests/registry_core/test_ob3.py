@@ -172,6 +172,15 @@ def test_a_changed_credits_available_is_reported_and_the_stated_credit_kept() ->
     assert any("creditsAvailable is 9 credit hours" in w for w in back.warnings)
 
 
+def test_an_extension_value_that_is_no_number_is_refused_naming_it() -> None:
+    achievement = ob3.micro_credential_to_ob3(micro_credential(), BASE)
+    achievement["otherIdentifier"][1]["identifier"] = "many"  # ext:workloadHours
+    with pytest.raises(InvalidRecord) as caught:
+        ob3.micro_credentials_from_ob3(achievement, "uk.ac.forth", base_url=BASE, now=NOW)
+    assert caught.value.field == "$.otherIdentifier[ext:workloadHours]"
+    assert "'many' is not a number" in caught.value.problem
+
+
 # ---------------------------------------------------------------- 1EdTech's samples: valid
 
 
