@@ -59,12 +59,35 @@ def main(argv: list[str] | None = None) -> int:
     elm.add_argument("--key", required=True, help="the micro-credential's key in this store")
     elm.add_argument("--quality-assurance", default="",
                      help="type of quality assurance, when the credential carries none")
+    badge = commands.add_parser(
+        "import-badge", help="import micro-credentials from an Open Badges 3.0 Achievement or "
+        "OpenBadgeCredential, or a CLR 2.0 ClrCredential (every achievement in it, or the one "
+        "--achievement names)")
+    badge.add_argument("file", type=Path)
+    badge.add_argument("--key", default="", help="the record's key (one achievement only; "
+                       "default: the key in an id this registry made, else its humanCode)")
+    badge.add_argument("--achievement", default="", help="import only the achievement with "
+                       "this id")
+    badge.add_argument("--base-url", default="https://registry.example.org",
+                       help="where this registry's achievement ids point (default %(default)s)")
+    stated = badge.add_argument_group("what the badge does not carry and a micro-credential "
+                                      "needs (the badge's own value wins)")
+    stated.add_argument("--credit", default="", help="credit, e.g. '5 ECTS'")
+    stated.add_argument("--level", default="", help="level, e.g. 'EQF 6' or 'SCQF 11'")
+    stated.add_argument("--country", default="", help="ISO 3166-1 alpha-2, e.g. US")
+    stated.add_argument("--workload-hours", type=float, default=0.0)
+    stated.add_argument("--assessment-type", default="")
+    stated.add_argument("--participation-form", default="",
+                        choices=["", "online", "onsite", "blended"])
+    stated.add_argument("--quality-assurance", default="")
+    stated.add_argument("--awarding-body", default="")
     export = commands.add_parser("export", help="print a record in a standard's JSON")
     export.add_argument("format", choices=["elm", "ob3", "ctdl"],
                         help="elm, ob3 (micro-credentials) or ctdl (agreements)")
     export.add_argument("key")
     export.add_argument("--base-url", default="https://registry.example.org",
-                        help="where OB3 achievement ids point (default %(default)s)")
+                        help="where OB3 achievement ids and CTDL web pages and owners point "
+                        "(default %(default)s)")
     bilateral_cmd = commands.add_parser("bilateral", help="agreements both institutions sign")
     steps = bilateral_cmd.add_subparsers(dest="action", required=True)
     propose = steps.add_parser("propose", help="propose terms (JSON of one agreement)")
@@ -165,13 +188,73 @@ def _export(store: AgentStore, args: argparse.Namespace) -> dict[str, object]:
             raise SyncError(f"no agreement '{args.key}' in the store")
         units = {u.key: u for u in store.records(rec.RECORD_KIND_LEARNING_UNIT)
                  if isinstance(u, rec.LearningUnit)}
-        return ctdl.agreement_to_ctdl(agreement, units)
+        # The credit of the source credentials this store holds, so that the transfer value
+        # is what the agreement grants (reduced to its sources'); others set no bound.
+        sources = {(r.institution_id, r.key): r.credit
+                   for kind in (rec.RECORD_KIND_MICRO_CREDENTIAL, rec.RECORD_KIND_LEARNING_UNIT)
+                   for r in store.records(kind)
+                   if isinstance(r, (rec.MicroCredential, rec.LearningUnit))}
+        return ctdl.agreement_to_ctdl(agreement, units, base_url=args.base_url, sources=sources)
     mc = store.get(rec.RECORD_KIND_MICRO_CREDENTIAL, args.key)
     if not isinstance(mc, rec.MicroCredential):
         raise SyncError(f"no micro-credential '{args.key}' in the store")
     if args.format == "elm":
         return elm.micro_credential_to_elm(mc)
     return ob3.micro_credential_to_ob3(mc, args.base_url)
+
+
+def _supplement(args: argparse.Namespace) -> ob3.Supplement:
+    """The registrar's statements for what a badge does not carry, checked as a record's."""
+    def pair(option: str, text: str) -> tuple[str, str]:
+        first, _, second = text.strip().partition(" ")
+        if not first or not second:
+            raise CatalogueError(args.file, 0, option, f"'{text}': give two words, such as "
+                                 + ("'5 ECTS'" if option == "--credit" else "'EQF 6'"))
+        return first, second.strip()
+
+    credit = level = None
+    if args.credit:
+        value, system = pair("--credit", args.credit)
+        try:
+            credit = rec.Credit(value=float(value), system=system)
+        except ValueError:
+            raise CatalogueError(args.file, 0, "--credit", f"'{value}' is not a number"
+                                 ) from None
+    if args.level:
+        framework, code = pair("--level", args.level)
+        level = rec.Level(framework=framework, level=code)
+    forms = {"online": rec.PARTICIPATION_FORM_ONLINE, "onsite": rec.PARTICIPATION_FORM_ONSITE,
+             "blended": rec.PARTICIPATION_FORM_BLENDED}
+    return ob3.Supplement(
+        credit=credit, level=level, country=args.country, workload_hours=args.workload_hours,
+        assessment_type=args.assessment_type,
+        participation_form=forms.get(args.participation_form,
+                                     rec.PARTICIPATION_FORM_UNSPECIFIED),
+        quality_assurance=args.quality_assurance, awarding_body=args.awarding_body)
+
+
+def _import_badge(args: argparse.Namespace, cfg: agent_config.AgentConfig,
+                  store: AgentStore) -> None:
+    try:
+        document = json.loads(args.file.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CatalogueError(args.file, 0, "(file)", f"cannot read JSON ({exc})") from None
+    try:
+        found = ob3.micro_credentials_from_ob3(
+            document, cfg.institution_id, key=args.key, achievement=args.achievement,
+            base_url=args.base_url, supplement=_supplement(args), name=str(args.file))
+        for one in found:
+            validate_record(one.record)
+    except InvalidRecord as error:
+        raise CatalogueError(args.file, 0, error.field, error.problem) from None
+    for one in found:
+        for warning in one.warnings:
+            print(f"warning: {args.file}: {warning}", file=sys.stderr)
+    changed = store.put_records([one.record for one in found])
+    for one in found:
+        print(f"imported micro-credential {one.record.key} from {args.file} "
+              f"(achievement {one.achievement_id})")
+    print(f"{counted(len(found), 'micro-credential')}: {changed} new or changed")
 
 
 LAST_SYNC = "last-sync.json"
@@ -228,6 +311,8 @@ def _run(args: argparse.Namespace, cfg: agent_config.AgentConfig, store: AgentSt
               + ("" if changed else " (unchanged)"))
     elif args.command in issuing_cli.COMMANDS:
         return issuing_cli.run(args, cfg, store)
+    elif args.command == "import-badge":
+        _import_badge(args, cfg, store)
     elif args.command == "bilateral":
         _bilateral(args, cfg, store)
     elif args.command == "export":
