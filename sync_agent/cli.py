@@ -54,17 +54,22 @@ def main(argv: list[str] | None = None) -> int:
     withdraw.add_argument("kind", choices=sorted(KINDS))
     withdraw.add_argument("key")
     elm = commands.add_parser("import-elm", help="import a micro-credential from an ELM v3 "
-                              "JSON-LD credential")
+                              "credential (unsigned, signed or wrapped) or learning opportunity")
     elm.add_argument("file", type=Path)
     elm.add_argument("--key", required=True, help="the micro-credential's key in this store")
     elm.add_argument("--quality-assurance", default="",
                      help="type of quality assurance, when the credential carries none")
+    elm.add_argument("--credit", default="", metavar="'VALUE SYSTEM'",
+                     help="the credit, when the source states none, e.g. '1 ECTS'")
+    elm.add_argument("--level", default="", metavar="FRAMEWORK:LEVEL",
+                     help="the level, when the source states none, e.g. EQF:5 or SCQF:7")
     export = commands.add_parser("export", help="print a record in a standard's JSON")
     export.add_argument("format", choices=["elm", "ob3", "ctdl"],
                         help="elm, ob3 (micro-credentials) or ctdl (agreements)")
     export.add_argument("key")
     export.add_argument("--base-url", default="https://registry.example.org",
-                        help="where OB3 achievement ids point (default %(default)s)")
+                        help="where OB3 achievement and ELM learning-opportunity ids point "
+                        "(default %(default)s)")
     bilateral_cmd = commands.add_parser("bilateral", help="agreements both institutions sign")
     steps = bilateral_cmd.add_subparsers(dest="action", required=True)
     propose = steps.add_parser("propose", help="propose terms (JSON of one agreement)")
@@ -169,8 +174,31 @@ def _export(store: AgentStore, args: argparse.Namespace) -> dict[str, object]:
     if not isinstance(mc, rec.MicroCredential):
         raise SyncError(f"no micro-credential '{args.key}' in the store")
     if args.format == "elm":
-        return elm.micro_credential_to_elm(mc)
+        return elm.micro_credential_to_elm(mc, args.base_url)
     return ob3.micro_credential_to_ob3(mc, args.base_url)
+
+
+def _credit_option(text: str) -> rec.Credit | None:
+    """--credit '1 ECTS': a value and a credit system; None when not given."""
+    if not text:
+        return None
+    value, _, system = text.strip().partition(" ")
+    try:
+        return rec.Credit(value=float(value), system=system.strip())
+    except ValueError:
+        raise InvalidRecord("--credit", "credit", f"'{text}' is not a value and a credit "
+                            "system; write it as '1 ECTS'") from None
+
+
+def _level_option(text: str) -> rec.Level | None:
+    """--level EQF:5: a framework and a level; None when not given."""
+    if not text:
+        return None
+    framework, colon, level = text.partition(":")
+    if not colon:
+        raise InvalidRecord("--level", "level", f"'{text}' is not FRAMEWORK:LEVEL; write it "
+                            "as EQF:5")
+    return rec.Level(framework=framework.strip(), level=level.strip())
 
 
 LAST_SYNC = "last-sync.json"
@@ -208,12 +236,15 @@ def _run(args: argparse.Namespace, cfg: agent_config.AgentConfig, store: AgentSt
             f" (log index {result.log_index})" if result.batches else ""))
     elif args.command == "import-elm":
         try:
-            document = json.loads(args.file.read_text("utf-8"))
+            text = args.file.read_text("utf-8")
+            # A JAdES/JWS compact serialisation (header.payload.signature) is not JSON.
+            document = text.strip() if elm.COMPACT_JWS.match(text.strip()) else json.loads(text)
         except (OSError, ValueError) as exc:
             raise CatalogueError(args.file, 0, "(file)", f"cannot read JSON-LD ({exc})") from None
         try:
             record, warnings = elm.micro_credential_from_elm(
-                document, cfg.institution_id, args.key, quality_assurance=args.quality_assurance)
+                document, cfg.institution_id, args.key, quality_assurance=args.quality_assurance,
+                credit=_credit_option(args.credit), level=_level_option(args.level))
             validate_record(record)
         except InvalidRecord as error:
             raise CatalogueError(args.file, 0, error.field, error.problem) from None

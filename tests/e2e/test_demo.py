@@ -116,7 +116,8 @@ def test_agent_imports_elm_and_exports_standards(tmp_path: Path) -> None:
     ob3 = json.loads(agent("export", "ob3", "DMC1").stdout)
     assert ob3["name"] == "Digital micro-credential creation" and ob3["creditsAvailable"] == 2
     exported = json.loads(agent("export", "elm", "DMC1").stdout)
-    assert exported["credentialSubject"]["hasClaim"]["specifiedBy"]["volumeOfLearning"] == "PT60H"
+    assert exported["type"] == "LearningOpportunity"
+    assert exported["learningAchievementSpecification"]["volumeOfLearning"] == "PT60H"
     missing = agent("export", "ctdl", "NOPE")
     assert missing.returncode == 1 and "no agreement 'NOPE'" in missing.stderr
     # A reader that stops early (`| head`, here one that reads nothing) ends the export
