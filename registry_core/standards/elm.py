@@ -24,6 +24,7 @@ import re
 from typing import Any
 
 from registry.v1 import records_pb2 as rec
+from registry_core import jsonld
 from registry_core.conversion import table
 from registry_core.errors import InvalidRecord
 from registry_core.standards.common import uri_part
@@ -39,6 +40,9 @@ ALPHA3 = {
     "SRB": "RS", "TUR": "TR", "UKR": "UA", "MDA": "MD", "BIH": "BA", "GEO": "GE",
     "USA": "US", "CAN": "CA", "AUS": "AU", "NZL": "NZ",
 }
+# The contexts Europass writes: the importer reads terms by these names.
+ELM_CONTEXT = ["https://www.w3.org/2018/credentials/v1",
+               "http://data.europa.eu/snb/model/context/edc-ap"]
 COUNTRY = "http://publications.europa.eu/resource/authority/country"
 LANGUAGE = "http://publications.europa.eu/resource/authority/language"
 SNB = "http://data.europa.eu/snb/"
@@ -211,6 +215,9 @@ def unwrap(document: Any) -> tuple[dict[str, Any], list[str]]:
             warnings.append("the JAdES signature (compact form) is not verified by this "
                             "import; verify the credential in the Europass wallet first")
             continue
+        if isinstance(document, list) and len(document) == 1:  # JSON-LD's expanded form
+            document = document[0]
+            continue
         if not isinstance(document, dict):
             break
         if "payload" in document and ("signatures" in document or "protected" in document
@@ -236,7 +243,24 @@ def unwrap(document: Any) -> tuple[dict[str, Any], list[str]]:
     if not isinstance(document, dict):
         raise InvalidRecord("ELM document", "(file)", "is not a JSON object; give an ELM v3 "
                             "credential or learning opportunity in JSON-LD")
-    return document, warnings
+    return _in_elm_terms(document), warnings
+
+
+def _in_elm_terms(document: dict[str, Any]) -> dict[str, Any]:
+    """The document in Europass's terms. A producer may name other (known) contexts, define
+    its own prefixes or write the expanded form: JSON-LD says the same data then has other
+    keys, so such a document is expanded and compacted against ELM_CONTEXT, offline
+    (registry_core/jsonld.py). Europass's own files, and plain JSON with no context, are read
+    as they are."""
+    context = document.get("@context")
+    named = [context] if isinstance(context, str) else context if isinstance(context, list) \
+        else None
+    expanded = context is None and any(k.startswith(("@", "http://", "https://"))
+                                       for k in document)
+    if (context is None and not expanded) or (
+            named is not None and all(isinstance(c, str) and c in ELM_CONTEXT for c in named)):
+        return document
+    return jsonld.compact(document, ELM_CONTEXT)
 
 
 def _decoded(payload: str) -> Any:

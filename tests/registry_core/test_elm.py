@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from registry.v1 import records_pb2 as rec
+from registry_core import jsonld
 from registry_core.conversion import table
 from registry_core.errors import InvalidRecord
 from registry_core.records import validate_record
@@ -129,6 +130,43 @@ def test_jades_payload_as_object_base64url_or_compact_gives_the_same_record(form
                    "compact": f"eyJhbGciOiJSUzI1NiJ9.{_jws_payload(credential)}.c2ln"}[form]
     mc, _ = import_(signed, quality_assurance="QA")
     assert mc == import_(load(ANNEX1), quality_assurance="QA")[0]
+
+
+def test_presentation_of_one_credential_gives_the_credential_record() -> None:
+    presentation = {"type": ["VerifiablePresentation", "EuropeanDigitalPresentation"],
+                    "verifiableCredential": [load("elm-v3-micro-credential-annex1-signed.json")]}
+    mc, _ = import_(presentation, quality_assurance="QA")
+    assert mc == import_(load(ANNEX1), quality_assurance="QA")[0]
+
+
+def test_presentation_of_two_credentials_is_refused_asking_for_one() -> None:
+    presentation = {"type": "VerifiablePresentation",
+                    "verifiableCredential": [load(ANNEX1), load(ANNEX1)]}
+    problem = refusal(presentation, quality_assurance="QA")
+    assert problem.field == "verifiableCredential" and "holds 2 credentials" in problem.problem
+
+
+def test_expanded_json_ld_gives_the_same_record() -> None:
+    expanded = jsonld.expand(load(ANNEX1))
+    assert "@context" not in json.dumps(expanded)  # full IRIs, no terms to read by name
+    mc, _ = import_(expanded, quality_assurance="QA")
+    assert mc == import_(load(ANNEX1), quality_assurance="QA")[0]
+
+
+def test_producers_own_context_is_read_through_json_ld_and_its_extras_named() -> None:
+    document = annex1()
+    document["@context"] = [*document["@context"], {"ex": "http://example.org/ns#"}]
+    claim_of(document)["specifiedBy"]["ex:level"] = "advanced"
+    mc, warnings = import_(document, quality_assurance="QA")
+    assert mc == import_(load(ANNEX1), quality_assurance="QA")[0]
+    assert any("specifiedBy.http://example.org/ns#level (advanced)" in w for w in warnings)
+
+
+def test_unknown_context_is_refused_naming_it_without_fetching_it() -> None:
+    document = annex1()
+    document["@context"] = [*document["@context"], "https://example.org/our-context.jsonld"]
+    problem = refusal(document, quality_assurance="QA")
+    assert problem.field == "@context" and "our-context.jsonld" in problem.problem
 
 
 def test_signed_payload_that_is_not_json_is_refused_naming_the_payload() -> None:
