@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry.v1 import records_pb2 as rec
@@ -657,3 +657,10 @@ def test_import_elm_command_refuses_a_certificate_of_participation_naming_why(
     assert main([*home, "import-elm", str(certificate), "--key", "WEB1",
                  "--quality-assurance", "QA", *options]) == 1
     assert says in capsys.readouterr().err
+
+
+@settings(max_examples=30)  # each runs pyshacl (about 0.1 s); the round trip above runs 100
+@given(records())
+def test_any_valid_records_export_conforms_to_the_elm_shapes(mc: rec.MicroCredential) -> None:
+    report = violations(elm.micro_credential_to_elm(mc), LOQ, activate=True)
+    assert not report, report
