@@ -86,21 +86,15 @@ UNVERIFIED = SNB + "supervision-verification/c598449d64"
 # European Commission's EDCI code lists them, eu.europa.ec.empl.edci.constants
 # .ControlledListConcept) to our kinds. A licence is a public authority's permission for an
 # institution to operate or to offer a programme: the nearest of our kinds at the same level.
-# ELM has no type for a professional body's recognition: the registry's own concept carries it.
+# ELM has no type for a professional body's recognition, so nothing maps to it.
 _ACCREDITATION = SNB + "accreditation/"
 _OWN = "urn:credit-registry:elm:"
-PROFESSIONAL_BODY = _OWN + "accreditation:professional-body-recognition"
 ELM_ACCREDITATION_KINDS = {
     _ACCREDITATION + "bb4618238e": rec.QUALITY_ASSURANCE_KIND_INSTITUTIONAL_REVIEW,  # QA
     _ACCREDITATION + "003293d2ce": rec.QUALITY_ASSURANCE_KIND_INSTITUTIONAL_REVIEW,  # licence
     _ACCREDITATION + "820101cba6": rec.QUALITY_ASSURANCE_KIND_PROGRAMME_ACCREDITATION,  # QA
     _ACCREDITATION + "e57dddfcf3": rec.QUALITY_ASSURANCE_KIND_PROGRAMME_ACCREDITATION,  # licence
-    PROFESSIONAL_BODY: rec.QUALITY_ASSURANCE_KIND_PROFESSIONAL_BODY_RECOGNITION,
 }
-EXPORT_ACCREDITATION = {
-    rec.QUALITY_ASSURANCE_KIND_INSTITUTIONAL_REVIEW: _ACCREDITATION + "bb4618238e",
-    rec.QUALITY_ASSURANCE_KIND_PROGRAMME_ACCREDITATION: _ACCREDITATION + "820101cba6",
-    rec.QUALITY_ASSURANCE_KIND_PROFESSIONAL_BODY_RECOGNITION: PROFESSIONAL_BODY}
 # What ELM has no element for travels in an additionalNote whose dc:subject is one of the
 # registry's own concepts, so that an export read back loses nothing and a person reading
 # the ELM sees the sentence. National levels and other credit systems the EU vocabularies
