@@ -21,6 +21,7 @@ import binascii
 import datetime as dt
 import json
 import re
+from decimal import Decimal
 from typing import Any
 
 from registry.v1 import records_pb2 as rec
@@ -709,6 +710,13 @@ def _qa_from_json(item: dict[str, Any]) -> rec.QualityAssurance:
 # ---------------------------------------------------------------------------------- export
 
 
+def _number(value: float) -> str:
+    """A number in full and without an exponent ("15", "7.5", "0.0001"): `:g` keeps six
+    digits (7.123456789 would come back as 7.12346) and writes 1e-05, which neither an ISO
+    8601 duration nor a reader of `point` takes."""
+    return format(Decimal(repr(value)).normalize(), "f")
+
+
 def _note(subject: str, label: str, text: str) -> dict[str, Any]:
     return {"type": "Note", "noteLiteral": {"en": f"{label}: {text}"},
             "subject": _concept(subject, label, NOTE_SCHEME)}
@@ -739,10 +747,10 @@ def micro_credential_to_elm(mc: rec.MicroCredential,
     own = f"{base}/micro-credentials/{mc.institution_id}/{uri_part(mc.key)}"
     alpha3 = {v: k for k, v in ALPHA3.items()}.get(mc.country, mc.country)
     ects = table().to_ects(mc.credit.value, mc.credit.system)
-    credit_points = [{"type": "CreditPoint", "point": f"{ects:g}",
+    credit_points = [{"type": "CreditPoint", "point": _number(ects),
                       "framework": _concept(ECTS_URI, "European Credit Transfer System")}]
     if mc.credit.system != "ECTS":  # the original beside its ECTS conversion
-        credit_points.append({"type": "CreditPoint", "point": f"{mc.credit.value:g}",
+        credit_points.append({"type": "CreditPoint", "point": _number(mc.credit.value),
                               "framework": _concept(f"{CREDIT_SCHEME}{mc.credit.system}",
                                                     mc.credit.system, CREDIT_SCHEME.rstrip(":"))})
     notes = [_note(NOTE_QUALITY_ASSURANCE, "Quality assurance", mc.quality_assurance)]
@@ -774,7 +782,7 @@ def micro_credential_to_elm(mc: rec.MicroCredential,
         "title": {"en": mc.title},
         "educationLevel": _level_concepts(mc.level),
         "creditPoint": credit_points,
-        "volumeOfLearning": f"PT{mc.workload_hours:g}H",
+        "volumeOfLearning": f"PT{_number(mc.workload_hours)}H",
         "mode": [_concept(next(u for u, f in MODE_URIS.items() if f == mc.participation_form),
                           MODE_NAMES[mc.participation_form])],
         # The record holds no language: its texts are exported as English (the "en" of every
