@@ -72,6 +72,17 @@ def expand(document: dict[str, Any]) -> list[dict[str, Any]]:
     return expanded
 
 
+def compact(document: dict[str, Any] | list[Any], context: list[str]) -> dict[str, Any]:
+    """The document in the terms of `context` (a list of known context URLs): how to read a
+    document whose producer chose other contexts, prefixes or the expanded form, by the
+    names a reader expects. UnknownContext when either names a context not held here."""
+    try:
+        compacted: dict[str, Any] = jsonld.compact(document, {"@context": context}, _options())
+    except jsonld.JsonLdError as error:
+        raise _unwrap(error) from error
+    return compacted
+
+
 def canonical_nquads(document: dict[str, Any]) -> str:
     """The document's RDF, canonicalised by RDFC-1.0 (URDNA2015) as N-Quads: what the
     Data Integrity cryptosuite eddsa-rdfc-2022 hashes.

@@ -6,7 +6,9 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import grpc
 from google.protobuf import json_format
@@ -15,6 +17,7 @@ from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import records_pb2 as rec
 from registry_core import logs
 from registry_core.errors import InvalidRecord
+from registry_core.expressions import ExpressionError, parse_credit, parse_level
 from registry_core.logs import request_id
 from registry_core.records import COUNTRY, INSTITUTION_ID, validate_record
 from registry_core.standards import ctdl, elm, ob3
@@ -26,6 +29,8 @@ from sync_agent.files import write_atomically
 from sync_agent.importer import CatalogueError, read_catalogue
 from sync_agent.store import AgentStore
 from sync_agent.sync import BATCH_SIZE, SyncError, SyncLock, explain, sync
+
+T = TypeVar("T")
 
 KINDS = {"micro-credential": rec.RECORD_KIND_MICRO_CREDENTIAL,
          "learning-unit": rec.RECORD_KIND_LEARNING_UNIT,
@@ -54,11 +59,15 @@ def main(argv: list[str] | None = None) -> int:
     withdraw.add_argument("kind", choices=sorted(KINDS))
     withdraw.add_argument("key")
     elm = commands.add_parser("import-elm", help="import a micro-credential from an ELM v3 "
-                              "JSON-LD credential")
+                              "credential (unsigned, signed or wrapped) or learning opportunity")
     elm.add_argument("file", type=Path)
     elm.add_argument("--key", required=True, help="the micro-credential's key in this store")
     elm.add_argument("--quality-assurance", default="",
                      help="type of quality assurance, when the credential carries none")
+    elm.add_argument("--credit", default="", metavar="'VALUE SYSTEM'",
+                     help="the credit, when the source states none, e.g. '1 ECTS'")
+    elm.add_argument("--level", default="", metavar="'FRAMEWORK LEVEL'",
+                     help="the level, when the source states none, e.g. 'EQF 5' or 'SCQF 7'")
     badge = commands.add_parser(
         "import-badge", help="import micro-credentials from an Open Badges 3.0 Achievement or "
         "OpenBadgeCredential, or a CLR 2.0 ClrCredential (every achievement in it, or the one "
@@ -86,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="elm, ob3 (micro-credentials) or ctdl (agreements)")
     export.add_argument("key")
     export.add_argument("--base-url", default="https://registry.example.org",
-                        help="where OB3 achievement ids and CTDL web pages and owners point "
+                        help="where OB3 achievement ids, ELM learning-opportunity ids and "
+                        "CTDL web pages and owners point "
                         "(default %(default)s)")
     bilateral_cmd = commands.add_parser("bilateral", help="agreements both institutions sign")
     steps = bilateral_cmd.add_subparsers(dest="action", required=True)
@@ -199,30 +209,26 @@ def _export(store: AgentStore, args: argparse.Namespace) -> dict[str, object]:
     if not isinstance(mc, rec.MicroCredential):
         raise SyncError(f"no micro-credential '{args.key}' in the store")
     if args.format == "elm":
-        return elm.micro_credential_to_elm(mc)
+        return elm.micro_credential_to_elm(mc, args.base_url)
     return ob3.micro_credential_to_ob3(mc, args.base_url)
+
+
+def _stated(args: argparse.Namespace) -> tuple[rec.Credit | None, rec.Level | None]:
+    """--credit '5 ECTS' and --level 'EQF 6' (or EQF:6), as the registrar states what an
+    imported file does not carry; the file's own value wins."""
+    def parsed(option: str, parse: Callable[[str], T | None], text: str) -> T | None:
+        try:
+            return parse(text)
+        except ExpressionError as error:
+            raise CatalogueError(args.file, 0, option, str(error)) from None
+
+    return (parsed("--credit", parse_credit, args.credit),
+            parsed("--level", parse_level, args.level.replace(":", " ", 1)))
 
 
 def _supplement(args: argparse.Namespace) -> ob3.Supplement:
     """The registrar's statements for what a badge does not carry, checked as a record's."""
-    def pair(option: str, text: str) -> tuple[str, str]:
-        first, _, second = text.strip().partition(" ")
-        if not first or not second:
-            raise CatalogueError(args.file, 0, option, f"'{text}': give two words, such as "
-                                 + ("'5 ECTS'" if option == "--credit" else "'EQF 6'"))
-        return first, second.strip()
-
-    credit = level = None
-    if args.credit:
-        value, system = pair("--credit", args.credit)
-        try:
-            credit = rec.Credit(value=float(value), system=system)
-        except ValueError:
-            raise CatalogueError(args.file, 0, "--credit", f"'{value}' is not a number"
-                                 ) from None
-    if args.level:
-        framework, code = pair("--level", args.level)
-        level = rec.Level(framework=framework, level=code)
+    credit, level = _stated(args)
     forms = {"online": rec.PARTICIPATION_FORM_ONLINE, "onsite": rec.PARTICIPATION_FORM_ONSITE,
              "blended": rec.PARTICIPATION_FORM_BLENDED}
     return ob3.Supplement(
@@ -295,12 +301,15 @@ def _run(args: argparse.Namespace, cfg: agent_config.AgentConfig, store: AgentSt
             print(status)
     elif args.command == "import-elm":
         try:
-            document = json.loads(args.file.read_text("utf-8"))
+            text = args.file.read_text("utf-8")
+            # A JAdES/JWS compact serialisation (header.payload.signature) is not JSON.
+            document = text.strip() if elm.COMPACT_JWS.match(text.strip()) else json.loads(text)
         except (OSError, ValueError) as exc:
             raise CatalogueError(args.file, 0, "(file)", f"cannot read JSON-LD ({exc})") from None
         try:
             record, warnings = elm.micro_credential_from_elm(
-                document, cfg.institution_id, args.key, quality_assurance=args.quality_assurance)
+                document, cfg.institution_id, args.key, quality_assurance=args.quality_assurance,
+                credit=_stated(args)[0], level=_stated(args)[1])
             validate_record(record)
         except InvalidRecord as error:
             raise CatalogueError(args.file, 0, error.field, error.problem) from None

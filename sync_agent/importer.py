@@ -39,8 +39,9 @@ class CatalogueError(Exception):
 
     def __init__(self, path: Path, line: int, field: str, problem: str) -> None:
         self.path, self.line, self.field, self.problem = path, line, field, problem
-        super().__init__(f"{path} line {line}, field '{field}': {problem}; nothing from this "
-                         "file was imported")
+        # line 0: a problem of the whole file or of an option, not of one line
+        where = f"{path} line {line}, field" if line else f"{path}: field"
+        super().__init__(f"{where} '{field}': {problem}; nothing from this file was imported")
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,8 @@ def test_agent_imports_elm_and_exports_standards(tmp_path: Path) -> None:
     # 2 ECTS as OB3's credit hours (US semester hours, 1 per 2 ECTS)
     assert ob3["name"] == "Digital micro-credential creation" and ob3["creditsAvailable"] == 1
     exported = json.loads(agent("export", "elm", "DMC1").stdout)
-    assert exported["credentialSubject"]["hasClaim"]["specifiedBy"]["volumeOfLearning"] == "PT60H"
+    assert exported["type"] == "LearningOpportunity"
+    assert exported["learningAchievementSpecification"]["volumeOfLearning"] == "PT60H"
     missing = agent("export", "ctdl", "NOPE")
     assert missing.returncode == 1 and "no agreement 'NOPE'" in missing.stderr
     # A reader that stops early (`| head`, here one that reads nothing) ends the export
