@@ -41,6 +41,8 @@ from registry_server.tables import DirectoryEvent, StatusList, utcnow
 MAX_PRESENTED = 50
 # A status list of 131,072 entries compresses to a few hundred bytes while few are revoked.
 MAX_STATUS_LIST_BYTES = 64 * 1024
+# How far ahead of the registry's clock an agent's may be.
+CLOCK_SKEW = dt.timedelta(minutes=5)
 _SOURCE_KINDS = (rec.RECORD_KIND_MICRO_CREDENTIAL, rec.RECORD_KIND_LEARNING_UNIT)
 
 
@@ -366,6 +368,10 @@ def publish_status_list(engine: Engine, text: str, *,
     valid_from = vc.parse_datetime(document.get("validFrom"))
     if valid_from is None:
         raise InvalidRecord(what, "validFrom", "is required (an ISO date-time)")
+    if valid_from > dt.datetime.now(dt.UTC) + CLOCK_SKEW:
+        # Held, it would block every list until that date (a newer one must be later).
+        raise InvalidRecord(what, "validFrom", f"{document['validFrom']} is in the future; "
+                            "check the agent's clock")
     try:
         proof = vc.verify_proof(document)
     except vc.CredentialProblem as problem:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
 from registry_core import credentials as vc
 from registry_core.errors import InvalidRecord
@@ -74,13 +73,13 @@ def issue(config: AgentConfig, store: AgentStore, key: str, learner: vc.Learner,
     now = now or dt.datetime.now(dt.UTC)
     record = check_issuable(store, key, award, now)
     credential_id = f"urn:uuid:{uuid.uuid4()}"
-    index = store.add_issued(credential_id, key)
+    list_name, entry = status_entry(store.add_issued(credential_id, key))
     unsigned = vc.open_badge_credential(
         achievement(record, config.base_url), credential_id=credential_id,
         issuer=vc.issuer_id(config.base_url, config.institution_id), issuer_name=config.name,
         learner=learner, award=award, issued=now,
-        status_list=vc.status_list_id(config.base_url, config.institution_id),
-        status_index=index, valid_until=valid_until)
+        status_list=vc.status_list_id(config.base_url, config.institution_id, list_name),
+        status_index=entry, valid_until=valid_until)
     return vc.sign(unsigned, config.signer(), created=now)
 
 
@@ -128,15 +127,33 @@ def read_batch(path: Path) -> Iterator[BatchRow]:
                 vc.Award(awarded, grade, verified in ("yes", "true")), until)
 
 
-def status_list(config: AgentConfig, store: AgentStore,
-                now: dt.datetime | None = None) -> dict[str, Any]:
-    """The institution's signed status list, as it stands."""
+def status_entry(number: int) -> tuple[str, int]:
+    """The status list and entry of the institution's number-th credential: 131,072 to a
+    list ("revocation", then "revocation-2", …), so that no list outgrows what a verifier
+    downloads."""
+    block, entry = divmod(number, vc.STATUS_LIST_ENTRIES)
+    return ("revocation" if block == 0 else f"revocation-{block + 1}"), entry
+
+
+def status_lists(config: AgentConfig, store: AgentStore,
+                 now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """The institution's signed status lists, as they stand: one for each 131,072
+    credentials issued."""
     now = now or dt.datetime.now(dt.UTC)
-    unsigned = vc.status_list_credential(
-        list_id=vc.status_list_id(config.base_url, config.institution_id),
-        issuer=vc.issuer_id(config.base_url, config.institution_id),
-        revoked=store.revoked_indexes(), issued=now)
-    return vc.sign(unsigned, config.signer(), created=now)
+    issued = store.issued()
+    blocks = (issued[-1][2] // vc.STATUS_LIST_ENTRIES + 1) if issued else 1
+    revoked = store.revoked_indexes()
+    lists = []
+    for block in range(blocks):
+        name, _ = status_entry(block * vc.STATUS_LIST_ENTRIES)
+        first = block * vc.STATUS_LIST_ENTRIES
+        unsigned = vc.status_list_credential(
+            list_id=vc.status_list_id(config.base_url, config.institution_id, name),
+            issuer=vc.issuer_id(config.base_url, config.institution_id),
+            revoked={i - first for i in revoked if first <= i < first + vc.STATUS_LIST_ENTRIES},
+            issued=now)
+        lists.append(vc.sign(unsigned, config.signer(), created=now))
+    return lists
 
 
 def status_list_due(store: AgentStore) -> bool:
@@ -148,5 +165,5 @@ def status_list_due(store: AgentStore) -> bool:
     return published[0] != len(store.revoked_indexes())
 
 
-def published(store: AgentStore, answer: pub.PublishStatusListResponse) -> None:
-    store.record_status_published(answer.revoked, answer.valid_from)
+def published(store: AgentStore, revoked: int, valid_from: str) -> None:
+    store.record_status_published(revoked, valid_from)

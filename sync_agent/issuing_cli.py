@@ -20,6 +20,9 @@ from sync_agent.config import AgentConfig
 from sync_agent.files import write_atomically
 from sync_agent.store import AgentStore
 
+# A credential verifies only once the registry holds the status list it names.
+CHECKABLE = ("The registry verifies a credential once this institution's status list is "
+             "published: run `sync-agent sync` (or publish-status).")
 COMMANDS = ("issue", "issue-batch", "revoke", "issued", "publish-status")
 
 
@@ -72,10 +75,12 @@ def publish_status(cfg: AgentConfig, store: AgentStore, client: RegistryClient) 
     (nothing when nothing was due)."""
     if not issuing.status_list_due(store):
         return ""
-    credential = issuing.status_list(cfg, store)
-    answer = client.publish_status_list(json.dumps(credential))
-    issuing.published(store, answer)
-    return f"status list published ({answer.revoked} revoked, valid from {answer.valid_from})"
+    revoked = 0
+    for credential in issuing.status_lists(cfg, store):
+        answer = client.publish_status_list(json.dumps(credential))
+        revoked += answer.revoked
+    issuing.published(store, revoked, answer.valid_from)
+    return f"status list published ({revoked} revoked, valid from {answer.valid_from})"
 
 
 def run(args: argparse.Namespace, cfg: AgentConfig, store: AgentStore) -> int:
@@ -91,6 +96,7 @@ def run(args: argparse.Namespace, cfg: AgentConfig, store: AgentStore) -> int:
             print(f"issued {credential['id']} ({args.key}) to {args.out}")
         else:
             sys.stdout.write(text)
+        print(CHECKABLE, file=sys.stderr if not args.out else sys.stdout)
     elif args.command == "issue-batch":
         rows = list(issuing.read_batch(args.file))  # every row checked before any is issued
         for row in rows:
@@ -108,7 +114,7 @@ def run(args: argparse.Namespace, cfg: AgentConfig, store: AgentStore) -> int:
             write_atomically(path, (json.dumps(credential, indent=2, ensure_ascii=False)
                                     + "\n").encode("utf-8"))
             print(f"line {row.line}: {row.key} for {row.learner.student_id} -> {path}")
-        print(f"issued {len(rows)} credentials; publish-status or sync makes them checkable")
+        print(f"issued {len(rows)} credentials. {CHECKABLE}")
     elif args.command == "revoke":
         if not store.revoke_issued(args.credential_id, args.reason):
             print(f"sync-agent: no unrevoked credential {args.credential_id} was issued here "

@@ -10,6 +10,7 @@ import pytest
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import equivalence_pb2_grpc
+from registry_core import credentials as vc
 from sync_agent import cli
 from sync_agent.client import open_channel
 from tests.conftest import Network, RunningRegistry, client_tls
@@ -75,3 +76,26 @@ def test_batch_with_a_bad_row_issues_nothing_and_names_the_line(
     assert not (tmp_path / "issued").exists() or not list((tmp_path / "issued").iterdir())
     assert cli.main(["--home", str(forth), "issued"]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_credentials_past_the_first_list_go_to_the_next_one(
+        tmp_path: Path, network: Network, tls_registry: RunningRegistry, pki: Path,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A status list holds 131,072 entries; the next credential names a second list (here
+    with lists of 2 entries, so that the test issues 3)."""
+    monkeypatch.setattr(vc, "STATUS_LIST_ENTRIES", 2)
+    forth = agent_home(tmp_path, FORTH, network, tls_registry, pki,
+                       [micro_credential(FORTH, "MC1")])
+    made = []
+    for student in ("S1", "S2", "S3"):
+        out = tmp_path / f"{student}.json"
+        assert cli.main(["--home", str(forth), "issue", "MC1", "--student-id", student,
+                         "--award-date", "2025-06-01", "--out", str(out)]) == 0
+        made.append(json.loads(out.read_text())["credentialStatus"])
+    assert [(s["statusListCredential"].rsplit("/", 1)[1], s["statusListIndex"]) for s in made] \
+        == [("revocation", "0"), ("revocation", "1"), ("revocation-2", "0")]
+    assert cli.main(["--home", str(forth), "revoke", json.loads(
+        (tmp_path / "S3.json").read_text())["id"], "--reason", "test"]) == 0
+    capsys.readouterr()
+    assert cli.main(["--home", str(forth), "sync"]) == 0
+    assert "status list published (1 revoked" in capsys.readouterr().out

@@ -261,6 +261,9 @@ STATUS_REFUSALS: dict[str, tuple[Callable[[Network], str], grpc.StatusCode]] = {
     "a list signed by a key of another institution": (
         lambda n: status_list(n, set(), signer=n.signers[LAGAN]),
         grpc.StatusCode.UNAUTHENTICATED),
+    "a list dated a day ahead (it would block every later list)": (
+        lambda n: status_list(n, set(), issued=NOW + dt.timedelta(days=1)),
+        grpc.StatusCode.INVALID_ARGUMENT),
     "a list signed by a retired key": (
         lambda n: _retired_list(n), grpc.StatusCode.PERMISSION_DENIED),
 }
