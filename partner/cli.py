@@ -69,7 +69,15 @@ def _parser() -> argparse.ArgumentParser:
                             default=os.environ.get(f"REGISTRY_QUERY_{name.upper()}"),
                             help=f"PEM file: {what} (env REGISTRY_QUERY_{name.upper()})")
     parser.add_argument("--json", action="store_true", help="print the answer as JSON")
+    # --json also after the question's name ("resolve … --json"): SUPPRESS leaves the value
+    # given before it alone when it is not repeated.
+    json_after = argparse.ArgumentParser(add_help=False)
+    json_after.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                            help="print the answer as JSON")
     commands = parser.add_subparsers(dest="command", required=True)
+    add_parser = commands.add_parser
+    commands.add_parser = (  # type: ignore[method-assign]
+        lambda name, **kw: add_parser(name, parents=[json_after], **kw))
     resolve = commands.add_parser("resolve", help="what the holdings count for at TARGET")
     resolve.add_argument("target", help="the institution where credit is sought")
     resolve.add_argument("holdings", nargs="*", help="provider/key[:grade][@award-date]")

@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     stated.add_argument("--workload-hours", type=float, default=0.0)
     stated.add_argument("--assessment-type", default="")
     stated.add_argument("--participation-form", default="",
-                        choices=["", "online", "onsite", "blended"])
+                        choices=["online", "onsite", "blended"])
     stated.add_argument("--quality-assurance", default="")
     stated.add_argument("--awarding-body", default="")
     export = commands.add_parser("export", help="print a record in a standard's JSON")
@@ -114,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     steps.add_parser("list", help="every agreement version known here, and what awaits you")
     issuing_cli.add_commands(commands)
     commands.add_parser("status", help="the local change log and the last sync")
+    listing = commands.add_parser("list", help="the records in this agent's store: kind, key, "
+                                  "status and title")
+    listing.add_argument("kind", nargs="?", choices=sorted(KINDS), help="only this kind")
     tls = commands.add_parser("tls", help="use mutual TLS with these PEM files")
     tls.add_argument("--ca", type=Path, required=True, help="the network's CA certificate")
     tls.add_argument("--certificate", type=Path, required=True,
@@ -331,6 +334,13 @@ def _run(args: argparse.Namespace, cfg: agent_config.AgentConfig, store: AgentSt
             print(f"sync-agent: no active {args.kind} '{args.key}' in the store", file=sys.stderr)
             return 1
         print(f"withdrew {args.kind} {args.key}; it is published as withdrawn on the next sync")
+    elif args.command == "list":
+        for name, kind in sorted(KINDS.items()):
+            if args.kind in (None, name):
+                for held in store.records(kind):
+                    shown = rec.RecordStatus.Name(held.status).removeprefix(
+                        "RECORD_STATUS_").lower()
+                    print(f"{name}\t{held.key}\t{shown}\t{held.title}")
     elif args.command == "status":
         state = store.sync_state()
         print(f"institution   {cfg.institution_id}\nregistry      {cfg.registry}")

@@ -19,6 +19,7 @@ from typing import Any
 
 from registry.v1 import records_pb2 as rec
 from registry_core import credentials as vc
+from registry_core.conversion import table
 from registry_core.errors import InvalidRecord
 from registry_core.records import parse_date
 from registry_core.standards import ob3
@@ -45,12 +46,16 @@ def _record(store: AgentStore, key: str) -> rec.MicroCredential | rec.LearningUn
                 raise InvalidRecord(f"record {key}", "status", f"is {state.lower()}; issue "
                                     "credentials only of active records")
             return found
+    if store.get(rec.RECORD_KIND_AGREEMENT, key) is not None:
+        raise InvalidRecord(f"record {key}", "key", "is an agreement; credentials are of "
+                            "micro-credentials, modules and qualifications")
     raise InvalidRecord(f"record {key}", "key", "is no micro-credential, module or "
                         "qualification in this agent's store; import it first, or check the "
-                        "key")
+                        "key (`sync-agent list`)")
 
 
 def check_issuable(store: AgentStore, key: str, award: vc.Award,
+                   valid_until: dt.date | None = None,
                    now: dt.datetime | None = None) -> rec.MicroCredential | rec.LearningUnit:
     """The record a credential would be of; InvalidRecord when none can be issued."""
     record = _record(store, key)
@@ -63,6 +68,15 @@ def check_issuable(store: AgentStore, key: str, award: vc.Award,
             award.grade.scheme != record.grading_scheme:
         raise InvalidRecord(f"credential of {key}", "grade", f"is in {award.grade.scheme}; "
                             f"the record is graded {record.grading_scheme}")
+    if award.grade.scheme and not table().is_grade(award.grade.scheme, award.grade.value):
+        raise InvalidRecord(f"credential of {key}", "grade",
+                            f"'{award.grade.value}' is not a grade of {award.grade.scheme}; "
+                            f"the schemes are {', '.join(table().grading_schemes)}")
+    if valid_until is not None and valid_until < max(award.award_date, now.date()):
+        raise InvalidRecord(f"credential of {key}", "valid_until",
+                            f"{valid_until} is before "
+                            + ("the award date" if valid_until < award.award_date else "today")
+                            + "; give a later date, or none (a credential need not expire)")
     return record
 
 
@@ -71,7 +85,7 @@ def issue(config: AgentConfig, store: AgentStore, key: str, learner: vc.Learner,
           now: dt.datetime | None = None) -> dict[str, Any]:
     """A signed credential of record key for the learner, recorded in the store."""
     now = now or dt.datetime.now(dt.UTC)
-    record = check_issuable(store, key, award, now)
+    record = check_issuable(store, key, award, valid_until, now)
     credential_id = f"urn:uuid:{uuid.uuid4()}"
     list_name, entry = status_entry(store.add_issued(credential_id, key))
     unsigned = vc.open_badge_credential(
@@ -98,33 +112,48 @@ def read_batch(path: Path) -> Iterator[BatchRow]:
     (yes/no), valid_until). InvalidRecord names the line and column of a bad value."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
-        missing = [c for c in BATCH_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InvalidRecord(str(path), missing[0], "is a required column; the columns are "
+        if reader.fieldnames is None:
+            raise InvalidRecord(path.name, "(file)", "is empty; give a header line "
+                                f"({', '.join(BATCH_COLUMNS)}, …) and a row per credential")
+        missing = [c for c in BATCH_COLUMNS if c not in reader.fieldnames]
+        unknown = [c for c in reader.fieldnames if c not in BATCH_COLUMNS + OPTIONAL_COLUMNS]
+        if missing or unknown:
+            raise InvalidRecord(path.name, (missing or unknown)[0],
+                                ("is a required column" if missing else "is not a column "
+                                 "this file may have") + "; the columns are "
                                 f"{', '.join(BATCH_COLUMNS + OPTIONAL_COLUMNS)}")
         for line, row in enumerate(reader, start=2):
-            where = f"{path.name} line {line}"
-            try:
-                awarded = parse_date(row["award_date"].strip())
-                until = parse_date(row["valid_until"].strip()) \
-                    if (row.get("valid_until") or "").strip() else None
-            except ValueError as error:
-                raise InvalidRecord(where, "award_date or valid_until", str(error)) from None
-            verified = (row.get("identity_verified") or "no").strip().lower()
-            if verified not in ("yes", "no", "true", "false", ""):
-                raise InvalidRecord(where, "identity_verified", "write yes or no")
-            if not row["student_id"].strip() or not row["record_key"].strip():
-                raise InvalidRecord(where, "student_id" if not row["student_id"].strip()
-                                    else "record_key", "is empty")
-            grade = rec.Grade(scheme=(row.get("grade_scheme") or "").strip(),
-                              value=(row.get("grade") or "").strip())
-            if bool(grade.scheme) != bool(grade.value):
-                raise InvalidRecord(where, "grade", "give both grade_scheme and grade, or "
-                                    "neither")
-            yield BatchRow(line, row["record_key"].strip(), vc.Learner(
-                row["student_id"].strip(), (row.get("name") or "").strip(),
-                (row.get("email") or "").strip()),
-                vc.Award(awarded, grade, verified in ("yes", "true")), until)
+            yield _batch_row(f"{path.name} line {line}", line, row)
+
+
+def _batch_row(where: str, line: int, row: dict[str | None, Any]) -> BatchRow:
+    if None in row:  # DictReader's key for fields past the header's
+        raise InvalidRecord(where, "(row)", f"has {len(row) - 1 + len(row[None])} fields, the "
+                            f"header {len(row) - 1}; check for an unquoted comma")
+    cell = {name: (value or "").strip() for name, value in row.items() if name is not None}
+    for column in BATCH_COLUMNS:
+        if not cell.get(column):
+            raise InvalidRecord(where, column, "is empty" if column in row and row[column]
+                                is not None else "is missing (the row is short)")
+    dates: dict[str, dt.date | None] = {}
+    for column in ("award_date", "valid_until"):
+        try:
+            dates[column] = parse_date(cell[column]) if cell.get(column) else None
+        except ValueError as error:
+            raise InvalidRecord(where, column, str(error)) from None
+    verified = cell.get("identity_verified", "").lower()
+    if verified not in ("yes", "no", "true", "false", ""):
+        raise InvalidRecord(where, "identity_verified", "write yes or no")
+    grade = rec.Grade(scheme=cell.get("grade_scheme", ""), value=cell.get("grade", ""))
+    if bool(grade.scheme) != bool(grade.value):
+        raise InvalidRecord(where, "grade_scheme" if not grade.scheme else "grade",
+                            "grade_scheme and grade are two columns (UK_LETTER and B): give "
+                            "both, or neither")
+    awarded = dates["award_date"]
+    assert awarded is not None
+    return BatchRow(line, cell["record_key"], vc.Learner(
+        cell["student_id"], cell.get("name", ""), cell.get("email", "")),
+        vc.Award(awarded, grade, verified in ("yes", "true")), dates["valid_until"])
 
 
 def status_entry(number: int) -> tuple[str, int]:

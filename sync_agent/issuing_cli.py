@@ -14,6 +14,7 @@ from registry.v1 import records_pb2 as rec
 from registry_core import credentials as vc
 from registry_core.errors import InvalidRecord
 from registry_core.records import parse_date
+from registry_core.wording import counted
 from sync_agent import issuing
 from sync_agent.client import RegistryClient
 from sync_agent.config import AgentConfig
@@ -40,8 +41,12 @@ def add_commands(commands: Any) -> None:
                        help="the assessment verified the learner's identity")
     issue.add_argument("--valid-until", default="", help="YYYY-MM-DD (optional)")
     issue.add_argument("--out", type=Path, help="write the credential here (default: print)")
-    batch = commands.add_parser("issue-batch", help="issue credentials for every row of a "
-                                "student-records export (CSV)")
+    batch = commands.add_parser(
+        "issue-batch", help="issue credentials for every row of a student-records export (CSV)",
+        description="Columns (a header line first): " + ", ".join(issuing.BATCH_COLUMNS)
+        + " (required); " + ", ".join(issuing.OPTIONAL_COLUMNS) + " (optional; grade_scheme "
+        "and grade are two columns, such as UK_LETTER and B; identity_verified is yes or "
+        "no). Every row is checked before any credential is issued.")
     batch.add_argument("file", type=Path)
     batch.add_argument("--out-dir", type=Path, required=True,
                        help="folder for the credentials, one JSON file each")
@@ -101,7 +106,7 @@ def run(args: argparse.Namespace, cfg: AgentConfig, store: AgentStore) -> int:
         rows = list(issuing.read_batch(args.file))  # every row checked before any is issued
         for row in rows:
             try:
-                issuing.check_issuable(store, row.key, row.award)
+                issuing.check_issuable(store, row.key, row.award, row.valid_until)
             except InvalidRecord as error:
                 raise InvalidRecord(f"{args.file.name} line {row.line}", error.field,
                                     f"{error.record}: {error.problem}; nothing was "
@@ -114,11 +119,13 @@ def run(args: argparse.Namespace, cfg: AgentConfig, store: AgentStore) -> int:
             write_atomically(path, (json.dumps(credential, indent=2, ensure_ascii=False)
                                     + "\n").encode("utf-8"))
             print(f"line {row.line}: {row.key} for {row.learner.student_id} -> {path}")
-        print(f"issued {len(rows)} credentials. {CHECKABLE}")
+        print(f"issued {counted(len(rows), 'credential')}. {CHECKABLE}")
     elif args.command == "revoke":
         if not store.revoke_issued(args.credential_id, args.reason):
-            print(f"sync-agent: no unrevoked credential {args.credential_id} was issued here "
-                  "(see `sync-agent issued`)", file=sys.stderr)
+            revoked = [r for r in store.issued() if r[0] == args.credential_id]
+            said = (f"was revoked already, on {revoked[0][4]}" if revoked else
+                    "was not issued here (see `sync-agent issued`)")
+            print(f"sync-agent: credential {args.credential_id} {said}", file=sys.stderr)
             return 1
         print(f"revoked {args.credential_id}; the registry learns it on the next sync or "
               "publish-status")

@@ -52,10 +52,12 @@ def test_resolve_says_what_is_granted_and_why_the_rest_is_not(
     assert "not applied  OLD: expired - the agreement ended on 2020-01-01" in out
 
 
+@pytest.mark.parametrize("where", ["before the question", "after it"])
 def test_json_is_the_apis_answer(published: Network, registry: RunningRegistry,
-                                 capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = ask(capsys, registry, "--json", "resolve", TAFF,
-                       "uk.ac.forth/MC1:A@2025-06-01")
+                                 capsys: pytest.CaptureFixture[str], where: str) -> None:
+    question = ("resolve", TAFF, "uk.ac.forth/MC1:A@2025-06-01")
+    code, out, _ = ask(capsys, registry, *(("--json", *question) if where.startswith("before")
+                                           else (*question, "--json")))
     answer = json.loads(out)
     assert code == 0 and answer["grants"][0]["grant"]["unitKey"] == "CS7DE"
     assert answer["notApplied"][0]["reason"] == "NOT_APPLIED_REASON_EXPIRED"
