@@ -75,6 +75,11 @@ def _enrolled(reads: Reads, institution_id: str) -> bool:
                            [institution_id]))
 
 
+def _issuer_of(document: dict[str, Any]) -> str:
+    issuer = document.get("issuer")
+    return str(issuer.get("id", "") if isinstance(issuer, dict) else issuer or "")
+
+
 def _short(key_id: str) -> str:
     return key_id[:12] + "…"
 
@@ -104,12 +109,14 @@ class _Check:
         if jades.is_jades(document):
             self._sealed_elsewhere(document)
         if not vc.is_open_badge(document):
+            issuer = vc.institution_of_issuer(_issuer_of(document))
+            if issuer is not None and _enrolled(self.reads, issuer):
+                self._claimed(document)
+                vc.presented_of(document)  # one of ours with a wrong type: MALFORMED, named
             self._from_elsewhere(document)
         presented = vc.presented_of(document)
         result.credential_id, result.issuer = presented.credential_id, presented.issuer
-        claimed = vc.record_of_achievement(presented.achievement_id)
-        if claimed and not result.credential.key:  # what it claims to be, even if refused
-            result.credential.institution_id, result.credential.key = claimed
+        self._claimed(document)
         proof = vc.verify_proof(presented.document)
         key_id = env.key_id(proof.public_key)
         result.checked.append(f"signature ({vc.CRYPTOSUITE}) by key {_short(key_id)}")
@@ -178,6 +185,16 @@ class _Check:
                                  if verified.identity_verified else ""))
         return verified
 
+    def _claimed(self, document: dict[str, Any]) -> None:
+        """Name the holding by the record its achievement claims, before anything is
+        trusted, so that a refused one still says what it claimed to be."""
+        subject = document.get("credentialSubject")
+        achievement = subject.get("achievement") if isinstance(subject, dict) else None
+        claimed = vc.record_of_achievement(str(achievement.get("id", ""))) \
+            if isinstance(achievement, dict) else None
+        if claimed and not self.result.credential.key:
+            self.result.credential.institution_id, self.result.credential.key = claimed
+
     def _outside(self, what: str) -> vc.CredentialProblem:
         return vc.CredentialProblem(
             eq.CREDENTIAL_REFUSAL_OUTSIDE_NETWORK,
@@ -190,9 +207,7 @@ class _Check:
         seal = jades.verify(document)
         credential = seal.payload
         self.result.credential_id = str(credential.get("id", ""))[:300]
-        issuer = credential.get("issuer")
-        self.result.issuer = str(issuer.get("id", "") if isinstance(issuer, dict)
-                                 else issuer or "")[:300]
+        self.result.issuer = _issuer_of(credential)[:300]
         self.result.checked.append(f"JAdES seal ({seal.algorithm}) over the credential's exact "
                                    f"bytes, by the certificate of {seal.certificate[:160]}")
         if seal.signed_at is not None:
@@ -215,10 +230,8 @@ class _Check:
                 "a European Digital Credential" if "EuropeanDigitalCredential" in kinds else
                 f"a {', '.join(sorted(kinds - {'VerifiableCredential'})) or 'verifiable'} "
                 "credential")
-        issuer = document.get("issuer")
         self.result.credential_id = str(document.get("id", ""))[:300]
-        self.result.issuer = str(issuer.get("id", "") if isinstance(issuer, dict)
-                                 else issuer or "")[:300]
+        self.result.issuer = _issuer_of(document)[:300]
         if document.get("proof"):
             proof = vc.verify_proof(document)
             self.result.checked.append(f"signature ({vc.CRYPTOSUITE}) by the key its proof "

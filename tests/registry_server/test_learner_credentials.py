@@ -333,3 +333,13 @@ def test_unsigned_clr_credential_is_said_to_carry_no_proof(published: Network,
     assert check.refusal == eq.CREDENTIAL_REFUSAL_OUTSIDE_NETWORK
     assert check.explanation.startswith("not verified: a CLR 2.0 learner record;")
     assert check.not_checked == ["who issued it: it carries no proof"]
+
+
+def test_our_credential_with_a_changed_type_is_refused_as_malformed_and_named(
+        published: Network, direct: grpc.Channel) -> None:
+    document = credential(published)
+    document["type"] = ["VerifiableCredential", "OpenBadgeCredentiaL"]
+    [check] = ask(direct, presented(document)).holdings_checked
+    assert check.refusal == eq.CREDENTIAL_REFUSAL_MALFORMED, check.explanation
+    assert "OpenBadgeCredentiaL" in check.explanation
+    assert (check.credential.institution_id, check.credential.key) == (FORTH, "MC1")
