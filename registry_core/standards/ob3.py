@@ -549,9 +549,12 @@ def micro_credential_from_achievement(
     given = supplement or Supplement()
     warnings: list[str] = []
 
-    def need(element: str, what: str, option: str) -> InvalidRecord:
-        return InvalidRecord(name, f"{where}.{element}", f"no {what} stated, and a "
-                             f"micro-credential needs it: give it with {option}")
+    # Everything a micro-credential needs and the achievement does not state is said at
+    # once, so that a registrar supplies it all in one go (a newcomer needed seven runs).
+    missing: list[tuple[str, str, str]] = []
+
+    def need(element: str, what: str, option: str) -> None:
+        missing.append((f"{where}.{element}", what, option))
 
     extra: dict[str, list[str]] = {}
     for i, entry in enumerate(achievement.get("otherIdentifier", [])):
@@ -597,16 +600,16 @@ def micro_credential_from_achievement(
     elif given.credit is not None:
         credit = given.credit
     else:
-        raise need("creditsAvailable", "credit", "--credit (for example '5 ECTS')")
+        credit = rec.Credit()
+        need("creditsAvailable", "credit", "--credit (for example '5 ECTS')")
 
     alignments = [(i, a) for i, a in enumerate(achievement.get("alignment", []))]
     level, level_used = _level(alignments)
     if level is None:
         if given.level is None:
-            raise need("alignment", "level (an alignment to a framework level, such as an "
-                       "EQF level URI http://data.europa.eu/snb/eqf/6)",
-                       "--level (for example 'EQF 6')")
-        level = given.level
+            need("alignment", "level (an alignment to a framework level, such as an EQF "
+                 "level URI http://data.europa.eu/snb/eqf/6)", "--level (for example 'EQF 6')")
+        level = given.level or rec.Level()
     subject = ""
     skills: list[str] = []
     for i, a in alignments:
@@ -635,7 +638,7 @@ def micro_credential_from_achievement(
     body = str(creator.get("name", "")) or str((issuer or {}).get("name", "")) \
         or given.awarding_body
     if not body:
-        raise need("creator.name", "awarding body (a creator name, or its credential's issuer "
+        need("creator.name", "awarding body (a creator name, or its credential's issuer "
                    "name)", "--awarding-body")
     address: dict[str, Any] = creator["address"] if isinstance(creator.get("address"), dict) \
         else {}
@@ -643,7 +646,7 @@ def micro_credential_from_achievement(
         address = issuer["address"]
     country = str(address.get("addressCountryCode", "")) or given.country
     if not country:
-        raise need("creator.address.addressCountryCode", "country of the awarding body",
+        need("creator.address.addressCountryCode", "country of the awarding body",
                    "--country (ISO 3166-1 alpha-2, for example GB)")
     criteria = achievement.get("criteria", {})
     outcomes = _narrative_outcomes(str(criteria.get("narrative", "")))
@@ -653,24 +656,24 @@ def micro_credential_from_achievement(
         warnings.append(f"{where}.criteria has no narrative: the description is taken as the "
                         "learning outcome")
     if not outcomes:
-        raise InvalidRecord(name, f"{where}.criteria.narrative", "no learning outcomes: the "
-                            "criteria have no narrative; state the outcomes there, one Markdown "
-                            "list item each")
+        need("criteria.narrative", "learning outcomes (the criteria have no narrative)",
+             "a narrative in the file, one Markdown list item per outcome (no option can "
+             "supply them)")
     workload = number(EXT_WORKLOAD) or given.workload_hours
     if not workload:
-        raise need(f"otherIdentifier[{EXT_WORKLOAD}]", "workload in hours",
+        need(f"otherIdentifier[{EXT_WORKLOAD}]", "workload in hours",
                    "--workload-hours")
     assessment = ext(EXT_ASSESSMENT) or given.assessment_type
     if not assessment:
-        raise need(f"otherIdentifier[{EXT_ASSESSMENT}]", "type of assessment",
+        need(f"otherIdentifier[{EXT_ASSESSMENT}]", "type of assessment",
                    "--assessment-type")
     participation = PARTICIPATION.get(ext(EXT_PARTICIPATION).upper(), given.participation_form)
     if not participation:
-        raise need(f"otherIdentifier[{EXT_PARTICIPATION}]", "form of participation",
+        need(f"otherIdentifier[{EXT_PARTICIPATION}]", "form of participation",
                    "--participation-form (online, onsite or blended)")
     quality = ext(EXT_QA) or given.quality_assurance
     if not quality:
-        raise need(f"otherIdentifier[{EXT_QA}]", "quality assurance", "--quality-assurance")
+        need(f"otherIdentifier[{EXT_QA}]", "quality assurance", "--quality-assurance")
     kind = str(achievement.get("achievementType", "MicroCredential"))
     if kind != "MicroCredential":
         warnings.append(f"{where}.achievementType is '{kind}'; it is imported as a "
@@ -684,6 +687,15 @@ def micro_credential_from_achievement(
         warnings.append(f"{where}.creator's {', '.join(dropped)} are not carried: the record "
                         "names the awarding body only")
 
+    if missing:
+        first = missing[0]
+        said = "; ".join(f"{what}: give it with {option}" if len(missing) > 1 else
+                         f"no {what} stated, and a micro-credential needs it: give it with "
+                         f"{option}" for _, what, option in missing)
+        if len(missing) > 1:
+            said = (f"{len(missing)} things a micro-credential needs are not stated "
+                    f"({', '.join(element for element, _, _ in missing)}): {said}")
+        raise InvalidRecord(name, first[0], said)
     record = rec.MicroCredential(
         institution_id=institution_id, key=key, version=1, status=rec.RECORD_STATUS_ACTIVE,
         title=str(achievement.get("name", "")), awarding_body=body, country=country,

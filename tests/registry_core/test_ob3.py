@@ -217,11 +217,22 @@ def test_complete_sample_maps_every_element_the_record_has_a_place_for() -> None
     assert any("achievementType is 'Degree'" in w for w in warnings)
 
 
-def test_a_sample_without_what_a_record_needs_is_refused_naming_the_option() -> None:
+def test_a_sample_without_what_a_record_needs_is_refused_naming_every_option_at_once() -> None:
     with pytest.raises(InvalidRecord) as caught:
         imported(OB30 / "simple.json", supplement=ob3.Supplement())
     assert caught.value.field == "$.credentialSubject.achievement.creditsAvailable"
-    assert "no credit stated" in caught.value.problem and "--credit" in caught.value.problem
+    problem = caught.value.problem
+    assert problem.startswith("7 things a micro-credential needs are not stated")
+    for option in ("--credit", "--level", "--country", "--workload-hours", "--assessment-type",
+                   "--participation-form", "--quality-assurance"):
+        assert option in problem, option
+    with pytest.raises(InvalidRecord) as caught:
+        imported(OB30 / "simple.json", supplement=ob3.Supplement(
+            level=rec.Level(framework="EQF", level="6"), country="US", workload_hours=10,
+            assessment_type="Exam", participation_form=rec.PARTICIPATION_FORM_ONLINE,
+            quality_assurance="QA"))
+    assert caught.value.problem.startswith("no credit stated") and "--credit" in \
+        caught.value.problem
     with pytest.raises(InvalidRecord) as caught:
         imported(OB30 / "simple-eddsa-2022.json",
                  supplement=ob3.Supplement(**{**STATED.__dict__, "awarding_body": ""}))
