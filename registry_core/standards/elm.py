@@ -399,7 +399,7 @@ def _level(spec: dict[str, Any], name: str, supplied: rec.Level | None,
         return rec.Level(framework="EQF", level=eqf[0][2])
     raise InvalidRecord(name, "eqfLevel", "the source states no level (EQF, or a national "
                         "framework this registry knows); state it (sync-agent import-elm "
-                        "--level EQF:6)")
+                        "--level 'EQF 6')")
 
 
 def _credit(spec: dict[str, Any], name: str, supplied: rec.Credit | None, what: str,
@@ -595,19 +595,27 @@ def micro_credential_from_elm(document: Any, institution_id: str, key: str, *,
 
     country_uri = _id(_first(_first(_first(body.get("location")).get("address")).get(
         "countryCode")))
+    # Every element a micro-credential needs and the source lacks is said at once, so that
+    # a registrar learns all of it from one run (a newcomer met them one refusal at a time).
+    problems: list[InvalidRecord] = []
     country = ALPHA3.get(country_uri.rsplit("/", 1)[-1], "") \
         if country_uri.startswith(COUNTRY) else ""
     if not country:
-        raise InvalidRecord(name, "awardingBody.location.address.countryCode",
+        problems.append(InvalidRecord(name, "awardingBody.location.address.countryCode",
                             f"'{country_uri}' is not a country this importer knows; give a "
                             f"{COUNTRY}/XXX concept (ISO alpha-3), or add it to "
-                            "registry_core/standards/elm.py ALPHA3")
-    credit_found = _credit(spec, name, credit, what, warnings)
+                            "registry_core/standards/elm.py ALPHA3"))
+    try:
+        credit_found = _credit(spec, name, credit, what, warnings)
+    except InvalidRecord as problem:
+        credit_found = rec.Credit()
+        problems.append(problem)
     hours = next((h for h in (iso_duration_hours(str(w)) for w in workloads if w) if h), None)
     if hours is None:
-        raise InvalidRecord(name, "specifiedBy.volumeOfLearning",
-                            f"'{spec.get('volumeOfLearning')}' is not a workload in hours "
-                            "(PT…H), and no workload is stated elsewhere")
+        problems.append(InvalidRecord(name, "specifiedBy.volumeOfLearning",
+                                      f"'{spec.get('volumeOfLearning')}' is not a workload in "
+                                      "hours (PT…H), and no workload is stated elsewhere"))
+        hours = 0.0
     stated = [str(w) for w in workloads + others if w]
     disagreeing = [w for w in stated if iso_duration_hours(w) != hours]
     for other in disagreeing:
@@ -617,15 +625,19 @@ def micro_credential_from_elm(document: Any, institution_id: str, key: str, *,
     outcomes = [_text(o.get("title")) for o in _dicts(spec.get("learningOutcome"))]
     outcomes = [o for o in outcomes if o]
     if not outcomes:
-        raise InvalidRecord(name, "specifiedBy.learningOutcome", f"the {what} states no "
-                            "learning outcomes, which a micro-credential must (EU Council "
-                            "Recommendation 2022, Annex I); ask the issuer for the "
-                            "specification with them")
-    level_found = _level(spec, name, level, warnings)
+        problems.append(InvalidRecord(name, "specifiedBy.learningOutcome", f"the {what} "
+                                      "states no learning outcomes, which a micro-credential "
+                                      "must (EU Council Recommendation 2022, Annex I); ask "
+                                      "the issuer for the specification with them"))
+    try:
+        level_found = _level(spec, name, level, warnings)
+    except InvalidRecord as problem:
+        level_found = rec.Level()
+        problems.append(problem)
     assessment_type = _label(_first(assessment.get("dcType"))) or _text(assessment.get("title"))
     if not assessment_type:
-        raise InvalidRecord(name, "provenBy.specifiedBy.dcType", f"the {what} names no type "
-                            "of assessment; ask the issuer for it")
+        problems.append(InvalidRecord(name, "provenBy.specifiedBy.dcType", f"the {what} names "
+                                      "no type of assessment; ask the issuer for it"))
     mode = rec.PARTICIPATION_FORM_UNSPECIFIED
     for concept in _dicts(spec.get("mode")):
         mode = MODE_URIS.get(_id(concept), rec.PARTICIPATION_FORM_UNSPECIFIED)
@@ -636,9 +648,10 @@ def micro_credential_from_elm(document: Any, institution_id: str, key: str, *,
         if mode:
             break
     if not mode:
-        raise InvalidRecord(name, "specifiedBy.mode", f"'{_label(_first(spec.get('mode')))}' "
-                            f"({_id(_first(spec.get('mode')))}) is not online, blended or "
-                            "presential")
+        problems.append(InvalidRecord(name, "specifiedBy.mode",
+                                      f"'{_label(_first(spec.get('mode')))}' "
+                                      f"({_id(_first(spec.get('mode')))}) is not online, "
+                                      "blended or presential"))
     notes = _notes(spec, warnings)
     accredited = _accreditations(spec, body, warnings)
     structured = [qa for _, qa in accredited]
@@ -654,9 +667,15 @@ def micro_credential_from_elm(document: Any, institution_id: str, key: str, *,
         ": ")[2] or "; ".join(f"{title or 'accredited'} by {qa.body} ({qa.date})"
                               for title, qa in accredited)
     if not quality_assurance:
-        raise InvalidRecord(name, "quality_assurance", "ELM v3 carries quality assurance as an "
-                            "accreditation, which this source lacks; state it (sync-agent "
-                            "import-elm --quality-assurance)")
+        problems.append(InvalidRecord(name, "quality_assurance", "ELM v3 carries quality "
+                                      "assurance as an accreditation, which this source lacks; "
+                                      "state it (sync-agent import-elm --quality-assurance)"))
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise InvalidRecord(name, problems[0].field, f"{len(problems)} things a "
+                            "micro-credential needs are missing or wrong: " + "; ".join(
+                                f"{p.field}: {p.problem}" for p in problems))
     # In the source's order, each once: the order a publisher gives is kept.
     skills = list(dict.fromkeys(_id(s) for o in _dicts(spec.get("learningOutcome"))
                                 for s in _dicts(o.get("relatedESCOSkill"))

@@ -643,7 +643,7 @@ def test_import_elm_command_reads_a_compact_jws_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("options", "says"), [
-    ((), "field 'creditPoint': the certificate of participation states no credit"),
+    ((), "creditPoint: the certificate of participation states no credit"),
     (("--credit", "1 ECTS"), "field 'specifiedBy.learningOutcome'"),
     (("--credit", "one ECTS"), "field '--credit': 'one ECTS' is not credit"),
     (("--credit", "1 ECTS", "--level", "EQF5"), "field '--level': write the framework and"),
