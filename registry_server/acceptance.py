@@ -202,6 +202,9 @@ def accept(
             "operator to reinstate it"
         )
     if key.key_status != directory.KEY_STATUS_ACTIVE:
+        replay = _replay_by_retired_key(envelope, key, digest, checked, state)
+        if replay is not None:
+            return replay
         raise errors.KeyNotActive(
             f"key {key_id} of {key.institution_id} is revoked or retired and signs nothing new; "
             "sign with the institution's current key"
@@ -235,6 +238,30 @@ def accept(
     warnings = _check_volume(header.institution_id, changes, volume)
     return Accepted(header, key_id, digest, env.next_head(header.prev_head, envelope.payload),
                     changes, warnings)
+
+
+def _replay_by_retired_key(envelope: pub.SignedEnvelope, key: KeyInfo, digest: str,
+                           checked: CheckedElsewhere | None,
+                           state: RegistryState) -> Replay | None:
+    """A batch the registry applied before, signed by a key since retired by a rotation:
+    sent again (an agent that did not hear the acknowledgement), it gets that acknowledgement,
+    as any replay does. A retired key signs nothing new; a revoked one is not trusted even
+    for this."""
+    if key.key_status != directory.KEY_STATUS_RETIRED:
+        return None
+    if checked is not None:
+        header = checked.header
+    else:
+        try:
+            header = BatchHeader.of(_parse(envelope.payload))
+        except errors.MalformedPayload:
+            return None
+    if header.institution_id != key.institution_id:
+        return None
+    logged = state.logged_acknowledgement(header.institution_id, header.last_seq)
+    if logged is not None and logged[0] == digest:
+        return Replay(logged[1])
+    return None
 
 
 def _parse(payload: bytes) -> pub.Batch:

@@ -1,5 +1,6 @@
-"""Signed envelopes are bounded before any signature is verified, and signatures are matched
-to directory keys by key id."""
+"""Signed envelopes are bounded before any signature is verified, signatures are matched to
+directory keys by key id, and a batch applied before is acknowledged again after its key was
+retired by a rotation."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from registry.v1 import publication_pb2_grpc
 from registry_core import envelope as env
 from registry_core import errors
 from registry_core.envelope import Ed25519Signer
-from registry_server import bilateral, publication
+from registry_server import bilateral, directory, publication
 from tests.conftest import Network, RunningRegistry, registry_state
 from tests.factories import batch, micro_credential, signed
 
@@ -151,3 +152,33 @@ def test_a_bilateral_step_with_too_many_signatures_is_refused_naming_the_limit(
         signatures=[junk_signature() for _ in range(env.MAX_SIGNATURES + 1)])
     with pytest.raises(errors.MalformedPayload, match=f"at most {env.MAX_SIGNATURES}"):
         bilateral.act(network.engine, envelope)
+
+
+def test_a_replay_after_its_key_was_retired_gets_the_original_acknowledgement(
+        network: Network) -> None:
+    envelope = forth_batch(network)
+    ack = publication.publish(network.engine, envelope)
+    directory.rotate_key(network.engine, "uk.ac.forth", Ed25519Signer.generate().public_key)
+    before = registry_state(network.engine)
+    assert publication.publish(network.engine, envelope) == ack
+    assert registry_state(network.engine) == before
+
+
+def test_a_new_batch_signed_by_a_retired_key_is_still_refused(network: Network) -> None:
+    old = network.signers["uk.ac.forth"]
+    ack = publication.publish(network.engine, signed(
+        batch("uk.ac.forth", [micro_credential()]), old))
+    directory.rotate_key(network.engine, "uk.ac.forth", Ed25519Signer.generate().public_key)
+    later = batch("uk.ac.forth", [micro_credential(key="MC9")], first_seq=2, prev_head=ack.head)
+    with pytest.raises(errors.KeyNotActive, match="retired"):
+        publication.publish(network.engine, signed(later, old))
+
+
+def test_a_replay_after_its_key_was_revoked_is_refused(network: Network) -> None:
+    signer = network.signers["uk.ac.forth"]
+    envelope = forth_batch(network)
+    publication.publish(network.engine, envelope)
+    directory.rotate_key(network.engine, "uk.ac.forth", Ed25519Signer.generate().public_key)
+    directory.revoke_key(network.engine, "uk.ac.forth", signer.key_id, "compromised")
+    with pytest.raises(errors.KeyNotActive):
+        publication.publish(network.engine, envelope)
