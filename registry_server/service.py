@@ -127,7 +127,12 @@ class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServi
         envelope = request.envelope
         # Bounded work first: the envelope's signatures are counted and measured before any
         # key is looked up or any signature verified.
-        await self.calls(context, lambda: check_bounds(envelope))
+        try:
+            check_bounds(envelope)
+        except RegistryError as error:
+            failure = failure_of(error)
+            assert failure is not None  # every RegistryError has one
+            await refuse(context, failure)
         keys = await self.calls(context, lambda: publication.public_keys(self.engine, envelope))
         checked = await self.record_checks.check(envelope, keys)
         signed_by = None
