@@ -115,6 +115,33 @@ class CheckedElsewhere:
 
 
 @dataclass(frozen=True)
+class SignedBy:
+    """A payload whose signature by key_id (with public_key) was verified before the
+    serialised path, so acceptance does not verify it again there."""
+
+    payload_sha256: str
+    key_id: str
+    public_key: bytes
+
+
+def verify_signature(envelope: pub.SignedEnvelope, keys: Mapping[str, bytes]) -> SignedBy:
+    """Check envelope's payload type and bounds, then verify it against keys (key id -> raw
+    public key, whatever the key's status): who signed it, or the refusal acceptance would
+    give. Run it before the serialised path and hand the answer to accept."""
+    _check_envelope(envelope)
+    key_id = env.verify(envelope, keys)
+    return SignedBy(payload_digest(envelope.payload), key_id, keys[key_id])
+
+
+def _check_envelope(envelope: pub.SignedEnvelope) -> None:
+    if envelope.payload_type != env.BATCH_PAYLOAD_TYPE:
+        raise errors.MalformedPayload(
+            f"payload_type '{envelope.payload_type[:80]}' is not '{env.BATCH_PAYLOAD_TYPE}'"
+        )
+    env.check_bounds(envelope)
+
+
+@dataclass(frozen=True)
 class Replay:
     """A batch the registry applied before: answer with the same acknowledgement."""
 
@@ -131,6 +158,7 @@ def accept(
     *,
     authenticated_institution: str | None = None,
     checked_elsewhere: CheckedElsewhere | None = None,
+    signed_by: SignedBy | None = None,
     volume: VolumeRule = VolumeRule(),
 ) -> Accepted | Replay:
     """Accept or refuse envelope. Raises a RegistryError subclass that says why and what to do.
@@ -141,12 +169,12 @@ def accept(
     rules (registry_server/record_checks.py): for that exact payload they are not run again.
     Every other check runs here as always. volume is the network's volume settings for
     micro-credentials (registry_server.volume): refused, or warned of in Accepted.warnings.
+    signed_by is verify_signature's answer for envelope, found before the serialised path:
+    for that exact payload and a key the directory still holds, the signature is not
+    verified again.
     """
-    if envelope.payload_type != env.BATCH_PAYLOAD_TYPE:
-        raise errors.MalformedPayload(
-            f"payload_type '{envelope.payload_type[:80]}' is not '{env.BATCH_PAYLOAD_TYPE}'"
-        )
-    known = state.keys(sig.key_id for sig in envelope.signatures)
+    _check_envelope(envelope)  # bounds first: nothing is looked up or verified beyond them
+    known = state.keys(env.signing_key_ids(envelope))
     digest = payload_digest(envelope.payload)
     # What a worker checked of exactly these bytes is not checked again (its signature, with a
     # key still in the directory; its framing; its record rules). The key's and the
@@ -156,6 +184,10 @@ def accept(
                and checked_elsewhere.key_id in known else None)
     if checked is not None:
         key_id = checked.key_id
+    elif (signed_by is not None and signed_by.payload_sha256 == digest
+          and signed_by.key_id in known
+          and known[signed_by.key_id].public_key == signed_by.public_key):
+        key_id = signed_by.key_id
     else:
         key_id = env.verify(envelope, {k: info.public_key for k, info in known.items()})
     key = known[key_id]
@@ -170,6 +202,9 @@ def accept(
             "operator to reinstate it"
         )
     if key.key_status != directory.KEY_STATUS_ACTIVE:
+        replay = _replay_by_retired_key(envelope, key, digest, checked, state)
+        if replay is not None:
+            return replay
         raise errors.KeyNotActive(
             f"key {key_id} of {key.institution_id} is revoked or retired and signs nothing new; "
             "sign with the institution's current key"
@@ -203,6 +238,30 @@ def accept(
     warnings = _check_volume(header.institution_id, changes, volume)
     return Accepted(header, key_id, digest, env.next_head(header.prev_head, envelope.payload),
                     changes, warnings)
+
+
+def _replay_by_retired_key(envelope: pub.SignedEnvelope, key: KeyInfo, digest: str,
+                           checked: CheckedElsewhere | None,
+                           state: RegistryState) -> Replay | None:
+    """A batch the registry applied before, signed by a key since retired by a rotation:
+    sent again (an agent that did not hear the acknowledgement), it gets that acknowledgement,
+    as any replay does. A retired key signs nothing new; a revoked one is not trusted even
+    for this."""
+    if key.key_status != directory.KEY_STATUS_RETIRED:
+        return None
+    if checked is not None:
+        header = checked.header
+    else:
+        try:
+            header = BatchHeader.of(_parse(envelope.payload))
+        except errors.MalformedPayload:
+            return None
+    if header.institution_id != key.institution_id:
+        return None
+    logged = state.logged_acknowledgement(header.institution_id, header.last_seq)
+    if logged is not None and logged[0] == digest:
+        return Replay(logged[1])
+    return None
 
 
 def _parse(payload: bytes) -> pub.Batch:

@@ -74,12 +74,18 @@ def act(engine: Engine, envelope: pub.SignedEnvelope,
     """Verify and apply one signed step; returns the version after it and the event id."""
     if envelope.payload_type != STEP_PAYLOAD_TYPE:
         raise errors.MalformedPayload(f"payload_type must be '{STEP_PAYLOAD_TYPE}'")
+    env.check_bounds(envelope)  # before anything is looked up or verified
+    # Verified before the serialised path (the log's lock), so that a step with a bad
+    # signature never holds another institution's write; the key is read again under it.
+    with engine.connect() as connection:
+        found = TransactionState(connection).keys(env.signing_key_ids(envelope))
+    key_id = env.verify(envelope, {k: i.public_key for k, i in found.items()})
     with writing(engine) as connection:
         _lock_log(connection)  # one writer at a time, as for publications (ADR 0002)
-        state = TransactionState(connection)
-        keys = state.keys(s.key_id for s in envelope.signatures)
-        key_id = env.verify(envelope, {k: i.public_key for k, i in keys.items()})
-        signer = keys[key_id]
+        signer = TransactionState(connection).keys([key_id]).get(key_id)
+        if signer is None or signer.public_key != found[key_id].public_key:
+            raise errors.UnknownKey(f"key {key_id} was removed from the directory while the "
+                                    "step was verified; send the step again")
         if signer.key_status != directory.KEY_STATUS_ACTIVE or \
                 signer.institution_status != directory.INSTITUTION_STATUS_ACTIVE:
             raise errors.KeyNotActive(f"key {key_id} of {signer.institution_id} may not sign "

@@ -77,18 +77,30 @@ async def serve(engine: Engine, settings: config.RegistryConfig, port_file: Path
     metrics = Metrics(engine)
     if settings.metrics_listen:
         host, _, metrics_port = settings.metrics_listen.rpartition(":")
-        http, _ = start_http_server(int(metrics_port), host, registry=metrics.registry)
+        try:
+            http, _ = start_http_server(int(metrics_port), host, registry=metrics.registry)
+        except OSError as exc:
+            raise SystemExit(f"registry-server: cannot serve metrics on "
+                             f"{settings.metrics_listen}: {exc.strerror or exc}; stop the "
+                             "other process or choose another metrics_listen port") from None
         log.info("metrics on http://%s:%d/metrics", host, http.server_port)
     checkpoints = (WalCheckpoints(engine).start()
                    if checkpoints_in_background(settings.database_url) else None)
     record_checks = await RecordChecks.start(config.record_check_workers(settings))
     query_workers = await QueryWorkers.for_database(config.query_worker_count(settings),
                                                     settings.database_url)
-    grpc_server, port = await server.build(engine, listen, tls, metrics,
-                                           database_on_loop=threads == 0,
-                                           record_checks=record_checks,
-                                           query_workers=query_workers,
-                                           volume=config.volume_rule(settings))
+    try:
+        grpc_server, port = await server.build(engine, listen, tls, metrics,
+                                               database_on_loop=threads == 0,
+                                               record_checks=record_checks,
+                                               query_workers=query_workers,
+                                               volume=config.volume_rule(settings))
+    except server.CannotListen as exc:
+        await record_checks.close()
+        await query_workers.close()
+        if checkpoints is not None:
+            checkpoints.stop()
+        raise SystemExit(f"registry-server: {exc}") from None
     host = listen.rsplit(":", 1)[0]
     log.info("registry listening on %s:%d (event loop: %s)", host, port,
              type(asyncio.get_running_loop()).__module__.split(".")[0])

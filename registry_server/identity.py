@@ -32,6 +32,19 @@ class Caller:
         return f"{self.role} {self.name}".strip()
 
 
+@dataclass(frozen=True)
+class Ambiguous:
+    """A certificate naming more than one role of the network: refused, never resolved to
+    whichever comes first."""
+
+    uris: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return (f"the client certificate names {len(self.uris)} roles of this network "
+                f"({', '.join(self.uris)}); a certificate must name exactly one: issue one "
+                "certificate per role (deploy/pki.py)")
+
+
 caller: contextvars.ContextVar[Caller] = contextvars.ContextVar("caller")
 
 EVERYONE = frozenset({"institution", "partner", "operator", DEVELOPMENT})
@@ -59,8 +72,9 @@ def allowed_roles(method: str) -> frozenset[str]:
     return MATRIX.get(service, frozenset())
 
 
-def caller_of(context: Context, tls: bool) -> Caller | None:
-    """The caller named by the verified client certificate; None when it names no role."""
+def caller_of(context: Context, tls: bool) -> Caller | Ambiguous | None:
+    """The caller named by the verified client certificate; None when it names no role,
+    Ambiguous when it names more than one."""
     if not tls:
         return Caller(DEVELOPMENT, "")
     pem = next(iter(context.auth_context().get("x509_pem_cert") or ()), None)
@@ -68,7 +82,7 @@ def caller_of(context: Context, tls: bool) -> Caller | None:
 
 
 @lru_cache(maxsize=1024)
-def _caller_in(pem: bytes) -> Caller | None:
+def _caller_in(pem: bytes) -> Caller | Ambiguous | None:
     """The caller a verified certificate names. Cached by the certificate's bytes: parsing it
     cost ~33 µs, on every call of every client; the same bytes always name the same caller
     (gRPC has verified the chain by then; what the caller may do is decided on every call,
@@ -79,12 +93,15 @@ def _caller_in(pem: bytes) -> Caller | None:
             .get_values_for_type(x509.UniformResourceIdentifier)
     except x509.ExtensionNotFound:
         return None
+    callers: dict[Caller, str] = {}
     for uri in uris:
         if uri.startswith(URN_PREFIX):
             role, _, name = uri.removeprefix(URN_PREFIX).partition(":")
             if role in ROLES and name:
-                return Caller(role, name)
-    return None
+                callers.setdefault(Caller(role, name), uri)
+    if len(callers) > 1:
+        return Ambiguous(tuple(callers.values()))
+    return next(iter(callers), None)
 
 
 class AuthorisationInterceptor(grpc.aio.ServerInterceptor):
@@ -109,6 +126,9 @@ class AuthorisationInterceptor(grpc.aio.ServerInterceptor):
                 await context.abort(grpc.StatusCode.UNAUTHENTICATED,
                                     "the client certificate names no role of this network; use "
                                     "a certificate issued by the network's CA (deploy/pki.py)")
+                return
+            if isinstance(who, Ambiguous):
+                await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(who))
                 return
             if who.role not in roles:
                 await context.abort(grpc.StatusCode.PERMISSION_DENIED,

@@ -44,7 +44,11 @@ def check(envelope_bytes: bytes, keys: Mapping[str, bytes]) -> CheckedElsewhere 
     of keys, its batch is well framed and every record meets the record rules; None otherwise
     (acceptance then finds out why)."""
     envelope = pub.SignedEnvelope.FromString(envelope_bytes)
-    signatures = env.check_signatures(envelope, keys)
+    try:
+        env.check_bounds(envelope)
+    except RegistryError:
+        return None
+    signatures = env.check_signatures(envelope, keys, first_valid=True)
     if not signatures.verified:
         return None
     batch = pub.Batch()

@@ -43,6 +43,10 @@ SERVICE_NAMES = (
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 
 
+class CannotListen(OSError):
+    """The registry's address could not be bound; says which and what to do."""
+
+
 @dataclass(frozen=True)
 class ServerTLS:
     """PEM bytes of the registry's certificate and key, and of the CA whose client
@@ -77,6 +81,9 @@ async def build(engine: Engine, address: str, tls: ServerTLS | None = None,
     server = grpc.aio.server(interceptors=interceptors, options=[
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        # A second registry on a port in use must fail to bind, not share the port (gRPC
+        # sets SO_REUSEPORT by default, and the kernel would split the calls between them).
+        ("grpc.so_reuseport", 0),
     ])
     publication_pb2_grpc.add_PublicationServiceServicer_to_server(
         service.PublicationService(engine, metrics, calls, record_checks, volume), server)
@@ -96,15 +103,20 @@ async def build(engine: Engine, address: str, tls: ServerTLS | None = None,
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
 
-    if tls is None:
-        port = server.add_insecure_port(address)
-    else:
-        credentials = grpc.ssl_server_credentials(
-            [(tls.private_key, tls.certificate)], root_certificates=tls.client_ca,
-            require_client_auth=True)
-        port = server.add_secure_port(address, credentials)
+    try:
+        if tls is None:
+            port = server.add_insecure_port(address)
+        else:
+            credentials = grpc.ssl_server_credentials(
+                [(tls.private_key, tls.certificate)], root_certificates=tls.client_ca,
+                require_client_auth=True)
+            port = server.add_secure_port(address, credentials)
+    except RuntimeError:  # gRPC's "Failed to bind to address"
+        port = 0
     if port == 0:
-        raise OSError(f"could not listen on {address}; is the port in use?")
+        raise CannotListen(f"cannot listen on {address}: the port is in use (another "
+                           "registry?) or the address is not this machine's; stop the other "
+                           "process or choose another port with --listen")
     await server.start()
     return server, port
 

@@ -26,12 +26,14 @@ from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import directory_pb2 as directory
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import publication_pb2 as pub
+from registry_core.envelope import check_bounds
 from registry_core.errors import NotPermitted, RegistryError
 from registry_core.records import INSTITUTION_ID
 from registry_server import audit as audit_store
 from registry_server import bilateral as bilateral_store
 from registry_server import directory as directory_store
 from registry_server import failpoints, learner_credentials, publication
+from registry_server.acceptance import verify_signature
 from registry_server.identity import DEVELOPMENT, Caller, caller
 from registry_server.observability import Metrics, refusal
 from registry_server.queries import QUERIES, SERVICE, QueryWorkers, answer
@@ -122,11 +124,23 @@ class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServi
                                 "request: field 'envelope' is required; send the signed batch")
         who = caller.get()
         own = who.name if who.role == "institution" else None
-        checked = None
-        if self.record_checks.enabled:
-            keys = await self.calls(context, lambda: publication.public_keys(
-                self.engine, request.envelope))
-            checked = await self.record_checks.check(request.envelope, keys)
+        envelope = request.envelope
+        # Bounded work first: the envelope's signatures are counted and measured before any
+        # key is looked up or any signature verified.
+        try:
+            check_bounds(envelope)
+        except RegistryError as error:
+            failure = failure_of(error)
+            assert failure is not None  # every RegistryError has one
+            await refuse(context, failure)
+        keys = await self.calls(context, lambda: publication.public_keys(self.engine, envelope))
+        checked = await self.record_checks.check(envelope, keys)
+        signed_by = None
+        if checked is None:
+            # Verified here, before the serialised path, so that a refused signature never
+            # holds another institution's publication (acceptance does not verify it again).
+            signed_by = await self.calls(context, lambda: verify_signature(envelope, keys),
+                                         off_loop=self.record_checks.enabled)
         # Publications are applied one at a time, in the order their checks finished, which
         # is the order they arrived: an agent's next batch then does not overtake this one.
         # With record-check workers the transaction runs off the event loop, so the loop
@@ -139,8 +153,9 @@ class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServi
 
         async with self.applying:
             ack = await self.calls(context, lambda: publication.publish(
-                self.engine, request.envelope, authenticated_institution=own,
-                on_applied=applied, checked_elsewhere=checked, volume=self.volume),
+                self.engine, envelope, authenticated_institution=own,
+                on_applied=applied, checked_elsewhere=checked, signed_by=signed_by,
+                volume=self.volume),
                 off_loop=self.record_checks.enabled)
         failpoints.after_commit()
         log.info("publication of %s acknowledged up to seq %d (log index %d)",

@@ -10,6 +10,10 @@ from typing import Any
 
 import grpc
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
@@ -30,6 +34,8 @@ from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
 from registry_core import credentials as vc
 from registry_core.envelope import Ed25519Signer
+from registry_server import identity
+from registry_server import pki as pki_tool
 from registry_server.publication import checkpoint
 from sync_agent.client import open_channel
 from tests.conftest import Network, RunningRegistry, client_tls
@@ -260,6 +266,47 @@ def test_institution_cannot_publish_a_batch_signed_by_another(
     assert caught.value.code() == DENIED
     assert "connection is uk.ac.taff's" in (caught.value.details() or "")
     assert publication_state(network) == 0
+
+
+def two_role_certificate(pki: Path) -> str:
+    """A certificate from the network's CA naming an institution and an operator."""
+    stem = "two-roles"
+    if not (pki / f"{stem}.pem").exists():
+        pki_tool._issue(pki, stem, "uk.ac.forth", [
+            x509.UniformResourceIdentifier(f"{pki_tool.URN_PREFIX}institution:uk.ac.forth"),
+            x509.UniformResourceIdentifier(f"{pki_tool.URN_PREFIX}operator:alice"),
+        ], ExtendedKeyUsageOID.CLIENT_AUTH, 30)
+    return stem
+
+
+def test_a_certificate_naming_two_roles_is_refused_for_every_call(
+        network: Network, tls_registry: RunningRegistry, pki: Path) -> None:
+    """Neither role wins: not the first (an institution publishing), not the second (an
+    operator enrolling)."""
+    with open_channel(tls_registry.address, client_tls(pki, two_role_certificate(pki))) as ch:
+        for call in (publish_own, enrol, list_institutions):
+            with pytest.raises(grpc.RpcError) as caught:
+                call(ch, network)
+            assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED, call.__name__
+            details = caught.value.details() or ""
+            assert "names 2 roles" in details and "exactly one" in details, details
+    assert publication_state(network) == 0
+
+
+def test_a_certificate_naming_its_one_role_twice_is_that_role() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    uri = f"{pki_tool.URN_PREFIX}partner:ucas"
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ucas")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1).not_valid_before(now)
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(uri),
+                                                        x509.UniformResourceIdentifier(uri)]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    assert identity._caller_in(cert.public_bytes(serialization.Encoding.PEM)) == \
+        identity.Caller("partner", "ucas")
 
 
 def publication_state(network: Network) -> int:
