@@ -159,6 +159,10 @@ CASES = [
     Case("withdrawing an unknown record", lambda w: env(w.next(pub.Tombstone(
         kind=rec.RECORD_KIND_AGREEMENT, key="NOPE", version=1)), w.forth), S.INVALID_ARGUMENT,
          "does not hold"),
+    Case("sequence number beyond 2^63", lambda w: env(pub.Batch(
+        institution_id="uk.ac.forth", first_seq=2**64 - 1, last_seq=2**64 - 1, prev_head=w.head,
+        changes=[pub.RecordChange(seq=2**64 - 1, micro_credential=micro_credential(key="A"))]),
+        w.forth), S.INVALID_ARGUMENT, "field 'first_seq'"),
     Case("change with no record", lambda w: env(pub.Batch(
         institution_id="uk.ac.forth", first_seq=3, last_seq=3, prev_head=w.head,
         changes=[pub.RecordChange(seq=3)]), w.forth), S.INVALID_ARGUMENT, "give a record"),
