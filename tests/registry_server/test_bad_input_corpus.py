@@ -140,6 +140,13 @@ CASES = [
     Case("negative credit", lambda w: env(w.next(micro_credential(
         key="MC3", credit=rec.Credit(value=-10, system="ECTS"))), w.forth), S.INVALID_ARGUMENT,
          "field 'credit.value'"),
+    Case("credit that is 0 once converted", lambda w: env(w.next(micro_credential(
+        key="MC3", credit=rec.Credit(value=5e-324, system="ECTS"))), w.forth),
+         S.INVALID_ARGUMENT, "field 'credit.value'"),
+    Case("title that is a NUL", lambda w: env(w.next(micro_credential(key="MC3", title="\x00")),
+                                              w.forth), S.INVALID_ARGUMENT, "control character"),
+    Case("title of zero-width spaces", lambda w: env(w.next(micro_credential(
+        key="MC3", title="\u200b \u200b")), w.forth), S.INVALID_ARGUMENT, "no visible character"),
     Case("unknown status value", lambda w: env(w.next(micro_credential(key="MC3", status=42)),
                                                w.forth), S.INVALID_ARGUMENT, "field 'status'"),
     Case("reversed dates", lambda w: env(w.next(agreement(
