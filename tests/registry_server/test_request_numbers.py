@@ -24,6 +24,7 @@ from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
+from registry_server import audit as audit_store
 from tests.conftest import Network, RunningRegistry
 from tests.factories import batch, holding, micro_credential, signed
 
@@ -116,3 +117,18 @@ def test_numeric_request_field_out_of_range_is_invalid_argument_naming_the_field
     request = error_details_pb2.BadRequest()
     assert status.details[0].Unpack(request)
     assert request.field_violations[0].field.endswith(field)
+
+
+def test_a_bug_reaches_the_client_as_internal_without_its_exception_text(
+        chan: grpc.Channel, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: object) -> object:
+        raise OverflowError("secret internal detail")
+    monkeypatch.setattr(audit_store, "list_log", broken)
+    with pytest.raises(grpc.RpcError) as caught:
+        audit_pb2_grpc.AuditServiceStub(chan).ListLogEntries(audit.ListLogEntriesRequest(),
+                                                             timeout=10)
+    error: Any = caught.value
+    assert error.code() == grpc.StatusCode.INTERNAL
+    assert "secret internal detail" not in (error.details() or "")
+    assert "OverflowError" not in (error.details() or "")
+    assert "registry's log" in (error.details() or "")
