@@ -26,7 +26,7 @@ def enrol(engine: Engine, institution_id: str, name: str, country: str,
                             "as 'uk.ac.hw'")
     if not name.strip() or len(name) > 300:
         raise InvalidRecord(what, "name", "give the institution's name (at most 300 characters)")
-    problem = text_problem(name)
+    problem = text_problem(name, one_line=True)
     if problem:
         raise InvalidRecord(what, "name", f"{problem}; give the institution's name as printed")
     if not COUNTRY.match(country):

@@ -14,6 +14,7 @@ from registry_server import directory
     ("\x00", "control character U+0000"),
     ("Forth\x1b[31m College", "control character U+001B"),
     ("\u200b\u200b", "no visible character"),
+    ("Forth\nCollege", "control character U+000A"),
     ("\u00a0\ufeff", "no visible character"),
 ])
 def test_enrolling_an_unprintable_name_is_refused_naming_the_field(
