@@ -18,6 +18,19 @@ class InvalidRecord(RegistryError):
         super().__init__(f"{record}: field '{field}': {problem}")
 
 
+# The largest integer the registry stores or compares in SQL (a signed 64-bit BIGINT); a
+# uint64 field of a request can carry more.
+STORED_INT_MAX = 2**63 - 1
+
+
+def check_stored_int(record: str, field: str, value: int) -> None:
+    """Refuse an integer the database cannot hold, naming the field (rather than letting
+    the driver's OverflowError reach the client as an internal error)."""
+    if value > STORED_INT_MAX:
+        raise InvalidRecord(record, field, f"is {value}, beyond the largest number the "
+                            f"registry keeps ({STORED_INT_MAX}); send a value in range")
+
+
 class MalformedPayload(RegistryError):
     """Bytes that do not parse as what they claim to be."""
 

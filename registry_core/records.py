@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, TypeVar
 
@@ -34,6 +35,12 @@ MAX_LIST = 100
 MAX_GROUP_DEPTH = 6
 MAX_GROUP_ITEMS = 200
 MAX_CREDIT = 1_000.0
+# The least credit a record may state, in its own system: less is a conversion artefact
+# (5e-324 reads as 0) or a slip, not an award. A finite value in [MIN_CREDIT, MAX_CREDIT].
+MIN_CREDIT = 0.01
+# Unicode categories that show nothing: controls, format characters (zero-width spaces and
+# joiners, the byte-order mark) and separators (spaces, line and paragraph separators).
+_INVISIBLE = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
 # Keys the registry itself publishes under (bilateral agreements, registry_server/bilateral.py);
 # no institution may use them.
 BILATERAL_KEY_PREFIX = "bilateral:"
@@ -99,11 +106,15 @@ class _Checker:
     def fail(self, field: str, problem: str) -> InvalidRecord:
         return InvalidRecord(label(*self.where), field, problem)
 
-    def text(self, field: str, value: str, *, required: bool = True, limit: int = MAX_TEXT) -> None:
+    def text(self, field: str, value: str, *, required: bool = True, limit: int = MAX_TEXT,
+             one_line: bool = False) -> None:
         if required and not value.strip():
             raise self.fail(field, "is required; give a non-empty value")
         if len(value) > limit:
             raise self.fail(field, f"is {len(value)} characters long; the limit is {limit}")
+        problem = text_problem(value, one_line=one_line) if value else None
+        if problem:
+            raise self.fail(field, problem)
 
     def texts(self, field: str, values: Sequence[str], *, required: bool = False) -> None:
         if required and not values:
@@ -111,7 +122,7 @@ class _Checker:
         if len(values) > MAX_LIST:
             raise self.fail(field, f"has {len(values)} entries; the limit is {MAX_LIST}")
         for i, item in enumerate(values):
-            if len(item) > MAX_TEXT or not item.strip():
+            if not _text_ok(item):
                 self.text(f"{field}[{i}]", item)
 
     def institution(self, field: str, value: str) -> None:
@@ -149,9 +160,9 @@ class _Checker:
                 f"{field}.system", f"'{credit.system[:40]}' is not a credit system; use one of "
                 f"{', '.join(systems)}"
             )
-        if not 0 < credit.value <= MAX_CREDIT:
-            raise self.fail(f"{field}.value", f"is {credit.value}; give a number above 0 and "
-                            f"at most {MAX_CREDIT:g}")
+        if not MIN_CREDIT <= credit.value <= MAX_CREDIT:  # NaN fails too
+            raise self.fail(f"{field}.value", f"is {credit.value}; give a number of at least "
+                            f"{MIN_CREDIT:g} and at most {MAX_CREDIT:g}")
 
     def level(self, field: str, level: rec.Level) -> None:
         levels = table().levels.get(level.framework)
@@ -280,8 +291,34 @@ class _Checker:
             raise self.fail(field, str(exc)) from None
 
 
+def text_problem(value: str, *, one_line: bool = False) -> str | None:
+    """What makes free text unprintable, or None. Printable text has no control character
+    (C0 or C1) but tab, line feed and carriage return (standards' samples write learning
+    outcomes over several lines), and at least one visible character: not only spaces,
+    zero-width spaces, joiners or other format characters. A name (one_line: a title, an
+    awarding body, an institution) has no tab or line break either: lists show it on one line."""
+    if value.isprintable() and not value.isspace():  # the common case, at C speed
+        return None
+    categories = [unicodedata.category(ch) for ch in value]
+    for ch, category in zip(value, categories, strict=True):
+        if category == "Cc" and (one_line or ch not in "\t\n\r"):
+            return (f"contains the control character U+{ord(ch):04X}; remove it (text may "
+                    "hold printable characters, tabs and line breaks)")
+    if all(category in _INVISIBLE for category in categories):
+        return ("has no visible character (only spaces, zero-width or format characters); "
+                "give a non-empty value")
+    return None
+
+
+def _name_ok(value: str) -> bool:
+    return (0 < len(value) <= MAX_TEXT
+            and (value.isprintable() and not value.isspace()
+                 or text_problem(value, one_line=True) is None))
+
+
 def _text_ok(value: str) -> bool:
-    return 0 < len(value) <= MAX_TEXT and not value.isspace()
+    return (0 < len(value) <= MAX_TEXT
+            and (value.isprintable() and not value.isspace() or text_problem(value) is None))
 
 
 # Values already seen to match their pattern. Institution ids, countries and subjects repeat
@@ -321,11 +358,11 @@ def _micro_credential_is_valid(mc: rec.MicroCredential) -> bool:
     return (0 < len(inst) <= MAX_KEY and _matches(INSTITUTION_ID, inst)
             and 0 < len(key) <= MAX_KEY and RECORD_KEY.match(key) is not None
             and mc.version >= 1 and mc.status in STATUSES
-            and _text_ok(mc.title) and _text_ok(mc.awarding_body)
+            and _name_ok(mc.title) and _name_ok(mc.awarding_body)
             and country != "UK" and _matches(COUNTRY, country)
             and 0 < len(outcomes) <= MAX_LIST and all(map(_text_ok, outcomes))
             and 0 < mc.workload_hours <= 10_000
-            and credit.system in t.ects_per_credit and 0 < credit.value <= MAX_CREDIT
+            and credit.system in t.ects_per_credit and MIN_CREDIT <= credit.value <= MAX_CREDIT
             and levels is not None and level.level in levels
             and _text_ok(mc.assessment_type) and mc.participation_form in PARTICIPATION_FORMS
             and _text_ok(mc.quality_assurance)
@@ -335,7 +372,7 @@ def _micro_credential_is_valid(mc: rec.MicroCredential) -> bool:
             and (not subject or _matches(ISCED, subject))
             and len(skills) <= MAX_LIST
             and (not skills or all(_text_ok(s) and s.startswith(_URI_SCHEMES) for s in skills))
-            and len(mc.url) <= MAX_TEXT)
+            and (not mc.url or _text_ok(mc.url)))
 
 
 def validate_micro_credential(mc: rec.MicroCredential) -> None:
@@ -353,8 +390,8 @@ def _explain_micro_credential(mc: rec.MicroCredential) -> None:
     """The rules one by one: raises InvalidRecord naming the first field that breaks one."""
     c = _Checker(rec.RECORD_KIND_MICRO_CREDENTIAL, mc.institution_id, mc.key)
     c.header(mc)
-    c.text("title", mc.title)
-    c.text("awarding_body", mc.awarding_body)
+    c.text("title", mc.title, one_line=True)
+    c.text("awarding_body", mc.awarding_body, one_line=True)
     if mc.country == "UK":  # reserved by ISO 3166, not assigned: a common slip
         raise c.fail("country", "'UK' is not an ISO 3166-1 alpha-2 code; the United Kingdom "
                      "is 'GB'")
@@ -389,7 +426,7 @@ def validate_learning_unit(lu: rec.LearningUnit) -> None:
     """Refuse a module or qualification with a missing or invalid field."""
     c = _Checker(rec.RECORD_KIND_LEARNING_UNIT, lu.institution_id, lu.key)
     c.header(lu)
-    c.text("title", lu.title)
+    c.text("title", lu.title, one_line=True)
     if lu.kind not in (rec.LEARNING_UNIT_KIND_MODULE, rec.LEARNING_UNIT_KIND_QUALIFICATION):
         raise c.fail("kind", "is required; use MODULE or QUALIFICATION")
     if not lu.HasField("credit"):
@@ -456,7 +493,7 @@ def validate_agreement(ag: rec.RecognitionAgreement) -> None:
     """Refuse an agreement with an invalid source group, grant or conditions."""
     c = _Checker(rec.RECORD_KIND_AGREEMENT, ag.institution_id, ag.key)
     c.header(ag)
-    c.text("title", ag.title, required=False)
+    c.text("title", ag.title, required=False, one_line=True)
     if not ag.HasField("source"):
         raise c.fail("source", "is required; give the group of credentials to recognise")
     _validate_group(c, "source", ag.source, ag.institution_id, 1, [0])

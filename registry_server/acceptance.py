@@ -276,6 +276,10 @@ def _parse(payload: bytes) -> pub.Batch:
 def check_shape(batch: pub.Batch) -> None:
     """A batch's framing: some changes, not too many, one per sequence number in order."""
     count = len(batch.changes)
+    errors.check_stored_int("batch", "first_seq", batch.first_seq)
+    errors.check_stored_int("batch", "last_seq", batch.last_seq)
+    for i, change in enumerate(batch.changes):
+        errors.check_stored_int("batch", f"changes[{i}].seq", change.seq)
     if count == 0:
         raise errors.MalformedPayload("the batch has no changes; a sync with nothing new "
                                       "compares checkpoints instead of publishing")

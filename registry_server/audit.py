@@ -14,7 +14,7 @@ from registry.v1 import publication_pb2 as pub
 from registry.v1 import records_pb2 as rec
 from registry_core import envelope as env
 from registry_core.bilateral import content_hash
-from registry_core.errors import InvalidRecord, NotFound, RegistryError
+from registry_core.errors import InvalidRecord, NotFound, RegistryError, check_stored_int
 from registry_core.proof import next_log_head
 from registry_core.records import (
     BILATERAL_KEY_PREFIX,
@@ -55,6 +55,7 @@ def record_proof(engine: Engine, institution_id: str, kind: int, key: str) -> au
 
 
 def list_log(engine: Engine, from_index: int, page_size: int) -> audit.ListLogEntriesResponse:
+    check_stored_int("request", "from_index", from_index)
     size = min(page_size or 100, PAGE_MAX)
     start = max(from_index, 1)
     log = table(BatchLogEntry)

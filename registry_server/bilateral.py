@@ -266,6 +266,7 @@ def _event(row: object) -> bi.BilateralEvent:
 def events_for(engine: Engine, institution_id: str, after: int,
                page_size: int) -> bi.ListBilateralEventsResponse:
     """Steps on agreements the institution is party to, after a cursor, oldest first."""
+    errors.check_stored_int("request", "after_event_id", after)
     e = table(BilateralEventRow)
     with engine.connect() as connection:
         rows = connection.execute(

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine, RowMapping, select, update
 from registry.v1 import directory_pb2 as directory
 from registry_core import envelope as env
 from registry_core.errors import AlreadyExists, FailedPrecondition, InvalidRecord, NotFound
-from registry_core.records import COUNTRY, INSTITUTION_ID
+from registry_core.records import COUNTRY, INSTITUTION_ID, text_problem
 from registry_server.db import writing
 from registry_server.sql import for_update, table
 from registry_server.tables import DirectoryEvent, Institution, SigningKey, utcnow
@@ -26,6 +26,9 @@ def enrol(engine: Engine, institution_id: str, name: str, country: str,
                             "as 'uk.ac.hw'")
     if not name.strip() or len(name) > 300:
         raise InvalidRecord(what, "name", "give the institution's name (at most 300 characters)")
+    problem = text_problem(name, one_line=True)
+    if problem:
+        raise InvalidRecord(what, "name", f"{problem}; give the institution's name as printed")
     if not COUNTRY.match(country):
         raise InvalidRecord(what, "country", f"'{country[:20]}' is not an ISO 3166-1 alpha-2 "
                             "code such as 'GB'")

@@ -36,6 +36,7 @@ MAX_DEPTH = 5
 MAX_PROGRAMME = 200
 PAGE_DEFAULT = 100
 PAGE_MAX = 1000
+MAX_TOKEN_DIGITS = 18  # below 2^63: any offset the database can take
 IN_CHUNK = 500
 
 
@@ -44,8 +45,11 @@ def _bad(field: str, problem: str) -> InvalidRecord:
 
 
 def page_bounds(page_size: int, page_token: str) -> tuple[int, int]:
-    """(offset, size) from a request's paging fields."""
-    if page_token and not page_token.isdigit():
+    """(offset, size) from a request's paging fields. A token is the offset this registry
+    wrote as ASCII digits; anything else (a Unicode digit such as '²', a number too long
+    for an offset) is refused by name rather than reaching int() or the database."""
+    if page_token and not (page_token.isascii() and page_token.isdigit()
+                           and len(page_token) <= MAX_TOKEN_DIGITS):
         raise _bad("page_token", "is not a token this registry issued; pass next_page_token "
                    "from the previous answer, or leave it empty")
     return int(page_token or 0), min(page_size or PAGE_DEFAULT, PAGE_MAX)

@@ -34,7 +34,7 @@ from registry.v1 import equivalence_pb2 as eq
 from registry_core.errors import InvalidRecord
 from registry_server import equivalence
 from registry_server.db import is_in_memory, make_engine
-from registry_server.status import Failure, failure_of
+from registry_server.status import INTERNAL_FAULT, Failure, failure_of
 from registry_server.workers import Overdue, WorkerPool, serve
 
 log = logging.getLogger(__name__)
@@ -129,9 +129,7 @@ def _answerer(setup: bytes) -> Callable[[bytes], bytes]:
             failure = failure_of(error)
             if failure is None:  # a bug: the caller hears INTERNAL, the operator the trace
                 log.exception("query worker: %s failed", method.decode())
-                failure = Failure(grpc.StatusCode.INTERNAL, "the registry hit an internal "
-                                  "fault answering this question; the operator should check "
-                                  "the registry's log")
+                failure = INTERNAL_FAULT
             return _FAILURE + pickle.dumps(failure, protocol=pickle.HIGHEST_PROTOCOL)
     return handle
 

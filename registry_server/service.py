@@ -39,7 +39,7 @@ from registry_server.observability import Metrics, refusal
 from registry_server.queries import QUERIES, SERVICE, QueryWorkers, answer
 from registry_server.record_checks import RecordChecks
 from registry_server.rpc import Context
-from registry_server.status import Failure, failure_of
+from registry_server.status import INTERNAL_FAULT, Failure, failure_of
 from registry_server.volume import VolumeRule
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,10 @@ class DatabaseCalls:
             failure = failure_of(error)
             assert failure is not None
             await refuse(context, failure)
+        except Exception:
+            # A bug: grpc would send the exception's type and text as UNKNOWN.
+            log.exception("a call failed with an unexpected error")
+            await refuse(context, INTERNAL_FAULT)
         raise AssertionError("unreachable: abort raises")
 
 

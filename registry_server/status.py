@@ -99,6 +99,13 @@ class Failure:
     refusal: str = ""
 
 
+# What a caller hears of a bug (an exception no rule maps): a status, not the exception's
+# text, which is ours and may say anything; the operator finds the trace in the log.
+INTERNAL_FAULT = Failure(grpc.StatusCode.INTERNAL, "the registry hit an internal fault "
+                         "answering this call; nothing was applied; the operator should "
+                         "check the registry's log")
+
+
 def failure_of(error: Exception) -> Failure | None:
     """The failure to report for error, or None for an error that is a bug (it propagates)."""
     if isinstance(error, errors.RegistryError):

@@ -26,7 +26,7 @@ from sync_agent import bilateral, issuing_cli
 from sync_agent import config as agent_config
 from sync_agent.client import RegistryClient
 from sync_agent.files import write_atomically
-from sync_agent.importer import CatalogueError, read_catalogue
+from sync_agent.importer import CatalogueError, load_json, read_catalogue, read_text
 from sync_agent.store import AgentStore
 from sync_agent.sync import BATCH_SIZE, SyncError, SyncLock, explain, sync
 
@@ -178,9 +178,13 @@ def _bilateral(args: argparse.Namespace, cfg: agent_config.AgentConfig,
         return
     with RegistryClient(cfg.registry, cfg.tls) as client:
         if args.action == "propose":
+            document = load_json(args.file, read_text(args.file))
+            if not isinstance(document, dict):
+                raise CatalogueError(args.file, 0, "(file)", "not an agreement in JSON (an "
+                                     "object with the agreement's fields)")
             try:
-                terms = json_format.Parse(args.file.read_text("utf-8"), rec.RecognitionAgreement())
-            except (OSError, json_format.ParseError) as exc:
+                terms = json_format.ParseDict(document, rec.RecognitionAgreement())
+            except json_format.ParseError as exc:
                 raise CatalogueError(args.file, 0, "(file)", f"not an agreement in JSON ({exc})"
                                      ) from None
             terms.institution_id = terms.institution_id or cfg.institution_id
@@ -244,10 +248,7 @@ def _supplement(args: argparse.Namespace) -> ob3.Supplement:
 
 def _import_badge(args: argparse.Namespace, cfg: agent_config.AgentConfig,
                   store: AgentStore) -> None:
-    try:
-        document = json.loads(args.file.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CatalogueError(args.file, 0, "(file)", f"cannot read JSON ({exc})") from None
+    document = load_json(args.file, read_text(args.file))
     try:
         found = ob3.micro_credentials_from_ob3(
             document, cfg.institution_id, key=args.key, achievement=args.achievement,
@@ -303,12 +304,10 @@ def _run(args: argparse.Namespace, cfg: agent_config.AgentConfig, store: AgentSt
         if status:
             print(status)
     elif args.command == "import-elm":
-        try:
-            text = args.file.read_text("utf-8")
-            # A JAdES/JWS compact serialisation (header.payload.signature) is not JSON.
-            document = text.strip() if elm.COMPACT_JWS.match(text.strip()) else json.loads(text)
-        except (OSError, ValueError) as exc:
-            raise CatalogueError(args.file, 0, "(file)", f"cannot read JSON-LD ({exc})") from None
+        text = read_text(args.file)
+        # A JAdES/JWS compact serialisation (header.payload.signature) is not JSON.
+        document = (text.strip() if elm.COMPACT_JWS.match(text.strip())
+                    else load_json(args.file, text))
         try:
             record, warnings = elm.micro_credential_from_elm(
                 document, cfg.institution_id, args.key, quality_assurance=args.quality_assurance,

@@ -84,6 +84,51 @@ def parse_csv(path: Path, text: str, institution_id: str) -> list[Entry]:
     return entries
 
 
+# Deepest nesting of arrays and objects a JSON file may have: an agreement's source groups
+# (the deepest thing a catalogue, badge or ELM document holds) need some 25 levels. Deeper
+# files would exhaust Python's recursion in the JSON and protobuf parsers.
+MAX_JSON_DEPTH = 100
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def load_json(path: Path, text: str) -> object:
+    """The parsed JSON of a file's text. CatalogueError (never a traceback) names the line of
+    a syntax error, or of the bracket that nests deeper than MAX_JSON_DEPTH."""
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                line = text.count("\n", 0, token.start()) + 1
+                raise CatalogueError(path, line, "(file)", f"nests arrays and objects more than "
+                                     f"{MAX_JSON_DEPTH} deep; no catalogue, badge or agreement "
+                                     "needs that many levels: check the export")
+        elif bracket in "]}":
+            depth -= 1
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CatalogueError(path, exc.lineno, "(file)", f"not valid JSON: {exc.msg}") from None
+
+
+def read_text(path: Path) -> str:
+    """A file's text as UTF-8, a byte-order mark or not. CatalogueError names the line of a
+    byte that is not UTF-8 (or a file that cannot be read)."""
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise CatalogueError(path, 0, "(file)", f"cannot be read: {exc.strerror}") from None
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # Lines end in \n, \r\n or (an old spreadsheet's export) a lone \r, as csv reads them.
+        before = content[:exc.start]
+        line = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
+        raise CatalogueError(path, line, "(file)", f"byte 0x{content[exc.start]:02x} is not "
+                             "UTF-8 text; export the file as UTF-8") from None
+
+
 def _line_of(text: str, key: str) -> int:
     """Line of the first `"key": "<key>"` in text: JSON parsers do not keep positions."""
     match = re.search(r'"key"\s*:\s*' + re.escape(json.dumps(key)), text)
@@ -93,10 +138,7 @@ def _line_of(text: str, key: str) -> int:
 def parse_json(path: Path, text: str, institution_id: str) -> list[Entry]:
     """Every entry of a JSON catalogue as a validated record; CatalogueError names the line of
     the first bad entry and its field."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CatalogueError(path, exc.lineno, "(file)", f"not valid JSON: {exc.msg}") from None
+    data = load_json(path, text)
     if not isinstance(data, dict) or not set(data) <= set(JSON_SECTIONS):
         raise CatalogueError(path, 1, "(file)", "expected an object with the sections "
                              f"{', '.join(JSON_SECTIONS)}")
@@ -190,13 +232,6 @@ def read_catalogue(path: Path, institution_id: str,
     parse = {".csv": parse_csv, ".json": parse_json}.get(path.suffix.lower())
     if parse is None:
         raise CatalogueError(path, 0, "(file)", "use a .csv or .json export")
-    content = path.read_bytes()
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = content.count(b"\n", 0, exc.start) + 1
-        raise CatalogueError(path, line, "(file)", f"byte 0x{content[exc.start]:02x} is not "
-                             "UTF-8 text; export the file as UTF-8") from None
-    entries = parse(path, text, institution_id)
+    entries = parse(path, read_text(path), institution_id)
     check_granted_units(path, entries, held_units)
     return [entry.record for entry in entries]

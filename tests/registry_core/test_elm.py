@@ -20,7 +20,7 @@ from registry.v1 import records_pb2 as rec
 from registry_core import jsonld
 from registry_core.conversion import table
 from registry_core.errors import InvalidRecord
-from registry_core.records import validate_record
+from registry_core.records import MIN_CREDIT, text_problem, validate_record
 from registry_core.standards import elm
 from sync_agent.cli import main
 from tests.conftest import STANDARDS
@@ -562,7 +562,7 @@ def test_annex1_import_export_import_is_stable() -> None:
 
 
 _TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
-                min_size=1, max_size=40).filter(lambda t: not t.isspace())
+                min_size=1, max_size=40).filter(lambda t: text_problem(t) is None)
 
 
 @st.composite
@@ -574,7 +574,7 @@ def records(draw: st.DrawFn) -> rec.MicroCredential:
         country=draw(st.sampled_from(sorted(elm.ALPHA3.values()))),
         learning_outcomes=draw(st.lists(_TEXT, min_size=1, max_size=3)),
         workload_hours=draw(st.floats(min_value=0.001, max_value=10_000)),
-        credit=rec.Credit(value=draw(st.floats(min_value=0.001, max_value=1_000)),
+        credit=rec.Credit(value=draw(st.floats(min_value=MIN_CREDIT, max_value=1_000)),
                           system=system),
         level=rec.Level(framework=framework,
                         level=draw(st.sampled_from(table().levels_of(framework)))),

@@ -33,7 +33,22 @@ def test_keys_keep_the_source_systems_single_spaces() -> None:
     ({"learning_outcomes": []}, "learning_outcomes", "at least one"),
     ({"workload_hours": 0}, "workload_hours", "above 0"),
     ({"credit": rec.Credit(value=10, system="CATS")}, "credit.system", "ECTS"),
-    ({"credit": rec.Credit(value=-5, system="ECTS")}, "credit.value", "above 0"),
+    ({"credit": rec.Credit(value=-5, system="ECTS")}, "credit.value", "at least 0.01"),
+    ({"credit": rec.Credit(value=5e-324, system="ECTS")}, "credit.value", "at least 0.01"),
+    ({"credit": rec.Credit(value=0.009, system="ECTS")}, "credit.value", "at least 0.01"),
+    ({"credit": rec.Credit(value=float("nan"), system="ECTS")}, "credit.value", "at least 0.01"),
+    ({"credit": rec.Credit(value=float("inf"), system="ECTS")}, "credit.value", "at most 1000"),
+    ({"title": "\x00"}, "title", "control character U+0000"),
+    ({"title": "Cyber\x1bEssentials"}, "title", "control character U+001B"),
+    ({"title": "Cyber\x85Essentials"}, "title", "control character U+0085"),
+    ({"title": " \u200b\u00a0\ufeff\u2060 "}, "title", "no visible character"),
+    ({"title": "\u3000"}, "title", "required"),  # an ideographic space
+    ({"awarding_body": "\u200b"}, "awarding_body", "no visible character"),
+    ({"learning_outcomes": ["Spot threats", "\u200b\u200c"]}, "learning_outcomes[1]",
+     "no visible character"),
+    ({"url": "\x07"}, "url", "control character U+0007"),
+    ({"title": "Cyber\nEssentials"}, "title", "control character U+000A"),
+    ({"awarding_body": "Lagan\tCollege"}, "awarding_body", "control character U+0009"),
     ({"level": rec.Level(framework="EQF", level="9")}, "level.level", "one of 1, 2"),
     ({"level": rec.Level(framework="NQF", level="6")}, "level.framework", "SCQF"),
     ({"assessment_type": ""}, "assessment_type", "required"),
@@ -64,6 +79,11 @@ def test_micro_credential_refusals_name_the_field(changes: dict[str, Any], field
     assert caught.value.field == field
     assert fix in caught.value.problem
     assert "MicroCredential" in str(caught.value)
+
+
+def test_printable_text_may_be_any_script_and_outcomes_may_span_lines() -> None:
+    validate_record(micro_credential(title="Ciberseguridad básica — 基础", credit=rec.Credit(
+        value=0.01, system="ECTS"), learning_outcomes=["Spot threats\n\tand defend"]))
 
 
 def test_missing_credit_is_refused() -> None:

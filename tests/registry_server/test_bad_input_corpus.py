@@ -140,6 +140,13 @@ CASES = [
     Case("negative credit", lambda w: env(w.next(micro_credential(
         key="MC3", credit=rec.Credit(value=-10, system="ECTS"))), w.forth), S.INVALID_ARGUMENT,
          "field 'credit.value'"),
+    Case("credit that is 0 once converted", lambda w: env(w.next(micro_credential(
+        key="MC3", credit=rec.Credit(value=5e-324, system="ECTS"))), w.forth),
+         S.INVALID_ARGUMENT, "field 'credit.value'"),
+    Case("title that is a NUL", lambda w: env(w.next(micro_credential(key="MC3", title="\x00")),
+                                              w.forth), S.INVALID_ARGUMENT, "control character"),
+    Case("title of zero-width spaces", lambda w: env(w.next(micro_credential(
+        key="MC3", title="\u200b \u200b")), w.forth), S.INVALID_ARGUMENT, "no visible character"),
     Case("unknown status value", lambda w: env(w.next(micro_credential(key="MC3", status=42)),
                                                w.forth), S.INVALID_ARGUMENT, "field 'status'"),
     Case("reversed dates", lambda w: env(w.next(agreement(
@@ -159,6 +166,10 @@ CASES = [
     Case("withdrawing an unknown record", lambda w: env(w.next(pub.Tombstone(
         kind=rec.RECORD_KIND_AGREEMENT, key="NOPE", version=1)), w.forth), S.INVALID_ARGUMENT,
          "does not hold"),
+    Case("sequence number beyond 2^63", lambda w: env(pub.Batch(
+        institution_id="uk.ac.forth", first_seq=2**64 - 1, last_seq=2**64 - 1, prev_head=w.head,
+        changes=[pub.RecordChange(seq=2**64 - 1, micro_credential=micro_credential(key="A"))]),
+        w.forth), S.INVALID_ARGUMENT, "field 'first_seq'"),
     Case("change with no record", lambda w: env(pub.Batch(
         institution_id="uk.ac.forth", first_seq=3, last_seq=3, prev_head=w.head,
         changes=[pub.RecordChange(seq=3)]), w.forth), S.INVALID_ARGUMENT, "give a record"),

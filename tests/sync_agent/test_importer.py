@@ -347,6 +347,48 @@ def test_a_bad_byte_is_reported_on_its_line(tmp_path: Path, name: str) -> None:
     assert "byte 0xe9 is not UTF-8 text" in caught.value.problem
 
 
+@pytest.mark.parametrize("ending", ["\r", "\r\n"])
+def test_a_bad_byte_is_reported_on_its_line_whatever_the_line_endings(tmp_path: Path,
+                                                                      ending: str) -> None:
+    lines = UNITS.encode().split(b"\n")
+    lines[2] = lines[2].replace(b"Biology", b"Bi\xe9logy", 1)
+    with pytest.raises(CatalogueError) as caught:
+        read_catalogue(_file(tmp_path, "units.csv", ending.encode().join(lines)), "uk.ac.taff")
+    assert caught.value.line == 3
+
+
+@pytest.mark.parametrize("name", ["units.csv", "units.json"])
+def test_a_file_with_a_utf8_byte_order_mark_is_read(tmp_path: Path, name: str) -> None:
+    text = UNITS if name.endswith(".csv") else (
+        '{"learning_units": [{"key": "A", "title": "Biology", "kind": "LEARNING_UNIT_KIND_MODULE",'
+        ' "credit": {"value": 5, "system": "ECTS"}}]}')
+    records = read_catalogue(_file(tmp_path, name, b"\xef\xbb\xbf" + text.encode()),
+                             "uk.ac.taff")
+    assert records
+
+
+def test_json_nested_100000_deep_is_refused_by_name_not_a_recursion_error(
+        tmp_path: Path) -> None:
+    path = _file(tmp_path, "deep.json", '{"agreements": [' + "[" * 100_000 + "]" * 100_000 + "]}")
+    with pytest.raises(CatalogueError) as caught:
+        read_catalogue(path, "uk.ac.taff")
+    assert "more than 100 deep" in caught.value.problem
+    assert caught.value.line == 1
+
+
+@pytest.mark.parametrize("command", [["import"], ["import-badge"], ["import-elm"]])
+def test_import_commands_refuse_a_too_deep_json_file_without_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    home = ["--home", str(tmp_path / "agent")]
+    assert main([*home, "init", "--institution-id", "uk.ac.taff", "--name", "Taff",
+                 "--country", "GB"]) == 0
+    path = _file(tmp_path, "deep.json", "[" * 100_000 + "]" * 100_000)
+    extra = {"import-elm": ["--key", "K"], "import-badge": ["--key", "K"]}.get(command[0], [])
+    assert main([*home, *command, str(path), *extra]) != 0
+    err = capsys.readouterr().err
+    assert "more than 100 deep" in err and "Traceback" not in err
+
+
 def test_json_import_takes_the_new_fields(tmp_path: Path) -> None:
     path = _file(tmp_path, "catalogue.json", json.dumps({
         "learning_units": [{"key": "BIOLOGY 1A", "title": "Biology",
