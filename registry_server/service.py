@@ -34,6 +34,7 @@ from registry_server import bilateral as bilateral_store
 from registry_server import directory as directory_store
 from registry_server import failpoints, learner_credentials, publication
 from registry_server.acceptance import verify_signature
+from registry_server.arrival import ArrivalOrder, Place
 from registry_server.identity import DEVELOPMENT, Caller, caller
 from registry_server.observability import Metrics, refusal
 from registry_server.queries import QUERIES, SERVICE, QueryWorkers, answer
@@ -113,7 +114,7 @@ class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServi
         self.metrics = metrics
         self.record_checks = record_checks or RecordChecks([])
         self.volume = volume
-        self.applying = asyncio.Lock()  # first come, first served
+        self.applying = ArrivalOrder()  # first come, first served
 
     def _applied(self, ack: pub.Acknowledgement, warnings: Sequence[str]) -> None:
         if self.metrics is not None:
@@ -126,6 +127,14 @@ class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServi
         if not request.HasField("envelope"):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                 "request: field 'envelope' is required; send the signed batch")
+        place = self.applying.join()  # before any await: the order the batches arrived in
+        try:
+            return await self._publish(request, context, place)
+        finally:
+            place.leave()
+
+    async def _publish(self, request: pub.PublishRequest, context: Context,
+                       place: Place) -> pub.PublishResponse:
         who = caller.get()
         own = who.name if who.role == "institution" else None
         envelope = request.envelope
@@ -145,17 +154,17 @@ class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServi
             # holds another institution's publication (acceptance does not verify it again).
             signed_by = await self.calls(context, lambda: verify_signature(envelope, keys),
                                          off_loop=self.record_checks.enabled)
-        # Publications are applied one at a time, in the order their checks finished, which
-        # is the order they arrived: an agent's next batch then does not overtake this one.
-        # With record-check workers the transaction runs off the event loop, so the loop
-        # can hand the next batch to a worker meanwhile.
+        # Publications are applied one at a time, in the order they arrived (whatever order
+        # their checks above finished in): an agent's next batch then does not overtake this
+        # one. With record-check workers the transaction runs off the event loop, so the
+        # loop can hand the next batch to a worker meanwhile.
         warnings: list[str] = []
 
         def applied(ack: pub.Acknowledgement, found: Sequence[str]) -> None:
             self._applied(ack, found)
             warnings.extend(found)
 
-        async with self.applying:
+        async with place.turn():
             ack = await self.calls(context, lambda: publication.publish(
                 self.engine, envelope, authenticated_institution=own,
                 on_applied=applied, checked_elsewhere=checked, signed_by=signed_by,
