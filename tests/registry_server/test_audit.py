@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import grpc
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 
 from registry.v1 import audit_pb2 as audit
 from registry.v1 import audit_pb2_grpc, directory_pb2_grpc, equivalence_pb2_grpc
@@ -20,6 +21,7 @@ from registry_core.proof import ProofError, verify_record
 from registry_server import audit as audit_store
 from registry_server import directory as directory_store
 from registry_server import publication
+from registry_server.db import make_engine, upgrade
 from registry_server.sql import table
 from registry_server.tables import BatchLogEntry, PublishedRecord
 from tests.conftest import Network
@@ -136,3 +138,46 @@ def test_log_verify_command(sqlite_engine: Engine) -> None:
                            "log", "verify"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 3
     assert "PROBLEM RecognitionAgreement uk.ac.taff/AG1" in done.stdout
+
+
+def test_a_damaged_entry_is_named_and_the_entries_after_it_are_still_checked(
+        network: Network) -> None:
+    """An envelope whose first byte is 0xFF (not a message) crashed `log verify` with a
+    DecodeError, and nothing after it was checked."""
+    populate(network)
+    log = table(BatchLogEntry)
+    with network.engine.begin() as c:
+        stored = c.execute(select(log.c.envelope).where(log.c.log_index == 1)).scalar_one()
+        c.execute(update(log).where(log.c.log_index == 1).values(
+            envelope=b"\xff" + bytes(stored)[1:]))
+        c.execute(update(log).where(log.c.log_index == 3).values(log_head="0" * 64))
+    problems = audit_store.verify_log(network.engine).problems
+    assert any(p.startswith("log index 1: its stored envelope is not a signed envelope")
+               for p in problems), problems
+    assert any("log index 3: log head" in p for p in problems), problems
+
+
+def test_a_damaged_database_page_is_found_by_the_databases_own_check(tmp_path: Path) -> None:
+    """A page that no log entry reads (here an index's) passed `log verify` before."""
+    path = tmp_path / "registry.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    network = Network(engine)
+    for institution in ("uk.ac.forth", "uk.ac.taff"):
+        network.enrol(institution)
+    populate(network)
+    assert audit_store.verify_log(engine).ok
+    with engine.connect() as c:
+        c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = int(c.exec_driver_sql("PRAGMA page_size").scalar_one())
+        root = int(c.exec_driver_sql(
+            "SELECT rootpage FROM sqlite_master WHERE type = 'index' AND "
+            "tbl_name = 'published_record' LIMIT 1").scalar_one())
+    engine.dispose()
+    with path.open("r+b") as database:  # garble the index's root page header
+        database.seek((root - 1) * page_size)
+        database.write(b"\xa5" * 16)
+    damaged = make_engine(f"sqlite:///{path}")
+    problems = audit_store.verify_log(damaged).problems
+    damaged.dispose()
+    assert any(p.startswith("database integrity") for p in problems), problems
