@@ -24,7 +24,7 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 import base58
 from cryptography.exceptions import InvalidSignature
@@ -302,23 +302,6 @@ def open_badge_credential(achievement: dict[str, Any], *, credential_id: str, is
     return credential
 
 
-def learning_unit_achievement(unit: rec.LearningUnit, base_url: str) -> dict[str, Any]:
-    """An OB3 Achievement of a module or qualification, with the id form of
-    standards.ob3 (`…/achievements/{institution}/{key}`), which the registry reads back."""
-    kind = "Course" if unit.kind == rec.LEARNING_UNIT_KIND_MODULE else "Degree"
-    outcomes = "\n".join(f"- {o}" for o in unit.learning_outcomes)
-    return {
-        "id": f"{base_url.rstrip('/')}/achievements/{unit.institution_id}/"
-              f"{quote(unit.key, safe='')}",
-        "type": ["Achievement"], "achievementType": kind, "name": unit.title,
-        "description": f"{unit.title}: {unit.credit.value:g} {unit.credit.system}"
-                       + (f" at {unit.level.framework} level {unit.level.level}"
-                          if unit.HasField("level") else ""),
-        "criteria": {"narrative": outcomes or f"Passing {unit.title}."},
-        "humanCode": unit.key,
-    }
-
-
 # -- status lists --------------------------------------------------------------------------
 
 def encode_status_list(revoked: set[int], size: int = STATUS_LIST_ENTRIES) -> str:
@@ -398,6 +381,12 @@ def _malformed(problem: str) -> CredentialProblem:
     return CredentialProblem(eq.CREDENTIAL_REFUSAL_MALFORMED, problem)
 
 
+def issuer_of(document: dict[str, Any]) -> str:
+    """A credential's issuer id: `issuer` is a Profile with an id, or the id itself."""
+    issuer = document.get("issuer")
+    return str(issuer.get("id", "") if isinstance(issuer, dict) else issuer or "")
+
+
 def parse(text: str) -> dict[str, Any]:
     """A presented credential's JSON object (a wallet's {"credential": …} wrapper taken
     off). CredentialProblem (MALFORMED) when it is too large or not a JSON object."""
@@ -432,9 +421,8 @@ def presented_of(document: dict[str, Any]) -> Presented:
     if not is_open_badge(document):
         raise _malformed(f"its type is {sorted(types_of(document)) or 'missing'}; the registry "
                          "takes Open Badges 3.0 OpenBadgeCredential or AchievementCredential")
-    issuer = document.get("issuer")
-    issuer_uri = issuer.get("id") if isinstance(issuer, dict) else issuer
-    if not isinstance(issuer_uri, str) or not issuer_uri:
+    issuer_uri = issuer_of(document)
+    if not issuer_uri:
         raise _malformed("it names no issuer (issuer.id)")
     subject = document.get("credentialSubject")
     achievement = subject.get("achievement") if isinstance(subject, dict) else None

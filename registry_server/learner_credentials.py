@@ -75,11 +75,6 @@ def _enrolled(reads: Reads, institution_id: str) -> bool:
                            [institution_id]))
 
 
-def _issuer_of(document: dict[str, Any]) -> str:
-    issuer = document.get("issuer")
-    return str(issuer.get("id", "") if isinstance(issuer, dict) else issuer or "")
-
-
 def _short(key_id: str) -> str:
     return key_id[:12] + "…"
 
@@ -109,7 +104,7 @@ class _Check:
         if jades.is_jades(document):
             self._sealed_elsewhere(document)
         if not vc.is_open_badge(document):
-            issuer = vc.institution_of_issuer(_issuer_of(document))
+            issuer = vc.institution_of_issuer(vc.issuer_of(document))
             if issuer is not None and _enrolled(self.reads, issuer):
                 self._claimed(document)
                 vc.presented_of(document)  # one of ours with a wrong type: MALFORMED, named
@@ -207,7 +202,7 @@ class _Check:
         seal = jades.verify(document)
         credential = seal.payload
         self.result.credential_id = str(credential.get("id", ""))[:300]
-        self.result.issuer = _issuer_of(credential)[:300]
+        self.result.issuer = vc.issuer_of(credential)[:300]
         self.result.checked.append(f"JAdES seal ({seal.algorithm}) over the credential's exact "
                                    f"bytes, by the certificate of {seal.certificate[:160]}")
         if seal.signed_at is not None:
@@ -231,7 +226,7 @@ class _Check:
                 f"a {', '.join(sorted(kinds - {'VerifiableCredential'})) or 'verifiable'} "
                 "credential")
         self.result.credential_id = str(document.get("id", ""))[:300]
-        self.result.issuer = _issuer_of(document)[:300]
+        self.result.issuer = vc.issuer_of(document)[:300]
         if document.get("proof"):
             proof = vc.verify_proof(document)
             self.result.checked.append(f"signature ({vc.CRYPTOSUITE}) by the key its proof "
@@ -363,9 +358,8 @@ def publish_status_list(engine: Engine, text: str, *,
             or subject.get("statusPurpose") != "revocation"):
         raise InvalidRecord(what, "type", "must be a BitstringStatusListCredential whose "
                             "credentialSubject has statusPurpose 'revocation'")
-    list_id, issuer_uri = str(document.get("id", "")), document.get("issuer")
-    issuer_uri = issuer_uri.get("id") if isinstance(issuer_uri, dict) else issuer_uri
-    issuer = vc.institution_of_issuer(str(issuer_uri or ""))
+    list_id = str(document.get("id", ""))
+    issuer = vc.institution_of_issuer(vc.issuer_of(document))
     if issuer is None or vc.owner_of_status_list(list_id) != issuer:
         raise InvalidRecord(what, "id", f"'{list_id[:160]}' must be …/status/{issuer or '…'}/"
                             "NAME, a list of its issuer's (issuer …/institutions/ID)")

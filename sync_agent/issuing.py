@@ -34,7 +34,7 @@ OPTIONAL_COLUMNS = ("name", "email", "grade_scheme", "grade", "identity_verified
 def achievement(record: rec.MicroCredential | rec.LearningUnit, base_url: str) -> dict[str, Any]:
     if isinstance(record, rec.MicroCredential):
         return ob3.micro_credential_to_ob3(record, base_url)
-    return vc.learning_unit_achievement(record, base_url)
+    return ob3.learning_unit_to_ob3(record, base_url)
 
 
 def _record(store: AgentStore, key: str) -> rec.MicroCredential | rec.LearningUnit:
@@ -193,6 +193,3 @@ def status_list_due(store: AgentStore) -> bool:
         return bool(store.issued())
     return published[0] != len(store.revoked_indexes())
 
-
-def published(store: AgentStore, revoked: int, valid_from: str) -> None:
-    store.record_status_published(revoked, valid_from)

@@ -13,6 +13,7 @@ from typing import Any
 from registry.v1 import records_pb2 as rec
 from registry_core import credentials as vc
 from registry_core.errors import InvalidRecord
+from registry_core.expressions import ExpressionError, parse_grade
 from registry_core.records import parse_date
 from registry_core.wording import counted
 from sync_agent import issuing
@@ -59,13 +60,12 @@ def add_commands(commands: Any) -> None:
 
 
 def _grade(text: str) -> rec.Grade:
-    if not text:
-        return rec.Grade()
-    scheme, _, value = text.partition(":")
-    if not scheme or not value:
+    """--grade SCHEME:VALUE (UK_LETTER:B), read as the forms read 'UK_LETTER B'."""
+    try:
+        return parse_grade(text.replace(":", " ", 1)) or rec.Grade()
+    except ExpressionError:
         raise InvalidRecord("--grade", "grade", f"'{text}' is not SCHEME:VALUE, e.g. "
-                            "UK_LETTER:B")
-    return rec.Grade(scheme=scheme, value=value)
+                            "UK_LETTER:B") from None
 
 
 def _date(option: str, text: str) -> dt.date:
@@ -84,7 +84,7 @@ def publish_status(cfg: AgentConfig, store: AgentStore, client: RegistryClient) 
     for credential in issuing.status_lists(cfg, store):
         answer = client.publish_status_list(json.dumps(credential))
         revoked += answer.revoked
-    issuing.published(store, revoked, answer.valid_from)
+    store.record_status_published(revoked, answer.valid_from)
     return f"status list published ({revoked} revoked, valid from {answer.valid_from})"
 
 

@@ -97,6 +97,22 @@ def achievement_id(base_url: str, institution_id: str, key: str) -> str:
     return f"{base_url.rstrip('/')}/achievements/{institution_id}/{uri_part(key)}"
 
 
+def learning_unit_to_ob3(unit: rec.LearningUnit, base_url: str) -> dict[str, Any]:
+    """An OB3 Achievement of a module or qualification (what a learner's credential of one
+    is about), with the same id form as a micro-credential's."""
+    kind = "Course" if unit.kind == rec.LEARNING_UNIT_KIND_MODULE else "Degree"
+    outcomes = "\n".join(f"- {o}" for o in unit.learning_outcomes)
+    return {
+        "id": achievement_id(base_url, unit.institution_id, unit.key),
+        "type": ["Achievement"], "achievementType": kind, "name": unit.title,
+        "description": f"{unit.title}: {unit.credit.value:g} {unit.credit.system}"
+                       + (f" at {unit.level.framework} level {unit.level.level}"
+                          if unit.HasField("level") else ""),
+        "criteria": {"narrative": outcomes or f"Passing {unit.title}."},
+        "humanCode": unit.key,
+    }
+
+
 def achievement_key(achievement_id: str, base_url: str) -> tuple[str, str] | None:
     """(institution_id, key) of an achievement id this registry made with base_url
     (micro_credential_to_ob3), the key percent-decoded; None for any other id."""

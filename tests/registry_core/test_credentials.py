@@ -33,7 +33,7 @@ def issued(record: rec.MicroCredential | rec.LearningUnit | None = None, *,
            until: dt.date | None = None) -> dict[str, Any]:
     record = record or micro_credential()
     achievement = ob3.micro_credential_to_ob3(record, BASE) if isinstance(
-        record, rec.MicroCredential) else vc.learning_unit_achievement(record, BASE)
+        record, rec.MicroCredential) else ob3.learning_unit_to_ob3(record, BASE)
     unsigned = vc.open_badge_credential(
         achievement, credential_id="urn:uuid:6f2e33e5-7a29-4155-840a-59483ba10164",
         issuer=vc.issuer_id(BASE, record.institution_id), issuer_name="University",
