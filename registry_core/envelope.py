@@ -28,6 +28,10 @@ BATCH_PAYLOAD_TYPE = "application/vnd.credit-registry.batch.v1+protobuf"
 MAX_SIGNATURES = 32
 MAX_KEY_ID_CHARS = 64  # a directory key id is 32 hex characters
 MAX_SIGNATURE_BYTES = 64  # an Ed25519 signature is 64 bytes
+# The signed payload's size: an agent splits its batches to stay below it (about 1,000
+# records of a catalogue are 0.3–1 MB), and every logged envelope then fits in one page of
+# ListLogEntries that a client with gRPC's default 4 MiB limit reads (registry_server.paging).
+MAX_PAYLOAD_BYTES = 3 * 1024 * 1024
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
@@ -115,7 +119,13 @@ class VerificationResult:
 def check_bounds(envelope: pub.SignedEnvelope) -> None:
     """Refuse (MalformedPayload) an envelope carrying more signatures, or longer key ids or
     signatures, than MAX_SIGNATURES, MAX_KEY_ID_CHARS and MAX_SIGNATURE_BYTES. Cheap: run it
-    before anything looks a key up or verifies a signature."""
+    before anything looks a key up or verifies a signature. A payload over
+    MAX_PAYLOAD_BYTES is refused too."""
+    if len(envelope.payload) > MAX_PAYLOAD_BYTES:
+        raise MalformedPayload(
+            f"field 'payload' is {len(envelope.payload):,} bytes; at most "
+            f"{MAX_PAYLOAD_BYTES:,} are allowed: send the changes in smaller batches (the "
+            "sync agent does)")
     count = len(envelope.signatures)
     if count > MAX_SIGNATURES:
         raise MalformedPayload(

@@ -90,6 +90,25 @@ class BatchTooLarge(RegistryError):
     """A batch has more changes than the registry takes in one call."""
 
 
+class TooCostly(RegistryError):
+    """A question whose answer would take more of the registry than one question may: the
+    message says what to ask instead. subject names the bound (for QuotaFailure)."""
+
+    def __init__(self, subject: str, message: str) -> None:
+        self.subject = subject
+        super().__init__(message)
+
+
+class Busy(RegistryError):
+    """The registry, or this caller's share of it, is full for now; the same call may
+    succeed after retry_seconds."""
+
+    def __init__(self, subject: str, message: str, retry_seconds: float) -> None:
+        self.subject = subject
+        self.retry_seconds = retry_seconds
+        super().__init__(message)
+
+
 class NotPermitted(RegistryError):
     """The caller may not take this step (not a party, or not the party allowed)."""
 

@@ -38,6 +38,12 @@ MAX_CREDIT = 1_000.0
 # The least credit a record may state, in its own system: less is a conversion artefact
 # (5e-324 reads as 0) or a slip, not an award. A finite value in [MIN_CREDIT, MAX_CREDIT].
 MIN_CREDIT = 0.01
+# Notional learning hours: at least half an hour (less is a slip or 5e-324), at most 10,000
+# (five years full time). A share of a credit limit: 0, or at least one part in ten thousand
+# (a 2/3 share is written 0.6667), at most 1.
+MIN_WORKLOAD_HOURS = 0.5
+MAX_WORKLOAD_HOURS = 10_000
+MIN_SHARE = 0.0001
 # Unicode categories that show nothing: controls, format characters (zero-width spaces and
 # joiners, the byte-order mark) and separators (spaces, line and paragraph separators).
 _INVISIBLE = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
@@ -246,9 +252,10 @@ class _Checker:
                             "for no limit)")
         if limit.HasField("credit"):
             self.credit(f"{field}.credit", limit.credit)
-        if limit.HasField("share") and not 0 <= limit.share <= 1:
-            raise self.fail(f"{field}.share", f"is {limit.share}; give a share from 0 to 1 "
-                            "(2/3 is 0.6667)")
+        if limit.HasField("share") and not (limit.share == 0
+                                            or MIN_SHARE <= limit.share <= 1):  # NaN fails
+            raise self.fail(f"{field}.share", f"is {limit.share:g}; give 0, or a share from "
+                            f"{MIN_SHARE:g} to 1 (2/3 is 0.6667)")
 
     def regulations(self, field: str, rule: rec.StackingRule) -> None:
         regs = rule.regulations
@@ -361,7 +368,7 @@ def _micro_credential_is_valid(mc: rec.MicroCredential) -> bool:
             and _name_ok(mc.title) and _name_ok(mc.awarding_body)
             and country != "UK" and _matches(COUNTRY, country)
             and 0 < len(outcomes) <= MAX_LIST and all(map(_text_ok, outcomes))
-            and 0 < mc.workload_hours <= 10_000
+            and MIN_WORKLOAD_HOURS <= mc.workload_hours <= MAX_WORKLOAD_HOURS
             and credit.system in t.ects_per_credit and MIN_CREDIT <= credit.value <= MAX_CREDIT
             and levels is not None and level.level in levels
             and _text_ok(mc.assessment_type) and mc.participation_form in PARTICIPATION_FORMS
@@ -398,8 +405,9 @@ def _explain_micro_credential(mc: rec.MicroCredential) -> None:
     if not COUNTRY.match(mc.country):
         raise c.fail("country", f"'{mc.country[:20]}' is not an ISO 3166-1 alpha-2 code such as 'GB'")
     c.texts("learning_outcomes", mc.learning_outcomes, required=True)
-    if not 0 < mc.workload_hours <= 10_000:
-        raise c.fail("workload_hours", f"is {mc.workload_hours:g}; give the notional hours, above 0")
+    if not MIN_WORKLOAD_HOURS <= mc.workload_hours <= MAX_WORKLOAD_HOURS:  # NaN fails too
+        raise c.fail("workload_hours", f"is {mc.workload_hours:g}; give the notional learning "
+                     f"hours, from {MIN_WORKLOAD_HOURS:g} to {MAX_WORKLOAD_HOURS:,}")
     if not mc.HasField("credit"):
         raise c.fail("credit", "is required; give a value and a credit system")
     c.credit("credit", mc.credit)

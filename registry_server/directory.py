@@ -11,6 +11,7 @@ from registry_core import envelope as env
 from registry_core.errors import AlreadyExists, FailedPrecondition, InvalidRecord, NotFound
 from registry_core.records import COUNTRY, INSTITUTION_ID, text_problem
 from registry_server.db import writing
+from registry_server.paging import fitting
 from registry_server.sql import for_update, table
 from registry_server.tables import DirectoryEvent, Institution, SigningKey, utcnow
 
@@ -154,6 +155,9 @@ def get_institution(engine: Engine, institution_id: str) -> directory.Institutio
 def list_institutions(engine: Engine, *, page_size: int = 100,
                       after: str = "") -> tuple[list[directory.Institution], str]:
     """Institutions ordered by id, after the given id; returns the page and the next token."""
+    if after and (len(after) > 128 or not INSTITUTION_ID.match(after)):
+        raise InvalidRecord("request", "page_token", "is not a token this registry issued; "
+                            "pass next_page_token from the previous answer, or leave it empty")
     size = min(page_size or 100, PAGE_MAX)
     i = table(Institution)
     with engine.connect() as connection:
@@ -162,7 +166,9 @@ def list_institutions(engine: Engine, *, page_size: int = 100,
             .limit(size + 1)
         ).mappings().all()
         page = _with_keys(connection, rows[:size])
-    return page, page[-1].institution_id if len(rows) > size else ""
+    fit = fitting(page)
+    more = fit < len(page) or len(rows) > size
+    return page[:fit], page[fit - 1].institution_id if more else ""
 
 
 def _with_keys(connection: Connection, rows: Sequence[RowMapping]) -> list[directory.Institution]:

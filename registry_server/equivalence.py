@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import cast
+from typing import TypeVar, cast
 
+from google.protobuf.message import Message
 from sqlalchemy import CompoundSelect, Engine, String, literal, or_, select, union
 
 from registry.v1 import equivalence_pb2 as eq
@@ -15,7 +16,7 @@ from registry.v1 import records_pb2 as rec
 from registry_core.claims import BadClaim, check_holdings, check_prior_learning
 from registry_core.conversion import table as conversion_table
 from registry_core.credentials import MAX_CREDENTIAL_BYTES
-from registry_core.errors import FailedPrecondition, InvalidRecord, NotFound
+from registry_core.errors import FailedPrecondition, InvalidRecord, NotFound, TooCostly
 from registry_core.pathway import find_conflicts, pathway
 from registry_core.records import (
     INSTITUTION_ID,
@@ -27,12 +28,19 @@ from registry_core.records import (
 from registry_core.resolution import Ref, SourceRecord, resolve
 from registry_server import learner_credentials
 from registry_server.db import Reads, reading
+from registry_server.paging import PAGE_BYTES, fitting
 from registry_server.sql import table
 from registry_server.tables import AgreementEdge, PublishedRecord, UnitCode
 
 MAX_HOLDINGS = 500
 MAX_PRESENTED = learner_credentials.MAX_PRESENTED
 MAX_DEPTH = 5
+# What one question may read of the network's chains: the edges reached within max_depth
+# links. A question reading more holds a query worker for seconds (Python walks every edge
+# read), so it is refused as too costly with what to ask instead (fairness). Real networks'
+# chains are sparse: on the dense 1,000,000-agreement synthetic network a median depth-3
+# question reaches about 300.
+MAX_EDGES_READ = 250_000
 MAX_PROGRAMME = 200
 PAGE_DEFAULT = 100
 PAGE_MAX = 1000
@@ -55,8 +63,16 @@ def page_bounds(page_size: int, page_token: str) -> tuple[int, int]:
     return int(page_token or 0), min(page_size or PAGE_DEFAULT, PAGE_MAX)
 
 
-def _next_token(offset: int, size: int, total: int) -> str:
-    return str(offset + size) if offset + size < total else ""
+M = TypeVar("M", bound=Message)
+
+
+def _page(entries: Sequence[M], offset: int, more: bool, reserved: int = 0,
+          ) -> tuple[Sequence[M], str]:
+    """The leading entries that fit in a page (paging.fitting; reserved: bytes the answer's
+    other fields take), and the token of the next page: more says whether anything follows
+    entries."""
+    fit = fitting(entries, PAGE_BYTES - reserved)
+    return entries[:fit], str(offset + fit) if more or fit < len(entries) else ""
 
 
 def _as_of(value: str) -> dt.date:
@@ -146,6 +162,7 @@ FROM reach r JOIN agreement_edge e
 WHERE e.institution_id = {m}
    OR (r.depth < {m} AND e.transitive_allowed AND e.status = {m}
        AND e.grant_unit_key <> '')
+LIMIT {m}
 """
 
 
@@ -277,12 +294,17 @@ def candidate_agreements(reads: Reads, target: str, held: Sequence[Ref],
     held_sql = _held_values(mark, reads.postgresql, len(refs))
     params: list[object] = [value for ref in refs for value in ref]
     links, active = depth - 1, rec.RECORD_STATUS_ACTIVE
-    params += [links, active, target, target, links, active]
+    params += [links, active, target, target, links, active, MAX_EDGES_READ + 1]
     wanted: set[Ref] = set()  # agreements, by (publisher, key)
     useful: set[Ref] = set()  # what the agreements wanted name
     granting: dict[Ref, list[tuple[Ref, Ref]]] = {}  # unit -> (link, its source), reached
-    for publisher, key, source_institution, source_key, unit in reads.rows(
-            _REACHED_EDGES.format(held=held_sql, m=mark), params):
+    reached = reads.rows(_REACHED_EDGES.format(held=held_sql, m=mark), params)
+    if len(reached) > MAX_EDGES_READ:
+        raise TooCostly("agreements read", (
+            f"request: the chains of up to {depth} links from these {len(refs)} holdings "
+            f"reach more than {MAX_EDGES_READ:,} agreements, more than one question may "
+            f"read; ask with max_depth {depth - 1}, or about fewer holdings per question"))
+    for publisher, key, source_institution, source_key, unit in reached:
         if publisher == target:
             wanted.add((publisher, key))
             useful.add((source_institution, source_key))
@@ -411,12 +433,13 @@ def resolve_transfer(engine: Engine, request: eq.ResolveTransferRequest) -> eq.R
     grants, not_applied = resolve(holdings, agreements, sources=sources, units=units,
                                   as_of=as_of, target=target, max_depth=request.max_depth or 1,
                                   programme=request.programme)
-    return eq.ResolveTransferResponse(
-        grants=grants[offset:offset + size],
-        not_applied=not_applied if offset == 0 else [],
-        next_page_token=_next_token(offset, size, len(grants)),
-        holdings_checked=checked if offset == 0 else [],
-    )
+    answer = eq.ResolveTransferResponse(not_applied=not_applied if offset == 0 else [],
+                                        holdings_checked=checked if offset == 0 else [])
+    page, token = _page(grants[offset:offset + size], offset, offset + size < len(grants),
+                        reserved=answer.ByteSize())
+    answer.grants.extend(page)
+    answer.next_page_token = token
+    return answer
 
 
 # Which agreements a filtered look-up keeps: given an agreement and the records it names
@@ -448,16 +471,18 @@ def _edge_page(engine: Engine, where: Sequence[object], page_size: int, page_tok
             reads, [(i, rec.RECORD_KIND_AGREEMENT, k) for i, k in page])),
             key=lambda a: (a.institution_id, a.key))
         if keep is None:
-            token = str(offset + size) if len(found) > size else ""
-            return [eq.Equivalence(agreement=a) for a in agreements], token
+            shown, token = _page([eq.Equivalence(agreement=a) for a in agreements], offset,
+                                 len(found) > size)
+            return list(shown), token
         records: dict[Ref, SourceRecord] = {}
         for kind, status, payload in _records(reads, [w for a in agreements
                                                       for w in named(a)]):
             record = _source(kind, status, payload)
             records[(record.institution_id, record.key)] = record
     kept = [a for a in agreements if keep(a, records)]
-    return ([eq.Equivalence(agreement=a) for a in kept[offset:offset + size]],
-            _next_token(offset, size, len(kept)))
+    shown, token = _page([eq.Equivalence(agreement=a) for a in kept[offset:offset + size]],
+                         offset, offset + size < len(kept))
+    return list(shown), token
 
 
 def _subject_and_level(field: str, subject: str, eqf_level: int) -> None:
@@ -606,10 +631,13 @@ def evaluate_pathway(engine: Engine,
 def list_conflicts(engine: Engine, request: eq.ListConflictsRequest) -> eq.ListConflictsResponse:
     """Agreements of one publisher that give different grants for the same source."""
     _check_institution("institution_id", request.institution_id)
+    offset, size = page_bounds(request.page_size, request.page_token)
     r = table(PublishedRecord)
     with engine.connect() as connection:
         payloads = connection.execute(select(r.c.payload).where(
             r.c.institution_id == request.institution_id,
             r.c.kind == rec.RECORD_KIND_AGREEMENT,
             r.c.status == rec.RECORD_STATUS_ACTIVE)).scalars().all()
-    return eq.ListConflictsResponse(conflicts=find_conflicts(_agreements(map(bytes, payloads))))
+    conflicts = find_conflicts(_agreements(map(bytes, payloads)))
+    page, token = _page(conflicts[offset:offset + size], offset, offset + size < len(conflicts))
+    return eq.ListConflictsResponse(conflicts=page, next_page_token=token)

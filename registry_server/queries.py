@@ -34,8 +34,9 @@ from registry.v1 import equivalence_pb2 as eq
 from registry_core.errors import InvalidRecord
 from registry_server import equivalence
 from registry_server.db import is_in_memory, make_engine
+from registry_server.fairness import Lane
 from registry_server.status import INTERNAL_FAULT, Failure, failure_of
-from registry_server.workers import Overdue, WorkerPool, serve
+from registry_server.workers import Overdue, WorkerPool, WorkerProcess, serve
 
 log = logging.getLogger(__name__)
 # A question takes a worker milliseconds (a depth-5 one on the dense 1M-agreement synthetic
@@ -89,15 +90,22 @@ class QueryWorkers(WorkerPool):
             count = 0
         return await cls.start(count, database_url.encode())
 
-    async def answer(self, method: str, question: bytes,
-                     seconds_left: float | None = None) -> bytes | Failure | None:
+    def __init__(self, workers: list[WorkerProcess], setup: bytes = b"") -> None:
+        super().__init__(workers, setup)
+        self.costly: set[WorkerProcess] = set()  # the workers on a costly question now
+
+    async def answer(self, method: str, question: bytes, seconds_left: float | None = None,
+                     lane: Lane = Lane.CHEAP) -> bytes | Failure | None:
         """A worker's answer or failure; None when no worker could answer. seconds_left is
         the time the caller still waits (its deadline); a worker that reaches a question
-        after that refuses it at once instead of answering nobody."""
+        after that refuses it at once instead of answering nobody. A question of either lane
+        goes to a worker that is not on a costly one (fairness.Admission keeps one free for
+        each costly question); a cheap one finding none is answered by the caller."""
         deadline = time.time() + seconds_left if seconds_left is not None else 0.0
         try:
-            found = await self.ask(_PREFIX[method] + _DEADLINE.pack(deadline) + question,
-                                   ANSWER_SECONDS)
+            found = await self.ask(
+                _PREFIX[method] + _DEADLINE.pack(deadline) + question, ANSWER_SECONDS,
+                busy=self.costly, long=lane is Lane.COSTLY)
         except Overdue:
             # Not answered here instead: the same question would hold the registry's own
             # process as long, and every call with it.

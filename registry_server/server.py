@@ -24,6 +24,7 @@ from registry.v1 import (
     publication_pb2_grpc,
 )
 from registry_server import service
+from registry_server.fairness import Admission
 from registry_server.identity import AuthorisationInterceptor
 from registry_server.observability import Metrics, ObservabilityInterceptor
 from registry_server.queries import QueryWorkers
@@ -66,11 +67,14 @@ async def build(engine: Engine, address: str, tls: ServerTLS | None = None,
                 record_checks: RecordChecks | None = None,
                 query_workers: QueryWorkers | None = None,
                 volume: VolumeRule = VolumeRule(),
+                admission: Admission | None = None,
                 ) -> tuple[grpc.aio.Server, int]:
     """A started server listening on address ("host:port", port 0 picks one); returns the
     server and its bound port. Without tls it serves plaintext, for one machine only.
     database_on_loop: run storage calls on the event loop instead of its thread pool (see
-    service.DatabaseCalls). volume: the network's volume settings for micro-credentials."""
+    service.DatabaseCalls). volume: the network's volume settings for micro-credentials.
+    admission: who may ask partners' questions now (fairness; by default one costly
+    question per query worker)."""
     metrics = metrics or Metrics(engine)
     for pool in (record_checks, query_workers):
         if pool is not None:  # counted when a worker is replaced
@@ -90,7 +94,7 @@ async def build(engine: Engine, address: str, tls: ServerTLS | None = None,
     directory_pb2_grpc.add_DirectoryServiceServicer_to_server(
         service.DirectoryService(engine, calls), server)
     server.add_generic_rpc_handlers(
-        (service.EquivalenceService(engine, calls, query_workers).handler(),))
+        (service.EquivalenceService(engine, calls, query_workers, admission).handler(),))
     admin_pb2_grpc.add_AdminServiceServicer_to_server(service.AdminService(engine, calls), server)
     audit_pb2_grpc.add_AuditServiceServicer_to_server(service.AuditService(engine, calls), server)
     bilateral_pb2_grpc.add_BilateralServiceServicer_to_server(

@@ -27,7 +27,7 @@ from registry.v1 import directory_pb2 as directory
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import publication_pb2 as pub
 from registry_core.envelope import check_bounds
-from registry_core.errors import NotPermitted, RegistryError
+from registry_core.errors import Busy, NotPermitted, RegistryError, TooCostly
 from registry_core.records import INSTITUTION_ID
 from registry_server import audit as audit_store
 from registry_server import bilateral as bilateral_store
@@ -35,12 +35,13 @@ from registry_server import directory as directory_store
 from registry_server import failpoints, learner_credentials, publication
 from registry_server.acceptance import verify_signature
 from registry_server.arrival import ArrivalOrder, Place
+from registry_server.fairness import Admission, Lane, caller_key, cost_of
 from registry_server.identity import DEVELOPMENT, Caller, caller
 from registry_server.observability import Metrics, refusal
 from registry_server.queries import QUERIES, SERVICE, QueryWorkers, answer
 from registry_server.record_checks import RecordChecks
 from registry_server.rpc import Context
-from registry_server.status import INTERNAL_FAULT, Failure, failure_of
+from registry_server.status import INTERNAL_FAULT, Failure, failure_of, refusal_of
 from registry_server.volume import VolumeRule
 
 log = logging.getLogger(__name__)
@@ -143,9 +144,7 @@ class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServi
         try:
             check_bounds(envelope)
         except RegistryError as error:
-            failure = failure_of(error)
-            assert failure is not None  # every RegistryError has one
-            await refuse(context, failure)
+            await refuse(context, refusal_of(error))
         keys = await self.calls(context, lambda: publication.public_keys(self.engine, envelope))
         checked = await self.record_checks.check(envelope, keys)
         signed_by = None
@@ -222,12 +221,16 @@ class DirectoryService(_Servicer, directory_pb2_grpc.DirectoryServiceServicer):
 class EquivalenceService(_Servicer):
     """Partners' questions. They pass through as bytes: with query workers, a worker parses
     the question and serialises the answer, and this process only carries them; without, or
-    when no worker could answer, the same function answers here (queries.answer)."""
+    when no worker could answer, the same function answers here (queries.answer). Each is
+    weighed and admitted first (fairness), so that no caller starves the others."""
 
     def __init__(self, engine: Engine, calls: DatabaseCalls | None = None,
-                 queries: QueryWorkers | None = None) -> None:
+                 queries: QueryWorkers | None = None,
+                 admission: Admission | None = None) -> None:
         super().__init__(engine, calls)
         self.queries = queries
+        self.admission = admission or Admission(
+            len(queries.workers) if queries is not None else 1)
 
     def handler(self) -> grpc.GenericRpcHandler:
         """Every method of the service, bytes in and bytes out."""
@@ -238,19 +241,34 @@ class EquivalenceService(_Servicer):
     def _answering(self, method: str) -> Callable[[bytes, Context],
                                                   Awaitable[bytes]]:
         async def answering(question: bytes, context: Context) -> bytes:
+            who = caller.get()
             if method == "EvaluatePathway":
-                refused = prior_learning_refusal(caller.get(), question)
+                refused = prior_learning_refusal(who, question)
                 if refused is not None:
                     await refuse(context, refused)
-            if self.queries is not None and self.queries.enabled:
-                await not_past_deadline(context)
-                found = await self.queries.answer(method, question, context.time_remaining())
-                if isinstance(found, Failure):
-                    await refuse(context, found)
-                if isinstance(found, bytes):
-                    return found
-            return await self.calls(context, lambda: answer(self.engine, method, question))
+            try:
+                lane = cost_of(method, question)
+                async with self.admission.admit(caller_key(who.role, who.name, context.peer()),
+                                                lane):
+                    return await self._answer(method, question, lane, context)
+            except (TooCostly, Busy) as error:
+                await refuse(context, refusal_of(error))
+            raise AssertionError("unreachable: abort raises")
         return answering
+
+    async def _answer(self, method: str, question: bytes, lane: Lane,
+                      context: Context) -> bytes:
+        if self.queries is not None and self.queries.enabled:
+            await not_past_deadline(context)
+            found = await self.queries.answer(method, question, context.time_remaining(), lane)
+            if isinstance(found, Failure):
+                await refuse(context, found)
+            if isinstance(found, bytes):
+                return found
+        # In this process: a costly question in a thread, so that the event loop stays free
+        # for the cheap ones.
+        return await self.calls(context, lambda: answer(self.engine, method, question),
+                                off_loop=lane is Lane.COSTLY)
 
 
 def prior_learning_refusal(who: Caller, question: bytes) -> Failure | None:
@@ -268,13 +286,11 @@ def prior_learning_refusal(who: Caller, question: bytes) -> Failure | None:
     awarding = request.qualification.institution_id
     if not request.prior_learning or (who.role == "institution" and who.name == awarding):
         return None
-    failure = failure_of(NotPermitted(
+    return refusal_of(NotPermitted(
         f"request: field 'prior_learning': {who} may not send assessments of prior learning "
         f"toward a qualification of {awarding[:60] or 'another institution'}: they are the "
         "awarding institution's own records of its decisions, sent with its own certificate; "
         "leave prior_learning empty, or ask the awarding institution for the evaluation"))
-    assert failure is not None
-    return failure
 
 
 class AdminService(_Servicer, admin_pb2_grpc.AdminServiceServicer):

@@ -29,6 +29,8 @@ STATUS_OF: list[tuple[type[errors.RegistryError], grpc.StatusCode]] = [
     (errors.StaleVersion, grpc.StatusCode.FAILED_PRECONDITION),
     (errors.FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
     (errors.BatchTooLarge, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (errors.TooCostly, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (errors.Busy, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (errors.NotFound, grpc.StatusCode.NOT_FOUND),
     (errors.AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
 ]
@@ -55,6 +57,8 @@ def trailers_of(error: errors.RegistryError) -> tuple[tuple[str, str | bytes], .
         return ((CHECKPOINT_SEQ, str(error.last_seq)), (CHECKPOINT_HEAD, error.head))
     if isinstance(error, errors.InvalidRecord):
         return ((STATUS_DETAILS, bad_request(error).SerializeToString()),)
+    if isinstance(error, errors.TooCostly | errors.Busy):
+        return ((STATUS_DETAILS, quota_failure(error).SerializeToString()),)
     return ()
 
 
@@ -67,6 +71,25 @@ def bad_request(error: errors.InvalidRecord) -> status_pb2.Status:
     detail.Pack(error_details_pb2.BadRequest(field_violations=[violation]))
     return status_pb2.Status(code=status_of(error).value[0], message=str(error),
                              details=[detail])
+
+
+def quota_failure(error: errors.TooCostly | errors.Busy) -> status_pb2.Status:
+    """The google.rpc.Status of a refusal for cost or load: a QuotaFailure naming the bound
+    that was reached, and, when the same call may succeed later, a RetryInfo saying when."""
+    details = [error_details_pb2.QuotaFailure(violations=[
+        error_details_pb2.QuotaFailure.Violation(subject=error.subject,
+                                                 description=str(error))])]
+    if isinstance(error, errors.Busy):
+        retry = error_details_pb2.RetryInfo()
+        retry.retry_delay.FromNanoseconds(int(error.retry_seconds * 1e9))
+        details.append(retry)
+    packed = []
+    for detail in details:
+        wrapped = any_pb2.Any()
+        wrapped.Pack(detail)
+        packed.append(wrapped)
+    return status_pb2.Status(code=grpc.StatusCode.RESOURCE_EXHAUSTED.value[0],
+                             message=str(error), details=packed)
 
 
 # SQLite reports a busy or unreachable database and a fault in a statement alike, as
@@ -106,10 +129,15 @@ INTERNAL_FAULT = Failure(grpc.StatusCode.INTERNAL, "the registry hit an internal
                          "check the registry's log")
 
 
+def refusal_of(error: errors.RegistryError) -> Failure:
+    """The failure to report for one of the project's own errors (every one has one)."""
+    return Failure(status_of(error), str(error), trailers_of(error), type(error).__name__)
+
+
 def failure_of(error: Exception) -> Failure | None:
     """The failure to report for error, or None for an error that is a bug (it propagates)."""
     if isinstance(error, errors.RegistryError):
-        return Failure(status_of(error), str(error), trailers_of(error), type(error).__name__)
+        return refusal_of(error)
     if not isinstance(error, DBAPIError):
         return None
     if not retryable(error):

@@ -208,12 +208,16 @@ class WorkerPool:
     def enabled(self) -> bool:
         return bool(self.workers)
 
-    async def ask(self, request: bytes, answer_seconds: float) -> bytes | None:
-        """A worker's answer; None when there are no workers or the one asked ended (it is
-        replaced). Raises Overdue when the worker was stuck on this very request."""
-        if not self.workers:
+    async def ask(self, request: bytes, answer_seconds: float,
+                  busy: set[WorkerProcess] | None = None, long: bool = False) -> bytes | None:
+        """A worker's answer; None when there are no workers, every one is in busy, or the one
+        asked ended (it is replaced). A long request's worker is in busy until it answers,
+        so that a caller can keep long work and short work apart. Raises Overdue when the
+        worker was stuck on this very request."""
+        free = [i for i, worker in enumerate(self.workers) if busy is None or worker not in busy]
+        if not free:
             return None
-        index = min(range(len(self.workers)), key=lambda i: len(self.workers[i].waiting))
+        index = min(free, key=lambda i: len(self.workers[i].waiting))
         worker = self.workers[index]
         if not worker.alive:
             loop = asyncio.get_running_loop()
@@ -232,7 +236,13 @@ class WorkerPool:
                 log.error("%s; trying again in %d s", failed, RESPAWN_SECONDS)
                 self._respawn_after = loop.time() + RESPAWN_SECONDS
             return None
-        return await worker.ask(request, answer_seconds)
+        if busy is None or not long:
+            return await worker.ask(request, answer_seconds)
+        busy.add(worker)
+        try:
+            return await worker.ask(request, answer_seconds)
+        finally:
+            busy.discard(worker)
 
     async def close(self) -> None:
         for worker in self.workers:

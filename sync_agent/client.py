@@ -121,10 +121,17 @@ class RegistryClient:
                 return found
 
     def conflicts(self, institution_id: str) -> list[eq.Conflict]:
-        """The agreements of one publisher that disagree about the same source."""
-        return list(self.equivalence.ListConflicts(
-            eq.ListConflictsRequest(institution_id=institution_id),
-            timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata()).conflicts)
+        """The agreements of one publisher that disagree about the same source, every page."""
+        found: list[eq.Conflict] = []
+        token = ""
+        while True:
+            page = self.equivalence.ListConflicts(eq.ListConflictsRequest(
+                institution_id=institution_id, page_size=1000, page_token=token),
+                timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata())
+            found += page.conflicts
+            token = page.next_page_token
+            if not token:
+                return found
 
     def institutions(self) -> list[directory.Institution]:
         """The network's directory, every page."""
@@ -151,11 +158,11 @@ class RegistryClient:
         while True:
             page = self.bilateral.ListBilateralEvents(bi.ListBilateralEventsRequest(
                 institution_id=institution_id, after_event_id=after, page_size=1000),
-                timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata()).events
-            events += page
-            if len(page) < 1000:
+                timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata())
+            events += page.events
+            after = page.next_after_event_id
+            if not after:
                 return events
-            after = page[-1].event_id
 
     def _metadata(self) -> tuple[tuple[str, str], ...]:
         return ((REQUEST_ID_HEADER, self.request_id),) if self.request_id else ()

@@ -25,7 +25,7 @@ import grpc
 
 from registry.v1 import publication_pb2 as pub
 from registry_core.batch import batch_payload
-from registry_core.envelope import Signer, next_head, seal
+from registry_core.envelope import MAX_PAYLOAD_BYTES, Signer, next_head, seal
 from registry_core.errors import CHECKPOINT_SEQ
 from registry_core.logs import request_id
 from registry_core.wording import counted
@@ -111,10 +111,27 @@ class PreparedBatch:
     count: int
 
 
+# A batch's own fields (institution, sequence numbers, head, time) and each change's tag and
+# length prefix, at most.
+BATCH_HEADER_BYTES = 1024
+CHANGE_OVERHEAD_BYTES = 6
+
+
+def within_payload_bytes(entries: list[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
+    """The leading (seq, change) entries whose batch stays within the registry's
+    MAX_PAYLOAD_BYTES (at least one: a single record is far smaller)."""
+    used = BATCH_HEADER_BYTES
+    for count, (_, change) in enumerate(entries):
+        used += len(change) + CHANGE_OVERHEAD_BYTES
+        if used > MAX_PAYLOAD_BYTES and count > 0:
+            return entries[:count]
+    return entries
+
+
 def _prepare(store: AgentStore, signer: Signer, after_seq: int, head: str,
              batch_size: int) -> PreparedBatch | None:
     """The signed batch of the changes after after_seq, building on head; None when none."""
-    entries = store.serialised_changes(after_seq, batch_size)
+    entries = within_payload_bytes(store.serialised_changes(after_seq, batch_size))
     if not entries:
         return None
     header = pub.Batch(institution_id=store.institution_id, first_seq=entries[0][0],

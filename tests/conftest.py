@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 import uuid
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +21,7 @@ from registry_core.envelope import Ed25519Signer
 from registry_server import directory, service
 from registry_server import server as registry_server
 from registry_server.db import make_engine, upgrade
+from registry_server.fairness import Admission
 from registry_server.observability import Metrics
 from registry_server.pki import create_ca, issue_client, issue_server
 from registry_server.queries import QueryWorkers
@@ -155,6 +157,17 @@ def client_tls(pki: Path, stem: str | None, ca_dir: Path | None = None) -> Clien
     return ClientTLS.from_files(pki / "ca.pem", issuer / f"{stem}.pem", issuer / f"{stem}-key.pem")
 
 
+def eventually(condition: Callable[[], bool], seconds: float = 30) -> bool:
+    """Whether condition holds within seconds (polled): for waiting on another thread or
+    process, never for judging speed."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 class RunningRegistry:
     """A registry served by grpc.aio on 127.0.0.1 in a background event loop."""
 
@@ -169,9 +182,10 @@ class RunningRegistry:
         self.record_checks = self._run(RecordChecks.start(check_workers))
         self.query_workers = self._run(QueryWorkers.for_database(
             query_workers, engine.url.render_as_string(hide_password=False)))
+        self.admission = Admission(len(self.query_workers.workers))
         self.server, self.port = self._run(registry_server.build(
             engine, "127.0.0.1:0", tls, self.metrics, database_on_loop, self.record_checks,
-            self.query_workers, volume))
+            self.query_workers, volume, self.admission))
         self.address = f"127.0.0.1:{self.port}"
 
     def _run(self, work: Coroutine[Any, Any, T]) -> T:

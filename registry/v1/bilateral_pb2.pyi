@@ -124,10 +124,12 @@ class ListBilateralEventsRequest(_message.Message):
     def __init__(self, institution_id: _Optional[str] = ..., after_event_id: _Optional[int] = ..., page_size: _Optional[int] = ...) -> None: ...
 
 class ListBilateralEventsResponse(_message.Message):
-    __slots__ = ("events",)
+    __slots__ = ("events", "next_after_event_id")
     EVENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_AFTER_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     events: _containers.RepeatedCompositeFieldContainer[BilateralEvent]
-    def __init__(self, events: _Optional[_Iterable[_Union[BilateralEvent, _Mapping]]] = ...) -> None: ...
+    next_after_event_id: int
+    def __init__(self, events: _Optional[_Iterable[_Union[BilateralEvent, _Mapping]]] = ..., next_after_event_id: _Optional[int] = ...) -> None: ...
 
 class GetBilateralAgreementRequest(_message.Message):
     __slots__ = ("agreement_id",)

@@ -389,10 +389,14 @@ class EvaluatePathwayResponse(_message.Message):
     def __init__(self, counted: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., achieved: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., remaining: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., remaining_at_levels: _Optional[_Iterable[_Union[_records_pb2.LevelRequirement, _Mapping]]] = ..., remaining_mandatory_unit_keys: _Optional[_Iterable[str]] = ..., conditional: _Optional[_Iterable[_Union[GrantedCredit, _Mapping]]] = ..., limits: _Optional[_Iterable[str]] = ..., limited_by: _Optional[_Iterable[_Union[PathwayLimit, _Mapping]]] = ..., to_study_here: _Optional[_Iterable[_Union[_records_pb2.LevelRequirement, _Mapping]]] = ..., counted_from_elsewhere: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., counted_experiential: _Optional[_Union[_records_pb2.Credit, _Mapping]] = ..., not_applied: _Optional[_Iterable[_Union[NotApplied, _Mapping]]] = ..., holdings_checked: _Optional[_Iterable[_Union[HoldingCheck, _Mapping]]] = ...) -> None: ...
 
 class ListConflictsRequest(_message.Message):
-    __slots__ = ("institution_id",)
+    __slots__ = ("institution_id", "page_size", "page_token")
     INSTITUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     institution_id: str
-    def __init__(self, institution_id: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, institution_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class Conflict(_message.Message):
     __slots__ = ("source", "agreements", "explanation", "kind")
@@ -407,7 +411,9 @@ class Conflict(_message.Message):
     def __init__(self, source: _Optional[_Union[_records_pb2.CredentialRef, _Mapping]] = ..., agreements: _Optional[_Iterable[_Union[ProvenanceStep, _Mapping]]] = ..., explanation: _Optional[str] = ..., kind: _Optional[_Union[ConflictKind, str]] = ...) -> None: ...
 
 class ListConflictsResponse(_message.Message):
-    __slots__ = ("conflicts",)
+    __slots__ = ("conflicts", "next_page_token")
     CONFLICTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     conflicts: _containers.RepeatedCompositeFieldContainer[Conflict]
-    def __init__(self, conflicts: _Optional[_Iterable[_Union[Conflict, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, conflicts: _Optional[_Iterable[_Union[Conflict, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -474,6 +474,10 @@ def test_an_agreement_can_require_accreditation_by_a_named_body() -> None:
 @pytest.mark.parametrize(("regulations", "field"), [
     ({"max_from_elsewhere": rec.CreditLimit(share=1.5)},
      "stacking_rule.regulations.max_from_elsewhere.share"),
+    ({"max_from_elsewhere": rec.CreditLimit(share=5e-324)},  # a share that reads as 0
+     "stacking_rule.regulations.max_from_elsewhere.share"),
+    ({"max_from_elsewhere": rec.CreditLimit(share=float("nan"))},
+     "stacking_rule.regulations.max_from_elsewhere.share"),
     ({"max_from_elsewhere": rec.CreditLimit()}, "stacking_rule.regulations.max_from_elsewhere"),
     ({"residency": [rec.LevelRequirement(credit=credit(200))]},
      "stacking_rule.regulations.residency"),

@@ -20,7 +20,7 @@ from registry.v1 import records_pb2 as rec
 from registry_core import jsonld
 from registry_core.conversion import table
 from registry_core.errors import InvalidRecord
-from registry_core.records import MIN_CREDIT, text_problem, validate_record
+from registry_core.records import MIN_CREDIT, MIN_WORKLOAD_HOURS, text_problem, validate_record
 from registry_core.standards import elm
 from sync_agent.cli import main
 from tests.conftest import STANDARDS
@@ -573,7 +573,7 @@ def records(draw: st.DrawFn) -> rec.MicroCredential:
         title=draw(_TEXT), awarding_body=draw(_TEXT),
         country=draw(st.sampled_from(sorted(elm.ALPHA3.values()))),
         learning_outcomes=draw(st.lists(_TEXT, min_size=1, max_size=3)),
-        workload_hours=draw(st.floats(min_value=0.001, max_value=10_000)),
+        workload_hours=draw(st.floats(min_value=MIN_WORKLOAD_HOURS, max_value=10_000)),
         credit=rec.Credit(value=draw(st.floats(min_value=MIN_CREDIT, max_value=1_000)),
                           system=system),
         level=rec.Level(framework=framework,

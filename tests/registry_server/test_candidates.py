@@ -102,7 +102,7 @@ def test_resolution_reads_edges_from_the_index_alone(sqlite_engine: Engine, dept
         sql = equivalence._REACHED_EDGES.format(held=equivalence._held_values(
             "?", False, len(held)), m="?")
         params += [2, rec.RECORD_STATUS_ACTIVE, "uk.ac.taff", "uk.ac.taff", 2,
-                   rec.RECORD_STATUS_ACTIVE]
+                   rec.RECORD_STATUS_ACTIVE, equivalence.MAX_EDGES_READ + 1]
     with reading(sqlite_engine) as reads:
         plan = [row[-1] for row in reads.rows("EXPLAIN QUERY PLAN " + sql, params)]
     edge_steps = [step for step in plan if step.startswith(("SEARCH e ", "SCAN e"))]

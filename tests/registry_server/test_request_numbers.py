@@ -17,6 +17,8 @@ from registry.v1 import audit_pb2 as audit
 from registry.v1 import (
     audit_pb2_grpc,
     bilateral_pb2_grpc,
+    directory_pb2,
+    directory_pb2_grpc,
     equivalence_pb2_grpc,
     publication_pb2_grpc,
 )
@@ -55,6 +57,16 @@ def _resolve(token: str) -> ATTEMPT:
         timeout=10)
 
 
+def _conflicts(token: str) -> ATTEMPT:
+    return lambda ch, _n: equivalence_pb2_grpc.EquivalenceServiceStub(ch).ListConflicts(
+        eq.ListConflictsRequest(institution_id="uk.ac.forth", page_token=token), timeout=10)
+
+
+def _institutions(token: str) -> ATTEMPT:
+    return lambda ch, _n: directory_pb2_grpc.DirectoryServiceStub(ch).ListInstitutions(
+        directory_pb2.ListInstitutionsRequest(page_token=token), timeout=10)
+
+
 def _publish(first_seq: int) -> ATTEMPT:
     def attempt(ch: grpc.Channel, network: Network) -> object:
         b = batch("uk.ac.forth", [micro_credential(key="MC9")])
@@ -77,6 +89,11 @@ CASES: dict[str, tuple[ATTEMPT, str]] = {
     **{f"ListSources page_token {k}": (_sources(v), "page_token") for k, v in TOKENS.items()},
     **{f"ResolveTransfer page_token {k}": (_resolve(v), "page_token")
        for k, v in TOKENS.items()},
+    **{f"ListConflicts page_token {k}": (_conflicts(v), "page_token")
+       for k, v in TOKENS.items()},
+    # An institution id is the directory's token: anything that is not one is refused.
+    **{f"ListInstitutions page_token {k}": (_institutions(v), "page_token")
+       for k, v in {"5,000 characters": "a" * 5000, "not an id": "Z Z", "NUL": "\0"}.items()},
     "ListLogEntries from_index 2^64-1": (
         lambda ch, _n: audit_pb2_grpc.AuditServiceStub(ch).ListLogEntries(
             audit.ListLogEntriesRequest(from_index=HUGE), timeout=10), "from_index"),

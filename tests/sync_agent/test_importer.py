@@ -564,7 +564,7 @@ def _qualification(**cells: str) -> str:
     ("units.csv", _qualification(mandatory_unit_keys="F1DS  DIS"),
      "mandatory_unit_keys", "[0] 'F1DS  DIS' is not a valid key"),
     ("units.csv", _qualification(max_from_elsewhere="3/2"),
-     "max_from_elsewhere", "share is 1.5; give a share from 0 to 1 (2/3 is 0.6667)"),
+     "max_from_elsewhere", "share is 1.5; give 0, or a share from 0.0001 to 1 (2/3 is 0.6667)"),
     ("units.csv", _qualification(max_experiential="a third"),
      "max_experiential", "'a third' is not credit; write the value and the credit system"),
     ("units.csv", _qualification(residency="200 SCQF"), "residency",

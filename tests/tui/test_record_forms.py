@@ -87,7 +87,7 @@ async def test_a_qualification_takes_learning_outcomes_and_regulations(tmp_path:
         assert "Total credit" in form_error(app)  # the regulations need the award's total
         await type_into(pilot, "#f-stacking-rule-total", "180 UK_CREDIT")
         assert "Max from elsewhere (stacking_rule.regulations.max_from_elsewhere.share): is " \
-            "1.5; give a share from 0 to 1" in form_error(app)
+            "1.5; give 0, or a share from 0.0001 to 1" in form_error(app)
         await type_into(pilot, "#f-stacking-rule-regulations-max-from-elsewhere",
                         "120 UK_CREDIT or 2/3")
         await type_into(pilot, "#f-stacking-rule-regulations-residency",
