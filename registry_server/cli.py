@@ -55,8 +55,9 @@ def open_database(url: str, serving: bool = False) -> Engine:
                              and checkpoints_in_background(url))
         upgrade(engine)
     except ArgumentError:
-        raise SystemExit(f"--database-url '{url}' is not a database URL; use "
-                         "sqlite:///path.db or postgresql+psycopg://user@host/db") from None
+        raise SystemExit(f"--database-url '{config.printable_url(url)}' is not a database "
+                         "URL; use sqlite:///path.db or postgresql+psycopg://user@host/db"
+                         ) from None
     except OperationalError as exc:
         raise SystemExit(f"--database-url: cannot open the database ({exc.orig})") from None
     return engine

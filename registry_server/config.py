@@ -1,7 +1,14 @@
 """The registry's settings: built-in defaults, then a TOML file (--config or
 REGISTRY_CONFIG), then environment variables, then command-line options. A wrong setting
 stops start-up with the file, the setting and the fix: the registry never starts
-half-configured."""
+half-configured.
+
+The PostgreSQL password can stay out of all of them: in a file named by
+database_password_file, or in the systemd credential "database-password"
+($CREDENTIALS_DIRECTORY/database-password, from LoadCredential= in
+deploy/systemd/registry-server.service), it is put into database_url here. Nothing prints
+that URL with its password: RegistryConfig's repr leaves database_url out, and messages show
+it through printable_url."""
 
 from __future__ import annotations
 
@@ -9,9 +16,12 @@ import asyncio
 import os
 import tomllib
 from collections.abc import Coroutine, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from registry_server.volume import MODES, VolumeRule
 
@@ -22,7 +32,11 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class RegistryConfig:
-    database_url: str = "sqlite:///registry.db"
+    # With a password file or credential, the URL holds the password: kept out of repr.
+    database_url: str = field(default="sqlite:///registry.db", repr=False)
+    # A file holding the PostgreSQL password alone (one line); unset, the systemd credential
+    # "database-password" is used where there is one.
+    database_password_file: Path | None = None
     listen: str = "127.0.0.1:50051"
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -55,6 +69,7 @@ class RegistryConfig:
 
 ENVIRONMENT = {
     "database_url": "REGISTRY_DATABASE_URL",
+    "database_password_file": "REGISTRY_DATABASE_PASSWORD_FILE",
     "listen": "REGISTRY_LISTEN",
     "tls_cert": "REGISTRY_TLS_CERT",
     "tls_key": "REGISTRY_TLS_KEY",
@@ -72,7 +87,10 @@ ENVIRONMENT = {
 # The largest value of each share or credit setting: beyond it a setting is a slip, not a
 # policy (a tolerance of 10 is 0 to 11 times the notional hours; 240 ECTS is a degree).
 LIMITS = {"workload_tolerance": 10.0, "credit_limit_ects": 240.0}
-PATHS = ("tls_cert", "tls_key", "client_ca")
+TLS_FILES = ("tls_cert", "tls_key", "client_ca")
+PATHS = (*TLS_FILES, "database_password_file")
+# The name LoadCredential= gives the password in deploy/systemd/registry-server.service.
+PASSWORD_CREDENTIAL = "database-password"
 
 
 def _coerce(name: str, value: Any, where: str, base: Path) -> Any:
@@ -141,7 +159,7 @@ def load(file: Path | None, environ: Mapping[str, str] = os.environ,
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     config = replace(config, **{k: _coerce(k, str(v), f"option --{k.replace('_', '-')}",
                                            Path.cwd()) for k, v in given.items()})
-    tls = {name: getattr(config, name) for name in PATHS}
+    tls = {name: getattr(config, name) for name in TLS_FILES}
     if any(tls.values()):
         missing = [name for name, value in tls.items() if value is None]
         if missing:
@@ -150,7 +168,56 @@ def load(file: Path | None, environ: Mapping[str, str] = os.environ,
         for name, value in tls.items():
             if not Path(value).is_file():
                 raise ConfigError(f"setting '{name}' = {value}: no such file")
+    password = _password_file(config, environ)
+    if password is not None:
+        config = replace(config, database_url=_with_password(config.database_url, *password))
     return config
+
+
+def _password_file(config: RegistryConfig, environ: Mapping[str, str]) -> tuple[Path, str] | None:
+    """Where the database password is, and what named it: the setting, else the systemd
+    credential if the service has one; None where neither is."""
+    if config.database_password_file is not None:
+        return config.database_password_file, ("setting 'database_password_file' "
+                                               "(REGISTRY_DATABASE_PASSWORD_FILE)")
+    credentials = environ.get("CREDENTIALS_DIRECTORY")
+    if credentials and (Path(credentials) / PASSWORD_CREDENTIAL).is_file():
+        return (Path(credentials) / PASSWORD_CREDENTIAL,
+                f"systemd credential '{PASSWORD_CREDENTIAL}' (LoadCredential=)")
+    return None
+
+
+def _with_password(url: str, file: Path, where: str) -> str:
+    """url with the password read from file (one line; a final newline is not part of it)."""
+    if not url.startswith("postgresql"):
+        raise ConfigError(f"{where}: a database password is for PostgreSQL, but database_url "
+                          f"is {printable_url(url)}; remove the setting (or, under systemd, the "
+                          "unit's LoadCredential=) or use a postgresql+psycopg:// URL")
+    try:
+        password = file.read_text("utf-8").removesuffix("\n").removesuffix("\r")
+    except FileNotFoundError:
+        raise ConfigError(f"{where} = {file}: no such file; write the database password "
+                          "in it") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(f"{where} = {file}: cannot read it ({reason}); make it a text file "
+                          "the registry's user can read") from None
+    if not password or "\n" in password:
+        raise ConfigError(f"{where} = {file}: " + ("is empty" if not password else
+                          "has more than one line") + "; write the password alone in it")
+    parsed = make_url(url)
+    if parsed.password is not None:
+        raise ConfigError(f"{where}: database_url {printable_url(url)} has a password too; "
+                          "remove it from the URL and keep it in the file only")
+    return parsed.set(password=password).render_as_string(hide_password=False)
+
+
+def printable_url(url: str) -> str:
+    """url with its password, if any, shown as ***: for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # not a URL at all, so no password can be told apart in it
+        return url
 
 
 def database_threads(settings: RegistryConfig) -> int:
