@@ -16,7 +16,8 @@ request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", d
 class JsonFormatter(logging.Formatter):
     """`{"time", "level", "logger", "message", "request_id", …extra}` per line."""
 
-    FIELDS = ("institution", "method", "code", "seq", "records", "duration_ms")
+    FIELDS = ("institution", "method", "code", "seq", "records", "duration_ms", "attempt",
+              "next_attempt_at")
 
     def format(self, record: logging.LogRecord) -> str:
         line = {

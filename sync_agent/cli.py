@@ -27,10 +27,15 @@ from sync_agent import config as agent_config
 from sync_agent.client import RegistryClient
 from sync_agent.files import write_atomically
 from sync_agent.importer import CatalogueError, load_json, read_catalogue, read_text
+from sync_agent.reachability import explain
 from sync_agent.store import AgentStore
-from sync_agent.sync import BATCH_SIZE, SyncError, SyncLock, explain, sync
+from sync_agent.sync import BATCH_SIZE, RegistryUnreachable, SyncError, SyncLock, sync
 
 T = TypeVar("T")
+
+# sysexits.h's EX_TEMPFAIL: try again later. A timer's unit (or cron) tells this apart from
+# a refusal or a wrong setting (1) and a mistyped command (2).
+EXIT_REGISTRY_UNREACHABLE = 75
 
 KINDS = {"micro-credential": rec.RECORD_KIND_MICRO_CREDENTIAL,
          "learning-unit": rec.RECORD_KIND_LEARNING_UNIT,
@@ -55,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
                      help="seconds to wait for another running sync (default %(default)s)")
     run.add_argument("--batch-size", type=int, default=BATCH_SIZE,
                      help="changes per signed batch (default %(default)s)")
+    run.add_argument("--retry-minutes", metavar="MINUTES",
+                     help="how long to keep trying an unreachable registry (default: "
+                     "retry_minutes in agent.toml or SYNC_AGENT_RETRY_MINUTES, else "
+                     f"{agent_config.DEFAULT_RETRY_MINUTES:g}); then exit status "
+                     f"{EXIT_REGISTRY_UNREACHABLE}")
     withdraw = commands.add_parser("withdraw", help="withdraw a record (published as a tombstone)")
     withdraw.add_argument("kind", choices=sorted(KINDS))
     withdraw.add_argument("key")
@@ -150,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args, cfg, store)
         finally:
             store.close()
+    except RegistryUnreachable as error:
+        print(f"sync-agent: {error}", file=sys.stderr)
+        return EXIT_REGISTRY_UNREACHABLE
     except (agent_config.ConfigError, CatalogueError, SyncError,
             bilateral.BilateralError, InvalidRecord) as error:
         print(f"sync-agent: {error}", file=sys.stderr)
@@ -291,11 +304,14 @@ def _run(args: argparse.Namespace, cfg: agent_config.AgentConfig, store: AgentSt
     elif args.command == "sync":
         if not 1 <= args.batch_size <= 5000:
             raise SyncError(f"--batch-size {args.batch_size}: give 1 to 5000 changes per batch")
+        retry_minutes = (cfg.retry_minutes if args.retry_minutes is None else
+                         agent_config.retry_minutes_from(args.retry_minutes, "--retry-minutes"))
         logs.configure(json_lines=True)
         try:
             with SyncLock(cfg.home / "sync.lock", args.wait), \
                     RegistryClient(cfg.registry, cfg.tls) as client:
-                result = sync(store, client, cfg.signer(), batch_size=args.batch_size)
+                result = sync(store, client, cfg.signer(), batch_size=args.batch_size,
+                              retry_minutes=retry_minutes)
                 status = issuing_cli.publish_status(cfg, store, client)
         finally:
             write_last_sync(cfg.home, store)

@@ -22,6 +22,11 @@ from registry.v1 import records_pb2 as rec
 from registry_core.logs import REQUEST_ID_HEADER
 
 CALL_TIMEOUT_SECONDS = 30.0
+# gRPC waits longer and longer between attempts to reconnect a channel (up to two minutes by
+# default) and fails calls at once meanwhile; capped, a registry back after a long restart
+# is noticed within this long.
+RECONNECT_MAX_SECONDS = 30.0
+_CHANNEL_OPTIONS = [("grpc.max_reconnect_backoff_ms", int(RECONNECT_MAX_SECONDS * 1000))]
 
 
 @dataclass(frozen=True)
@@ -40,11 +45,11 @@ class ClientTLS:
 def open_channel(address: str, tls: ClientTLS | None) -> grpc.Channel:
     """A channel to the registry: mutual TLS when tls is given, plaintext otherwise."""
     if tls is None:
-        return grpc.insecure_channel(address)
+        return grpc.insecure_channel(address, options=_CHANNEL_OPTIONS)
     credentials = grpc.ssl_channel_credentials(root_certificates=tls.ca,
                                                private_key=tls.private_key,
                                                certificate_chain=tls.certificate)
-    return grpc.secure_channel(address, credentials)
+    return grpc.secure_channel(address, credentials, options=_CHANNEL_OPTIONS)
 
 
 class PendingPublication:

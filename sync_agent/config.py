@@ -20,6 +20,10 @@ PUBLIC_KEY = "signing-key.pub"
 STORE = "store.db"
 DEFAULT_REGISTRY = "127.0.0.1:50051"
 DEFAULT_BASE_URL = "https://registry.example.org"
+# How long `sync-agent sync` keeps trying an unreachable registry, in minutes: longer than a
+# registry's restart (or a PostgreSQL fail-over), shorter than the nightly window.
+DEFAULT_RETRY_MINUTES = 15.0
+MAX_RETRY_MINUTES = 24 * 60.0
 
 
 class ConfigError(Exception):
@@ -38,6 +42,7 @@ class AgentConfig:
     # (issuer, achievement, status list); the registry reads them by their paths, whatever
     # the host.
     base_url: str = DEFAULT_BASE_URL
+    retry_minutes: float = DEFAULT_RETRY_MINUTES
 
     @property
     def store_path(self) -> Path:
@@ -85,7 +90,7 @@ def init_home(home: Path, institution_id: str, name: str, country: str,
 
 ENVIRONMENT = {"institution_id": "SYNC_AGENT_INSTITUTION_ID", "name": "SYNC_AGENT_NAME",
                "country": "SYNC_AGENT_COUNTRY", "registry": "SYNC_AGENT_REGISTRY",
-               "base_url": "SYNC_AGENT_BASE_URL"}
+               "base_url": "SYNC_AGENT_BASE_URL", "retry_minutes": "SYNC_AGENT_RETRY_MINUTES"}
 TLS_ENVIRONMENT = {"ca": "SYNC_AGENT_TLS_CA", "certificate": "SYNC_AGENT_TLS_CERTIFICATE",
                    "private_key": "SYNC_AGENT_TLS_PRIVATE_KEY"}
 
@@ -101,10 +106,11 @@ def load(home: Path) -> AgentConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     unknown = sorted(set(data) - {"institution_id", "name", "country", "registry", "base_url",
-                                  "tls"})
+                                  "retry_minutes", "tls"})
     if unknown:
         raise ConfigError(f"{path}: unknown setting '{unknown[0]}'; the settings are "
-                          "institution_id, name, country, registry, base_url and [tls]")
+                          "institution_id, name, country, registry, base_url, retry_minutes "
+                          "and [tls]")
     data.update({k: os.environ[v] for k, v in ENVIRONMENT.items() if os.environ.get(v)})
     tls_section = dict(data.get("tls", {}))
     tls_section.update({k: os.environ[v] for k, v in TLS_ENVIRONMENT.items() if os.environ.get(v)})
@@ -116,9 +122,29 @@ def load(home: Path) -> AgentConfig:
     if not base_url.startswith(("https://", "http://")):
         raise ConfigError(f"{path}: base_url = {base_url!r} is not a web address; give the "
                           "network's public address, such as \"https://registry.example.org\"")
+    retry_minutes = retry_minutes_from(
+        data.get("retry_minutes", DEFAULT_RETRY_MINUTES),
+        ENVIRONMENT["retry_minutes"] if os.environ.get(ENVIRONMENT["retry_minutes"])
+        else f"{path}: setting 'retry_minutes'")
     return AgentConfig(home, data["institution_id"], data["name"], data["country"],
                        data.get("registry", DEFAULT_REGISTRY), _tls(path, tls_section),
-                       base_url)
+                       base_url, retry_minutes)
+
+
+def retry_minutes_from(value: object, where: str) -> float:
+    """A retry budget in minutes, from a file's number or a variable's or option's text;
+    where names the setting, for the error."""
+    try:
+        minutes = float(value) if isinstance(value, (int, float, str)) \
+            and not isinstance(value, bool) else -1.0
+    except ValueError:
+        minutes = -1.0
+    if not 0 <= minutes <= MAX_RETRY_MINUTES:
+        raise ConfigError(f"{where} = {value!r} is not a number of minutes from 0 to "
+                          f"{MAX_RETRY_MINUTES:g}; give how long a sync keeps trying an "
+                          f"unreachable registry, for example {DEFAULT_RETRY_MINUTES:g} "
+                          "(0: not at all)")
+    return minutes
 
 
 def _tls(path: Path, section: dict[str, object]) -> ClientTLS | None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import logging
-import os
-import random
 import time
 import uuid
 from collections import deque
@@ -30,13 +28,14 @@ from registry_core.errors import CHECKPOINT_SEQ
 from registry_core.logs import request_id
 from registry_core.wording import counted
 from sync_agent.client import PendingPublication, RegistryClient
+from sync_agent.reachability import RetryBudgetSpent, Retrying, explain, explain_spent
 from sync_agent.store import AgentStore
 
 log = logging.getLogger("sync_agent")
 BATCH_SIZE = 1_000
-RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
-             grpc.StatusCode.ABORTED, grpc.StatusCode.RESOURCE_EXHAUSTED}
-MAX_ATTEMPTS = 6
+# How long a sync started from the TUI keeps trying an unreachable registry: a registrar
+# at the screen is told soon, and can try again; `sync-agent sync` has retry_minutes.
+INTERACTIVE_RETRY_MINUTES = 0.1
 # Batches in flight at once: one being applied, one being checked by the registry's record
 # worker, one on the way. More would only queue at the registry, which applies them one at
 # a time (measured: two left the registry idle between batches, three kept it busy).
@@ -45,6 +44,10 @@ WINDOW = 3
 
 class SyncError(Exception):
     """A sync that could not finish; the message says what to do."""
+
+
+class RegistryUnreachable(SyncError):
+    """The registry stayed unreachable for the whole retry budget; nothing was lost."""
 
 
 @dataclass(frozen=True)
@@ -81,25 +84,6 @@ class SyncLock:
     def __exit__(self, *_: object) -> None:
         fcntl.flock(self.handle, fcntl.LOCK_UN)
         self.handle.close()
-
-
-def _backoff(attempt: int) -> float:
-    """Seconds to wait before retry number attempt + 1: exponential, capped, with jitter so
-    agents that failed together do not retry together."""
-    return min(8.0, 0.2 * 2.0 ** attempt) * (0.5 + random.random())
-
-
-def _with_retries(call: Callable[[], pub.Acknowledgement | pub.GetCheckpointResponse],
-                  sleep: Callable[[float], None] = time.sleep) -> object:
-    """Retry transient failures with exponential backoff and jitter."""
-    for attempt in range(MAX_ATTEMPTS):
-        try:
-            return call()
-        except grpc.RpcError as error:
-            if error.code() not in RETRYABLE or attempt == MAX_ATTEMPTS - 1:
-                raise
-            sleep(_backoff(attempt))
-    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -143,7 +127,7 @@ def _prepare(store: AgentStore, signer: Signer, after_seq: int, head: str,
 
 
 def _publish(store: AgentStore, client: RegistryClient, signer: Signer, last_seq: int,
-             head: str, batch_size: int,
+             head: str, batch_size: int, retrying: Retrying,
              ) -> Iterator[tuple[PreparedBatch, pub.PublishResponse]]:
     """Publish the change log after (last_seq, head), yielding each batch with the
     registry's answer (its acknowledgement and warnings), in order.
@@ -151,15 +135,14 @@ def _publish(store: AgentStore, client: RegistryClient, signer: Signer, last_seq
     WINDOW batches are in flight, so the registry receives and checks the next batches while
     it applies this one (and the one after them is read and signed meanwhile). When a call
     fails, the calls behind it are let finish and every unacknowledged batch is sent again,
-    the same bytes: one the registry did apply is a replay and gets the same acknowledgement. Transient
-    failures are retried with exponential backoff and jitter. A batch refused for a gap
-    while an earlier one was still in flight had only overtaken it (calls share one
-    connection but may arrive in either order), so it is sent again at once. Anything else,
-    or MAX_ATTEMPTS failures in a row, raises the failed call's error."""
+    the same bytes: one the registry did apply is a replay and gets the same
+    acknowledgement. Transient failures are retried as retrying says (it raises when its
+    budget is spent, or the failure is a refusal). A batch refused for a gap while an
+    earlier one was still in flight had only overtaken it (calls share one connection but
+    may arrive in either order), so it is sent again at once."""
     unsent: deque[PreparedBatch] = deque()
     # Each call in flight, with whether another was in flight ahead of it when it was sent.
     in_flight: deque[tuple[PreparedBatch, PendingPublication, bool]] = deque()
-    failures = 0
     with ThreadPoolExecutor(1, thread_name_prefix="sync-prepare") as prepare:
         upcoming: Future[PreparedBatch | None] | None = prepare.submit(
             _prepare, store, signer, last_seq, head, batch_size)
@@ -188,22 +171,20 @@ def _publish(store: AgentStore, client: RegistryClient, signer: Signer, last_seq
                     later.wait()
                 unsent.extendleft(reversed([b for b, _, _ in in_flight]))
                 in_flight.clear()
-                failures += 1
-                if failures >= MAX_ATTEMPTS or not (overtaken or error.code() in RETRYABLE):
-                    raise
-                log.warning("batch from seq %d %s; sending again from there", batch.first_seq,
-                            "overtook the one ahead of it" if overtaken
-                            else f"failed ({error.code().name})",
-                            extra={"institution": store.institution_id, "seq": batch.first_seq})
-                if not overtaken:
-                    time.sleep(_backoff(failures - 1))
+                if overtaken:
+                    log.warning("batch from seq %d overtook the one ahead of it; sending "
+                                "again from there", batch.first_seq,
+                                extra={"institution": store.institution_id,
+                                       "seq": batch.first_seq})
+                else:
+                    retrying.failed(error, f"to acknowledge the batch from seq {batch.first_seq}")
                 continue
             in_flight.popleft()
             ack = answer.acknowledgement
             if (ack.last_seq, ack.head) != (batch.last_seq, batch.head):
                 raise SyncError(f"the registry acknowledged seq {ack.last_seq} with head "
                                 f"{ack.head[:16]}…, not the batch sent; sync again")
-            failures = 0
+            retrying.answered()
             yield batch, answer
 
 
@@ -218,116 +199,90 @@ def _is_gap(error: grpc.RpcError, batch: PreparedBatch) -> bool:
     return held.isdigit() and int(held) < batch.first_seq - 1
 
 
-def explain(error: grpc.RpcError, client: RegistryClient | None = None) -> str:
-    """A failed call in words, with what to do; with the client, which address was dialled,
-    where that address came from, and what failed on the way."""
-    code = error.code()
-    if code == grpc.StatusCode.UNAVAILABLE:
-        if client is None:
-            return ("the registry is unreachable; check the registry address in agent.toml "
-                    "and the network, then sync again (nothing was lost)")
-        source = ("SYNC_AGENT_REGISTRY" if os.environ.get("SYNC_AGENT_REGISTRY") == client.address
-                  else "agent.toml's registry setting")
-        return (f"the registry at {client.address} (from {source}) is unreachable: "
-                f"{why_unreachable(error.details() or '', client.address, client.uses_tls)}; "
-                "nothing was lost, sync again once it is mended")
-    return f"the registry refused the sync ({code.name}): {error.details()}"
-
-
-def why_unreachable(details: str, address: str, uses_tls: bool) -> str:
-    """What gRPC's connection failure says, in words an institution's IT team acts on."""
-    said = details.lower()
-    host = address.rsplit(":", 1)[0]
-    if "hostname verification" in said or "peer name" in said:
-        return (f"its certificate does not name {host}; dial it by a name its certificate "
-                "carries (the network operator's `registry_server.pki server --host`)")
-    if "certificate_verify_failed" in said or "unknown ca" in said:
-        return ("its certificate is not signed by the CA this agent trusts; check [tls] ca "
-                "(or SYNC_AGENT_TLS_CA) is the network's CA certificate")
-    if "socket closed" in said or "connection reset" in said:
-        if not uses_tls:
-            return ("it closed the connection: it most likely requires mutual TLS, and this "
-                    "agent has none; run `sync-agent tls` with the network's CA and this "
-                    "institution's certificate")
-        return ("it closed the connection during the TLS handshake: most likely it does not "
-                "accept this agent's certificate (not issued by the network's CA, or "
-                "expired); check [tls] certificate and private_key")
-    if "connection refused" in said:
-        return "nothing listens there; check the address and port, and that it is running"
-    if "dns" in said or "name resolution" in said or "resolve" in said:
-        return f"the host name {host} does not resolve; check the address"
-    if "deadline" in said or "timeout" in said or "timed out" in said:
-        return "it did not answer in time; check the network between here and the registry"
-    return f"gRPC said: {details}"
-
-
 Progress = Callable[[int, int], None]
 
 
 def sync(store: AgentStore, client: RegistryClient, signer: Signer,
-         batch_size: int = BATCH_SIZE, progress: Progress | None = None) -> SyncResult:
+         batch_size: int = BATCH_SIZE, progress: Progress | None = None,
+         retry_minutes: float | None = None) -> SyncResult:
     """Publish every change the registry does not hold yet. progress, when given, is called
     with (changes published, changes to publish) once the checkpoint is known and after each
-    acknowledged batch."""
+    acknowledged batch. An unreachable registry is tried again for up to retry_minutes in a
+    row (default INTERACTIVE_RETRY_MINUTES); then RegistryUnreachable."""
     institution = store.institution_id
     rid = uuid.uuid4().hex
     request_id.set(rid)
     client.request_id = rid
+    retrying = Retrying(client.address, INTERACTIVE_RETRY_MINUTES if retry_minutes is None
+                        else retry_minutes)
     log.info("sync of %s started", institution, extra={"institution": institution})
     try:
-        checkpoint = _with_retries(lambda: client.checkpoint(institution))
-        assert isinstance(checkpoint, pub.GetCheckpointResponse)
-        last_seq, head = checkpoint.last_seq, checkpoint.head
-        local = store.last_seq()
-        if last_seq > local:
-            raise SyncError(
-                f"the registry holds seq {last_seq} for {institution} but this agent's change "
-                f"log ends at seq {local}; the store was replaced or restored from an old "
-                "backup: restore the latest store before syncing")
-        batches = changes = 0
-        log_index = store.sync_state().log_index
-        to_publish = local - last_seq
-        if progress is not None:
-            progress(0, to_publish)
-        warnings: list[str] = []
-        for prepared, answer in _publish(store, client, signer, last_seq, head, batch_size):
-            ack = answer.acknowledgement
-            store.record_acknowledgement(ack)
-            for warning in answer.warnings:
-                log.warning("the registry applied seq %d with a warning: %s", ack.last_seq,
-                            warning, extra={"institution": institution, "seq": ack.last_seq})
-            warnings += answer.warnings
-            log.info("batch acknowledged up to seq %d", ack.last_seq,
-                     extra={"institution": institution, "seq": ack.last_seq,
-                            "records": prepared.count})
-            last_seq, head, log_index = ack.last_seq, ack.head, ack.receipt.log_index
-            batches += 1
-            changes += prepared.count
-            if progress is not None:
-                progress(changes, to_publish)
+        result, pulled = _sync(store, client, signer, batch_size, progress, retrying)
+    except RetryBudgetSpent as spent:
+        failure: SyncError = RegistryUnreachable(explain_spent(spent, client))
     except grpc.RpcError as error:
-        store.record_outcome(explain(error, client), success=False)
-        log.error("sync failed: %s", explain(error, client), extra={"institution": institution})
-        raise SyncError(explain(error, client)) from None
+        failure = SyncError(explain(error, client))
     except SyncError as error:
-        store.record_outcome(str(error), success=False)
-        log.error("sync failed: %s", error, extra={"institution": institution})
-        raise
+        failure = error
+    else:
+        outcome = (f"published {counted(result.changes, 'change')} in "
+                   f"{counted(result.batches, 'batch')}, up to seq {result.last_seq}"
+                   if result.batches
+                   else f"nothing new; the registry holds up to seq {result.last_seq}")
+        if pulled:
+            outcome += f"; {counted(pulled, 'new bilateral step')} received"
+        if result.warnings:
+            outcome += (f"; {counted(len(result.warnings), 'warning')}: "
+                        + "; ".join(result.warnings))
+        store.record_outcome(outcome, success=True, acked_seq=result.last_seq,
+                             head=result.head)
+        log.info("sync finished: %s", outcome,
+                 extra={"institution": institution, "seq": result.last_seq})
+        return result
+    store.record_outcome(str(failure), success=False)
+    log.error("sync failed: %s", failure, extra={"institution": institution})
+    raise failure from None
+
+
+def _sync(store: AgentStore, client: RegistryClient, signer: Signer, batch_size: int,
+          progress: Progress | None, retrying: Retrying) -> tuple[SyncResult, int]:
+    """The sync's calls: the checkpoint, the batches after it, then news of bilateral
+    agreements; the result, and how many bilateral steps were received."""
+    institution = store.institution_id
+    checkpoint = retrying.call(lambda: client.checkpoint(institution), "to give its checkpoint")
+    last_seq, head = checkpoint.last_seq, checkpoint.head
+    local = store.last_seq()
+    if last_seq > local:
+        raise SyncError(
+            f"the registry holds seq {last_seq} for {institution} but this agent's change "
+            f"log ends at seq {local}; the store was replaced or restored from an old "
+            "backup: restore the latest store before syncing")
+    batches = changes = 0
+    log_index = store.sync_state().log_index
+    to_publish = local - last_seq
+    if progress is not None:
+        progress(0, to_publish)
+    warnings: list[str] = []
+    for prepared, answer in _publish(store, client, signer, last_seq, head, batch_size,
+                                     retrying):
+        ack = answer.acknowledgement
+        store.record_acknowledgement(ack)
+        for warning in answer.warnings:
+            log.warning("the registry applied seq %d with a warning: %s", ack.last_seq,
+                        warning, extra={"institution": institution, "seq": ack.last_seq})
+        warnings += answer.warnings
+        log.info("batch acknowledged up to seq %d", ack.last_seq,
+                 extra={"institution": institution, "seq": ack.last_seq,
+                        "records": prepared.count})
+        last_seq, head, log_index = ack.last_seq, ack.head, ack.receipt.log_index
+        batches += 1
+        changes += prepared.count
+        if progress is not None:
+            progress(changes, to_publish)
     pulled = 0
     if checkpoint.bilateral_event_id > store.bilateral_cursor():
-        try:  # news about bilateral agreements: only when the checkpoint says there is some
-            pulled = store.add_bilateral_events(client.bilateral_events(
-                institution, store.bilateral_cursor()))
-        except grpc.RpcError as error:
-            store.record_outcome(explain(error, client), success=False)
-            raise SyncError(explain(error, client)) from None
-    outcome = (f"published {counted(changes, 'change')} in {counted(batches, 'batch')}, up to "
-               f"seq {last_seq}" if batches
-               else f"nothing new; the registry holds up to seq {last_seq}")
-    if pulled:
-        outcome += f"; {counted(pulled, 'new bilateral step')} received"
-    if warnings:
-        outcome += f"; {counted(len(warnings), 'warning')}: " + "; ".join(warnings)
-    store.record_outcome(outcome, success=True, acked_seq=last_seq, head=head)
-    log.info("sync finished: %s", outcome, extra={"institution": institution, "seq": last_seq})
-    return SyncResult(batches, changes, last_seq, head, log_index, tuple(warnings))
+        # News about bilateral agreements: only when the checkpoint says there is some.
+        pulled = store.add_bilateral_events(retrying.call(
+            lambda: client.bilateral_events(institution, store.bilateral_cursor()),
+            "to list the bilateral agreements' steps"))
+    return SyncResult(batches, changes, last_seq, head, log_index, tuple(warnings)), pulled

@@ -9,13 +9,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
 import pytest
 from hypothesis import HealthCheck, settings
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 
 from registry_core.envelope import Ed25519Signer
 from registry_server import directory, service
@@ -80,6 +81,26 @@ def pg_schema() -> Iterator[str]:
     finally:
         with admin.begin() as connection:
             connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@contextmanager
+def fresh_pg_database(purpose: str) -> Iterator[str]:
+    """A new, uniquely named database on the test PostgreSQL server (its URL), dropped after;
+    for what needs a whole database (pg_dump, several registries); skipped with the reason
+    when no server is reachable."""
+    problem = postgres_problem()
+    if problem:
+        pytest.skip(problem)
+    name = f"registry_{purpose}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 

@@ -54,8 +54,9 @@ from sync_agent import config as agent_config
 from sync_agent.bilateral import BilateralError, act, awaiting_decision
 from sync_agent.client import RegistryClient
 from sync_agent.importer import UnitCatalogue
+from sync_agent.reachability import explain
 from sync_agent.store import AgentStore
-from sync_agent.sync import SyncError, SyncLock, SyncResult, explain, sync
+from sync_agent.sync import SyncError, SyncLock, SyncResult, sync
 from tui.confirm import AskScreen, ConfirmScreen
 from tui.first_start import LoadDemoScreen, demo_records
 from tui.forms import (

@@ -4,108 +4,32 @@ exactly the agent's records, none lost and none twice, and its log verifies."""
 
 from __future__ import annotations
 
-import os
 import random
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from registry_server.audit import verify_log
-from registry_server.db import make_engine
-from registry_server.sql import table
-from registry_server.tables import PublishedRecord
-from sync_agent import config as agent_config
-from sync_agent.store import AgentStore
-from tests.conftest import free_port
+from tests.e2e.deployment import Deployment
 from tests.factories import micro_credential
 
 pytestmark = pytest.mark.slow
 RECORDS = 3_000
 
 
-
-class Deployment:
-    """A registry process on a fixed port and one agent folder."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.url = f"sqlite:///{root / 'registry.db'}"
-        self.port = free_port()
-        self.home = root / "agent"
-        self.registry: subprocess.Popen[bytes] | None = None
-        self.cli("registry_server.cli", "--database-url", self.url, "migrate")
-        self.cli("sync_agent.cli", "--home", str(self.home), "init", "--institution-id",
-                 "uk.ac.forth", "--name", "Forth", "--country", "GB", "--registry",
-                 f"127.0.0.1:{self.port}")
-        self.cli("registry_server.cli", "--database-url", self.url, "institutions", "add", "--id",
-                 "uk.ac.forth", "--name", "Forth", "--country", "GB", "--public-key",
-                 str(self.home / "signing-key.pub"))
-        cfg = agent_config.load(self.home)
-        self.store = AgentStore(cfg.store_path, cfg.institution_id)
-
-    def cli(self, module: str, *args: str) -> None:
-        subprocess.run([sys.executable, "-m", module, *args], check=True, capture_output=True,
-                       timeout=120)
-
-    def start_registry(self, failpoint: str = "") -> None:
-        env = {**os.environ, "REGISTRY_FAILPOINT": failpoint}
-        self.registry = subprocess.Popen(
-            [sys.executable, "-m", "registry_server.cli", "--database-url", self.url, "serve",
-             "--listen", f"127.0.0.1:{self.port}"], env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.05)
-        raise AssertionError("registry did not start")
-
-    def stop_registry(self) -> None:
-        if self.registry and self.registry.poll() is None:
-            self.registry.kill()
-        if self.registry:
-            self.registry.wait(10)
-
-    def sync(self, *extra: str) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "sync_agent.cli", "--home", str(self.home), "sync",
-             "--batch-size", "10", *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def edit(self, rng: random.Random, count: int, round_: int) -> None:
-        keys = rng.sample(range(RECORDS), count)
-        self.store.put_records([micro_credential(key=f"MC{k:05}", title=f"Edition {round_}")
-                                for k in keys])
-
-    def assert_exactly_the_agents_records(self) -> None:
-        engine = make_engine(self.url)
-        r = table(PublishedRecord)
-        with engine.connect() as c:
-            held = {(k, v, bytes(p)) for k, v, p in c.execute(
-                select(r.c.key, r.c.version, r.c.payload))}
-        ours = {(m.key, m.version, m.SerializeToString(deterministic=True))
-                for m in self.store.records(1)}
-        assert len(held) == RECORDS
-        assert held == ours
-        report = verify_log(engine)
-        assert report.ok, report.problems
-        engine.dispose()
+def edit(deployment: Deployment, rng: random.Random, count: int, round_: int) -> None:
+    keys = rng.sample(range(RECORDS), count)
+    deployment.store.put_records([micro_credential(key=f"MC{k:05}", title=f"Edition {round_}")
+                                  for k in keys])
 
 
 @pytest.fixture
 def deployment(tmp_path: Path) -> Iterator[Deployment]:
-    d = Deployment(tmp_path)
-    d.store.put_records([micro_credential(key=f"MC{i:05}") for i in range(RECORDS)])
-    yield d
-    d.stop_registry()
-    d.store.close()
+    with Deployment(tmp_path) as d:
+        d.store.put_records([micro_credential(key=f"MC{i:05}") for i in range(RECORDS)])
+        yield d
 
 
 def test_agent_killed_at_varied_points_loses_and_duplicates_nothing(deployment: Deployment) -> None:
@@ -113,7 +37,7 @@ def test_agent_killed_at_varied_points_loses_and_duplicates_nothing(deployment: 
     deployment.start_registry()
     kills = 0
     for round_ in range(10):
-        deployment.edit(rng, 300, round_)
+        edit(deployment, rng, 300, round_)
         # A point inside this round's sync: after the registry has acknowledged the change
         # kill_after, before the last. The agent is watched through its own store, not
         # timed: a sync takes ~0.3-3 s depending on the machine, and a fixed delay let it
@@ -129,7 +53,7 @@ def test_agent_killed_at_varied_points_loses_and_duplicates_nothing(deployment: 
         agent.wait(10)
     assert kills >= 3, "the agent should have been killed mid-sync several times"
     assert deployment.sync().wait(120) == 0
-    deployment.assert_exactly_the_agents_records()
+    deployment.assert_exactly_the_agents_records(RECORDS)
     assert deployment.store.sync_state().acked_seq == deployment.store.last_seq()
 
 
@@ -142,7 +66,7 @@ def test_registry_killed_between_commit_and_acknowledgement(deployment: Deployme
         assert deployment.registry.returncode == -signal.SIGKILL  # type: ignore[union-attr]
         agent.kill()
         agent.wait(10)
-        deployment.edit(rng, 30, round_)
+        edit(deployment, rng, 30, round_)
     for _ in range(4):  # and killed at random moments, too
         deployment.start_registry()
         agent = deployment.sync()
@@ -152,4 +76,4 @@ def test_registry_killed_between_commit_and_acknowledgement(deployment: Deployme
         agent.wait(10)
     deployment.start_registry()
     assert deployment.sync().wait(120) == 0
-    deployment.assert_exactly_the_agents_records()
+    deployment.assert_exactly_the_agents_records(RECORDS)

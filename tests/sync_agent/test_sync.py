@@ -13,8 +13,9 @@ from registry.v1 import publication_pb2 as pub
 from registry_server.sql import table
 from registry_server.tables import BatchLogEntry, PublishedRecord
 from sync_agent.client import ClientTLS, PendingPublication, RegistryClient
+from sync_agent.reachability import why_unreachable
 from sync_agent.store import AgentStore
-from sync_agent.sync import WINDOW, SyncError, SyncLock, sync, why_unreachable
+from sync_agent.sync import WINDOW, SyncError, SyncLock, sync
 from tests.conftest import Network, RunningRegistry, client_tls
 from tests.factories import micro_credential
 
@@ -150,7 +151,7 @@ def test_a_batch_that_overtakes_the_one_ahead_is_sent_again(
 def test_unreachable_registry_is_explained_and_recorded(tmp_path: Path, store: AgentStore,
                                                         network: Network,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("sync_agent.sync.MAX_ATTEMPTS", 1)
+    monkeypatch.setattr("sync_agent.sync.INTERACTIVE_RETRY_MINUTES", 0)
     with RegistryClient("127.0.0.1:9") as client, pytest.raises(SyncError, match="unreachable"):
         sync(store, client, network.signers["uk.ac.forth"])
     outcome = store.sync_state().last_outcome
@@ -170,7 +171,7 @@ def test_a_tls_failure_says_what_failed(tmp_path: Path, store: AgentStore, netwo
     """A registry that requires mutual TLS dialled without it, with another network's CA,
     or with a certificate from another CA: each once ended as "unreachable; check the
     address", now says which of them it is, and which address from where."""
-    monkeypatch.setattr("sync_agent.sync.MAX_ATTEMPTS", 1)
+    monkeypatch.setattr("sync_agent.sync.INTERACTIVE_RETRY_MINUTES", 0)
     monkeypatch.setenv("SYNC_AGENT_REGISTRY", tls_registry.address)
     own = client_tls(pki, "institution-uk.ac.forth")
     rogue = client_tls(pki, "institution-uk.ac.forth", pki / "rogue")  # the rogue CA's

@@ -65,7 +65,7 @@ async def test_bilateral_proposals_awaiting_a_decision_are_shown(tmp_path: Path)
 async def test_sync_now_publishes_in_a_worker_and_an_unreachable_registry_is_a_banner(
         tmp_path: Path, network: Network, registry: RunningRegistry,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("sync_agent.sync.MAX_ATTEMPTS", 1)  # no backoff wait for the test
+    monkeypatch.setattr("sync_agent.sync.INTERACTIVE_RETRY_MINUTES", 0)  # no backoff wait for the test
     cfg, signer = init_home(tmp_path, "uk.ac.forth", "Forth", "GB", "127.0.0.1:9")
     directory.rotate_key(network.engine, "uk.ac.forth", signer.public_key)
     store = AgentStore(cfg.store_path, cfg.institution_id)

@@ -222,7 +222,7 @@ async def test_create_an_agreement_with_nested_sources_sync_and_the_registry_ans
 async def test_suspend_and_failed_sync_history_and_conflicts(
         tmp_path: Path, network: Network, registry: RunningRegistry,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("sync_agent.sync.MAX_ATTEMPTS", 1)
+    monkeypatch.setattr("sync_agent.sync.INTERACTIVE_RETRY_MINUTES", 0)
     cfg, signer = init_home(tmp_path, "uk.ac.taff", "Taff University", "GB", "127.0.0.1:9")
     directory.rotate_key(network.engine, "uk.ac.taff", signer.public_key)
     store = AgentStore(cfg.store_path, cfg.institution_id)
