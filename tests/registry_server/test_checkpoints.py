@@ -10,8 +10,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ from registry.v1 import publication_pb2_grpc
 from registry_core.envelope import Ed25519Signer
 from registry_server import directory
 from registry_server.db import WalCheckpoints, make_engine, upgrade, writing
-from tests.conftest import free_port
+from tests.conftest import eventually, free_port
 from tests.factories import batch, micro_credential, signed
 
 BLOB = 400_000  # bytes a transaction writes: ~100 pages
@@ -37,15 +35,6 @@ def write(engine: Engine, transactions: int) -> None:
         with writing(engine) as connection:
             connection.exec_driver_sql("CREATE TABLE IF NOT EXISTS scratch (b BLOB)")
             connection.exec_driver_sql(f"INSERT INTO scratch VALUES (randomblob({BLOB}))")
-
-
-def eventually(condition: Callable[[], bool], seconds: float = 10) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def test_commits_leave_the_log_to_the_checkpoint_thread(tmp_path: Path) -> None:
