@@ -25,9 +25,10 @@ from registry_server import audit, config, revocation, server
 from registry_server import directory as directory_store
 from registry_server.db import WalCheckpoints, checkpoints_in_background, make_engine, upgrade
 from registry_server.observability import Metrics
+from registry_server.pki import serial_text
 from registry_server.queries import QueryWorkers
 from registry_server.record_checks import RecordChecks
-from registry_server.tls import ServerCertificates, TLSFiles, TLSMaterialError, serial_text
+from registry_server.tls import ServerCertificates, TLSFiles, TLSMaterialError
 
 DEFAULT_DATABASE = "sqlite:///registry.db"
 STATUS_ACTIONS = {"suspend": directory.INSTITUTION_STATUS_SUSPENDED,

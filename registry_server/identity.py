@@ -17,10 +17,9 @@ from typing import Any, cast
 import grpc
 from cryptography import x509
 
-from registry_server.pki import ROLES, URN_PREFIX
+from registry_server.pki import ROLES, URN_PREFIX, serial_text
 from registry_server.revocation import RevokedSerials
 from registry_server.rpc import Behaviour, Context, Continuation, Handler
-from registry_server.tls import serial_text
 
 DEVELOPMENT = "development"  # a plaintext server (no TLS): only for a single machine
 

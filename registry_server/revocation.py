@@ -27,10 +27,9 @@ from registry.v1 import admin_pb2 as admin
 from registry_core.errors import AlreadyExists, InvalidRecord
 from registry_server.db import writing
 from registry_server.directory import PAGE_MAX
-from registry_server.pki import URN_PREFIX
+from registry_server.pki import URN_PREFIX, serial_text
 from registry_server.sql import table
 from registry_server.tables import RevokedCertificate, utcnow
-from registry_server.tls import serial_text
 
 REFRESH_SECONDS = 2.0
 HOST_ACTOR = "operator (registry host)"

@@ -19,17 +19,13 @@ import grpc
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from registry_server.pki import serial_text
+
 log = logging.getLogger(__name__)
 
 
 class TLSMaterialError(ValueError):
     """A certificate, key or CA file that cannot serve; says which file and what to do."""
-
-
-def serial_text(serial: int) -> str:
-    """A certificate's serial as `openssl x509 -noout -serial` prints it (without 'serial=')."""
-    digits = format(serial, "X")
-    return digits.zfill(len(digits) + len(digits) % 2)
 
 
 def _read(path: Path, what: str) -> bytes:

@@ -17,7 +17,7 @@ from registry.v1 import admin_pb2_grpc, directory_pb2_grpc
 from registry.v1 import directory_pb2 as directory
 from registry_core.errors import InvalidRecord
 from registry_server import cli, revocation
-from registry_server.tls import serial_text
+from registry_server.pki import serial_text
 from sync_agent.client import open_channel
 from tests.conftest import Network, RunningRegistry, client_tls, eventually, free_port
 
