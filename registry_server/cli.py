@@ -21,12 +21,14 @@ from registry.v1 import directory_pb2 as directory
 from registry_core import logs
 from registry_core.errors import RegistryError
 from registry_core.wording import counted
-from registry_server import audit, config, server
+from registry_server import audit, config, revocation, server
 from registry_server import directory as directory_store
 from registry_server.db import WalCheckpoints, checkpoints_in_background, make_engine, upgrade
 from registry_server.observability import Metrics
+from registry_server.pki import serial_text
 from registry_server.queries import QueryWorkers
 from registry_server.record_checks import RecordChecks
+from registry_server.tls import ServerCertificates, TLSFiles, TLSMaterialError
 
 DEFAULT_DATABASE = "sqlite:///registry.db"
 STATUS_ACTIONS = {"suspend": directory.INSTITUTION_STATUS_SUSPENDED,
@@ -70,7 +72,12 @@ async def serve(engine: Engine, settings: config.RegistryConfig, port_file: Path
             ThreadPoolExecutor(threads, thread_name_prefix="registry-db"))
     tls = None
     if settings.tls_cert and settings.tls_key and settings.client_ca:
-        tls = server.ServerTLS.from_files(settings.tls_cert, settings.tls_key, settings.client_ca)
+        try:
+            tls = ServerCertificates.from_files(
+                TLSFiles(settings.tls_cert, settings.tls_key, settings.client_ca))
+        except TLSMaterialError as error:
+            raise SystemExit(f"registry-server: {error}") from None
+        log.info("TLS: %s (SIGHUP reads the files again)", tls.current.describe())
     else:
         log.warning("serving plaintext without client certificates: for one machine only; "
                     "set tls_cert, tls_key and client_ca for a network")
@@ -113,6 +120,8 @@ async def serve(engine: Engine, settings: config.RegistryConfig, port_file: Path
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if tls is not None:  # renewed certificates, without a restart
+        loop.add_signal_handler(signal.SIGHUP, tls.reload)
     await stop.wait()
     log.info("stopping: finishing calls in flight")
     await grpc_server.stop(grace=5)
@@ -175,6 +184,20 @@ def main(argv: list[str] | None = None) -> int:
     revoke.add_argument("--key-id", required=True)
     revoke.add_argument("--reason", required=True, help="why, for the audit log")
 
+    certificates = commands.add_parser(
+        "certificates", help="client certificates the registry refuses (deny list)")
+    cert_cmds = certificates.add_subparsers(dest="action", required=True)
+    revoke_cert = cert_cmds.add_parser(
+        "revoke", help="refuse a client certificate from now on (every registry on this "
+        f"database within {revocation.REFRESH_SECONDS:g} s); final")
+    which = revoke_cert.add_mutually_exclusive_group(required=True)
+    which.add_argument("serial", nargs="?",
+                       help="as `openssl x509 -noout -serial -in FILE` prints it (serial=3A5F…), "
+                       "0x… or decimal")
+    which.add_argument("--certificate", type=Path, help="or the certificate's PEM file")
+    revoke_cert.add_argument("--reason", required=True, help="why, for the record")
+    cert_cmds.add_parser("revoked", help="list revoked client certificates")
+
     args = parser.parse_args(argv)
     try:
         settings = config.load(args.config, overrides={
@@ -207,6 +230,22 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "keys" and args.action == "revoke":
             directory_store.revoke_key(engine, args.institution_id, args.key_id, args.reason)
             print(f"revoked key {args.key_id} of {args.institution_id}")
+        elif args.command == "certificates" and args.action == "revoke":
+            serial, subject = (revocation.serial_and_subject(args.certificate)
+                               if args.certificate else (revocation.parse_serial(args.serial), ""))
+            revocation.revoke(engine, serial, args.reason, subject=subject)
+            print(f"revoked certificate serial={serial_text(serial)} (decimal {serial})"
+                  f"{' of ' + subject if subject else ''}; every registry on this database "
+                  f"refuses it within {revocation.REFRESH_SECONDS:g} s")
+        elif args.command == "certificates" and args.action == "revoked":
+            after = ""
+            while True:
+                revoked, after = revocation.list_revoked(engine, after=after)
+                for row in revoked:
+                    print(f"{row.serial}\t{row.revoked_at}\t{row.subject or '-'}\t"
+                          f"{row.actor}\t{row.reason}")
+                if not after:
+                    break
         elif args.command == "log":
             report = audit.verify_log(engine)
             for problem in report.problems:

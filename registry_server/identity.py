@@ -1,8 +1,8 @@
 """Who is calling: the role and name in the client certificate's URI SAN, and the
 authorisation matrix that says which role may call which RPC.
 
-The interceptor resolves the caller once per call, refuses what the matrix does not allow,
-and leaves the caller in a context variable for the servicers (which check ownership: an
+The interceptor resolves the caller once per call, refuses a certificate the operator
+revoked (registry_server/revocation.py) and what the matrix does not allow, and leaves the caller in a context variable for the servicers (which check ownership: an
 institution publishes and reads the checkpoint of itself only).
 """
 
@@ -17,7 +17,8 @@ from typing import Any, cast
 import grpc
 from cryptography import x509
 
-from registry_server.pki import ROLES, URN_PREFIX
+from registry_server.pki import ROLES, URN_PREFIX, serial_text
+from registry_server.revocation import RevokedSerials
 from registry_server.rpc import Behaviour, Context, Continuation, Handler
 
 DEVELOPMENT = "development"  # a plaintext server (no TLS): only for a single machine
@@ -72,13 +73,24 @@ def allowed_roles(method: str) -> frozenset[str]:
     return MATRIX.get(service, frozenset())
 
 
+def peer_certificate(context: Context) -> bytes | None:
+    """The PEM of the client certificate gRPC verified for this call's connection."""
+    return next(iter(context.auth_context().get("x509_pem_cert") or ()), None)
+
+
 def caller_of(context: Context, tls: bool) -> Caller | Ambiguous | None:
     """The caller named by the verified client certificate; None when it names no role,
     Ambiguous when it names more than one."""
     if not tls:
         return Caller(DEVELOPMENT, "")
-    pem = next(iter(context.auth_context().get("x509_pem_cert") or ()), None)
+    pem = peer_certificate(context)
     return None if pem is None else _caller_in(pem)
+
+
+@lru_cache(maxsize=1024)
+def serial_of(pem: bytes) -> int:
+    """A verified certificate's serial number, cached by its bytes like _caller_in."""
+    return x509.load_pem_x509_certificate(pem).serial_number
 
 
 @lru_cache(maxsize=1024)
@@ -104,11 +116,22 @@ def _caller_in(pem: bytes) -> Caller | Ambiguous | None:
     return next(iter(callers), None)
 
 
-class AuthorisationInterceptor(grpc.aio.ServerInterceptor):
-    """Enforces MATRIX on every call before the servicer runs."""
+async def revoked_serial(context: Context, revoked: RevokedSerials) -> int | None:
+    """The serial of the call's client certificate if the operator revoked it, else None."""
+    pem = peer_certificate(context)
+    if pem is None:
+        return None
+    serial = serial_of(pem)
+    return serial if serial in await revoked.current() else None
 
-    def __init__(self, tls: bool) -> None:
+
+class AuthorisationInterceptor(grpc.aio.ServerInterceptor):
+    """Enforces revocation and MATRIX on every call before the servicer runs. revoked: the
+    deny list (a registry with TLS has one)."""
+
+    def __init__(self, tls: bool, revoked: RevokedSerials | None = None) -> None:
         self.tls = tls
+        self.revoked = revoked
 
     async def intercept_service(
         self, continuation: Continuation, details: grpc.HandlerCallDetails,
@@ -118,9 +141,19 @@ class AuthorisationInterceptor(grpc.aio.ServerInterceptor):
             return handler
         method = details.method
         roles = allowed_roles(method)
-        tls = self.tls
+        tls, revoked = self.tls, self.revoked
 
         async def admit(context: Context) -> None:
+            serial = None if revoked is None else await revoked_serial(context, revoked)
+            if serial is not None:
+                # UNAUTHENTICATED, not PERMISSION_DENIED: the certificate no longer proves
+                # who is calling, whatever it names; the fix is a new certificate, not
+                # another role. Agents do not retry it.
+                await context.abort(grpc.StatusCode.UNAUTHENTICATED,
+                                    f"the client certificate (serial {serial_text(serial)}) "
+                                    "was revoked by the network's operator; ask the operator "
+                                    "for a new one (deploy/pki.py) and install it in its place")
+                return
             who = caller_of(context, tls)
             if who is None:
                 await context.abort(grpc.StatusCode.UNAUTHENTICATED,

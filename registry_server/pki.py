@@ -31,6 +31,13 @@ def _key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
+def serial_text(serial: int) -> str:
+    """A certificate's serial as `openssl x509 -noout -serial` prints it (without 'serial=');
+    `registry-server certificates revoke` reads it back."""
+    digits = format(serial, "X")
+    return digits.zfill(len(digits) + len(digits) % 2)
+
+
 def _write(path: Path, data: bytes, mode: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -131,10 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "ca":
         print(create_ca(args.dir, args.name))
-    elif args.command == "server":
-        print(*issue_server(args.dir, args.host))
+        return 0
+    if args.command == "server":
+        certificate, key = issue_server(args.dir, args.host)
     else:
-        print(*issue_client(args.dir, args.command, args.name))
+        certificate, key = issue_client(args.dir, args.command, args.name)
+    serial = x509.load_pem_x509_certificate(certificate.read_bytes()).serial_number
+    print(certificate, key)
+    print(f"serial={serial_text(serial)}")  # keep it: revoking names the certificate by it
     return 0
 
 

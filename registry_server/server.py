@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
@@ -29,6 +26,8 @@ from registry_server.identity import AuthorisationInterceptor
 from registry_server.observability import Metrics, ObservabilityInterceptor
 from registry_server.queries import QueryWorkers
 from registry_server.record_checks import RecordChecks
+from registry_server.revocation import RevokedSerials
+from registry_server.tls import ServerCertificates
 from registry_server.volume import VolumeRule
 
 SERVICE_NAMES = (
@@ -48,21 +47,7 @@ class CannotListen(OSError):
     """The registry's address could not be bound; says which and what to do."""
 
 
-@dataclass(frozen=True)
-class ServerTLS:
-    """PEM bytes of the registry's certificate and key, and of the CA whose client
-    certificates it accepts (mutual TLS: every client must present one)."""
-
-    certificate: bytes
-    private_key: bytes
-    client_ca: bytes
-
-    @classmethod
-    def from_files(cls, certificate: Path, private_key: Path, client_ca: Path) -> ServerTLS:
-        return cls(certificate.read_bytes(), private_key.read_bytes(), client_ca.read_bytes())
-
-
-async def build(engine: Engine, address: str, tls: ServerTLS | None = None,
+async def build(engine: Engine, address: str, tls: ServerCertificates | None = None,
                 metrics: Metrics | None = None, database_on_loop: bool = False,
                 record_checks: RecordChecks | None = None,
                 query_workers: QueryWorkers | None = None,
@@ -81,7 +66,9 @@ async def build(engine: Engine, address: str, tls: ServerTLS | None = None,
             pool.on_replacing = metrics.replaced.labels(pool.WHAT).inc
     calls = service.DatabaseCalls(on_loop=database_on_loop)
     # Outermost first: every call gets its request id and is measured, refused ones included.
-    interceptors = [ObservabilityInterceptor(metrics), AuthorisationInterceptor(tls is not None)]
+    revoked = RevokedSerials(engine, on_loop=database_on_loop) if tls is not None else None
+    interceptors = [ObservabilityInterceptor(metrics),
+                    AuthorisationInterceptor(tls is not None, revoked)]
     server = grpc.aio.server(interceptors=interceptors, options=[
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -95,7 +82,8 @@ async def build(engine: Engine, address: str, tls: ServerTLS | None = None,
         service.DirectoryService(engine, calls), server)
     server.add_generic_rpc_handlers(
         (service.EquivalenceService(engine, calls, query_workers, admission).handler(),))
-    admin_pb2_grpc.add_AdminServiceServicer_to_server(service.AdminService(engine, calls), server)
+    admin_pb2_grpc.add_AdminServiceServicer_to_server(
+        service.AdminService(engine, calls, revoked), server)
     audit_pb2_grpc.add_AuditServiceServicer_to_server(service.AuditService(engine, calls), server)
     bilateral_pb2_grpc.add_BilateralServiceServicer_to_server(
         service.BilateralService(engine, calls), server)
@@ -111,10 +99,7 @@ async def build(engine: Engine, address: str, tls: ServerTLS | None = None,
         if tls is None:
             port = server.add_insecure_port(address)
         else:
-            credentials = grpc.ssl_server_credentials(
-                [(tls.private_key, tls.certificate)], root_certificates=tls.client_ca,
-                require_client_auth=True)
-            port = server.add_secure_port(address, credentials)
+            port = server.add_secure_port(address, tls.credentials())
     except RuntimeError:  # gRPC's "Failed to bind to address"
         port = 0
     if port == 0:

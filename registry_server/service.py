@@ -32,7 +32,7 @@ from registry_core.records import INSTITUTION_ID
 from registry_server import audit as audit_store
 from registry_server import bilateral as bilateral_store
 from registry_server import directory as directory_store
-from registry_server import failpoints, learner_credentials, publication
+from registry_server import failpoints, learner_credentials, publication, revocation
 from registry_server.acceptance import verify_signature
 from registry_server.arrival import ArrivalOrder, Place
 from registry_server.fairness import Admission, Lane, caller_key, cost_of
@@ -40,6 +40,7 @@ from registry_server.identity import DEVELOPMENT, Caller, caller
 from registry_server.observability import Metrics, refusal
 from registry_server.queries import QUERIES, SERVICE, QueryWorkers, answer
 from registry_server.record_checks import RecordChecks
+from registry_server.revocation import RevokedSerials
 from registry_server.rpc import Context
 from registry_server.status import INTERNAL_FAULT, Failure, failure_of, refusal_of
 from registry_server.volume import VolumeRule
@@ -294,7 +295,13 @@ def prior_learning_refusal(who: Caller, question: bytes) -> Failure | None:
 
 
 class AdminService(_Servicer, admin_pb2_grpc.AdminServiceServicer):
-    """Operator administration; the interceptor admits operators only."""
+    """Operator administration; the interceptor admits operators only. revoked: this
+    process's copy of the revoked certificates, read again at once after a revocation."""
+
+    def __init__(self, engine: Engine, calls: DatabaseCalls | None = None,
+                 revoked: RevokedSerials | None = None) -> None:
+        super().__init__(engine, calls)
+        self.revoked = revoked
 
     async def EnrolInstitution(self, request: admin.EnrolInstitutionRequest,  # noqa: N802
                                context: Context
@@ -326,6 +333,22 @@ class AdminService(_Servicer, admin_pb2_grpc.AdminServiceServicer):
         found = await self.calls(context, lambda: directory_store.revoke_key(
             self.engine, request.institution_id, request.key_id, request.reason, actor=actor))
         return admin.RevokeKeyResponse(institution=found)
+
+    async def RevokeCertificate(self, request: admin.RevokeCertificateRequest,  # noqa: N802
+                                context: Context) -> admin.RevokeCertificateResponse:
+        actor = str(caller.get())
+        revoked = await self.calls(context, lambda: revocation.revoke(
+            self.engine, revocation.parse_serial(request.serial), request.reason, actor=actor))
+        if self.revoked is not None:
+            self.revoked.changed_here()
+        return admin.RevokeCertificateResponse(revoked=revoked)
+
+    async def ListRevokedCertificates(  # noqa: N802
+            self, request: admin.ListRevokedCertificatesRequest,
+            context: Context) -> admin.ListRevokedCertificatesResponse:
+        page, token = await self.calls(context, lambda: revocation.list_revoked(
+            self.engine, page_size=request.page_size, after=request.page_token))
+        return admin.ListRevokedCertificatesResponse(revoked=page, next_page_token=token)
 
 
 class AuditService(_Servicer, audit_pb2_grpc.AuditServiceServicer):

@@ -187,3 +187,18 @@ class StatusList(SQLModel, table=True):
     valid_from: dt.datetime = Field(sa_column=_when())
     revoked: int
     updated_at: dt.datetime = Field(sa_column=_when())
+
+
+class RevokedCertificate(SQLModel, table=True):
+    """A client certificate of the network's CA that the operator revoked: refused on every
+    call, by every registry process sharing the database (registry_server/revocation.py).
+    Rows are never removed, so their count tells a registry whether the list changed."""
+
+    __tablename__ = "revoked_certificate"
+    # Upper-case hexadecimal, as `openssl x509 -serial` prints it (at most 20 bytes, RFC 5280).
+    serial: str = Field(primary_key=True, max_length=64)
+    # The certificate's role URI or subject, when revoked by its file; "" by serial alone.
+    subject: str = Field(default="", max_length=500)
+    reason: str = Field(max_length=2000)
+    actor: str = Field(max_length=200)
+    revoked_at: dt.datetime = Field(sa_column=_when())

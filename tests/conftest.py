@@ -27,7 +27,7 @@ from registry_server.observability import Metrics
 from registry_server.pki import create_ca, issue_client, issue_server
 from registry_server.queries import QueryWorkers
 from registry_server.record_checks import RecordChecks
-from registry_server.server import ServerTLS
+from registry_server.tls import ServerCertificates, TLSFiles
 from registry_server.volume import VolumeRule
 from sync_agent.client import ClientTLS
 
@@ -155,7 +155,7 @@ def network(engine: Engine) -> Network:
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The network's CA with the registry's, three institutions', a partner's and an
+    """The network's CA with the registry's, three institutions', two partners' and an
     operator's certificates, and a rogue CA's institution certificate."""
     directory = tmp_path_factory.mktemp("pki")
     create_ca(directory)
@@ -163,6 +163,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for institution in ("uk.ac.forth", "uk.ac.taff", "uk.ac.lagan"):
         issue_client(directory, "institution", institution)
     issue_client(directory, "partner", "ucas")
+    issue_client(directory, "partner", "hesa")
     issue_client(directory, "operator", "alice")
     rogue = directory / "rogue"
     create_ca(rogue, "Rogue CA")
@@ -192,7 +193,7 @@ def eventually(condition: Callable[[], bool], seconds: float = 30) -> bool:
 class RunningRegistry:
     """A registry served by grpc.aio on 127.0.0.1 in a background event loop."""
 
-    def __init__(self, engine: Engine, tls: ServerTLS | None = None,
+    def __init__(self, engine: Engine, tls: ServerCertificates | None = None,
                  database_on_loop: bool = False, check_workers: int = 0,
                  query_workers: int = 0, volume: VolumeRule = VolumeRule()) -> None:
         self.engine = engine
@@ -253,8 +254,8 @@ def tls_registry(network: Network, pki: Path) -> Iterator[RunningRegistry]:
     """The registry with mutual TLS and a record-check worker, as a network runs it.
     (Questions are answered in process here: where they are answered is tested with
     registry_either_way, and authorisation happens before either.)"""
-    running = RunningRegistry(network.engine, ServerTLS.from_files(
-        pki / "registry.pem", pki / "registry-key.pem", pki / "ca.pem"), check_workers=1)
+    running = RunningRegistry(network.engine, ServerCertificates.from_files(TLSFiles(
+        pki / "registry.pem", pki / "registry-key.pem", pki / "ca.pem")), check_workers=1)
     yield running
     running.stop()
 
@@ -287,3 +288,5 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+

@@ -25,13 +25,15 @@ _sym_db = _symbol_database.Default()
 from registry.v1 import directory_pb2 as registry_dot_v1_dot_directory__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17registry/v1/admin.proto\x12\x0bregistry.v1\x1a\x1bregistry/v1/directory.proto\"d\n\x17\x45nrolInstitutionRequest\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x03 \x01(\t\x12\x12\n\npublic_key\x18\x04 \x01(\x0c\"I\n\x18\x45nrolInstitutionResponse\x12-\n\x0binstitution\x18\x01 \x01(\x0b\x32\x18.registry.v1.Institution\"u\n\x1bSetInstitutionStatusRequest\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.registry.v1.InstitutionStatus\x12\x0e\n\x06reason\x18\x03 \x01(\t\"M\n\x1cSetInstitutionStatusResponse\x12-\n\x0binstitution\x18\x01 \x01(\x0b\x32\x18.registry.v1.Institution\">\n\x10RotateKeyRequest\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\x0c\"B\n\x11RotateKeyResponse\x12-\n\x0binstitution\x18\x01 \x01(\x0b\x32\x18.registry.v1.Institution\"J\n\x10RevokeKeyRequest\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"B\n\x11RevokeKeyResponse\x12-\n\x0binstitution\x18\x01 \x01(\x0b\x32\x18.registry.v1.Institution2\xf4\x02\n\x0c\x41\x64minService\x12_\n\x10\x45nrolInstitution\x12$.registry.v1.EnrolInstitutionRequest\x1a%.registry.v1.EnrolInstitutionResponse\x12k\n\x14SetInstitutionStatus\x12(.registry.v1.SetInstitutionStatusRequest\x1a).registry.v1.SetInstitutionStatusResponse\x12J\n\tRotateKey\x12\x1d.registry.v1.RotateKeyRequest\x1a\x1e.registry.v1.RotateKeyResponse\x12J\n\tRevokeKey\x12\x1d.registry.v1.RevokeKeyRequest\x1a\x1e.registry.v1.RevokeKeyResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17registry/v1/admin.proto\x12\x0bregistry.v1\x1a\x1bregistry/v1/directory.proto\"d\n\x17\x45nrolInstitutionRequest\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x03 \x01(\t\x12\x12\n\npublic_key\x18\x04 \x01(\x0c\"I\n\x18\x45nrolInstitutionResponse\x12-\n\x0binstitution\x18\x01 \x01(\x0b\x32\x18.registry.v1.Institution\"u\n\x1bSetInstitutionStatusRequest\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.registry.v1.InstitutionStatus\x12\x0e\n\x06reason\x18\x03 \x01(\t\"M\n\x1cSetInstitutionStatusResponse\x12-\n\x0binstitution\x18\x01 \x01(\x0b\x32\x18.registry.v1.Institution\">\n\x10RotateKeyRequest\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\x0c\"B\n\x11RotateKeyResponse\x12-\n\x0binstitution\x18\x01 \x01(\x0b\x32\x18.registry.v1.Institution\"J\n\x10RevokeKeyRequest\x12\x16\n\x0einstitution_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"B\n\x11RevokeKeyResponse\x12-\n\x0binstitution\x18\x01 \x01(\x0b\x32\x18.registry.v1.Institution\":\n\x18RevokeCertificateRequest\x12\x0e\n\x06serial\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"M\n\x19RevokeCertificateResponse\x12\x30\n\x07revoked\x18\x01 \x01(\x0b\x32\x1f.registry.v1.RevokedCertificate\"h\n\x12RevokedCertificate\x12\x0e\n\x06serial\x18\x01 \x01(\t\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x04 \x01(\t\x12\x12\n\nrevoked_at\x18\x05 \x01(\t\"G\n\x1eListRevokedCertificatesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"l\n\x1fListRevokedCertificatesResponse\x12\x30\n\x07revoked\x18\x01 \x03(\x0b\x32\x1f.registry.v1.RevokedCertificate\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xd3\x04\n\x0c\x41\x64minService\x12_\n\x10\x45nrolInstitution\x12$.registry.v1.EnrolInstitutionRequest\x1a%.registry.v1.EnrolInstitutionResponse\x12k\n\x14SetInstitutionStatus\x12(.registry.v1.SetInstitutionStatusRequest\x1a).registry.v1.SetInstitutionStatusResponse\x12J\n\tRotateKey\x12\x1d.registry.v1.RotateKeyRequest\x1a\x1e.registry.v1.RotateKeyResponse\x12J\n\tRevokeKey\x12\x1d.registry.v1.RevokeKeyRequest\x1a\x1e.registry.v1.RevokeKeyResponse\x12\x62\n\x11RevokeCertificate\x12%.registry.v1.RevokeCertificateRequest\x1a&.registry.v1.RevokeCertificateResponse\x12y\n\x17ListRevokedCertificates\x12+.registry.v1.ListRevokedCertificatesRequest\x1a,.registry.v1.ListRevokedCertificatesResponse\"\x03\x90\x02\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'registry.v1.admin_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_ADMINSERVICE'].methods_by_name['ListRevokedCertificates']._loaded_options = None
+  _globals['_ADMINSERVICE'].methods_by_name['ListRevokedCertificates']._serialized_options = b'\220\002\001'
   _globals['_ENROLINSTITUTIONREQUEST']._serialized_start=69
   _globals['_ENROLINSTITUTIONREQUEST']._serialized_end=169
   _globals['_ENROLINSTITUTIONRESPONSE']._serialized_start=171
@@ -48,6 +50,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REVOKEKEYREQUEST']._serialized_end=650
   _globals['_REVOKEKEYRESPONSE']._serialized_start=652
   _globals['_REVOKEKEYRESPONSE']._serialized_end=718
-  _globals['_ADMINSERVICE']._serialized_start=721
-  _globals['_ADMINSERVICE']._serialized_end=1093
+  _globals['_REVOKECERTIFICATEREQUEST']._serialized_start=720
+  _globals['_REVOKECERTIFICATEREQUEST']._serialized_end=778
+  _globals['_REVOKECERTIFICATERESPONSE']._serialized_start=780
+  _globals['_REVOKECERTIFICATERESPONSE']._serialized_end=857
+  _globals['_REVOKEDCERTIFICATE']._serialized_start=859
+  _globals['_REVOKEDCERTIFICATE']._serialized_end=963
+  _globals['_LISTREVOKEDCERTIFICATESREQUEST']._serialized_start=965
+  _globals['_LISTREVOKEDCERTIFICATESREQUEST']._serialized_end=1036
+  _globals['_LISTREVOKEDCERTIFICATESRESPONSE']._serialized_start=1038
+  _globals['_LISTREVOKEDCERTIFICATESRESPONSE']._serialized_end=1146
+  _globals['_ADMINSERVICE']._serialized_start=1149
+  _globals['_ADMINSERVICE']._serialized_end=1744
 # @@protoc_insertion_point(module_scope)

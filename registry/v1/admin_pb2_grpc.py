@@ -56,6 +56,16 @@ class AdminServiceStub:
                 request_serializer=registry_dot_v1_dot_admin__pb2.RevokeKeyRequest.SerializeToString,
                 response_deserializer=registry_dot_v1_dot_admin__pb2.RevokeKeyResponse.FromString,
                 _registered_method=True)
+        self.RevokeCertificate = channel.unary_unary(
+                '/registry.v1.AdminService/RevokeCertificate',
+                request_serializer=registry_dot_v1_dot_admin__pb2.RevokeCertificateRequest.SerializeToString,
+                response_deserializer=registry_dot_v1_dot_admin__pb2.RevokeCertificateResponse.FromString,
+                _registered_method=True)
+        self.ListRevokedCertificates = channel.unary_unary(
+                '/registry.v1.AdminService/ListRevokedCertificates',
+                request_serializer=registry_dot_v1_dot_admin__pb2.ListRevokedCertificatesRequest.SerializeToString,
+                response_deserializer=registry_dot_v1_dot_admin__pb2.ListRevokedCertificatesResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -91,6 +101,23 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RevokeCertificate(self, request, context):
+        """Revokes a client certificate (a partner's, an institution's or an operator's, say after
+        it leaked); within a few seconds every registry sharing the database refuses it with
+        UNAUTHENTICATED. Final: issue the holder a new certificate. ALREADY_EXISTS when it is
+        revoked already.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRevokedCertificates(self, request, context):
+        """Lists revoked client certificates.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -113,6 +140,16 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.RevokeKey,
                     request_deserializer=registry_dot_v1_dot_admin__pb2.RevokeKeyRequest.FromString,
                     response_serializer=registry_dot_v1_dot_admin__pb2.RevokeKeyResponse.SerializeToString,
+            ),
+            'RevokeCertificate': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeCertificate,
+                    request_deserializer=registry_dot_v1_dot_admin__pb2.RevokeCertificateRequest.FromString,
+                    response_serializer=registry_dot_v1_dot_admin__pb2.RevokeCertificateResponse.SerializeToString,
+            ),
+            'ListRevokedCertificates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRevokedCertificates,
+                    request_deserializer=registry_dot_v1_dot_admin__pb2.ListRevokedCertificatesRequest.FromString,
+                    response_serializer=registry_dot_v1_dot_admin__pb2.ListRevokedCertificatesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -225,6 +262,60 @@ class AdminService:
             '/registry.v1.AdminService/RevokeKey',
             registry_dot_v1_dot_admin__pb2.RevokeKeyRequest.SerializeToString,
             registry_dot_v1_dot_admin__pb2.RevokeKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeCertificate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/registry.v1.AdminService/RevokeCertificate',
+            registry_dot_v1_dot_admin__pb2.RevokeCertificateRequest.SerializeToString,
+            registry_dot_v1_dot_admin__pb2.RevokeCertificateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRevokedCertificates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/registry.v1.AdminService/ListRevokedCertificates',
+            registry_dot_v1_dot_admin__pb2.ListRevokedCertificatesRequest.SerializeToString,
+            registry_dot_v1_dot_admin__pb2.ListRevokedCertificatesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -189,6 +189,17 @@ def revoke_lagan(ch: grpc.Channel, net: Network) -> object:
         timeout=10)
 
 
+def revoke_a_certificate(ch: grpc.Channel, net: Network) -> object:
+    """Serial 1: no certificate of the test network's CA (theirs are random)."""
+    return admin_pb2_grpc.AdminServiceStub(ch).RevokeCertificate(admin.RevokeCertificateRequest(
+        serial="0x01", reason="leaked"), timeout=10)
+
+
+def revoked_certificates(ch: grpc.Channel, net: Network) -> object:
+    return admin_pb2_grpc.AdminServiceStub(ch).ListRevokedCertificates(
+        admin.ListRevokedCertificatesRequest(), timeout=10)
+
+
 def health(ch: grpc.Channel, net: Network) -> object:
     stub: Any = health_pb2_grpc.HealthStub(ch)  # its stubs' types name no methods
     return stub.Check(health_pb2.HealthCheckRequest(), timeout=10)
@@ -217,6 +228,8 @@ MATRIX: list[tuple[Call, tuple[grpc.StatusCode, ...]]] = [
     (suspend_lagan, (DENIED, DENIED, DENIED, OK)),
     (rotate_lagan, (DENIED, DENIED, DENIED, OK)),
     (revoke_lagan, (DENIED, DENIED, DENIED, OK)),
+    (revoke_a_certificate, (DENIED, DENIED, DENIED, OK)),
+    (revoked_certificates, (DENIED, DENIED, DENIED, OK)),
     (health, (OK, OK, OK, OK)),
 ]
 ROLES = ("institution-uk.ac.forth", "institution-uk.ac.taff", "partner-ucas", "operator-alice")
@@ -330,6 +343,8 @@ COVERS = {
     "suspend_lagan": "registry.v1.AdminService.SetInstitutionStatus",
     "rotate_lagan": "registry.v1.AdminService.RotateKey",
     "revoke_lagan": "registry.v1.AdminService.RevokeKey",
+    "revoke_a_certificate": "registry.v1.AdminService.RevokeCertificate",
+    "revoked_certificates": "registry.v1.AdminService.ListRevokedCertificates",
     "bilateral_act": "registry.v1.BilateralService.Act",
     "bilateral_events_of_forth": "registry.v1.BilateralService.ListBilateralEvents",
     "bilateral_agreement": "registry.v1.BilateralService.GetBilateralAgreement",
