@@ -82,6 +82,33 @@ def test_environment_wins_over_the_file_and_errors_name_the_fix(tmp_path: Path) 
         registry_config.load(None, environ={"REGISTRY_EVENT_LOOP": "tokio"})
 
 
+def test_drain_defaults_to_five_seconds_with_tls_and_none_without(tmp_path: Path,
+                                                                  pki: Path) -> None:
+    assert registry_config.drain_seconds(registry_config.load(None, environ={})) == 0
+    tls = registry_config.load(None, environ={
+        "REGISTRY_TLS_CERT": str(pki / "registry.pem"),
+        "REGISTRY_TLS_KEY": str(pki / "registry-key.pem"),
+        "REGISTRY_CLIENT_CA": str(pki / "ca.pem")})
+    assert registry_config.drain_seconds(tls) == registry_config.DRAIN_SECONDS == 5
+    assert registry_config.drain_seconds(registry_config.load(
+        None, environ={"REGISTRY_DRAIN_SECONDS": "0"})) == 0
+
+
+def test_drain_and_access_log_settings_name_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(registry_config.ConfigError,
+                       match="REGISTRY_DRAIN_SECONDS: setting 'drain_seconds' = -2; give 0 to "
+                             "300 or -1 for the default"):
+        registry_config.load(None, environ={"REGISTRY_DRAIN_SECONDS": "-2"})
+    with pytest.raises(registry_config.ConfigError,
+                       match="setting 'access_log' = 'off'; use true or false"):
+        registry_config.load(None, environ={"REGISTRY_ACCESS_LOG": "off"})
+    sample = tmp_path / "registry.toml"
+    sample.write_text("access_log = false\n")
+    assert registry_config.load(sample, environ={}).access_log is False
+    assert registry_config.load(None, environ={"REGISTRY_ACCESS_LOG": "False"}).access_log \
+        is False
+
+
 def test_registry_refuses_to_start_half_configured(tmp_path: Path) -> None:
     sample = tmp_path / "registry.toml"
     sample.write_text('database_url = "mysql://x"\n')
@@ -184,3 +211,4 @@ def test_query_workers_default_to_every_core_but_the_registrys_own_on_sqlite(
                        match="environment variable REGISTRY_QUERY_WORKERS: setting "
                              "'query_workers' = 65; give 0 to 64"):
         registry_config.load(None, environ={"REGISTRY_QUERY_WORKERS": "65"})
+
