@@ -4,16 +4,22 @@ the commands it runs exist, the paths it names are where it says."""
 from __future__ import annotations
 
 import configparser
+import re
 import shlex
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from prometheus_client import generate_latest
 
 from registry_server import cli as registry_cli
 from registry_server import config as registry_config
+from registry_server.db import make_engine, upgrade
+from registry_server.observability import Metrics
 from registry_server.pki import create_ca, issue_client, issue_server
+from registry_server.queries import QueryWorkers
 from sync_agent import cli as agent_cli
 from sync_agent import config as agent_config
 from sync_agent.config import init_home
@@ -212,3 +218,32 @@ def test_query_workers_default_to_every_core_but_the_registrys_own_on_sqlite(
                              "'query_workers' = 65; give 0 to 64"):
         registry_config.load(None, environ={"REGISTRY_QUERY_WORKERS": "65"})
 
+
+def test_alert_rules_pass_promtool_and_their_unit_tests() -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool not installed (Debian: apt-get install prometheus)")
+    rules = DEPLOY / "prometheus"
+    for command in (["check", "rules", "registry-alerts.yml"],
+                    ["test", "rules", "registry-alerts.test.yml"]):
+        done = subprocess.run([promtool, *command], cwd=rules, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "SUCCESS" in done.stdout + done.stderr
+
+
+def test_alert_rules_name_only_metrics_the_registry_or_node_exporter_serves(
+        tmp_path: Path, pki: Path) -> None:
+    """A renamed metric would leave its alert silently matching nothing."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'registry.db'}")
+    upgrade(engine)
+    metrics = Metrics(engine)
+    metrics.watch({"registry": (pki / "registry.pem").read_bytes()}, [QueryWorkers([])])
+    served = set(re.findall(r"^# TYPE (\S+)", generate_latest(metrics.registry).decode(),
+                            re.MULTILINE))
+    engine.dispose()
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "registry-alerts.yml").read_text())
+    for rule in rules["groups"][0]["rules"]:
+        for name in re.findall(r"\b(?:registry|node)_[a-z_]+", rule["expr"]):
+            assert name.startswith("node_filesystem_") or name in served, \
+                f"{rule['alert']} uses {name}, which the registry does not serve"
