@@ -14,8 +14,8 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 
 from grpc_health.v1 import health, health_pb2
 from sqlalchemy import Engine, text
@@ -72,8 +72,7 @@ class Health:
         self.on_change = on_change  # told True / False when the database comes and goes
         self.database_up: bool | None = None
         self.draining = False
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="registry-health")
-        self._pending: Future[None] | None = None
+        self._pending: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -93,7 +92,6 @@ class Health:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        self._thread.shutdown(wait=False, cancel_futures=True)
 
     async def _probe_forever(self) -> None:
         while True:
@@ -121,14 +119,39 @@ class Health:
         """None when the database answered, else what went wrong."""
         if self._pending is not None and not self._pending.done():
             return f"the probe before this one has not answered in {self.answer_seconds:g} s"
-        self._pending = self._thread.submit(self.probe)
+        self._pending = self._probe_in_thread()
         try:
             # Shielded: on a timeout the probe goes on in its thread, and the next check
             # sees it still pending instead of starting another.
-            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(self._pending)),
-                                   self.answer_seconds)
+            await asyncio.wait_for(asyncio.shield(self._pending), self.answer_seconds)
         except TimeoutError:
             return f"no answer in {self.answer_seconds:g} s"
         except Exception as error:  # noqa: BLE001 - any failure is "cannot be used"
             return f"{type(error).__name__}: {error}"
         return None
+
+    def _probe_in_thread(self) -> asyncio.Future[None]:
+        """The probe's outcome, from a daemon thread: one hung on an unreachable host must
+        not hold the process at exit (a thread pool's threads are waited for then)."""
+        loop = asyncio.get_running_loop()
+        outcome: asyncio.Future[None] = loop.create_future()
+
+        def settle(error: BaseException | None) -> None:
+            if outcome.done():
+                return
+            if error is None:
+                outcome.set_result(None)
+            else:
+                outcome.set_exception(error)
+
+        def run() -> None:
+            error: BaseException | None = None
+            try:
+                self.probe()
+            except Exception as failure:  # noqa: BLE001 - reported by the event loop
+                error = failure
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(settle, error)
+
+        threading.Thread(target=run, name="registry-health", daemon=True).start()
+        return outcome

@@ -3,6 +3,7 @@ SERVING again once it can), and NOT_SERVING from the moment a SIGTERM starts the
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -22,6 +23,7 @@ from prometheus_client import generate_latest
 from sqlalchemy import Engine, make_url
 
 from registry_server.db import make_engine, upgrade
+from registry_server.health import Health
 from registry_server.server import SERVICE_NAMES
 from tests.conftest import PG_URL, RunningRegistry, free_port
 
@@ -188,3 +190,34 @@ def test_a_sigtermed_registry_answers_not_serving_while_it_drains(tmp_path: Path
     messages = [json.loads(line)["message"] for line in log_file.read_text().splitlines()]
     assert any("NOT_SERVING; draining for 120 s" in message for message in messages)
     assert any("finishing calls in flight" in message for message in messages)
+
+
+async def test_a_hung_probe_counts_as_down_and_no_second_one_starts() -> None:
+    release, probes = threading.Event(), []
+
+    def hanging_probe() -> None:
+        probes.append(threading.current_thread().name)
+        release.wait(60)
+
+    health = Health(hanging_probe, SERVICE_NAMES, interval=0.05, answer_seconds=0.2)
+
+    async def current() -> int:
+        no_context: Any = None  # Check uses its context only for an unknown service
+        answer = await health.servicer.Check(health_pb2.HealthCheckRequest(), no_context)
+        return int(answer.status)
+
+    await health.start()
+    try:
+        assert await current() == NOT_SERVING
+        for _ in range(20):  # twenty more checks while the first probe hangs
+            await asyncio.sleep(0.05)
+        assert len(probes) == 1
+        assert await current() == NOT_SERVING
+        release.set()
+        deadline = time.monotonic() + 30
+        while await current() != SERVING:
+            assert time.monotonic() < deadline, "SERVING did not come back"
+            await asyncio.sleep(0.05)
+    finally:
+        release.set()
+        await health.stop()
