@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -190,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
          "--listen", "127.0.0.1:0", "--port-file", str(port_file),
          "--tls-cert", str(pki / "registry.pem"), "--tls-key", str(pki / "registry-key.pem"),
          "--client-ca", str(pki / "ca.pem")],
-        stdout=log, stderr=subprocess.STDOUT)
+        # No load balancer to drain for: stop at once (with TLS the default is 5 s).
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "REGISTRY_DRAIN_SECONDS": "0"})
     try:
         address = f"127.0.0.1:{wait_for_port(port_file, registry)}"
         partner = ClientTLS.from_files(pki / "ca.pem", pki / "partner-demo-admissions.pem",

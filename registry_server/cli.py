@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -24,7 +25,8 @@ from registry_core.wording import counted
 from registry_server import audit, config, revocation, server
 from registry_server import directory as directory_store
 from registry_server.db import WalCheckpoints, checkpoints_in_background, make_engine, upgrade
-from registry_server.observability import Metrics
+from registry_server.health import Health, database_probe
+from registry_server.observability import Metrics, access_log
 from registry_server.pki import serial_text
 from registry_server.queries import QueryWorkers
 from registry_server.record_checks import RecordChecks
@@ -97,13 +99,16 @@ async def serve(engine: Engine, settings: config.RegistryConfig, port_file: Path
     record_checks = await RecordChecks.start(config.record_check_workers(settings))
     query_workers = await QueryWorkers.for_database(config.query_worker_count(settings),
                                                     settings.database_url)
+    health = Health(database_probe(engine), server.SERVICE_NAMES)
     try:
         grpc_server, port = await server.build(engine, listen, tls, metrics,
                                                database_on_loop=threads == 0,
                                                record_checks=record_checks,
                                                query_workers=query_workers,
-                                               volume=config.volume_rule(settings))
+                                               volume=config.volume_rule(settings),
+                                               health_status=health)
     except server.CannotListen as exc:
+        await health.stop()
         await record_checks.close()
         await query_workers.close()
         if checkpoints is not None:
@@ -123,6 +128,17 @@ async def serve(engine: Engine, settings: config.RegistryConfig, port_file: Path
     if tls is not None:  # renewed certificates, without a restart
         loop.add_signal_handler(signal.SIGHUP, tls.reload)
     await stop.wait()
+    await health.drain()
+    drain = config.drain_seconds(settings)
+    if drain:
+        # Calls are still answered, but health says NOT_SERVING, so load balancers and
+        # probes send new calls elsewhere before the port closes. A second signal (an
+        # impatient operator) cuts it short.
+        log.info("stopping: health is NOT_SERVING; draining for %g s (signal again to stop "
+                 "now)", drain)
+        stop.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), drain)
     log.info("stopping: finishing calls in flight")
     await grpc_server.stop(grace=5)
     await record_checks.close()
@@ -207,7 +223,26 @@ def main(argv: list[str] | None = None) -> int:
     except config.ConfigError as error:
         print(f"registry-server: configuration: {error}", file=sys.stderr)
         return 2
-    logs.configure(json_lines=args.command == "serve" and settings.log_format == "json")
+    json_lines = args.command == "serve" and settings.log_format == "json"
+    # Serving in JSON, every line of standard error is JSON: gRPC's C core's too.
+    stderr_lines = logs.StderrLines() if json_lines else None
+    logs.configure(json_lines, stream=stderr_lines.output if stderr_lines else None)
+    if not settings.access_log:
+        access_log.setLevel(logging.WARNING)
+    try:
+        return run(args, settings)
+    except SystemExit as stopped:
+        if stderr_lines is None or not isinstance(stopped.code, str):
+            raise
+        log.critical("%s", stopped.code)  # as a JSON line, not Python's plain one
+        return 1
+    finally:
+        if stderr_lines is not None:
+            stderr_lines.close()
+
+
+def run(args: argparse.Namespace, settings: config.RegistryConfig) -> int:
+    """Carry out the parsed command."""
     engine = open_database(settings.database_url, serving=args.command == "serve")
     try:
         if args.command == "serve":

@@ -54,6 +54,11 @@ class RegistryConfig:
     query_workers: int = -1
     metrics_listen: str = ""
     log_format: str = "json"
+    # One log line for every call (method, caller, status, duration, request id). Each costs
+    # the event loop a few tens of microseconds; a registry answering thousands of calls a
+    # second may turn them off and keep the metrics, which count every call anyway.
+    # Refused publications are logged either way.
+    access_log: bool = True
     # The registry's event loop: "uvloop" (default where it is installed: libuv's loop cut
     # the registry's own CPU a call by about a tenth) or "asyncio" (the standard library's).
     event_loop: str = "uvloop"
@@ -65,6 +70,11 @@ class RegistryConfig:
     workload_tolerance: float = VolumeRule.workload_tolerance
     credit_limit_ects: float = VolumeRule.credit_limit_ects
     volume_mode: str = VolumeRule.mode
+    # Seconds between SIGTERM and the end of serving during which health says NOT_SERVING
+    # and calls are still answered, so load balancers and probes stop sending calls before
+    # the port closes; -1 (default) picks DRAIN_SECONDS with TLS (a network's registry)
+    # and 0 without (one machine: nobody to drain for).
+    drain_seconds: float = -1
 
 
 ENVIRONMENT = {
@@ -79,10 +89,12 @@ ENVIRONMENT = {
     "query_workers": "REGISTRY_QUERY_WORKERS",
     "metrics_listen": "REGISTRY_METRICS_LISTEN",
     "log_format": "REGISTRY_LOG_FORMAT",
+    "access_log": "REGISTRY_ACCESS_LOG",
     "event_loop": "REGISTRY_EVENT_LOOP",
     "workload_tolerance": "REGISTRY_WORKLOAD_TOLERANCE",
     "credit_limit_ects": "REGISTRY_CREDIT_LIMIT_ECTS",
     "volume_mode": "REGISTRY_VOLUME_MODE",
+    "drain_seconds": "REGISTRY_DRAIN_SECONDS",
 }
 # The largest value of each share or credit setting: beyond it a setting is a slip, not a
 # policy (a tolerance of 10 is 0 to 11 times the notional hours; 240 ECTS is a degree).
@@ -91,6 +103,22 @@ TLS_FILES = ("tls_cert", "tls_key", "client_ca")
 PATHS = (*TLS_FILES, "database_password_file")
 # The name LoadCredential= gives the password in deploy/systemd/registry-server.service.
 PASSWORD_CREDENTIAL = "database-password"
+DRAIN_SECONDS = 5.0  # a load balancer checking health every few seconds sees NOT_SERVING
+MAX_DRAIN_SECONDS = 300.0
+
+
+def _figure(name: str, value: Any, where: str, highest: float, hint: str,
+            default: bool = False) -> float:
+    """value as a number from 0 to highest, or -1 (the default) where default is true."""
+    try:
+        figure = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: setting '{name}' = {value!r} is not a number; give "
+                          f"0 to {highest:g} {hint}") from None
+    if not (0 <= figure <= highest or (default and figure == -1)):
+        raise ConfigError(f"{where}: setting '{name}' = {figure:g}; give 0 to {highest:g} "
+                          f"{hint}")
+    return figure
 
 
 def _coerce(name: str, value: Any, where: str, base: Path) -> Any:
@@ -104,16 +132,15 @@ def _coerce(name: str, value: Any, where: str, base: Path) -> Any:
             raise ConfigError(f"{where}: setting '{name}' = {number}; give 0 to 64, "
                               "or -1 for the default")
         return number
+    if name == "drain_seconds":
+        return _figure(name, value, where, MAX_DRAIN_SECONDS, "or -1 for the default",
+                       default=True)
     if name in LIMITS:
-        try:
-            figure = float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{where}: setting '{name}' = {value!r} is not a number; give "
-                              f"0 to {LIMITS[name]:g} (0 turns the check off)") from None
-        if not 0 <= figure <= LIMITS[name]:
-            raise ConfigError(f"{where}: setting '{name}' = {figure:g}; give 0 to "
-                              f"{LIMITS[name]:g} (0 turns the check off)")
-        return figure
+        return _figure(name, value, where, LIMITS[name], "(0 turns the check off)")
+    if name == "access_log":
+        if isinstance(value, bool) or str(value).lower() in ("true", "false"):
+            return value if isinstance(value, bool) else str(value).lower() == "true"
+        raise ConfigError(f"{where}: setting 'access_log' = {value!r}; use true or false")
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{where}: setting '{name}' must be a non-empty string")
     if name == "volume_mode" and value not in MODES:
@@ -246,6 +273,15 @@ def query_worker_count(settings: RegistryConfig) -> int:
         return settings.query_workers
     cores = os.cpu_count() or 1
     return cores - 1 if settings.database_url.startswith("sqlite") else 2 * cores
+
+
+def drain_seconds(settings: RegistryConfig) -> float:
+    """The drain_seconds setting with -1 resolved: DRAIN_SECONDS for a registry with TLS,
+    which a network reaches through load balancers and probes; 0 for a plaintext one, which
+    serves one machine."""
+    if settings.drain_seconds >= 0:
+        return settings.drain_seconds
+    return DRAIN_SECONDS if settings.tls_cert else 0.0
 
 
 def volume_rule(settings: RegistryConfig) -> VolumeRule:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy import Engine
 
@@ -21,7 +21,8 @@ from registry.v1 import (
     publication_pb2_grpc,
 )
 from registry_server import service
-from registry_server.fairness import Admission
+from registry_server.fairness import Admission, Lane
+from registry_server.health import Health, database_probe
 from registry_server.identity import AuthorisationInterceptor
 from registry_server.observability import Metrics, ObservabilityInterceptor
 from registry_server.queries import QueryWorkers
@@ -52,18 +53,19 @@ async def build(engine: Engine, address: str, tls: ServerCertificates | None = N
                 record_checks: RecordChecks | None = None,
                 query_workers: QueryWorkers | None = None,
                 volume: VolumeRule = VolumeRule(),
+                health_status: Health | None = None,
                 admission: Admission | None = None,
                 ) -> tuple[grpc.aio.Server, int]:
     """A started server listening on address ("host:port", port 0 picks one); returns the
     server and its bound port. Without tls it serves plaintext, for one machine only.
     database_on_loop: run storage calls on the event loop instead of its thread pool (see
     service.DatabaseCalls). volume: the network's volume settings for micro-credentials.
-    admission: who may ask partners' questions now (fairness; by default one costly
-    question per query worker)."""
+    health_status: what the health service reports (by default a Health probing engine;
+    the caller keeps it to drain and stop it). admission: who may ask partners' questions
+    now (fairness; by default one costly question per query worker)."""
     metrics = metrics or Metrics(engine)
-    for pool in (record_checks, query_workers):
-        if pool is not None:  # counted when a worker is replaced
-            pool.on_replacing = metrics.replaced.labels(pool.WHAT).inc
+    metrics.watch(tls.in_use if tls else None,
+                  [pool for pool in (record_checks, query_workers) if pool is not None])
     calls = service.DatabaseCalls(on_loop=database_on_loop)
     # Outermost first: every call gets its request id and is measured, refused ones included.
     revoked = RevokedSerials(engine, on_loop=database_on_loop) if tls is not None else None
@@ -80,6 +82,13 @@ async def build(engine: Engine, address: str, tls: ServerCertificates | None = N
         service.PublicationService(engine, metrics, calls, record_checks, volume), server)
     directory_pb2_grpc.add_DirectoryServiceServicer_to_server(
         service.DirectoryService(engine, calls), server)
+    admission = admission or Admission(
+        len(query_workers.workers) if query_workers is not None else 1)
+    admission.on_wait = lambda lane, waited: metrics.query_wait_seconds.labels(
+        lane.value).observe(waited)
+    for lane in Lane:
+        metrics.query_queue_depth.labels(lane.value).set_function(
+            lambda lane=lane: admission.lanes[lane].waiting)  # type: ignore[misc]
     server.add_generic_rpc_handlers(
         (service.EquivalenceService(engine, calls, query_workers, admission).handler(),))
     admin_pb2_grpc.add_AdminServiceServicer_to_server(
@@ -88,10 +97,10 @@ async def build(engine: Engine, address: str, tls: ServerCertificates | None = N
     bilateral_pb2_grpc.add_BilateralServiceServicer_to_server(
         service.BilateralService(engine, calls), server)
 
-    health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for name in ("", *SERVICE_NAMES):
-        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    health_status = health_status or Health(database_probe(engine), SERVICE_NAMES)
+    health_status.on_change = lambda up: metrics.database_up.set(1 if up else 0)
+    health_pb2_grpc.add_HealthServicer_to_server(health_status.servicer, server)
+    await health_status.start()
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
 

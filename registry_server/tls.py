@@ -137,6 +137,11 @@ class ServerCertificates:
             pending, self._pending = self._pending, None
         return pending
 
+    def in_use(self) -> dict[str, bytes]:
+        """The certificates new connections get, by name (for the expiry metric)."""
+        current = self.current
+        return {"registry": current.certificate, "client_ca": current.client_ca}
+
     def reload(self) -> bool:
         """Read the files again; new connections use them from now on. A file that cannot
         serve is refused with a log line naming it, and the material in use stays."""

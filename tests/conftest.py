@@ -23,6 +23,7 @@ from registry_server import directory, service
 from registry_server import server as registry_server
 from registry_server.db import make_engine, upgrade
 from registry_server.fairness import Admission
+from registry_server.health import PROBE_SECONDS, Health, database_probe
 from registry_server.observability import Metrics
 from registry_server.pki import create_ca, issue_client, issue_server
 from registry_server.queries import QueryWorkers
@@ -195,7 +196,8 @@ class RunningRegistry:
 
     def __init__(self, engine: Engine, tls: ServerCertificates | None = None,
                  database_on_loop: bool = False, check_workers: int = 0,
-                 query_workers: int = 0, volume: VolumeRule = VolumeRule()) -> None:
+                 query_workers: int = 0, volume: VolumeRule = VolumeRule(),
+                 health_interval: float = PROBE_SECONDS) -> None:
         self.engine = engine
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -204,10 +206,12 @@ class RunningRegistry:
         self.record_checks = self._run(RecordChecks.start(check_workers))
         self.query_workers = self._run(QueryWorkers.for_database(
             query_workers, engine.url.render_as_string(hide_password=False)))
+        self.health = Health(database_probe(engine), registry_server.SERVICE_NAMES,
+                             interval=health_interval)
         self.admission = Admission(len(self.query_workers.workers))
         self.server, self.port = self._run(registry_server.build(
             engine, "127.0.0.1:0", tls, self.metrics, database_on_loop, self.record_checks,
-            self.query_workers, volume, self.admission))
+            self.query_workers, volume, self.health, self.admission))
         self.address = f"127.0.0.1:{self.port}"
 
     def _run(self, work: Coroutine[Any, Any, T]) -> T:
@@ -215,6 +219,7 @@ class RunningRegistry:
 
     def stop(self) -> None:
         self._run(self.server.stop(None))
+        self._run(self.health.stop())
         self._run(self.record_checks.close())
         self._run(self.query_workers.close())
         self.loop.call_soon_threadsafe(self.loop.stop)

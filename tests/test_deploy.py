@@ -4,16 +4,22 @@ the commands it runs exist, the paths it names are where it says."""
 from __future__ import annotations
 
 import configparser
+import re
 import shlex
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from prometheus_client import generate_latest
 
 from registry_server import cli as registry_cli
 from registry_server import config as registry_config
+from registry_server.db import make_engine, upgrade
+from registry_server.observability import Metrics
 from registry_server.pki import create_ca, issue_client, issue_server
+from registry_server.queries import QueryWorkers
 from sync_agent import cli as agent_cli
 from sync_agent import config as agent_config
 from sync_agent.config import init_home
@@ -80,6 +86,33 @@ def test_environment_wins_over_the_file_and_errors_name_the_fix(tmp_path: Path) 
                        match="REGISTRY_EVENT_LOOP: setting 'event_loop' = 'tokio'; use "
                              "\"uvloop\" or \"asyncio\""):
         registry_config.load(None, environ={"REGISTRY_EVENT_LOOP": "tokio"})
+
+
+def test_drain_defaults_to_five_seconds_with_tls_and_none_without(tmp_path: Path,
+                                                                  pki: Path) -> None:
+    assert registry_config.drain_seconds(registry_config.load(None, environ={})) == 0
+    tls = registry_config.load(None, environ={
+        "REGISTRY_TLS_CERT": str(pki / "registry.pem"),
+        "REGISTRY_TLS_KEY": str(pki / "registry-key.pem"),
+        "REGISTRY_CLIENT_CA": str(pki / "ca.pem")})
+    assert registry_config.drain_seconds(tls) == registry_config.DRAIN_SECONDS == 5
+    assert registry_config.drain_seconds(registry_config.load(
+        None, environ={"REGISTRY_DRAIN_SECONDS": "0"})) == 0
+
+
+def test_drain_and_access_log_settings_name_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(registry_config.ConfigError,
+                       match="REGISTRY_DRAIN_SECONDS: setting 'drain_seconds' = -2; give 0 to "
+                             "300 or -1 for the default"):
+        registry_config.load(None, environ={"REGISTRY_DRAIN_SECONDS": "-2"})
+    with pytest.raises(registry_config.ConfigError,
+                       match="setting 'access_log' = 'off'; use true or false"):
+        registry_config.load(None, environ={"REGISTRY_ACCESS_LOG": "off"})
+    sample = tmp_path / "registry.toml"
+    sample.write_text("access_log = false\n")
+    assert registry_config.load(sample, environ={}).access_log is False
+    assert registry_config.load(None, environ={"REGISTRY_ACCESS_LOG": "False"}).access_log \
+        is False
 
 
 def test_registry_refuses_to_start_half_configured(tmp_path: Path) -> None:
@@ -184,3 +217,34 @@ def test_query_workers_default_to_every_core_but_the_registrys_own_on_sqlite(
                        match="environment variable REGISTRY_QUERY_WORKERS: setting "
                              "'query_workers' = 65; give 0 to 64"):
         registry_config.load(None, environ={"REGISTRY_QUERY_WORKERS": "65"})
+
+
+def test_alert_rules_pass_promtool_and_their_unit_tests() -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool not installed (Debian: apt-get install prometheus)")
+    rules = DEPLOY / "prometheus"
+    for command in (["check", "rules", "registry-alerts.yml"],
+                    ["test", "rules", "registry-alerts.test.yml"]):
+        done = subprocess.run([promtool, *command], cwd=rules, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "SUCCESS" in done.stdout + done.stderr
+
+
+def test_alert_rules_name_only_metrics_the_registry_or_node_exporter_serves(
+        tmp_path: Path, pki: Path) -> None:
+    """A renamed metric would leave its alert silently matching nothing."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'registry.db'}")
+    upgrade(engine)
+    metrics = Metrics(engine)
+    metrics.watch(lambda: {"registry": (pki / "registry.pem").read_bytes()},
+                  [QueryWorkers([])])
+    served = set(re.findall(r"^# TYPE (\S+)", generate_latest(metrics.registry).decode(),
+                            re.MULTILINE))
+    engine.dispose()
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "registry-alerts.yml").read_text())
+    for rule in rules["groups"][0]["rules"]:
+        for name in re.findall(r"\b(?:registry|node)_[a-z_]+", rule["expr"]):
+            assert name.startswith("node_filesystem_") or name in served, \
+                f"{rule['alert']} uses {name}, which the registry does not serve"

@@ -159,6 +159,9 @@ def test_over_grpc_a_caller_beyond_its_share_hears_resource_exhausted_with_retry
                 for _ in range(fairness.PER_CALLER_COSTLY)]
         costly = one_worker.admission.lanes[Lane.COSTLY]
         assert eventually(lambda: costly.admitted == len(held))
+        # One on the stopped worker, the other waiting for it: the metrics say so.
+        assert one_worker.metrics.registry.get_sample_value(
+            "registry_query_queue_depth", {"lane": "costly"}) == 1
         with pytest.raises(grpc.RpcError) as refused:
             stub.ResolveTransfer(CHAIN, timeout=30)
         # Another caller (here another connection) is still admitted, and answered.
@@ -171,6 +174,8 @@ def test_over_grpc_a_caller_beyond_its_share_hears_resource_exhausted_with_retry
     subjects, retry = quota_details(refused.value)
     assert subjects == ["costly questions in flight per caller"]
     assert retry == fairness.RETRY_SECONDS
+    assert one_worker.metrics.registry.get_sample_value(
+        "registry_query_wait_seconds_count", {"lane": "costly"}) == len(held) + 1
 
 
 def test_over_grpc_a_question_beyond_the_budget_is_refused_before_any_work(
