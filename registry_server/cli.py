@@ -22,7 +22,7 @@ from registry.v1 import directory_pb2 as directory
 from registry_core import logs
 from registry_core.errors import RegistryError
 from registry_core.wording import counted
-from registry_server import audit, config, revocation, server
+from registry_server import audit, config, health_check, revocation, server
 from registry_server import directory as directory_store
 from registry_server.db import WalCheckpoints, checkpoints_in_background, make_engine, upgrade
 from registry_server.health import Health, database_probe
@@ -170,6 +170,13 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("migrate", help="create or upgrade the schema, then exit")
 
+    health = commands.add_parser(
+        "health", help="ask the running registry over gRPC health whether it serves "
+        "(exit 0) or not (exit 1): a container's health check")
+    health.add_argument("--address", help="host:port (default: the listen setting, on "
+                        "loopback when it is every interface)")
+    health.add_argument("--timeout", type=float, default=5.0, help="seconds (default 5)")
+
     institutions = commands.add_parser("institutions", help="the network's directory")
     inst_cmds = institutions.add_subparsers(dest="action", required=True)
     add = inst_cmds.add_parser("add", help="enrol an institution with its signing key")
@@ -223,6 +230,14 @@ def main(argv: list[str] | None = None) -> int:
     except config.ConfigError as error:
         print(f"registry-server: configuration: {error}", file=sys.stderr)
         return 2
+    if args.command == "health":  # asks the registry; never opens (or migrates) its database
+        try:
+            where = health_check.probe(settings, args.address, args.timeout)
+        except health_check.HealthCheckError as error:
+            print(f"registry-server health: {error}", file=sys.stderr)
+            return 1
+        print(f"{where}: SERVING")
+        return 0
     json_lines = args.command == "serve" and settings.log_format == "json"
     # Serving in JSON, every line of standard error is JSON: gRPC's C core's too.
     stderr_lines = logs.StderrLines() if json_lines else None

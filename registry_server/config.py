@@ -41,6 +41,10 @@ class RegistryConfig:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     client_ca: Path | None = None
+    # The client certificate and key `registry-server health` presents to a registry with
+    # mutual TLS (a container's health check); not read by the registry itself.
+    health_cert: Path | None = None
+    health_key: Path | None = None
     # Threads for database calls; 0 runs them on the event loop (fastest with SQLite on a
     # small machine); -1 (default) picks 0 for SQLite and 2 for PostgreSQL.
     worker_threads: int = -1
@@ -84,6 +88,8 @@ ENVIRONMENT = {
     "tls_cert": "REGISTRY_TLS_CERT",
     "tls_key": "REGISTRY_TLS_KEY",
     "client_ca": "REGISTRY_CLIENT_CA",
+    "health_cert": "REGISTRY_HEALTH_CERT",
+    "health_key": "REGISTRY_HEALTH_KEY",
     "worker_threads": "REGISTRY_WORKER_THREADS",
     "check_workers": "REGISTRY_CHECK_WORKERS",
     "query_workers": "REGISTRY_QUERY_WORKERS",
@@ -101,6 +107,7 @@ ENVIRONMENT = {
 LIMITS = {"workload_tolerance": 10.0, "credit_limit_ects": 240.0}
 TLS_FILES = ("tls_cert", "tls_key", "client_ca")
 PATHS = (*TLS_FILES, "database_password_file")
+HEALTH_PATHS = ("health_cert", "health_key")
 # The name LoadCredential= gives the password in deploy/systemd/registry-server.service.
 PASSWORD_CREDENTIAL = "database-password"
 DRAIN_SECONDS = 5.0  # a load balancer checking health every few seconds sees NOT_SERVING
@@ -157,7 +164,7 @@ def _coerce(name: str, value: Any, where: str, base: Path) -> Any:
     if name == "database_url" and not value.startswith(("sqlite:", "postgresql")):
         raise ConfigError(f"{where}: setting 'database_url' = {value!r} is not a database URL; "
                           "use sqlite:///path.db or postgresql+psycopg://user@host/db")
-    if name in PATHS:
+    if name in PATHS or name in HEALTH_PATHS:
         return base / value
     return value
 
@@ -198,6 +205,10 @@ def load(file: Path | None, environ: Mapping[str, str] = os.environ,
     password = _password_file(config, environ)
     if password is not None:
         config = replace(config, database_url=_with_password(config.database_url, *password))
+    if (config.health_cert is None) != (config.health_key is None):
+        absent = "health_key" if config.health_key is None else "health_cert"
+        raise ConfigError(f"setting '{absent}' is missing: the health check's client "
+                          "certificate needs health_cert and health_key together")
     return config
 
 

@@ -4,11 +4,14 @@ the commands it runs exist, the paths it names are where it says."""
 from __future__ import annotations
 
 import configparser
+import json
 import re
 import shlex
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -61,6 +64,7 @@ def test_registry_sample_loads_and_documents_every_setting(tmp_path: Path, pki: 
     settings = registry_config.load(tmp_path / "registry.toml", environ={})
     assert settings.listen == "0.0.0.0:50051"
     assert settings.tls_cert == tmp_path / "pki" / "registry.pem"
+    assert settings.health_cert == tmp_path / "pki" / "partner-registry-health.pem"
     text = (DEPLOY / "config" / "registry.toml").read_text()
     for setting, variable in registry_config.ENVIRONMENT.items():
         assert setting in text and variable in text, f"{setting} / {variable} not documented"
@@ -79,6 +83,10 @@ def test_environment_wins_over_the_file_and_errors_name_the_fix(tmp_path: Path) 
         registry_config.load(sample, environ={})
     sample.write_text('tls_cert = "missing.pem"\n')
     with pytest.raises(registry_config.ConfigError, match="tls_key and client_ca together"):
+        registry_config.load(sample, environ={})
+    sample.write_text('health_cert = "pki/partner-registry-health.pem"\n')
+    with pytest.raises(registry_config.ConfigError,
+                       match="setting 'health_key' is missing: .*health_cert and health_key"):
         registry_config.load(sample, environ={})
     with pytest.raises(registry_config.ConfigError, match="REGISTRY_WORKER_THREADS.*0 to 64"):
         registry_config.load(None, environ={"REGISTRY_WORKER_THREADS": "zero"})
@@ -163,15 +171,123 @@ def test_timer_is_nightly_with_a_random_delay() -> None:
     assert (DEPLOY / "systemd" / "sync-agent.service").exists()  # the unit the timer starts
 
 
-def test_compose_file_parses_and_runs_the_registry() -> None:
-    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
-    assert set(compose["services"]) == {"db", "registry"}
-    registry = compose["services"]["registry"]
-    assert "registry-server migrate" in registry["command"]
-    assert "registry-server serve" in registry["command"]
-    for volume in registry["volumes"]:
-        source = volume.split(":")[0]
-        assert (DEPLOY / source).exists(), f"compose mounts {source}, which does not exist"
+def containerfile() -> list[list[tuple[str, str]]]:
+    """deploy/Containerfile's stages, each a list of (INSTRUCTION, arguments), continuation
+    lines joined and comments left out; the ARGs before the first FROM are stage 0."""
+    text = re.sub(r"\\\n", " ", (DEPLOY / "Containerfile").read_text())
+    stages: list[list[tuple[str, str]]] = [[]]
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        instruction, _, arguments = line.strip().partition(" ")
+        if instruction.upper() == "FROM":
+            stages.append([])
+        stages[-1].append((instruction.upper(), " ".join(arguments.split())))
+    return stages
+
+
+def instructions(stage: list[tuple[str, str]], name: str) -> list[str]:
+    return [arguments for instruction, arguments in stage if instruction == name]
+
+
+def environment(stage: list[tuple[str, str]]) -> dict[str, str]:
+    return dict(word.split("=", 1) for line in instructions(stage, "ENV")
+                for word in shlex.split(line))
+
+
+def test_containerfile_builds_a_virtual_environment_and_runs_it_slim_and_not_as_root() -> None:
+    arguments, build, runtime = containerfile()
+    assert instructions(arguments, "ARG") == ["BASE_IMAGE=python:3.11-slim"]
+    assert instructions(build, "FROM") == ["${BASE_IMAGE} AS build"]
+    assert instructions(runtime, "FROM") == ["${BASE_IMAGE}"]  # the venv runs on its Python
+    venv = "/opt/credit-registry"
+    assert any(f"{venv}/bin/pip install" in run for run in instructions(build, "RUN"))
+    # The runtime stage takes the virtual environment and nothing else from the build: no
+    # pip install, no package manager, no compiler.
+    assert [copy for copy in instructions(runtime, "COPY")] == [f"--from=build {venv} {venv}"]
+    for run in instructions(runtime, "RUN"):
+        assert not re.search(r"\b(pip|apt-get|apt|gcc|make)\b", run), run
+    assert environment(runtime)["PATH"].startswith(f"{venv}/bin:")
+    user = instructions(runtime, "USER")[-1].split(":")
+    assert user[0].isdigit() and int(user[0]) != 0 and f"--uid {user[0]}" in \
+        instructions(runtime, "RUN")[0]
+
+
+def test_containerfile_serves_and_checks_its_health_with_real_commands() -> None:
+    runtime = containerfile()[-1]
+    check_command(" ".join(json.loads(instructions(runtime, "CMD")[-1])))
+    healthcheck = instructions(runtime, "HEALTHCHECK")[-1]
+    assert healthcheck.count("CMD ") == 1, "the health check runs one command, in exec form"
+    probe = json.loads(healthcheck.split("CMD ", 1)[1])
+    assert probe == ["registry-server", "health"]
+    check_command(" ".join(probe))
+
+
+def test_build_context_holds_every_package_the_project_installs() -> None:
+    """.dockerignore lets through exactly what pyproject.toml's wheel is made of."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = {pattern.rstrip("*")
+                for pattern in project["tool"]["setuptools"]["packages"]["find"]["include"]}
+    allowed = {line[1:] for line in (ROOT / ".dockerignore").read_text().splitlines()
+               if line.startswith("!")}
+    assert allowed == packages | {"pyproject.toml", project["project"]["readme"]}
+    assert all((ROOT / name).exists() for name in allowed)
+
+
+def compose() -> dict[str, Any]:
+    parsed: dict[str, Any] = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    return parsed
+
+
+def test_compose_builds_the_registry_from_the_containerfile() -> None:
+    registry = compose()["services"]["registry"]
+    context = (DEPLOY / registry["build"]["context"]).resolve()
+    assert context == ROOT, "the build context is the repository, as .dockerignore expects"
+    assert (context / registry["build"]["dockerfile"]) == DEPLOY / "Containerfile"
+    assert set(registry["build"]["args"]) <= {
+        line.split("=")[0] for line in instructions(containerfile()[0], "ARG")}
+
+
+def test_compose_migrates_then_serves_with_real_commands_and_installs_nothing() -> None:
+    registry = compose()["services"]["registry"]
+    assert registry["command"][:2] == ["sh", "-c"]
+    steps = [step.strip() for step in registry["command"][2].split("&&")]
+    commands = [step.removeprefix("exec ") for step in steps if "registry-server" in step]
+    assert commands == ["registry-server migrate", "registry-server serve"]
+    assert steps[-1] == "exec registry-server serve", "serve must get the stop signal"
+    for command in commands:
+        check_command(command)
+    assert "pip" not in registry["command"][2]
+    check_command(" ".join(registry["healthcheck"]["test"][1:]))
+    assert registry["depends_on"]["db"]["condition"] == "service_healthy"
+    assert "healthcheck" in compose()["services"]["db"]
+
+
+def test_compose_mounts_only_configuration_read_only_where_the_image_reads_it() -> None:
+    registry = compose()["services"]["registry"]
+    image_config = environment(containerfile()[-1])["REGISTRY_CONFIG"]
+    assert registry["environment"]["REGISTRY_CONFIG"] == image_config
+    mounts = [volume.split(":") for volume in registry["volumes"]]
+    assert mounts == [["./config", str(Path(image_config).parent), "ro"]]
+    assert (DEPLOY / "config" / Path(image_config).name).is_file()
+
+
+def test_compose_passes_the_database_password_as_a_secret_to_both_services() -> None:
+    services, secrets = compose()["services"], compose()["secrets"]
+    (name,) = secrets
+    assert services["db"]["secrets"] == services["registry"]["secrets"] == [name]
+    assert services["db"]["environment"]["POSTGRES_PASSWORD_FILE"] == f"/run/secrets/{name}"
+    assert f"/run/secrets/{name}" in services["registry"]["command"][2]
+    url = services["registry"]["environment"]["REGISTRY_DATABASE_URL"]
+    assert "@db:" in url and ":" not in url.split("//")[1].split("@")[0], "no password in the URL"
+    registry_config.load(None, environ={"REGISTRY_DATABASE_URL": url})
+
+
+def test_compose_publishes_the_port_the_registry_listens_on() -> None:
+    registry = compose()["services"]["registry"]
+    port = registry["environment"]["REGISTRY_LISTEN"].rsplit(":", 1)[1]
+    assert any(mapping.endswith(f":{port}") for mapping in registry["ports"])
+    assert port in instructions(containerfile()[-1], "EXPOSE")[0].split()
 
 
 def test_database_threads_default_to_the_event_loop_for_sqlite_only(tmp_path: Path) -> None:
