@@ -14,16 +14,21 @@ and the same cheap questions are asked again. The figure is the cheap questions'
 over their unloaded p99 (goal: at most 3x), with the rest reported: what was published,
 what the costly partners got, what the abusive client was refused.
 
-Bounded and self-stopping: the loaded phase ends when the cheap questions are answered
-(or after --seconds), and every thread then stops.
+The other callers run in a process of their own, so that the cheap questions' client is
+alone in its process. Bounded and self-stopping: the loaded phase ends when the cheap
+questions are answered, and the other callers then stop.
 
-    python -m bench.mixed_load [--agreements 50000] [--cheap 300] [--seconds 120]
+    python -m bench.mixed_load [--agreements 50000] [--cheap 500] [--records 5000]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
 import random
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -47,6 +52,7 @@ AGENTS = 20
 COSTLY_PARTNERS = 3
 ABUSIVE_IN_FLIGHT = 40
 GOAL = 3.0
+PACE = 0.01  # a partner's admissions system asking a hundred direct questions a second
 
 
 def channel(address: str) -> grpc.Channel:
@@ -68,17 +74,17 @@ def enrol_agents(url: str, records: int) -> list[list[pub.SignedEnvelope]]:
     return catalogues
 
 
-def cheap_latencies(address: str, asked: list[eq.ResolveTransferRequest],
-                    stop: threading.Event | None = None) -> list[float]:
+def cheap_latencies(address: str, asked: list[eq.ResolveTransferRequest]) -> list[float]:
+    """Each question's latency, asked one after another at a partner's pace (one every
+    PACE seconds at most)."""
     with channel(address) as ch:
         stub = equivalence_pb2_grpc.EquivalenceServiceStub(ch)
         latencies = []
         for question in asked:
-            if stop is not None and stop.is_set():
-                break
             start = time.perf_counter()
             stub.ResolveTransfer(question, timeout=60)
             latencies.append(time.perf_counter() - start)
+            time.sleep(max(0.0, PACE - latencies[-1]))
         return latencies
 
 
@@ -129,7 +135,7 @@ class Load:
         asked = questions(self.shape, 200, 3, seed=100 + seed)
         with channel(self.address) as ch:
             stub = equivalence_pb2_grpc.EquivalenceServiceStub(ch)
-            for question in asked:
+            for question in itertools.cycle(asked):
                 if self.stop.is_set():
                     return
                 try:
@@ -164,33 +170,60 @@ class Load:
                 future.cancel()
 
 
+def run_load(address: str, url: str, shape: synthetic.Shape, records: int) -> None:
+    """The load process: prepare, say "ready", start on "go", stop on "stop" (or the end of
+    its input), then print what each caller got as JSON. A process of its own, so that its
+    threads' share of Python's lock never counts in the cheap questions' latency."""
+    catalogues = enrol_agents(url, records)
+    print("ready", flush=True)
+    sys.stdin.readline()
+    with Load(address, shape, catalogues) as running:
+        sys.stdin.readline()
+    print(json.dumps(dict(running.counts)), flush=True)
+
+
+def shape_of(agreements: int) -> synthetic.Shape:
+    return synthetic.Shape(institutions=50, credentials_per_institution=200,
+                           modules_per_institution=20, agreements=agreements)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--agreements", type=int, default=50_000)
-    parser.add_argument("--cheap", type=int, default=300, help="cheap questions per phase")
-    parser.add_argument("--records", type=int, default=2_000, help="each agent's catalogue")
-    parser.add_argument("--seconds", type=float, default=120, help="longest loaded phase")
+    parser.add_argument("--cheap", type=int, default=500, help="cheap questions per phase")
+    parser.add_argument("--records", type=int, default=5_000, help="each agent's catalogue")
+    parser.add_argument("--load", nargs=2, metavar=("ADDRESS", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    shape = synthetic.Shape(institutions=50, credentials_per_institution=200,
-                            modules_per_institution=20, agreements=args.agreements)
+    shape = shape_of(args.agreements)
+    if args.load:
+        run_load(args.load[0], args.load[1], shape, args.records)
+        return
     with tempfile.TemporaryDirectory(prefix="bench-mixed-") as tmp:
         work = Path(tmp)
         url = f"sqlite:///{work / 'registry.db'}"
         load(url, shape)
-        catalogues = enrol_agents(url, args.records)
         process, address = start_registry(url, None, work / "registry.log")
+        others = subprocess.Popen(
+            [sys.executable, "-m", "bench.mixed_load", "--agreements", str(args.agreements),
+             "--records", str(args.records), "--load", address, url],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert others.stdin is not None and others.stdout is not None
         try:
+            if others.stdout.readline().strip() != "ready":
+                raise SystemExit("the load process did not start")
             cheap = questions(shape, args.cheap, 1, seed=1)
             cheap_latencies(address, cheap[:50])  # warm-up
             unloaded = cheap_latencies(address, cheap)
-            stop = threading.Event()
-            timer = threading.Timer(args.seconds, stop.set)
-            timer.start()
-            with Load(address, shape, catalogues) as running:
-                time.sleep(1)  # every caller under way
-                loaded = cheap_latencies(address, cheap, stop)
-            timer.cancel()
+            others.stdin.write("go\n")
+            others.stdin.flush()
+            time.sleep(2)  # every caller under way
+            loaded = cheap_latencies(address, cheap)
+            others.stdin.write("stop\n")
+            others.stdin.flush()
+            counts = json.loads(others.stdout.readline() or "{}")
+            others.wait(120)
         finally:
+            others.kill()
             process.terminate()
             process.wait(30)
     base, under = percentile(unloaded, 0.99), percentile(loaded, 0.99)
@@ -202,7 +235,7 @@ def main() -> None:
          f"{percentile(loaded, 0.5) * 1e3:.1f} / {under * 1e3:.1f} ms")
     line("loaded p99 / anchor p99 (goal at most 3x)",
          f"{under / base:.2f}x the anchor ({'met' if under / base <= GOAL else 'NOT met'})")
-    for what, count in sorted(running.counts.items()):
+    for what, count in sorted(counts.items()):
         line(what, str(count))
 
 

@@ -254,6 +254,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if stderr_lines is not None:
             stderr_lines.close()
+            # Logging wrote to the pipe's other end, which closes with stderr_lines; a caller
+            # in the same process (a test) logs on, to standard error again.
+            logs.configure(json_lines)
+            stderr_lines.output.close()
 
 
 def run(args: argparse.Namespace, settings: config.RegistryConfig) -> int:

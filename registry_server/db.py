@@ -248,13 +248,26 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest migration."""
+    """Create or upgrade the schema to the newest migration. A schema a newer release has
+    migrated is left as it is, with a warning: migrations only expand (docs/operations.md,
+    Rolling upgrade), so during a rolling upgrade a registry of the release before still
+    starts on it."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # Registry processes starting together: one migrates, the others wait for it.
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7461626)")
+        current = MigrationContext.configure(connection).get_current_revision()
+        known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+        if current is not None and current not in known:
+            log.warning("the database's schema is at migration %s, which this release does "
+                        "not have: a newer release migrated it. Starting on it unchanged "
+                        "(migrations only expand); upgrade this host to that release",
+                        current)
+            return
         config.attributes["connection"] = connection
-        from alembic import command
-
         command.upgrade(config, "head")

@@ -21,6 +21,7 @@ BENCHMARKS = [
     ("bench.resolve", "--small", "1000", "--large", "5000", "--seconds", "2"),
     ("bench.resolve_cpu", "--agreements", "5000", "--seconds", "1"),
     ("bench.verify_credential", "--rounds", "1", "--count", "5"),
+    ("bench.mixed_load", "--agreements", "2000", "--cheap", "30", "--records", "200"),
 ]
 
 

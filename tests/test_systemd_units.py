@@ -28,7 +28,7 @@ UNITS = (*SERVICES, "sync-agent.timer")
 # these may reach. Measured: 1.1 each (systemd 252).
 MOST_EXPOSURE = 2.5
 INSTALLED = Path(sys.executable).parent  # where pip put registry-server and sync-agent
-EXEC_SETTINGS = ("ExecStartPre", "ExecStart")
+EXEC_SETTINGS = ("ExecStartPre", "ExecStart", "ExecReload")
 
 
 def analyze(*arguments: str) -> subprocess.CompletedProcess[str]:
@@ -55,6 +55,9 @@ def install(root: Path, program: str) -> None:
     the virtual environment the tests run in, the system's (echo, systemctl) from PATH."""
     if program.startswith("/opt/credit-registry/bin/"):
         found = shutil.which(Path(program).name, path=str(INSTALLED))
+        target = root / program.lstrip("/")
+    elif program.startswith("/"):  # a system program named by its path (/bin/kill)
+        found = shutil.which(Path(program).name)
         target = root / program.lstrip("/")
     else:
         found = shutil.which(program)

@@ -143,6 +143,11 @@ CASES = [
     Case("credit that is 0 once converted", lambda w: env(w.next(micro_credential(
         key="MC3", credit=rec.Credit(value=5e-324, system="ECTS"))), w.forth),
          S.INVALID_ARGUMENT, "field 'credit.value'"),
+    Case("workload of 5e-324 hours", lambda w: env(w.next(micro_credential(
+        key="MC3", workload_hours=5e-324)), w.forth), S.INVALID_ARGUMENT,
+         "field 'workload_hours'"),
+    Case("payload over 3 MiB", lambda w: pub.PublishRequest(envelope=seal(
+        b"\0" * (3 * 1024 * 1024 + 1), w.forth)), S.INVALID_ARGUMENT, "field 'payload'"),
     Case("title that is a NUL", lambda w: env(w.next(micro_credential(key="MC3", title="\x00")),
                                               w.forth), S.INVALID_ARGUMENT, "control character"),
     Case("title of zero-width spaces", lambda w: env(w.next(micro_credential(

@@ -3,6 +3,7 @@ refusing new files that cannot serve while the old ones stay in use."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -95,14 +96,16 @@ def test_a_reloaded_certificate_is_handed_to_grpc_once(own_pki: Path) -> None:
 
 
 def test_the_registry_does_not_start_with_a_key_that_is_not_its_certificates(
-        own_pki: Path, tmp_path: Path) -> None:
+        own_pki: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     foreign_key(own_pki / "registry-key.pem")
-    with pytest.raises(SystemExit) as stopped:
-        cli.main(["--database-url", f"sqlite:///{tmp_path / 'r.db'}", "serve",
-                  "--listen", "127.0.0.1:0", "--tls-cert", str(own_pki / "registry.pem"),
-                  "--tls-key", str(own_pki / "registry-key.pem"),
-                  "--client-ca", str(own_pki / "ca.pem")])
-    assert "is not the key of tls_cert" in str(stopped.value)
+    status = cli.main(["--database-url", f"sqlite:///{tmp_path / 'r.db'}", "serve",
+                       "--listen", "127.0.0.1:0", "--tls-cert", str(own_pki / "registry.pem"),
+                       "--tls-key", str(own_pki / "registry-key.pem"),
+                       "--client-ca", str(own_pki / "ca.pem")])
+    assert status == 1
+    [line] = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line]
+    assert line["level"] == "critical"
+    assert "is not the key of tls_cert" in line["message"]
 
 
 def served_serial(port: int, pki: Path, client: str = "partner-ucas") -> int:

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
-from registry_server.db import alembic_config
+from registry_server.db import alembic_config, upgrade
 
 
 def test_upgraded_schema_has_no_drift(engine: Engine) -> None:
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert diff == [], f"tables.py and the migrations disagree; add a migration: {diff}"
+
+
+def test_a_schema_a_newer_release_migrated_is_left_unchanged_and_served_with_a_warning(
+        engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    """During a rolling upgrade a registry of the release before restarts after the new
+    release migrated the shared database: it starts (migrations only expand) and says so."""
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099_newer'"))
+    with caplog.at_level(logging.WARNING, logger="registry_server.db"):
+        upgrade(engine)
+    assert "schema is at migration 0099_newer, which this release does not have" in caplog.text
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() \
+            == "0099_newer"
 
 
 def test_downgrade_removes_every_table(engine: Engine) -> None:
