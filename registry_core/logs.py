@@ -61,11 +61,28 @@ class JsonFormatter(logging.Formatter):
         return self._encode(line)
 
 
+class CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is when a line is logged, as logging's own last resort
+    does: a command run in process (by a test, or a program embedding it) that replaced
+    sys.stderr for a while must not leave logging bound to a stream since closed."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass  # always sys.stderr, as it is at the time
+
+
 def configure(json_lines: bool, level: int = logging.INFO,
               stream: TextIO | None = None) -> None:
     """Log to stream (stderr by default), as JSON lines or as text for a person at a
     terminal."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else CurrentStderr()
     handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(
         "%(asctime)s %(levelname)s %(name)s %(message)s"))
     root = logging.getLogger()
