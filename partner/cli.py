@@ -43,6 +43,7 @@ from registry_core.errors import RegistryError
 from registry_core.expressions import ExpressionError, parse_holdings, parse_reference
 from registry_core.records import record_of
 from sync_agent.client import CALL_TIMEOUT_SECONDS, ClientTLS, RegistryClient
+from sync_agent.reachability import TLSSettings, why_unreachable
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
 KINDS = {"micro-credential": rec.RECORD_KIND_MICRO_CREDENTIAL,
@@ -263,13 +264,23 @@ def _proof(args: argparse.Namespace, client: RegistryClient) -> tuple[Message, l
                        record, indent=2).splitlines())]
 
 
-def _explain(error: grpc.RpcError, address: str) -> str:
-    """A refused or failed call in words, with the fields a refusal names."""
+# Where a partner sets its TLS files, for the words of a failed connection.
+PARTNER_TLS = TLSSettings(
+    caller="registry-query", ca="--ca (or REGISTRY_QUERY_CA)",
+    pair="--cert and --key (or REGISTRY_QUERY_CERT and REGISTRY_QUERY_KEY)",
+    enable="give --ca, --cert and --key: the network's CA and your certificate from its "
+           "operator")
+
+
+def _explain(error: grpc.RpcError, address: str, uses_tls: bool) -> str:
+    """A refused or failed call in words: for an unreachable registry, the address dialled,
+    where it came from and what failed; for a refusal, the fields it names."""
     code = error.code()
     if code == grpc.StatusCode.UNAVAILABLE:
-        return (f"the registry at {address} is unreachable ({error.details()}); check "
-                "--registry (or REGISTRY_QUERY_ADDRESS) and, for a TLS registry, --ca, "
-                "--cert and --key")
+        source = ("REGISTRY_QUERY_ADDRESS" if os.environ.get("REGISTRY_QUERY_ADDRESS") == address
+                  else "--registry")
+        return (f"the registry at {address} (from {source}) is unreachable: "
+                f"{why_unreachable(error.details() or '', address, uses_tls, PARTNER_TLS)}")
     said = f"the registry refused the question ({code.name}): {error.details()}"
     status = rpc_status.from_call(cast(grpc.Call, error))
     for detail in status.details if status is not None else ():
@@ -283,13 +294,15 @@ def _explain(error: grpc.RpcError, address: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        with RegistryClient(args.registry, _tls(args)) as client:
+        tls = _tls(args)
+        with RegistryClient(args.registry, tls) as client:
             answer, lines = ask(args, client)
     except QueryError as exc:
         print(f"registry-query: {exc}", file=sys.stderr)
         return 2
     except grpc.RpcError as error:
-        print(f"registry-query: {_explain(error, args.registry)}", file=sys.stderr)
+        print(f"registry-query: {_explain(error, args.registry, tls is not None)}",
+              file=sys.stderr)
         return 1
     try:
         print(json_format.MessageToJson(answer, indent=2) if args.json else "\n".join(lines))

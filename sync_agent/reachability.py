@@ -156,24 +156,40 @@ def address_source(client: RegistryClient) -> str:
             else "agent.toml's registry setting")
 
 
-def why_unreachable(details: str, address: str, uses_tls: bool) -> str:
-    """What gRPC's connection failure says, in words an institution's IT team acts on."""
+@dataclass(frozen=True)
+class TLSSettings:
+    """Where a caller's TLS files are set, named in the advice (the agent's by default; the
+    partner's command has its own options)."""
+
+    caller: str = "this agent"
+    ca: str = "[tls] ca (or SYNC_AGENT_TLS_CA)"
+    pair: str = "[tls] certificate and private_key"
+    enable: str = ("run `sync-agent tls` with the network's CA and this institution's "
+                   "certificate")
+
+
+AGENT_TLS = TLSSettings()
+
+
+def why_unreachable(details: str, address: str, uses_tls: bool,
+                    settings: TLSSettings = AGENT_TLS) -> str:
+    """What gRPC's connection failure says, in words an institution's IT team (or a
+    partner's) acts on."""
     said = details.lower()
     host = address.rsplit(":", 1)[0]
     if _says(said, HOSTNAME_REFUSED):
         return (f"its certificate does not name {host}; dial it by a name its certificate "
                 "carries (the network operator's `registry_server.pki server --host`)")
     if _says(said, CA_REFUSED):
-        return ("its certificate is not signed by the CA this agent trusts; check [tls] ca "
-                "(or SYNC_AGENT_TLS_CA) is the network's CA certificate")
+        return (f"its certificate is not signed by the CA {settings.caller} trusts; check "
+                f"{settings.ca} is the network's CA certificate")
     if "socket closed" in said or "connection reset" in said:
         if not uses_tls:
-            return ("it closed the connection: it most likely requires mutual TLS, and this "
-                    "agent has none; run `sync-agent tls` with the network's CA and this "
-                    "institution's certificate")
-        return ("it closed the connection during the TLS handshake: most likely it does not "
-                "accept this agent's certificate (not issued by the network's CA, or "
-                "expired); check [tls] certificate and private_key")
+            return (f"it closed the connection: it most likely requires mutual TLS, and "
+                    f"{settings.caller} has none; {settings.enable}")
+        return (f"it closed the connection during the TLS handshake: most likely it does not "
+                f"accept {settings.caller}'s certificate (not issued by the network's CA, or "
+                f"expired); check {settings.pair}")
     if "connection refused" in said:
         return "nothing listens there; check the address and port, and that it is running"
     if "dns" in said or "name resolution" in said or "resolve" in said:

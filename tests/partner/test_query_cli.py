@@ -111,11 +111,22 @@ def test_an_unreachable_registry_is_said_with_the_address(
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code = main(["--registry", "127.0.0.1:9", "conflicts", TAFF])
     _, err = capsys.readouterr()
-    assert code == 1 and "the registry at 127.0.0.1:9 is unreachable" in err
+    assert code == 1
+    assert ("the registry at 127.0.0.1:9 (from --registry) is unreachable: nothing listens "
+            "there") in err
     code = main(["--registry", "127.0.0.1:9", "--ca", str(tmp_path / "ca.pem"),
                  "conflicts", TAFF])
     _, err = capsys.readouterr()
     assert code == 2 and "give --ca, --cert and --key together" in err
+
+
+def test_a_tls_registry_asked_without_a_certificate_is_said_to_require_one(
+        tls_registry: RunningRegistry, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--registry", tls_registry.address, "conflicts", TAFF])
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert "it most likely requires mutual TLS, and registry-query has none" in err
+    assert "give --ca, --cert and --key" in err
 
 
 def test_a_partner_asks_over_mutual_tls_with_its_certificate(
