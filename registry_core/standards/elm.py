@@ -29,6 +29,7 @@ from registry_core import jsonld
 from registry_core.conversion import table
 from registry_core.errors import InvalidRecord
 from registry_core.standards.common import uri_part
+from registry_core.wording import counted
 
 # ISO 3166-1 alpha-3 -> alpha-2 for the countries ELM credentials come from (the EU, EEA,
 # the UK and candidate countries, as used by the Publications Office country table).
@@ -174,6 +175,19 @@ def iso_duration_hours(value: str) -> float | None:
     if not match or any(match.group(i) for i in (1, 2, 3, 4)) or value in ("P", "PT"):
         return None
     return float(match.group(5) or 0) + float(match.group(6) or 0) / 60
+
+
+def calendar_duration(value: str) -> str:
+    """An ISO 8601 duration in words ("P60M": "60 months"), for a message; the value
+    itself when it is not one."""
+    match = DURATION.match(value or "")
+    if not match:
+        return f"'{value}', not an ISO 8601 duration"
+    units = ("year", "month", "week", "day", "hour", "minute")
+    parts = [counted(int(float(amount)), unit) if float(amount).is_integer()
+             else f"{amount} {unit}s"
+             for amount, unit in zip(match.groups(), units, strict=True) if amount]
+    return ", ".join(parts) or "no time at all"
 
 
 def _web_address(resource: Any) -> str:
@@ -619,9 +633,12 @@ def micro_credential_from_elm(document: Any, institution_id: str, key: str, *,
     stated = [str(w) for w in workloads + others if w]
     disagreeing = [w for w in stated if iso_duration_hours(w) != hours]
     for other in disagreeing:
-        warnings.append(f"volume of learning {other} is also stated ('{other}' is "
-                        + ("months, not hours" if iso_duration_hours(other) is None
-                           else "another number of hours") + f"); {hours:g} hours is used")
+        other_hours = iso_duration_hours(other)
+        said = (f"{other_hours:g} hours" if other_hours is not None
+                else f"{calendar_duration(other)}, a length of time rather than hours of "
+                "learning")
+        warnings.append(f"the volume of learning is also stated as '{other}' ({said}); "
+                        f"{hours:g} hours is used, as the workload in hours (PT…H) says")
     outcomes = [_text(o.get("title")) for o in _dicts(spec.get("learningOutcome"))]
     outcomes = [o for o in outcomes if o]
     if not outcomes:

@@ -68,6 +68,13 @@ def refusal(document: Any, **options: Any) -> InvalidRecord:
 # ------------------------------------------------------------------------------ the samples
 
 
+def test_a_calendar_duration_is_said_in_words() -> None:
+    assert elm.calendar_duration("P1Y6M") == "1 year, 6 months"
+    assert elm.calendar_duration("P60M") == "60 months"
+    assert elm.calendar_duration("PT1.5H") == "1.5 hours"
+    assert elm.calendar_duration("sixty") == "'sixty', not an ISO 8601 duration"
+
+
 def test_annex1_micro_credential_imports_with_its_standard_elements() -> None:
     mc, warnings = import_(load(ANNEX1),
                            quality_assurance="Internal quality assurance of the University of Zed")
@@ -91,7 +98,9 @@ def test_annex1_micro_credential_imports_with_its_standard_elements() -> None:
     assert len(mc.skills) == 4 and all(s.startswith("http://data.europa.eu/esco/") for s in mc.skills)
     assert mc.subject_isced == "0688"  # the detailed field of the two stated
     # The fixture gives the volume of learning once as PT60H and once as P60M (months).
-    assert any("P60M" in w and "months" in w for w in warnings)
+    assert ("the volume of learning is also stated as 'P60M' (60 months, a length of time "
+            "rather than hours of learning); 60 hours is used, as the workload in hours "
+            "(PT…H) says") in warnings
 
 
 def test_annex1_elements_without_a_field_are_named_in_a_warning() -> None:
@@ -201,7 +210,7 @@ def test_certificate_of_participation_reads_its_workload_from_the_activity() -> 
         value=1, system="ECTS"), level=rec.Level(framework="EQF", level="5"))
     validate_record(mc)
     assert mc.workload_hours == 2  # "workload": "PT2H"; the spec's P2M is months
-    assert any("P2M" in w and "months" in w for w in warnings)
+    assert any("'P2M' (2 months, a length of time" in w for w in warnings)
     assert (mc.assessment_type, mc.title) == ("Attendance check", "EDC Updates Webinar")
 
 
