@@ -56,3 +56,17 @@ def awaiting_decision(store: AgentStore) -> list[bi.BilateralStep]:
     return [step for step, state in store.bilateral_latest()
             if state == bi.BILATERAL_STATE_PROPOSED and step.actor != store.institution_id
             and step.action == bi.BILATERAL_ACTION_PROPOSE]
+
+
+def in_force_before(store: AgentStore, agreement_id: str,
+                    version: int) -> tuple[int, rec.RecognitionAgreement | None] | None:
+    """The version of an agreement in force (active or suspended) before version, with its
+    terms (None when this store never pulled them); None when no earlier version is in force,
+    as for a new agreement."""
+    earlier = [step.version for step, state in store.bilateral_latest()
+               if step.agreement_id == agreement_id and step.version < version
+               and state in (bi.BILATERAL_STATE_ACTIVE, bi.BILATERAL_STATE_SUSPENDED)]
+    if not earlier:
+        return None
+    proposal = store.bilateral_terms(agreement_id, max(earlier))
+    return max(earlier), proposal.terms if proposal is not None else None

@@ -51,7 +51,7 @@ from registry_core.expressions import (
 from registry_core.records import Record, source_credentials
 from registry_core.wording import counted
 from sync_agent import config as agent_config
-from sync_agent.bilateral import BilateralError, act, awaiting_decision
+from sync_agent.bilateral import BilateralError, act, awaiting_decision, in_force_before
 from sync_agent.client import RegistryClient
 from sync_agent.importer import UnitCatalogue
 from sync_agent.reachability import explain
@@ -68,6 +68,7 @@ from tui.forms import (
     RecordForm,
 )
 from tui.tables import STATUS, AgreementTable, BilateralTable, DetailScreen, RecordTable, UnitTable
+from tui.terms import TermsScreen
 
 FORM_OF: dict[int, FormKind] = {
     rec.RECORD_KIND_MICRO_CREDENTIAL: MICRO_CREDENTIAL,
@@ -194,7 +195,7 @@ class RegistrarApp(App[None]):
         self.query_one("#sync-history", DataTable).add_columns(
             "When (UTC)", "Result", "Registry holds", "What happened")
         self.query_one("#bilateral", DataTable).add_columns(
-            "Agreement", "Version", "State", "Last step by", "Awaits your decision")
+            "Agreement", "Version", "State", "Last step by", "Awaits you", "Reason")
         self.query_one("#directory", DataTable).add_columns(
             "Institution", "Name", "Status", "Signing keys (status)")
         self.query_one("#explorer", DataTable).add_columns("Outcome", "Agreement", "What / why")
@@ -327,6 +328,10 @@ class RegistrarApp(App[None]):
     @on(DataTable.RowSelected)
     def show_detail(self, event: DataTable.RowSelected) -> None:
         table = event.data_table
+        if isinstance(table, BilateralTable) and event.row_key.value is not None:
+            agreement_id, _, version = event.row_key.value.rpartition("@")
+            self.open_terms(agreement_id, int(version))
+            return
         if not isinstance(table, RecordTable) or event.row_key.value is None:
             return
         key = event.row_key.value
@@ -406,30 +411,44 @@ class RegistrarApp(App[None]):
     # --- bilateral decisions ------------------------------------------------------------------
 
     def decide(self, action: str, agreement_id: str, version: int) -> None:
-        """Counter-sign (after a yes) or reject (with a reason) a proposal made to us."""
+        """Counter-sign (on the terms' screen, after reading them) or reject (with a reason)
+        a proposal made to us."""
         waiting = {(s.agreement_id, s.version) for s in awaiting_decision(self.store)}
         if (agreement_id, version) not in waiting:
             self.notify(f"{agreement_id} v{version} does not await your decision",
                         severity="warning")
             return
+        if action == "countersign":
+            self.open_terms(agreement_id, version)
+        else:
+            self.ask_reason(agreement_id, version)
 
-        def countersigned(yes: bool | None) -> None:
-            if yes:
-                self.send_decision(action, agreement_id, version, "")
+    def open_terms(self, agreement_id: str, version: int) -> None:
+        """A version's terms, what changes from the version in force and its last step; on a
+        proposal awaiting our decision, the counter-signature is asked there."""
+        latest = [(step, state) for step, state in self.store.bilateral_latest()
+                  if (step.agreement_id, step.version) == (agreement_id, version)]
+        if not latest:
+            return
+        step, state = latest[0]
+        awaiting = any((s.agreement_id, s.version) == (agreement_id, version)
+                       for s in awaiting_decision(self.store))
 
+        def decided(choice: str | None) -> None:
+            if choice == "countersign":
+                self.send_decision("countersign", agreement_id, version, "")
+            elif choice == "reject":
+                self.ask_reason(agreement_id, version)
+        self.push_screen(TermsScreen(step, state, self.store.bilateral_terms(agreement_id, version),
+                                     in_force_before(self.store, agreement_id, version),
+                                     awaiting), decided)
+
+    def ask_reason(self, agreement_id: str, version: int) -> None:
         def rejected(reason: str | None) -> None:
             if reason:
-                self.send_decision(action, agreement_id, version, reason)
-
-        if action == "countersign":
-            self.push_screen(ConfirmScreen(
-                f"Counter-sign {agreement_id} version {version}?\n\nYour institution's key "
-                "signs the terms exactly as you received them; the agreement then binds both "
-                "institutions.", "Counter-sign (y)", "Not now (n)", "primary"), countersigned)
-        else:
-            self.push_screen(AskScreen(f"Reject {agreement_id} version {version}: why? (the "
-                                       "proposer sees the reason)", "reason, then enter"),
-                             rejected)
+                self.send_decision("reject", agreement_id, version, reason)
+        self.push_screen(AskScreen(f"Reject {agreement_id} version {version}: why? (the "
+                                   "proposer sees the reason)", "reason, then enter"), rejected)
 
     @work(thread=True, exclusive=True, group="sync")
     def send_decision(self, action: str, agreement_id: str, version: int, reason: str) -> None:
@@ -697,7 +716,8 @@ class RegistrarApp(App[None]):
             name = bi.BilateralState.Name(state_after).removeprefix("BILATERAL_STATE_").lower()
             awaits = (step.agreement_id, step.version) in waiting
             bilateral.add_row(step.agreement_id, str(step.version), name, step.actor,
-                              "yes" if awaits else "", key=f"{step.agreement_id}@{step.version}")
+                              "yes" if awaits else "", step.reason,
+                              key=f"{step.agreement_id}@{step.version}")
         if waiting:
             self.notify(f"{len(waiting)} bilateral proposal(s) await your decision "
                         "(Bilateral tab)", timeout=8)

@@ -36,3 +36,14 @@ def record_lines(record: Record) -> list[tuple[str, str]]:
         if text:
             found.append((field.label, text))
     return found
+
+
+def record_differences(old: Record, new: Record) -> list[tuple[str, str, str]]:
+    """(label, old value, new value) for every field whose words differ between two records
+    of one kind, in the form's order; a field one of them leaves empty reads "not stated".
+    The status is left out: it is the record's lifecycle, not its terms."""
+    before, after = dict(record_lines(old)), dict(record_lines(new))
+    labels = [label for label, _ in record_lines(new)]
+    labels += [label for label in before if label not in after]
+    return [(label, before.get(label, "not stated"), after.get(label, "not stated"))
+            for label in labels if label != "Status" and before.get(label) != after.get(label)]

@@ -90,9 +90,11 @@ class AgreementTable(RecordTable):
 
 
 class BilateralTable(DataTable[str]):
-    """Bilateral agreements; a proposal awaiting this institution's decision is decided here."""
+    """Bilateral agreements; a proposal awaiting this institution's decision is decided here:
+    enter shows a version's terms and changes, a opens them to counter-sign, j rejects."""
 
-    BINDINGS = [Binding("a", "decide('countersign')", "Counter-sign"),
+    BINDINGS = [Binding("enter", "select_cursor", "Terms"),
+                Binding("a", "decide('countersign')", "Counter-sign"),
                 Binding("j", "decide('reject')", "Reject")]
 
     def action_decide(self, action: str) -> None:

@@ -8,9 +8,13 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TabbedContent
 
+from registry_core.envelope import Signer
+from registry_server import directory, publication
 from sync_agent.config import init_home
 from sync_agent.importer import read_catalogue
 from sync_agent.store import AgentStore
+from tests.conftest import Network, RunningRegistry
+from tests.factories import batch, module, signed
 from tui.app import RegistrarApp
 
 DEMO = Path(__file__).resolve().parents[2] / "demo_network" / "data"
@@ -49,3 +53,17 @@ async def settle(app: RegistrarApp, pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
+
+
+def taff_and_forth(tmp_path: Path, network: Network,
+                   registry: RunningRegistry) -> tuple[Signer, Signer]:
+    """Taff's and Forth's agents (homes tmp_path/taff and tmp_path/forth) with their keys in
+    the registry's directory, and Taff's module CS7DE (the factories' agreements grant it)
+    published: (Taff's signer, Forth's signer)."""
+    _, taff_signer = init_home(tmp_path / "taff", "uk.ac.taff", "Taff", "GB", registry.address)
+    directory.rotate_key(network.engine, "uk.ac.taff", taff_signer.public_key)
+    _, forth_signer = init_home(tmp_path / "forth", "uk.ac.forth", "Forth", "GB",
+                                registry.address)
+    directory.rotate_key(network.engine, "uk.ac.forth", forth_signer.public_key)
+    publication.publish(network.engine, signed(batch("uk.ac.taff", [module()]), taff_signer))
+    return taff_signer, forth_signer

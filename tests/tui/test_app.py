@@ -58,7 +58,7 @@ async def test_bilateral_proposals_awaiting_a_decision_are_shown(tmp_path: Path)
         await pilot.press("right", "right", "right")
         table = app.query_one("#bilateral", DataTable)
         assert table.get_row("uk.ac.taff/ART-1@1") == ["uk.ac.taff/ART-1", "1", "proposed",
-                                                       "uk.ac.taff", "yes"]
+                                                       "uk.ac.taff", "yes", ""]
     app.store.close()
 
 

@@ -20,7 +20,15 @@ from sync_agent.importer import read_catalogue
 from sync_agent.store import AgentStore
 from tests.conftest import Network, RunningRegistry
 from tests.factories import agreement, batch, micro_credential, module, signed
-from tests.tui.helpers import DEMO, form_error, open_tab, settle, taff_home, type_into
+from tests.tui.helpers import (
+    DEMO,
+    form_error,
+    open_tab,
+    settle,
+    taff_and_forth,
+    taff_home,
+    type_into,
+)
 from tui.app import make_app
 from tui.forms import RecordForm
 
@@ -261,19 +269,12 @@ async def test_suspend_and_failed_sync_history_and_conflicts(
     app.store.close()
 
 
-@pytest.mark.parametrize(("keys", "state"), [(("a", "y"), "active"),
+@pytest.mark.parametrize(("keys", "state"), [(("a", "end", "y"), "active"),
                                              (("j", *"not our level", "enter"), "rejected")])
 async def test_a_proposal_awaiting_our_decision_is_countersigned_or_rejected(
         tmp_path: Path, network: Network, registry: RunningRegistry, keys: tuple[str, ...],
         state: str) -> None:
-    taff_cfg, taff_signer = init_home(tmp_path / "taff", "uk.ac.taff", "Taff", "GB",
-                                      registry.address)
-    directory.rotate_key(network.engine, "uk.ac.taff", taff_signer.public_key)
-    forth_cfg, forth_signer = init_home(tmp_path / "forth", "uk.ac.forth", "Forth", "GB",
-                                        registry.address)
-    directory.rotate_key(network.engine, "uk.ac.forth", forth_signer.public_key)
-    # The terms grant CS7DE, which Taff must have published.
-    publication.publish(network.engine, signed(batch("uk.ac.taff", [module()]), taff_signer))
+    taff_signer, _ = taff_and_forth(tmp_path, network, registry)
     with RegistryClient(registry.address) as client:
         propose(client, taff_signer, "uk.ac.taff", agreement(key="ART-1"), "uk.ac.forth")
     app = make_app(tmp_path / "forth", offer_demo=False)
@@ -284,11 +285,14 @@ async def test_a_proposal_awaiting_our_decision_is_countersigned_or_rejected(
         await pilot.pause()
         table = app.query_one("#bilateral", DataTable)
         assert app.focused is table
-        assert table.get_row("uk.ac.taff/ART-1@1")[2:] == ["proposed", "uk.ac.taff", "yes"]
+        assert table.get_row("uk.ac.taff/ART-1@1")[2:5] == ["proposed", "uk.ac.taff", "yes"]
         await pilot.press(*keys)
         await settle(app, pilot)
         assert table.get_row("uk.ac.taff/ART-1@1")[2] == state
         assert table.get_row("uk.ac.taff/ART-1@1")[4] == ""  # decided: nothing awaits us
+        # The registry's rejection step carries the reason to the table.
+        assert table.get_row("uk.ac.taff/ART-1@1")[5] == \
+            ("not our level" if state == "rejected" else "")
     app.store.close()
 
 
