@@ -3,7 +3,7 @@ command deploy/compose.yaml gives it (migrate, then serve) as its own user, answ
 health from outside and to its own HEALTHCHECK, and stops on SIGTERM.
 
 Opt-in (CREDIT_REGISTRY_TEST_CONTAINER=1): it makes a Debian base image with debootstrap
-and builds the image, 3.5 to 6.5 minutes on a shared 2-core machine, too long for every run
+and builds the image, 3 to 6.5 minutes on a shared 2-core machine, too long for every run
 of the suite. docs/operations.md, "Running in containers", says how."""
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def run(command: list[str], timeout: float = 600,
 @pytest.fixture(scope="module")
 def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
     if os.environ.get(OPT_IN) != "1":
-        pytest.skip(f"building the image takes 3.5 to 6.5 minutes; set {OPT_IN}=1 to run it "
+        pytest.skip(f"building the image takes 3 to 6.5 minutes; set {OPT_IN}=1 to run it "
                     "(docs/operations.md, Running in containers)")
     if shutil.which("podman") is None:
         pytest.skip("podman is not installed (apt-get install podman runc debootstrap)")
