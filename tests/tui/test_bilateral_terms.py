@@ -167,3 +167,34 @@ async def test_a_rejected_steps_reason_is_in_the_table_and_on_its_terms_screen(
         assert "Grant: CS7DE" in text  # the terms that were rejected
         assert "Counter-sign" not in text  # nothing awaits us: no signing here
     app.store.close()
+
+
+async def test_j_on_the_terms_screen_rejects_with_the_reason_typed(
+        tmp_path: Path, network: Network, registry: RunningRegistry,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    taff_signer, _ = taff_and_forth(tmp_path, network, registry)
+    with RegistryClient(registry.address) as client:
+        bilateral.propose(client, taff_signer, "uk.ac.taff", agreement(key="ART-1"),
+                          "uk.ac.forth")
+    sent: list[tuple[str, int, str]] = []
+
+    def spy(client: RegistryClient, signer: object, store: AgentStore, action: str,
+            agreement_id: str, version: int, reason: str = "") -> bi.ActResponse:
+        sent.append((action, version, reason))
+        return bilateral.act(client, signer, store, action,  # type: ignore[arg-type]
+                             agreement_id, version, reason)
+    monkeypatch.setattr("tui.app.act", spy)
+
+    app = make_app(tmp_path / "forth", offer_demo=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")  # pulls the proposal
+        await settle(app, pilot)
+        table = await counter_sign(app, pilot, f"{ART}@1")
+        await pilot.press("j")
+        await pilot.pause()
+        await pilot.press(*"grade too low", "enter")
+        await settle(app, pilot)
+        assert sent == [("reject", 1, "grade too low")]
+        assert table.get_row(f"{ART}@1")[2] == "rejected"
+        assert table.get_row(f"{ART}@1")[-1] == "grade too low"
+    app.store.close()
