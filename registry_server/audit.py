@@ -26,7 +26,7 @@ from registry_core.records import (
     label,
     record_of,
 )
-from registry_server.paging import fitting
+from registry_server.paging import trimmed
 from registry_server.sql import table
 from registry_server.tables import (
     BatchLogEntry,
@@ -68,12 +68,9 @@ def list_log(engine: Engine, from_index: int, page_size: int) -> audit.ListLogEn
             .where(log.c.log_index >= start).order_by(log.c.log_index).limit(size + 1)).all()
     entries = [audit.LogEntry(log_index=i, envelope=pub.SignedEnvelope.FromString(e), log_head=h)
                for i, e, h in rows[:size]]
-    fit = fitting(entries)
-    if fit < len(entries):  # the page is full in bytes before it is in entries
-        return audit.ListLogEntriesResponse(entries=entries[:fit],
-                                            next_index=entries[fit].log_index)
-    return audit.ListLogEntriesResponse(entries=entries,
-                                        next_index=rows[size][0] if len(rows) > size else 0)
+    page, more = trimmed(entries, len(rows) > size)
+    return audit.ListLogEntriesResponse(entries=page,
+                                        next_index=page[-1].log_index + 1 if more else 0)
 
 
 @dataclass

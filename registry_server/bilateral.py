@@ -20,7 +20,7 @@ from registry_core.records import agreement_edges, granted_unit_keys, validate_a
 from registry_server import bulk
 from registry_server.acceptance import grant_field, unpublished_units
 from registry_server.db import writing
-from registry_server.paging import fitting
+from registry_server.paging import trimmed
 from registry_server.publication import TransactionState, _lock_log
 from registry_server.sql import table
 from registry_server.tables import (
@@ -275,11 +275,9 @@ def events_for(engine: Engine, institution_id: str, after: int,
             select(e).where(e.c.event_id > after,
                             (e.c.party_a == institution_id) | (e.c.party_b == institution_id))
             .order_by(e.c.event_id).limit(size + 1)).mappings().all()
-    events = [_event(r) for r in rows[:size]]
-    fit = fitting(events)
-    more = fit < len(events) or len(rows) > size
+    events, more = trimmed([_event(r) for r in rows[:size]], len(rows) > size)
     return bi.ListBilateralEventsResponse(
-        events=events[:fit], next_after_event_id=events[fit - 1].event_id if more else 0)
+        events=events, next_after_event_id=events[-1].event_id if more else 0)
 
 
 def newest_event(engine: Engine, institution_id: str) -> int:

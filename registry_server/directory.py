@@ -11,7 +11,7 @@ from registry_core import envelope as env
 from registry_core.errors import AlreadyExists, FailedPrecondition, InvalidRecord, NotFound
 from registry_core.records import COUNTRY, INSTITUTION_ID, text_problem
 from registry_server.db import writing
-from registry_server.paging import fitting
+from registry_server.paging import trimmed
 from registry_server.sql import for_update, table
 from registry_server.tables import DirectoryEvent, Institution, SigningKey, utcnow
 
@@ -165,10 +165,9 @@ def list_institutions(engine: Engine, *, page_size: int = 100,
             select(i).where(i.c.institution_id > after).order_by(i.c.institution_id)
             .limit(size + 1)
         ).mappings().all()
-        page = _with_keys(connection, rows[:size])
-    fit = fitting(page)
-    more = fit < len(page) or len(rows) > size
-    return page[:fit], page[fit - 1].institution_id if more else ""
+        found = _with_keys(connection, rows[:size])
+    page, more = trimmed(found, len(rows) > size)
+    return list(page), page[-1].institution_id if more else ""
 
 
 def _with_keys(connection: Connection, rows: Sequence[RowMapping]) -> list[directory.Institution]:

@@ -6,9 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TypeVar, cast
+from typing import cast
 
-from google.protobuf.message import Message
 from sqlalchemy import CompoundSelect, Engine, String, literal, or_, select, union
 
 from registry.v1 import equivalence_pb2 as eq
@@ -28,7 +27,7 @@ from registry_core.records import (
 from registry_core.resolution import Ref, SourceRecord, resolve
 from registry_server import learner_credentials
 from registry_server.db import Reads, reading
-from registry_server.paging import PAGE_BYTES, fitting
+from registry_server.paging import PAGE_BYTES, M, trimmed
 from registry_server.sql import table
 from registry_server.tables import AgreementEdge, PublishedRecord, UnitCode
 
@@ -63,16 +62,13 @@ def page_bounds(page_size: int, page_token: str) -> tuple[int, int]:
     return int(page_token or 0), min(page_size or PAGE_DEFAULT, PAGE_MAX)
 
 
-M = TypeVar("M", bound=Message)
-
-
 def _page(entries: Sequence[M], offset: int, more: bool, reserved: int = 0,
           ) -> tuple[Sequence[M], str]:
-    """The leading entries that fit in a page (paging.fitting; reserved: bytes the answer's
+    """The leading entries that fit in a page (paging.trimmed; reserved: bytes the answer's
     other fields take), and the token of the next page: more says whether anything follows
     entries."""
-    fit = fitting(entries, PAGE_BYTES - reserved)
-    return entries[:fit], str(offset + fit) if more or fit < len(entries) else ""
+    page, follows = trimmed(entries, more, PAGE_BYTES - reserved)
+    return page, str(offset + len(page)) if follows else ""
 
 
 def _as_of(value: str) -> dt.date:

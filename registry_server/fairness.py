@@ -51,21 +51,31 @@ class Lane(Enum):
     COSTLY = "costly"
 
 
-def cost_of(method: str, question: bytes) -> Lane:
-    """The lane of a serialised question for method; raises TooCostly for one beyond the
-    budget. A question that does not parse is cheap: the query refuses it at once."""
-    if method in ("ListEquivalents", "ListSources"):
-        return Lane.CHEAP  # a page, bounded by its page_size
-    request: eq.ResolveTransferRequest | eq.EvaluatePathwayRequest
+Weighed = eq.ResolveTransferRequest | eq.EvaluatePathwayRequest
+WEIGHED: dict[str, type[Weighed]] = {"ResolveTransfer": eq.ResolveTransferRequest,
+                                     "EvaluatePathway": eq.EvaluatePathwayRequest}
+
+
+def parsed(method: str, question: bytes) -> Weighed | None:
+    """The request of a question whose cost depends on what it holds (ResolveTransfer,
+    EvaluatePathway), parsed once for every check before the work; None for the other
+    methods, and for a question that does not parse (the query refuses it at once)."""
+    kind = WEIGHED.get(method)
+    if kind is None:
+        return None
     try:
-        if method == "ResolveTransfer":
-            request = eq.ResolveTransferRequest.FromString(question)
-        elif method == "EvaluatePathway":
-            request = eq.EvaluatePathwayRequest.FromString(question)
-        else:  # ListConflicts: reads every agreement of an institution
-            return Lane.COSTLY
+        return kind.FromString(question)
     except DecodeError:
-        return Lane.CHEAP
+        return None
+
+
+def cost_of(method: str, request: Weighed | None) -> Lane:
+    """The lane of a question for method, its request as parsed() gives it; raises
+    TooCostly for one beyond the budget. A question that did not parse is cheap."""
+    if method == "ListConflicts":
+        return Lane.COSTLY  # reads every agreement of an institution
+    if request is None:
+        return Lane.CHEAP  # a page bounded by its page_size, or refused at once
     holdings = len(request.holdings)
     depth = max(1, request.max_depth)
     if holdings * depth > MAX_QUESTION_COST:

@@ -11,8 +11,11 @@ envelope carries at most registry_core.envelope.MAX_PAYLOAD_BYTES, and every oth
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from google.protobuf.message import Message
+
+from registry_core.sizes import leading_within
 
 # Below 4 MiB with room for the answer's own fields, the gRPC frame and the trailers.
 PAGE_BYTES = 3_584 * 1024
@@ -20,11 +23,19 @@ PAGE_BYTES = 3_584 * 1024
 ENTRY_OVERHEAD = 6
 
 
-def fitting(entries: Sequence[Message], budget: int = PAGE_BYTES) -> int:
-    """How many of entries, from the first, fit in budget bytes (at least one, if any)."""
-    used = 0
-    for count, entry in enumerate(entries):
-        used += entry.ByteSize() + ENTRY_OVERHEAD
-        if used > budget and count > 0:
-            return count
-    return len(entries)
+M = TypeVar("M", bound=Message)
+
+
+def fitting(entries: Sequence[Message], budget: int | None = None) -> int:
+    """How many of entries, from the first, fit in budget bytes (PAGE_BYTES by default; at
+    least one, if any)."""
+    return leading_within((entry.ByteSize() + ENTRY_OVERHEAD for entry in entries),
+                          PAGE_BYTES if budget is None else budget)
+
+
+def trimmed(entries: Sequence[M], more: bool, budget: int | None = None,
+            ) -> tuple[Sequence[M], bool]:
+    """The leading entries that fit in a page, and whether anything follows them: more
+    says whether anything follows entries themselves."""
+    fit = fitting(entries, budget)
+    return entries[:fit], more or fit < len(entries)

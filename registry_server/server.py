@@ -90,7 +90,7 @@ async def build(engine: Engine, address: str, tls: ServerCertificates | None = N
         metrics.query_queue_depth.labels(lane.value).set_function(
             lambda lane=lane: admission.lanes[lane].waiting)  # type: ignore[misc]
     server.add_generic_rpc_handlers(
-        (service.EquivalenceService(engine, calls, query_workers, admission).handler(),))
+        (service.EquivalenceService(engine, admission, calls, query_workers).handler(),))
     admin_pb2_grpc.add_AdminServiceServicer_to_server(
         service.AdminService(engine, calls, revoked), server)
     audit_pb2_grpc.add_AuditServiceServicer_to_server(service.AuditService(engine, calls), server)

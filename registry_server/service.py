@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 import grpc
-from google.protobuf.message import DecodeError
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -35,7 +34,7 @@ from registry_server import directory as directory_store
 from registry_server import failpoints, learner_credentials, publication, revocation
 from registry_server.acceptance import verify_signature
 from registry_server.arrival import ArrivalOrder, Place
-from registry_server.fairness import Admission, Lane, caller_key, cost_of
+from registry_server.fairness import Admission, Lane, caller_key, cost_of, parsed
 from registry_server.identity import DEVELOPMENT, Caller, caller
 from registry_server.observability import Metrics, refusal
 from registry_server.queries import QUERIES, SERVICE, QueryWorkers, answer
@@ -225,13 +224,12 @@ class EquivalenceService(_Servicer):
     when no worker could answer, the same function answers here (queries.answer). Each is
     weighed and admitted first (fairness), so that no caller starves the others."""
 
-    def __init__(self, engine: Engine, calls: DatabaseCalls | None = None,
-                 queries: QueryWorkers | None = None,
-                 admission: Admission | None = None) -> None:
+    def __init__(self, engine: Engine, admission: Admission,
+                 calls: DatabaseCalls | None = None,
+                 queries: QueryWorkers | None = None) -> None:
         super().__init__(engine, calls)
         self.queries = queries
-        self.admission = admission or Admission(
-            len(queries.workers) if queries is not None else 1)
+        self.admission = admission
 
     def handler(self) -> grpc.GenericRpcHandler:
         """Every method of the service, bytes in and bytes out."""
@@ -243,12 +241,13 @@ class EquivalenceService(_Servicer):
                                                   Awaitable[bytes]]:
         async def answering(question: bytes, context: Context) -> bytes:
             who = caller.get()
-            if method == "EvaluatePathway":
-                refused = prior_learning_refusal(who, question)
+            request = parsed(method, question)
+            if isinstance(request, eq.EvaluatePathwayRequest):
+                refused = prior_learning_refusal(who, request)
                 if refused is not None:
                     await refuse(context, refused)
             try:
-                lane = cost_of(method, question)
+                lane = cost_of(method, request)
                 async with self.admission.admit(caller_key(who.role, who.name, context.peer()),
                                                 lane):
                     return await self._answer(method, question, lane, context)
@@ -272,17 +271,12 @@ class EquivalenceService(_Servicer):
                                 off_loop=lane is Lane.COSTLY)
 
 
-def prior_learning_refusal(who: Caller, question: bytes) -> Failure | None:
+def prior_learning_refusal(who: Caller, request: eq.EvaluatePathwayRequest) -> Failure | None:
     """Why who may not ask the EvaluatePathway question, or None. Assessments of a learner's
     experiential learning (prior_learning) are the awarding institution's own records of its
     decisions, so only that institution's connection, or a development (plaintext) one, may
-    send them; anyone else could claim any module for any learner. A question that does not
-    parse is left to the query to refuse."""
+    send them; anyone else could claim any module for any learner."""
     if who.role == DEVELOPMENT:
-        return None
-    try:
-        request = eq.EvaluatePathwayRequest.FromString(question)
-    except DecodeError:
         return None
     awarding = request.qualification.institution_id
     if not request.prior_learning or (who.role == "institution" and who.name == awarding):

@@ -26,6 +26,7 @@ from registry_core.batch import batch_payload
 from registry_core.envelope import MAX_PAYLOAD_BYTES, Signer, next_head, seal
 from registry_core.errors import CHECKPOINT_SEQ
 from registry_core.logs import request_id
+from registry_core.sizes import leading_within
 from registry_core.wording import counted
 from sync_agent.client import PendingPublication, RegistryClient
 from sync_agent.reachability import RetryBudgetSpent, Retrying, explain, explain_spent
@@ -104,12 +105,8 @@ CHANGE_OVERHEAD_BYTES = 6
 def within_payload_bytes(entries: list[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
     """The leading (seq, change) entries whose batch stays within the registry's
     MAX_PAYLOAD_BYTES (at least one: a single record is far smaller)."""
-    used = BATCH_HEADER_BYTES
-    for count, (_, change) in enumerate(entries):
-        used += len(change) + CHANGE_OVERHEAD_BYTES
-        if used > MAX_PAYLOAD_BYTES and count > 0:
-            return entries[:count]
-    return entries
+    return entries[:leading_within((len(change) + CHANGE_OVERHEAD_BYTES for _, change in entries),
+                                   MAX_PAYLOAD_BYTES - BATCH_HEADER_BYTES)]
 
 
 def _prepare(store: AgentStore, signer: Signer, after_seq: int, head: str,

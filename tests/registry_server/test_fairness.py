@@ -15,6 +15,7 @@ from concurrent.futures import Future
 
 import grpc
 import pytest
+from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
@@ -22,7 +23,7 @@ from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import equivalence_pb2_grpc
 from registry_core.errors import Busy, TooCostly
 from registry_server import equivalence, fairness
-from registry_server.fairness import Admission, Lane, cost_of
+from registry_server.fairness import Admission, Lane, cost_of, parsed
 from tests.conftest import Network, RunningRegistry, eventually
 from tests.factories import holding
 from tests.registry_server.test_queries import publish_network, to_taff
@@ -49,12 +50,17 @@ def quota_details(error: grpc.RpcError) -> tuple[list[str], float | None]:
     return subjects, retry
 
 
+def lane_of(method: str, question: Message) -> Lane:
+    """The lane of a question as the registry weighs it: from its bytes."""
+    return cost_of(method, parsed(method, question.SerializeToString()))
+
+
 def test_direct_questions_about_a_few_holdings_and_pages_are_cheap() -> None:
-    assert cost_of("ResolveTransfer", to_taff("MC1", "MC2").SerializeToString()) is Lane.CHEAP
+    assert lane_of("ResolveTransfer", to_taff("MC1", "MC2")) is Lane.CHEAP
     for method, question in (
             ("ListEquivalents", eq.ListEquivalentsRequest()),
             ("ListSources", eq.ListSourcesRequest())):
-        assert cost_of(method, question.SerializeToString()) is Lane.CHEAP
+        assert lane_of(method, question) is Lane.CHEAP
 
 
 def test_chains_credentials_many_holdings_pathways_and_conflicts_are_costly() -> None:
@@ -66,14 +72,14 @@ def test_chains_credentials_many_holdings_pathways_and_conflicts_are_costly() ->
             ("ResolveTransfer", presented),
             ("EvaluatePathway", eq.EvaluatePathwayRequest(holdings=[holding()])),
             ("ListConflicts", eq.ListConflictsRequest(institution_id="uk.ac.taff"))):
-        assert cost_of(method, question.SerializeToString()) is Lane.COSTLY, question
+        assert lane_of(method, question) is Lane.COSTLY, question
 
 
 def test_a_question_beyond_the_budget_is_refused_saying_what_fits() -> None:
     too_big = eq.ResolveTransferRequest(holdings=[holding(key=f"MC{n}") for n in range(201)],
                                         max_depth=5)
     with pytest.raises(TooCostly) as refused:
-        cost_of("ResolveTransfer", too_big.SerializeToString())
+        lane_of("ResolveTransfer", too_big)
     assert "at most 200 holdings per question at max_depth 5" in str(refused.value)
 
 

@@ -103,7 +103,7 @@ def test_a_log_page_holds_at_least_one_entry_however_small_the_byte_bound(
         network: Network, monkeypatch: pytest.MonkeyPatch) -> None:
     publication.publish(network.engine, signed(batch("uk.ac.forth", [
         micro_credential()]), network.signers["uk.ac.forth"]))
-    monkeypatch.setattr(audit_store, "fitting", lambda entries: paging.fitting(entries, 1))
+    monkeypatch.setattr(paging, "PAGE_BYTES", 1)
     page = audit_store.list_log(network.engine, 1, 100)
     assert [e.log_index for e in page.entries] == [1] and page.next_index == 0
 

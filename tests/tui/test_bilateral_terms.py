@@ -62,6 +62,20 @@ def proposal(version: int, **terms: object) -> bi.BilateralStep:
                             terms=agreement(key="ART-1", **terms))  # type: ignore[arg-type]
 
 
+def steps_sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, int, str]]:
+    """Each bilateral step the app signs and sends, as (action, agreement, version,
+    reason), recorded on its way to the real registry."""
+    sent: list[tuple[str, str, int, str]] = []
+
+    def recorded(client: RegistryClient, signer: object, store: AgentStore, action: str,
+                 agreement_id: str, version: int, reason: str = "") -> bi.ActResponse:
+        sent.append((action, agreement_id, version, reason))
+        return bilateral.act(client, signer, store, action,  # type: ignore[arg-type]
+                             agreement_id, version, reason)
+    monkeypatch.setattr("tui.app.act", recorded)
+    return sent
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_counter_sign_key_shows_the_terms_and_each_changed_field_old_and_new(
         tmp_path: Path, size: tuple[int, int]) -> None:
@@ -113,14 +127,7 @@ async def test_the_signature_is_sent_only_after_y_on_the_read_terms_never_on_can
         bilateral.propose(client, taff_signer, "uk.ac.taff",
                           agreement(key="ART-1", valid_to="2027-07-31"), "uk.ac.forth",
                           ART, 2)
-    sent: list[tuple[str, str, int]] = []
-
-    def spy(client: RegistryClient, signer: object, store: AgentStore, action: str,
-            agreement_id: str, version: int, reason: str = "") -> bi.ActResponse:
-        sent.append((action, agreement_id, version))
-        return bilateral.act(client, signer, store, action,  # type: ignore[arg-type]
-                             agreement_id, version, reason)
-    monkeypatch.setattr("tui.app.act", spy)
+    sent = steps_sent(monkeypatch)
 
     app = make_app(tmp_path / "forth", offer_demo=False)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -142,7 +149,7 @@ async def test_the_signature_is_sent_only_after_y_on_the_read_terms_never_on_can
         await pilot.pause()
         await pilot.press("y")
         await settle(app, pilot)
-        assert sent == [("countersign", ART, 2)]
+        assert sent == [("countersign", ART, 2, "")]
         assert table.get_row(f"{ART}@2")[2] == "active"
     app.store.close()
 
@@ -176,14 +183,7 @@ async def test_j_on_the_terms_screen_rejects_with_the_reason_typed(
     with RegistryClient(registry.address) as client:
         bilateral.propose(client, taff_signer, "uk.ac.taff", agreement(key="ART-1"),
                           "uk.ac.forth")
-    sent: list[tuple[str, int, str]] = []
-
-    def spy(client: RegistryClient, signer: object, store: AgentStore, action: str,
-            agreement_id: str, version: int, reason: str = "") -> bi.ActResponse:
-        sent.append((action, version, reason))
-        return bilateral.act(client, signer, store, action,  # type: ignore[arg-type]
-                             agreement_id, version, reason)
-    monkeypatch.setattr("tui.app.act", spy)
+    sent = steps_sent(monkeypatch)
 
     app = make_app(tmp_path / "forth", offer_demo=False)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -194,7 +194,7 @@ async def test_j_on_the_terms_screen_rejects_with_the_reason_typed(
         await pilot.pause()
         await pilot.press(*"grade too low", "enter")
         await settle(app, pilot)
-        assert sent == [("reject", 1, "grade too low")]
+        assert sent == [("reject", ART, 1, "grade too low")]
         assert table.get_row(f"{ART}@1")[2] == "rejected"
         assert table.get_row(f"{ART}@1")[-1] == "grade too low"
     app.store.close()
