@@ -83,6 +83,7 @@ def client_tls(pki: Path, institution: str) -> ClientTLS:
 def start_registry(database_url: str, pki: Path | None, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     """A registry process (mutual TLS when pki is given); returns it and its address."""
     port_file = log.with_suffix(".port")
+    port_file.unlink(missing_ok=True)  # a previous run's, in a work directory used again
     args = [sys.executable, "-m", "registry_server.cli", "--database-url", database_url, "serve",
             "--listen", "127.0.0.1:0", "--port-file", str(port_file)]
     if pki:

@@ -187,6 +187,7 @@ def echo_and_registry(work: Path, url: str) -> Iterator[tuple[Servers, Servers]]
     """The bare echo server (anchor) and a registry on url, both started and ready: each as
     (process, address); both stopped afterwards."""
     echo_port = work / "echo.port"
+    echo_port.unlink(missing_ok=True)  # a previous run's, in a work directory used again
     echo = subprocess.Popen([sys.executable, "-m", "bench.echo_server", str(echo_port)])
     try:
         registry, address = start_registry(url, None, work / "registry.log")

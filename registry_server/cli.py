@@ -67,7 +67,15 @@ def open_database(url: str, serving: bool = False) -> Engine:
     return engine
 
 
+# How long a thread of the registry's process (a publication's transaction) may hold Python's
+# lock while the event loop waits for it: Python's default, 5 ms, is paid at every step of
+# every other call. Measured with 20 agents publishing and partners asking at once, on 2
+# cores: a cheap question's p99 15.5-21.9 ms at 1 ms, 18.8-25.9 ms at 5 ms; ingest alike.
+SWITCH_SECONDS = 0.001
+
+
 async def serve(engine: Engine, settings: config.RegistryConfig, port_file: Path | None) -> None:
+    sys.setswitchinterval(SWITCH_SECONDS)
     threads = config.database_threads(settings)
     if threads:
         asyncio.get_running_loop().set_default_executor(

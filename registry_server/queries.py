@@ -11,6 +11,10 @@ never parsing a question or building an answer. Each question is read in its own
 (registry_server.db.reading), in the worker as in process, so a worker sees every
 publication committed before the question arrived.
 
+A costly question (fairness.Lane.COSTLY) is answered on the worker's low-priority thread
+(workers.LowPriority), so that while it runs it yields the cores to the registry's own
+process, which answers the cheap questions that find every worker busy.
+
 The workers are registry_server.workers processes; one that ends or is stuck is replaced and
 the question is answered in the registry's own process.
 
@@ -36,7 +40,7 @@ from registry_server import equivalence
 from registry_server.db import is_in_memory, make_engine
 from registry_server.fairness import Lane
 from registry_server.status import INTERNAL_FAULT, Failure, failure_of
-from registry_server.workers import Overdue, WorkerPool, WorkerProcess, serve
+from registry_server.workers import LowPriority, Overdue, WorkerPool, WorkerProcess, serve
 
 log = logging.getLogger(__name__)
 # A question takes a worker milliseconds (a depth-5 one on the dense 1M-agreement synthetic
@@ -52,9 +56,10 @@ QUERIES: dict[str, tuple[type[Message], Callable[[Engine, Any], Message]]] = {
     "ListConflicts": (eq.ListConflictsRequest, equivalence.list_conflicts),
 }
 _ANSWER, _FAILURE = b"a", b"f"  # the first byte of a worker's answer
-# Before a question's bytes: its method, then its deadline (seconds since the epoch, 0 for
-# none; the registry and its workers share the machine's clock).
+# Before a question's bytes: its method, its lane, then its deadline (seconds since the
+# epoch, 0 for none; the registry and its workers share the machine's clock).
 _PREFIX = {method: method.encode() + b"\n" for method in QUERIES}
+_LANE = {Lane.CHEAP: b"c", Lane.COSTLY: b"C"}
 _DEADLINE = struct.Struct("!d")
 _TOO_COSTLY = Failure(
     grpc.StatusCode.RESOURCE_EXHAUSTED, f"the question took more than {ANSWER_SECONDS} s of a "
@@ -104,7 +109,8 @@ class QueryWorkers(WorkerPool):
         deadline = time.time() + seconds_left if seconds_left is not None else 0.0
         try:
             found = await self.ask(
-                _PREFIX[method] + _DEADLINE.pack(deadline) + question, ANSWER_SECONDS,
+                _PREFIX[method] + _LANE[lane] + _DEADLINE.pack(deadline) + question,
+                ANSWER_SECONDS,
                 busy=self.costly, long=lane is Lane.COSTLY)
         except Overdue:
             # Not answered here instead: the same question would hold the registry's own
@@ -123,15 +129,20 @@ def _answerer(setup: bytes) -> Callable[[bytes], bytes]:
     # Before the worker says it is ready, so the registry opens its port with the pages
     # mapped, and no partner's question waits for it.
     equivalence.warm(engine)
+    low_priority = LowPriority()
 
     def handle(request: bytes) -> bytes:
         method, _, rest = request.partition(b"\n")
-        (deadline,), question = _DEADLINE.unpack_from(rest), rest[_DEADLINE.size:]
+        costly = rest[:1] == _LANE[Lane.COSTLY]
+        (deadline,), question = _DEADLINE.unpack_from(rest, 1), rest[1 + _DEADLINE.size:]
         try:
             if deadline and time.time() > deadline:
                 # Under a burst, questions wait in the pipe; one whose caller has given up
                 # is not worth the worker's time, which the questions behind it need.
                 return _FAILURE + pickle.dumps(_LATE, protocol=pickle.HIGHEST_PROTOCOL)
+            if costly:
+                return _ANSWER + low_priority.run(
+                    lambda: answer(engine, method.decode(), question))
             return _ANSWER + answer(engine, method.decode(), question)
         except Exception as error:
             failure = failure_of(error)

@@ -21,6 +21,7 @@ said there).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import pickle
 from collections.abc import Callable, Mapping
@@ -32,7 +33,7 @@ from registry_core import envelope as env
 from registry_core.errors import RegistryError
 from registry_core.records import check_batch_records
 from registry_server.acceptance import BatchHeader, CheckedElsewhere, check_shape, payload_digest
-from registry_server.workers import Overdue, WorkerPool, serve
+from registry_server.workers import LowPriority, Overdue, WorkerPool, serve
 
 log = logging.getLogger(__name__)
 # A batch takes a worker tens of milliseconds; one that has not answered in this long is stuck.
@@ -92,20 +93,29 @@ class RecordChecks(WorkerPool):
         batch is checked in the registry's process, and a dead worker is replaced)."""
         if not self.workers or not keys:
             return None
+        # Encoding the batch for the worker and decoding its answer (a thousand records'
+        # rows) are done in a thread: on the event loop they would hold every other call.
+        request = await asyncio.to_thread(
+            lambda: pickle.dumps((envelope.SerializeToString(), dict(keys)),
+                                 protocol=pickle.HIGHEST_PROTOCOL))
         try:
-            answer = await self.ask(pickle.dumps((envelope.SerializeToString(), dict(keys)),
-                                                 protocol=pickle.HIGHEST_PROTOCOL),
-                                    ANSWER_SECONDS)
+            answer = await self.ask(request, ANSWER_SECONDS)
         except Overdue:  # a batch is at most 1,000 records: checking it here is bounded
             return None
-        return _decode(answer) if answer else None
+        return await asyncio.to_thread(_decode, answer) if answer else None
 
 
 def _checker(_setup: bytes) -> Callable[[bytes], bytes]:
+    # Bulk work: checked on the low-priority thread, so that under contention for the cores
+    # the registry's own process (partners' calls among them) goes first. Measured with 20
+    # agents publishing and partners asking at once, on 2 cores: a cheap question's median
+    # 3.2-4.2 ms against 5.9-7.0 ms at the same priority (bench.mixed_load).
+    low_priority = LowPriority()
+
     def handle(request: bytes) -> bytes:
         envelope_bytes, keys = pickle.loads(request)
         try:
-            return _encode(check(envelope_bytes, keys))
+            return low_priority.run(lambda: _encode(check(envelope_bytes, keys)))
         except Exception:  # a bug here must not stop ingest: acceptance checks it instead
             log.exception("record check failed")
             return b""

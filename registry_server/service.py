@@ -145,7 +145,8 @@ class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServi
             check_bounds(envelope)
         except RegistryError as error:
             await refuse(context, refusal_of(error))
-        keys = await self.calls(context, lambda: publication.public_keys(self.engine, envelope))
+        keys = await self.calls(context, lambda: publication.public_keys(self.engine, envelope),
+                                off_loop=self.record_checks.enabled)
         checked = await self.record_checks.check(envelope, keys)
         signed_by = None
         if checked is None:

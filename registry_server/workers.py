@@ -12,6 +12,11 @@ to start, such as the database URL, which therefore never shows in a process lis
 worker answers that it is ready, then answers each request frame with one answer frame, in
 order.
 
+A worker's long work (a costly question) can run on a thread of lower CPU priority
+(`LowPriority`): on a machine whose cores are all busy, the registry's own process (the
+transport, publications, cheap questions answered in process) then goes first, and the long
+work takes what is left. On an idle machine the priority changes nothing.
+
 When a worker ends, `ask` returns None, and the caller does the work in the registry's own
 process: a worker only ever makes the registry faster. A worker that stops answering is
 stopped; the request it was on raises Overdue, for the caller to decide whether that work
@@ -26,9 +31,11 @@ import fcntl
 import logging
 import os
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable
-from typing import BinaryIO, ClassVar, Self
+from concurrent.futures import ThreadPoolExecutor
+from typing import BinaryIO, ClassVar, Self, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +43,11 @@ _LENGTH = 4  # bytes of the length before each frame, big-endian
 _READY = b"ready"
 PIPE_BYTES = 1 << 20  # Linux's default ceiling for an unprivileged pipe
 RESPAWN_SECONDS = 10  # after a replacement worker failed to start
+# How far below the registry's own process a worker's long work runs (nice(2)): at 10, the
+# kernel gives it about a tenth of a core's time that the registry's process also wants.
+LOW_PRIORITY_NICENESS = 10
+
+T = TypeVar("T")
 
 
 def frame(data: bytes) -> bytes:
@@ -248,6 +260,25 @@ class WorkerPool:
         for worker in self.workers:
             await worker.stop()
         self.workers = []
+
+
+class LowPriority:
+    """A thread of lower CPU priority, for a worker's long work. Linux keeps a nice value per
+    thread, so only this thread is lowered, and the worker's own thread keeps its priority
+    for short work; elsewhere the thread runs at the worker's priority."""
+
+    def __init__(self, niceness: int = LOW_PRIORITY_NICENESS) -> None:
+        self.niceness = niceness
+        self._thread = ThreadPoolExecutor(1, "low-priority", initializer=self._lower)
+
+    def _lower(self) -> None:
+        if sys.platform == "linux":
+            # On another system this would lower the whole process.
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.niceness)
+
+    def run(self, work: Callable[[], T]) -> T:
+        """work's result (or exception), run on the low-priority thread."""
+        return self._thread.submit(work).result()
 
 
 def serve(setup: Callable[[bytes], Callable[[bytes], bytes]],
