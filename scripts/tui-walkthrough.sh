@@ -59,9 +59,28 @@ PAUSE=3 keys s
 keys 4
 shot synced "Sync tab: the progress bar, the registry's checkpoint and the history"
 keys 7
-type "uk.ac.lagan/LAG-DA01:A uk.ac.lagan/LAG-CY01:B"; keys Tab
+type "uk.ac.lagan/LAG-DA01:PASS_FAIL=PASS, uk.ac.lagan/LAG-CY01:PASS_FAIL=PASS"; keys Tab
 type "uk.ac.taff"; PAUSE=2 keys Enter
 shot explorer "The registry's answer, with provenance, for a Lagan learner"
+keys Escape  # out of the text box: s and 5 act again
+
+# Forth proposes a bilateral agreement to Taff; Taff's registrar reads its terms first.
+cat > "$WORK/terms.json" <<'TERMS'
+{"key": "ART-WALK", "title": "Taff Applied Machine Learning into Forth F21ML",
+ "source": {"operator": "GROUP_OPERATOR_ALL_OF",
+            "items": [{"credential": {"institutionId": "uk.ac.taff", "key": "TAF-ML01"}}]},
+ "grant": {"unitKey": "F21ML"},
+ "conditions": {"minimumGrade": {"scheme": "UK_LETTER", "value": "C"},
+                "validFrom": "2026-09-01"}}
+TERMS
+SYNC_AGENT_REGISTRY=$ADDRESS $BIN/sync-agent --home "$WORK/network/uk.ac.forth" \
+  bilateral propose "$WORK/terms.json" --partner uk.ac.taff > "$WORK/propose.log"
+PAUSE=3 keys s
+keys 5
+shot bilateral "Bilateral: Forth's proposal awaits Taff's decision"
+PAUSE=1 keys Enter
+shot terms "Its terms, in the form's words, before anything is signed (y signs, n closes)"
+keys Escape
 keys q
 echo
 echo "screens saved in $WORK/screens/"

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Self
 
 import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import (
@@ -22,6 +23,7 @@ from registry.v1 import records_pb2 as rec
 from registry_core.logs import REQUEST_ID_HEADER
 
 CALL_TIMEOUT_SECONDS = 30.0
+PROBE_SECONDS = 3.0  # a health check's time limit: an answer on a working network is instant
 # gRPC waits longer and longer between attempts to reconnect a channel (up to two minutes by
 # default) and fails calls at once meanwhile; capped, a registry back after a long restart
 # is noticed within this long.
@@ -90,6 +92,13 @@ class RegistryClient:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+    def serving(self) -> bool:
+        """Whether the registry answers and serves (grpc.health.v1): false while it drains or
+        its database is down. Raises grpc.RpcError when it cannot be reached."""
+        stub: Any = health_pb2_grpc.HealthStub(self.channel)  # its stubs' types name no methods
+        answer = stub.Check(health_pb2.HealthCheckRequest(), timeout=PROBE_SECONDS)
+        return bool(answer.status == health_pb2.HealthCheckResponse.SERVING)
 
     def checkpoint(self, institution_id: str) -> pub.GetCheckpointResponse:
         return self.publication.GetCheckpoint(  # type: ignore[no-any-return]

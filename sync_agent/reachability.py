@@ -123,9 +123,11 @@ class Retrying:
             return answer
 
 
-def explain(error: grpc.RpcError, client: RegistryClient | None = None) -> str:
+def explain(error: grpc.RpcError, client: RegistryClient | None = None,
+            doing: str = "the request") -> str:
     """A failed call in words, with what to do; with the client, which address was dialled,
-    where that address came from, and what failed on the way."""
+    where that address came from, and what failed on the way. doing names what was refused
+    ("the sync", "the question")."""
     code = error.code()
     if code == grpc.StatusCode.UNAVAILABLE:
         if client is None:
@@ -135,7 +137,7 @@ def explain(error: grpc.RpcError, client: RegistryClient | None = None) -> str:
                 f"unreachable: "
                 f"{why_unreachable(error.details() or '', client.address, client.uses_tls)}; "
                 "nothing was lost, sync again once it is mended")
-    return f"the registry refused the sync ({code.name}): {error.details()}"
+    return f"the registry refused {doing} ({code.name}): {error.details()}"
 
 
 def explain_spent(spent: RetryBudgetSpent, client: RegistryClient) -> str:

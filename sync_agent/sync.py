@@ -218,7 +218,7 @@ def sync(store: AgentStore, client: RegistryClient, signer: Signer,
     except RetryBudgetSpent as spent:
         failure: SyncError = RegistryUnreachable(explain_spent(spent, client))
     except grpc.RpcError as error:
-        failure = SyncError(explain(error, client))
+        failure = SyncError(explain(error, client, "the sync"))
     except SyncError as error:
         failure = error
     else:

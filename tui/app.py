@@ -54,11 +54,12 @@ from sync_agent import config as agent_config
 from sync_agent.bilateral import BilateralError, act, awaiting_decision, in_force_before
 from sync_agent.client import RegistryClient
 from sync_agent.importer import UnitCatalogue
-from sync_agent.reachability import explain
+from sync_agent.reachability import explain, why_unreachable
 from sync_agent.store import AgentStore
 from sync_agent.sync import SyncError, SyncLock, SyncResult, sync
 from tui.confirm import AskScreen, ConfirmScreen
 from tui.first_start import LoadDemoScreen, demo_records
+from tui.fitting import FittedTable, RowScreen
 from tui.forms import (
     AGREEMENT,
     LEARNING_UNIT,
@@ -67,7 +68,18 @@ from tui.forms import (
     FormKind,
     RecordForm,
 )
-from tui.tables import STATUS, AgreementTable, BilateralTable, DetailScreen, RecordTable, UnitTable
+from tui.help import HelpScreen
+from tui.tables import (
+    ROW_TITLES,
+    STATUS,
+    AgreementTable,
+    BilateralTable,
+    DetailScreen,
+    RecordTable,
+    UnitTable,
+    empty_hint,
+    table,
+)
 from tui.terms import TermsScreen
 
 FORM_OF: dict[int, FormKind] = {
@@ -87,6 +99,14 @@ def _validity(conditions: rec.Conditions, today: str) -> str:
     if conditions.valid_from and conditions.valid_from > today:
         return "not yet"
     return "in force"
+
+
+def _valid_between(conditions: rec.Conditions) -> str:
+    """An agreement's dates of validity, as the Agreements table shows them."""
+    since, until = conditions.valid_from, conditions.valid_to
+    if since and until:
+        return f"{since}–{until}"
+    return f"from {since}" if since else f"until {until}" if until else "any time"
 
 
 def _filter(select: Select[str]) -> str:
@@ -116,13 +136,11 @@ class RegistrarApp(App[None]):
     TITLE = "Credit registry"
     AUTO_FOCUS = ""  # on_mount focuses the list, so its keys (n, e, w, enter) work at once
     registry_checkpoint = "The registry's checkpoint: not asked yet (press s to sync)."
+    REACHABILITY_SECONDS = 15.0  # how often the offline banner asks whether the registry is up
     BINDINGS = [Binding("s", "sync", "Sync now"), Binding("d", "directory", "Directory"),
                 Binding("slash", "search", "Search"), Binding("r", "refresh", "Refresh"),
-                # ? and escape each do one of two things; check_action enables the one that
-                # applies, so the footer shows it and the key falls through otherwise.
-                Binding("question_mark", "show_help_panel", "Help"),
-                Binding("question_mark", "hide_help_panel", "Hide help"),
-                Binding("escape", "hide_help_panel", "Hide help", show=False),
+                Binding("question_mark", "help", "Help"),
+                # Enabled only in a text box (check_action); elsewhere escape falls through.
                 Binding("escape", "leave_text_box", "Leave the box", show=False),
                 Binding("q", "quit", "Quit"),
                 *(Binding(str(n), f"tab('{pane}')", f"Tab {n}", show=False)
@@ -151,24 +169,30 @@ class RegistrarApp(App[None]):
                                 type="number")
                 yield _filter_row(("mc-status", "status"), ("mc-level", "level"),
                                   ("mc-subject", "subject"))
+                yield empty_hint("credentials")
                 yield RecordTable(rec.RECORD_KIND_MICRO_CREDENTIAL, id="credentials")
             with TabPane("Modules", id="units"):
                 yield Input(placeholder="search modules and qualifications: key, title, kind, "
                             "level, credit", id="unit-search", compact=True)
+                yield empty_hint("learning-units")
                 yield UnitTable(rec.RECORD_KIND_LEARNING_UNIT, id="learning-units")
             with TabPane("Agreements", id="agreements-tab"):
                 yield _filter_row(("ag-partner", "partner"), ("ag-status", "status"),
                                   ("ag-validity", "validity"))
+                yield empty_hint("agreements")
                 yield AgreementTable(rec.RECORD_KIND_AGREEMENT, id="agreements")
-                yield DataTable(id="conflicts", cursor_type="row")
+                yield table("conflicts")
             with TabPane("Sync", id="sync-tab"):
                 yield ProgressBar(id="sync-progress", show_eta=False)
                 yield Static(id="sync-result")
-                yield DataTable(id="sync-history", cursor_type="row")
+                yield empty_hint("sync-history")
+                yield table("sync-history")
             with TabPane("Bilateral", id="bilateral-tab"):
-                yield BilateralTable(id="bilateral", cursor_type="row")
+                yield empty_hint("bilateral")
+                yield BilateralTable(id="bilateral")
             with TabPane("Directory", id="directory-tab"):
-                yield DataTable(id="directory", cursor_type="row")
+                yield empty_hint("directory")
+                yield table("directory")
             with TabPane("Explorer", id="explorer-tab"):
                 yield Input(placeholder="holdings: provider/key[:grade][@award date], … e.g. "
                             "uk.ac.forth/MC1:A@2025-06-30, uk.ac.x/MAT SCI 45:B",
@@ -180,31 +204,20 @@ class RegistrarApp(App[None]):
                                 type="integer", compact=True)
                     yield Checkbox("identity-verified", True, id="explore-verified",
                                    compact=True)
-                yield DataTable(id="explorer", cursor_type="row")
+                yield empty_hint("explorer")
+                yield table("explorer")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#credentials", DataTable).add_columns(
-            "Key", "Title", "Credit", "Level", "Status", "Version")
-        self.query_one("#learning-units", DataTable).add_columns(
-            "Key", "Title", "Kind", "Credit", "Level", "Status")
-        self.query_one("#agreements", DataTable).add_columns(
-            "Key", "Sources", "Grant", "Valid", "Status")
-        self.query_one("#conflicts", DataTable).add_columns(
-            "Conflict on source", "Agreements", "What differs")
-        self.query_one("#sync-history", DataTable).add_columns(
-            "When (UTC)", "Result", "Registry holds", "What happened")
-        self.query_one("#bilateral", DataTable).add_columns(
-            "Agreement", "Version", "State", "Last step by", "Awaits you", "Reason")
-        self.query_one("#directory", DataTable).add_columns(
-            "Institution", "Name", "Status", "Signing keys (status)")
-        self.query_one("#explorer", DataTable).add_columns("Outcome", "Agreement", "What / why")
         self.query_one("#conflicts").display = False
         self.query_one("#sync-progress").display = False  # until a sync starts
         self.query_one("#credentials").focus()
         self.action_refresh()
         if self.offer_demo and self.store.last_seq() == 0:
             self.push_screen(LoadDemoScreen(), self.load_demo)
+        if self.config is not None:
+            self.check_reachable()
+            self.set_interval(self.REACHABILITY_SECONDS, self.check_reachable)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The command palette (ctrl+p) offers every workflow by name."""
@@ -217,6 +230,30 @@ class RegistrarApp(App[None]):
                             self.action_conflicts)
         yield SystemCommand("Directory", "The network's institutions and keys",
                             self.action_directory)
+        yield SystemCommand("Search", "Search the micro-credentials", self.action_search)
+        yield SystemCommand("Explorer", "Ask what a learner's credentials count for",
+                            lambda: self.action_tab("explorer-tab"))
+        yield SystemCommand("Bilateral", "Agreements both institutions sign: proposals to "
+                            "decide", lambda: self.action_tab("bilateral-tab"))
+        yield SystemCommand("Edit", "Edit the record under the cursor",
+                            lambda: self._on_current_record("edit"))
+        yield SystemCommand("Withdraw", "Withdraw the record under the cursor (asks first)",
+                            lambda: self._on_current_record("withdraw"))
+        yield SystemCommand("Help", "What each tab is for, and its keys", self.action_help)
+
+    def _on_current_record(self, action: str) -> None:
+        """Edit or withdraw the record under the cursor of the open tab's list."""
+        pane = self.query_one(TabbedContent).active
+        tables = self.query(f"#{pane} RecordTable").results(RecordTable)
+        table = next(tables, None)
+        if table is None or (key := table.current_key()) is None:
+            self.notify("open Micro-credentials, Modules or Agreements and choose a record "
+                        "first", severity="warning")
+            return
+        if action == "edit":
+            self.open_form(table.kind, key)
+        else:
+            self.confirm_withdraw(table.kind, key)
 
     # The widget each tab focuses when it opens: the list whose keys act on its records.
     TAB_FOCUS = {"micro-credentials": "#credentials", "units": "#learning-units",
@@ -228,20 +265,13 @@ class RegistrarApp(App[None]):
     TAB_TABLE = {**TAB_FOCUS, "explorer-tab": "#explorer"}
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("show_help_panel", "hide_help_panel"):
-            return bool(self.screen.query("HelpPanel")) == (action == "hide_help_panel")
         if action == "leave_text_box":
             # Only on the tabs' screen: a form's escape cancels the form.
             return self.screen is self.screen_stack[0] and isinstance(self.focused, Input)
         return True
 
-    def action_show_help_panel(self) -> None:
-        super().action_show_help_panel()
-        self.call_after_refresh(self.refresh_bindings)  # once mounted: ? now hides it
-
-    def action_hide_help_panel(self) -> None:
-        super().action_hide_help_panel()
-        self.call_after_refresh(self.refresh_bindings)
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
 
     def action_leave_text_box(self) -> None:
         """From a search or explorer box back to the tab's list."""
@@ -332,7 +362,11 @@ class RegistrarApp(App[None]):
             agreement_id, _, version = event.row_key.value.rpartition("@")
             self.open_terms(agreement_id, int(version))
             return
-        if not isinstance(table, RecordTable) or event.row_key.value is None:
+        if event.row_key.value is None or not isinstance(table, FittedTable):
+            return
+        if not isinstance(table, RecordTable):  # a row cut to fit is shown whole
+            self.push_screen(RowScreen(ROW_TITLES.get(table.id or "", ""),
+                                       table.labelled_row(event.row_key.value)))
             return
         key = event.row_key.value
         record = self.store.get(table.kind, key)
@@ -387,11 +421,43 @@ class RegistrarApp(App[None]):
         self.query_one("#status", Static).update(f"Syncing: {done} of {total} changes "
                                                  "published…")
 
-    def sync_done(self, result: SyncResult) -> None:
-        """After a good sync; result holds the registry's checkpoint as the sync left it."""
+    @work(thread=True, exclusive=True, group="reachability")
+    def check_reachable(self) -> None:
+        """The offline banner, shown and taken down as the registry goes and comes back,
+        whether or not a sync runs (every REACHABILITY_SECONDS)."""
+        assert self.config is not None
+        with RegistryClient(self.config.registry, self.config.tls) as client:
+            try:
+                serving = client.serving()
+            except grpc.RpcError as error:
+                if error.code() in (grpc.StatusCode.UNAVAILABLE,
+                                    grpc.StatusCode.DEADLINE_EXCEEDED):
+                    why = why_unreachable(error.details() or "", client.address,
+                                          client.uses_tls)
+                    self.call_from_thread(self.show_offline,
+                                          f"the registry at {client.address}: {why}")
+                    return
+                serving = True  # it answered: reachable, whatever it thought of the question
+        if serving:
+            self.call_from_thread(self.show_online)
+        else:
+            self.call_from_thread(self.show_offline, f"the registry at {self.config.registry} "
+                                  "answers but is not serving (stopping, or its database is "
+                                  "unreachable)")
+
+    def show_offline(self, why: str) -> None:
+        banner = self.query_one("#banner", Static)
+        banner.update(f"Offline: {why}. Your changes wait here for the next sync.")
+        banner.add_class("offline")
+
+    def show_online(self) -> None:
         banner = self.query_one("#banner", Static)
         banner.update("")
         banner.remove_class("offline")
+
+    def sync_done(self, result: SyncResult) -> None:
+        """After a good sync; result holds the registry's checkpoint as the sync left it."""
+        self.show_online()
         self.registry_checkpoint = (f"The registry's checkpoint for {self.store.institution_id}:"
                                     f" seq {result.last_seq}, head {result.head[:16]}…")
         self.action_refresh()
@@ -399,11 +465,9 @@ class RegistrarApp(App[None]):
         self.fetch_conflicts()
 
     def sync_failed(self, message: str) -> None:
-        banner = self.query_one("#banner", Static)
         if "unreachable" in message:
-            banner.update("The registry is unreachable: you are working on the local store; "
-                          "changes will be published on the next sync.")
-            banner.add_class("offline")
+            self.show_offline("the last sync could not reach the registry (the Sync tab says "
+                              "why)")
         self.query_one("#sync-progress", ProgressBar).update(total=1, progress=0)
         self.action_refresh()
         self.notify(message, title="Sync failed", severity="error", timeout=10)
@@ -464,7 +528,7 @@ class RegistrarApp(App[None]):
             self.call_from_thread(self.sync_failed, str(error))
             return
         except grpc.RpcError as error:
-            self.call_from_thread(self.sync_failed, explain(error))
+            self.call_from_thread(self.sync_failed, explain(error, doing=f"the {action}"))
             return
         state = bi.BilateralState.Name(answer.agreement.state).removeprefix("BILATERAL_STATE_")
         self.call_from_thread(self.action_refresh)
@@ -482,13 +546,13 @@ class RegistrarApp(App[None]):
         says in plain words under title."""
         if self.config is None:
             return None
-        try:
-            with RegistryClient(self.config.registry, self.config.tls) as client:
+        with RegistryClient(self.config.registry, self.config.tls) as client:
+            try:
                 return question(client)
-        except grpc.RpcError as error:
-            self.call_from_thread(self.notify, explain(error), title=title, severity="error",
-                                  timeout=10)
-            return None
+            except grpc.RpcError as error:
+                self.call_from_thread(self.notify, explain(error, client, "the question"),
+                                      title=title, severity="error", timeout=10)
+                return None
 
     @work(thread=True, exclusive=True, group="conflicts")
     def fetch_conflicts(self) -> None:
@@ -497,16 +561,16 @@ class RegistrarApp(App[None]):
             self.call_from_thread(self.show_conflicts, conflicts)
 
     def show_conflicts(self, conflicts: list[eq.Conflict]) -> None:
-        table = self.query_one("#conflicts", DataTable)
+        table = self.query_one("#conflicts", FittedTable)
         table.clear()
         for conflict in conflicts:
-            table.add_row(f"{conflict.source.institution_id}/{conflict.source.key}",
+            table.add_fitted_row(f"{conflict.source.institution_id}/{conflict.source.key}",
                           ", ".join(p.agreement_key for p in conflict.agreements),
                           conflict.explanation)
         table.display = bool(conflicts)
         if conflicts:
-            self.notify(f"the registry reports {len(conflicts)} conflict(s) among your "
-                        "agreements (Agreements tab)", severity="warning", timeout=8)
+            self.notify(f"the registry reports {counted(len(conflicts), 'conflict')} among "
+                        "your agreements (Agreements tab)", severity="warning", timeout=8)
         else:
             self.notify("the registry reports no conflicts among your agreements")
 
@@ -523,14 +587,14 @@ class RegistrarApp(App[None]):
             self.call_from_thread(self.show_sources, unit_key, agreements)
 
     def show_sources(self, unit_key: str, agreements: list[rec.RecognitionAgreement]) -> None:
-        table = self.query_one("#explorer", DataTable)
+        table = self.query_one("#explorer", FittedTable)
         table.clear()
         for agreement in agreements:
-            table.add_row(f"counts into {unit_key}",
+            table.add_fitted_row(f"counts into {unit_key}",
                           f"{agreement.institution_id}/{agreement.key} v{agreement.version}",
                           format_sources(agreement.source))
         if not agreements:
-            table.add_row("nothing", "", f"no active agreement grants {unit_key} yet")
+            table.add_fitted_row("nothing", "", f"no active agreement grants {unit_key} yet")
 
     def action_directory(self) -> None:
         """Load the network's directory from the registry, off the screen's thread."""
@@ -540,14 +604,9 @@ class RegistrarApp(App[None]):
 
     @work(thread=True, exclusive=True, group="directory")
     def load_directory(self) -> None:
-        assert self.config is not None
-        try:
-            with RegistryClient(self.config.registry, self.config.tls) as client:
-                institutions = client.institutions()
-        except grpc.RpcError as error:
-            self.call_from_thread(self.sync_failed, explain(error))
-            return
-        self.call_from_thread(self.show_directory, institutions)
+        institutions = self._ask("Directory", lambda c: c.institutions())
+        if institutions is not None:
+            self.call_from_thread(self.show_directory, institutions)
 
     def action_tab(self, pane: str) -> None:
         self.query_one(TabbedContent).active = pane
@@ -598,7 +657,7 @@ class RegistrarApp(App[None]):
             self.call_from_thread(self.show_answer, answer)
 
     def show_answer(self, answer: eq.ResolveTransferResponse) -> None:
-        table = self.query_one("#explorer", DataTable)
+        table = self.query_one("#explorer", FittedTable)
         table.clear()
         for grant in answer.grants:
             what = ("general credit" if grant.grant.WhichOneof("grant") == "general_credit"
@@ -611,21 +670,21 @@ class RegistrarApp(App[None]):
             said += [f"only if {condition}" for condition in grant.conditions]
             if grant.volume_explanation:
                 said.append(grant.volume_explanation)
-            table.add_row("conditional" if grant.conditional else "granted", chain,
+            table.add_fitted_row("conditional" if grant.conditional else "granted", chain,
                           "; ".join(said))
         for refused in answer.not_applied:
-            table.add_row("not applied", refused.agreement.agreement_key, refused.explanation)
+            table.add_fitted_row("not applied", refused.agreement.agreement_key, refused.explanation)
 
     def show_directory(self, institutions: list[directory.Institution]) -> None:
         self.known_institutions = {i.institution_id for i in institutions}
-        table = self.query_one("#directory", DataTable)
+        table = self.query_one("#directory", FittedTable)
         table.clear()
         for inst in institutions:
             status = directory.InstitutionStatus.Name(inst.status).split("_")[-1].lower()
             keys = ", ".join(f"{k.key_id[:16]}… "
                              f"({directory.KeyStatus.Name(k.status).split('_')[-1].lower()})"
                              for k in inst.keys)
-            table.add_row(inst.institution_id, inst.name, status, keys, key=inst.institution_id)
+            table.add_fitted_row(inst.institution_id, inst.name, status, keys, key=inst.institution_id)
 
     # --- tables from the local store --------------------------------------------------------
 
@@ -650,7 +709,7 @@ class RegistrarApp(App[None]):
             if all(word in text for word in words) and mc.credit.value >= min_credit and \
                     status in (ANY, cells[4]) and level in (ANY, cells[3]) and \
                     subject in (ANY, mc.subject_isced or "none"):
-                table.add_row(*cells, key=mc.key)
+                table.add_fitted_row(*cells, key=mc.key)
         table.refilled()
 
     def show_units(self) -> None:
@@ -664,7 +723,7 @@ class RegistrarApp(App[None]):
             cells = (lu.key, lu.title, kind, format_credit(lu.credit), format_level(lu.level),
                      STATUS[lu.status])
             if all(word in " ".join(cells).lower() for word in words):
-                units.add_row(*cells, key=lu.key)
+                units.add_fitted_row(*cells, key=lu.key)
         units.refilled()
 
     def show_agreements(self) -> None:
@@ -677,10 +736,10 @@ class RegistrarApp(App[None]):
         for ag in self.store.records(rec.RECORD_KIND_AGREEMENT):
             assert isinstance(ag, rec.RecognitionAgreement)
             partners = {provider for provider, _ in source_credentials(ag.source)}
-            valid = f"{ag.conditions.valid_from or '…'} to {ag.conditions.valid_to or '…'}"
+            valid = _valid_between(ag.conditions)
             if partner in partners | {ANY} and status in (ANY, STATUS[ag.status]) and \
                     validity in (ANY, _validity(ag.conditions, today)):
-                table.add_row(ag.key, format_sources(ag.source), format_grant(ag.grant), valid,
+                table.add_fitted_row(ag.key, format_sources(ag.source), format_grant(ag.grant), valid,
                               STATUS[ag.status], key=ag.key)
         table.refilled()
 
@@ -709,17 +768,18 @@ class RegistrarApp(App[None]):
         self.show_sync()
 
     def show_bilateral(self) -> None:
-        bilateral = self.query_one("#bilateral", DataTable)
+        bilateral = self.query_one("#bilateral", FittedTable)
         bilateral.clear()
         waiting = {(s.agreement_id, s.version) for s in awaiting_decision(self.store)}
         for step, state_after in self.store.bilateral_latest():
             name = bi.BilateralState.Name(state_after).removeprefix("BILATERAL_STATE_").lower()
             awaits = (step.agreement_id, step.version) in waiting
-            bilateral.add_row(step.agreement_id, str(step.version), name, step.actor,
+            bilateral.add_fitted_row(step.agreement_id, str(step.version), name, step.actor,
                               "yes" if awaits else "", step.reason,
                               key=f"{step.agreement_id}@{step.version}")
         if waiting:
-            self.notify(f"{len(waiting)} bilateral proposal(s) await your decision "
+            self.notify(f"{counted(len(waiting), 'bilateral proposal')} "
+                        f"{'awaits' if len(waiting) == 1 else 'await'} your decision "
                         "(Bilateral tab)", timeout=8)
 
     def show_sync(self) -> None:
@@ -731,12 +791,12 @@ class RegistrarApp(App[None]):
         self.query_one("#sync-result", Static).update(
             f"Last sync: {state.last_outcome}\n"
             f"Last success: {state.last_success_at or 'never'} · waiting to publish: "
-            f"{pending} change(s)\n{self.registry_checkpoint}\n"
+            f"{counted(pending, 'change')}\n{self.registry_checkpoint}\n"
             "Press s to sync now.")
-        history = self.query_one("#sync-history", DataTable)
+        history = self.query_one("#sync-history", FittedTable)
         history.clear()
         for run in self.store.sync_history():
-            history.add_row(run.at[:19].replace("T", " "), "ok" if run.success else "FAILED",
+            history.add_fitted_row(run.at[:19].replace("T", " "), "ok" if run.success else "FAILED",
                             f"seq {run.acked_seq}", run.outcome)
 
 

@@ -6,17 +6,18 @@ owns the store, the forms and the workers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from registry.v1 import records_pb2 as rec
 from registry_core.records import Record
+from tui.fitting import Column, FittedTable
 from tui.record_view import record_lines
 
 if TYPE_CHECKING:
@@ -26,14 +27,70 @@ STATUS = {v: rec.RecordStatus.Name(v).removeprefix("RECORD_STATUS_").lower()
           for v in rec.RecordStatus.values()}
 
 
-class RecordTable(DataTable[str]):
+# The columns of each table, by the table's id: what each keeps at 80 columns, and its share
+# of a wider terminal.
+COLUMNS = {
+    "credentials": (Column("Key", 10, 1), Column("Title", 14, 4), Column("Credit", 12),
+                    Column("Level", 8), Column("Status", 9), Column("Version", 7)),
+    "learning-units": (Column("Key", 10, 1), Column("Title", 12, 4), Column("Kind", 13),
+                       Column("Credit", 12), Column("Level", 8), Column("Status", 9)),
+    "agreements": (Column("Key", 12, 1), Column("Sources", 14, 3), Column("Grant", 10, 2),
+                   Column("Valid", 21), Column("Status", 9)),
+    "conflicts": (Column("Conflict on source", 18, 1), Column("Agreements", 12, 1),
+                  Column("What differs", 20, 4)),
+    "sync-history": (Column("When (UTC)", 19), Column("Result", 6),
+                     Column("Registry holds", 14), Column("What happened", 12, 1)),
+    "bilateral": (Column("Agreement", 14, 2), Column("Version", 7), Column("State", 10),
+                  Column("Last step by", 12, 1), Column("Awaits you", 10),
+                  Column("Reason", 8, 2)),
+    "directory": (Column("Institution", 12, 1), Column("Name", 14, 2), Column("Status", 9),
+                  Column("Signing keys (status)", 21, 2)),
+    "explorer": (Column("Outcome", 11), Column("Agreement", 14, 2),
+                 Column("What / why", 20, 4)),
+}
+
+
+# What enter shows of a row of the tables that hold no records (a row cut to fit, whole).
+ROW_TITLES = {"conflicts": "A conflict among your agreements", "sync-history": "A sync",
+              "directory": "An institution in the directory",
+              "explorer": "An answer from the registry"}
+
+
+# What each table says while it is empty: what fills it.
+EMPTY_HINTS = {
+    "credentials": "No micro-credentials to show. n adds one; sync-agent import loads a "
+                   "catalogue file; or clear the search and filters above.",
+    "learning-units": "No modules or qualifications to show. n adds one; or clear the "
+                      "search above.",
+    "agreements": "No agreements to show. n adds one: what another institution's credentials "
+                  "count for here; or set the filters above back to any.",
+    "sync-history": "No sync yet. s publishes your records to the registry and shows here "
+                    "what it held.",
+    "bilateral": "No bilateral agreements. A partner's proposal appears here after a sync "
+                 "(s); to propose one: sync-agent bilateral propose FILE --partner ID.",
+    "directory": "The directory is fetched from the registry: press d.",
+    "explorer": "Type a learner's holdings and a target institution above, then enter: "
+                "the registry's answer shows here.",
+}
+
+
+def empty_hint(table_id: str) -> Static:
+    return Static(EMPTY_HINTS[table_id], id=f"{table_id}-empty", classes="empty-hint")
+
+
+def table(table_id: str) -> FittedTable:
+    """A plain table of the app's (no keys of its own), with its columns."""
+    return FittedTable(COLUMNS[table_id], id=table_id)
+
+
+class RecordTable(FittedTable):
     """A table of one kind of record. Its keys act on the record under the cursor."""
 
     BINDINGS = [Binding("n", "new", "New"), Binding("e", "edit", "Edit"),
                 Binding("w", "withdraw", "Withdraw")]
 
-    def __init__(self, kind: int, **kwargs: Any) -> None:
-        super().__init__(cursor_type="row", **kwargs)
+    def __init__(self, kind: int, *, id: str) -> None:  # noqa: A002 (Textual's name)
+        super().__init__(COLUMNS[id], id=id)
         self.kind = kind
 
     @property
@@ -89,13 +146,15 @@ class AgreementTable(RecordTable):
         self.registrar.action_conflicts()
 
 
-class BilateralTable(DataTable[str]):
+class BilateralTable(FittedTable):
     """Bilateral agreements; a proposal awaiting this institution's decision is decided here:
     enter shows a version's terms and changes, a opens them to counter-sign, j rejects."""
 
     BINDINGS = [Binding("enter", "select_cursor", "Terms"),
                 Binding("a", "decide('countersign')", "Counter-sign"),
                 Binding("j", "decide('reject')", "Reject")]
+
+    COLUMNS = COLUMNS["bilateral"]
 
     def action_decide(self, action: str) -> None:
         if self.row_count == 0:

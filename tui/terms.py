@@ -15,6 +15,7 @@ from textual.widgets import Button, Footer, Static
 from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import records_pb2 as rec
 from registry_core.bilateral import canonical_content, content_hash
+from registry_core.wording import counted
 from tui.record_view import record_differences, record_lines
 
 
@@ -51,7 +52,7 @@ def changes_text(version: int, terms: rec.RecognitionAgreement,
     if not changed:
         return Text(f"Nothing differs from version {previous}, which is in force.")
     return Text("\n").join(
-        [Text(f"Version {version} changes {len(changed)} field(s) of version {previous}, "
+        [Text(f"Version {version} changes {counted(len(changed), 'field')} of version {previous}, "
               "which stays in force until this one is counter-signed:")]
         + [Text.assemble("  ", (f"{label}: ", "bold"), was, " → ", (now, "bold"))
            for label, was, now in changed])

@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Static, TabbedContent
+from textual.widgets import Static, TabbedContent
 
 from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import publication_pb2 as pub
@@ -17,7 +17,9 @@ from sync_agent.importer import read_catalogue
 from sync_agent.store import AgentStore
 from tests.conftest import Network, RunningRegistry
 from tests.factories import micro_credential
-from tui.app import main, make_app
+from tui.app import RegistrarApp, main, make_app
+from tui.fitting import FittedTable
+from tui.help import HelpScreen
 
 DEMO = Path(__file__).resolve().parents[2] / "demo_network" / "data"
 
@@ -29,18 +31,18 @@ async def test_catalogue_and_agreements_are_listed(tmp_path: Path) -> None:
     store.close()
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        credentials = app.query_one("#credentials", DataTable)
+        credentials = app.query_one("#credentials", FittedTable)
         assert credentials.row_count == 2
-        assert credentials.get_row("TAF-ML01")[1] == "Applied Machine Learning"
+        assert credentials.full_row("TAF-ML01")[1] == "Applied Machine Learning"
         await pilot.press("right", "right")
-        agreements = app.query_one("#agreements", DataTable)
+        agreements = app.query_one("#agreements", FittedTable)
         assert agreements.row_count == 4
-        assert agreements.get_row("AG-DATA-STACK")[1] == \
+        assert agreements.full_row("AG-DATA-STACK")[1] == \
             "all of uk.ac.forth/FOR-PY01, uk.ac.lagan/LAG-DA01"
         assert "seq 10" in str(app.query_one("#status", Static).render())
         app.store.withdraw(rec.RECORD_KIND_LEARNING_UNIT, "CS5PR")
         await pilot.press("r")
-        assert app.query_one("#learning-units", DataTable).get_row("CS5PR")[5] == "withdrawn"
+        assert app.query_one("#learning-units", FittedTable).full_row("CS5PR")[5] == "withdrawn"
     app.store.close()
 
 
@@ -56,8 +58,8 @@ async def test_bilateral_proposals_awaiting_a_decision_are_shown(tmp_path: Path)
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("right", "right", "right")
-        table = app.query_one("#bilateral", DataTable)
-        assert table.get_row("uk.ac.taff/ART-1@1") == ["uk.ac.taff/ART-1", "1", "proposed",
+        table = app.query_one("#bilateral", FittedTable)
+        assert table.full_row("uk.ac.taff/ART-1@1") == ["uk.ac.taff/ART-1", "1", "proposed",
                                                        "uk.ac.taff", "yes", ""]
     app.store.close()
 
@@ -76,7 +78,7 @@ async def test_sync_now_publishes_in_a_worker_and_an_unreachable_registry_is_a_b
         await pilot.press("s")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert "unreachable" in str(app.query_one("#banner", Static).render())
+        assert str(app.query_one("#banner", Static).render()).startswith("Offline:")
         assert app.query_one("#banner").has_class("offline")
         assert app.config is not None
         app.config = replace(app.config, registry=registry.address)  # the registry is back
@@ -89,6 +91,32 @@ async def test_sync_now_publishes_in_a_worker_and_an_unreachable_registry_is_a_b
     assert publication.checkpoint(network.engine, "uk.ac.forth").last_seq == 1
 
 
+async def test_the_offline_banner_comes_and_goes_with_the_registry_without_a_sync(
+        tmp_path: Path, registry: RunningRegistry, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(RegistrarApp, "REACHABILITY_SECONDS", 0.2)
+    init_home(tmp_path, "uk.ac.forth", "Forth", "GB", "127.0.0.1:9")  # nothing listens
+    app = make_app(tmp_path, offer_demo=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        banner = app.query_one("#banner", Static)
+
+        async def until(offline: bool) -> None:
+            for _ in range(200):  # the probe runs every 0.2 s; 20 s is a stuck probe
+                await pilot.pause(0.1)
+                if banner.has_class("offline") == offline:
+                    return
+            raise AssertionError(f"the banner never became {'offline' if offline else 'clear'}")
+
+        await until(offline=True)
+        text = str(banner.render())
+        assert text.startswith("Offline:") and "127.0.0.1:9: nothing listens there" in text
+        assert app.config is not None
+        app.config = replace(app.config, registry=registry.address)  # the registry is back
+        await until(offline=False)
+        assert str(banner.render()) == ""
+        assert app.store.sync_state().last_outcome == "never synced"  # no sync did it
+    app.store.close()
+
+
 async def test_directory_shows_the_networks_institutions_and_keys(
         tmp_path: Path, network: Network, registry: RunningRegistry) -> None:
     init_home(tmp_path, "uk.ac.forth", "Forth", "GB", registry.address)
@@ -97,9 +125,9 @@ async def test_directory_shows_the_networks_institutions_and_keys(
         await pilot.press("d")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        table = app.query_one("#directory", DataTable)
+        table = app.query_one("#directory", FittedTable)
         assert table.row_count == 3
-        row = table.get_row("uk.ac.taff")
+        row = table.full_row("uk.ac.taff")
         assert row[2] == "active"
         assert row[3].startswith(network.signers["uk.ac.taff"].key_id[:16])
     app.store.close()
@@ -129,7 +157,7 @@ async def test_explorer_shows_grants_and_reasons(tmp_path: Path, network: Networ
         await pilot.press(*"uk.ac.taff", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        rows = [app.query_one("#explorer", DataTable).get_row_at(i) for i in range(3)]
+        rows = [app.query_one("#explorer", FittedTable).full_row_at(i) for i in range(3)]
         assert rows[0][0] == "granted" and "uk.ac.taff/AG1 v1" in rows[0][1]
         assert rows[0][2] == "CS7DE: 15 UK_CREDIT; at FHEQ 7"
         assert rows[1][0] == "conditional" and "uk.ac.taff/AG2 v1" in rows[1][1]
@@ -149,7 +177,7 @@ async def test_first_start_offers_the_demonstration_institution(tmp_path: Path, 
         assert type(app.screen).__name__ == "LoadDemoScreen"
         await pilot.press(key)
         await pilot.pause()
-        assert app.query_one("#credentials", DataTable).row_count == rows
+        assert app.query_one("#credentials", FittedTable).row_count == rows
     app.store.close()
 
 
@@ -160,16 +188,16 @@ async def test_search_filters_the_catalogue_and_help_opens(tmp_path: Path) -> No
     store.close()
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        credentials = app.query_one("#credentials", DataTable)
+        credentials = app.query_one("#credentials", FittedTable)
         assert credentials.row_count == 2
         await pilot.press("slash", *"green")
         await pilot.pause()
-        assert credentials.row_count == 1 and credentials.get_row_at(0)[0] == "TAF-GR01"
+        assert credentials.row_count == 1 and credentials.full_row_at(0)[0] == "TAF-GR01"
         await pilot.press("escape")
         app.set_focus(None)
         await pilot.press("question_mark")
         await pilot.pause()
-        assert app.screen.query("HelpPanel")
+        assert isinstance(app.screen, HelpScreen)
     app.store.close()
 
 

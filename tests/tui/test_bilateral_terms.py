@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import publication_pb2 as pub
@@ -22,6 +22,7 @@ from tests.conftest import Network, RunningRegistry
 from tests.factories import agreement
 from tests.tui.helpers import open_tab, settle, taff_and_forth
 from tui.app import RegistrarApp, make_app
+from tui.fitting import FittedTable
 from tui.terms import TermsScreen
 
 ART = "uk.ac.taff/ART-1"
@@ -45,10 +46,10 @@ def forth_store_with(tmp_path: Path,
     return tmp_path
 
 
-async def counter_sign(app: RegistrarApp, pilot: Pilot[None], row: str) -> DataTable[str]:
+async def counter_sign(app: RegistrarApp, pilot: Pilot[None], row: str) -> FittedTable:
     """On the Bilateral tab, a (counter-sign) on the row: the terms' screen opens."""
     await open_tab(pilot, "bilateral-tab")
-    table: DataTable[str] = app.query_one("#bilateral", DataTable)
+    table: FittedTable = app.query_one("#bilateral", FittedTable)
     table.move_cursor(row=table.get_row_index(row))
     await pilot.press("a")
     await pilot.pause()
@@ -93,7 +94,7 @@ async def test_counter_sign_key_shows_the_terms_and_each_changed_field_old_and_n
         assert "Title: Agreement ART-1" in text and "Sources: all of uk.ac.forth/MC1" in text
         assert "Grant: CS7ML" in text and "unit_key" not in text and "{" not in text
         # What changes from version 1, in force: each changed field, old → new.
-        assert "changes 2 field(s) of version 1" in text
+        assert "changes 2 fields of version 1" in text
         assert "Grant: CS7DE → CS7ML" in text
         assert "Valid to: 2026-07-31 → 2027-07-31" in text
         assert "Sources: " not in text.split("What changes")[1].split("The terms")[0]
@@ -138,7 +139,7 @@ async def test_the_signature_is_sent_only_after_y_on_the_read_terms_never_on_can
         await pilot.press("n")  # cancel: nothing is signed or sent
         await settle(app, pilot)
         assert not isinstance(app.screen, TermsScreen) and sent == []
-        assert table.get_row(f"{ART}@2")[2:5] == ["proposed", "uk.ac.taff", "yes"]
+        assert table.full_row(f"{ART}@2")[2:5] == ["proposed", "uk.ac.taff", "yes"]
 
         await pilot.press("a")
         await pilot.pause()
@@ -150,7 +151,7 @@ async def test_the_signature_is_sent_only_after_y_on_the_read_terms_never_on_can
         await pilot.press("y")
         await settle(app, pilot)
         assert sent == [("countersign", ART, 2, "")]
-        assert table.get_row(f"{ART}@2")[2] == "active"
+        assert table.full_row(f"{ART}@2")[2] == "active"
     app.store.close()
 
 
@@ -164,8 +165,8 @@ async def test_a_rejected_steps_reason_is_in_the_table_and_on_its_terms_screen(
     app = make_app(home, offer_demo=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_tab(pilot, "bilateral-tab")
-        table = app.query_one("#bilateral", DataTable)
-        assert table.get_row(f"{ART}@1")[2:] == ["rejected", "uk.ac.forth", "", reason]
+        table = app.query_one("#bilateral", FittedTable)
+        assert table.full_row(f"{ART}@1")[2:] == ["rejected", "uk.ac.forth", "", reason]
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, TermsScreen)
@@ -195,6 +196,6 @@ async def test_j_on_the_terms_screen_rejects_with_the_reason_typed(
         await pilot.press(*"grade too low", "enter")
         await settle(app, pilot)
         assert sent == [("reject", ART, 1, "grade too low")]
-        assert table.get_row(f"{ART}@1")[2] == "rejected"
-        assert table.get_row(f"{ART}@1")[-1] == "grade too low"
+        assert table.full_row(f"{ART}@1")[2] == "rejected"
+        assert table.full_row(f"{ART}@1")[-1] == "grade too low"
     app.store.close()

@@ -1,26 +1,64 @@
-"""Keys a registrar reaches for: ? and escape close the help panel, and escape leaves a text
-box for the tab's list, so 1 to 7 switch tabs again. Driven by Textual's Pilot."""
+"""Keys a registrar reaches for: ? opens the help (escape, ? or q close it), the command
+palette names every workflow, and escape leaves a text box for the tab's list, so 1 to 7
+switch tabs again. Driven by Textual's Pilot."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from textual.binding import Binding
 from textual.widgets import Input, TabbedContent
 
 from tests.tui.helpers import taff_home
-from tui.app import make_app
+from tui.app import RegistrarApp, make_app
+from tui.help import HELP, HelpScreen
 
 
-async def test_the_help_panel_closes_with_question_mark_or_escape(tmp_path: Path) -> None:
+async def test_question_mark_opens_help_and_escape_question_mark_or_q_close_it(
+        tmp_path: Path) -> None:
     app = make_app(taff_home(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
-        for close in ("question_mark", "escape"):
+        for close in ("question_mark", "escape", "q"):
             await pilot.press("question_mark")
             await pilot.pause()
-            assert app.screen.query("HelpPanel")
+            assert isinstance(app.screen, HelpScreen)
             await pilot.press(close)
             await pilot.pause()
-            assert not app.screen.query("HelpPanel"), close
+            assert not isinstance(app.screen, HelpScreen), close
+        assert app.is_running  # q closed the help, not the app
+    app.store.close()
+
+
+def test_the_help_names_every_tab_and_every_footer_key() -> None:
+    for n, pane in enumerate(("Micro-credentials", "Modules", "Agreements", "Sync",
+                              "Bilateral", "Directory", "Explorer"), start=1):
+        assert f"| {n} {pane} |" in HELP
+    for binding in RegistrarApp.BINDINGS:
+        if isinstance(binding, Binding) and binding.show:
+            key = {"slash": "/", "question_mark": "?"}.get(binding.key, binding.key)
+            assert f"| {key} |" in HELP, binding.key
+
+
+async def test_the_command_palette_names_every_workflow(tmp_path: Path) -> None:
+    app = make_app(taff_home(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        names = {command.title for command in app.get_system_commands(app.screen)}
+        for workflow in ("Sync now", "New micro-credential", "Conflicts", "Directory",
+                         "Search", "Explorer", "Bilateral", "Edit", "Withdraw", "Help"):
+            assert workflow in names, workflow
+    app.store.close()
+
+
+async def test_edit_from_the_palette_opens_the_record_under_the_cursor(
+        tmp_path: Path) -> None:
+    app = make_app(taff_home(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        edit = next(c for c in app.get_system_commands(app.screen) if c.title == "Edit")
+        edit.callback()
+        await pilot.pause()
+        assert type(app.screen).__name__ == "RecordForm"
     app.store.close()
 
 

@@ -33,6 +33,10 @@ def taff(tmp_path: Path) -> Iterator[RegistrarApp]:
 def run_before(*steps: Callable[[Pilot[Any]], Awaitable[None]]) -> Callable[[Pilot[Any]],
                                                                            Awaitable[None]]:
     async def run(pilot: Pilot[Any]) -> None:
+        # The start-up probe of the registry first (127.0.0.1:1: nothing listens, so the
+        # offline banner shows), so that every picture is taken in the same state.
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
         for step in steps:
             await step(pilot)
         await pilot.pause()
@@ -40,13 +44,13 @@ def run_before(*steps: Callable[[Pilot[Any]], Awaitable[None]]) -> Callable[[Pil
 
 
 def test_catalogue(snap_compare: Snap, taff: RegistrarApp) -> None:
-    assert snap_compare(taff, terminal_size=SIZE)
+    assert snap_compare(taff, terminal_size=SIZE, run_before=run_before())
 
 
 def test_catalogue_on_a_light_terminal(snap_compare: Snap, tmp_path: Path) -> None:
     app = make_app(taff_home(tmp_path), theme="textual-light")
     try:
-        assert snap_compare(app, terminal_size=SIZE)
+        assert snap_compare(app, terminal_size=SIZE, run_before=run_before())
     finally:
         app.store.close()
 
@@ -85,6 +89,6 @@ def test_first_start_offer(snap_compare: Snap, tmp_path: Path) -> None:
     init_home(tmp_path, "uk.ac.forth", "University of the Forth", "GB", "127.0.0.1:1")
     app = make_app(tmp_path)
     try:
-        assert snap_compare(app, terminal_size=SIZE)
+        assert snap_compare(app, terminal_size=SIZE, run_before=run_before())
     finally:
         app.store.close()

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from textual.widgets import Button, Checkbox, DataTable, Input, ProgressBar, Select, Static
+from textual.widgets import Button, Checkbox, Input, ProgressBar, Select, Static
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
@@ -30,6 +30,7 @@ from tests.tui.helpers import (
     type_into,
 )
 from tui.app import make_app
+from tui.fitting import FittedTable
 from tui.forms import RecordForm
 
 
@@ -73,7 +74,7 @@ async def test_a_new_micro_credential_is_validated_as_you_type_and_saved(
                                                                  "Explain IaaS"]
         assert saved.awarding_body == "Taff University"  # from the agent's configuration
         assert saved.status == rec.RECORD_STATUS_ACTIVE and saved.version == 1
-        assert app.query_one("#credentials", DataTable).get_row("TAF-NEW1")[1] == \
+        assert app.query_one("#credentials", FittedTable).full_row("TAF-NEW1")[1] == \
             "Cloud Foundations"
     app.store.close()
 
@@ -94,7 +95,7 @@ async def test_cancelling_a_form_changes_nothing(tmp_path: Path) -> None:
 async def test_detail_view_edit_and_withdraw_with_confirmation(tmp_path: Path) -> None:
     app = make_app(taff_home(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
-        table = app.query_one("#credentials", DataTable)
+        table = app.query_one("#credentials", FittedTable)
         table.move_cursor(row=table.get_row_index("TAF-ML01"))
         await pilot.press("enter")
         await pilot.pause()
@@ -122,7 +123,7 @@ async def test_detail_view_edit_and_withdraw_with_confirmation(tmp_path: Path) -
         assert app.store.last_seq() == seq  # said no: nothing changed
         await pilot.press("w", "y")
         await pilot.pause()
-        assert table.get_row("TAF-ML01")[4] == "withdrawn"
+        assert table.full_row("TAF-ML01")[4] == "withdrawn"
         assert app.store.last_seq() == seq + 1
     app.store.close()
 
@@ -130,36 +131,36 @@ async def test_detail_view_edit_and_withdraw_with_confirmation(tmp_path: Path) -
 async def test_filters_narrow_the_catalogue_and_the_agreements(tmp_path: Path) -> None:
     app = make_app(taff_home(tmp_path))
     async with app.run_test(size=(100, 30)) as pilot:
-        credentials = app.query_one("#credentials", DataTable)
+        credentials = app.query_one("#credentials", FittedTable)
         app.query_one("#mc-level", Select).value = "FHEQ 7"
         await pilot.pause()
-        assert [credentials.get_row_at(i)[0] for i in range(credentials.row_count)] == \
+        assert [credentials.full_row_at(i)[0] for i in range(credentials.row_count)] == \
             ["TAF-ML01"]
         app.query_one("#mc-level", Select).value = "any"
         app.query_one("#min-credit", Input).value = "12"
         await pilot.pause()
-        assert credentials.row_count == 1 and credentials.get_row_at(0)[0] == "TAF-ML01"
+        assert credentials.row_count == 1 and credentials.full_row_at(0)[0] == "TAF-ML01"
         app.query_one("#min-credit", Input).value = ""
         app.store.withdraw(rec.RECORD_KIND_MICRO_CREDENTIAL, "TAF-GR01")
         await pilot.press("r")
         app.query_one("#mc-status", Select).value = "withdrawn"
         await pilot.pause()
-        assert credentials.row_count == 1 and credentials.get_row_at(0)[0] == "TAF-GR01"
+        assert credentials.row_count == 1 and credentials.full_row_at(0)[0] == "TAF-GR01"
 
         await open_tab(pilot, "units")
-        units = app.query_one("#learning-units", DataTable)
+        units = app.query_one("#learning-units", FittedTable)
         assert units.row_count == 4
         app.query_one("#unit-search", Input).value = "ethics"
         await pilot.pause()
-        assert units.row_count == 1 and units.get_row_at(0)[0] == "CS7DE"
+        assert units.row_count == 1 and units.full_row_at(0)[0] == "CS7DE"
 
         await open_tab(pilot, "agreements-tab")
-        agreements = app.query_one("#agreements", DataTable)
+        agreements = app.query_one("#agreements", FittedTable)
         assert agreements.row_count == 4
         app.query_one("#ag-partner", Select).value = "uk.ac.lagan"
         await pilot.pause()
-        keys = {agreements.get_row_at(i)[0] for i in range(agreements.row_count)}
-        assert keys and all("uk.ac.lagan/" in agreements.get_row(k)[1] for k in keys)
+        keys = {agreements.full_row_at(i)[0] for i in range(agreements.row_count)}
+        assert keys and all("uk.ac.lagan/" in agreements.full_row(k)[1] for k in keys)
         assert len(keys) < 4
         app.query_one("#ag-partner", Select).value = "any"
         app.query_one("#ag-validity", Select).value = "in force"
@@ -211,16 +212,16 @@ async def test_create_an_agreement_with_nested_sources_sync_and_the_registry_ans
         await settle(app, pilot)
         progress = app.query_one("#sync-progress", ProgressBar)
         assert progress.total == 2 and progress.progress == 2
-        history = app.query_one("#sync-history", DataTable)
-        assert history.row_count == 1 and history.get_row_at(0)[1] == "ok"
+        history = app.query_one("#sync-history", FittedTable)
+        assert history.row_count == 1 and history.full_row_at(0)[1] == "ok"
         assert "registry's checkpoint for uk.ac.taff: seq 2" in str(
             app.query_one("#sync-result", Static).render())
 
         await open_tab(pilot, "units")
         await pilot.press("v")  # reverse look-up: what counts into CS7DE?
         await settle(app, pilot)
-        explorer = app.query_one("#explorer", DataTable)
-        assert explorer.get_row_at(0)[:2] == ["counts into CS7DE", "uk.ac.taff/AG-NESTED v1"]
+        explorer = app.query_one("#explorer", FittedTable)
+        assert explorer.full_row_at(0)[:2] == ["counts into CS7DE", "uk.ac.taff/AG-NESTED v1"]
     app.store.close()
     answer = equivalence.list_sources(network.engine, eq.ListSourcesRequest(
         unit=rec.CredentialRef(institution_id="uk.ac.taff", key="CS7DE")))
@@ -240,31 +241,31 @@ async def test_suspend_and_failed_sync_history_and_conflicts(
     app = make_app(tmp_path, offer_demo=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_tab(pilot, "agreements-tab")
-        table = app.query_one("#agreements", DataTable)
+        table = app.query_one("#agreements", FittedTable)
         assert app.focused is table
         table.move_cursor(row=table.get_row_index("AG2"))
         await pilot.press("x")
         await pilot.pause()
-        assert table.get_row("AG2")[4] == "suspended"
+        assert table.full_row("AG2")[4] == "suspended"
         await pilot.press("x")
         await pilot.pause()
-        assert table.get_row("AG2")[4] == "active"
+        assert table.full_row("AG2")[4] == "active"
 
         await pilot.press("s")  # the registry address is wrong: a failure in the history
         await settle(app, pilot)
-        history = app.query_one("#sync-history", DataTable)
-        assert history.get_row_at(0)[1] == "FAILED" and "unreachable" in \
-            history.get_row_at(0)[3]
+        history = app.query_one("#sync-history", FittedTable)
+        assert history.full_row_at(0)[1] == "FAILED" and "unreachable" in \
+            history.full_row_at(0)[3]
         assert app.query_one("#banner").has_class("offline")
 
         assert app.config is not None
         app.config = replace(app.config, registry=registry.address)
         await pilot.press("s")
         await settle(app, pilot)
-        assert history.row_count == 2 and history.get_row_at(0)[1] == "ok"
-        conflicts = app.query_one("#conflicts", DataTable)  # fetched after a good sync
+        assert history.row_count == 2 and history.full_row_at(0)[1] == "ok"
+        conflicts = app.query_one("#conflicts", FittedTable)  # fetched after a good sync
         assert conflicts.display and conflicts.row_count == 1
-        row = conflicts.get_row_at(0)
+        row = conflicts.full_row_at(0)
         assert row[0] == "uk.ac.forth/MC1" and row[1] == "AG1, AG2"
     app.store.close()
 
@@ -283,15 +284,15 @@ async def test_a_proposal_awaiting_our_decision_is_countersigned_or_rejected(
         await settle(app, pilot)
         await pilot.press("5")
         await pilot.pause()
-        table = app.query_one("#bilateral", DataTable)
+        table = app.query_one("#bilateral", FittedTable)
         assert app.focused is table
-        assert table.get_row("uk.ac.taff/ART-1@1")[2:5] == ["proposed", "uk.ac.taff", "yes"]
+        assert table.full_row("uk.ac.taff/ART-1@1")[2:5] == ["proposed", "uk.ac.taff", "yes"]
         await pilot.press(*keys)
         await settle(app, pilot)
-        assert table.get_row("uk.ac.taff/ART-1@1")[2] == state
-        assert table.get_row("uk.ac.taff/ART-1@1")[4] == ""  # decided: nothing awaits us
+        assert table.full_row("uk.ac.taff/ART-1@1")[2] == state
+        assert table.full_row("uk.ac.taff/ART-1@1")[4] == ""  # decided: nothing awaits us
         # The registry's rejection step carries the reason to the table.
-        assert table.get_row("uk.ac.taff/ART-1@1")[5] == \
+        assert table.full_row("uk.ac.taff/ART-1@1")[5] == \
             ("not our level" if state == "rejected" else "")
     app.store.close()
 
@@ -306,7 +307,7 @@ async def test_explorer_takes_award_dates_grade_schemes_and_identity_verificatio
     init_home(tmp_path, "uk.ac.lagan", "Lagan", "GB", registry.address)
     app = make_app(tmp_path, offer_demo=False)
     async with app.run_test(size=(100, 30)) as pilot:
-        explorer = app.query_one("#explorer", DataTable)
+        explorer = app.query_one("#explorer", FittedTable)
 
         async def ask(holdings: str, verified: bool = True) -> list[str]:
             """The explorer's first row for these holdings at Taff."""
@@ -314,7 +315,7 @@ async def test_explorer_takes_award_dates_grade_schemes_and_identity_verificatio
             await type_into(pilot, "#explore-holdings", holdings)
             await pilot.press("enter")
             await settle(app, pilot)
-            return list(explorer.get_row_at(0))
+            return list(explorer.full_row_at(0))
 
         await pilot.press("7")
         await type_into(pilot, "#explore-target", "uk.ac.taff")
@@ -350,7 +351,7 @@ async def test_an_edit_keeps_what_the_form_does_not_show(tmp_path: Path) -> None
                  "FOR-DE01"),
                 ("units", "#learning-units", rec.RECORD_KIND_LEARNING_UNIT, "F1DS-MSC")):
             await open_tab(pilot, tab)
-            table = app.query_one(table_id, DataTable)
+            table = app.query_one(table_id, FittedTable)
             table.move_cursor(row=table.get_row_index(key))
             await pilot.press("e")
             await pilot.pause()
