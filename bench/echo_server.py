@@ -18,9 +18,11 @@ async def echo(request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) 
 async def main(port_file: Path) -> None:
     server = grpc.aio.server()
     handler: grpc.RpcMethodHandler[bytes, bytes] = grpc.unary_unary_rpc_method_handler(
-        echo)  # bytes in, bytes out
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
-        "bench.Echo", {"Echo": handler}),))
+        echo
+    )  # bytes in, bytes out
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler("bench.Echo", {"Echo": handler}),)
+    )
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     tmp = port_file.with_suffix(".tmp")

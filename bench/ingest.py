@@ -41,15 +41,25 @@ BATCH = 1000
 E2E_ROUNDS = 3
 
 
-def signed_batches(institution: str, records: list[rec.MicroCredential],
-                   signer: Ed25519Signer) -> list[pub.SignedEnvelope]:
+def signed_batches(
+    institution: str, records: list[rec.MicroCredential], signer: Ed25519Signer
+) -> list[pub.SignedEnvelope]:
     envelopes, head = [], ""
     for start in range(0, len(records), BATCH):
-        chunk = records[start:start + BATCH]
-        header = pub.Batch(institution_id=institution, first_seq=start + 1,
-                           last_seq=start + len(chunk), prev_head=head)
-        payload = batch_payload(header, [pub.RecordChange(seq=start + 1 + i, micro_credential=r)
-                                         .SerializeToString() for i, r in enumerate(chunk)])
+        chunk = records[start : start + BATCH]
+        header = pub.Batch(
+            institution_id=institution,
+            first_seq=start + 1,
+            last_seq=start + len(chunk),
+            prev_head=head,
+        )
+        payload = batch_payload(
+            header,
+            [
+                pub.RecordChange(seq=start + 1 + i, micro_credential=r).SerializeToString()
+                for i, r in enumerate(chunk)
+            ],
+        )
         envelopes.append(seal(payload, signer))
         head = next_head(head, payload)
     return envelopes
@@ -74,8 +84,9 @@ def store_write(engine: Engine, envelopes: Sequence[pub.SignedEnvelope]) -> floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=100_000)
-    parser.add_argument("--single", type=int, default=2_000,
-                        help="records for the one-record-per-call pipeline")
+    parser.add_argument(
+        "--single", type=int, default=2_000, help="records for the one-record-per-call pipeline"
+    )
     args = parser.parse_args()
     n = args.records
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
@@ -137,8 +148,12 @@ def main() -> None:
             anchor()
             # A new registry holds nothing, so the agent publishes its whole change log again.
             with RegistryClient(address, client_tls(pki, "uk.ac.forth")) as client:
-                pairs.append((anchors[-1], timed(lambda: sync(agent, client, agent_signer,
-                                                              batch_size=BATCH))))
+                pairs.append(
+                    (
+                        anchors[-1],
+                        timed(lambda: sync(agent, client, agent_signer, batch_size=BATCH)),
+                    )
+                )
             if round_ == 0:
                 with RegistryClient(address, client_tls(pki, "uk.ac.single")) as client:
                     one = timed(lambda: sync(single, client, single_signer, batch_size=1))
@@ -154,22 +169,34 @@ def main() -> None:
         return count / seconds
 
     print(f"Ingest on SQLite, {n:,} micro-credentials of ~220 bytes, batches of {BATCH}")
-    line(f"anchor: raw sqlite3 executemany upsert (median of {len(anchors)})",
-         f"{rate(n, raw):>10,.0f} records/s  (runs: "
-         f"{', '.join(f'{rate(n, a):,.0f}' for a in anchors)})")
-    line("reference: the same upsert, the log never copied back (no checkpoints)",
-         f"{rate(n, uncheckpointed):>10,.0f} records/s")
-    line("store write of accepted batches (records, index, log, commit)",
-         f"{rate(n, store):>10,.0f} records/s  = {raw / store:.2f}x the anchor")
-    line("publish in process (verify, validate, store, log)",
-         f"{rate(n, in_process):>10,.0f} records/s  = {raw / in_process:.2f}x the anchor")
-    line(f"end to end: agent -> gRPC mTLS -> verify -> store -> log ({E2E_ROUNDS} rounds)",
-         f"{rate(n, e2e):>10,.0f} records/s  = {statistics.median(ratios):.2f}x the anchor "
-         f"(median of each round's ratio to its own anchor run; rounds "
-         f"{', '.join(f'{r:.2f}x' for r in ratios)})")
-    line(f"same pipeline, one record per call ({args.single:,} records)",
-         f"{rate(args.single, one):>10,.0f} records/s; batching is "
-         f"{rate(n, e2e) / rate(args.single, one):.0f}x faster")
+    line(
+        f"anchor: raw sqlite3 executemany upsert (median of {len(anchors)})",
+        f"{rate(n, raw):>10,.0f} records/s  (runs: "
+        f"{', '.join(f'{rate(n, a):,.0f}' for a in anchors)})",
+    )
+    line(
+        "reference: the same upsert, the log never copied back (no checkpoints)",
+        f"{rate(n, uncheckpointed):>10,.0f} records/s",
+    )
+    line(
+        "store write of accepted batches (records, index, log, commit)",
+        f"{rate(n, store):>10,.0f} records/s  = {raw / store:.2f}x the anchor",
+    )
+    line(
+        "publish in process (verify, validate, store, log)",
+        f"{rate(n, in_process):>10,.0f} records/s  = {raw / in_process:.2f}x the anchor",
+    )
+    line(
+        f"end to end: agent -> gRPC mTLS -> verify -> store -> log ({E2E_ROUNDS} rounds)",
+        f"{rate(n, e2e):>10,.0f} records/s  = {statistics.median(ratios):.2f}x the anchor "
+        f"(median of each round's ratio to its own anchor run; rounds "
+        f"{', '.join(f'{r:.2f}x' for r in ratios)})",
+    )
+    line(
+        f"same pipeline, one record per call ({args.single:,} records)",
+        f"{rate(args.single, one):>10,.0f} records/s; batching is "
+        f"{rate(n, e2e) / rate(args.single, one):.0f}x faster",
+    )
 
 
 if __name__ == "__main__":

@@ -22,21 +22,24 @@ from registry_core.envelope import Ed25519Signer
 from registry_server import directory, publication
 from registry_server.db import make_engine, upgrade
 
-DEFAULT_URL = os.environ.get("CREDIT_REGISTRY_TEST_PG_URL",
-                             "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+DEFAULT_URL = os.environ.get(
+    "CREDIT_REGISTRY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def raw_copy(dsn: str, schema: str, rows: Sequence[tuple[object, ...]]) -> float:
     with psycopg.connect(dsn, options=f"-csearch_path={schema}") as conn:
-        conn.execute("CREATE TABLE raw (institution_id varchar(128), kind int, key varchar(128), "
-                     "version bigint, status int, seq bigint, log_index bigint, payload bytea, "
-                     "updated_at timestamptz, PRIMARY KEY (institution_id, kind, key))")
+        conn.execute(
+            "CREATE TABLE raw (institution_id varchar(128), kind int, key varchar(128), "
+            "version bigint, status int, seq bigint, log_index bigint, payload bytea, "
+            "updated_at timestamptz, PRIMARY KEY (institution_id, kind, key))"
+        )
         conn.commit()
         start = dt.datetime.now()
         with conn.cursor() as cursor:
             for i in range(0, len(rows), BATCH):
                 with cursor.copy("COPY raw FROM STDIN") as copy:
-                    for row in rows[i:i + BATCH]:
+                    for row in rows[i : i + BATCH]:
                         copy.write_row(row)
                 conn.commit()
         return (dt.datetime.now() - start).total_seconds()
@@ -55,8 +58,20 @@ def main() -> None:
     try:
         records = [credential("uk.ac.forth", i) for i in range(n)]
         now = dt.datetime.now(dt.UTC)
-        rows = [(r.institution_id, rec.RECORD_KIND_MICRO_CREDENTIAL, r.key, 1, r.status, i + 1, 1,
-                 r.SerializeToString(deterministic=True), now) for i, r in enumerate(records)]
+        rows = [
+            (
+                r.institution_id,
+                rec.RECORD_KIND_MICRO_CREDENTIAL,
+                r.key,
+                1,
+                r.status,
+                i + 1,
+                1,
+                r.SerializeToString(deterministic=True),
+                now,
+            )
+            for i, r in enumerate(records)
+        ]
         dsn = args.url.replace("postgresql+psycopg://", "postgresql://")
         raw = raw_copy(dsn, schema, rows)
 
@@ -78,11 +93,15 @@ def main() -> None:
     counted = half * BATCH
     print(f"Ingest on PostgreSQL, {n:,} micro-credentials, batches of {BATCH}")
     line("anchor: raw COPY of the same rows", f"{n / raw:>10,.0f} records/s")
-    line("store write of accepted batches (COPY + upsert, index, log, commit)",
-         f"{counted / store:>10,.0f} records/s  = {(counted / store) / (n / raw):.2f}x the anchor")
-    line("publish in process (verify, validate, store, log)",
-         f"{(n - counted) / published:>10,.0f} records/s  = "
-         f"{((n - counted) / published) / (n / raw):.2f}x the anchor")
+    line(
+        "store write of accepted batches (COPY + upsert, index, log, commit)",
+        f"{counted / store:>10,.0f} records/s  = {(counted / store) / (n / raw):.2f}x the anchor",
+    )
+    line(
+        "publish in process (verify, validate, store, log)",
+        f"{(n - counted) / published:>10,.0f} records/s  = "
+        f"{((n - counted) / published) / (n / raw):.2f}x the anchor",
+    )
 
 
 if __name__ == "__main__":

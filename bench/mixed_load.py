@@ -69,8 +69,11 @@ def enrol_agents(url: str, records: int) -> list[list[pub.SignedEnvelope]]:
         institution = f"uk.ac.agent{n:02}"
         signer = Ed25519Signer.generate()
         directory.enrol(engine, institution, f"Agent {n}", "GB", signer.public_key)
-        catalogues.append(signed_batches(
-            institution, [credential(institution, i) for i in range(records)], signer))
+        catalogues.append(
+            signed_batches(
+                institution, [credential(institution, i) for i in range(records)], signer
+            )
+        )
     engine.dispose()
     return catalogues
 
@@ -92,8 +95,9 @@ def cheap_latencies(address: str, asked: list[eq.ResolveTransferRequest]) -> lis
 class Load:
     """The other callers, each in its own thread; counts what each got."""
 
-    def __init__(self, address: str, shape: synthetic.Shape,
-                 catalogues: list[list[pub.SignedEnvelope]]) -> None:
+    def __init__(
+        self, address: str, shape: synthetic.Shape, catalogues: list[list[pub.SignedEnvelope]]
+    ) -> None:
         self.address = address
         self.shape = shape
         self.catalogues = catalogues
@@ -101,10 +105,12 @@ class Load:
         self.counts: Counter[str] = Counter()
         self.last_published = 0.0  # time.time() of the last acknowledged batch
         self.lock = threading.Lock()
-        self.threads = [threading.Thread(target=self._agent, args=(batches,))
-                        for batches in catalogues]
-        self.threads += [threading.Thread(target=self._costly, args=(seed,))
-                         for seed in range(COSTLY_PARTNERS)]
+        self.threads = [
+            threading.Thread(target=self._agent, args=(batches,)) for batches in catalogues
+        ]
+        self.threads += [
+            threading.Thread(target=self._costly, args=(seed,)) for seed in range(COSTLY_PARTNERS)
+        ]
         self.threads.append(threading.Thread(target=self._abusive))
 
     def count(self, what: str) -> None:
@@ -151,11 +157,15 @@ class Load:
         rng = random.Random(99)
         largest = eq.ResolveTransferRequest(
             holdings=[h for q in questions(self.shape, 40, 5, seed=5) for h in q.holdings][:200],
-            target_institution_id=synthetic.institution_id(rng.randrange(
-                self.shape.institutions)), max_depth=5, as_of="2026-01-15")
-        beyond = eq.ResolveTransferRequest(holdings=[*largest.holdings, *largest.holdings],
-                                           target_institution_id=largest.target_institution_id,
-                                           max_depth=5)
+            target_institution_id=synthetic.institution_id(rng.randrange(self.shape.institutions)),
+            max_depth=5,
+            as_of="2026-01-15",
+        )
+        beyond = eq.ResolveTransferRequest(
+            holdings=[*largest.holdings, *largest.holdings],
+            target_institution_id=largest.target_institution_id,
+            max_depth=5,
+        )
         with channel(self.address) as ch:
             stub = equivalence_pb2_grpc.EquivalenceServiceStub(ch)
             in_flight: list[grpc.Future[eq.ResolveTransferResponse]] = []
@@ -182,13 +192,18 @@ def run_load(address: str, url: str, shape: synthetic.Shape, records: int) -> No
     sys.stdin.readline()
     with Load(address, shape, catalogues) as running:
         sys.stdin.readline()
-    print(json.dumps({"counts": running.counts, "last_published": running.last_published}),
-          flush=True)
+    print(
+        json.dumps({"counts": running.counts, "last_published": running.last_published}), flush=True
+    )
 
 
 def shape_of(agreements: int) -> synthetic.Shape:
-    return synthetic.Shape(institutions=50, credentials_per_institution=200,
-                           modules_per_institution=20, agreements=agreements)
+    return synthetic.Shape(
+        institutions=50,
+        credentials_per_institution=200,
+        modules_per_institution=20,
+        agreements=agreements,
+    )
 
 
 def main() -> None:
@@ -208,9 +223,22 @@ def main() -> None:
         load(url, shape)
         process, address = start_registry(url, None, work / "registry.log")
         others = subprocess.Popen(
-            [sys.executable, "-m", "bench.mixed_load", "--agreements", str(args.agreements),
-             "--records", str(args.records), "--load", address, url],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "bench.mixed_load",
+                "--agreements",
+                str(args.agreements),
+                "--records",
+                str(args.records),
+                "--load",
+                address,
+                url,
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert others.stdin is not None and others.stdout is not None
         try:
             if others.stdout.readline().strip() != "ready":
@@ -233,19 +261,30 @@ def main() -> None:
             process.terminate()
             process.wait(30)
     base, under = percentile(unloaded, 0.99), percentile(loaded, 0.99)
-    print(f"mixed load: {AGENTS} agents publishing, {COSTLY_PARTNERS} partners asking chains, "
-          f"one client keeping {ABUSIVE_IN_FLIGHT}+ costly questions in flight")
-    line("cheap questions, unloaded p50 / p99 (anchor)",
-         f"{percentile(unloaded, 0.5) * 1e3:.1f} / {base * 1e3:.1f} ms")
-    line(f"cheap questions, loaded p50 / p99 ({len(loaded)} asked)",
-         f"{percentile(loaded, 0.5) * 1e3:.1f} / {under * 1e3:.1f} ms")
-    line("loaded p99 / anchor p99 (goal at most 3x)",
-         f"{under / base:.2f}x the anchor ({'met' if under / base <= GOAL else 'NOT met'})")
+    print(
+        f"mixed load: {AGENTS} agents publishing, {COSTLY_PARTNERS} partners asking chains, "
+        f"one client keeping {ABUSIVE_IN_FLIGHT}+ costly questions in flight"
+    )
+    line(
+        "cheap questions, unloaded p50 / p99 (anchor)",
+        f"{percentile(unloaded, 0.5) * 1e3:.1f} / {base * 1e3:.1f} ms",
+    )
+    line(
+        f"cheap questions, loaded p50 / p99 ({len(loaded)} asked)",
+        f"{percentile(loaded, 0.5) * 1e3:.1f} / {under * 1e3:.1f} ms",
+    )
+    line(
+        "loaded p99 / anchor p99 (goal at most 3x)",
+        f"{under / base:.2f}x the anchor ({'met' if under / base <= GOAL else 'NOT met'})",
+    )
     publishing = (min(got.get("last_published", 0.0), loaded_until) - loaded_from) / (
-        loaded_until - loaded_from)
-    line("agents publishing through the loaded phase",
-         f"{max(0.0, publishing):.0%} of it" + (" (ask fewer --cheap or more --records)"
-                                                 if publishing < 1 else ""))
+        loaded_until - loaded_from
+    )
+    line(
+        "agents publishing through the loaded phase",
+        f"{max(0.0, publishing):.0%} of it"
+        + (" (ask fewer --cheap or more --records)" if publishing < 1 else ""),
+    )
     for what, count in sorted(got.get("counts", {}).items()):
         line(what, str(count))
 

@@ -76,15 +76,30 @@ def load(url: str, shape: synthetic.Shape) -> None:
     def flush() -> None:
         with writing(engine) as connection:
             ts = bulk.timestamp(connection, stamp)
-            bulk.upsert(connection, PublishedRecord, ["institution_id", "kind", "key"],
-                        [r[:-1] + (ts,) for r in rows])
+            bulk.upsert(
+                connection,
+                PublishedRecord,
+                ["institution_id", "kind", "key"],
+                [r[:-1] + (ts,) for r in rows],
+            )
             bulk.insert(connection, AgreementEdge, edges)
         rows.clear()
         edges.clear()
 
     for kind, record in records():
-        rows.append((record.institution_id, kind, record.key, 1, record.status, 0, 0,
-                     record.SerializeToString(deterministic=True), None))
+        rows.append(
+            (
+                record.institution_id,
+                kind,
+                record.key,
+                1,
+                record.status,
+                0,
+                0,
+                record.SerializeToString(deterministic=True),
+                None,
+            )
+        )
         if isinstance(record, rec.RecognitionAgreement):
             edges.extend(agreement_edges(record))
         if len(rows) >= 20_000:
@@ -95,24 +110,44 @@ def load(url: str, shape: synthetic.Shape) -> None:
 
 def learner(rng: random.Random, shape: synthetic.Shape) -> list[eq.Holding]:
     hubs = max(1, shape.institutions // 10)
-    return [eq.Holding(credential=rec.CredentialRef(
-        institution_id=synthetic.institution_id(rng.randrange(hubs) if rng.random() < 0.5
-                                                else rng.randrange(shape.institutions)),
-        key=f"MC{rng.randrange(shape.credentials_per_institution):05}"),
-        award_date="2025-06-01", identity_verified=True) for _ in range(5)]
+    return [
+        eq.Holding(
+            credential=rec.CredentialRef(
+                institution_id=synthetic.institution_id(
+                    rng.randrange(hubs) if rng.random() < 0.5 else rng.randrange(shape.institutions)
+                ),
+                key=f"MC{rng.randrange(shape.credentials_per_institution):05}",
+            ),
+            award_date="2025-06-01",
+            identity_verified=True,
+        )
+        for _ in range(5)
+    ]
 
 
-def questions(shape: synthetic.Shape, count: int, depth: int, seed: int = 7) -> list[eq.ResolveTransferRequest]:
+def questions(
+    shape: synthetic.Shape, count: int, depth: int, seed: int = 7
+) -> list[eq.ResolveTransferRequest]:
     rng = random.Random(seed)
-    return [eq.ResolveTransferRequest(
-        holdings=learner(rng, shape), target_institution_id=synthetic.institution_id(
-            rng.randrange(shape.institutions)), max_depth=depth, as_of="2026-01-15")
-        for _ in range(count)]
+    return [
+        eq.ResolveTransferRequest(
+            holdings=learner(rng, shape),
+            target_institution_id=synthetic.institution_id(rng.randrange(shape.institutions)),
+            max_depth=depth,
+            as_of="2026-01-15",
+        )
+        for _ in range(count)
+    ]
 
 
-def recognised_questions(url: str, shape: synthetic.Shape, count: int, depth: int,
-                         seed: int = 17, unrecognised_fillers: bool = False,
-                         ) -> list[eq.ResolveTransferRequest]:
+def recognised_questions(
+    url: str,
+    shape: synthetic.Shape,
+    count: int,
+    depth: int,
+    seed: int = 17,
+    unrecognised_fillers: bool = False,
+) -> list[eq.ResolveTransferRequest]:
     """Questions from learners whose credentials the target does recognise: each holds the
     sources of two of the target's agreements, and random credentials up to five holdings.
     With unrecognised_fillers, those random credentials are ones no agreement of the target
@@ -130,24 +165,39 @@ def recognised_questions(url: str, shape: synthetic.Shape, count: int, depth: in
     for _ in range(count):
         target = synthetic.institution_id(rng.randrange(shape.institutions - 1))
         keys = [f"AG{rng.randrange(per_publisher):06}" for _ in range(2)]
-        held = db.execute("SELECT source_institution_id, source_key FROM agreement_edge WHERE "
-                          "institution_id = ? AND agreement_key IN (?, ?) ORDER BY "
-                          "agreement_key, source_institution_id, source_key",
-                          (target, *keys)).fetchall()[:5]
-        holdings = [eq.Holding(credential=rec.CredentialRef(institution_id=i, key=k),
-                               award_date="2025-06-01", identity_verified=True)
-                    for i, k in held]
+        held = db.execute(
+            "SELECT source_institution_id, source_key FROM agreement_edge WHERE "
+            "institution_id = ? AND agreement_key IN (?, ?) ORDER BY "
+            "agreement_key, source_institution_id, source_key",
+            (target, *keys),
+        ).fetchall()[:5]
+        holdings = [
+            eq.Holding(
+                credential=rec.CredentialRef(institution_id=i, key=k),
+                award_date="2025-06-01",
+                identity_verified=True,
+            )
+            for i, k in held
+        ]
         for filler in learner(rng, shape):
             if len(holdings) == 5:
                 break
             ref = (filler.credential.institution_id, filler.credential.key)
-            if unrecognised_fillers and db.execute(
+            if (
+                unrecognised_fillers
+                and db.execute(
                     "SELECT 1 FROM agreement_edge WHERE institution_id = ? AND "
-                    "source_institution_id = ? AND source_key = ?", (target, *ref)).fetchone():
+                    "source_institution_id = ? AND source_key = ?",
+                    (target, *ref),
+                ).fetchone()
+            ):
                 continue
             holdings.append(filler)
-        asked.append(eq.ResolveTransferRequest(holdings=holdings, target_institution_id=target,
-                                               max_depth=depth, as_of="2026-01-15"))
+        asked.append(
+            eq.ResolveTransferRequest(
+                holdings=holdings, target_institution_id=target, max_depth=depth, as_of="2026-01-15"
+            )
+        )
     db.close()
     return asked
 
@@ -157,8 +207,9 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
-async def hammer(call: Callable[[Any], Awaitable[object]], payloads: Sequence[Any],
-                 seconds: float) -> tuple[float, list[float]]:
+async def hammer(
+    call: Callable[[Any], Awaitable[object]], payloads: Sequence[Any], seconds: float
+) -> tuple[float, list[float]]:
     """Calls per second with CONCURRENCY calls in flight, and every call's latency."""
     latencies: list[float] = []
     stop = time.perf_counter() + seconds
@@ -178,8 +229,12 @@ async def hammer(call: Callable[[Any], Awaitable[object]], payloads: Sequence[An
 
 def network(agreements: int) -> synthetic.Shape:
     """The benchmarks' synthetic network: 200 institutions, 100,000 credentials."""
-    return synthetic.Shape(institutions=200, credentials_per_institution=500,
-                           modules_per_institution=50, agreements=agreements)
+    return synthetic.Shape(
+        institutions=200,
+        credentials_per_institution=500,
+        modules_per_institution=50,
+        agreements=agreements,
+    )
 
 
 @contextmanager
@@ -205,8 +260,9 @@ def echo_and_registry(work: Path, url: str) -> Iterator[tuple[Servers, Servers]]
         registry.wait(30)
 
 
-def throughput(work: Path, url: str, shape: synthetic.Shape, seconds: float,
-               rounds: int = ROUNDS) -> None:
+def throughput(
+    work: Path, url: str, shape: synthetic.Shape, seconds: float, rounds: int = ROUNDS
+) -> None:
     """Calls per second of the echo anchor and of the registry, in alternating rounds of
     seconds / rounds each (after a warm-up of both), so that drift on a shared machine, which
     moves either by a third within minutes, falls on both alike; the median round's ratio is
@@ -215,10 +271,13 @@ def throughput(work: Path, url: str, shape: synthetic.Shape, seconds: float,
         requests = questions(shape, 500, 1)
 
         async def run() -> list[tuple[float, float, list[float]]]:
-            async with grpc.aio.insecure_channel(echo_address) as e, \
-                    grpc.aio.insecure_channel(address) as r:
+            async with (
+                grpc.aio.insecure_channel(echo_address) as e,
+                grpc.aio.insecure_channel(address) as r,
+            ):
                 echo_call: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = e.unary_unary(
-                    "/bench.Echo/Echo")
+                    "/bench.Echo/Echo"
+                )
                 payloads = [q.SerializeToString() for q in requests]
                 stub = equivalence_pb2_grpc.EquivalenceServiceStub(r)
 
@@ -244,16 +303,24 @@ def throughput(work: Path, url: str, shape: synthetic.Shape, seconds: float,
     ratios = sorted(measured, key=lambda m: m[1] / m[0])
     echo_rate, rate, _ = ratios[len(ratios) // 2]
     latencies = [latency for m in measured for latency in m[2]]
-    print(f"ResolveTransfer over gRPC, {CONCURRENCY} calls in flight, {rounds} alternating "
-          f"rounds of {seconds / rounds:.0f} s each (network of {shape.agreements:,} "
-          "agreements, direct)")
-    line("anchor: bare grpc.aio echo server, same request bytes (median round)",
-         f"{echo_rate:>8,.0f} calls/s")
-    line("ResolveTransfer (median round)",
-         f"{rate:>8,.0f} calls/s  = {rate / echo_rate:.2f}x the anchor (rounds "
-         f"{ratios[0][1] / ratios[0][0]:.2f}x-{ratios[-1][1] / ratios[-1][0]:.2f}x)")
-    line("ResolveTransfer latency p50 / p99 (all rounds)",
-         f"{percentile(latencies, 0.5) * 1000:.1f} ms / {percentile(latencies, 0.99) * 1000:.1f} ms")
+    print(
+        f"ResolveTransfer over gRPC, {CONCURRENCY} calls in flight, {rounds} alternating "
+        f"rounds of {seconds / rounds:.0f} s each (network of {shape.agreements:,} "
+        "agreements, direct)"
+    )
+    line(
+        "anchor: bare grpc.aio echo server, same request bytes (median round)",
+        f"{echo_rate:>8,.0f} calls/s",
+    )
+    line(
+        "ResolveTransfer (median round)",
+        f"{rate:>8,.0f} calls/s  = {rate / echo_rate:.2f}x the anchor (rounds "
+        f"{ratios[0][1] / ratios[0][0]:.2f}x-{ratios[-1][1] / ratios[-1][0]:.2f}x)",
+    )
+    line(
+        "ResolveTransfer latency p50 / p99 (all rounds)",
+        f"{percentile(latencies, 0.5) * 1000:.1f} ms / {percentile(latencies, 0.99) * 1000:.1f} ms",
+    )
 
 
 def recursive_cte(path: Path, requests: list[eq.ResolveTransferRequest]) -> float:
@@ -273,8 +340,9 @@ def recursive_cte(path: Path, requests: list[eq.ResolveTransferRequest]) -> floa
         WHERE e.institution_id = :target OR (e.transitive_allowed AND r.depth < 2)"""
     times = []
     for request in requests:
-        held = ", ".join(f"('{h.credential.institution_id}', '{h.credential.key}')"
-                         for h in request.holdings)
+        held = ", ".join(
+            f"('{h.credential.institution_id}', '{h.credential.key}')" for h in request.holdings
+        )
         start = time.perf_counter()
         db.execute(sql.format(held=held), {"target": request.target_institution_id}).fetchall()
         times.append(time.perf_counter() - start)
@@ -297,12 +365,16 @@ def depth3(url: str, path: Path, shape: synthetic.Shape) -> None:
     ours = statistics.median(times)
     print(f"Depth-3 transitive look-up, database part, median of {len(requests)} questions")
     line("anchor: raw SQLite recursive CTE over agreement_edge", f"{anchor * 1000:7.3f} ms")
-    line("registry: candidate_agreements (reach, walk back, payloads)",
-         f"{ours * 1000:7.3f} ms  = {ours / anchor:.2f}x the anchor's latency")
+    line(
+        "registry: candidate_agreements (reach, walk back, payloads)",
+        f"{ours * 1000:7.3f} ms  = {ours / anchor:.2f}x the anchor's latency",
+    )
 
 
-def resolve_latency(engine: Engine, requests: list[eq.ResolveTransferRequest],
-                    ) -> tuple[float, float]:
+def resolve_latency(
+    engine: Engine,
+    requests: list[eq.ResolveTransferRequest],
+) -> tuple[float, float]:
     """Median latency in process, and the mean number of grants per answer."""
     times, grants = [], 0
     for request in requests:
@@ -317,8 +389,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=1_000_000)
-    parser.add_argument("--seconds", type=float, default=20,
-                        help="of each side's throughput measurement, over all rounds")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=20,
+        help="of each side's throughput measurement, over all rounds",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-resolve-"))
     small, large = network(args.small), network(args.large)
@@ -327,8 +403,10 @@ def main() -> None:
         urls[name] = f"sqlite:///{work / name}.db"
         started = time.perf_counter()
         load(urls[name], shape)
-        print(f"(loaded the {name} network, {shape.agreements:,} agreements, in "
-              f"{time.perf_counter() - started:.0f} s)")
+        print(
+            f"(loaded the {name} network, {shape.agreements:,} agreements, in "
+            f"{time.perf_counter() - started:.0f} s)"
+        )
     throughput(work, urls["large"], large, args.seconds)
     depth3(urls["large"], work / "large.db", large)
     latency_growth(urls, small, large)
@@ -341,18 +419,27 @@ def latency_growth(urls: dict[str, str], small: synthetic.Shape, large: syntheti
     (equivalence.warm) and stays open through the rounds, as a worker's does, after a
     round of questions of their own. Every round asks questions not asked before (a new
     seed), so no round is answered from what the same question left in the caches."""
-    print(f"ResolveTransfer latency in process, {small.agreements:,} vs {large.agreements:,} "
-          "agreements (medians of 300 questions)")
+    print(
+        f"ResolveTransfer latency in process, {small.agreements:,} vs {large.agreements:,} "
+        "agreements (medians of 300 questions)"
+    )
     shapes = {"small": small, "large": large}
     for depth, rounds in ((1, GROWTH_ROUNDS), (3, 1)):
-        askers: list[tuple[str, Callable[[str, synthetic.Shape, int],
-                                         list[eq.ResolveTransferRequest]]]] = [
-            ("random learners", lambda url, shape, seed: questions(shape, 300, depth,
-                                                                   seed=seed)),
-            ("recognised learners", lambda url, shape, seed: recognised_questions(
-                url, shape, 300, depth, seed=seed)),
-            ("recognised, unrecognised fillers", lambda url, shape, seed: recognised_questions(
-                url, shape, 300, depth, seed=seed, unrecognised_fillers=True))]
+        askers: list[
+            tuple[str, Callable[[str, synthetic.Shape, int], list[eq.ResolveTransferRequest]]]
+        ] = [
+            ("random learners", lambda url, shape, seed: questions(shape, 300, depth, seed=seed)),
+            (
+                "recognised learners",
+                lambda url, shape, seed: recognised_questions(url, shape, 300, depth, seed=seed),
+            ),
+            (
+                "recognised, unrecognised fillers",
+                lambda url, shape, seed: recognised_questions(
+                    url, shape, 300, depth, seed=seed, unrecognised_fillers=True
+                ),
+            ),
+        ]
         for who, ask in askers:
             engines = {n: make_engine(urls[n]) for n in shapes}
             for engine in engines.values():
@@ -370,12 +457,13 @@ def latency_growth(urls: dict[str, str], small: synthetic.Shape, large: syntheti
                 engine.dispose()
             ratios.sort(key=lambda r: r[0])
             ratio, measured = ratios[len(ratios) // 2]
-            spread = (f", rounds {ratios[0][0]:.2f}x-{ratios[-1][0]:.2f}x" if rounds > 1
-                      else "")
-            line(f"depth {depth}, {who}: small (anchor) / large",
-                 f"{measured['small'][0] * 1000:.2f} ms / {measured['large'][0] * 1000:.2f} ms "
-                 f"= {ratio:.2f}x{spread}  (grants per answer {measured['small'][1]:.2f} / "
-                 f"{measured['large'][1]:.2f})")
+            spread = f", rounds {ratios[0][0]:.2f}x-{ratios[-1][0]:.2f}x" if rounds > 1 else ""
+            line(
+                f"depth {depth}, {who}: small (anchor) / large",
+                f"{measured['small'][0] * 1000:.2f} ms / {measured['large'][0] * 1000:.2f} ms "
+                f"= {ratio:.2f}x{spread}  (grants per answer {measured['small'][1]:.2f} / "
+                f"{measured['large'][1]:.2f})",
+            )
 
 
 if __name__ == "__main__":

@@ -44,8 +44,9 @@ def children(pid: int) -> dict[str, int]:
     return found
 
 
-async def measure(server: int, call: Callable[[Any], Awaitable[object]], payloads: list[Any],
-                  seconds: float) -> tuple[float, dict[str, float]]:
+async def measure(
+    server: int, call: Callable[[Any], Awaitable[object]], payloads: list[Any], seconds: float
+) -> tuple[float, dict[str, float]]:
     """Calls per second, and ms of CPU a call for the server, each child and the client."""
     await hammer(call, payloads, 1)  # warm up
     pids = {"server": server, **children(server)}
@@ -53,8 +54,9 @@ async def measure(server: int, call: Callable[[Any], Awaitable[object]], payload
     client_before = time.process_time()
     rate, _ = await hammer(call, payloads, seconds)
     calls = rate * seconds
-    per_call = {name: (cpu_seconds(pid) - before[name]) / calls * 1000
-                for name, pid in pids.items()}
+    per_call = {
+        name: (cpu_seconds(pid) - before[name]) / calls * 1000 for name, pid in pids.items()
+    }
     per_call["client"] = (time.process_time() - client_before) / calls * 1000
     return rate, per_call
 
@@ -78,28 +80,46 @@ def main() -> None:
     if args.database is None:
         load(f"sqlite:///{database}", shape)
     requests = questions(shape, 500, 1)
-    with echo_and_registry(work, f"sqlite:///{database}") as ((echo, echo_address),
-                                                              (registry, address)):
+    with echo_and_registry(work, f"sqlite:///{database}") as (
+        (echo, echo_address),
+        (registry, address),
+    ):
+
         async def run() -> tuple[tuple[float, dict[str, float]], tuple[float, dict[str, float]]]:
-            async with grpc.aio.insecure_channel(echo_address) as e, \
-                    grpc.aio.insecure_channel(address) as r:
+            async with (
+                grpc.aio.insecure_channel(echo_address) as e,
+                grpc.aio.insecure_channel(address) as r,
+            ):
                 echo_call: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = e.unary_unary(
-                    "/bench.Echo/Echo")
+                    "/bench.Echo/Echo"
+                )
                 stub = equivalence_pb2_grpc.EquivalenceServiceStub(r)
-                echoed = await measure(echo.pid, lambda p: echo_call(p, timeout=30),
-                                       [q.SerializeToString() for q in requests], args.seconds)
-                resolved = await measure(registry.pid,
-                                         lambda q: stub.ResolveTransfer(q, timeout=30),
-                                         requests, args.seconds)
+                echoed = await measure(
+                    echo.pid,
+                    lambda p: echo_call(p, timeout=30),
+                    [q.SerializeToString() for q in requests],
+                    args.seconds,
+                )
+                resolved = await measure(
+                    registry.pid,
+                    lambda q: stub.ResolveTransfer(q, timeout=30),
+                    requests,
+                    args.seconds,
+                )
                 return echoed, resolved
 
         (echo_rate, echo_cpu), (rate, cpu) = asyncio.run(run())
-    print(f"CPU a call, {args.seconds:.0f} s each, 16 calls in flight, "
-          f"{os.cpu_count()} cores (network of {shape.agreements:,} agreements, direct)")
+    print(
+        f"CPU a call, {args.seconds:.0f} s each, 16 calls in flight, "
+        f"{os.cpu_count()} cores (network of {shape.agreements:,} agreements, direct)"
+    )
     anchor = report("anchor: bare grpc.aio echo server", echo_rate, echo_cpu)
     ours = report("ResolveTransfer (registry, its query workers)", rate, cpu)
-    line("CPU a call, anchor / registry", f"{anchor / ours:.2f}x (throughput's ceiling "
-         f"when the cores are full); measured throughput {rate / echo_rate:.2f}x")
+    line(
+        "CPU a call, anchor / registry",
+        f"{anchor / ours:.2f}x (throughput's ceiling "
+        f"when the cores are full); measured throughput {rate / echo_rate:.2f}x",
+    )
 
 
 if __name__ == "__main__":

@@ -58,9 +58,14 @@ def main() -> None:
             store, signer = agents[institution]
             edition = next(editions)
             size = sizes[institution]
-            return timed(lambda: (store.put_records([credential(institution, i * 7 % size,
-                                                                edition) for i in range(100)]),
-                                  sync(store, clients[institution], signer)))
+            return timed(
+                lambda: (
+                    store.put_records(
+                        [credential(institution, i * 7 % size, edition) for i in range(100)]
+                    ),
+                    sync(store, clients[institution], signer),
+                )
+            )
 
         # Alternate the two catalogues so that machine noise falls on both alike.
         samples: dict[tuple[str, str], list[float]] = {}
@@ -69,23 +74,35 @@ def main() -> None:
                 samples.setdefault(("none", institution), []).append(no_change(institution))
                 if round_ % 4 == 0:
                     samples.setdefault(("100", institution), []).append(
-                        hundred_changes(institution))
-        results = {i: (statistics.median(samples[("none", i)]),
-                       statistics.median(samples[("100", i)])) for i in sizes}
+                        hundred_changes(institution)
+                    )
+        results = {
+            i: (statistics.median(samples[("none", i)]), statistics.median(samples[("100", i)]))
+            for i in sizes
+        }
     finally:
         for client in clients.values():
             client.close()
         process.terminate()
         process.wait(30)
-    (small_none, small_100), (large_none, large_100) = results["uk.ac.small"], results["uk.ac.large"]
+    (small_none, small_100), (large_none, large_100) = (
+        results["uk.ac.small"],
+        results["uk.ac.large"],
+    )
     print(f"Sync cost against catalogue size ({args.large:,} vs {args.small:,} records), medians")
     line(f"no-change sync, {args.small:,} records (anchor)", f"{small_none * 1000:7.2f} ms")
-    line(f"no-change sync, {args.large:,} records",
-         f"{large_none * 1000:7.2f} ms  = {large_none / small_none:.2f}x the anchor")
-    line(f"100-change sync (edit + sync), {args.small:,} records (anchor)",
-         f"{small_100 * 1000:7.2f} ms")
-    line(f"100-change sync (edit + sync), {args.large:,} records",
-         f"{large_100 * 1000:7.2f} ms  = {large_100 / small_100:.2f}x the anchor")
+    line(
+        f"no-change sync, {args.large:,} records",
+        f"{large_none * 1000:7.2f} ms  = {large_none / small_none:.2f}x the anchor",
+    )
+    line(
+        f"100-change sync (edit + sync), {args.small:,} records (anchor)",
+        f"{small_100 * 1000:7.2f} ms",
+    )
+    line(
+        f"100-change sync (edit + sync), {args.large:,} records",
+        f"{large_100 * 1000:7.2f} ms  = {large_100 / small_100:.2f}x the anchor",
+    )
 
 
 if __name__ == "__main__":

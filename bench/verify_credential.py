@@ -59,10 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     unsigned = vc.open_badge_credential(
         ob3.micro_credential_to_ob3(micro_credential(FORTH, "MC1"), BASE),
         credential_id="urn:uuid:00000000-0000-4000-8000-000000000001",
-        issuer=vc.issuer_id(BASE, FORTH), issuer_name="University of the Forth",
-        learner=vc.Learner("S0001"), award=vc.Award(dt.date(2025, 6, 1), rec.Grade(
-            scheme="UK_LETTER", value="B"), True), issued=now - dt.timedelta(days=1),
-        status_list=vc.status_list_id(BASE, FORTH), status_index=3)
+        issuer=vc.issuer_id(BASE, FORTH),
+        issuer_name="University of the Forth",
+        learner=vc.Learner("S0001"),
+        award=vc.Award(dt.date(2025, 6, 1), rec.Grade(scheme="UK_LETTER", value="B"), True),
+        issued=now - dt.timedelta(days=1),
+        status_list=vc.status_list_id(BASE, FORTH),
+        status_index=3,
+    )
     document = vc.sign(unsigned, signer, created=now - dt.timedelta(days=1))
     text = json.dumps(document)
     proof = dict(document["proof"][0])
@@ -76,12 +80,22 @@ def main(argv: list[str] | None = None) -> int:
         engine = make_engine(f"sqlite:///{Path(folder) / 'registry.db'}")
         upgrade(engine)
         directory.enrol(engine, FORTH, "University of the Forth", "GB", signer.public_key)
-        publication.publish(engine, signed(batch(FORTH, [micro_credential(FORTH, "MC1")]),
-                                           signer))
-        learner_credentials.publish_status_list(engine, json.dumps(vc.sign(
-            vc.status_list_credential(list_id=vc.status_list_id(BASE, FORTH),
-                                      issuer=vc.issuer_id(BASE, FORTH), revoked={7},
-                                      issued=now), signer, created=now)))
+        publication.publish(engine, signed(batch(FORTH, [micro_credential(FORTH, "MC1")]), signer))
+        learner_credentials.publish_status_list(
+            engine,
+            json.dumps(
+                vc.sign(
+                    vc.status_list_credential(
+                        list_id=vc.status_list_id(BASE, FORTH),
+                        issuer=vc.issuer_id(BASE, FORTH),
+                        revoked={7},
+                        issued=now,
+                    ),
+                    signer,
+                    created=now,
+                )
+            ),
+        )
         holding = eq.Holding(verifiable_credential=text)
 
         def whole() -> object:
@@ -91,35 +105,48 @@ def main(argv: list[str] | None = None) -> int:
 
         def signature_part() -> None:
             public = vc.public_key_of(proof["verificationMethod"])
-            Ed25519PublicKey.from_public_bytes(public).verify(base58.b58decode(value[1:]),
-                                                              signed_bytes)
+            Ed25519PublicKey.from_public_bytes(public).verify(
+                base58.b58decode(value[1:]), signed_bytes
+            )
 
         rounds: dict[str, list[float]] = {}
         for _ in range(args.rounds):
             measured = {
-                "anchor: bare Ed25519 verify of the same 64 bytes":
-                    per_call(lambda: key.verify(signature, signed_bytes), args.count),
-                "signature part (decode key and proof value, verify)":
-                    per_call(signature_part, args.count),
+                "anchor: bare Ed25519 verify of the same 64 bytes": per_call(
+                    lambda: key.verify(signature, signed_bytes), args.count
+                ),
+                "signature part (decode key and proof value, verify)": per_call(
+                    signature_part, args.count
+                ),
                 "JSON parse of the credential": per_call(lambda: json.loads(text), args.count),
-                "RDF canonicalisation of credential and proof (RDFC-1.0)":
-                    per_call(lambda: (jsonld.canonical_hash(body), jsonld.canonical_hash(
-                        {"@context": body["@context"], **proof})), args.count),
-                "whole check in the registry (with its 4 database look-ups)":
-                    per_call(whole, args.count),
+                "RDF canonicalisation of credential and proof (RDFC-1.0)": per_call(
+                    lambda: (
+                        jsonld.canonical_hash(body),
+                        jsonld.canonical_hash({"@context": body["@context"], **proof}),
+                    ),
+                    args.count,
+                ),
+                "whole check in the registry (with its 4 database look-ups)": per_call(
+                    whole, args.count
+                ),
             }
             for name, took in measured.items():
                 rounds.setdefault(name, []).append(took)
         engine.dispose()
 
     anchor = rounds["anchor: bare Ed25519 verify of the same 64 bytes"]
-    print(f"Verifying one presented credential ({len(text)} bytes of JSON), "
-          f"{args.rounds} rounds of {args.count}; median, and the range over rounds")
+    print(
+        f"Verifying one presented credential ({len(text)} bytes of JSON), "
+        f"{args.rounds} rounds of {args.count}; median, and the range over rounds"
+    )
     for name, seconds in rounds.items():
         ratios = [a / s for a, s in zip(anchor, seconds, strict=True)]
-        line(name, f"{statistics.median(seconds) * 1e6:9.1f} µs   "
-             f"{statistics.median(ratios):.2f}x the anchor "
-             f"({min(ratios):.2f}-{max(ratios):.2f})")
+        line(
+            name,
+            f"{statistics.median(seconds) * 1e6:9.1f} µs   "
+            f"{statistics.median(ratios):.2f}x the anchor "
+            f"({min(ratios):.2f}-{max(ratios):.2f})",
+        )
     return 0
 
 

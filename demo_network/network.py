@@ -41,27 +41,47 @@ class Member:
 MEMBERS = (
     Member("uk.ac.forth", "University of the Forth (Scotland)", ("uk.ac.forth.json",)),
     Member("uk.ac.taff", "Taff University (Wales)", ("uk.ac.taff.json",)),
-    Member("uk.ac.lagan", "Lagan Valley College (Northern Ireland)",
-           ("uk.ac.lagan-micro-credentials.csv", "uk.ac.lagan-catalogue.json")),
+    Member(
+        "uk.ac.lagan",
+        "Lagan Valley College (Northern Ireland)",
+        ("uk.ac.lagan-micro-credentials.csv", "uk.ac.lagan-catalogue.json"),
+    ),
 )
 
 # One learner's record, as a partner's admissions system would send it.
 LEARNER = (
-    eq.Holding(credential=rec.CredentialRef(institution_id="uk.ac.forth", key="FOR-DE01"),
-               award_date="2025-06-20", grade=rec.Grade(scheme="UK_LETTER", value="A"),
-               identity_verified=True),
-    eq.Holding(credential=rec.CredentialRef(institution_id="uk.ac.forth", key="FOR-PY01"),
-               award_date="2024-12-13", grade=rec.Grade(scheme="UK_LETTER", value="B")),
-    eq.Holding(credential=rec.CredentialRef(institution_id="uk.ac.taff", key="TAF-ML01"),
-               award_date="2025-03-28", grade=rec.Grade(scheme="PERCENTAGE", value="64"),
-               identity_verified=True),
-    eq.Holding(credential=rec.CredentialRef(institution_id="uk.ac.lagan", key="LAG-DA01"),
-               award_date="2025-01-31", grade=rec.Grade(scheme="PASS_FAIL", value="PASS")),
-    eq.Holding(credential=rec.CredentialRef(institution_id="uk.ac.lagan", key="LAG-CY01"),
-               award_date="2022-06-30", grade=rec.Grade(scheme="PASS_FAIL", value="PASS"),
-               identity_verified=False),
-    eq.Holding(credential=rec.CredentialRef(institution_id="uk.ac.taff", key="TAF-GR01"),
-               award_date="2025-05-30"),
+    eq.Holding(
+        credential=rec.CredentialRef(institution_id="uk.ac.forth", key="FOR-DE01"),
+        award_date="2025-06-20",
+        grade=rec.Grade(scheme="UK_LETTER", value="A"),
+        identity_verified=True,
+    ),
+    eq.Holding(
+        credential=rec.CredentialRef(institution_id="uk.ac.forth", key="FOR-PY01"),
+        award_date="2024-12-13",
+        grade=rec.Grade(scheme="UK_LETTER", value="B"),
+    ),
+    eq.Holding(
+        credential=rec.CredentialRef(institution_id="uk.ac.taff", key="TAF-ML01"),
+        award_date="2025-03-28",
+        grade=rec.Grade(scheme="PERCENTAGE", value="64"),
+        identity_verified=True,
+    ),
+    eq.Holding(
+        credential=rec.CredentialRef(institution_id="uk.ac.lagan", key="LAG-DA01"),
+        award_date="2025-01-31",
+        grade=rec.Grade(scheme="PASS_FAIL", value="PASS"),
+    ),
+    eq.Holding(
+        credential=rec.CredentialRef(institution_id="uk.ac.lagan", key="LAG-CY01"),
+        award_date="2022-06-30",
+        grade=rec.Grade(scheme="PASS_FAIL", value="PASS"),
+        identity_verified=False,
+    ),
+    eq.Holding(
+        credential=rec.CredentialRef(institution_id="uk.ac.taff", key="TAF-GR01"),
+        award_date="2025-05-30",
+    ),
 )
 
 
@@ -88,18 +108,28 @@ def ask_partner_question(address: str, as_of: str, tls: ClientTLS) -> str:
     lines = ["", f"A learner holds (evaluated on {as_of}):"]
     for h in LEARNER:
         grade = f"{h.grade.value} ({h.grade.scheme})" if h.HasField("grade") else "ungraded"
-        lines.append(f"  {h.credential.institution_id}/{h.credential.key}, awarded "
-                     f"{h.award_date}, grade {grade}"
-                     + (", identity-verified" if h.identity_verified else ""))
+        lines.append(
+            f"  {h.credential.institution_id}/{h.credential.key}, awarded "
+            f"{h.award_date}, grade {grade}"
+            + (", identity-verified" if h.identity_verified else "")
+        )
     with RegistryClient(address, tls) as client:
         for member in MEMBERS:
-            answer = client.resolve_transfer(eq.ResolveTransferRequest(
-                holdings=LEARNER, target_institution_id=member.institution_id, as_of=as_of))
+            answer = client.resolve_transfer(
+                eq.ResolveTransferRequest(
+                    holdings=LEARNER, target_institution_id=member.institution_id, as_of=as_of
+                )
+            )
             lines += ["", f"What it counts for at {member.name} [{member.institution_id}]:"]
             lines += answers.transfer_lines(answer)
-        pathway = client.equivalence.EvaluatePathway(eq.EvaluatePathwayRequest(
-            holdings=LEARNER, as_of=as_of, qualification=rec.CredentialRef(
-                institution_id="uk.ac.forth", key="F1DS-MSC")), timeout=30)
+        pathway = client.equivalence.EvaluatePathway(
+            eq.EvaluatePathwayRequest(
+                holdings=LEARNER,
+                as_of=as_of,
+                qualification=rec.CredentialRef(institution_id="uk.ac.forth", key="F1DS-MSC"),
+            ),
+            timeout=30,
+        )
     lines += ["", "Toward the University of the Forth's MSc Data Science (uk.ac.forth/F1DS-MSC):"]
     lines += answers.pathway_lines(pathway, "the Forth", details=False)  # told above
     return "\n".join(lines)
@@ -108,10 +138,16 @@ def ask_partner_question(address: str, as_of: str, tls: ClientTLS) -> str:
 # Credentials two institutions issue to the learner (key, institution, the sync-agent issue
 # options); the learner then presents them, and alters a copy of the second.
 ISSUED = (
-    ("FOR-DE01", "uk.ac.forth", ("--award-date", "2025-06-20", "--grade", "UK_LETTER:A",
-                                 "--identity-verified")),
-    ("TAF-ML01", "uk.ac.taff", ("--award-date", "2025-03-28", "--grade", "PERCENTAGE:64",
-                                "--identity-verified")),
+    (
+        "FOR-DE01",
+        "uk.ac.forth",
+        ("--award-date", "2025-06-20", "--grade", "UK_LETTER:A", "--identity-verified"),
+    ),
+    (
+        "TAF-ML01",
+        "uk.ac.taff",
+        ("--award-date", "2025-03-28", "--grade", "PERCENTAGE:64", "--identity-verified"),
+    ),
 )
 
 
@@ -121,8 +157,18 @@ def issue_learner_credentials(work: Path) -> list[str]:
     issued = []
     for key, institution, options in ISSUED:
         home, path = work / institution, work / f"learner-{key}.json"
-        run("sync_agent.cli", "--home", str(home), "issue", key, "--student-id", "S0001",
-            "--out", str(path), *options)
+        run(
+            "sync_agent.cli",
+            "--home",
+            str(home),
+            "issue",
+            key,
+            "--student-id",
+            "S0001",
+            "--out",
+            str(path),
+            *options,
+        )
         run("sync_agent.cli", "--home", str(home), "sync")
         issued.append(path.read_text("utf-8"))
     return issued
@@ -131,14 +177,22 @@ def issue_learner_credentials(work: Path) -> list[str]:
 def present_credentials(address: str, as_of: str, tls: ClientTLS, issued: list[str]) -> str:
     forged = json.loads(issued[1])
     forged["credentialSubject"]["result"][0]["value"] = "84"  # 64 was not good enough
-    holdings = [eq.Holding(verifiable_credential=issued[0]),
-                eq.Holding(verifiable_credential=json.dumps(forged)), LEARNER[1]]
+    holdings = [
+        eq.Holding(verifiable_credential=issued[0]),
+        eq.Holding(verifiable_credential=json.dumps(forged)),
+        LEARNER[1],
+    ]
     with RegistryClient(address, tls) as client:
-        answer = client.resolve_transfer(eq.ResolveTransferRequest(
-            holdings=holdings, target_institution_id="uk.ac.taff", as_of=as_of))
-    lines = ["", "The learner presents the credentials the Forth and Taff issued (signed Open "
-             "Badges 3.0),", "with a copy of the second altered to a better grade, and states "
-             "one holding:"]
+        answer = client.resolve_transfer(
+            eq.ResolveTransferRequest(
+                holdings=holdings, target_institution_id="uk.ac.taff", as_of=as_of
+            )
+        )
+    lines = [
+        "",
+        "The learner presents the credentials the Forth and Taff issued (signed Open Badges 3.0),",
+        "with a copy of the second altered to a better grade, and states one holding:",
+    ]
     lines += answers.holding_lines(answer.holdings_checked)
     lines += ["", "What they count for at Taff University (Wales) [uk.ac.taff]:"]
     lines += answers.transfer_lines(answer)
@@ -147,12 +201,20 @@ def present_credentials(address: str, as_of: str, tls: ClientTLS, issued: list[s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="registry-demo", description=__doc__)
-    parser.add_argument("--workdir", type=Path, default=Path(".demo"),
-                        help="where the registry and agents keep their files (recreated)")
-    parser.add_argument("--as-of", default="2026-01-15",
-                        help="evaluation date, fixed so the answer is reproducible")
-    parser.add_argument("--keep-running", action="store_true",
-                        help="leave the registry running after the answer (Ctrl-C stops it)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path(".demo"),
+        help="where the registry and agents keep their files (recreated)",
+    )
+    parser.add_argument(
+        "--as-of", default="2026-01-15", help="evaluation date, fixed so the answer is reproducible"
+    )
+    parser.add_argument(
+        "--keep-running",
+        action="store_true",
+        help="leave the registry running after the answer (Ctrl-C stops it)",
+    )
     args = parser.parse_args(argv)
     # A SIGTERM (a service manager, `kill`) ends the demo as Ctrl-C does, through the
     # `finally` below that stops the registry; Python's default would leave it running.
@@ -167,50 +229,118 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Demonstration network in {work}")
     pki = work / "pki"
     run("registry_server.pki", "--dir", str(pki), "ca", "--name", "Demo Network CA")
-    run("registry_server.pki", "--dir", str(pki), "server", "--host", "127.0.0.1",
-        "--host", "localhost")
+    run(
+        "registry_server.pki",
+        "--dir",
+        str(pki),
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--host",
+        "localhost",
+    )
     run("registry_server.pki", "--dir", str(pki), "partner", "demo-admissions")
     print(f"  network CA and certificates in {pki}")
     run("registry_server.cli", "--database-url", database, "migrate")
     for member in MEMBERS:
         home = work / member.institution_id
-        run("sync_agent.cli", "--home", str(home), "init", "--institution-id",
-            member.institution_id, "--name", member.name, "--country", "GB")
+        run(
+            "sync_agent.cli",
+            "--home",
+            str(home),
+            "init",
+            "--institution-id",
+            member.institution_id,
+            "--name",
+            member.name,
+            "--country",
+            "GB",
+        )
         run("registry_server.pki", "--dir", str(pki), "institution", member.institution_id)
         stem = pki / f"institution-{member.institution_id}"
-        run("sync_agent.cli", "--home", str(home), "tls", "--ca", str(pki / "ca.pem"),
-            "--certificate", f"{stem}.pem", "--private-key", f"{stem}-key.pem")
-        print(" ", run("registry_server.cli", "--database-url", database, "institutions", "add",
-                       "--id", member.institution_id, "--name", member.name, "--country", "GB",
-                       "--public-key", str(home / "signing-key.pub")))
+        run(
+            "sync_agent.cli",
+            "--home",
+            str(home),
+            "tls",
+            "--ca",
+            str(pki / "ca.pem"),
+            "--certificate",
+            f"{stem}.pem",
+            "--private-key",
+            f"{stem}-key.pem",
+        )
+        print(
+            " ",
+            run(
+                "registry_server.cli",
+                "--database-url",
+                database,
+                "institutions",
+                "add",
+                "--id",
+                member.institution_id,
+                "--name",
+                member.name,
+                "--country",
+                "GB",
+                "--public-key",
+                str(home / "signing-key.pub"),
+            ),
+        )
 
     port_file = work / "registry.port"
     log = (work / "registry.log").open("wb")
     registry = subprocess.Popen(
-        [sys.executable, "-m", "registry_server.cli", "--database-url", database, "serve",
-         "--listen", "127.0.0.1:0", "--port-file", str(port_file),
-         "--tls-cert", str(pki / "registry.pem"), "--tls-key", str(pki / "registry-key.pem"),
-         "--client-ca", str(pki / "ca.pem")],
+        [
+            sys.executable,
+            "-m",
+            "registry_server.cli",
+            "--database-url",
+            database,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--port-file",
+            str(port_file),
+            "--tls-cert",
+            str(pki / "registry.pem"),
+            "--tls-key",
+            str(pki / "registry-key.pem"),
+            "--client-ca",
+            str(pki / "ca.pem"),
+        ],
         # No load balancer to drain for: stop at once (with TLS the default is 5 s).
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "REGISTRY_DRAIN_SECONDS": "0"})
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "REGISTRY_DRAIN_SECONDS": "0"},
+    )
     try:
         address = f"127.0.0.1:{wait_for_port(port_file, registry)}"
-        partner = ClientTLS.from_files(pki / "ca.pem", pki / "partner-demo-admissions.pem",
-                                       pki / "partner-demo-admissions-key.pem")
+        partner = ClientTLS.from_files(
+            pki / "ca.pem",
+            pki / "partner-demo-admissions.pem",
+            pki / "partner-demo-admissions-key.pem",
+        )
         with open_channel(address, partner) as channel:
             # The health stubs' types name no methods on HealthStub; it has Check.
             health: Any = health_pb2_grpc.HealthStub(channel)
             status = health.Check(health_pb2.HealthCheckRequest(), timeout=10).status
-        print(f"Registry at {address} (mutual TLS): health "
-              f"{health_pb2.HealthCheckResponse.ServingStatus.Name(status)}")
+        print(
+            f"Registry at {address} (mutual TLS): health "
+            f"{health_pb2.HealthCheckResponse.ServingStatus.Name(status)}"
+        )
         for member in MEMBERS:
             home = work / member.institution_id
             agent_config.set_registry(home, address)  # where this run's registry listens
             env_home = ["--home", str(home)]
             for name in member.catalogue:
                 with resources.as_file(data / name) as path:
-                    print(" ", member.institution_id, run("sync_agent.cli", *env_home, "import",
-                                                          str(path)))
+                    print(
+                        " ",
+                        member.institution_id,
+                        run("sync_agent.cli", *env_home, "import", str(path)),
+                    )
             print(" ", member.institution_id, run("sync_agent.cli", *env_home, "sync"))
         print(ask_partner_question(address, args.as_of, partner))
         print(present_credentials(address, args.as_of, partner, issue_learner_credentials(work)))

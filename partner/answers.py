@@ -32,33 +32,40 @@ def grant_lines(grant: eq.GrantedCredit) -> list[str]:
         what = f"modules {' + '.join(u.unit_key for u in grant.units)} ({grant.unit_title})"
     else:
         what = "general credit"
-    lines = [f"  {'CONDITIONAL' if grant.conditional else 'GRANTED'}  {what}: "
-             f"{credit(grant.credit)} at {level(grant.level)}"]
+    lines = [
+        f"  {'CONDITIONAL' if grant.conditional else 'GRANTED'}  {what}: "
+        f"{credit(grant.credit)} at {level(grant.level)}"
+    ]
     if grant.HasField("prior_learning"):
         assessed = grant.prior_learning
-        lines.append(f"           for experiential learning assessed by {assessed.assessor} "
-                     f"on {assessed.assessed_on}" + (f" ({assessed.reference})"
-                                                      if assessed.reference else ""))
+        lines.append(
+            f"           for experiential learning assessed by {assessed.assessor} "
+            f"on {assessed.assessed_on}"
+            + (f" ({assessed.reference})" if assessed.reference else "")
+        )
     else:
         used = " + ".join(f"{h.institution_id}/{h.key}" for h in grant.used_holdings)
         lines.append(f"           for {used}")
-        chain = " then ".join(f"{p.agreement_key} v{p.agreement_version} ({p.title}), "
-                              f"published by {p.institution_id}" for p in grant.provenance)
+        chain = " then ".join(
+            f"{p.agreement_key} v{p.agreement_version} ({p.title}), published by {p.institution_id}"
+            for p in grant.provenance
+        )
         lines.append(f"           by agreement {chain}")
     lines += [f"           only if: {condition}" for condition in grant.conditions]
     lines += [f"           note: {note}" for note in grant.notes]
     if grant.volume_explanation:
         lines.append(f"           credit: {grant.volume_explanation}")
     if grant.shares_holdings_with:
-        lines.append(f"           shares its holdings with {', '.join(grant.shares_holdings_with)}"
-                     " (the agreements say one source satisfies both)")
+        lines.append(
+            f"           shares its holdings with {', '.join(grant.shares_holdings_with)}"
+            " (the agreements say one source satisfies both)"
+        )
     return lines
 
 
 def not_applied_lines(refused: eq.NotApplied) -> list[str]:
     reason = words(eq.NotAppliedReason.Name(refused.reason), "NOT_APPLIED_REASON_")
-    return [f"  not applied  {refused.agreement.agreement_key}: {reason} - "
-            f"{refused.explanation}"]
+    return [f"  not applied  {refused.agreement.agreement_key}: {reason} - {refused.explanation}"]
 
 
 def holding_lines(checks: Sequence[eq.HoldingCheck]) -> list[str]:
@@ -67,8 +74,11 @@ def holding_lines(checks: Sequence[eq.HoldingCheck]) -> list[str]:
     lines = []
     for check in checks:
         evidence = words(eq.HoldingEvidence.Name(check.evidence), "HOLDING_EVIDENCE_")
-        ref = f"{check.credential.institution_id}/{check.credential.key}".strip("/") \
-            or check.credential_id or f"holding {check.holding + 1}"
+        ref = (
+            f"{check.credential.institution_id}/{check.credential.key}".strip("/")
+            or check.credential_id
+            or f"holding {check.holding + 1}"
+        )
         lines.append(f"  {evidence:<15}{ref}: {check.explanation}")
         if check.evidence == eq.HOLDING_EVIDENCE_VERIFIED:
             lines.append(f"{'':17}checked: {'; '.join(check.checked)}")
@@ -89,28 +99,37 @@ def _requirement(found: rec.LevelRequirement) -> str:
     return f"{credit(found.credit)}{where}"
 
 
-def pathway_lines(answer: eq.EvaluatePathwayResponse, institution: str, *,
-                  details: bool = True) -> list[str]:
+def pathway_lines(
+    answer: eq.EvaluatePathwayResponse, institution: str, *, details: bool = True
+) -> list[str]:
     """Progress toward a qualification and each rule that held credit back; with details,
     the grants counted and why agreements did not apply."""
     total = answer.achieved.value + answer.remaining.value
-    lines = [f"  counted {answer.achieved.value:g} of {total:g} {answer.achieved.system}; "
-             f"{answer.remaining.value:g} remain"
-             + (f" ({answer.counted_experiential.value:g} from experiential learning)"
-                if answer.counted_experiential.value else ""),
-             "  still needed at levels: "
-             + (", ".join(map(_requirement, answer.remaining_at_levels)) or "none"),
-             "  mandatory modules not yet granted: "
-             + (", ".join(answer.remaining_mandatory_unit_keys) or "none")]
-    lines += [f"  still to study at {institution}: {_requirement(r)}"
-              for r in answer.to_study_here]
-    lines += [f"  not counted (conditional): {g.provenance[-1].agreement_key}, only if "
-              f"{'; '.join(g.conditions)}" for g in answer.conditional]
-    lines += [f"  limit, {words(eq.PathwayRule.Name(limit.rule), 'PATHWAY_RULE_')}: "
-              f"{limit.explanation}" for limit in answer.limited_by]
+    lines = [
+        f"  counted {answer.achieved.value:g} of {total:g} {answer.achieved.system}; "
+        f"{answer.remaining.value:g} remain"
+        + (
+            f" ({answer.counted_experiential.value:g} from experiential learning)"
+            if answer.counted_experiential.value
+            else ""
+        ),
+        "  still needed at levels: "
+        + (", ".join(map(_requirement, answer.remaining_at_levels)) or "none"),
+        "  mandatory modules not yet granted: "
+        + (", ".join(answer.remaining_mandatory_unit_keys) or "none"),
+    ]
+    lines += [f"  still to study at {institution}: {_requirement(r)}" for r in answer.to_study_here]
+    lines += [
+        f"  not counted (conditional): {g.provenance[-1].agreement_key}, only if "
+        f"{'; '.join(g.conditions)}"
+        for g in answer.conditional
+    ]
+    lines += [
+        f"  limit, {words(eq.PathwayRule.Name(limit.rule), 'PATHWAY_RULE_')}: {limit.explanation}"
+        for limit in answer.limited_by
+    ]
     if details and answer.counted:
-        lines += ["  counted grants:"] + [line for g in answer.counted
-                                          for line in grant_lines(g)]
+        lines += ["  counted grants:"] + [line for g in answer.counted for line in grant_lines(g)]
     if details:
         lines += [line for n in answer.not_applied for line in not_applied_lines(n)]
     return lines
@@ -118,9 +137,11 @@ def pathway_lines(answer: eq.EvaluatePathwayResponse, institution: str, *,
 
 def agreement_lines(agreement: rec.RecognitionAgreement) -> list[str]:
     """An agreement in one line: who publishes it, what it grants, for what."""
-    return [f"  {agreement.institution_id}/{agreement.key} v{agreement.version}  grants "
-            f"{format_grant(agreement.grant)}  for  {format_sources(agreement.source)}"
-            + (f"  ({agreement.title})" if agreement.title else "")]
+    return [
+        f"  {agreement.institution_id}/{agreement.key} v{agreement.version}  grants "
+        f"{format_grant(agreement.grant)}  for  {format_sources(agreement.source)}"
+        + (f"  ({agreement.title})" if agreement.title else "")
+    ]
 
 
 def conflict_lines(conflict: eq.Conflict) -> list[str]:

@@ -109,43 +109,48 @@ class Version:
     state: State
 
 
-def apply(current: Version, action: Action, actor: str, signed_hash: str,
-          reason: str) -> Version:
+def apply(current: Version, action: Action, actor: str, signed_hash: str, reason: str) -> Version:
     """The version after actor's action, or TransitionRefused saying why not. signed_hash is
     the content hash the actor signed: a counter-signature over other content (a drifted copy)
     is refused, which is what keeps one record instead of two copies that disagree."""
     if actor not in (current.proposer, current.partner):
-        raise PartyRefused(f"{actor} is not a party to this agreement "
-                                f"({current.proposer} and {current.partner} are)")
+        raise PartyRefused(
+            f"{actor} is not a party to this agreement "
+            f"({current.proposer} and {current.partner} are)"
+        )
     allowed = TRANSITIONS.get((current.state, action))
     if allowed is None:
-        raise TransitionRefused(f"an agreement that is {current.state.value} does not allow "
-                                f"'{action.value}'; allowed now: "
-                                + (", ".join(a.value for (s, a) in TRANSITIONS
-                                             if s == current.state) or "nothing"))
+        raise TransitionRefused(
+            f"an agreement that is {current.state.value} does not allow "
+            f"'{action.value}'; allowed now: "
+            + (", ".join(a.value for (s, a) in TRANSITIONS if s == current.state) or "nothing")
+        )
     party, after = allowed
     if party is Party.PROPOSER and actor != current.proposer:
         raise PartyRefused(f"only the proposer {current.proposer} may {action.value}")
     if party is Party.PARTNER and actor != current.partner:
         raise PartyRefused(f"only the partner {current.partner} may {action.value}")
     if signed_hash != current.content_hash:
-        raise TransitionRefused(f"the signature covers content {signed_hash[:12]}…, not version "
-                                f"{current.version}'s {current.content_hash[:12]}…; fetch the "
-                                "current version and sign that")
-    if action in (Action.REJECT, Action.SUSPEND, Action.TERMINATE, Action.WITHDRAW) \
-            and not reason.strip():
-        raise ReasonRequired(f"{action.value} needs a reason, for the other side and the "
-                                "history")
-    return Version(current.proposer, current.partner, current.version, current.content_hash,
-                   after)
+        raise TransitionRefused(
+            f"the signature covers content {signed_hash[:12]}…, not version "
+            f"{current.version}'s {current.content_hash[:12]}…; fetch the "
+            "current version and sign that"
+        )
+    if (
+        action in (Action.REJECT, Action.SUSPEND, Action.TERMINATE, Action.WITHDRAW)
+        and not reason.strip()
+    ):
+        raise ReasonRequired(f"{action.value} needs a reason, for the other side and the history")
+    return Version(current.proposer, current.partner, current.version, current.content_hash, after)
 
 
 def amend(current: Version, proposer: str, new_hash: str) -> Version:
     """A new version proposed by either party of an active agreement; the current version
     stays in force until the new one is counter-signed."""
     if current.state is not State.ACTIVE:
-        raise TransitionRefused(f"only an active agreement can be amended; this one is "
-                                f"{current.state.value}")
+        raise TransitionRefused(
+            f"only an active agreement can be amended; this one is {current.state.value}"
+        )
     if proposer not in (current.proposer, current.partner):
         raise PartyRefused(f"{proposer} is not a party to this agreement")
     if new_hash == current.content_hash:

@@ -32,15 +32,18 @@ class ConversionTable:
         # A rate may be written as a fraction ("4/3"), where a decimal would round.
         self.ects_per_credit: dict[str, float] = {
             name: float(Fraction(str(entry["ects_per_credit"])))
-            for name, entry in raw["credit_systems"].items()}
+            for name, entry in raw["credit_systems"].items()
+        }
         frameworks = raw["level_frameworks"]
         # Only the levels a framework references to EQF (not US_DIVISION, SCQF 1-2, Entry 1-2).
         self.to_eqf: dict[str, dict[str, int]] = {
             name: {level: int(eqf) for level, eqf in entry["to_eqf"].items()}
-            for name, entry in frameworks.items()}
+            for name, entry in frameworks.items()
+        }
         # Every level of a framework, valid in records, in its framework's order.
         self.levels: dict[str, tuple[str, ...]] = {
-            name: (*entry["levels"], *entry.get("spans", {})) for name, entry in frameworks.items()}
+            name: (*entry["levels"], *entry.get("spans", {})) for name, entry in frameworks.items()
+        }
         # A level's place in its own framework, as (lowest, highest) ranks: a point, except
         # for a level that spans several (RQF's legacy "E").
         self.rank: dict[str, dict[str, tuple[int, int]]] = {}
@@ -50,9 +53,12 @@ class ConversionTable:
                 order[level] = (order[low][0], order[high][1])
             self.rank[name] = order
         self.correspondences: dict[str, dict[str, dict[str, tuple[int, int]]]] = {
-            name: {framework: {level: (int(low), int(high)) for level, (low, high) in levels.items()}
-                   for framework, levels in entry["levels"].items()}
-            for name, entry in raw.get("level_correspondences", {}).items()}
+            name: {
+                framework: {level: (int(low), int(high)) for level, (low, high) in levels.items()}
+                for framework, levels in entry["levels"].items()
+            }
+            for name, entry in raw.get("level_correspondences", {}).items()
+        }
         self.credit_systems: tuple[str, ...] = tuple(sorted(self.ects_per_credit))
         self.level_frameworks: tuple[str, ...] = tuple(sorted(frameworks))
         self.grading_schemes: tuple[str, ...] = tuple(sorted(raw["grading_schemes"]))
@@ -76,8 +82,9 @@ class ConversionTable:
         """The EQF level a framework level is referenced to; None when it is not referenced."""
         return self.to_eqf[framework].get(level)
 
-    def compare_levels(self, have_framework: str, have: str, want_framework: str,
-                       want: str) -> LevelComparison:
+    def compare_levels(
+        self, have_framework: str, have: str, want_framework: str, want: str
+    ) -> LevelComparison:
         """Whether have is at or above the minimum want (docs/rules.md, "Levels"): within a
         framework by its own order; between UK frameworks through their published
         correspondence; otherwise through EQF, where a level that shares its EQF level with a
@@ -87,30 +94,41 @@ class ConversionTable:
         if have_framework == want_framework:
             return LevelComparison(
                 _reaches(self.rank[have_framework][have], self.rank[want_framework][want]),
-                f"{named_have} against {named_want} in the same framework")
+                f"{named_have} against {named_want} in the same framework",
+            )
         for name, scale in self.correspondences.items():
             if have in scale.get(have_framework, {}) and want in scale.get(want_framework, {}):
                 return LevelComparison(
                     _reaches(scale[have_framework][have], scale[want_framework][want]),
                     f"{named_have} against {named_want} through the {name} frameworks' "
-                    "published correspondence")
+                    "published correspondence",
+                )
         have_eqf = self.to_eqf[have_framework].get(have)
         want_eqf = self.to_eqf[want_framework].get(want)
         if have_eqf is None or want_eqf is None:
             unreferenced = named_have if have_eqf is None else named_want
-            return LevelComparison(None, f"{unreferenced} is not referenced to EQF, so "
-                                   f"{named_have} cannot be compared with {named_want}")
+            return LevelComparison(
+                None,
+                f"{unreferenced} is not referenced to EQF, so "
+                f"{named_have} cannot be compared with {named_want}",
+            )
         how = f"{named_have} (EQF {have_eqf}) against {named_want} (EQF {want_eqf}) through EQF"
         if have_eqf != want_eqf:
             return LevelComparison(have_eqf > want_eqf, how)
-        lower = [level for level, eqf in self.to_eqf[want_framework].items()
-                 if eqf == want_eqf and self.rank[want_framework][level][1]
-                 < self.rank[want_framework][want][0]]
+        lower = [
+            level
+            for level, eqf in self.to_eqf[want_framework].items()
+            if eqf == want_eqf
+            and self.rank[want_framework][level][1] < self.rank[want_framework][want][0]
+        ]
         if not lower:
             return LevelComparison(True, how)
-        return LevelComparison(None, f"{how}: EQF {want_eqf} also holds {want_framework} "
-                               f"{', '.join(lower)}, so the EQF level alone does not show "
-                               f"that {named_have} reaches {named_want}")
+        return LevelComparison(
+            None,
+            f"{how}: EQF {want_eqf} also holds {want_framework} "
+            f"{', '.join(lower)}, so the EQF level alone does not show "
+            f"that {named_have} reaches {named_want}",
+        )
 
     def is_grade(self, scheme: str, value: str) -> bool:
         try:

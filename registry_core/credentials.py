@@ -52,8 +52,13 @@ _ED25519_PUB = b"\xed\x01"
 # (OB3 has no element of its own for it; Evidence is its place for how it was assessed).
 IDENTITY_VERIFIED_EVIDENCE = "urn:credit-registry:evidence:identity-verified-assessment"
 # OB3's ResultDescription.resultType for each grading scheme of the conversion table.
-_RESULT_TYPES = {"PASS_FAIL": "Status", "PERCENTAGE": "Percent", "UK_LETTER": "LetterGrade",
-                 "US_LETTER": "LetterGrade", "US_GPA": "GradePointAverage"}
+_RESULT_TYPES = {
+    "PASS_FAIL": "Status",
+    "PERCENTAGE": "Percent",
+    "UK_LETTER": "LetterGrade",
+    "US_LETTER": "LetterGrade",
+    "US_GPA": "GradePointAverage",
+}
 
 
 class CredentialProblem(Exception):
@@ -66,6 +71,7 @@ class CredentialProblem(Exception):
 
 
 # -- keys ----------------------------------------------------------------------------------
+
 
 def multikey(public_key: bytes) -> str:
     """A raw Ed25519 public key as a Multikey (base58btc multibase of the multicodec key)."""
@@ -84,21 +90,25 @@ def public_key_of(method: str) -> bytes:
     URL whose fragment is the Multikey (as 1EdTech's samples write it)."""
     candidate = method.rsplit("#", 1)[-1] if "#" in method else method.removeprefix("did:key:")
     if not candidate.startswith("z"):
-        raise CredentialProblem(eq.CREDENTIAL_REFUSAL_UNKNOWN_KEY,
-                                f"its proof's verificationMethod '{method[:120]}' does not "
-                                "name an Ed25519 key (a did:key or a #z6Mk… Multikey)")
+        raise CredentialProblem(
+            eq.CREDENTIAL_REFUSAL_UNKNOWN_KEY,
+            f"its proof's verificationMethod '{method[:120]}' does not "
+            "name an Ed25519 key (a did:key or a #z6Mk… Multikey)",
+        )
     try:
         decoded = base58.b58decode(candidate[1:])
     except ValueError:
         decoded = b""
     if not decoded.startswith(_ED25519_PUB) or len(decoded) != 34:
-        raise CredentialProblem(eq.CREDENTIAL_REFUSAL_UNKNOWN_KEY,
-                                f"its proof's verificationMethod '{method[:120]}' is not an "
-                                "Ed25519 Multikey")
+        raise CredentialProblem(
+            eq.CREDENTIAL_REFUSAL_UNKNOWN_KEY,
+            f"its proof's verificationMethod '{method[:120]}' is not an Ed25519 Multikey",
+        )
     return decoded[2:]
 
 
 # -- Data Integrity proofs (eddsa-rdfc-2022) --------------------------------------------------
+
 
 def _timestamp(when: dt.datetime) -> str:
     """An XML Schema dateTime in UTC, to the millisecond: an agent may publish two status
@@ -114,14 +124,18 @@ def _hash_data(document: dict[str, Any], proof_options: dict[str, Any]) -> bytes
     return jsonld.canonical_hash(configuration) + jsonld.canonical_hash(document)
 
 
-def sign(document: dict[str, Any], signer: Ed25519Signer, *,
-         created: dt.datetime) -> dict[str, Any]:
+def sign(
+    document: dict[str, Any], signer: Ed25519Signer, *, created: dt.datetime
+) -> dict[str, Any]:
     """The document with a Data Integrity proof by the signer's key."""
     unsigned = {k: v for k, v in document.items() if k != "proof"}
-    options = {"type": "DataIntegrityProof", "cryptosuite": CRYPTOSUITE,
-               "created": _timestamp(created),
-               "verificationMethod": verification_method(signer.public_key),
-               "proofPurpose": "assertionMethod"}
+    options = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": CRYPTOSUITE,
+        "created": _timestamp(created),
+        "verificationMethod": verification_method(signer.public_key),
+        "proofPurpose": "assertionMethod",
+    }
     signature = signer.sign(_hash_data(unsigned, options))
     proof = {**options, "proofValue": "z" + base58.b58encode(signature).decode("ascii")}
     return {**unsigned, "proof": [proof]}  # a list: the OB3 schema defines proof as one
@@ -142,19 +156,37 @@ def verify_proof(document: dict[str, Any]) -> Proof:
     verify. Whether that key is the issuer's is the caller's question."""
     proofs = document.get("proof")
     proofs = proofs if isinstance(proofs, list) else [proofs] if proofs else []
-    ours = [p for p in proofs if isinstance(p, dict) and p.get("type") == "DataIntegrityProof"
-            and p.get("cryptosuite") in (CRYPTOSUITE, "eddsa-2022")]
+    ours = [
+        p
+        for p in proofs
+        if isinstance(p, dict)
+        and p.get("type") == "DataIntegrityProof"
+        and p.get("cryptosuite") in (CRYPTOSUITE, "eddsa-2022")
+    ]
     if not ours:
-        kinds = ", ".join(sorted({str(p.get("cryptosuite") or p.get("type"))
-                                  for p in proofs if isinstance(p, dict)})) or "none"
-        raise CredentialProblem(eq.CREDENTIAL_REFUSAL_BAD_SIGNATURE,
-                                f"it has no Data Integrity proof of {CRYPTOSUITE} (proofs: "
-                                f"{kinds[:100]}); ask the issuer for one signed so")
+        kinds = (
+            ", ".join(
+                sorted(
+                    {
+                        str(p.get("cryptosuite") or p.get("type"))
+                        for p in proofs
+                        if isinstance(p, dict)
+                    }
+                )
+            )
+            or "none"
+        )
+        raise CredentialProblem(
+            eq.CREDENTIAL_REFUSAL_BAD_SIGNATURE,
+            f"it has no Data Integrity proof of {CRYPTOSUITE} (proofs: "
+            f"{kinds[:100]}); ask the issuer for one signed so",
+        )
     proof = dict(ours[0])
     if proof.get("proofPurpose") != "assertionMethod":
-        raise CredentialProblem(eq.CREDENTIAL_REFUSAL_BAD_SIGNATURE,
-                                "its proof's proofPurpose is not 'assertionMethod': it does "
-                                "not assert the credential")
+        raise CredentialProblem(
+            eq.CREDENTIAL_REFUSAL_BAD_SIGNATURE,
+            "its proof's proofPurpose is not 'assertionMethod': it does not assert the credential",
+        )
     value = str(proof.pop("proofValue", ""))
     method = str(proof.get("verificationMethod", ""))
     public_key = public_key_of(method)
@@ -170,10 +202,12 @@ def verify_proof(document: dict[str, Any]) -> Proof:
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, data)
     except (InvalidSignature, ValueError):
-        raise CredentialProblem(eq.CREDENTIAL_REFUSAL_BAD_SIGNATURE,
-                                "its proof does not match its content: it was changed after "
-                                "it was signed, or was not signed by the key its proof "
-                                "names") from None
+        raise CredentialProblem(
+            eq.CREDENTIAL_REFUSAL_BAD_SIGNATURE,
+            "its proof does not match its content: it was changed after "
+            "it was signed, or was not signed by the key its proof "
+            "names",
+        ) from None
     return Proof(public_key, method, parse_datetime(proof.get("created")))
 
 
@@ -188,6 +222,7 @@ def parse_datetime(value: Any) -> dt.datetime | None:
 
 
 # -- identifiers ---------------------------------------------------------------------------
+
 
 def issuer_id(base_url: str, institution_id: str) -> str:
     return f"{base_url.rstrip('/')}/institutions/{institution_id}"
@@ -226,11 +261,12 @@ def record_of_achievement(uri: str) -> tuple[str, str] | None:
 
 # -- issuing -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Learner:
     """Whom a credential is issued to. The student number is written only hashed (salted
-    SHA-256 as an OB3 IdentityObject of type sisSourcedId), so a credential shown to a partner does not
-    carry the institution's internal identifier in clear."""
+    SHA-256 as an OB3 IdentityObject of type sisSourcedId), so a credential shown to a partner
+    does not carry the institution's internal identifier in clear."""
 
     student_id: str
     name: str = ""
@@ -250,15 +286,28 @@ class Award:
 def _identity(kind: str, value: str) -> dict[str, Any]:
     salt = secrets.token_hex(8)
     digest = hashlib.sha256((value + salt).encode("utf-8")).hexdigest()
-    return {"type": "IdentityObject", "identityType": kind, "hashed": True,
-            "identityHash": f"sha256${digest}", "salt": salt}
+    return {
+        "type": "IdentityObject",
+        "identityType": kind,
+        "hashed": True,
+        "identityHash": f"sha256${digest}",
+        "salt": salt,
+    }
 
 
-def open_badge_credential(achievement: dict[str, Any], *, credential_id: str, issuer: str,
-                          issuer_name: str, learner: Learner, award: Award,
-                          issued: dt.datetime, status_list: str | None = None,
-                          status_index: int | None = None,
-                          valid_until: dt.date | None = None) -> dict[str, Any]:
+def open_badge_credential(
+    achievement: dict[str, Any],
+    *,
+    credential_id: str,
+    issuer: str,
+    issuer_name: str,
+    learner: Learner,
+    award: Award,
+    issued: dt.datetime,
+    status_list: str | None = None,
+    status_index: int | None = None,
+    valid_until: dt.date | None = None,
+) -> dict[str, Any]:
     """An unsigned OB3 OpenBadgeCredential of achievement for the learner."""
     achievement = copy.deepcopy(achievement)
     subject: dict[str, Any] = {
@@ -269,12 +318,17 @@ def open_badge_credential(achievement: dict[str, Any], *, credential_id: str, is
     }
     if award.grade.scheme:
         description = f"{achievement['id']}#grade-{award.grade.scheme}"
-        achievement.setdefault("resultDescription", []).append({
-            "id": description, "type": ["ResultDescription"],
-            "name": f"Grade ({award.grade.scheme})",
-            "resultType": _RESULT_TYPES.get(award.grade.scheme, "Result")})
-        subject["result"] = [{"type": ["Result"], "resultDescription": description,
-                              "value": award.grade.value}]
+        achievement.setdefault("resultDescription", []).append(
+            {
+                "id": description,
+                "type": ["ResultDescription"],
+                "name": f"Grade ({award.grade.scheme})",
+                "resultType": _RESULT_TYPES.get(award.grade.scheme, "Result"),
+            }
+        )
+        subject["result"] = [
+            {"type": ["Result"], "resultDescription": description, "value": award.grade.value}
+        ]
     credential: dict[str, Any] = {
         "@context": [VC_V2, OB3_CONTEXT],
         "id": credential_id,
@@ -288,21 +342,29 @@ def open_badge_credential(achievement: dict[str, Any], *, credential_id: str, is
     if learner.name:
         credential["credentialSubject"]["name"] = learner.name
     if award.identity_verified:
-        credential["evidence"] = [{
-            "id": IDENTITY_VERIFIED_EVIDENCE, "type": ["Evidence"],
-            "name": "Identity-verified assessment",
-            "description": "The learner's identity was verified at the assessment."}]
+        credential["evidence"] = [
+            {
+                "id": IDENTITY_VERIFIED_EVIDENCE,
+                "type": ["Evidence"],
+                "name": "Identity-verified assessment",
+                "description": "The learner's identity was verified at the assessment.",
+            }
+        ]
     if valid_until is not None:
         credential["validUntil"] = f"{valid_until.isoformat()}T23:59:59Z"
     if status_list is not None and status_index is not None:
         credential["credentialStatus"] = {
-            "id": f"{status_list}#{status_index}", "type": "BitstringStatusListEntry",
-            "statusPurpose": "revocation", "statusListIndex": str(status_index),
-            "statusListCredential": status_list}
+            "id": f"{status_list}#{status_index}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": str(status_index),
+            "statusListCredential": status_list,
+        }
     return credential
 
 
 # -- status lists --------------------------------------------------------------------------
+
 
 def encode_status_list(revoked: set[int], size: int = STATUS_LIST_ENTRIES) -> str:
     """The encodedList of a Bitstring Status List: index 0 is the first (most significant)
@@ -332,8 +394,9 @@ def is_set(bits: bytes, index: int) -> bool:
     return bool(bits[index // 8] & (0x80 >> (index % 8)))
 
 
-def status_list_credential(*, list_id: str, issuer: str, revoked: set[int],
-                           issued: dt.datetime) -> dict[str, Any]:
+def status_list_credential(
+    *, list_id: str, issuer: str, revoked: set[int], issued: dt.datetime
+) -> dict[str, Any]:
     """An unsigned BitstringStatusListCredential of the revoked entries."""
     return {
         "@context": [VC_V2],
@@ -341,13 +404,17 @@ def status_list_credential(*, list_id: str, issuer: str, revoked: set[int],
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": issuer,
         "validFrom": _timestamp(issued),
-        "credentialSubject": {"id": f"{list_id}#list", "type": "BitstringStatusList",
-                              "statusPurpose": "revocation",
-                              "encodedList": encode_status_list(revoked)},
+        "credentialSubject": {
+            "id": f"{list_id}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": "revocation",
+            "encodedList": encode_status_list(revoked),
+        },
     }
 
 
 # -- reading a presented credential --------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class StatusEntry:
@@ -373,8 +440,13 @@ class Presented:
 
 def types_of(node: Any) -> set[str]:
     value = node.get("type") if isinstance(node, dict) else None
-    return {value} if isinstance(value, str) else {v for v in value if isinstance(v, str)} \
-        if isinstance(value, list) else set()
+    return (
+        {value}
+        if isinstance(value, str)
+        else {v for v in value if isinstance(v, str)}
+        if isinstance(value, list)
+        else set()
+    )
 
 
 def _malformed(problem: str) -> CredentialProblem:
@@ -391,13 +463,16 @@ def parse(text: str) -> dict[str, Any]:
     """A presented credential's JSON object (a wallet's {"credential": …} wrapper taken
     off). CredentialProblem (MALFORMED) when it is too large or not a JSON object."""
     if len(text.encode("utf-8")) > MAX_CREDENTIAL_BYTES:
-        raise _malformed(f"it is larger than {MAX_CREDENTIAL_BYTES // 1024} KiB; present the "
-                         "credential without embedded images")
+        raise _malformed(
+            f"it is larger than {MAX_CREDENTIAL_BYTES // 1024} KiB; present the "
+            "credential without embedded images"
+        )
     try:
         document = json.loads(text)
     except ValueError as error:
-        raise _malformed(f"it is not JSON ({error}); send the credential's JSON text, not "
-                         "a JWT or a baked image") from None
+        raise _malformed(
+            f"it is not JSON ({error}); send the credential's JSON text, not a JWT or a baked image"
+        ) from None
     if isinstance(document, dict) and isinstance(document.get("credential"), dict):
         document = document["credential"]  # a wallet's {"credential": …} wrapper
     if not isinstance(document, dict):
@@ -419,8 +494,10 @@ def read_presented(text: str) -> Presented:
 def presented_of(document: dict[str, Any]) -> Presented:
     """What an OB3 credential claims; CredentialProblem (MALFORMED) as read_presented."""
     if not is_open_badge(document):
-        raise _malformed(f"its type is {sorted(types_of(document)) or 'missing'}; the registry "
-                         "takes Open Badges 3.0 OpenBadgeCredential or AchievementCredential")
+        raise _malformed(
+            f"its type is {sorted(types_of(document)) or 'missing'}; the registry "
+            "takes Open Badges 3.0 OpenBadgeCredential or AchievementCredential"
+        )
     issuer_uri = issuer_of(document)
     if not issuer_uri:
         raise _malformed("it names no issuer (issuer.id)")
@@ -434,13 +511,20 @@ def presented_of(document: dict[str, Any]) -> Presented:
     valid_until = parse_datetime(document.get("validUntil") or document.get("expirationDate"))
     awarded_on = awarded or valid_from
     return Presented(
-        document=document, credential_id=str(document.get("id", "")), issuer=issuer_uri,
-        achievement_id=achievement["id"], valid_from=valid_from, valid_until=valid_until,
+        document=document,
+        credential_id=str(document.get("id", "")),
+        issuer=issuer_uri,
+        achievement_id=achievement["id"],
+        valid_from=valid_from,
+        valid_until=valid_until,
         award_date=awarded_on.date() if awarded_on else None,
         grade=_grade(subject, achievement),
-        identity_verified=any(isinstance(e, dict) and e.get("id") == IDENTITY_VERIFIED_EVIDENCE
-                              for e in _list(document.get("evidence"))),
-        status=_status(document.get("credentialStatus")))
+        identity_verified=any(
+            isinstance(e, dict) and e.get("id") == IDENTITY_VERIFIED_EVIDENCE
+            for e in _list(document.get("evidence"))
+        ),
+        status=_status(document.get("credentialStatus")),
+    )
 
 
 def _list(value: Any) -> list[Any]:
@@ -460,13 +544,15 @@ def _grade(subject: dict[str, Any], achievement: dict[str, Any]) -> rec.Grade:
 
 def _status(value: Any) -> StatusEntry | None:
     for entry in _list(value):
-        if (isinstance(entry, dict) and "BitstringStatusListEntry" in types_of(entry)
-                and entry.get("statusPurpose") == "revocation"):
+        if (
+            isinstance(entry, dict)
+            and "BitstringStatusListEntry" in types_of(entry)
+            and entry.get("statusPurpose") == "revocation"
+        ):
             try:
                 index = int(str(entry.get("statusListIndex")))
             except ValueError:
-                raise _malformed("its credentialStatus.statusListIndex is not a "
-                                 "number") from None
+                raise _malformed("its credentialStatus.statusListIndex is not a number") from None
             return StatusEntry(str(entry.get("statusListCredential", "")), index)
     return None
 
@@ -477,10 +563,13 @@ def check_dates(presented: Presented, now: dt.datetime) -> None:
     the credit's age, from the award date; a credential issued since, for an earlier
     award, is as good (institutions issue digital credentials for past awards)."""
     if presented.valid_from is not None and presented.valid_from > now:
-        raise CredentialProblem(eq.CREDENTIAL_REFUSAL_NOT_YET_VALID,
-                                f"it is valid from {presented.valid_from:%Y-%m-%d %H:%M} UTC, "
-                                "later than now")
+        raise CredentialProblem(
+            eq.CREDENTIAL_REFUSAL_NOT_YET_VALID,
+            f"it is valid from {presented.valid_from:%Y-%m-%d %H:%M} UTC, later than now",
+        )
     if presented.valid_until is not None and presented.valid_until < now:
-        raise CredentialProblem(eq.CREDENTIAL_REFUSAL_EXPIRED,
-                                f"it expired on {presented.valid_until:%Y-%m-%d}; ask the "
-                                "learner for a current credential")
+        raise CredentialProblem(
+            eq.CREDENTIAL_REFUSAL_EXPIRED,
+            f"it expired on {presented.valid_until:%Y-%m-%d}; ask the "
+            "learner for a current credential",
+        )

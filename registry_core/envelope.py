@@ -97,7 +97,9 @@ class Ed25519Signer:
         return self._key.sign(data)
 
 
-def seal(payload: bytes, signer: Signer, payload_type: str = BATCH_PAYLOAD_TYPE) -> pub.SignedEnvelope:
+def seal(
+    payload: bytes, signer: Signer, payload_type: str = BATCH_PAYLOAD_TYPE
+) -> pub.SignedEnvelope:
     """An envelope carrying payload, signed by signer."""
     signature = pub.Signature(key_id=signer.key_id, sig=signer.sign(pae(payload_type, payload)))
     return pub.SignedEnvelope(payload_type=payload_type, payload=payload, signatures=[signature])
@@ -125,21 +127,25 @@ def check_bounds(envelope: pub.SignedEnvelope) -> None:
         raise MalformedPayload(
             f"field 'payload' is {len(envelope.payload):,} bytes; at most "
             f"{MAX_PAYLOAD_BYTES:,} are allowed: send the changes in smaller batches (the "
-            "sync agent does)")
+            "sync agent does)"
+        )
     count = len(envelope.signatures)
     if count > MAX_SIGNATURES:
         raise MalformedPayload(
             f"field 'signatures': the envelope carries {count} signatures; at most "
-            f"{MAX_SIGNATURES} are allowed: sign with the institution's current key only")
+            f"{MAX_SIGNATURES} are allowed: sign with the institution's current key only"
+        )
     for index, signature in enumerate(envelope.signatures):
         if len(signature.key_id) > MAX_KEY_ID_CHARS:
             raise MalformedPayload(
                 f"field 'signatures[{index}].key_id' is {len(signature.key_id)} characters; at "
-                f"most {MAX_KEY_ID_CHARS} are allowed: use the key id the directory gives")
+                f"most {MAX_KEY_ID_CHARS} are allowed: use the key id the directory gives"
+            )
         if len(signature.sig) > MAX_SIGNATURE_BYTES:
             raise MalformedPayload(
                 f"field 'signatures[{index}].sig' is {len(signature.sig)} bytes; at most "
-                f"{MAX_SIGNATURE_BYTES} are allowed (an Ed25519 signature)")
+                f"{MAX_SIGNATURE_BYTES} are allowed (an Ed25519 signature)"
+            )
 
 
 def signing_key_ids(envelope: pub.SignedEnvelope) -> list[str]:
@@ -147,8 +153,9 @@ def signing_key_ids(envelope: pub.SignedEnvelope) -> list[str]:
     return list(dict.fromkeys(signature.key_id for signature in envelope.signatures))
 
 
-def check_signatures(envelope: pub.SignedEnvelope, keys: Mapping[str, bytes], *,
-                     first_valid: bool = False) -> VerificationResult:
+def check_signatures(
+    envelope: pub.SignedEnvelope, keys: Mapping[str, bytes], *, first_valid: bool = False
+) -> VerificationResult:
     """Check the signatures of envelope against keys (key id -> raw public key), each matched
     to its key by its key id, whatever its position: one with a key id not in keys is only
     noted, never verified. first_valid: stop at the first valid signature."""
@@ -178,10 +185,15 @@ def verify(envelope: pub.SignedEnvelope, keys: Mapping[str, bytes]) -> str:
     if result.verified:
         return result.valid_key_ids[0]
     if not envelope.signatures:
-        raise SignatureError("the envelope carries no signature; sign the batch with the "
-                             "institution's key")
+        raise SignatureError(
+            "the envelope carries no signature; sign the batch with the institution's key"
+        )
     if result.failed_key_ids:
-        raise SignatureError(f"signature by key {result.failed_key_ids[0]} does not match the "
-                             "payload; the batch was altered or signed with another key")
-    raise UnknownKey(f"key {result.unknown_key_ids[0][:40]} is not registered for this "
-                     "institution; ask the network operator to enrol it")
+        raise SignatureError(
+            f"signature by key {result.failed_key_ids[0]} does not match the "
+            "payload; the batch was altered or signed with another key"
+        )
+    raise UnknownKey(
+        f"key {result.unknown_key_ids[0][:40]} is not registered for this "
+        "institution; ask the network operator to enrol it"
+    )

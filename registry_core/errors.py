@@ -27,8 +27,12 @@ def check_stored_int(record: str, field: str, value: int) -> None:
     """Refuse an integer the database cannot hold, naming the field (rather than letting
     the driver's OverflowError reach the client as an internal error)."""
     if value > STORED_INT_MAX:
-        raise InvalidRecord(record, field, f"is {value}, beyond the largest number the "
-                            f"registry keeps ({STORED_INT_MAX}); send a value in range")
+        raise InvalidRecord(
+            record,
+            field,
+            f"is {value}, beyond the largest number the "
+            f"registry keeps ({STORED_INT_MAX}); send a value in range",
+        )
 
 
 class MalformedPayload(RegistryError):

@@ -31,17 +31,23 @@ from registry.v1 import records_pb2 as rec
 OPERATOR = re.compile(r"(?P<word>all|any|\d+)[ _]+of", re.IGNORECASE)
 OPERATOR_CHOICES = "'all of', 'any of' or 'N of' with N a number such as '2 of' (any case)"
 # A key may hold single spaces, so a reference runs on to the next comma or bracket.
-TOKEN = re.compile(r"\s*(?:(?P<open>\()|(?P<close>\))|(?P<comma>,)|"
-                   r"(?P<op>(?:all|any|\d+)\s+of)\b|(?P<ref>[^\s,()]+(?:\s+[^\s,()]+)*))",
-                   re.IGNORECASE)
+TOKEN = re.compile(
+    r"\s*(?:(?P<open>\()|(?P<close>\))|(?P<comma>,)|"
+    r"(?P<op>(?:all|any|\d+)\s+of)\b|(?P<ref>[^\s,()]+(?:\s+[^\s,()]+)*))",
+    re.IGNORECASE,
+)
 # Whitespace before `provider/`: where a second credential starts (an institution id has a dot).
 NEXT_CREDENTIAL = re.compile(r"\s+(?=[a-z0-9][a-z0-9-]*(?:\.[a-z0-9][a-z0-9-]*)+/)")
-GENERAL_CREDIT = re.compile(r"^(?P<value>\d+(?:\.\d+)?) (?P<system>\S+) general at "
-                            r"(?P<framework>\S+) (?P<level>\S+)$")
+GENERAL_CREDIT = re.compile(
+    r"^(?P<value>\d+(?:\.\d+)?) (?P<system>\S+) general at "
+    r"(?P<framework>\S+) (?P<level>\S+)$"
+)
 SERIES = re.compile(r'^units\s+(?P<keys>[^"]*\+[^"]*?)\s*(?:"(?P<name>.*)")?$', re.IGNORECASE)
-GRANT_FORMS = ("a module key (CS7DE), units granted together ('units BIOLOGY 1A + BIOLOGY 1AL', "
-               "optionally followed by the series' name in double quotes) or general credit "
-               "such as '15 UK_CREDIT general at FHEQ 7'")
+GRANT_FORMS = (
+    "a module key (CS7DE), units granted together ('units BIOLOGY 1A + BIOLOGY 1AL', "
+    "optionally followed by the series' name in double quotes) or general credit "
+    "such as '15 UK_CREDIT general at FHEQ 7'"
+)
 
 
 LIST_SEPARATOR = "|"
@@ -62,8 +68,9 @@ def parse_credit(text: str) -> rec.Credit | None:
         return None
     match = CREDIT.match(" ".join(text.split()))
     if match is None:
-        raise ExpressionError(f"'{text.strip()}' is not credit; write the value and the credit "
-                              "system, e.g. '10 SCQF'")
+        raise ExpressionError(
+            f"'{text.strip()}' is not credit; write the value and the credit system, e.g. '10 SCQF'"
+        )
     return rec.Credit(value=float(match["value"]), system=match["system"].upper())
 
 
@@ -82,8 +89,11 @@ def join_list(items: Iterable[str]) -> str:
 
 def format_operator(group: rec.SourceGroup) -> str:
     """`all of`, `any of` or `N of`."""
-    return {rec.GROUP_OPERATOR_ALL_OF: "all of", rec.GROUP_OPERATOR_ANY_OF: "any of",
-            rec.GROUP_OPERATOR_N_OF: f"{group.n} of"}.get(group.operator, "?")
+    return {
+        rec.GROUP_OPERATOR_ALL_OF: "all of",
+        rec.GROUP_OPERATOR_ANY_OF: "any of",
+        rec.GROUP_OPERATOR_N_OF: f"{group.n} of",
+    }.get(group.operator, "?")
 
 
 def parse_operator(text: str) -> tuple[rec.GroupOperator, int]:
@@ -103,8 +113,12 @@ def parse_operator(text: str) -> tuple[rec.GroupOperator, int]:
 def format_sources(group: rec.SourceGroup) -> str:
     """A source group as registrars write it (nested groups in brackets)."""
     op = format_operator(group)
-    items = [f"({format_sources(i.group)})" if i.WhichOneof("item") == "group"
-             else f"{i.credential.institution_id}/{i.credential.key}" for i in group.items]
+    items = [
+        f"({format_sources(i.group)})"
+        if i.WhichOneof("item") == "group"
+        else f"{i.credential.institution_id}/{i.credential.key}"
+        for i in group.items
+    ]
     return f"{op} {', '.join(items)}"
 
 
@@ -113,8 +127,10 @@ def parse_sources(text: str) -> rec.SourceGroup:
     tokens = _tokens(text)
     group, end = _group(tokens, 0)
     if end != len(tokens):
-        raise ExpressionError(f"unexpected '{tokens[end][1]}' after the group; put further "
-                              "items after a comma, or nest a group in brackets")
+        raise ExpressionError(
+            f"unexpected '{tokens[end][1]}' after the group; put further "
+            "items after a comma, or nest a group in brackets"
+        )
     return group
 
 
@@ -124,7 +140,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     while at < len(text):
         match = TOKEN.match(text, at)
         if match is None or match.end() == at:
-            raise ExpressionError(f"cannot read '{text[at:at + 20]}'")
+            raise ExpressionError(f"cannot read '{text[at : at + 20]}'")
         kind = match.lastgroup or ""
         tokens.append((kind, match.group(kind)))
         at = match.end()
@@ -141,8 +157,10 @@ def _group(tokens: list[tuple[str, str]], at: int) -> tuple[rec.SourceGroup, int
             words.append(word)
         if words:  # a misspelt operator before the first credential: `both of uk.ac.x/A`
             parse_operator(" ".join(words))
-        raise ExpressionError(f"expected a group operator but found "
-                              f"{repr(found) if found else 'nothing'}; use {OPERATOR_CHOICES}")
+        raise ExpressionError(
+            f"expected a group operator but found "
+            f"{repr(found) if found else 'nothing'}; use {OPERATOR_CHOICES}"
+        )
     op = tokens[at][1].lower()
     group = rec.SourceGroup()
     group.operator, group.n = parse_operator(op)
@@ -150,8 +168,9 @@ def _group(tokens: list[tuple[str, str]], at: int) -> tuple[rec.SourceGroup, int
     while True:
         if at >= len(tokens):
             after = f"'{op}'" if not group.items else "','"
-            raise ExpressionError(f"{after} needs an item after it: provider/key or "
-                                  "a bracketed group")
+            raise ExpressionError(
+                f"{after} needs an item after it: provider/key or a bracketed group"
+            )
         kind, value = tokens[at]
         if kind == "open":
             inner, at = _group(tokens, at + 1)
@@ -161,13 +180,15 @@ def _group(tokens: list[tuple[str, str]], at: int) -> tuple[rec.SourceGroup, int
             at += 1
         elif kind == "ref":
             if NEXT_CREDENTIAL.search(value):
-                raise ExpressionError(f"'{value}' reads as several credentials; separate them "
-                                      "with commas")
+                raise ExpressionError(
+                    f"'{value}' reads as several credentials; separate them with commas"
+                )
             group.items.add(credential=parse_reference(value))
             at += 1
         else:
-            raise ExpressionError(f"expected provider/key or '(' but found '{value}'; put a "
-                                  "nested group in brackets")
+            raise ExpressionError(
+                f"expected provider/key or '(' but found '{value}'; put a nested group in brackets"
+            )
         if at < len(tokens) and tokens[at][0] == "comma":
             at += 1
             continue
@@ -200,17 +221,19 @@ def parse_grant(text: str) -> rec.Grant:
     text = text.strip()
     match = GENERAL_CREDIT.match(" ".join(text.split()))
     if match:
-        return rec.Grant(general_credit=rec.GeneralCredit(
-            credit=rec.Credit(value=float(match["value"]), system=match["system"].upper()),
-            level=rec.Level(framework=match["framework"].upper(), level=match["level"])))
+        return rec.Grant(
+            general_credit=rec.GeneralCredit(
+                credit=rec.Credit(value=float(match["value"]), system=match["system"].upper()),
+                level=rec.Level(framework=match["framework"].upper(), level=match["level"]),
+            )
+        )
     series = SERIES.match(text)
     if series:
         keys = [key.strip() for key in series["keys"].split("+")]
         if not all(keys):
             raise ExpressionError(f"'+' needs a unit key on each side; write {GRANT_FORMS}")
         return rec.Grant(units=rec.UnitSeries(unit_keys=keys, name=series["name"] or ""))
-    if re.search(r'["+]', text) or re.match(r"(?i)units\s|\d+(?:\.\d+)?\s+\S+\s+general\b",
-                                             text):
+    if re.search(r'["+]', text) or re.match(r"(?i)units\s|\d+(?:\.\d+)?\s+\S+\s+general\b", text):
         raise ExpressionError(f"write {GRANT_FORMS}")
     return rec.Grant(unit_key=text)
 
@@ -242,9 +265,11 @@ def parse_grade(text: str) -> rec.Grade | None:
     return rec.Grade(scheme=pair[0], value=pair[1]) if pair else None
 
 
-HOLDING = re.compile(r"^(?P<provider>[^/\s:@]+)/(?P<key>[^\s:@]+(?:\s+[^\s:@]+)*)"
-                     r"(?::(?:(?P<scheme>[A-Za-z_]+)=)?(?P<grade>[^\s@]+))?"
-                     r"(?:@(?P<date>\S+))?$")
+HOLDING = re.compile(
+    r"^(?P<provider>[^/\s:@]+)/(?P<key>[^\s:@]+(?:\s+[^\s:@]+)*)"
+    r"(?::(?:(?P<scheme>[A-Za-z_]+)=)?(?P<grade>[^\s@]+))?"
+    r"(?:@(?P<date>\S+))?$"
+)
 
 
 def parse_holding(text: str, today: dt.date, identity_verified: bool = True) -> eq.Holding:
@@ -252,17 +277,22 @@ def parse_holding(text: str, today: dt.date, identity_verified: bool = True) -> 
     a scheme is named (`:PERCENTAGE=65`); the award date defaults to today."""
     match = HOLDING.match(text)
     if match is None:
-        raise ExpressionError(f"'{text}' is not provider/key[:grade][@YYYY-MM-DD], e.g. "
-                              "uk.ac.forth/FOR-PY01:B@2025-06-30")
+        raise ExpressionError(
+            f"'{text}' is not provider/key[:grade][@YYYY-MM-DD], e.g. "
+            "uk.ac.forth/FOR-PY01:B@2025-06-30"
+        )
     date = match["date"] or today.isoformat()
     try:
         dt.date.fromisoformat(date)
     except ValueError:
-        raise ExpressionError(f"'{date}' in '{text}' is not a date in the form YYYY-MM-DD") \
-            from None
-    holding = eq.Holding(credential=rec.CredentialRef(institution_id=match["provider"],
-                                                      key=match["key"]),
-                         award_date=date, identity_verified=identity_verified)
+        raise ExpressionError(
+            f"'{date}' in '{text}' is not a date in the form YYYY-MM-DD"
+        ) from None
+    holding = eq.Holding(
+        credential=rec.CredentialRef(institution_id=match["provider"], key=match["key"]),
+        award_date=date,
+        identity_verified=identity_verified,
+    )
     if match["grade"]:
         holding.grade.scheme = (match["scheme"] or "UK_LETTER").upper()
         holding.grade.value = match["grade"]
@@ -272,7 +302,9 @@ def parse_holding(text: str, today: dt.date, identity_verified: bool = True) -> 
 def parse_holdings(text: str, today: dt.date, identity_verified: bool = True) -> list[eq.Holding]:
     """Holdings separated by commas (or by spaces before the next `provider/`, so a key keeps
     its own spaces): `uk.ac.x/MAT SCI 45:B, uk.ac.y/Z`."""
-    return [parse_holding(part, today, identity_verified)
-            for chunk in text.split(",") for part in NEXT_CREDENTIAL.split(chunk.strip())
-            if part.strip()]
-
+    return [
+        parse_holding(part, today, identity_verified)
+        for chunk in text.split(",")
+        for part in NEXT_CREDENTIAL.split(chunk.strip())
+        if part.strip()
+    ]

@@ -31,12 +31,14 @@ from registry.v1 import equivalence_pb2 as eq
 from registry_core.credentials import CredentialProblem, parse_datetime
 
 _HASHES: dict[str, hashes.HashAlgorithm] = {
-    "256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}
+    "256": hashes.SHA256(),
+    "384": hashes.SHA384(),
+    "512": hashes.SHA512(),
+}
 
 
 def is_jades(document: dict[str, Any]) -> bool:
-    return isinstance(document.get("payload"), str) and isinstance(
-        document.get("signatures"), list)
+    return isinstance(document.get("payload"), str) and isinstance(document.get("signatures"), list)
 
 
 @dataclass(frozen=True)
@@ -68,14 +70,19 @@ def verify(document: dict[str, Any]) -> Seal:
         signed = _bytes(str(signature["signature"]))
         certificate = x509.load_der_x509_certificate(base64.b64decode(header["x5c"][0]))
     except (TypeError, KeyError, IndexError, ValueError, binascii.Error):
-        raise CredentialProblem(eq.CREDENTIAL_REFUSAL_MALFORMED,
-                                "its JAdES seal has no readable protected header with a "
-                                "certificate (x5c) and signature") from None
+        raise CredentialProblem(
+            eq.CREDENTIAL_REFUSAL_MALFORMED,
+            "its JAdES seal has no readable protected header with a "
+            "certificate (x5c) and signature",
+        ) from None
     algorithm = str(header.get("alg", ""))
     unencoded = str(header.get("b64", True)).lower() == "false"
     payload = str(document["payload"])
-    body = payload if unencoded else base64.urlsafe_b64encode(
-        payload.encode("utf-8")).decode("ascii").rstrip("=")
+    body = (
+        payload
+        if unencoded
+        else base64.urlsafe_b64encode(payload.encode("utf-8")).decode("ascii").rstrip("=")
+    )
     data = f"{protected_text}.{body}".encode()
     key = certificate.public_key()
     digest = _HASHES.get(algorithm[2:])
@@ -83,30 +90,42 @@ def verify(document: dict[str, Any]) -> Seal:
         if algorithm.startswith("RS") and digest and isinstance(key, rsa.RSAPublicKey):
             key.verify(signed, data, padding.PKCS1v15(), digest)
         elif algorithm.startswith("PS") and digest and isinstance(key, rsa.RSAPublicKey):
-            key.verify(signed, data, padding.PSS(padding.MGF1(digest), digest.digest_size),
-                       digest)
+            key.verify(signed, data, padding.PSS(padding.MGF1(digest), digest.digest_size), digest)
         elif algorithm.startswith("ES") and digest and isinstance(key, ec.EllipticCurvePublicKey):
             half = len(signed) // 2  # JOSE writes r and s side by side, not DER
-            key.verify(encode_dss_signature(int.from_bytes(signed[:half]),
-                                            int.from_bytes(signed[half:])),
-                       data, ec.ECDSA(digest))
+            key.verify(
+                encode_dss_signature(int.from_bytes(signed[:half]), int.from_bytes(signed[half:])),
+                data,
+                ec.ECDSA(digest),
+            )
         else:
-            raise _refused(f"its seal's algorithm {algorithm or '(none)'} with a "
-                           f"{type(key).__name__} certificate is not one the registry checks "
-                           "(RS, PS or ES with SHA-2)")
+            raise _refused(
+                f"its seal's algorithm {algorithm or '(none)'} with a "
+                f"{type(key).__name__} certificate is not one the registry checks "
+                "(RS, PS or ES with SHA-2)"
+            )
     except InvalidSignature:
-        raise _refused("its seal does not match its content: it was changed after it was "
-                       "sealed") from None
+        raise _refused(
+            "its seal does not match its content: it was changed after it was sealed"
+        ) from None
     signed_at = parse_datetime(header.get("sigT"))
-    if signed_at is not None and not (certificate.not_valid_before_utc <= signed_at
-                                      <= certificate.not_valid_after_utc):
-        raise _refused(f"it was sealed on {signed_at:%Y-%m-%d}, outside its certificate's "
-                       f"validity ({certificate.not_valid_before_utc:%Y-%m-%d} to "
-                       f"{certificate.not_valid_after_utc:%Y-%m-%d})")
+    if signed_at is not None and not (
+        certificate.not_valid_before_utc <= signed_at <= certificate.not_valid_after_utc
+    ):
+        raise _refused(
+            f"it was sealed on {signed_at:%Y-%m-%d}, outside its certificate's "
+            f"validity ({certificate.not_valid_before_utc:%Y-%m-%d} to "
+            f"{certificate.not_valid_after_utc:%Y-%m-%d})"
+        )
     try:
         credential = json.loads(payload)
     except ValueError:
-        raise CredentialProblem(eq.CREDENTIAL_REFUSAL_MALFORMED,
-                                "its sealed payload is not JSON") from None
-    return Seal(certificate.subject.rfc4514_string(), algorithm, signed_at,
-                credential if isinstance(credential, dict) else {})
+        raise CredentialProblem(
+            eq.CREDENTIAL_REFUSAL_MALFORMED, "its sealed payload is not JSON"
+        ) from None
+    return Seal(
+        certificate.subject.rfc4514_string(),
+        algorithm,
+        signed_at,
+        credential if isinstance(credential, dict) else {},
+    )

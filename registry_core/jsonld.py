@@ -25,10 +25,13 @@ class UnknownContext(InvalidRecord):
     """A document names a JSON-LD context this registry holds no copy of."""
 
     def __init__(self, url: str) -> None:
-        super().__init__("JSON-LD document", "@context",
-                         f"names {url[:200]}, a context this registry holds no copy of (it "
-                         "fetches none); use the published contexts of VC 1.1/2.0, Open "
-                         "Badges 3.0, CLR 2.0 or ELM v3 (registry_core/contexts/README.md)")
+        super().__init__(
+            "JSON-LD document",
+            "@context",
+            f"names {url[:200]}, a context this registry holds no copy of (it "
+            "fetches none); use the published contexts of VC 1.1/2.0, Open "
+            "Badges 3.0, CLR 2.0 or ELM v3 (registry_core/contexts/README.md)",
+        )
         self.url = url
 
 
@@ -91,18 +94,21 @@ def canonical_nquads(document: dict[str, Any]) -> str:
     dropped from the RDF, so a signature would not cover it and anyone could add or change
     it; such a document is refused, naming the properties."""
     dropped: list[str] = []
-    processor = jsonld.JsonLdProcessor(on_property_dropped=lambda name: dropped.append(
-        str(name)))
+    processor = jsonld.JsonLdProcessor(on_property_dropped=lambda name: dropped.append(str(name)))
     try:
-        nquads: str = processor.normalize(document, {
-            "algorithm": "URDNA2015", "format": "application/n-quads", **_options()})
+        nquads: str = processor.normalize(
+            document, {"algorithm": "URDNA2015", "format": "application/n-quads", **_options()}
+        )
     except jsonld.JsonLdError as error:
         raise _unwrap(error) from error
     if dropped:
         names = ", ".join(sorted(set(dropped)))[:300]
-        raise InvalidRecord("JSON-LD document", names.split(",")[0],
-                            f"no context defines {names}: a signature would not cover "
-                            "it; remove it, or name the context that defines it")
+        raise InvalidRecord(
+            "JSON-LD document",
+            names.split(",")[0],
+            f"no context defines {names}: a signature would not cover "
+            "it; remove it, or name the context that defines it",
+        )
     return nquads
 
 
@@ -118,6 +124,9 @@ def _unwrap(error: Exception) -> Exception:
             return seen
         cause = getattr(seen, "cause", None) or seen.__cause__
         seen = cause if isinstance(cause, Exception) else None
-    return InvalidRecord("JSON-LD document", "@context",
-                         f"cannot be processed as JSON-LD ({str(error)[:200]}); check the "
-                         "context list and the terms it defines")
+    return InvalidRecord(
+        "JSON-LD document",
+        "@context",
+        f"cannot be processed as JSON-LD ({str(error)[:200]}); check the "
+        "context list and the terms it defines",
+    )

@@ -28,8 +28,20 @@ class JsonFormatter(logging.Formatter):
     the second are formatted once a second, and the extra fields are looked up in the
     record's dictionary instead of probed one by one."""
 
-    FIELDS = ("institution", "method", "code", "seq", "records", "duration_ms", "caller",
-              "peer", "reason", "origin", "attempt", "next_attempt_at")
+    FIELDS = (
+        "institution",
+        "method",
+        "code",
+        "seq",
+        "records",
+        "duration_ms",
+        "caller",
+        "peer",
+        "reason",
+        "origin",
+        "attempt",
+        "next_attempt_at",
+    )
     _encode = json.JSONEncoder(ensure_ascii=False).encode
 
     def __init__(self) -> None:
@@ -78,13 +90,15 @@ class CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
         pass  # always sys.stderr, as it is at the time
 
 
-def configure(json_lines: bool, level: int = logging.INFO,
-              stream: TextIO | None = None) -> None:
+def configure(json_lines: bool, level: int = logging.INFO, stream: TextIO | None = None) -> None:
     """Log to stream (stderr by default), as JSON lines or as text for a person at a
     terminal."""
     handler = logging.StreamHandler(stream) if stream is not None else CurrentStderr()
-    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(
-        "%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if json_lines
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -101,8 +115,13 @@ def configure(json_lines: bool, level: int = logging.INFO,
 # source file:line, then "] " and the message, e.g.
 # "E0000 00:00:1767225600.123456   4242 server.cc:123] message".
 GRPC_CORE_LINE = re.compile(r"([DIWEF])\d{4} [\d:.]+\s+\d+ ([^\]\s]+)\] ?(.*)")
-SEVERITY = {"D": logging.DEBUG, "I": logging.INFO, "W": logging.WARNING, "E": logging.ERROR,
-            "F": logging.CRITICAL}
+SEVERITY = {
+    "D": logging.DEBUG,
+    "I": logging.INFO,
+    "W": logging.WARNING,
+    "E": logging.ERROR,
+    "F": logging.CRITICAL,
+}
 grpc_core_log = logging.getLogger("grpc.core")
 stderr_log = logging.getLogger("stderr")
 
@@ -129,14 +148,14 @@ class StderrLines:
     nothing written is lost."""
 
     def __init__(self) -> None:
-        self.output = os.fdopen(os.dup(2), "w", encoding="utf-8", errors="replace",
-                                buffering=1)
+        self.output = os.fdopen(os.dup(2), "w", encoding="utf-8", errors="replace", buffering=1)
         read_end, write_end = os.pipe()
         sys.stderr.flush()
         os.dup2(write_end, 2)
         os.close(write_end)
-        self._reader = threading.Thread(target=self._relay, args=(read_end,),
-                                        name="stderr-lines", daemon=True)
+        self._reader = threading.Thread(
+            target=self._relay, args=(read_end,), name="stderr-lines", daemon=True
+        )
         self._reader.start()
 
     @staticmethod

@@ -55,9 +55,9 @@ Record = rec.MicroCredential | rec.LearningUnit | rec.RecognitionAgreement
 R = TypeVar("R", bound=Message)
 STATUSES = frozenset(rec.RecordStatus.values()) - {rec.RECORD_STATUS_UNSPECIFIED}
 PARTICIPATION_FORMS = frozenset(rec.ParticipationForm.values()) - {
-    rec.PARTICIPATION_FORM_UNSPECIFIED}
-QA_KINDS = frozenset(rec.QualityAssuranceKind.values()) - {
-    rec.QUALITY_ASSURANCE_KIND_UNSPECIFIED}
+    rec.PARTICIPATION_FORM_UNSPECIFIED
+}
+QA_KINDS = frozenset(rec.QualityAssuranceKind.values()) - {rec.QUALITY_ASSURANCE_KIND_UNSPECIFIED}
 MAX_REGULATION_MONTHS = 1200
 
 MESSAGE_OF: dict[int, type[Record]] = {
@@ -112,8 +112,15 @@ class _Checker:
     def fail(self, field: str, problem: str) -> InvalidRecord:
         return InvalidRecord(label(*self.where), field, problem)
 
-    def text(self, field: str, value: str, *, required: bool = True, limit: int = MAX_TEXT,
-             one_line: bool = False) -> None:
+    def text(
+        self,
+        field: str,
+        value: str,
+        *,
+        required: bool = True,
+        limit: int = MAX_TEXT,
+        one_line: bool = False,
+    ) -> None:
         if required and not value.strip():
             raise self.fail(field, "is required; give a non-empty value")
         if len(value) > limit:
@@ -136,8 +143,9 @@ class _Checker:
             raise self.fail(field, "is required; give the registry id, e.g. 'uk.ac.hw'")
         if len(value) > MAX_KEY or not INSTITUTION_ID.match(value):
             raise self.fail(
-                field, f"'{value[:60]}' is not a registry id; use lower-case reverse-domain "
-                "form such as 'uk.ac.hw'"
+                field,
+                f"'{value[:60]}' is not a registry id; use lower-case reverse-domain "
+                "form such as 'uk.ac.hw'",
             )
 
     def key(self, field: str, value: str) -> None:
@@ -145,9 +153,10 @@ class _Checker:
             raise self.fail(field, "is required; give the record's stable code")
         if len(value) > MAX_KEY or not RECORD_KEY.match(value):
             raise self.fail(
-                field, f"'{value[:60]}' is not a valid key; use up to {MAX_KEY} letters, "
+                field,
+                f"'{value[:60]}' is not a valid key; use up to {MAX_KEY} letters, "
                 "digits and . _ : / - starting with a letter or digit, with single spaces "
-                "between them ('MAT SCI 45')"
+                "between them ('MAT SCI 45')",
             )
 
     def header(self, record: Record) -> None:
@@ -156,32 +165,40 @@ class _Checker:
         if record.version < 1:
             raise self.fail("version", f"is {record.version}; versions start at 1")
         if record.status not in STATUSES:
-            raise self.fail("status", f"{record.status or 'not set'} is not a status; use DRAFT, "
-                            "ACTIVE, SUSPENDED, WITHDRAWN or SUPERSEDED")
+            raise self.fail(
+                "status",
+                f"{record.status or 'not set'} is not a status; use DRAFT, "
+                "ACTIVE, SUSPENDED, WITHDRAWN or SUPERSEDED",
+            )
 
     def credit(self, field: str, credit: rec.Credit) -> None:
         if credit.system not in table().ects_per_credit:
             systems = table().credit_systems
             raise self.fail(
-                f"{field}.system", f"'{credit.system[:40]}' is not a credit system; use one of "
-                f"{', '.join(systems)}"
+                f"{field}.system",
+                f"'{credit.system[:40]}' is not a credit system; use one of {', '.join(systems)}",
             )
         if not MIN_CREDIT <= credit.value <= MAX_CREDIT:  # NaN fails too
-            raise self.fail(f"{field}.value", f"is {credit.value}; give a number of at least "
-                            f"{MIN_CREDIT:g} and at most {MAX_CREDIT:g}")
+            raise self.fail(
+                f"{field}.value",
+                f"is {credit.value}; give a number of at least "
+                f"{MIN_CREDIT:g} and at most {MAX_CREDIT:g}",
+            )
 
     def level(self, field: str, level: rec.Level) -> None:
         levels = table().levels.get(level.framework)
         if levels is None:
             frameworks = table().level_frameworks
             raise self.fail(
-                f"{field}.framework", f"'{level.framework[:40]}' is not a level framework; "
-                f"use one of {', '.join(frameworks)}"
+                f"{field}.framework",
+                f"'{level.framework[:40]}' is not a level framework; "
+                f"use one of {', '.join(frameworks)}",
             )
         if level.level not in levels:
             raise self.fail(
-                f"{field}.level", f"'{level.level[:40]}' is not a level of {level.framework}; "
-                f"use one of {', '.join(levels)}"
+                f"{field}.level",
+                f"'{level.level[:40]}' is not a level of {level.framework}; "
+                f"use one of {', '.join(levels)}",
             )
 
     def isced(self, field: str, value: str) -> None:
@@ -195,8 +212,9 @@ class _Checker:
         for i, key in enumerate(values):
             self.key(f"{field}[{i}]", key)
             if key == own:
-                raise self.fail(f"{field}[{i}]", f"is the record's own key '{own}'; name the "
-                                "other records only")
+                raise self.fail(
+                    f"{field}[{i}]", f"is the record's own key '{own}'; name the other records only"
+                )
             if key in values[:i]:
                 raise self.fail(f"{field}[{i}]", f"repeats '{key}'; name each once")
 
@@ -204,8 +222,11 @@ class _Checker:
         """Two optional ISO dates, the second not before the first."""
         first, last = self.date(start_field, start), self.date(end_field, end)
         if first and last and last < first:
-            raise self.fail(end_field, f"{last} is before {start_field.rsplit('.', 1)[-1]} "
-                            f"{first}; swap them or correct the date")
+            raise self.fail(
+                end_field,
+                f"{last} is before {start_field.rsplit('.', 1)[-1]} "
+                f"{first}; swap them or correct the date",
+            )
 
     def ref(self, field: str, ref: rec.CredentialRef) -> None:
         self.institution(f"{field}.institution_id", ref.institution_id)
@@ -219,11 +240,15 @@ class _Checker:
             self.text(f"{where}.body", qa.body)
             self.text(f"{where}.body_id", qa.body_id, required=False)
             if qa.kind not in QA_KINDS:
-                raise self.fail(f"{where}.kind", "is required; use INSTITUTIONAL_REVIEW, "
-                                "PROGRAMME_ACCREDITATION or PROFESSIONAL_BODY_RECOGNITION")
+                raise self.fail(
+                    f"{where}.kind",
+                    "is required; use INSTITUTIONAL_REVIEW, "
+                    "PROGRAMME_ACCREDITATION or PROFESSIONAL_BODY_RECOGNITION",
+                )
             if not qa.date:
-                raise self.fail(f"{where}.date", "is required; give the date of the decision "
-                                "(YYYY-MM-DD)")
+                raise self.fail(
+                    f"{where}.date", "is required; give the date of the decision (YYYY-MM-DD)"
+                )
             self.window(f"{where}.date", qa.date, f"{where}.valid_until", qa.valid_until)
             self.text(f"{where}.reference", qa.reference, required=False)
 
@@ -232,30 +257,40 @@ class _Checker:
         if record.superseded_by:
             self.key("superseded_by", record.superseded_by)
             if record.superseded_by == record.key:
-                raise self.fail("superseded_by", "is the record's own key; name the record "
-                                "that replaces it")
+                raise self.fail(
+                    "superseded_by", "is the record's own key; name the record that replaces it"
+                )
         if record.status == rec.RECORD_STATUS_SUPERSEDED and not record.superseded_by:
-            raise self.fail("superseded_by", "is required for a SUPERSEDED record; give the "
-                            "key of the record that replaces it")
+            raise self.fail(
+                "superseded_by",
+                "is required for a SUPERSEDED record; give the key of the record that replaces it",
+            )
         if len(record.overlaps_with) > MAX_LIST:
-            raise self.fail("overlaps_with", f"has {len(record.overlaps_with)} entries; the "
-                            f"limit is {MAX_LIST}")
+            raise self.fail(
+                "overlaps_with", f"has {len(record.overlaps_with)} entries; the limit is {MAX_LIST}"
+            )
         for i, ref in enumerate(record.overlaps_with):
             self.ref(f"overlaps_with[{i}]", ref)
             if (ref.institution_id, ref.key) == (record.institution_id, record.key):
-                raise self.fail(f"overlaps_with[{i}]", "names the record itself; name the "
-                                "records whose learning it shares")
+                raise self.fail(
+                    f"overlaps_with[{i}]",
+                    "names the record itself; name the records whose learning it shares",
+                )
 
     def limit(self, field: str, limit: rec.CreditLimit) -> None:
         if not limit.HasField("credit") and not limit.HasField("share"):
-            raise self.fail(field, "is empty; give credit, a share, or both (or leave it out "
-                            "for no limit)")
+            raise self.fail(
+                field, "is empty; give credit, a share, or both (or leave it out for no limit)"
+            )
         if limit.HasField("credit"):
             self.credit(f"{field}.credit", limit.credit)
-        if limit.HasField("share") and not (limit.share == 0
-                                            or MIN_SHARE <= limit.share <= 1):  # NaN fails
-            raise self.fail(f"{field}.share", f"is {limit.share:g}; give 0, or a share from "
-                            f"{MIN_SHARE:g} to 1 (2/3 is 0.6667)")
+        if limit.HasField("share") and not (
+            limit.share == 0 or MIN_SHARE <= limit.share <= 1
+        ):  # NaN fails
+            raise self.fail(
+                f"{field}.share",
+                f"is {limit.share:g}; give 0, or a share from {MIN_SHARE:g} to 1 (2/3 is 0.6667)",
+            )
 
     def regulations(self, field: str, rule: rec.StackingRule) -> None:
         regs = rule.regulations
@@ -268,25 +303,34 @@ class _Checker:
             if req.HasField("level"):
                 self.level(f"{field}.residency[{i}].level", req.level)
             self.credit(f"{field}.residency[{i}].credit", req.credit)
-            residency += table().convert_credit(req.credit.value, req.credit.system,
-                                                rule.total.system)
+            residency += table().convert_credit(
+                req.credit.value, req.credit.system, rule.total.system
+            )
         if residency > rule.total.value + 1e-9:
-            raise self.fail(f"{field}.residency", f"requires {residency:g} "
-                            f"{rule.total.system} studied here, more than the award's total "
-                            f"{rule.total.value:g}; correct the credit")
+            raise self.fail(
+                f"{field}.residency",
+                f"requires {residency:g} "
+                f"{rule.total.system} studied here, more than the award's total "
+                f"{rule.total.value:g}; correct the credit",
+            )
         if len(regs.relevant_subjects_isced) > MAX_LIST:
-            raise self.fail(f"{field}.relevant_subjects_isced", f"has "
-                            f"{len(regs.relevant_subjects_isced)} entries; the limit is "
-                            f"{MAX_LIST}")
+            raise self.fail(
+                f"{field}.relevant_subjects_isced",
+                f"has {len(regs.relevant_subjects_isced)} entries; the limit is {MAX_LIST}",
+            )
         for i, subject in enumerate(regs.relevant_subjects_isced):
             if not subject:
-                raise self.fail(f"{field}.relevant_subjects_isced[{i}]", "is empty; give an "
-                                "ISCED-F code such as '06' or '0613'")
+                raise self.fail(
+                    f"{field}.relevant_subjects_isced[{i}]",
+                    "is empty; give an ISCED-F code such as '06' or '0613'",
+                )
             self.isced(f"{field}.relevant_subjects_isced[{i}]", subject)
         self.keys(f"{field}.programme_unit_keys", regs.programme_unit_keys, "")
         if regs.max_credit_age_months > MAX_REGULATION_MONTHS:
-            raise self.fail(f"{field}.max_credit_age_months", "is over 100 years; give months, "
-                            "or 0 for no limit")
+            raise self.fail(
+                f"{field}.max_credit_age_months",
+                "is over 100 years; give months, or 0 for no limit",
+            )
         self.text(f"{field}.source", regs.source, required=False)
 
     def date(self, field: str, value: str) -> dt.date | None:
@@ -309,29 +353,33 @@ def text_problem(value: str, *, one_line: bool = False) -> str | None:
     categories = [unicodedata.category(ch) for ch in value]
     for ch, category in zip(value, categories, strict=True):
         if category == "Cc" and (one_line or ch not in "\t\n\r"):
-            return (f"contains the control character U+{ord(ch):04X}; remove it (text may "
-                    "hold printable characters, tabs and line breaks)")
+            return (
+                f"contains the control character U+{ord(ch):04X}; remove it (text may "
+                "hold printable characters, tabs and line breaks)"
+            )
     if all(category in _INVISIBLE for category in categories):
-        return ("has no visible character (only spaces, zero-width or format characters); "
-                "give a non-empty value")
+        return (
+            "has no visible character (only spaces, zero-width or format characters); "
+            "give a non-empty value"
+        )
     return None
 
 
 def _name_ok(value: str) -> bool:
-    return (0 < len(value) <= MAX_TEXT
-            and (value.isprintable() and not value.isspace()
-                 or text_problem(value, one_line=True) is None))
+    return 0 < len(value) <= MAX_TEXT and (
+        value.isprintable() and not value.isspace() or text_problem(value, one_line=True) is None
+    )
 
 
 def _text_ok(value: str) -> bool:
-    return (0 < len(value) <= MAX_TEXT
-            and (value.isprintable() and not value.isspace() or text_problem(value) is None))
+    return 0 < len(value) <= MAX_TEXT and (
+        value.isprintable() and not value.isspace() or text_problem(value) is None
+    )
 
 
 # Values already seen to match their pattern. Institution ids, countries and subjects repeat
 # across every record of a batch, and a set look-up costs less than the regular expression.
-_SEEN_VALID: dict[re.Pattern[str], set[str]] = {INSTITUTION_ID: set(), COUNTRY: set(),
-                                                ISCED: set()}
+_SEEN_VALID: dict[re.Pattern[str], set[str]] = {INSTITUTION_ID: set(), COUNTRY: set(), ISCED: set()}
 
 
 def _matches(pattern: re.Pattern[str], value: str) -> bool:
@@ -362,32 +410,47 @@ def _micro_credential_is_valid(mc: rec.MicroCredential) -> bool:
     scheme, subject = mc.grading_scheme, mc.subject_isced
     # An unset credit or level reads as empty: its system or framework is then not in the
     # conversion table, so presence needs no test of its own.
-    return (0 < len(inst) <= MAX_KEY and _matches(INSTITUTION_ID, inst)
-            and 0 < len(key) <= MAX_KEY and RECORD_KEY.match(key) is not None
-            and mc.version >= 1 and mc.status in STATUSES
-            and _name_ok(mc.title) and _name_ok(mc.awarding_body)
-            and country != "UK" and _matches(COUNTRY, country)
-            and 0 < len(outcomes) <= MAX_LIST and all(map(_text_ok, outcomes))
-            and MIN_WORKLOAD_HOURS <= mc.workload_hours <= MAX_WORKLOAD_HOURS
-            and credit.system in t.ects_per_credit and MIN_CREDIT <= credit.value <= MAX_CREDIT
-            and levels is not None and level.level in levels
-            and _text_ok(mc.assessment_type) and mc.participation_form in PARTICIPATION_FORMS
-            and _text_ok(mc.quality_assurance)
-            and len(prerequisites) <= MAX_LIST
-            and (not prerequisites or all(map(_text_ok, prerequisites)))
-            and (not scheme or scheme in t.raw["grading_schemes"])
-            and (not subject or _matches(ISCED, subject))
-            and len(skills) <= MAX_LIST
-            and (not skills or all(_text_ok(s) and s.startswith(_URI_SCHEMES) for s in skills))
-            and (not mc.url or _text_ok(mc.url)))
+    return (
+        0 < len(inst) <= MAX_KEY
+        and _matches(INSTITUTION_ID, inst)
+        and 0 < len(key) <= MAX_KEY
+        and RECORD_KEY.match(key) is not None
+        and mc.version >= 1
+        and mc.status in STATUSES
+        and _name_ok(mc.title)
+        and _name_ok(mc.awarding_body)
+        and country != "UK"
+        and _matches(COUNTRY, country)
+        and 0 < len(outcomes) <= MAX_LIST
+        and all(map(_text_ok, outcomes))
+        and MIN_WORKLOAD_HOURS <= mc.workload_hours <= MAX_WORKLOAD_HOURS
+        and credit.system in t.ects_per_credit
+        and MIN_CREDIT <= credit.value <= MAX_CREDIT
+        and levels is not None
+        and level.level in levels
+        and _text_ok(mc.assessment_type)
+        and mc.participation_form in PARTICIPATION_FORMS
+        and _text_ok(mc.quality_assurance)
+        and len(prerequisites) <= MAX_LIST
+        and (not prerequisites or all(map(_text_ok, prerequisites)))
+        and (not scheme or scheme in t.raw["grading_schemes"])
+        and (not subject or _matches(ISCED, subject))
+        and len(skills) <= MAX_LIST
+        and (not skills or all(_text_ok(s) and s.startswith(_URI_SCHEMES) for s in skills))
+        and (not mc.url or _text_ok(mc.url))
+    )
 
 
 def validate_micro_credential(mc: rec.MicroCredential) -> None:
     """Refuse a micro-credential that lacks a mandatory element or has an invalid one."""
     if not _micro_credential_is_valid(mc):
         _explain_micro_credential(mc)
-    if (mc.quality_assurances or mc.superseded_by or mc.overlaps_with
-            or mc.status == rec.RECORD_STATUS_SUPERSEDED):  # rare: checked apart
+    if (
+        mc.quality_assurances
+        or mc.superseded_by
+        or mc.overlaps_with
+        or mc.status == rec.RECORD_STATUS_SUPERSEDED
+    ):  # rare: checked apart
         c = _Checker(rec.RECORD_KIND_MICRO_CREDENTIAL, mc.institution_id, mc.key)
         c.quality_assurances("quality_assurances", mc.quality_assurances)
         c.links(mc)
@@ -400,14 +463,20 @@ def _explain_micro_credential(mc: rec.MicroCredential) -> None:
     c.text("title", mc.title, one_line=True)
     c.text("awarding_body", mc.awarding_body, one_line=True)
     if mc.country == "UK":  # reserved by ISO 3166, not assigned: a common slip
-        raise c.fail("country", "'UK' is not an ISO 3166-1 alpha-2 code; the United Kingdom "
-                     "is 'GB'")
+        raise c.fail(
+            "country", "'UK' is not an ISO 3166-1 alpha-2 code; the United Kingdom is 'GB'"
+        )
     if not COUNTRY.match(mc.country):
-        raise c.fail("country", f"'{mc.country[:20]}' is not an ISO 3166-1 alpha-2 code such as 'GB'")
+        raise c.fail(
+            "country", f"'{mc.country[:20]}' is not an ISO 3166-1 alpha-2 code such as 'GB'"
+        )
     c.texts("learning_outcomes", mc.learning_outcomes, required=True)
     if not MIN_WORKLOAD_HOURS <= mc.workload_hours <= MAX_WORKLOAD_HOURS:  # NaN fails too
-        raise c.fail("workload_hours", f"is {mc.workload_hours:g}; give the notional learning "
-                     f"hours, from {MIN_WORKLOAD_HOURS:g} to {MAX_WORKLOAD_HOURS:,}")
+        raise c.fail(
+            "workload_hours",
+            f"is {mc.workload_hours:g}; give the notional learning "
+            f"hours, from {MIN_WORKLOAD_HOURS:g} to {MAX_WORKLOAD_HOURS:,}",
+        )
     if not mc.HasField("credit"):
         raise c.fail("credit", "is required; give a value and a credit system")
     c.credit("credit", mc.credit)
@@ -420,8 +489,11 @@ def _explain_micro_credential(mc: rec.MicroCredential) -> None:
     c.text("quality_assurance", mc.quality_assurance)
     c.texts("prerequisites", mc.prerequisites)
     if mc.grading_scheme and mc.grading_scheme not in table().raw["grading_schemes"]:
-        raise c.fail("grading_scheme", f"'{mc.grading_scheme[:40]}' is not a grading scheme; "
-                     f"use one of {', '.join(table().grading_schemes)}")
+        raise c.fail(
+            "grading_scheme",
+            f"'{mc.grading_scheme[:40]}' is not a grading scheme; "
+            f"use one of {', '.join(table().grading_schemes)}",
+        )
     c.isced("subject_isced", mc.subject_isced)
     c.texts("skills", mc.skills)
     for i, skill in enumerate(mc.skills):
@@ -445,8 +517,11 @@ def validate_learning_unit(lu: rec.LearningUnit) -> None:
     c.isced("subject_isced", lu.subject_isced)
     c.keys("cross_listed_keys", lu.cross_listed_keys, lu.key)
     if lu.grading_scheme and lu.grading_scheme not in table().raw["grading_schemes"]:
-        raise c.fail("grading_scheme", f"'{lu.grading_scheme[:40]}' is not a grading scheme; "
-                     f"use one of {', '.join(table().grading_schemes)}")
+        raise c.fail(
+            "grading_scheme",
+            f"'{lu.grading_scheme[:40]}' is not a grading scheme; "
+            f"use one of {', '.join(table().grading_schemes)}",
+        )
     c.texts("learning_outcomes", lu.learning_outcomes)
     c.quality_assurances("quality_assurances", lu.quality_assurances)
     c.links(lu)
@@ -464,18 +539,24 @@ def validate_learning_unit(lu: rec.LearningUnit) -> None:
             c.regulations("stacking_rule.regulations", rule)
 
 
-def _validate_group(c: _Checker, field: str, group: rec.SourceGroup, owner: str, depth: int,
-                    count: list[int]) -> None:
+def _validate_group(
+    c: _Checker, field: str, group: rec.SourceGroup, owner: str, depth: int, count: list[int]
+) -> None:
     if depth > MAX_GROUP_DEPTH:
         raise c.fail(field, f"nests deeper than {MAX_GROUP_DEPTH} groups; flatten it")
-    if group.operator not in (rec.GROUP_OPERATOR_ALL_OF, rec.GROUP_OPERATOR_ANY_OF,
-                              rec.GROUP_OPERATOR_N_OF):
+    if group.operator not in (
+        rec.GROUP_OPERATOR_ALL_OF,
+        rec.GROUP_OPERATOR_ANY_OF,
+        rec.GROUP_OPERATOR_N_OF,
+    ):
         raise c.fail(f"{field}.operator", "is required; use ALL_OF, ANY_OF or N_OF")
     if not group.items:
         raise c.fail(f"{field}.items", "is empty; name at least one credential or group")
     if group.operator == rec.GROUP_OPERATOR_N_OF and not 1 <= group.n <= len(group.items):
-        raise c.fail(f"{field}.n", f"is {group.n}; for N_OF give 1 to {len(group.items)} "
-                     "(the number of items)")
+        raise c.fail(
+            f"{field}.n",
+            f"is {group.n}; for N_OF give 1 to {len(group.items)} (the number of items)",
+        )
     if group.operator != rec.GROUP_OPERATOR_N_OF and group.n:
         raise c.fail(f"{field}.n", "is only for N_OF; leave it 0")
     for i, item in enumerate(group.items):
@@ -488,9 +569,11 @@ def _validate_group(c: _Checker, field: str, group: rec.SourceGroup, owner: str,
             c.institution(f"{where}.credential.institution_id", item.credential.institution_id)
             c.key(f"{where}.credential.key", item.credential.key)
             if item.credential.institution_id == owner:
-                raise c.fail(f"{where}.credential.institution_id",
-                             "names the publishing institution itself; an agreement recognises "
-                             "another provider's credentials")
+                raise c.fail(
+                    f"{where}.credential.institution_id",
+                    "names the publishing institution itself; an agreement recognises "
+                    "another provider's credentials",
+                )
         elif which == "group":
             _validate_group(c, f"{where}.group", item.group, owner, depth + 1, count)
         else:
@@ -511,8 +594,11 @@ def validate_agreement(ag: rec.RecognitionAgreement) -> None:
     elif which == "units":
         series = ag.grant.units
         if len(series.unit_keys) < 2:
-            raise c.fail("grant.units.unit_keys", "names fewer than two units; grant one unit "
-                         "with unit_key, or list every unit of the series")
+            raise c.fail(
+                "grant.units.unit_keys",
+                "names fewer than two units; grant one unit "
+                "with unit_key, or list every unit of the series",
+            )
         c.keys("grant.units.unit_keys", series.unit_keys, "")
         c.text("grant.units.name", series.name, required=False)
     elif which == "general_credit":
@@ -520,24 +606,31 @@ def validate_agreement(ag: rec.RecognitionAgreement) -> None:
         c.level("grant.general_credit.level", ag.grant.general_credit.level)
         c.isced("grant.general_credit.subject_isced", ag.grant.general_credit.subject_isced)
     else:
-        raise c.fail("grant", "is required; give a unit_key, units (a series) or "
-                     "general_credit")
+        raise c.fail("grant", "is required; give a unit_key, units (a series) or general_credit")
     cond = ag.conditions
     if cond.HasField("minimum_grade"):
         scheme = cond.minimum_grade.scheme
         if scheme not in table().grading_schemes:
-            raise c.fail("conditions.minimum_grade.scheme", f"'{scheme[:40]}' is not a grading "
-                         f"scheme; use one of {', '.join(table().grading_schemes)}")
+            raise c.fail(
+                "conditions.minimum_grade.scheme",
+                f"'{scheme[:40]}' is not a grading "
+                f"scheme; use one of {', '.join(table().grading_schemes)}",
+            )
         try:
             table().grade_percent(scheme, cond.minimum_grade.value)
         except ValueError as exc:
             raise c.fail("conditions.minimum_grade.value", str(exc)) from None
     if cond.max_credit_age_months > 1200:
-        raise c.fail("conditions.max_credit_age_months", "is over 100 years; give months, or 0 "
-                     "for no limit")
+        raise c.fail(
+            "conditions.max_credit_age_months", "is over 100 years; give months, or 0 for no limit"
+        )
     c.window("conditions.valid_from", cond.valid_from, "conditions.valid_to", cond.valid_to)
-    c.window("conditions.completed_from", cond.completed_from,
-             "conditions.completed_to", cond.completed_to)
+    c.window(
+        "conditions.completed_from",
+        cond.completed_from,
+        "conditions.completed_to",
+        cond.completed_to,
+    )
     if cond.HasField("minimum_level"):
         c.level("conditions.minimum_level", cond.minimum_level)
     c.texts("conditions.for_programmes", cond.for_programmes)
@@ -548,9 +641,11 @@ def validate_agreement(ag: rec.RecognitionAgreement) -> None:
         c.texts("conditions.required_quality_assurance.bodies", required.bodies)
         for i, kind in enumerate(required.kinds):
             if kind not in QA_KINDS:
-                raise c.fail(f"conditions.required_quality_assurance.kinds[{i}]",
-                             f"{kind} is not a kind; use INSTITUTIONAL_REVIEW, "
-                             "PROGRAMME_ACCREDITATION or PROFESSIONAL_BODY_RECOGNITION")
+                raise c.fail(
+                    f"conditions.required_quality_assurance.kinds[{i}]",
+                    f"{kind} is not a kind; use INSTITUTIONAL_REVIEW, "
+                    "PROGRAMME_ACCREDITATION or PROFESSIONAL_BODY_RECOGNITION",
+                )
     c.texts("notes", ag.notes)
     c.keys("also_satisfies", ag.also_satisfies, ag.key)
     c.text("volume_exception", ag.volume_exception, required=False)
@@ -593,8 +688,9 @@ def record_of(change: pub.RecordChange) -> Record | pub.Tombstone:
     """The record or tombstone a change carries; InvalidRecord when it carries nothing."""
     which = change.WhichOneof("change")
     if which is None:
-        raise InvalidRecord(f"change seq {change.seq}", "change", "is empty; give a record "
-                            "or a tombstone")
+        raise InvalidRecord(
+            f"change seq {change.seq}", "change", "is empty; give a record or a tombstone"
+        )
     value: Message = getattr(change, which)
     return value  # type: ignore[return-value]
 
@@ -625,9 +721,11 @@ def agreement_edges(agreement: rec.RecognitionAgreement) -> tuple[Edge, ...]:
     units = granted_unit_keys(agreement.grant) or ("",)
     owner, key = agreement.institution_id, agreement.key
     status, transitive = agreement.status, agreement.conditions.transitive_allowed
-    return tuple((owner, key, inst, source_key, unit, status, transitive)
-                 for inst, source_key in sorted(source_credentials(agreement.source))
-                 for unit in units)
+    return tuple(
+        (owner, key, inst, source_key, unit, status, transitive)
+        for inst, source_key in sorted(source_credentials(agreement.source))
+        for unit in units
+    )
 
 
 # A checked change, as storage needs it: (seq, kind, key, version, status, record, edges),
@@ -673,20 +771,32 @@ def check_batch_records(batch: pub.Batch) -> list[ChangeRow]:
             if item.institution_id != owner:
                 raise ForeignRecord(
                     f"{label(kind, item.institution_id, item.key)} (seq {change.seq}) "
-                    f"belongs to another institution; {owner} publishes only its own records")
+                    f"belongs to another institution; {owner} publishes only its own records"
+                )
             validate(item)
             key = item.key
             if key.startswith(BILATERAL_KEY_PREFIX):
-                raise InvalidRecord(label(kind, owner, key), "key",
-                                    f"keys starting '{BILATERAL_KEY_PREFIX}' are the "
-                                    "registry's, for bilateral agreements; choose another key")
-            checked.append((
-                change.seq, kind, key, item.version, item.status,
-                item.SerializeToString(deterministic=True),
-                agreement_edges(item) if kind == rec.RECORD_KIND_AGREEMENT else ()))
+                raise InvalidRecord(
+                    label(kind, owner, key),
+                    "key",
+                    f"keys starting '{BILATERAL_KEY_PREFIX}' are the "
+                    "registry's, for bilateral agreements; choose another key",
+                )
+            checked.append(
+                (
+                    change.seq,
+                    kind,
+                    key,
+                    item.version,
+                    item.status,
+                    item.SerializeToString(deterministic=True),
+                    agreement_edges(item) if kind == rec.RECORD_KIND_AGREEMENT else (),
+                )
+            )
         else:
             validate_change(change, owner)  # a tombstone, or nothing (refused there)
             tombstone = change.tombstone
-            checked.append((change.seq, tombstone.kind, tombstone.key, tombstone.version, 0,
-                            None, ()))
+            checked.append(
+                (change.seq, tombstone.kind, tombstone.key, tombstone.version, 0, None, ())
+            )
     return checked

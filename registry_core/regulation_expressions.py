@@ -28,13 +28,18 @@ from registry_core.expressions import (
     parse_level,
 )
 
-SHARE = re.compile(r"^(?:(?P<num>\d+)/(?P<den>\d+)|"
-                   r"(?P<decimal>\d*\.?\d+(?:e-?\d+)?)(?P<percent>%?))$", re.IGNORECASE)
+SHARE = re.compile(
+    r"^(?:(?P<num>\d+)/(?P<den>\d+)|"
+    r"(?P<decimal>\d*\.?\d+(?:e-?\d+)?)(?P<percent>%?))$",
+    re.IGNORECASE,
+)
 REQUIREMENT = re.compile(r"^(?P<credit>.*?)(?P<at>\s+at\b\s*(?P<level>.*))?$", re.IGNORECASE)
 QA_KINDS = ("INSTITUTIONAL_REVIEW", "PROGRAMME_ACCREDITATION", "PROFESSIONAL_BODY_RECOGNITION")
-QA_FORM = ("body; KIND; YYYY-MM-DD[; reference][; until YYYY-MM-DD], e.g. 'QAA Scotland; "
-           "INSTITUTIONAL_REVIEW; 2023-05-01; https://www.qaa.ac.uk/reviews/123', the body's "
-           "id (a URI) in angle brackets after its name if it has one")
+QA_FORM = (
+    "body; KIND; YYYY-MM-DD[; reference][; until YYYY-MM-DD], e.g. 'QAA Scotland; "
+    "INSTITUTIONAL_REVIEW; 2023-05-01; https://www.qaa.ac.uk/reviews/123', the body's "
+    "id (a URI) in angle brackets after its name if it has one"
+)
 QA_BODY = re.compile(r"^(?P<body>[^<>]*?)\s*(?:<(?P<id>[^<>]*)>)?$")
 
 
@@ -51,8 +56,10 @@ def parse_share(text: str) -> float:
     """`2/3`, `0.5` or `50%`: a share of a whole (whether it is at most 1 is validation's)."""
     match = SHARE.match(text.strip())
     if match is None or (match["den"] is not None and int(match["den"]) == 0):
-        raise ExpressionError(f"'{text.strip()}' is not a share; write a fraction such as "
-                              "'2/3', a decimal such as '0.5' or a percentage such as '50%'")
+        raise ExpressionError(
+            f"'{text.strip()}' is not a share; write a fraction such as "
+            "'2/3', a decimal such as '0.5' or a percentage such as '50%'"
+        )
     if match["num"] is not None:
         return int(match["num"]) / int(match["den"])
     return float(match["decimal"]) / (100 if match["percent"] else 1)
@@ -73,14 +80,18 @@ def parse_credit_limit(text: str) -> rec.CreditLimit | None:
     for part in re.split(r"\s+or\s+", text.strip(), flags=re.IGNORECASE):
         if " " in part.strip():
             if limit.HasField("credit"):
-                raise ExpressionError("gives credit twice; write one amount and at most one "
-                                      "share, e.g. '240 SCQF or 2/3'")
+                raise ExpressionError(
+                    "gives credit twice; write one amount and at most one "
+                    "share, e.g. '240 SCQF or 2/3'"
+                )
             credit = parse_credit(part)
             assert credit is not None  # the part is not empty
             limit.credit.CopyFrom(credit)
         elif limit.HasField("share"):
-            raise ExpressionError("gives a share twice; write one amount and at most one "
-                                  "share, e.g. '240 SCQF or 2/3'")
+            raise ExpressionError(
+                "gives a share twice; write one amount and at most one "
+                "share, e.g. '240 SCQF or 2/3'"
+            )
         else:
             limit.share = parse_share(part)
     return limit
@@ -99,14 +110,17 @@ def parse_requirement(text: str) -> rec.LevelRequirement:
     assert match is not None  # every text matches: the level part is optional
     credit = parse_credit(match["credit"])
     if credit is None:
-        raise ExpressionError(f"'{text.strip()}' gives no credit; write e.g. '120 SCQF at "
-                              "SCQF 10', or '60 SCQF' at any level")
+        raise ExpressionError(
+            f"'{text.strip()}' gives no credit; write e.g. '120 SCQF at "
+            "SCQF 10', or '60 SCQF' at any level"
+        )
     requirement = rec.LevelRequirement(credit=credit)
     if match["at"]:
         level = parse_level(match["level"])
         if level is None:
-            raise ExpressionError(f"'{text.strip()}' has no level after 'at'; write e.g. "
-                                  "'120 SCQF at SCQF 10'")
+            raise ExpressionError(
+                f"'{text.strip()}' has no level after 'at'; write e.g. '120 SCQF at SCQF 10'"
+            )
         requirement.level.CopyFrom(level)
     return requirement
 
@@ -116,10 +130,12 @@ def parse_quality_assurance_kind(text: str) -> rec.QualityAssuranceKind:
     in any case, with spaces or underscores."""
     name = "_".join(text.upper().replace("-", " ").split())
     if name not in QA_KINDS:
-        raise ExpressionError(f"'{text.strip()}' is not a kind of quality assurance; use "
-                              f"{', '.join(QA_KINDS)}")
-    return cast(rec.QualityAssuranceKind,
-                rec.QualityAssuranceKind.Value("QUALITY_ASSURANCE_KIND_" + name))
+        raise ExpressionError(
+            f"'{text.strip()}' is not a kind of quality assurance; use {', '.join(QA_KINDS)}"
+        )
+    return cast(
+        rec.QualityAssuranceKind, rec.QualityAssuranceKind.Value("QUALITY_ASSURANCE_KIND_" + name)
+    )
 
 
 def format_quality_assurance_kind(kind: int) -> str:
@@ -142,16 +158,21 @@ def parse_quality_assurance(text: str) -> rec.QualityAssurance:
     body = QA_BODY.match(parts[0])
     if len(parts) < 3 or len(parts) > 5 or body is None or not all(parts[:3]):
         raise ExpressionError(f"'{text.strip()[:60]}' is not a quality assurance; write {QA_FORM}")
-    qa = rec.QualityAssurance(body=body["body"], body_id=(body["id"] or "").strip(),
-                              kind=parse_quality_assurance_kind(parts[1]), date=parts[2])
+    qa = rec.QualityAssurance(
+        body=body["body"],
+        body_id=(body["id"] or "").strip(),
+        kind=parse_quality_assurance_kind(parts[1]),
+        date=parts[2],
+    )
     for part in parts[3:]:
         if part.lower().startswith("until "):
             if qa.valid_until:
                 raise ExpressionError(f"'{text.strip()[:60]}' gives 'until' twice; write {QA_FORM}")
             qa.valid_until = part[6:].strip()
         elif qa.reference or qa.valid_until:
-            raise ExpressionError(f"'{text.strip()[:60]}' has more parts than a quality "
-                                  f"assurance; write {QA_FORM}")
+            raise ExpressionError(
+                f"'{text.strip()[:60]}' has more parts than a quality assurance; write {QA_FORM}"
+            )
         else:
             qa.reference = part
     return qa

@@ -64,8 +64,7 @@ def compare_levels(have: tuple[str, str], want: tuple[str, str]) -> LevelCompari
 def identity_stated(source: SourceRecord | None) -> bool | None:
     """What a credential's own record states of identity-verified assessment: True or False
     when it states it, None when it does not (the question's claim is then taken)."""
-    if isinstance(source, rec.MicroCredential) and source.HasField(
-            "identity_verified_assessment"):
+    if isinstance(source, rec.MicroCredential) and source.HasField("identity_verified_assessment"):
         return source.identity_verified_assessment
     return None
 
@@ -82,9 +81,12 @@ def overlap_families(held: Sequence[Ref], sources: Mapping[Ref, SourceRecord]) -
     (overlaps_with, either record naming the other), each mapped to one member of its family:
     the learning a family shares is credited once. {} when none do, as in most answers."""
     held_set = set(held)
-    pairs = [(ref, (o.institution_id, o.key)) for ref in held
-             if (record := sources.get(ref)) is not None and record.overlaps_with
-             for o in record.overlaps_with]
+    pairs = [
+        (ref, (o.institution_id, o.key))
+        for ref in held
+        if (record := sources.get(ref)) is not None and record.overlaps_with
+        for o in record.overlaps_with
+    ]
     pairs = [(a, b) for a, b in pairs if b in held_set and a != b]
     if not pairs:
         return {}
@@ -123,8 +125,10 @@ def too_old(award_date: str, months: int, as_of: dt.date) -> str | None:
     ends = months_after(parse_date(award_date), months)
     if as_of <= ends:
         return None
-    return (f"was awarded on {award_date}, more than {months} months before {as_of} (credit "
-            f"of that date is accepted until {ends})")
+    return (
+        f"was awarded on {award_date}, more than {months} months before {as_of} (credit "
+        f"of that date is accepted until {ends})"
+    )
 
 
 @dataclass(frozen=True)
@@ -180,8 +184,11 @@ class Candidate:
     def resources(self) -> tuple[tuple[str, object], ...]:
         """What the grant consumes, each at most once in an answer: its holdings, the units it
         grants and, when the agreement has other candidates, the agreement itself."""
-        return (*(("h", r) for r in self.used), *(("u", u) for u in self.units),
-                *((("a", self.agreement.key),) if self.exclusive else ()))
+        return (
+            *(("h", r) for r in self.used),
+            *(("u", u) for u in self.units),
+            *((("a", self.agreement.key),) if self.exclusive else ()),
+        )
 
     def overlaps(self, other: Candidate) -> bool:
         """Whether the two would credit the same learning through different holdings (a
@@ -191,8 +198,12 @@ class Candidate:
 
 
 def provenance(agreement: rec.RecognitionAgreement) -> eq.ProvenanceStep:
-    return eq.ProvenanceStep(institution_id=agreement.institution_id, agreement_key=agreement.key,
-                             agreement_version=agreement.version, title=agreement.title)
+    return eq.ProvenanceStep(
+        institution_id=agreement.institution_id,
+        agreement_key=agreement.key,
+        agreement_version=agreement.version,
+        title=agreement.title,
+    )
 
 
 @dataclass(frozen=True)
@@ -206,8 +217,13 @@ class Derivation:
 
 
 class _Evaluator:
-    def __init__(self, holdings: Mapping[Ref, eq.Holding], sources: Mapping[Ref, SourceRecord],
-                 as_of: dt.date, derived: Mapping[Ref, Derivation] | None = None) -> None:
+    def __init__(
+        self,
+        holdings: Mapping[Ref, eq.Holding],
+        sources: Mapping[Ref, SourceRecord],
+        as_of: dt.date,
+        derived: Mapping[Ref, Derivation] | None = None,
+    ) -> None:
         self.holdings = holdings
         self.sources = sources
         self.as_of = as_of
@@ -218,109 +234,153 @@ class _Evaluator:
         built only for a failure: this runs for every credential of every candidate.)"""
         holding = self.holdings[ref]
         source = self.sources.get(ref)
-        if ref not in self.derived and (source is None
-                                        or source.status != rec.RECORD_STATUS_ACTIVE):
-            state = ("not published by its provider, or withdrawn" if source is None else
-                     rec.RecordStatus.Name(source.status).removeprefix("RECORD_STATUS_").lower())
+        if ref not in self.derived and (
+            source is None or source.status != rec.RECORD_STATUS_ACTIVE
+        ):
+            state = (
+                "not published by its provider, or withdrawn"
+                if source is None
+                else rec.RecordStatus.Name(source.status).removeprefix("RECORD_STATUS_").lower()
+            )
             if source is not None and source.superseded_by:
                 state += f" by {source.institution_id}/{source.superseded_by}"
-            return Failure(eq.NOT_APPLIED_REASON_SOURCE_NOT_PUBLISHED,
-                           f"{ref_text(ref)} is {state}; the registry recognises only "
-                           "credentials their provider has published and keeps active")
+            return Failure(
+                eq.NOT_APPLIED_REASON_SOURCE_NOT_PUBLISHED,
+                f"{ref_text(ref)} is {state}; the registry recognises only "
+                "credentials their provider has published and keeps active",
+            )
         if cond.completed_from or cond.completed_to:
             completed = parse_date(holding.award_date)
             if cond.completed_from and completed < parse_date(cond.completed_from):
-                return Failure(eq.NOT_APPLIED_REASON_COMPLETED_OUTSIDE_WINDOW,
-                               f"{ref_text(ref)} was completed on {holding.award_date}, before "
-                               f"{cond.completed_from}, the earliest completion the agreement "
-                               "covers")
+                return Failure(
+                    eq.NOT_APPLIED_REASON_COMPLETED_OUTSIDE_WINDOW,
+                    f"{ref_text(ref)} was completed on {holding.award_date}, before "
+                    f"{cond.completed_from}, the earliest completion the agreement "
+                    "covers",
+                )
             if cond.completed_to and completed > parse_date(cond.completed_to):
-                return Failure(eq.NOT_APPLIED_REASON_COMPLETED_OUTSIDE_WINDOW,
-                               f"{ref_text(ref)} was completed on {holding.award_date}, after "
-                               f"{cond.completed_to}, the latest completion the agreement "
-                               "covers")
+                return Failure(
+                    eq.NOT_APPLIED_REASON_COMPLETED_OUTSIDE_WINDOW,
+                    f"{ref_text(ref)} was completed on {holding.award_date}, after "
+                    f"{cond.completed_to}, the latest completion the agreement "
+                    "covers",
+                )
         if cond.HasField("minimum_grade"):
             minimum = cond.minimum_grade
             if ref in self.derived:
-                return Failure(eq.NOT_APPLIED_REASON_GRADE_BELOW_MINIMUM,
-                               f"{ref_text(ref)} is reached through a chain of agreements, "
-                               "which carries no grade; the agreement needs at least "
-                               f"{minimum.value} ({minimum.scheme})")
+                return Failure(
+                    eq.NOT_APPLIED_REASON_GRADE_BELOW_MINIMUM,
+                    f"{ref_text(ref)} is reached through a chain of agreements, "
+                    "which carries no grade; the agreement needs at least "
+                    f"{minimum.value} ({minimum.scheme})",
+                )
             if not holding.HasField("grade"):
-                return Failure(eq.NOT_APPLIED_REASON_GRADE_BELOW_MINIMUM,
-                               f"no grade was given for {ref_text(ref)}; the agreement needs "
-                               f"at least {minimum.value} ({minimum.scheme})")
+                return Failure(
+                    eq.NOT_APPLIED_REASON_GRADE_BELOW_MINIMUM,
+                    f"no grade was given for {ref_text(ref)}; the agreement needs "
+                    f"at least {minimum.value} ({minimum.scheme})",
+                )
             try:
                 got = table().grade_percent(holding.grade.scheme, holding.grade.value)
             except (KeyError, ValueError):
-                return Failure(eq.NOT_APPLIED_REASON_GRADE_BELOW_MINIMUM,
-                               f"the grade '{holding.grade.value}' ({holding.grade.scheme}) of "
-                               f"{ref_text(ref)} is not in the conversion table; give a grade "
-                               "of a known scheme")
+                return Failure(
+                    eq.NOT_APPLIED_REASON_GRADE_BELOW_MINIMUM,
+                    f"the grade '{holding.grade.value}' ({holding.grade.scheme}) of "
+                    f"{ref_text(ref)} is not in the conversion table; give a grade "
+                    "of a known scheme",
+                )
             if got < table().grade_percent(minimum.scheme, minimum.value):
-                return Failure(eq.NOT_APPLIED_REASON_GRADE_BELOW_MINIMUM,
-                               f"grade {holding.grade.value} ({holding.grade.scheme}) for "
-                               f"{ref_text(ref)} is below the minimum {minimum.value} "
-                               f"({minimum.scheme})")
+                return Failure(
+                    eq.NOT_APPLIED_REASON_GRADE_BELOW_MINIMUM,
+                    f"grade {holding.grade.value} ({holding.grade.scheme}) for "
+                    f"{ref_text(ref)} is below the minimum {minimum.value} "
+                    f"({minimum.scheme})",
+                )
         limit = cond.max_credit_age_months  # the tighter of it and the shelf-life; 0: none
         if isinstance(source, rec.MicroCredential) and source.credit_validity_months:
             limit = min(limit or source.credit_validity_months, source.credit_validity_months)
         if limit and (old := too_old(holding.award_date, limit, self.as_of)) is not None:
-            return Failure(eq.NOT_APPLIED_REASON_CREDIT_TOO_OLD,
-                           f"{ref_text(ref)} {old}; credit is accepted up to {limit} months "
-                           "old")
+            return Failure(
+                eq.NOT_APPLIED_REASON_CREDIT_TOO_OLD,
+                f"{ref_text(ref)} {old}; credit is accepted up to {limit} months old",
+            )
         if cond.HasField("minimum_level"):
             want = cond.minimum_level
             if source is None or not source.HasField("level"):
-                return Failure(eq.NOT_APPLIED_REASON_LEVEL_NOT_COMPARABLE,
-                               f"{ref_text(ref)} has no level in a framework the registry "
-                               f"knows; the agreement needs {want.framework} {want.level}")
+                return Failure(
+                    eq.NOT_APPLIED_REASON_LEVEL_NOT_COMPARABLE,
+                    f"{ref_text(ref)} has no level in a framework the registry "
+                    f"knows; the agreement needs {want.framework} {want.level}",
+                )
             have = source.level
             compared = compare_levels((have.framework, have.level), (want.framework, want.level))
             if compared.meets is None:
-                return Failure(eq.NOT_APPLIED_REASON_LEVEL_NOT_COMPARABLE,
-                               f"the level of {ref_text(ref)} cannot be shown to reach the "
-                               f"agreement's minimum: {compared.how}")
+                return Failure(
+                    eq.NOT_APPLIED_REASON_LEVEL_NOT_COMPARABLE,
+                    f"the level of {ref_text(ref)} cannot be shown to reach the "
+                    f"agreement's minimum: {compared.how}",
+                )
             if not compared.meets:
-                return Failure(eq.NOT_APPLIED_REASON_LEVEL_TOO_LOW,
-                               f"{ref_text(ref)} is at {have.framework} {have.level}, below "
-                               f"the minimum {want.framework} {want.level} ({compared.how})")
+                return Failure(
+                    eq.NOT_APPLIED_REASON_LEVEL_TOO_LOW,
+                    f"{ref_text(ref)} is at {have.framework} {have.level}, below "
+                    f"the minimum {want.framework} {want.level} ({compared.how})",
+                )
         if cond.identity_verified_required:
             if not _verified(holding, source):
-                said = ("its record states that its assessment is not" if identity_stated(
-                    source) is False else "the question does not say it was")
-                return Failure(eq.NOT_APPLIED_REASON_IDENTITY_NOT_VERIFIED,
-                               f"the assessment of {ref_text(ref)} was not identity-verified "
-                               f"({said}); the agreement requires it")
+                said = (
+                    "its record states that its assessment is not"
+                    if identity_stated(source) is False
+                    else "the question does not say it was"
+                )
+                return Failure(
+                    eq.NOT_APPLIED_REASON_IDENTITY_NOT_VERIFIED,
+                    f"the assessment of {ref_text(ref)} was not identity-verified "
+                    f"({said}); the agreement requires it",
+                )
         if cond.verified_holdings_required and not holding.verifiable_credential:
             # The registry keeps a presented credential on a holding only once it verified
             # it (registry_server/learner_credentials.py leaves out those it refuses).
-            return Failure(eq.NOT_APPLIED_REASON_HOLDING_NOT_VERIFIED,
-                           f"{ref_text(ref)} is only stated in the question; the agreement "
-                           "requires the learner's credential, verified (present it in "
-                           "verifiable_credential)")
+            return Failure(
+                eq.NOT_APPLIED_REASON_HOLDING_NOT_VERIFIED,
+                f"{ref_text(ref)} is only stated in the question; the agreement "
+                "requires the learner's credential, verified (present it in "
+                "verifiable_credential)",
+            )
         if cond.HasField("required_quality_assurance"):
             return self.quality(ref, source, cond.required_quality_assurance)
         return None
 
-    def quality(self, ref: Ref, source: SourceRecord | None,
-                required: rec.QualityAssuranceRequirement) -> Failure | None:
+    def quality(
+        self, ref: Ref, source: SourceRecord | None, required: rec.QualityAssuranceRequirement
+    ) -> Failure | None:
         """Why the credential lacks the quality assurance required, or None."""
         bodies = {_normal(b) for b in required.bodies}
         kinds = set(required.kinds)
         for qa in source.quality_assurances if source is not None else ():
-            if ((not bodies or _normal(qa.body) in bodies or _normal(qa.body_id) in bodies)
-                    and (not kinds or qa.kind in kinds)
-                    and parse_date(qa.date) <= self.as_of
-                    and (not qa.valid_until or self.as_of <= parse_date(qa.valid_until))):
+            if (
+                (not bodies or _normal(qa.body) in bodies or _normal(qa.body_id) in bodies)
+                and (not kinds or qa.kind in kinds)
+                and parse_date(qa.date) <= self.as_of
+                and (not qa.valid_until or self.as_of <= parse_date(qa.valid_until))
+            ):
                 return None
-        wanted = " or ".join(rec.QualityAssuranceKind.Name(k)
-                             .removeprefix("QUALITY_ASSURANCE_KIND_").lower().replace("_", " ")
-                             for k in required.kinds) or "quality assurance"
+        wanted = (
+            " or ".join(
+                rec.QualityAssuranceKind.Name(k)
+                .removeprefix("QUALITY_ASSURANCE_KIND_")
+                .lower()
+                .replace("_", " ")
+                for k in required.kinds
+            )
+            or "quality assurance"
+        )
         by = f" by {' or '.join(required.bodies)}" if required.bodies else ""
-        return Failure(eq.NOT_APPLIED_REASON_QUALITY_ASSURANCE_NOT_MET,
-                       f"{ref_text(ref)} states no {wanted}{by} in force on {self.as_of}; "
-                       "the agreement requires it of every source credential")
+        return Failure(
+            eq.NOT_APPLIED_REASON_QUALITY_ASSURANCE_NOT_MET,
+            f"{ref_text(ref)} states no {wanted}{by} in force on {self.as_of}; "
+            "the agreement requires it of every source credential",
+        )
 
     def group(self, group: rec.SourceGroup, cond: rec.Conditions) -> _GroupResult:
         """Whether the holdings satisfy group under cond. Satisfied: the ways they do (see
@@ -347,8 +407,11 @@ class _Evaluator:
                 satisfied.append([[ref]])
             else:
                 failures.append(failure)
-        needed = {rec.GROUP_OPERATOR_ALL_OF: len(group.items), rec.GROUP_OPERATOR_ANY_OF: 1,
-                  rec.GROUP_OPERATOR_N_OF: group.n}[group.operator]
+        needed = {
+            rec.GROUP_OPERATOR_ALL_OF: len(group.items),
+            rec.GROUP_OPERATOR_ANY_OF: 1,
+            rec.GROUP_OPERATOR_N_OF: group.n,
+        }[group.operator]
         if len(satisfied) == needed and one_way:  # most groups: no choice to make
             return _GroupResult(True, options=[[ref for ways in satisfied for ref in ways[0]]])
         if len(satisfied) >= needed:
@@ -363,8 +426,11 @@ def _requirement_text(group: rec.SourceGroup) -> str:
             names.append(f"({_requirement_text(item.group)})")
         else:
             names.append(ref_text((item.credential.institution_id, item.credential.key)))
-    op = {rec.GROUP_OPERATOR_ALL_OF: "all of", rec.GROUP_OPERATOR_ANY_OF: "any of",
-          rec.GROUP_OPERATOR_N_OF: f"{group.n} of"}[group.operator]
+    op = {
+        rec.GROUP_OPERATOR_ALL_OF: "all of",
+        rec.GROUP_OPERATOR_ANY_OF: "any of",
+        rec.GROUP_OPERATOR_N_OF: f"{group.n} of",
+    }[group.operator]
     return f"{op} {', '.join(names)}"
 
 
@@ -374,11 +440,14 @@ def _window(agreement: rec.RecognitionAgreement, as_of: dt.date) -> Failure | No
         return Failure(eq.NOT_APPLIED_REASON_NOT_ACTIVE, f"the agreement is {state}")
     cond = agreement.conditions
     if cond.valid_from and as_of < parse_date(cond.valid_from):
-        return Failure(eq.NOT_APPLIED_REASON_NOT_YET_VALID,
-                       f"the agreement applies from {cond.valid_from}, after {as_of}")
+        return Failure(
+            eq.NOT_APPLIED_REASON_NOT_YET_VALID,
+            f"the agreement applies from {cond.valid_from}, after {as_of}",
+        )
     if cond.valid_to and as_of > parse_date(cond.valid_to):
-        return Failure(eq.NOT_APPLIED_REASON_EXPIRED,
-                       f"the agreement ended on {cond.valid_to}, before {as_of}")
+        return Failure(
+            eq.NOT_APPLIED_REASON_EXPIRED, f"the agreement ended on {cond.valid_to}, before {as_of}"
+        )
     return None
 
 
@@ -387,8 +456,10 @@ def unit_code(unit: rec.LearningUnit) -> str:
     return min(unit.key, *unit.cross_listed_keys) if unit.cross_listed_keys else unit.key
 
 
-def _granted(agreement: rec.RecognitionAgreement, units: Mapping[Ref, rec.LearningUnit],
-             ) -> tuple[eq.GrantedCredit, float, tuple[str, ...]] | Failure:
+def _granted(
+    agreement: rec.RecognitionAgreement,
+    units: Mapping[Ref, rec.LearningUnit],
+) -> tuple[eq.GrantedCredit, float, tuple[str, ...]] | Failure:
     """What the agreement grants, its credit in ECTS and the codes of the units it grants;
     a Failure when a unit it grants is not published (or no longer active)."""
     granted = eq.GrantedCredit(grant=agreement.grant, provenance=[provenance(agreement)])
@@ -403,11 +474,17 @@ def _granted(agreement: rec.RecognitionAgreement, units: Mapping[Ref, rec.Learni
     for key in granted_unit_keys(agreement.grant):
         unit = units.get((agreement.institution_id, key))
         if unit is None or unit.status != rec.RECORD_STATUS_ACTIVE:
-            state = ("has not published it, or withdrew it" if unit is None else "has made it "
-                     + rec.RecordStatus.Name(unit.status).removeprefix("RECORD_STATUS_").lower())
-            return Failure(eq.NOT_APPLIED_REASON_UNIT_NOT_PUBLISHED,
-                           f"it grants {agreement.institution_id}/{key}, but "
-                           f"{agreement.institution_id} {state}")
+            state = (
+                "has not published it, or withdrew it"
+                if unit is None
+                else "has made it "
+                + rec.RecordStatus.Name(unit.status).removeprefix("RECORD_STATUS_").lower()
+            )
+            return Failure(
+                eq.NOT_APPLIED_REASON_UNIT_NOT_PUBLISHED,
+                f"it grants {agreement.institution_id}/{key}, but "
+                f"{agreement.institution_id} {state}",
+            )
         found.append(unit)
         one = granted.units.add()  # set field by field: ~3x cheaper than keyword arguments
         one.unit_key, one.title = unit.key, unit.title
@@ -427,13 +504,17 @@ def _granted(agreement: rec.RecognitionAgreement, units: Mapping[Ref, rec.Learni
         system = first.credit.system
         granted.unit_title = agreement.grant.units.name or " + ".join(u.title for u in found)
         granted.credit.system = system
-        granted.credit.value = sum(t.convert_credit(u.credit.value, u.credit.system, system)
-                                   for u in found)
+        granted.credit.value = sum(
+            t.convert_credit(u.credit.value, u.credit.system, system) for u in found
+        )
         levels = [u.level for u in found if u.HasField("level")]
         if len(levels) == len(found) and len({lv.framework for lv in levels}) == 1:
             granted.level.CopyFrom(min(levels, key=lambda lv: t.rank[lv.framework][lv.level]))
-    return (granted, table().to_ects(granted.credit.value, granted.credit.system),
-            tuple(unit_code(u) for u in found))
+    return (
+        granted,
+        table().to_ects(granted.credit.value, granted.credit.system),
+        tuple(unit_code(u) for u in found),
+    )
 
 
 def _normal(text: str) -> str:
@@ -447,8 +528,10 @@ def _conditions(agreement: rec.RecognitionAgreement, programme: str) -> list[str
     found: list[str] = []
     if cond.for_programmes or cond.restriction_text:
         if not (programme and _normal(programme) in map(_normal, cond.for_programmes)):
-            found.append(cond.restriction_text or "only for learners on programme "
-                         + ", ".join(cond.for_programmes))
+            found.append(
+                cond.restriction_text
+                or "only for learners on programme " + ", ".join(cond.for_programmes)
+            )
     found += cond.additional_requirements
     return found
 
@@ -516,7 +599,7 @@ def _best_assignment(candidates: Sequence[Candidate]) -> list[Candidate]:
     uses = [len(c.used) for c in candidates]
     chosen: list[int] = []
     for members in groups.values():
-        if all(masks[i] & masks[j] for n, i in enumerate(members) for j in members[n + 1:]):
+        if all(masks[i] & masks[j] for n, i in enumerate(members) for j in members[n + 1 :]):
             # A grant alone, or rivals of which every two share something (two rivals always
             # do): at most one is taken, the search's answer without the search (the first
             # with the most credit and, among those, the fewest holdings), if it grants any.
@@ -537,9 +620,15 @@ def _shared_holdings(candidates: Sequence[Candidate]) -> dict[Ref, list[int]]:
     for i, c in enumerate(candidates):
         for r in c.used:
             users.setdefault(r, []).append(i)
-    return {r: found for r, found in users.items()
-            if any(linked(candidates[i].agreement, candidates[j].agreement)
-                   for n, i in enumerate(found) for j in found[n + 1:])}
+    return {
+        r: found
+        for r, found in users.items()
+        if any(
+            linked(candidates[i].agreement, candidates[j].agreement)
+            for n, i in enumerate(found)
+            for j in found[n + 1 :]
+        )
+    }
 
 
 def linked(a: rec.RecognitionAgreement, b: rec.RecognitionAgreement) -> bool:
@@ -555,8 +644,13 @@ def _bits(mask: int) -> Iterator[int]:
         mask ^= low
 
 
-def _best_of_group(members: Sequence[int], masks: Sequence[int], holds: Sequence[int],
-                   credit: Sequence[int], uses: Sequence[int]) -> list[int]:
+def _best_of_group(
+    members: Sequence[int],
+    masks: Sequence[int],
+    holds: Sequence[int],
+    credit: Sequence[int],
+    uses: Sequence[int],
+) -> list[int]:
     """The best disjoint subset of one group of rival candidates (indices in order).
 
     Depth first, taking each candidate before leaving it out, so the first subset found is
@@ -601,8 +695,9 @@ def _best_of_group(members: Sequence[int], masks: Sequence[int], holds: Sequence
                     return
                 extra = after_bare_value[k]
                 for bit in _bits(after_held[k] & ~taken):
-                    extra += next((value[j] for j in by_holding[bit]
-                                   if j >= k and not mask[j] & taken), 0)
+                    extra += next(
+                        (value[j] for j in by_holding[bit] if j >= k and not mask[j] & taken), 0
+                    )
                 bound = total + min(after_value[k], extra)
                 if bound < best_value:
                     return
@@ -630,10 +725,15 @@ def _credit_ects(record: SourceRecord | None) -> float:
     return table().to_ects(record.credit.value, record.credit.system)
 
 
-def _derive(held: Mapping[Ref, eq.Holding], agreements: Sequence[rec.RecognitionAgreement],
-            sources: Mapping[Ref, SourceRecord], units: Mapping[Ref, rec.LearningUnit],
-            target: str, as_of: dt.date, max_depth: int,
-            ) -> tuple[dict[Ref, eq.Holding], dict[Ref, Derivation]]:
+def _derive(
+    held: Mapping[Ref, eq.Holding],
+    agreements: Sequence[rec.RecognitionAgreement],
+    sources: Mapping[Ref, SourceRecord],
+    units: Mapping[Ref, rec.LearningUnit],
+    target: str,
+    as_of: dt.date,
+    max_depth: int,
+) -> tuple[dict[Ref, eq.Holding], dict[Ref, Derivation]]:
     """Units reached through up to max_depth - 1 transitive agreements of other institutions.
 
     Breadth-first, one chain link per round; a unit already on a chain's path is never
@@ -646,10 +746,17 @@ def _derive(held: Mapping[Ref, eq.Holding], agreements: Sequence[rec.Recognition
     derived: dict[Ref, Derivation] = {}
     if max_depth <= 1:  # direct agreements only: no chain link to look at
         return facts, derived
-    links = sorted((a for a in agreements
-                    if a.institution_id != target and a.conditions.transitive_allowed
-                    and a.grant.WhichOneof("grant") == "unit_key" and _window(a, as_of) is None),
-                   key=lambda a: (a.institution_id, a.key))
+    links = sorted(
+        (
+            a
+            for a in agreements
+            if a.institution_id != target
+            and a.conditions.transitive_allowed
+            and a.grant.WhichOneof("grant") == "unit_key"
+            and _window(a, as_of) is None
+        ),
+        key=lambda a: (a.institution_id, a.key),
+    )
     naming: dict[Ref, list[int]] = {}  # a credential or unit -> the links naming it
     for n, link in enumerate(links):
         for ref in source_credentials(link.source):
@@ -679,16 +786,22 @@ def _derive(held: Mapping[Ref, eq.Holding], agreements: Sequence[rec.Recognition
             chain.append(link)
             if len(chain) > max_depth - 1:
                 continue
-            supplied = sum(derived[r].cap_ects if r in derived else _credit_ects(sources.get(r))
-                           for r in used)
+            supplied = sum(
+                derived[r].cap_ects if r in derived else _credit_ects(sources.get(r)) for r in used
+            )
             option = Derivation(
-                originals=frozenset().union(*(derived[r].originals if r in derived else {r}
-                                              for r in used)),
-                chain=tuple(chain), cap_ects=min(_credit_ects(units.get(unit_ref)), supplied),
-                path=path | {unit_ref})
+                originals=frozenset().union(
+                    *(derived[r].originals if r in derived else {r} for r in used)
+                ),
+                chain=tuple(chain),
+                cap_ects=min(_credit_ects(units.get(unit_ref)), supplied),
+                path=path | {unit_ref},
+            )
             best = found.get(unit_ref) or derived.get(unit_ref)
-            if best is None or (-option.cap_ects, len(option.chain)) < (-best.cap_ects,
-                                                                         len(best.chain)):
+            if best is None or (-option.cap_ects, len(option.chain)) < (
+                -best.cap_ects,
+                len(best.chain),
+            ):
                 found[unit_ref] = option
         if not found:
             break
@@ -699,13 +812,16 @@ def _derive(held: Mapping[Ref, eq.Holding], agreements: Sequence[rec.Recognition
             facts[unit_ref] = eq.Holding(
                 credential=rec.CredentialRef(institution_id=unit_ref[0], key=unit_ref[1]),
                 award_date=award,
-                identity_verified=all(_verified(held[r], sources.get(r))
-                                      for r in derivation.originals))
+                identity_verified=all(
+                    _verified(held[r], sources.get(r)) for r in derivation.originals
+                ),
+            )
     return facts, derived
 
 
-def _through_chains(candidate: Candidate, derived: Mapping[Ref, Derivation],
-                    sources: Mapping[Ref, SourceRecord]) -> Candidate:
+def _through_chains(
+    candidate: Candidate, derived: Mapping[Ref, Derivation], sources: Mapping[Ref, SourceRecord]
+) -> Candidate:
     """A candidate that uses units reached through chains: it consumes the chains' original
     holdings, names every agreement on the way, and grants no more than the chain carries."""
     if not any(r in derived for r in candidate.used):
@@ -719,8 +835,10 @@ def _through_chains(candidate: Candidate, derived: Mapping[Ref, Derivation],
         for step in derived[r].chain if r in derived else ():
             if step not in steps:
                 steps.append(step)
-    cap = sum(derived[r].cap_ects if r in derived else _credit_ects(sources.get(r))
-              for r in candidate.used)
+    cap = sum(
+        derived[r].cap_ects if r in derived else _credit_ects(sources.get(r))
+        for r in candidate.used
+    )
     granted = eq.GrantedCredit()
     granted.CopyFrom(candidate.granted)
     del granted.used_holdings[:]
@@ -731,8 +849,16 @@ def _through_chains(candidate: Candidate, derived: Mapping[Ref, Derivation],
     if cap < ects and granted.credit.system:
         granted.credit.value = table().convert_credit(cap, "ECTS", granted.credit.system)
         ects = table().to_ects(granted.credit.value, granted.credit.system)
-    return Candidate(candidate.agreement, tuple(originals), granted, ects, candidate.units,
-                     candidate.exclusive, candidate.links, candidate.learning)
+    return Candidate(
+        candidate.agreement,
+        tuple(originals),
+        granted,
+        ects,
+        candidate.units,
+        candidate.exclusive,
+        candidate.links,
+        candidate.learning,
+    )
 
 
 def resolve(
@@ -766,30 +892,48 @@ def resolve(
     volumes = {ref: _credit_ects(record) for ref, record in sources.items()}
     candidates: list[Candidate] = []
     not_applied: list[eq.NotApplied] = []
-    for agreement in sorted((a for a in agreements if a.institution_id == target),
-                            key=lambda a: (a.institution_id, a.key)):
+    for agreement in sorted(
+        (a for a in agreements if a.institution_id == target),
+        key=lambda a: (a.institution_id, a.key),
+    ):
         failure = _window(agreement, as_of)
         if failure is None:
             result = evaluator.group(agreement.source, agreement.conditions)
             if result.satisfied:
                 grant = _granted(agreement, units)
                 if not isinstance(grant, Failure):
-                    candidates += _candidates(agreement, result.options, grant, programme,
-                                              derived, sources, families, volumes)
+                    candidates += _candidates(
+                        agreement,
+                        result.options,
+                        grant,
+                        programme,
+                        derived,
+                        sources,
+                        families,
+                        volumes,
+                    )
                     continue
                 failure = grant
             elif result.failures:
                 failure = result.failures[0]
             else:
                 missing = ", ".join(ref_text(r) for r in result.missing)
-                failure = Failure(eq.NOT_APPLIED_REASON_MISSING_REQUIREMENT,
-                                  f"needs {_requirement_text(agreement.source)}; not held: {missing}")
-        not_applied.append(eq.NotApplied(agreement=provenance(agreement), reason=failure.reason,
-                                         explanation=failure.explanation))
+                failure = Failure(
+                    eq.NOT_APPLIED_REASON_MISSING_REQUIREMENT,
+                    f"needs {_requirement_text(agreement.source)}; not held: {missing}",
+                )
+        not_applied.append(
+            eq.NotApplied(
+                agreement=provenance(agreement),
+                reason=failure.reason,
+                explanation=failure.explanation,
+            )
+        )
 
     if counts is not None:  # weighed as a millionth: taken only when nothing counting competes
-        candidates = [c if counts(c.granted) else replace(c, ects=c.ects * 1e-6)
-                      for c in candidates]
+        candidates = [
+            c if counts(c.granted) else replace(c, ects=c.ects * 1e-6) for c in candidates
+        ]
     candidates.sort(key=lambda c: (-c.ects, len(c.used), c.agreement.key))
     chosen = _assign(candidates)
     chosen_keys = {c.agreement.key for c in chosen}
@@ -799,33 +943,49 @@ def resolve(
         chosen_keys.add(c.agreement.key)  # its best way is reported; the others are the same
         rivals = [o for o in chosen if not _compatible(c, o)]
         names = ", ".join(o.agreement.key for o in rivals)
-        if rivals and all(c.overlaps(o) and _compatible(replace(c, learning=()), o)
-                          for o in rivals):
+        if rivals and all(
+            c.overlaps(o) and _compatible(replace(c, learning=()), o) for o in rivals
+        ):
             mine = {f for f, _ in c.learning}
-            overlapping = sorted({ref_text(r) for o in rivals for f, r in o.learning
-                                  if f in mine} - set(map(ref_text, c.used)))
-            not_applied.append(eq.NotApplied(
-                agreement=provenance(c.agreement),
-                reason=eq.NOT_APPLIED_REASON_LEARNING_ALREADY_COUNTED,
-                explanation=f"the learning of {', '.join(map(ref_text, c.used))} overlaps "
-                            f"{', '.join(overlapping)} (as their publisher states), which "
-                            f"agreement {names} already credits with as much or more: the "
-                            "same learning is credited once"))
+            overlapping = sorted(
+                {ref_text(r) for o in rivals for f, r in o.learning if f in mine}
+                - set(map(ref_text, c.used))
+            )
+            not_applied.append(
+                eq.NotApplied(
+                    agreement=provenance(c.agreement),
+                    reason=eq.NOT_APPLIED_REASON_LEARNING_ALREADY_COUNTED,
+                    explanation=f"the learning of {', '.join(map(ref_text, c.used))} overlaps "
+                    f"{', '.join(overlapping)} (as their publisher states), which "
+                    f"agreement {names} already credits with as much or more: the "
+                    "same learning is credited once",
+                )
+            )
             continue
-        not_applied.append(eq.NotApplied(
-            agreement=provenance(c.agreement), reason=eq.NOT_APPLIED_REASON_HOLDING_ALREADY_USED,
-            explanation=f"its holdings or units are already used by agreement "
-                        f"{names}, which grants as much credit or more"
-                        + (" without conditions" if c.granted.conditional else "")))
+        not_applied.append(
+            eq.NotApplied(
+                agreement=provenance(c.agreement),
+                reason=eq.NOT_APPLIED_REASON_HOLDING_ALREADY_USED,
+                explanation=f"its holdings or units are already used by agreement "
+                f"{names}, which grants as much credit or more"
+                + (" without conditions" if c.granted.conditional else ""),
+            )
+        )
     grants = [c.granted for c in sorted(chosen, key=lambda c: (c.agreement.key,))]
     not_applied.sort(key=lambda n: (n.agreement.institution_id, n.agreement.agreement_key))
     return grants, not_applied
 
 
-def _candidates(agreement: rec.RecognitionAgreement, options: Sequence[Sequence[Ref]],
-                grant: tuple[eq.GrantedCredit, float, tuple[str, ...]], programme: str,
-                derived: Mapping[Ref, Derivation], sources: Mapping[Ref, SourceRecord],
-                families: Mapping[Ref, Ref], volumes: Mapping[Ref, float]) -> list[Candidate]:
+def _candidates(
+    agreement: rec.RecognitionAgreement,
+    options: Sequence[Sequence[Ref]],
+    grant: tuple[eq.GrantedCredit, float, tuple[str, ...]],
+    programme: str,
+    derived: Mapping[Ref, Derivation],
+    sources: Mapping[Ref, SourceRecord],
+    families: Mapping[Ref, Ref],
+    volumes: Mapping[Ref, float],
+) -> list[Candidate]:
     """A candidate for each way the agreement's source group is met."""
     granted, ects, codes = grant
     links = bool(agreement.also_satisfies)
@@ -873,17 +1033,27 @@ def _within_volume(candidate: Candidate, volumes: Mapping[Ref, float]) -> Candid
     if exception:
         granted.volume_explanation = (
             f"grants {granted.credit.value:g} {system} for holdings of {source_credit:g} "
-            f"{system}, as the agreement states: {exception}")
+            f"{system}, as the agreement states: {exception}"
+        )
         return candidate
     offered = granted.credit.value  # the message is this candidate's own: change it in place
     granted.credit.value = source_credit
     granted.volume_explanation = (
         f"reduced from {offered:g} to {source_credit:g} {system}, the credit of the holdings "
         "it uses: a grant gives no more than its sources carry unless the agreement states "
-        "why (volume_exception)")
+        "why (volume_exception)"
+    )
     c = candidate  # constructed, not dataclasses.replace: this runs for many grants
-    return Candidate(c.agreement, c.used, granted, t.to_ects(source_credit, system), c.units,
-                     c.exclusive, c.links, c.learning)
+    return Candidate(
+        c.agreement,
+        c.used,
+        granted,
+        t.to_ects(source_credit, system),
+        c.units,
+        c.exclusive,
+        c.links,
+        c.learning,
+    )
 
 
 def _assign(candidates: Sequence[Candidate]) -> list[Candidate]:
@@ -905,7 +1075,7 @@ def _assign(candidates: Sequence[Candidate]) -> list[Candidate]:
             chosen += _best_assignment(by_restriction[restriction])
     if any(c.links for c in chosen):
         for n, c in enumerate(chosen):
-            for other in chosen[n + 1:]:
+            for other in chosen[n + 1 :]:
                 if linked(c.agreement, other.agreement) and set(c.used) & set(other.used):
                     c.granted.shares_holdings_with.append(other.agreement.key)
                     other.granted.shares_holdings_with.append(c.agreement.key)
@@ -919,5 +1089,6 @@ def _compatible(c: Candidate, other: Candidate) -> bool:
         return False
     mine, theirs = set(c.resources), set(other.resources)
     common = mine & theirs
-    return not common or (all(kind == "h" for kind, _ in common)
-                          and linked(c.agreement, other.agreement))
+    return not common or (
+        all(kind == "h" for kind, _ in common) and linked(c.agreement, other.agreement)
+    )

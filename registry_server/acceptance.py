@@ -84,8 +84,13 @@ class BatchHeader(NamedTuple):
 
     @classmethod
     def of(cls, batch: pub.Batch) -> BatchHeader:
-        return cls(batch.institution_id, batch.first_seq, batch.last_seq, batch.prev_head,
-                   len(batch.changes))
+        return cls(
+            batch.institution_id,
+            batch.first_seq,
+            batch.last_seq,
+            batch.prev_head,
+            len(batch.changes),
+        )
 
 
 @dataclass(frozen=True)
@@ -179,14 +184,21 @@ def accept(
     # What a worker checked of exactly these bytes is not checked again (its signature, with a
     # key still in the directory; its framing; its record rules). The key's and the
     # institution's status, the sequence and the versions are checked here in any case.
-    checked = (checked_elsewhere if checked_elsewhere is not None
-               and checked_elsewhere.payload_sha256 == digest
-               and checked_elsewhere.key_id in known else None)
+    checked = (
+        checked_elsewhere
+        if checked_elsewhere is not None
+        and checked_elsewhere.payload_sha256 == digest
+        and checked_elsewhere.key_id in known
+        else None
+    )
     if checked is not None:
         key_id = checked.key_id
-    elif (signed_by is not None and signed_by.payload_sha256 == digest
-          and signed_by.key_id in known
-          and known[signed_by.key_id].public_key == signed_by.public_key):
+    elif (
+        signed_by is not None
+        and signed_by.payload_sha256 == digest
+        and signed_by.key_id in known
+        and known[signed_by.key_id].public_key == signed_by.public_key
+    ):
         key_id = signed_by.key_id
     else:
         key_id = env.verify(envelope, {k: info.public_key for k, info in known.items()})
@@ -236,13 +248,18 @@ def accept(
     changes = _check_versions(header.institution_id, items, state)
     _check_granted_units(header.institution_id, changes, state)
     warnings = _check_volume(header.institution_id, changes, volume)
-    return Accepted(header, key_id, digest, env.next_head(header.prev_head, envelope.payload),
-                    changes, warnings)
+    return Accepted(
+        header, key_id, digest, env.next_head(header.prev_head, envelope.payload), changes, warnings
+    )
 
 
-def _replay_by_retired_key(envelope: pub.SignedEnvelope, key: KeyInfo, digest: str,
-                           checked: CheckedElsewhere | None,
-                           state: RegistryState) -> Replay | None:
+def _replay_by_retired_key(
+    envelope: pub.SignedEnvelope,
+    key: KeyInfo,
+    digest: str,
+    checked: CheckedElsewhere | None,
+    state: RegistryState,
+) -> Replay | None:
     """A batch the registry applied before, signed by a key since retired by a rotation:
     sent again (an agent that did not hear the acknowledgement), it gets that acknowledgement,
     as any replay does. A retired key signs nothing new; a revoked one is not trusted even
@@ -281,11 +298,14 @@ def check_shape(batch: pub.Batch) -> None:
     for i, change in enumerate(batch.changes):
         errors.check_stored_int("batch", f"changes[{i}].seq", change.seq)
     if count == 0:
-        raise errors.MalformedPayload("the batch has no changes; a sync with nothing new "
-                                      "compares checkpoints instead of publishing")
+        raise errors.MalformedPayload(
+            "the batch has no changes; a sync with nothing new "
+            "compares checkpoints instead of publishing"
+        )
     if count > MAX_CHANGES_PER_BATCH:
-        raise errors.BatchTooLarge(f"the batch has {count} changes; send at most "
-                                   f"{MAX_CHANGES_PER_BATCH} per call")
+        raise errors.BatchTooLarge(
+            f"the batch has {count} changes; send at most {MAX_CHANGES_PER_BATCH} per call"
+        )
     if batch.first_seq < 1 or batch.last_seq != batch.first_seq + count - 1:
         raise errors.MalformedPayload(
             f"first_seq {batch.first_seq} and last_seq {batch.last_seq} do not frame its "
@@ -312,40 +332,48 @@ def _check_sequence(
             f"seq {batch.first_seq}-{batch.last_seq} is already applied with other content; "
             f"the registry holds up to seq {checkpoint.last_seq}: publish new changes from "
             f"seq {expected} (the agent's log must not be rewritten)",
-            last_seq=checkpoint.last_seq, head=checkpoint.head,
+            last_seq=checkpoint.last_seq,
+            head=checkpoint.head,
         )
     if batch.first_seq > expected:
         raise errors.SequenceGap(
             f"the batch starts at seq {batch.first_seq} but the registry holds up to seq "
             f"{checkpoint.last_seq}; resend from seq {expected}",
-            last_seq=checkpoint.last_seq, head=checkpoint.head,
+            last_seq=checkpoint.last_seq,
+            head=checkpoint.head,
         )
     if batch.first_seq < expected:
         raise errors.Rollback(
             f"the batch starts at seq {batch.first_seq} but the registry already holds up to "
             f"seq {checkpoint.last_seq}; resend from seq {expected}",
-            last_seq=checkpoint.last_seq, head=checkpoint.head,
+            last_seq=checkpoint.last_seq,
+            head=checkpoint.head,
         )
     if batch.prev_head != checkpoint.head:
         raise errors.Fork(
             f"the batch builds on head '{batch.prev_head[:64]}' but the registry's head is "
             f"'{checkpoint.head}'; fetch the checkpoint and rebuild the batch on it",
-            last_seq=checkpoint.last_seq, head=checkpoint.head,
+            last_seq=checkpoint.last_seq,
+            head=checkpoint.head,
         )
     return None
 
 
-def _check_versions(owner: str, items: Sequence[ChangeRow],
-                    state: RegistryState) -> tuple[ChangeRow, ...]:
+def _check_versions(
+    owner: str, items: Sequence[ChangeRow], state: RegistryState
+) -> tuple[ChangeRow, ...]:
     """The checked changes against what the registry holds: versions only rise, and a
     withdrawal names a held record."""
     versions = dict(state.current_versions(owner, {(c[1], c[2]) for c in items}))
     for seq, kind, key, version, _, record, _ in items:
         current = versions.get((kind, key))
         if record is None and current is None:
-            raise errors.InvalidRecord(label(kind, owner, key), "tombstone.key",
-                                       f"seq {seq} withdraws a record the registry does not "
-                                       "hold; publish it before withdrawing it")
+            raise errors.InvalidRecord(
+                label(kind, owner, key),
+                "tombstone.key",
+                f"seq {seq} withdraws a record the registry does not "
+                "hold; publish it before withdrawing it",
+            )
         if current is not None and version <= current:
             raise errors.StaleVersion(
                 f"{label(kind, owner, key)} (seq {seq}) has version {version} but "
@@ -355,8 +383,9 @@ def _check_versions(owner: str, items: Sequence[ChangeRow],
     return tuple(items)
 
 
-def unpublished_units(owner: str, granted: Iterable[str], in_batch: Mapping[str, bool],
-                      state: RegistryState) -> dict[str, str]:
+def unpublished_units(
+    owner: str, granted: Iterable[str], in_batch: Mapping[str, bool], state: RegistryState
+) -> dict[str, str]:
     """Of the unit keys granted, those owner has not published as a LearningUnit, each with
     why ("is not published" or "is withdrawn"). in_batch: the batch's own units, by key, with
     whether the batch leaves each published (not withdrawn); the others are read from state
@@ -383,21 +412,27 @@ def grant_field(grant: rec.Grant, unit_key: str) -> str:
     return "grant.unit_key"
 
 
-def _check_granted_units(owner: str, changes: Sequence[ChangeRow],
-                         state: RegistryState) -> None:
+def _check_granted_units(owner: str, changes: Sequence[ChangeRow], state: RegistryState) -> None:
     """Every unit an agreement of the batch grants (unless the agreement is withdrawn) is a
     LearningUnit of the publisher's, published in this batch or before it and not withdrawn
     by it. The units the batch does not publish are read in one look-up; the edges of the
     checked changes name the granted units, so agreements are parsed only to name the field
     of one that fails."""
     latest = {(c[1], c[2]): c for c in changes}
-    granted = {edge[4] for (kind, _), c in latest.items()
-               if kind == rec.RECORD_KIND_AGREEMENT and c[4] != rec.RECORD_STATUS_WITHDRAWN
-               for edge in c[6] if edge[4]}
+    granted = {
+        edge[4]
+        for (kind, _), c in latest.items()
+        if kind == rec.RECORD_KIND_AGREEMENT and c[4] != rec.RECORD_STATUS_WITHDRAWN
+        for edge in c[6]
+        if edge[4]
+    }
     if not granted:
         return
-    in_batch = {key: c[5] is not None and c[4] != rec.RECORD_STATUS_WITHDRAWN
-                for (kind, key), c in latest.items() if kind == rec.RECORD_KIND_LEARNING_UNIT}
+    in_batch = {
+        key: c[5] is not None and c[4] != rec.RECORD_STATUS_WITHDRAWN
+        for (kind, key), c in latest.items()
+        if kind == rec.RECORD_KIND_LEARNING_UNIT
+    }
     missing = unpublished_units(owner, sorted(granted), in_batch, state)
     if not missing:
         return
@@ -409,21 +444,25 @@ def _check_granted_units(owner: str, changes: Sequence[ChangeRow],
         # In the grant's order, so the error names the first unit of a series that fails.
         unit = next(k for k in granted_unit_keys(agreement.grant) if k in missing)
         raise errors.InvalidRecord(
-            label(kind, owner, key), grant_field(agreement.grant, unit),
+            label(kind, owner, key),
+            grant_field(agreement.grant, unit),
             f"(seq {seq}) grants unit '{unit}', which {missing[unit]} as a LearningUnit of "
             f"{owner}; publish the unit in this batch or an earlier one, or grant a unit "
-            "that is published")
+            "that is published",
+        )
 
 
-def _check_volume(owner: str, changes: Sequence[ChangeRow],
-                  volume: VolumeRule) -> tuple[str, ...]:
+def _check_volume(owner: str, changes: Sequence[ChangeRow], volume: VolumeRule) -> tuple[str, ...]:
     """The batch's micro-credentials against the network's volume settings: the first one
     outside them refuses the batch, or in "warn" mode each is a warning. A withdrawal is not
     checked (a record published before the settings must still be withdrawable)."""
     warnings = []
     for seq, kind, key, _, status, record, _ in changes:
-        if (kind != rec.RECORD_KIND_MICRO_CREDENTIAL or record is None
-                or status == rec.RECORD_STATUS_WITHDRAWN):
+        if (
+            kind != rec.RECORD_KIND_MICRO_CREDENTIAL
+            or record is None
+            or status == rec.RECORD_STATUS_WITHDRAWN
+        ):
             continue
         mc = rec.MicroCredential.FromString(record)
         problem = volume_problem(mc.workload_hours, mc.credit.value, mc.credit.system, volume)

@@ -53,8 +53,11 @@ def record_proof(engine: Engine, institution_id: str, kind: int, key: str) -> au
         ).first()
     if row is None:
         raise NotFound(f"{label(kind, institution_id, key)} is not in the registry")
-    return audit.RecordProof(envelope=pub.SignedEnvelope.FromString(row[1]), seq=row[0],
-                             receipt=pub.Receipt(log_index=row[2], log_head=row[3]))
+    return audit.RecordProof(
+        envelope=pub.SignedEnvelope.FromString(row[1]),
+        seq=row[0],
+        receipt=pub.Receipt(log_index=row[2], log_head=row[3]),
+    )
 
 
 def list_log(engine: Engine, from_index: int, page_size: int) -> audit.ListLogEntriesResponse:
@@ -65,12 +68,18 @@ def list_log(engine: Engine, from_index: int, page_size: int) -> audit.ListLogEn
     with engine.connect() as connection:
         rows = connection.execute(
             select(log.c.log_index, log.c.envelope, log.c.log_head)
-            .where(log.c.log_index >= start).order_by(log.c.log_index).limit(size + 1)).all()
-    entries = [audit.LogEntry(log_index=i, envelope=pub.SignedEnvelope.FromString(e), log_head=h)
-               for i, e, h in rows[:size]]
+            .where(log.c.log_index >= start)
+            .order_by(log.c.log_index)
+            .limit(size + 1)
+        ).all()
+    entries = [
+        audit.LogEntry(log_index=i, envelope=pub.SignedEnvelope.FromString(e), log_head=h)
+        for i, e, h in rows[:size]
+    ]
     page, more = trimmed(entries, len(rows) > size)
-    return audit.ListLogEntriesResponse(entries=page,
-                                        next_index=page[-1].log_index + 1 if more else 0)
+    return audit.ListLogEntriesResponse(
+        entries=page, next_index=page[-1].log_index + 1 if more else 0
+    )
 
 
 @dataclass
@@ -89,8 +98,13 @@ def _log_rows(engine: Engine, chunk: int = 500) -> Iterator[dict[str, object]]:
     last = 0
     while True:
         with engine.connect() as connection:
-            rows = connection.execute(select(log).where(log.c.log_index > last)
-                                      .order_by(log.c.log_index).limit(chunk)).mappings().all()
+            rows = (
+                connection.execute(
+                    select(log).where(log.c.log_index > last).order_by(log.c.log_index).limit(chunk)
+                )
+                .mappings()
+                .all()
+            )
         if not rows:
             return
         for row in rows:
@@ -104,15 +118,30 @@ def verify_log(engine: Engine) -> LogReport:
     is what its publisher signed."""
     report = LogReport()
     with engine.connect() as connection:
-        keys = {k: bytes(p) for k, p in connection.execute(
-            select(table(SigningKey).c.key_id, table(SigningKey).c.public_key))}
-        owners = dict(connection.execute(select(table(SigningKey).c.key_id,
-                                                table(SigningKey).c.institution_id)).all())
-        checkpoints = {i: (s, h) for i, s, h in connection.execute(
-            select(table(Checkpoint).c.institution_id, table(Checkpoint).c.last_seq,
-                   table(Checkpoint).c.head))}
-        log_state = connection.execute(select(table(LogState).c.last_index,
-                                              table(LogState).c.head)).one()
+        keys = {
+            k: bytes(p)
+            for k, p in connection.execute(
+                select(table(SigningKey).c.key_id, table(SigningKey).c.public_key)
+            )
+        }
+        owners = dict(
+            connection.execute(
+                select(table(SigningKey).c.key_id, table(SigningKey).c.institution_id)
+            ).all()
+        )
+        checkpoints = {
+            i: (s, h)
+            for i, s, h in connection.execute(
+                select(
+                    table(Checkpoint).c.institution_id,
+                    table(Checkpoint).c.last_seq,
+                    table(Checkpoint).c.head,
+                )
+            )
+        }
+        log_state = connection.execute(
+            select(table(LogState).c.last_index, table(LogState).c.head)
+        ).one()
     log_head = ""
     heads: dict[str, tuple[int, str]] = {}
     signed_records: dict[tuple[str, int, str], tuple[int, object]] = {}
@@ -131,8 +160,10 @@ def verify_log(engine: Engine) -> LogReport:
             envelope = pub.SignedEnvelope.FromString(envelope_bytes)
         except DecodeError:
             # Named, and the check goes on: one damaged entry must not hide the rest.
-            report.problems.append(f"{where}: its stored envelope is not a signed envelope "
-                                   "(damaged bytes); restore it from a backup")
+            report.problems.append(
+                f"{where}: its stored envelope is not a signed envelope "
+                "(damaged bytes); restore it from a backup"
+            )
             continue
         try:
             key_id = env.verify(envelope, {k: keys[k] for k in keys if owners[k] == institution})
@@ -147,10 +178,14 @@ def verify_log(engine: Engine) -> LogReport:
             report.problems.append(f"{where}: its signed payload is not a batch")
             continue
         last_seq, head = heads.get(institution, (0, ""))
-        if batch.institution_id != institution or batch.first_seq != last_seq + 1 \
-                or batch.prev_head != head:
-            report.problems.append(f"{where}: does not continue {institution}'s log at seq "
-                                   f"{last_seq + 1}")
+        if (
+            batch.institution_id != institution
+            or batch.first_seq != last_seq + 1
+            or batch.prev_head != head
+        ):
+            report.problems.append(
+                f"{where}: does not continue {institution}'s log at seq {last_seq + 1}"
+            )
         head = env.next_head(batch.prev_head, envelope.payload)
         if head != row["head"]:
             report.problems.append(f"{where}: head differs from the one acknowledged")
@@ -178,11 +213,14 @@ def _check_database(engine: Engine, report: LogReport) -> None:
         return
     try:
         with engine.connect() as connection:
-            found = [str(row[0]) for row in connection.exec_driver_sql(
-                "PRAGMA integrity_check(20)")]
+            found = [
+                str(row[0]) for row in connection.exec_driver_sql("PRAGMA integrity_check(20)")
+            ]
     except DBAPIError as error:
-        report.problems.append(f"database integrity: the check could not run "
-                               f"({str(error.orig)[:200]}); restore from a backup")
+        report.problems.append(
+            f"database integrity: the check could not run "
+            f"({str(error.orig)[:200]}); restore from a backup"
+        )
         return
     if found != ["ok"]:
         report.problems += [f"database integrity: {line[:300]}" for line in found]
@@ -194,10 +232,19 @@ def _check_bilateral(engine: Engine, key: str, payload: bytes, version: int) -> 
     agreement_id = key.removeprefix(BILATERAL_KEY_PREFIX)
     e, k = table(BilateralEventRow), table(SigningKey)
     with engine.connect() as connection:
-        rows = connection.execute(select(e.c.envelope).where(
-            e.c.agreement_id == agreement_id, e.c.version == version)).scalars().all()
-        keys = {key_id: (owner, bytes(raw)) for key_id, owner, raw in connection.execute(
-            select(k.c.key_id, k.c.institution_id, k.c.public_key))}
+        rows = (
+            connection.execute(
+                select(e.c.envelope).where(e.c.agreement_id == agreement_id, e.c.version == version)
+            )
+            .scalars()
+            .all()
+        )
+        keys = {
+            key_id: (owner, bytes(raw))
+            for key_id, owner, raw in connection.execute(
+                select(k.c.key_id, k.c.institution_id, k.c.public_key)
+            )
+        }
     record = rec.RecognitionAgreement.FromString(payload)
     signed: dict[int, tuple[str, str]] = {}
     for raw in rows:
@@ -222,12 +269,22 @@ def _check_bilateral(engine: Engine, key: str, payload: bytes, version: int) -> 
     return ""
 
 
-def _check_records(engine: Engine, signed: dict[tuple[str, int, str], tuple[int, object]],
-                   report: LogReport) -> None:
+def _check_records(
+    engine: Engine, signed: dict[tuple[str, int, str], tuple[int, object]], report: LogReport
+) -> None:
     r = table(PublishedRecord)
     with engine.connect() as connection:
-        rows = connection.execute(select(r.c.institution_id, r.c.kind, r.c.key, r.c.log_index,
-                                         r.c.payload, r.c.status, r.c.version))
+        rows = connection.execute(
+            select(
+                r.c.institution_id,
+                r.c.kind,
+                r.c.key,
+                r.c.log_index,
+                r.c.payload,
+                r.c.status,
+                r.c.version,
+            )
+        )
         for institution, kind, key, log_index, payload, status, version in rows:
             report.records_checked += 1
             name = label(kind, institution, key)
@@ -251,6 +308,5 @@ def _check_records(engine: Engine, signed: dict[tuple[str, int, str], tuple[int,
             except DecodeError:
                 report.problems.append(f"{name}: its stored payload is damaged (not a record)")
                 continue
-            if stored != item or \
-                    (version, status) != (item.version, item.status):  # type: ignore[attr-defined]
+            if stored != item or (version, status) != (item.version, item.status):  # type: ignore[attr-defined]
                 report.problems.append(f"{name}: stored content differs from what was signed")

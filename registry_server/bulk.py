@@ -32,8 +32,12 @@ def columns(model: type[SQLModel]) -> tuple[str, ...]:
     return tuple(c.name for c in table(model).columns)
 
 
-def upsert(connection: Connection, model: type[SQLModel], keys: Sequence[str],
-           rows: Sequence[tuple[Any, ...]]) -> None:
+def upsert(
+    connection: Connection,
+    model: type[SQLModel],
+    keys: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+) -> None:
     """Insert rows, replacing every non-key column of rows whose keys exist."""
     if not rows:
         return
@@ -44,8 +48,10 @@ def upsert(connection: Connection, model: type[SQLModel], keys: Sequence[str],
     if connection.dialect.name == "postgresql":
         stage = _stage(connection, name)
         _copy(connection, stage, cols, rows)
-        connection.exec_driver_sql(f"INSERT INTO {name} ({', '.join(cols)}) SELECT "
-                                   f"{', '.join(cols)} FROM {stage} {conflict}")
+        connection.exec_driver_sql(
+            f"INSERT INTO {name} ({', '.join(cols)}) SELECT "
+            f"{', '.join(cols)} FROM {stage} {conflict}"
+        )
         return
     marks = ", ".join("?" for _ in cols)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -70,13 +76,15 @@ def _stage(connection: Connection, name: str) -> str:
     stage = f"stage_{name}"
     # Session-local and emptied at every commit, so concurrent registries never see each
     # other's rows and a failed batch leaves nothing behind.
-    connection.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {name}) "
-                               "ON COMMIT DELETE ROWS")
+    connection.exec_driver_sql(
+        f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {name}) ON COMMIT DELETE ROWS"
+    )
     return stage
 
 
-def _copy(connection: Connection, name: str, cols: Sequence[str],
-          rows: Sequence[tuple[Any, ...]]) -> None:
+def _copy(
+    connection: Connection, name: str, cols: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
     raw = connection.connection.driver_connection
     with raw.cursor() as cursor:  # type: ignore[union-attr]
         with cursor.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN") as copy:
@@ -84,15 +92,26 @@ def _copy(connection: Connection, name: str, cols: Sequence[str],
                 copy.write_row(row)
 
 
-def keyed_versions(connection: Connection, model: type[SQLModel], institution_id: str,
-                   kind: int, keys: Sequence[str]) -> list[tuple[str, int]]:
+def keyed_versions(
+    connection: Connection,
+    model: type[SQLModel],
+    institution_id: str,
+    kind: int,
+    keys: Sequence[str],
+) -> list[tuple[str, int]]:
     """(key, version) of the institution's records of one kind with these keys: an index
     range per key on the primary key (institution_id, kind, key)."""
     return keyed(connection, model, institution_id, kind, keys, "version")
 
 
-def keyed(connection: Connection, model: type[SQLModel], institution_id: str, kind: int,
-          keys: Sequence[str], column: str) -> list[tuple[str, int]]:
+def keyed(
+    connection: Connection,
+    model: type[SQLModel],
+    institution_id: str,
+    kind: int,
+    keys: Sequence[str],
+    column: str,
+) -> list[tuple[str, int]]:
     """(key, column's value) of the institution's records of one kind with these keys, as
     keyed_versions reads them."""
     name = table(model).name
@@ -105,14 +124,18 @@ def keyed(connection: Connection, model: type[SQLModel], institution_id: str, ki
         result = connection.exec_driver_sql(
             f"SELECT wanted.key, (SELECT r.{column} FROM {name} r WHERE r.institution_id = "
             "%(i)s AND r.kind = %(t)s AND r.key = wanted.key) FROM unnest(%(k)s::text[]) AS "
-            "wanted(key)", {"i": institution_id, "t": kind, "k": list(keys)})
+            "wanted(key)",
+            {"i": institution_id, "t": kind, "k": list(keys)},
+        )
         return [(row[0], row[1]) for row in result if row[1] is not None]
     found: list[tuple[str, int]] = []
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     for start in range(0, len(keys), 900):  # SQLite's default limit is 999 variables
-        chunk = keys[start:start + 900]
-        cursor.execute(f"SELECT key, {column} FROM {name} WHERE institution_id = ? AND kind = ? "
-                       f"AND key IN ({', '.join('?' for _ in chunk)})",
-                       [institution_id, kind, *chunk])
+        chunk = keys[start : start + 900]
+        cursor.execute(
+            f"SELECT key, {column} FROM {name} WHERE institution_id = ? AND kind = ? "
+            f"AND key IN ({', '.join('?' for _ in chunk)})",
+            [institution_id, kind, *chunk],
+        )
         found += cursor.fetchall()
     return found

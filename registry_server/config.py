@@ -114,17 +114,18 @@ DRAIN_SECONDS = 5.0  # a load balancer checking health every few seconds sees NO
 MAX_DRAIN_SECONDS = 300.0
 
 
-def _figure(name: str, value: Any, where: str, highest: float, hint: str,
-            default: bool = False) -> float:
+def _figure(
+    name: str, value: Any, where: str, highest: float, hint: str, default: bool = False
+) -> float:
     """value as a number from 0 to highest, or -1 (the default) where default is true."""
     try:
         figure = float(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{where}: setting '{name}' = {value!r} is not a number; give "
-                          f"0 to {highest:g} {hint}") from None
+        raise ConfigError(
+            f"{where}: setting '{name}' = {value!r} is not a number; give 0 to {highest:g} {hint}"
+        ) from None
     if not (0 <= figure <= highest or (default and figure == -1)):
-        raise ConfigError(f"{where}: setting '{name}' = {figure:g}; give 0 to {highest:g} "
-                          f"{hint}")
+        raise ConfigError(f"{where}: setting '{name}' = {figure:g}; give 0 to {highest:g} {hint}")
     return figure
 
 
@@ -133,15 +134,17 @@ def _coerce(name: str, value: Any, where: str, base: Path) -> Any:
         try:
             number = int(value)
         except (TypeError, ValueError):
-            raise ConfigError(f"{where}: setting '{name}' = {value!r} is not a whole "
-                              "number; give 0 to 64, or -1 for the default") from None
+            raise ConfigError(
+                f"{where}: setting '{name}' = {value!r} is not a whole "
+                "number; give 0 to 64, or -1 for the default"
+            ) from None
         if not -1 <= number <= 64:
-            raise ConfigError(f"{where}: setting '{name}' = {number}; give 0 to 64, "
-                              "or -1 for the default")
+            raise ConfigError(
+                f"{where}: setting '{name}' = {number}; give 0 to 64, or -1 for the default"
+            )
         return number
     if name == "drain_seconds":
-        return _figure(name, value, where, MAX_DRAIN_SECONDS, "or -1 for the default",
-                       default=True)
+        return _figure(name, value, where, MAX_DRAIN_SECONDS, "or -1 for the default", default=True)
     if name in LIMITS:
         return _figure(name, value, where, LIMITS[name], "(0 turns the check off)")
     if name == "access_log":
@@ -151,26 +154,32 @@ def _coerce(name: str, value: Any, where: str, base: Path) -> Any:
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{where}: setting '{name}' must be a non-empty string")
     if name == "volume_mode" and value not in MODES:
-        raise ConfigError(f"{where}: setting 'volume_mode' = {value!r}; use \"refuse\" or "
-                          "\"warn\"")
+        raise ConfigError(f'{where}: setting \'volume_mode\' = {value!r}; use "refuse" or "warn"')
     if name == "log_format" and value not in ("json", "text"):
-        raise ConfigError(f"{where}: setting 'log_format' = {value!r}; use \"json\" or \"text\"")
+        raise ConfigError(f'{where}: setting \'log_format\' = {value!r}; use "json" or "text"')
     if name == "event_loop" and value not in ("uvloop", "asyncio"):
-        raise ConfigError(f"{where}: setting 'event_loop' = {value!r}; use \"uvloop\" or "
-                          "\"asyncio\"")
-    if name in ("listen", "metrics_listen") and (":" not in value or not value.rsplit(":", 1)[1].isdigit()):
-        raise ConfigError(f"{where}: setting '{name}' = {value!r} is not host:port; for "
-                          "example \"0.0.0.0:50051\"")
+        raise ConfigError(f'{where}: setting \'event_loop\' = {value!r}; use "uvloop" or "asyncio"')
+    if name in ("listen", "metrics_listen") and (
+        ":" not in value or not value.rsplit(":", 1)[1].isdigit()
+    ):
+        raise ConfigError(
+            f"{where}: setting '{name}' = {value!r} is not host:port; for example \"0.0.0.0:50051\""
+        )
     if name == "database_url" and not value.startswith(("sqlite:", "postgresql")):
-        raise ConfigError(f"{where}: setting 'database_url' = {value!r} is not a database URL; "
-                          "use sqlite:///path.db or postgresql+psycopg://user@host/db")
+        raise ConfigError(
+            f"{where}: setting 'database_url' = {value!r} is not a database URL; "
+            "use sqlite:///path.db or postgresql+psycopg://user@host/db"
+        )
     if name in PATHS or name in HEALTH_PATHS:
         return base / value
     return value
 
 
-def load(file: Path | None, environ: Mapping[str, str] = os.environ,
-         overrides: Mapping[str, Any] | None = None) -> RegistryConfig:
+def load(
+    file: Path | None,
+    environ: Mapping[str, str] = os.environ,
+    overrides: Mapping[str, Any] | None = None,
+) -> RegistryConfig:
     """Settings from defaults, file, environment and overrides (None values ignored)."""
     config = RegistryConfig()
     known = {f.name for f in fields(RegistryConfig)}
@@ -183,22 +192,35 @@ def load(file: Path | None, environ: Mapping[str, str] = os.environ,
             raise ConfigError(f"{file}: not valid TOML ({exc})") from None
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ConfigError(f"{file}: unknown setting '{unknown[0]}'; the settings are "
-                              f"{', '.join(sorted(known))}")
-        config = replace(config, **{k: _coerce(k, v, str(file), file.parent)
-                                    for k, v in data.items()})
-    from_env = {k: _coerce(k, environ[v], f"environment variable {v}", Path.cwd())
-                for k, v in ENVIRONMENT.items() if environ.get(v)}
+            raise ConfigError(
+                f"{file}: unknown setting '{unknown[0]}'; the settings are "
+                f"{', '.join(sorted(known))}"
+            )
+        config = replace(
+            config, **{k: _coerce(k, v, str(file), file.parent) for k, v in data.items()}
+        )
+    from_env = {
+        k: _coerce(k, environ[v], f"environment variable {v}", Path.cwd())
+        for k, v in ENVIRONMENT.items()
+        if environ.get(v)
+    }
     config = replace(config, **from_env)
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    config = replace(config, **{k: _coerce(k, str(v), f"option --{k.replace('_', '-')}",
-                                           Path.cwd()) for k, v in given.items()})
+    config = replace(
+        config,
+        **{
+            k: _coerce(k, str(v), f"option --{k.replace('_', '-')}", Path.cwd())
+            for k, v in given.items()
+        },
+    )
     tls = {name: getattr(config, name) for name in TLS_FILES}
     if any(tls.values()):
         missing = [name for name, value in tls.items() if value is None]
         if missing:
-            raise ConfigError(f"setting '{missing[0]}' is missing: mutual TLS needs tls_cert, "
-                              "tls_key and client_ca together")
+            raise ConfigError(
+                f"setting '{missing[0]}' is missing: mutual TLS needs tls_cert, "
+                "tls_key and client_ca together"
+            )
         for name, value in tls.items():
             if not Path(value).is_file():
                 raise ConfigError(f"setting '{name}' = {value}: no such file")
@@ -207,8 +229,10 @@ def load(file: Path | None, environ: Mapping[str, str] = os.environ,
         config = replace(config, database_url=_with_password(config.database_url, *password))
     if (config.health_cert is None) != (config.health_key is None):
         absent = "health_key" if config.health_key is None else "health_cert"
-        raise ConfigError(f"setting '{absent}' is missing: the health check's client "
-                          "certificate needs health_cert and health_key together")
+        raise ConfigError(
+            f"setting '{absent}' is missing: the health check's client "
+            "certificate needs health_cert and health_key together"
+        )
     return config
 
 
@@ -216,37 +240,50 @@ def _password_file(config: RegistryConfig, environ: Mapping[str, str]) -> tuple[
     """Where the database password is, and what named it: the setting, else the systemd
     credential if the service has one; None where neither is."""
     if config.database_password_file is not None:
-        return config.database_password_file, ("setting 'database_password_file' "
-                                               "(REGISTRY_DATABASE_PASSWORD_FILE)")
+        return config.database_password_file, (
+            "setting 'database_password_file' (REGISTRY_DATABASE_PASSWORD_FILE)"
+        )
     credentials = environ.get("CREDENTIALS_DIRECTORY")
     if credentials and (Path(credentials) / PASSWORD_CREDENTIAL).is_file():
-        return (Path(credentials) / PASSWORD_CREDENTIAL,
-                f"systemd credential '{PASSWORD_CREDENTIAL}' (LoadCredential=)")
+        return (
+            Path(credentials) / PASSWORD_CREDENTIAL,
+            f"systemd credential '{PASSWORD_CREDENTIAL}' (LoadCredential=)",
+        )
     return None
 
 
 def _with_password(url: str, file: Path, where: str) -> str:
     """url with the password read from file (one line; a final newline is not part of it)."""
     if not url.startswith("postgresql"):
-        raise ConfigError(f"{where}: a database password is for PostgreSQL, but database_url "
-                          f"is {printable_url(url)}; remove the setting (or, under systemd, the "
-                          "unit's LoadCredential=) or use a postgresql+psycopg:// URL")
+        raise ConfigError(
+            f"{where}: a database password is for PostgreSQL, but database_url "
+            f"is {printable_url(url)}; remove the setting (or, under systemd, the "
+            "unit's LoadCredential=) or use a postgresql+psycopg:// URL"
+        )
     try:
         password = file.read_text("utf-8").removesuffix("\n").removesuffix("\r")
     except FileNotFoundError:
-        raise ConfigError(f"{where} = {file}: no such file; write the database password "
-                          "in it") from None
+        raise ConfigError(
+            f"{where} = {file}: no such file; write the database password in it"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise ConfigError(f"{where} = {file}: cannot read it ({reason}); make it a text file "
-                          "the registry's user can read") from None
+        raise ConfigError(
+            f"{where} = {file}: cannot read it ({reason}); make it a text file "
+            "the registry's user can read"
+        ) from None
     if not password or "\n" in password:
-        raise ConfigError(f"{where} = {file}: " + ("is empty" if not password else
-                          "has more than one line") + "; write the password alone in it")
+        raise ConfigError(
+            f"{where} = {file}: "
+            + ("is empty" if not password else "has more than one line")
+            + "; write the password alone in it"
+        )
     parsed = make_url(url)
     if parsed.password is not None:
-        raise ConfigError(f"{where}: database_url {printable_url(url)} has a password too; "
-                          "remove it from the URL and keep it in the file only")
+        raise ConfigError(
+            f"{where}: database_url {printable_url(url)} has a password too; "
+            "remove it from the URL and keep it in the file only"
+        )
     return parsed.set(password=password).render_as_string(hide_password=False)
 
 
@@ -297,8 +334,7 @@ def drain_seconds(settings: RegistryConfig) -> float:
 
 def volume_rule(settings: RegistryConfig) -> VolumeRule:
     """The volume settings as acceptance applies them."""
-    return VolumeRule(settings.workload_tolerance, settings.credit_limit_ects,
-                      settings.volume_mode)
+    return VolumeRule(settings.workload_tolerance, settings.credit_limit_ects, settings.volume_mode)
 
 
 def run_serving(main: Coroutine[Any, Any, None], settings: RegistryConfig) -> None:

@@ -119,8 +119,7 @@ class WalCheckpoints:
                     if connection is None:
                         connection = self._engine.raw_connection()
                         connection.detach()
-                    connection.dbapi_connection.execute(
-                        "PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    connection.dbapi_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                     self.checkpoints += 1
                 except (DBAPIError, self._engine.dialect.loaded_dbapi.Error):
                     # The log keeps growing meanwhile and the next checkpoint copies it.
@@ -166,8 +165,9 @@ class Reads:
             cursor.execute(sql, params)
             return list(cursor.fetchall())
         except self._dialect.loaded_dbapi.Error as error:
-            raise DBAPIError.instance(sql, params, error, self._dialect.loaded_dbapi.Error,
-                                      dialect=self._dialect) from error
+            raise DBAPIError.instance(
+                sql, params, error, self._dialect.loaded_dbapi.Error, dialect=self._dialect
+            ) from error
         finally:
             cursor.close()
 
@@ -264,10 +264,12 @@ def upgrade(engine: Engine) -> None:
         current = MigrationContext.configure(connection).get_current_revision()
         known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
         if current is not None and current not in known:
-            log.warning("the database's schema is at migration %s, which this release does "
-                        "not have: a newer release migrated it. Starting on it unchanged "
-                        "(migrations only expand); upgrade this host to that release",
-                        current)
+            log.warning(
+                "the database's schema is at migration %s, which this release does "
+                "not have: a newer release migrated it. Starting on it unchanged "
+                "(migrations only expand); upgrade this host to that release",
+                current,
+            )
             return
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -52,8 +52,10 @@ class Lane(Enum):
 
 
 Weighed = eq.ResolveTransferRequest | eq.EvaluatePathwayRequest
-WEIGHED: dict[str, type[Weighed]] = {"ResolveTransfer": eq.ResolveTransferRequest,
-                                     "EvaluatePathway": eq.EvaluatePathwayRequest}
+WEIGHED: dict[str, type[Weighed]] = {
+    "ResolveTransfer": eq.ResolveTransferRequest,
+    "EvaluatePathway": eq.EvaluatePathwayRequest,
+}
 
 
 def parsed(method: str, question: bytes) -> Weighed | None:
@@ -80,13 +82,21 @@ def cost_of(method: str, request: Weighed | None) -> Lane:
     depth = max(1, request.max_depth)
     if holdings * depth > MAX_QUESTION_COST:
         fits = max(1, MAX_QUESTION_COST // depth)
-        raise TooCostly("holdings × max_depth", (
-            f"request: {holdings} holdings at max_depth {depth} is beyond one question's "
-            f"budget ({MAX_QUESTION_COST} holdings × max_depth); ask about at most {fits} "
-            f"holdings per question at max_depth {depth}, or use a smaller max_depth"))
+        raise TooCostly(
+            "holdings × max_depth",
+            (
+                f"request: {holdings} holdings at max_depth {depth} is beyond one question's "
+                f"budget ({MAX_QUESTION_COST} holdings × max_depth); ask about at most {fits} "
+                f"holdings per question at max_depth {depth}, or use a smaller max_depth"
+            ),
+        )
     presents = any(holding.verifiable_credential for holding in request.holdings)
-    if (method == "EvaluatePathway"  # a qualification's every rule, judged
-            or depth > 1 or presents or holdings > CHEAP_HOLDINGS):
+    if (
+        method == "EvaluatePathway"  # a qualification's every rule, judged
+        or depth > 1
+        or presents
+        or holdings > CHEAP_HOLDINGS
+    ):
         return Lane.COSTLY
     return Lane.CHEAP
 
@@ -145,23 +155,37 @@ class Admission:
 
     def _refuse_if_full(self, who: str, lane: Lane) -> None:
         if self._per_caller[who] >= PER_CALLER:
-            raise Busy("questions in flight per caller", (
-                f"{who} has {PER_CALLER} questions in flight already, the most one caller "
-                "may; wait for their answers before asking more"), RETRY_SECONDS)
+            raise Busy(
+                "questions in flight per caller",
+                (
+                    f"{who} has {PER_CALLER} questions in flight already, the most one caller "
+                    "may; wait for their answers before asking more"
+                ),
+                RETRY_SECONDS,
+            )
         if lane is not Lane.COSTLY:
             return
         if self._costly_per_caller[who] >= PER_CALLER_COSTLY:
-            raise Busy("costly questions in flight per caller", (
-                f"{who} has {PER_CALLER_COSTLY} costly questions (chains, credentials to "
-                "verify, many holdings or conflicts) in flight already, the most one caller "
-                "may; wait for their answers, or ask direct questions (max_depth 1)"),
-                RETRY_SECONDS)
+            raise Busy(
+                "costly questions in flight per caller",
+                (
+                    f"{who} has {PER_CALLER_COSTLY} costly questions (chains, credentials to "
+                    "verify, many holdings or conflicts) in flight already, the most one caller "
+                    "may; wait for their answers, or ask direct questions (max_depth 1)"
+                ),
+                RETRY_SECONDS,
+            )
         waiting_limit = COSTLY_WAITING_PER_SLOT * self.slots
         if self.lanes[Lane.COSTLY].waiting >= waiting_limit:
-            raise Busy("costly questions waiting", (
-                f"{waiting_limit} costly questions are waiting for the registry already; ask "
-                f"again in {RETRY_SECONDS:g} s, or ask a direct question (max_depth 1), "
-                "which is answered at once"), RETRY_SECONDS)
+            raise Busy(
+                "costly questions waiting",
+                (
+                    f"{waiting_limit} costly questions are waiting for the registry already; ask "
+                    f"again in {RETRY_SECONDS:g} s, or ask a direct question (max_depth 1), "
+                    "which is answered at once"
+                ),
+                RETRY_SECONDS,
+            )
 
     @staticmethod
     def _forget(counts: Counter[str], who: str) -> None:

@@ -44,26 +44,32 @@ def database_probe(engine: Engine) -> Callable[[], None]:
         path = url.database or ""
 
         def probe_file() -> None:
-            connection = sqlite3.connect(f"file:{path}?mode=rw", uri=True,
-                                         timeout=ANSWER_SECONDS)
+            connection = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=ANSWER_SECONDS)
             try:
                 connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
             finally:
                 connection.close()
+
         return probe_file
 
     def probe_pool() -> None:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
+
     return probe_pool
 
 
 class Health:
     """Every service's health status, kept true by a database probe."""
 
-    def __init__(self, probe: Callable[[], None], services: Iterable[str],
-                 interval: float = PROBE_SECONDS, answer_seconds: float = ANSWER_SECONDS,
-                 on_change: Callable[[bool], None] | None = None) -> None:
+    def __init__(
+        self,
+        probe: Callable[[], None],
+        services: Iterable[str],
+        interval: float = PROBE_SECONDS,
+        answer_seconds: float = ANSWER_SECONDS,
+        on_change: Callable[[bool], None] | None = None,
+    ) -> None:
         self.servicer = health.aio.HealthServicer()
         self.probe = probe
         self.services = ("", *services)  # "": the server as a whole
@@ -104,11 +110,15 @@ class Health:
         if up == self.database_up:
             return
         if up:
-            log.info("the database answers%s: health is SERVING",
-                     "" if self.database_up is None else " again")
+            log.info(
+                "the database answers%s: health is SERVING",
+                "" if self.database_up is None else " again",
+            )
         else:
-            log.error("the database cannot be used (%s): health is NOT_SERVING until it "
-                      "answers again", problem)
+            log.error(
+                "the database cannot be used (%s): health is NOT_SERVING until it answers again",
+                problem,
+            )
         self.database_up = up
         if self.on_change is not None:
             self.on_change(up)

@@ -41,12 +41,14 @@ class ProbeTLS:
                 "the registry has mutual TLS, so the health check needs a client "
                 "certificate of the network: set health_cert and health_key "
                 "(REGISTRY_HEALTH_CERT, REGISTRY_HEALTH_KEY), e.g. one made by "
-                "`deploy/pki.py partner registry-health`")
+                "`deploy/pki.py partner registry-health`"
+            )
         try:
             credentials = grpc.ssl_channel_credentials(
                 root_certificates=settings.client_ca.read_bytes(),
                 private_key=settings.health_key.read_bytes(),
-                certificate_chain=settings.health_cert.read_bytes())
+                certificate_chain=settings.health_cert.read_bytes(),
+            )
             certificate = x509.load_pem_x509_certificate(settings.tls_cert.read_bytes())
         except OSError as exc:
             raise HealthCheckError(f"cannot read {exc.filename}: {exc.strerror}") from None
@@ -59,11 +61,19 @@ def _first_name(certificate: x509.Certificate) -> str:
         names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         names = None
-    hosts = [*names.get_values_for_type(x509.DNSName),
-             *map(str, names.get_values_for_type(x509.IPAddress))] if names else []
+    hosts = (
+        [
+            *names.get_values_for_type(x509.DNSName),
+            *map(str, names.get_values_for_type(x509.IPAddress)),
+        ]
+        if names
+        else []
+    )
     if not hosts:
-        raise HealthCheckError("the registry's certificate (tls_cert) names no host; issue "
-                               "it with `deploy/pki.py server --host NAME`")
+        raise HealthCheckError(
+            "the registry's certificate (tls_cert) names no host; issue "
+            "it with `deploy/pki.py server --host NAME`"
+        )
     return hosts[0]
 
 
@@ -80,15 +90,15 @@ def check(address: str, tls: ProbeTLS | None, timeout: float) -> None:
     if tls is None:
         channel = grpc.insecure_channel(address)
     else:
-        channel = grpc.secure_channel(address, tls.credentials, options=[
-            ("grpc.ssl_target_name_override", tls.server_name)])
+        channel = grpc.secure_channel(
+            address, tls.credentials, options=[("grpc.ssl_target_name_override", tls.server_name)]
+        )
     with channel:
         stub: Any = health_pb2_grpc.HealthStub(channel)  # its stubs' types name no methods
         try:
             answer = stub.Check(health_pb2.HealthCheckRequest(), timeout=timeout)
         except grpc.RpcError as error:
-            raise HealthCheckError(f"{address}: {error.code().name}: {error.details()}") \
-                from None
+            raise HealthCheckError(f"{address}: {error.code().name}: {error.details()}") from None
     if answer.status != health_pb2.HealthCheckResponse.SERVING:
         status = health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)
         raise HealthCheckError(f"{address} answers {status}")
@@ -100,4 +110,3 @@ def probe(settings: RegistryConfig, address: str | None, timeout: float) -> str:
     where = address or local_address(settings.listen)
     check(where, ProbeTLS.from_settings(settings), timeout)
     return where
-

@@ -2,8 +2,9 @@
 authorisation matrix that says which role may call which RPC.
 
 The interceptor resolves the caller once per call, refuses a certificate the operator
-revoked (registry_server/revocation.py) and what the matrix does not allow, and leaves the caller in a context variable for the servicers (which check ownership: an
-institution publishes and reads the checkpoint of itself only).
+revoked (registry_server/revocation.py) and what the matrix does not allow, and leaves the
+caller in a context variable for the servicers (which check ownership: an institution
+publishes and reads the checkpoint of itself only).
 """
 
 from __future__ import annotations
@@ -41,9 +42,11 @@ class Ambiguous:
     uris: tuple[str, ...]
 
     def __str__(self) -> str:
-        return (f"the client certificate names {len(self.uris)} roles of this network "
-                f"({', '.join(self.uris)}); a certificate must name exactly one: issue one "
-                "certificate per role (deploy/pki.py)")
+        return (
+            f"the client certificate names {len(self.uris)} roles of this network "
+            f"({', '.join(self.uris)}); a certificate must name exactly one: issue one "
+            "certificate per role (deploy/pki.py)"
+        )
 
 
 caller: contextvars.ContextVar[Caller] = contextvars.ContextVar("caller")
@@ -101,8 +104,9 @@ def _caller_in(pem: bytes) -> Caller | Ambiguous | None:
     by the matrix and, for a publication, the directory)."""
     cert = x509.load_pem_x509_certificate(pem)
     try:
-        uris = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value \
-            .get_values_for_type(x509.UniformResourceIdentifier)
+        uris = cert.extensions.get_extension_for_class(
+            x509.SubjectAlternativeName
+        ).value.get_values_for_type(x509.UniformResourceIdentifier)
     except x509.ExtensionNotFound:
         return None
     callers: dict[Caller, str] = {}
@@ -134,7 +138,9 @@ class AuthorisationInterceptor(grpc.aio.ServerInterceptor):
         self.revoked = revoked
 
     async def intercept_service(
-        self, continuation: Continuation, details: grpc.HandlerCallDetails,
+        self,
+        continuation: Continuation,
+        details: grpc.HandlerCallDetails,
     ) -> Handler | None:
         handler = await continuation(details)
         if handler is None:
@@ -149,24 +155,30 @@ class AuthorisationInterceptor(grpc.aio.ServerInterceptor):
                 # UNAUTHENTICATED, not PERMISSION_DENIED: the certificate no longer proves
                 # who is calling, whatever it names; the fix is a new certificate, not
                 # another role. Agents do not retry it.
-                await context.abort(grpc.StatusCode.UNAUTHENTICATED,
-                                    f"the client certificate (serial {serial_text(serial)}) "
-                                    "was revoked by the network's operator; ask the operator "
-                                    "for a new one (deploy/pki.py) and install it in its place")
+                await context.abort(
+                    grpc.StatusCode.UNAUTHENTICATED,
+                    f"the client certificate (serial {serial_text(serial)}) "
+                    "was revoked by the network's operator; ask the operator "
+                    "for a new one (deploy/pki.py) and install it in its place",
+                )
                 return
             who = caller_of(context, tls)
             if who is None:
-                await context.abort(grpc.StatusCode.UNAUTHENTICATED,
-                                    "the client certificate names no role of this network; use "
-                                    "a certificate issued by the network's CA (deploy/pki.py)")
+                await context.abort(
+                    grpc.StatusCode.UNAUTHENTICATED,
+                    "the client certificate names no role of this network; use "
+                    "a certificate issued by the network's CA (deploy/pki.py)",
+                )
                 return
             if isinstance(who, Ambiguous):
                 await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(who))
                 return
             if who.role not in roles:
-                await context.abort(grpc.StatusCode.PERMISSION_DENIED,
-                                    f"{who} may not call {method}; it is for "
-                                    f"{', '.join(sorted(roles)) or 'nobody'}")
+                await context.abort(
+                    grpc.StatusCode.PERMISSION_DENIED,
+                    f"{who} may not call {method}; it is for "
+                    f"{', '.join(sorted(roles)) or 'nobody'}",
+                )
             caller.set(who)
 
         return _wrap(handler, admit)
@@ -190,8 +202,10 @@ def _wrap(handler: Handler, admit: Callable[[Context], Awaitable[None]]) -> Hand
         async def unary_unary(request: Any, context: Context) -> Any:
             await admit(context)
             return await inner_uu(request, context)
+
         return grpc.unary_unary_rpc_method_handler(
-            unary_unary, handler.request_deserializer, handler.response_serializer)
+            unary_unary, handler.request_deserializer, handler.response_serializer
+        )
     if handler.unary_stream:
         inner_us = cast(Behaviour, handler.unary_stream)
 
@@ -199,8 +213,10 @@ def _wrap(handler: Handler, admit: Callable[[Context], Awaitable[None]]) -> Hand
             await admit(context)
             async for item in _stream(inner_us(request, context)):
                 yield item
+
         return grpc.unary_stream_rpc_method_handler(
-            unary_stream, handler.request_deserializer, handler.response_serializer)
+            unary_stream, handler.request_deserializer, handler.response_serializer
+        )
     if handler.stream_stream:
         inner_ss = cast(Behaviour, handler.stream_stream)
 
@@ -208,12 +224,16 @@ def _wrap(handler: Handler, admit: Callable[[Context], Awaitable[None]]) -> Hand
             await admit(context)
             async for item in _stream(inner_ss(requests, context)):
                 yield item
+
         return grpc.stream_stream_rpc_method_handler(
-            stream_stream, handler.request_deserializer, handler.response_serializer)
+            stream_stream, handler.request_deserializer, handler.response_serializer
+        )
     inner_su = cast(Behaviour, handler.stream_unary)
 
     async def stream_unary(requests: Any, context: Context) -> Any:
         await admit(context)
         return await inner_su(requests, context)
+
     return grpc.stream_unary_rpc_method_handler(
-        stream_unary, handler.request_deserializer, handler.response_serializer)
+        stream_unary, handler.request_deserializer, handler.response_serializer
+    )

@@ -59,7 +59,8 @@ def _key(reads: Reads, public_key: bytes) -> _Key | None:
     rows = reads.rows(
         "SELECT k.institution_id, k.status, k.revoked_at, i.status FROM signing_key k "
         f"JOIN institution i ON i.institution_id = k.institution_id WHERE k.key_id = {mark}",
-        [env.key_id(public_key)])
+        [env.key_id(public_key)],
+    )
     if not rows:
         return None
     institution, status, retired, institution_status = rows[0]
@@ -71,8 +72,11 @@ def _key(reads: Reads, public_key: bytes) -> _Key | None:
 
 
 def _enrolled(reads: Reads, institution_id: str) -> bool:
-    return bool(reads.rows(f"SELECT 1 FROM institution WHERE institution_id = {reads.mark}",
-                           [institution_id]))
+    return bool(
+        reads.rows(
+            f"SELECT 1 FROM institution WHERE institution_id = {reads.mark}", [institution_id]
+        )
+    )
 
 
 def _short(key_id: str) -> str:
@@ -82,8 +86,9 @@ def _short(key_id: str) -> str:
 class _Check:
     """One presented credential, checked step by step; each step that passes is said."""
 
-    def __init__(self, reads: Reads, index: int, holding: eq.Holding, as_of: dt.date,
-                 now: dt.datetime) -> None:
+    def __init__(
+        self, reads: Reads, index: int, holding: eq.Holding, as_of: dt.date, now: dt.datetime
+    ) -> None:
         self.reads, self.holding, self.as_of, self.now = reads, holding, as_of, now
         self.result = eq.HoldingCheck(holding=index, evidence=eq.HOLDING_EVIDENCE_REFUSED)
         self.result.credential.CopyFrom(holding.credential)
@@ -124,60 +129,78 @@ class _Check:
                 result.not_checked.append(
                     f"whether key {_short(key_id)} is {presented.issuer[:120]}'s: that issuer "
                     "is not in the network's directory, and the registry fetches no issuer "
-                    "documents")
-                result.not_checked.append("revocation status, and the achievement against "
-                                          "published records")
+                    "documents"
+                )
+                result.not_checked.append(
+                    "revocation status, and the achievement against published records"
+                )
                 raise vc.CredentialProblem(
                     eq.CREDENTIAL_REFUSAL_OUTSIDE_NETWORK,
                     "its issuer is outside the network; its signature is valid for the key "
                     "it names, but nothing ties that key to the issuer. Admissions may "
                     "consider it as evidence; it earns nothing under the network's "
-                    "agreements")
-            raise vc.CredentialProblem(eq.CREDENTIAL_REFUSAL_UNKNOWN_KEY,
-                                       f"it is signed by key {_short(key_id)}, which the "
-                                       f"directory does not hold for {issuer}")
+                    "agreements",
+                )
+            raise vc.CredentialProblem(
+                eq.CREDENTIAL_REFUSAL_UNKNOWN_KEY,
+                f"it is signed by key {_short(key_id)}, which the "
+                f"directory does not hold for {issuer}",
+            )
         if issuer != key.institution_id:
-            raise vc.CredentialProblem(eq.CREDENTIAL_REFUSAL_WRONG_ISSUER,
-                                       f"it is signed by {key.institution_id}'s key, but names "
-                                       f"{presented.issuer[:120]} as its issuer")
+            raise vc.CredentialProblem(
+                eq.CREDENTIAL_REFUSAL_WRONG_ISSUER,
+                f"it is signed by {key.institution_id}'s key, but names "
+                f"{presented.issuer[:120]} as its issuer",
+            )
         result.checked.append(f"the key is {issuer}'s in the network's directory")
         if key.institution_status != directory.INSTITUTION_STATUS_ACTIVE:
-            raise vc.CredentialProblem(eq.CREDENTIAL_REFUSAL_ISSUER_NOT_ACTIVE,
-                                       f"its issuer {issuer} is suspended or removed from "
-                                       "the network")
+            raise vc.CredentialProblem(
+                eq.CREDENTIAL_REFUSAL_ISSUER_NOT_ACTIVE,
+                f"its issuer {issuer} is suspended or removed from the network",
+            )
         if key.status != directory.KEY_STATUS_ACTIVE:
             self._signed_before_retirement(proof, presented, key, key_id)
         vc.check_dates(presented, self.now)
         result.checked.append("validity dates")
         record = vc.record_of_achievement(presented.achievement_id)
         if record is None or record[0] != issuer or not self._published(*record):
-            raise vc.CredentialProblem(eq.CREDENTIAL_REFUSAL_NOT_PUBLISHED,
-                                       f"its achievement {presented.achievement_id[:160]} is no "
-                                       f"record {issuer} published in the registry")
+            raise vc.CredentialProblem(
+                eq.CREDENTIAL_REFUSAL_NOT_PUBLISHED,
+                f"its achievement {presented.achievement_id[:160]} is no "
+                f"record {issuer} published in the registry",
+            )
         result.checked.append(f"the achievement is {record[0]}/{record[1]}, published")
         self._status(presented, issuer)
         if presented.award_date is None:
-            raise vc.CredentialProblem(eq.CREDENTIAL_REFUSAL_MALFORMED,
-                                       "it states no awardedDate (nor validFrom)")
+            raise vc.CredentialProblem(
+                eq.CREDENTIAL_REFUSAL_MALFORMED, "it states no awardedDate (nor validFrom)"
+            )
         if presented.award_date > min(self.as_of, self.now.date()):
             # Refused as a holding, not as a bad question: the partner did not write it.
-            raise vc.CredentialProblem(eq.CREDENTIAL_REFUSAL_NOT_YET_VALID,
-                                       f"it was awarded on {presented.award_date}, after the "
-                                       f"question's date {self.as_of}")
-        verified = eq.Holding(award_date=presented.award_date.isoformat(),
-                              grade=presented.grade,
-                              identity_verified=presented.identity_verified,
-                              verifiable_credential=self.holding.verifiable_credential)
+            raise vc.CredentialProblem(
+                eq.CREDENTIAL_REFUSAL_NOT_YET_VALID,
+                f"it was awarded on {presented.award_date}, after the question's date {self.as_of}",
+            )
+        verified = eq.Holding(
+            award_date=presented.award_date.isoformat(),
+            grade=presented.grade,
+            identity_verified=presented.identity_verified,
+            verifiable_credential=self.holding.verifiable_credential,
+        )
         verified.credential.institution_id, verified.credential.key = record
         self._agrees(verified)
         result.credential.CopyFrom(verified.credential)
         result.evidence = eq.HOLDING_EVIDENCE_VERIFIED
-        result.explanation = (f"verified: {record[0]}/{record[1]} awarded "
-                              f"{verified.award_date}"
-                              + (f", grade {verified.grade.value} ({verified.grade.scheme})"
-                                 if verified.grade.scheme else "")
-                              + (", identity-verified assessment"
-                                 if verified.identity_verified else ""))
+        result.explanation = (
+            f"verified: {record[0]}/{record[1]} awarded "
+            f"{verified.award_date}"
+            + (
+                f", grade {verified.grade.value} ({verified.grade.scheme})"
+                if verified.grade.scheme
+                else ""
+            )
+            + (", identity-verified assessment" if verified.identity_verified else "")
+        )
         return verified
 
     def _claimed(self, document: dict[str, Any]) -> None:
@@ -185,8 +208,11 @@ class _Check:
         trusted, so that a refused one still says what it claimed to be."""
         subject = document.get("credentialSubject")
         achievement = subject.get("achievement") if isinstance(subject, dict) else None
-        claimed = vc.record_of_achievement(str(achievement.get("id", ""))) \
-            if isinstance(achievement, dict) else None
+        claimed = (
+            vc.record_of_achievement(str(achievement.get("id", "")))
+            if isinstance(achievement, dict)
+            else None
+        )
         if claimed and not self.result.credential.key:
             self.result.credential.institution_id, self.result.credential.key = claimed
 
@@ -195,7 +221,8 @@ class _Check:
             eq.CREDENTIAL_REFUSAL_OUTSIDE_NETWORK,
             f"{what}; its issuer is outside the network, whose agreements name the records of "
             "its institutions, so it earns nothing under them. Admissions may weigh it as "
-            "evidence, with what was and was not checked")
+            "evidence, with what was and was not checked",
+        )
 
     def _sealed_elsewhere(self, document: dict[str, Any]) -> NoReturn:
         """A European Digital Credential (Europass) with a JAdES seal."""
@@ -203,16 +230,23 @@ class _Check:
         credential = seal.payload
         self.result.credential_id = str(credential.get("id", ""))[:300]
         self.result.issuer = vc.issuer_of(credential)[:300]
-        self.result.checked.append(f"JAdES seal ({seal.algorithm}) over the credential's exact "
-                                   f"bytes, by the certificate of {seal.certificate[:160]}")
+        self.result.checked.append(
+            f"JAdES seal ({seal.algorithm}) over the credential's exact "
+            f"bytes, by the certificate of {seal.certificate[:160]}"
+        )
         if seal.signed_at is not None:
-            self.result.checked.append(f"the certificate was valid when it sealed "
-                                       f"({seal.signed_at:%Y-%m-%d})")
+            self.result.checked.append(
+                f"the certificate was valid when it sealed ({seal.signed_at:%Y-%m-%d})"
+            )
         self._dates(credential)
-        self.result.not_checked.extend([
-            "whether the certificate is a qualified electronic seal on the EU trusted lists, "
-            "and whether it was revoked: the registry works offline, without the lists or "
-            "OCSP", "the qualified timestamp of the seal"])
+        self.result.not_checked.extend(
+            [
+                "whether the certificate is a qualified electronic seal on the EU trusted lists, "
+                "and whether it was revoked: the registry works offline, without the lists or "
+                "OCSP",
+                "the qualified timestamp of the seal",
+            ]
+        )
         raise self._outside("a European Digital Credential, sealed")
 
     def _from_elsewhere(self, document: dict[str, Any]) -> NoReturn:
@@ -221,19 +255,27 @@ class _Check:
         kinds = vc.types_of(document)
         if "VerifiableCredential" not in kinds:
             vc.presented_of(document)  # raises, naming the type
-        what = ("a CLR 2.0 learner record" if "ClrCredential" in kinds else
-                "a European Digital Credential" if "EuropeanDigitalCredential" in kinds else
-                f"a {', '.join(sorted(kinds - {'VerifiableCredential'})) or 'verifiable'} "
-                "credential")
+        what = (
+            "a CLR 2.0 learner record"
+            if "ClrCredential" in kinds
+            else "a European Digital Credential"
+            if "EuropeanDigitalCredential" in kinds
+            else f"a {', '.join(sorted(kinds - {'VerifiableCredential'})) or 'verifiable'} "
+            "credential"
+        )
         self.result.credential_id = str(document.get("id", ""))[:300]
         self.result.issuer = vc.issuer_of(document)[:300]
         if document.get("proof"):
             proof = vc.verify_proof(document)
-            self.result.checked.append(f"signature ({vc.CRYPTOSUITE}) by the key its proof "
-                                       f"names, {proof.verification_method[:120]}")
-            self.result.not_checked.append("whether that key is the issuer's: the issuer is "
-                                           "not in the network's directory, and the registry "
-                                           "fetches no issuer documents")
+            self.result.checked.append(
+                f"signature ({vc.CRYPTOSUITE}) by the key its proof "
+                f"names, {proof.verification_method[:120]}"
+            )
+            self.result.not_checked.append(
+                "whether that key is the issuer's: the issuer is "
+                "not in the network's directory, and the registry "
+                "fetches no issuer documents"
+            )
         else:
             self.result.not_checked.append("who issued it: it carries no proof")
         self._dates(document)
@@ -242,31 +284,44 @@ class _Check:
     def _dates(self, document: dict[str, Any]) -> None:
         until = vc.parse_datetime(document.get("validUntil") or document.get("expirationDate"))
         if until is not None and until < self.now:
-            raise vc.CredentialProblem(eq.CREDENTIAL_REFUSAL_EXPIRED,
-                                       f"it expired on {until:%Y-%m-%d}")
+            raise vc.CredentialProblem(
+                eq.CREDENTIAL_REFUSAL_EXPIRED, f"it expired on {until:%Y-%m-%d}"
+            )
         self.result.checked.append("not expired")
 
-    def _signed_before_retirement(self, proof: vc.Proof, presented: vc.Presented, key: _Key,
-                                  key_id: str) -> None:
+    def _signed_before_retirement(
+        self, proof: vc.Proof, presented: vc.Presented, key: _Key, key_id: str
+    ) -> None:
         """A retired or revoked key counts only for what it signed before: the proof's
         date (and the credential's validFrom) must be earlier."""
         state = directory.KeyStatus.Name(key.status).removeprefix("KEY_STATUS_").lower()
         signed = proof.created or presented.valid_from
-        if key.retired_at is None or signed is None or signed >= key.retired_at or (
-                presented.valid_from is not None and presented.valid_from >= key.retired_at):
+        if (
+            key.retired_at is None
+            or signed is None
+            or signed >= key.retired_at
+            or (presented.valid_from is not None and presented.valid_from >= key.retired_at)
+        ):
             when = f" on {key.retired_at:%Y-%m-%d}" if key.retired_at else ""
-            raise vc.CredentialProblem(eq.CREDENTIAL_REFUSAL_KEY_RETIRED,
-                                       f"it is signed by key {_short(key_id)}, {state}{when}, "
-                                       "and not before then; ask the issuer to issue it again")
-        self.result.checked.append(f"signed {signed:%Y-%m-%d}, before key {_short(key_id)} "
-                                   f"was {state} ({key.retired_at:%Y-%m-%d})")
+            raise vc.CredentialProblem(
+                eq.CREDENTIAL_REFUSAL_KEY_RETIRED,
+                f"it is signed by key {_short(key_id)}, {state}{when}, "
+                "and not before then; ask the issuer to issue it again",
+            )
+        self.result.checked.append(
+            f"signed {signed:%Y-%m-%d}, before key {_short(key_id)} "
+            f"was {state} ({key.retired_at:%Y-%m-%d})"
+        )
 
     def _published(self, institution_id: str, key: str) -> bool:
         mark = self.reads.mark
-        return bool(self.reads.rows(
-            f"SELECT 1 FROM published_record WHERE institution_id = {mark} AND key = {mark} "
-            f"AND kind IN ({', '.join(str(k) for k in _SOURCE_KINDS)})",
-            [institution_id, key]))
+        return bool(
+            self.reads.rows(
+                f"SELECT 1 FROM published_record WHERE institution_id = {mark} AND key = {mark} "
+                f"AND kind IN ({', '.join(str(k) for k in _SOURCE_KINDS)})",
+                [institution_id, key],
+            )
+        )
 
     def _status(self, presented: vc.Presented, issuer: str) -> None:
         entry = presented.status
@@ -274,47 +329,62 @@ class _Check:
             self.result.checked.append("no revocation status: the issuer cannot revoke it")
             return
         mark = self.reads.mark
-        rows = self.reads.rows(f"SELECT institution_id, credential FROM status_list WHERE "
-                               f"list_id = {mark}", [entry.list_id])
+        rows = self.reads.rows(
+            f"SELECT institution_id, credential FROM status_list WHERE list_id = {mark}",
+            [entry.list_id],
+        )
         if not rows or rows[0][0] != issuer:
-            raise vc.CredentialProblem(eq.CREDENTIAL_REFUSAL_STATUS_UNKNOWN,
-                                       f"its status list {entry.list_id[:160]} is not one "
-                                       f"{issuer} published to the registry, so whether it "
-                                       "was revoked cannot be checked")
+            raise vc.CredentialProblem(
+                eq.CREDENTIAL_REFUSAL_STATUS_UNKNOWN,
+                f"its status list {entry.list_id[:160]} is not one "
+                f"{issuer} published to the registry, so whether it "
+                "was revoked cannot be checked",
+            )
         listed = json.loads(rows[0][1])
         try:
             bits = vc.decode_status_list(str(listed["credentialSubject"]["encodedList"]))
             revoked = vc.is_set(bits, entry.index)
         except (ValueError, IndexError, OSError):
-            raise vc.CredentialProblem(eq.CREDENTIAL_REFUSAL_MALFORMED,
-                                       f"its statusListIndex {entry.index} is not in status "
-                                       f"list {entry.list_id[:160]}") from None
+            raise vc.CredentialProblem(
+                eq.CREDENTIAL_REFUSAL_MALFORMED,
+                f"its statusListIndex {entry.index} is not in status list {entry.list_id[:160]}",
+            ) from None
         if revoked:
-            raise vc.CredentialProblem(eq.CREDENTIAL_REFUSAL_REVOKED,
-                                       f"{issuer} revoked it (status list {entry.list_id[:160]}, "
-                                       f"entry {entry.index}, as of {listed.get('validFrom')})")
+            raise vc.CredentialProblem(
+                eq.CREDENTIAL_REFUSAL_REVOKED,
+                f"{issuer} revoked it (status list {entry.list_id[:160]}, "
+                f"entry {entry.index}, as of {listed.get('validFrom')})",
+            )
         self.result.checked.append(f"not revoked (status list of {listed.get('validFrom')})")
 
     def _agrees(self, verified: eq.Holding) -> None:
         """What the question states beside the credential must be what the credential says."""
         stated = self.holding
         for name, given, actual in (
-                ("credential", (stated.credential.institution_id, stated.credential.key),
-                 (verified.credential.institution_id, verified.credential.key)),
-                ("award_date", stated.award_date, verified.award_date),
-                ("grade", (stated.grade.scheme, stated.grade.value),
-                 (verified.grade.scheme, verified.grade.value))):
+            (
+                "credential",
+                (stated.credential.institution_id, stated.credential.key),
+                (verified.credential.institution_id, verified.credential.key),
+            ),
+            ("award_date", stated.award_date, verified.award_date),
+            (
+                "grade",
+                (stated.grade.scheme, stated.grade.value),
+                (verified.grade.scheme, verified.grade.value),
+            ),
+        ):
             if any(given) if isinstance(given, tuple) else given:
                 if given != actual:
                     raise vc.CredentialProblem(
                         eq.CREDENTIAL_REFUSAL_MISMATCH,
                         f"the question states {name} {given}, the credential {actual}; leave "
-                        f"holdings[{self.result.holding}].{name} empty or make it agree")
+                        f"holdings[{self.result.holding}].{name} empty or make it agree",
+                    )
 
 
-def check_holdings(reads: Reads, holdings: Sequence[eq.Holding], as_of: dt.date,
-                   now: dt.datetime | None = None) -> tuple[list[eq.Holding],
-                                                            list[eq.HoldingCheck]]:
+def check_holdings(
+    reads: Reads, holdings: Sequence[eq.Holding], as_of: dt.date, now: dt.datetime | None = None
+) -> tuple[list[eq.Holding], list[eq.HoldingCheck]]:
     """The holdings to resolve, and how each was taken. A holding with a credential that
     verifies is replaced by what the credential states (and keeps the credential, the mark
     of a verified holding: registry_core.resolution reads it so); one that does not verify is
@@ -324,10 +394,14 @@ def check_holdings(reads: Reads, holdings: Sequence[eq.Holding], as_of: dt.date,
     checks: list[eq.HoldingCheck] = []
     for index, holding in enumerate(holdings):
         if not holding.verifiable_credential:
-            checks.append(eq.HoldingCheck(holding=index, credential=holding.credential,
-                                          evidence=eq.HOLDING_EVIDENCE_SELF_ASSERTED,
-                                          explanation="as the question states it (no "
-                                          "credential presented)"))
+            checks.append(
+                eq.HoldingCheck(
+                    holding=index,
+                    credential=holding.credential,
+                    evidence=eq.HOLDING_EVIDENCE_SELF_ASSERTED,
+                    explanation="as the question states it (no credential presented)",
+                )
+            )
             taken.append(holding)
             continue
         check = _Check(reads, index, holding, as_of, now)
@@ -340,45 +414,65 @@ def check_holdings(reads: Reads, holdings: Sequence[eq.Holding], as_of: dt.date,
 
 # -- status lists --------------------------------------------------------------------------
 
-def publish_status_list(engine: Engine, text: str, *,
-                        caller: str | None = None) -> pub.PublishStatusListResponse:
+
+def publish_status_list(
+    engine: Engine, text: str, *, caller: str | None = None
+) -> pub.PublishStatusListResponse:
     """Store an institution's newer status list. caller: the institution the connection
     authenticated (mutual TLS), when there is one; it must be the list's issuer."""
     what = "status list credential"
     if len(text.encode("utf-8")) > MAX_STATUS_LIST_BYTES:
-        raise InvalidRecord(what, "status_list_credential",
-                            f"is larger than {MAX_STATUS_LIST_BYTES // 1024} KiB")
+        raise InvalidRecord(
+            what, "status_list_credential", f"is larger than {MAX_STATUS_LIST_BYTES // 1024} KiB"
+        )
     try:
         document = json.loads(text)
     except ValueError as error:
         raise InvalidRecord(what, "status_list_credential", f"is not JSON ({error})") from None
     subject = document.get("credentialSubject") if isinstance(document, dict) else None
-    if (not isinstance(subject, dict)
-            or "BitstringStatusListCredential" not in (document.get("type") or [])
-            or subject.get("statusPurpose") != "revocation"):
-        raise InvalidRecord(what, "type", "must be a BitstringStatusListCredential whose "
-                            "credentialSubject has statusPurpose 'revocation'")
+    if (
+        not isinstance(subject, dict)
+        or "BitstringStatusListCredential" not in (document.get("type") or [])
+        or subject.get("statusPurpose") != "revocation"
+    ):
+        raise InvalidRecord(
+            what,
+            "type",
+            "must be a BitstringStatusListCredential whose "
+            "credentialSubject has statusPurpose 'revocation'",
+        )
     list_id = str(document.get("id", ""))
     issuer = vc.institution_of_issuer(vc.issuer_of(document))
     if issuer is None or vc.owner_of_status_list(list_id) != issuer:
-        raise InvalidRecord(what, "id", f"'{list_id[:160]}' must be …/status/{issuer or '…'}/"
-                            "NAME, a list of its issuer's (issuer …/institutions/ID)")
+        raise InvalidRecord(
+            what,
+            "id",
+            f"'{list_id[:160]}' must be …/status/{issuer or '…'}/"
+            "NAME, a list of its issuer's (issuer …/institutions/ID)",
+        )
     try:
         bits = vc.decode_status_list(str(subject.get("encodedList", "")))
     except (ValueError, OSError) as error:
-        raise InvalidRecord(what, "credentialSubject.encodedList",
-                            f"is not a GZIP-compressed base64url bitstring ({error})") from None
+        raise InvalidRecord(
+            what,
+            "credentialSubject.encodedList",
+            f"is not a GZIP-compressed base64url bitstring ({error})",
+        ) from None
     if len(bits) * 8 < vc.STATUS_LIST_ENTRIES:
-        raise InvalidRecord(what, "credentialSubject.encodedList",
-                            f"has {len(bits) * 8} entries; a status list has at least "
-                            f"{vc.STATUS_LIST_ENTRIES}, so that checking one reveals nothing")
+        raise InvalidRecord(
+            what,
+            "credentialSubject.encodedList",
+            f"has {len(bits) * 8} entries; a status list has at least "
+            f"{vc.STATUS_LIST_ENTRIES}, so that checking one reveals nothing",
+        )
     valid_from = vc.parse_datetime(document.get("validFrom"))
     if valid_from is None:
         raise InvalidRecord(what, "validFrom", "is required (an ISO date-time)")
     if valid_from > dt.datetime.now(dt.UTC) + CLOCK_SKEW:
         # Held, it would block every list until that date (a newer one must be later).
-        raise InvalidRecord(what, "validFrom", f"{document['validFrom']} is in the future; "
-                            "check the agent's clock")
+        raise InvalidRecord(
+            what, "validFrom", f"{document['validFrom']} is in the future; check the agent's clock"
+        )
     try:
         proof = vc.verify_proof(document)
     except vc.CredentialProblem as problem:
@@ -390,43 +484,73 @@ def publish_status_list(engine: Engine, text: str, *,
     with writing(engine) as connection:
         key = _key(Reads.on(connection), proof.public_key)
         if key is None or key.institution_id != issuer:
-            raise UnknownKey(f"{what} {list_id[:160]}: signed by a key the directory does "
-                             f"not hold for {issuer}")
+            raise UnknownKey(
+                f"{what} {list_id[:160]}: signed by a key the directory does not hold for {issuer}"
+            )
         if key.status != directory.KEY_STATUS_ACTIVE:
-            raise KeyNotActive(f"{what} {list_id[:160]}: signed by a retired or revoked key; "
-                               "sign it with the institution's active key")
+            raise KeyNotActive(
+                f"{what} {list_id[:160]}: signed by a retired or revoked key; "
+                "sign it with the institution's active key"
+            )
         if key.institution_status != directory.INSTITUTION_STATUS_ACTIVE:
             raise NotPermitted(f"{issuer} is suspended or removed: it publishes nothing")
         lists = table(StatusList)
-        found = connection.execute(select(lists.c.valid_from, lists.c.credential).where(
-            lists.c.list_id == list_id)).first()
-        held = None if found is None else (
-            found[0] if found[0].tzinfo else found[0].replace(tzinfo=dt.UTC))
+        found = connection.execute(
+            select(lists.c.valid_from, lists.c.credential).where(lists.c.list_id == list_id)
+        ).first()
+        held = (
+            None
+            if found is None
+            else (found[0] if found[0].tzinfo else found[0].replace(tzinfo=dt.UTC))
+        )
         if found is not None and found[1] == text:  # a retry of the same publication
-            return pub.PublishStatusListResponse(id=list_id, valid_from=str(
-                document["validFrom"]), revoked=revoked)
+            return pub.PublishStatusListResponse(
+                id=list_id, valid_from=str(document["validFrom"]), revoked=revoked
+            )
         if held is not None and held >= valid_from:
-            raise FailedPrecondition(f"{what} {list_id[:160]}: the registry holds a list "
-                                     f"valid from {held:%Y-%m-%dT%H:%M:%SZ}; publish a newer "
-                                     "one (a later validFrom)")
-        row = dict(list_id=list_id, institution_id=issuer, credential=text,
-                   valid_from=valid_from, revoked=revoked, updated_at=now)
+            raise FailedPrecondition(
+                f"{what} {list_id[:160]}: the registry holds a list "
+                f"valid from {held:%Y-%m-%dT%H:%M:%SZ}; publish a newer "
+                "one (a later validFrom)"
+            )
+        row = dict(
+            list_id=list_id,
+            institution_id=issuer,
+            credential=text,
+            valid_from=valid_from,
+            revoked=revoked,
+            updated_at=now,
+        )
         if held is None:
             connection.execute(lists.insert(), [row])
         else:
             connection.execute(lists.update().where(lists.c.list_id == list_id), [row])
-        connection.execute(table(DirectoryEvent).insert(), [dict(
-            institution_id=issuer, action="status-list", key_id=env.key_id(proof.public_key),
-            actor=caller or issuer, reason=f"{list_id[:1800]}: {revoked} revoked", at=now)])
-    return pub.PublishStatusListResponse(id=list_id, valid_from=str(document["validFrom"]),
-                                         revoked=revoked)
+        connection.execute(
+            table(DirectoryEvent).insert(),
+            [
+                dict(
+                    institution_id=issuer,
+                    action="status-list",
+                    key_id=env.key_id(proof.public_key),
+                    actor=caller or issuer,
+                    reason=f"{list_id[:1800]}: {revoked} revoked",
+                    at=now,
+                )
+            ],
+        )
+    return pub.PublishStatusListResponse(
+        id=list_id, valid_from=str(document["validFrom"]), revoked=revoked
+    )
 
 
 def get_status_list(engine: Engine, list_id: str) -> directory.GetStatusListResponse:
     with reading(engine) as reads:
-        rows = reads.rows(f"SELECT credential, institution_id FROM status_list WHERE "
-                          f"list_id = {reads.mark}", [list_id])
+        rows = reads.rows(
+            f"SELECT credential, institution_id FROM status_list WHERE list_id = {reads.mark}",
+            [list_id],
+        )
     if not rows:
         raise NotFound(f"no status list {list_id[:160]} was published to the registry")
-    return directory.GetStatusListResponse(status_list_credential=rows[0][0],
-                                           institution_id=rows[0][1])
+    return directory.GetStatusListResponse(
+        status_list_credential=rows[0][0], institution_id=rows[0][1]
+    )

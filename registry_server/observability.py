@@ -50,36 +50,68 @@ class Metrics:
 
     def __init__(self, engine: Engine) -> None:
         self.registry = CollectorRegistry()
-        self.rpcs = Counter("registry_rpc_requests", "RPCs by method and status code",
-                            ["method", "code"], registry=self.registry)
-        self.latency = Histogram("registry_rpc_duration_seconds", "RPC latency",
-                                 ["method"], registry=self.registry,
-                                 buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5,
-                                          5, 10))
-        self.ingested = Counter("registry_records_ingested", "Records applied from batches",
-                                ["institution"], registry=self.registry)
-        self.warned = Counter("registry_publication_warnings", "Records applied with a "
-                              "warning, by publisher", ["institution"], registry=self.registry)
-        self.refused = Counter("registry_batches_refused", "Publications refused, by reason",
-                               ["reason"], registry=self.registry)
-        self.replaced = Counter("registry_worker_replacements", "Worker processes that ended "
-                                "or were stuck and were replaced, by kind", ["worker"],
-                                registry=self.registry)
-        self.database_up = Gauge("registry_database_up", "1 while the health probe reaches "
-                                 "the database, else 0", registry=self.registry)
+        self.rpcs = Counter(
+            "registry_rpc_requests",
+            "RPCs by method and status code",
+            ["method", "code"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "registry_rpc_duration_seconds",
+            "RPC latency",
+            ["method"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.ingested = Counter(
+            "registry_records_ingested",
+            "Records applied from batches",
+            ["institution"],
+            registry=self.registry,
+        )
+        self.warned = Counter(
+            "registry_publication_warnings",
+            "Records applied with a warning, by publisher",
+            ["institution"],
+            registry=self.registry,
+        )
+        self.refused = Counter(
+            "registry_batches_refused",
+            "Publications refused, by reason",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.replaced = Counter(
+            "registry_worker_replacements",
+            "Worker processes that ended or were stuck and were replaced, by kind",
+            ["worker"],
+            registry=self.registry,
+        )
+        self.database_up = Gauge(
+            "registry_database_up",
+            "1 while the health probe reaches the database, else 0",
+            registry=self.registry,
+        )
         # For the query scheduler (registry_server.queries) to keep: how many questions wait
         # in each lane now, and how long each waited before its answering started.
-        self.query_queue_depth = Gauge("registry_query_queue_depth", "Questions waiting to "
-                                       "be answered, by lane", ["lane"], registry=self.registry)
-        self.query_wait_seconds = Histogram("registry_query_wait_seconds", "How long a "
-                                            "question waited before its answering started, "
-                                            "by lane", ["lane"], registry=self.registry,
-                                            buckets=(.001, .005, .01, .05, .1, .25, .5, 1, 2.5,
-                                                     5, 10, 30, 60))
+        self.query_queue_depth = Gauge(
+            "registry_query_queue_depth",
+            "Questions waiting to be answered, by lane",
+            ["lane"],
+            registry=self.registry,
+        )
+        self.query_wait_seconds = Histogram(
+            "registry_query_wait_seconds",
+            "How long a question waited before its answering started, by lane",
+            ["lane"],
+            registry=self.registry,
+            buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+        )
         self.registry.register(DatabaseCollector(engine))
 
-    def watch(self, certificates: Callable[[], dict[str, bytes]] | None,
-              pools: list[WorkerPool]) -> None:
+    def watch(
+        self, certificates: Callable[[], dict[str, bytes]] | None, pools: list[WorkerPool]
+    ) -> None:
         """Report the expiry of the certificates in use (certificates() gives them, name →
         PEM) and the liveness of pools; each pool's replacements are counted."""
         if certificates is not None:
@@ -105,14 +137,15 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
         self._counted: dict[tuple[str, str], Any] = {}  # labels() takes a lock and builds a key
 
     async def intercept_service(
-        self, continuation: Continuation, details: grpc.HandlerCallDetails,
+        self,
+        continuation: Continuation,
+        details: grpc.HandlerCallDetails,
     ) -> Handler | None:
         handler = self._handlers.get(details.method)
         if handler is None:
             handler = await continuation(details)
             if handler is not None and handler.unary_unary:
-                handler = self._handlers[details.method] = self._measured(details.method,
-                                                                          handler)
+                handler = self._handlers[details.method] = self._measured(details.method, handler)
         return handler  # streaming calls (reflection, health Watch) are not measured
 
     def _measured(self, method: str, handler: Handler) -> Handler:
@@ -155,19 +188,32 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
                     log_call(method, name, seconds, context, refused)
 
         return grpc.unary_unary_rpc_method_handler(
-            measured, handler.request_deserializer, handler.response_serializer)
+            measured, handler.request_deserializer, handler.response_serializer
+        )
 
 
 def log_call(method: str, code: str, seconds: float, context: Context, refused: bool) -> None:
     """The call's access line; for a refused publication, also why it was refused. (The
     request id is the call's, from its context.)"""
     who = caller.get(None)
-    fields = {"method": method, "code": code, "duration_ms": round(seconds * 1000, 2),
-              "caller": str(who) if who else "", "peer": context.peer()}
-    access_log.info("%s %s %s in %.1f ms", fields["caller"] or fields["peer"], method, code,
-                    fields["duration_ms"], extra=fields)
+    fields = {
+        "method": method,
+        "code": code,
+        "duration_ms": round(seconds * 1000, 2),
+        "caller": str(who) if who else "",
+        "peer": context.peer(),
+    }
+    access_log.info(
+        "%s %s %s in %.1f ms",
+        fields["caller"] or fields["peer"],
+        method,
+        code,
+        fields["duration_ms"],
+        extra=fields,
+    )
     if refused:
         reason = refusal.get() or code
         detail = context.details() or ""
-        refusals_log.warning("publication refused (%s): %s", reason, detail,
-                             extra={**fields, "reason": reason})
+        refusals_log.warning(
+            "publication refused (%s): %s", reason, detail, extra={**fields, "reason": reason}
+        )

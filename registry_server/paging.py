@@ -29,12 +29,17 @@ M = TypeVar("M", bound=Message)
 def fitting(entries: Sequence[Message], budget: int | None = None) -> int:
     """How many of entries, from the first, fit in budget bytes (PAGE_BYTES by default; at
     least one, if any)."""
-    return leading_within((entry.ByteSize() + ENTRY_OVERHEAD for entry in entries),
-                          PAGE_BYTES if budget is None else budget)
+    return leading_within(
+        (entry.ByteSize() + ENTRY_OVERHEAD for entry in entries),
+        PAGE_BYTES if budget is None else budget,
+    )
 
 
-def trimmed(entries: Sequence[M], more: bool, budget: int | None = None,
-            ) -> tuple[Sequence[M], bool]:
+def trimmed(
+    entries: Sequence[M],
+    more: bool,
+    budget: int | None = None,
+) -> tuple[Sequence[M], bool]:
     """The leading entries that fit in a page, and whether anything follows them: more
     says whether anything follows entries themselves."""
     fit = fitting(entries, budget)

@@ -47,55 +47,78 @@ def _write(path: Path, data: bytes, mode: int) -> None:
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
-def create_ca(directory: Path, name: str = "Credit Registry Network CA",
-              days: int = 3650) -> Path:
+def create_ca(directory: Path, name: str = "Credit Registry Network CA", days: int = 3650) -> Path:
     """Write ca.pem and ca-key.pem (0600) in directory; refuses to overwrite a CA."""
     if (directory / CA_KEY).exists():
         raise SystemExit(f"{directory / CA_KEY} exists already; a network has one CA")
     key = _key()
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=days))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True,
-                                         crl_sign=True, content_commitment=False,
-                                         key_encipherment=False, data_encipherment=False,
-                                         key_agreement=False, encipher_only=False,
-                                         decipher_only=False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                           critical=False)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
     _write(directory / CA_KEY, _key_pem(key), 0o600)
     _write(directory / CA_CERT, cert.public_bytes(serialization.Encoding.PEM), 0o644)
     return directory / CA_CERT
 
 
-def _issue(directory: Path, stem: str, common_name: str, sans: list[x509.GeneralName],
-           usage: x509.ObjectIdentifier, days: int) -> tuple[Path, Path]:
+def _issue(
+    directory: Path,
+    stem: str,
+    common_name: str,
+    sans: list[x509.GeneralName],
+    usage: x509.ObjectIdentifier,
+    days: int,
+) -> tuple[Path, Path]:
     ca_cert = x509.load_pem_x509_certificate((directory / CA_CERT).read_bytes())
     ca_key = serialization.load_pem_private_key((directory / CA_KEY).read_bytes(), None)
     assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
     key = _key()
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
-            .issuer_name(ca_cert.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=days))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
     cert_path, key_path = directory / f"{stem}.pem", directory / f"{stem}-key.pem"
     _write(key_path, _key_pem(key), 0o600)
     _write(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
@@ -118,20 +141,33 @@ def issue_client(directory: Path, role: str, name: str, days: int = 825) -> tupl
     if role not in ROLES:
         raise SystemExit(f"role '{role}' is not one of {', '.join(ROLES)}")
     uri = f"{URN_PREFIX}{role}:{name}"
-    return _issue(directory, f"{role}-{name}", name, [x509.UniformResourceIdentifier(uri)],
-                  ExtendedKeyUsageOID.CLIENT_AUTH, days)
+    return _issue(
+        directory,
+        f"{role}-{name}",
+        name,
+        [x509.UniformResourceIdentifier(uri)],
+        ExtendedKeyUsageOID.CLIENT_AUTH,
+        days,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="pki", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dir", type=Path, required=True, help="where the CA and certificates live")
+    parser = argparse.ArgumentParser(
+        prog="pki", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--dir", type=Path, required=True, help="where the CA and certificates live"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     ca = commands.add_parser("ca", help="create the network's CA")
     ca.add_argument("--name", default="Credit Registry Network CA")
     server = commands.add_parser("server", help="the registry's server certificate")
-    server.add_argument("--host", action="append", required=True,
-                        help="a DNS name or IP address clients use (repeatable)")
+    server.add_argument(
+        "--host",
+        action="append",
+        required=True,
+        help="a DNS name or IP address clients use (repeatable)",
+    )
     for role in ROLES:
         client = commands.add_parser(role, help=f"a client certificate for a {role}")
         client.add_argument("name", help="institution id, partner or operator name")

@@ -62,13 +62,18 @@ _PREFIX = {method: method.encode() + b"\n" for method in QUERIES}
 _LANE = {Lane.CHEAP: b"c", Lane.COSTLY: b"C"}
 _DEADLINE = struct.Struct("!d")
 _TOO_COSTLY = Failure(
-    grpc.StatusCode.RESOURCE_EXHAUSTED, f"the question took more than {ANSWER_SECONDS} s of a "
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+    f"the question took more than {ANSWER_SECONDS} s of a "
     "query worker's time and was stopped, so that it does not hold the registry; for "
     "ResolveTransfer, ask with a smaller max_depth or fewer holdings",
-    refusal="question_too_costly")
-_LATE = Failure(grpc.StatusCode.DEADLINE_EXCEEDED, "the call's deadline passed while the "
-                "question waited for a query worker; nothing was read; ask again with a "
-                "longer deadline, or when the registry is less busy")
+    refusal="question_too_costly",
+)
+_LATE = Failure(
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    "the call's deadline passed while the "
+    "question waited for a query worker; nothing was read; ask again with a "
+    "longer deadline, or when the registry is less busy",
+)
 
 
 def answer(engine: Engine, method: str, question: bytes) -> bytes:
@@ -77,8 +82,11 @@ def answer(engine: Engine, method: str, question: bytes) -> bytes:
     try:
         request = request_type.FromString(question)
     except DecodeError:
-        raise InvalidRecord("request", "(message)", f"is not a {request_type.__name__}; send "
-                            f"the message {SERVICE}/{method} takes") from None
+        raise InvalidRecord(
+            "request",
+            "(message)",
+            f"is not a {request_type.__name__}; send the message {SERVICE}/{method} takes",
+        ) from None
     return query(engine, request).SerializeToString()
 
 
@@ -99,8 +107,13 @@ class QueryWorkers(WorkerPool):
         super().__init__(workers, setup)
         self.costly: set[WorkerProcess] = set()  # the workers on a costly question now
 
-    async def answer(self, method: str, question: bytes, seconds_left: float | None = None,
-                     lane: Lane = Lane.CHEAP) -> bytes | Failure | None:
+    async def answer(
+        self,
+        method: str,
+        question: bytes,
+        seconds_left: float | None = None,
+        lane: Lane = Lane.CHEAP,
+    ) -> bytes | Failure | None:
         """A worker's answer or failure; None when no worker could answer. seconds_left is
         the time the caller still waits (its deadline); a worker that reaches a question
         after that refuses it at once instead of answering nobody. A question of either lane
@@ -111,7 +124,9 @@ class QueryWorkers(WorkerPool):
             found = await self.ask(
                 _PREFIX[method] + _LANE[lane] + _DEADLINE.pack(deadline) + question,
                 ANSWER_SECONDS,
-                busy=self.costly, long=lane is Lane.COSTLY)
+                busy=self.costly,
+                long=lane is Lane.COSTLY,
+            )
         except Overdue:
             # Not answered here instead: the same question would hold the registry's own
             # process as long, and every call with it.
@@ -134,15 +149,14 @@ def _answerer(setup: bytes) -> Callable[[bytes], bytes]:
     def handle(request: bytes) -> bytes:
         method, _, rest = request.partition(b"\n")
         costly = rest[:1] == _LANE[Lane.COSTLY]
-        (deadline,), question = _DEADLINE.unpack_from(rest, 1), rest[1 + _DEADLINE.size:]
+        (deadline,), question = _DEADLINE.unpack_from(rest, 1), rest[1 + _DEADLINE.size :]
         try:
             if deadline and time.time() > deadline:
                 # Under a burst, questions wait in the pipe; one whose caller has given up
                 # is not worth the worker's time, which the questions behind it need.
                 return _FAILURE + pickle.dumps(_LATE, protocol=pickle.HIGHEST_PROTOCOL)
             if costly:
-                return _ANSWER + low_priority.run(
-                    lambda: answer(engine, method.decode(), question))
+                return _ANSWER + low_priority.run(lambda: answer(engine, method.decode(), question))
             return _ANSWER + answer(engine, method.decode(), question)
         except Exception as error:
             failure = failure_of(error)
@@ -150,6 +164,7 @@ def _answerer(setup: bytes) -> Callable[[bytes], bytes]:
                 log.exception("query worker: %s failed", method.decode())
                 failure = INTERNAL_FAULT
             return _FAILURE + pickle.dumps(failure, protocol=pickle.HIGHEST_PROTOCOL)
+
     return handle
 
 

@@ -59,8 +59,12 @@ def check(envelope_bytes: bytes, keys: Mapping[str, bytes]) -> CheckedElsewhere 
         changes = check_batch_records(batch)
     except (DecodeError, RegistryError):
         return None
-    return CheckedElsewhere(payload_digest(envelope.payload), signatures.valid_key_ids[0],
-                            BatchHeader.of(batch), changes)
+    return CheckedElsewhere(
+        payload_digest(envelope.payload),
+        signatures.valid_key_ids[0],
+        BatchHeader.of(batch),
+        changes,
+    )
 
 
 def _encode(checked: CheckedElsewhere | None) -> bytes:
@@ -68,8 +72,10 @@ def _encode(checked: CheckedElsewhere | None) -> bytes:
         return b""
     # Plain tuples (the header's fields; the changes are ChangeRows already): unpickling named
     # tuples calls their Python __new__.
-    return pickle.dumps((checked.payload_sha256, checked.key_id, tuple(checked.header),
-                         checked.changes), protocol=pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps(
+        (checked.payload_sha256, checked.key_id, tuple(checked.header), checked.changes),
+        protocol=pickle.HIGHEST_PROTOCOL,
+    )
 
 
 def _decode(answer: bytes) -> CheckedElsewhere | None:
@@ -86,8 +92,9 @@ class RecordChecks(WorkerPool):
     MODULE = "registry_server.record_checks"
     WHAT = "record-check worker"
 
-    async def check(self, envelope: pub.SignedEnvelope,
-                    keys: Mapping[str, bytes]) -> CheckedElsewhere | None:
+    async def check(
+        self, envelope: pub.SignedEnvelope, keys: Mapping[str, bytes]
+    ) -> CheckedElsewhere | None:
         """What a worker found for envelope's payload when its records pass; None when there
         are no workers, the records do not pass, or the worker ended or was stuck (then the
         batch is checked in the registry's process, and a dead worker is replaced)."""
@@ -96,8 +103,10 @@ class RecordChecks(WorkerPool):
         # Encoding the batch for the worker and decoding its answer (a thousand records'
         # rows) are done in a thread: on the event loop they would hold every other call.
         request = await asyncio.to_thread(
-            lambda: pickle.dumps((envelope.SerializeToString(), dict(keys)),
-                                 protocol=pickle.HIGHEST_PROTOCOL))
+            lambda: pickle.dumps(
+                (envelope.SerializeToString(), dict(keys)), protocol=pickle.HIGHEST_PROTOCOL
+            )
+        )
         try:
             answer = await self.ask(request, ANSWER_SECONDS)
         except Overdue:  # a batch is at most 1,000 records: checking it here is bounded
@@ -119,6 +128,7 @@ def _checker(_setup: bytes) -> Callable[[bytes], bytes]:
         except Exception:  # a bug here must not stop ingest: acceptance checks it instead
             log.exception("record check failed")
             return b""
+
     return handle
 
 

@@ -48,10 +48,13 @@ def parse_serial(text: str) -> int:
     except ValueError:
         serial = 0
     if serial <= 0:
-        raise InvalidRecord("certificate", "serial",
-                            f"'{text}' is not a certificate serial number; copy it as "
-                            "`openssl x509 -noout -serial -in FILE` prints it (serial=3A5F…), "
-                            "or give the certificate's file with --certificate")
+        raise InvalidRecord(
+            "certificate",
+            "serial",
+            f"'{text}' is not a certificate serial number; copy it as "
+            "`openssl x509 -noout -serial -in FILE` prints it (serial=3A5F…), "
+            "or give the certificate's file with --certificate",
+        )
     return serial
 
 
@@ -60,51 +63,74 @@ def serial_and_subject(certificate: Path) -> tuple[int, str]:
     try:
         cert = x509.load_pem_x509_certificate(certificate.read_bytes())
     except (OSError, ValueError) as exc:
-        raise InvalidRecord(f"--certificate {certificate}", "file",
-                            f"is not a readable PEM certificate ({exc})") from None
+        raise InvalidRecord(
+            f"--certificate {certificate}", "file", f"is not a readable PEM certificate ({exc})"
+        ) from None
     try:
-        uris = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value \
-            .get_values_for_type(x509.UniformResourceIdentifier)
+        uris = cert.extensions.get_extension_for_class(
+            x509.SubjectAlternativeName
+        ).value.get_values_for_type(x509.UniformResourceIdentifier)
     except x509.ExtensionNotFound:
         uris = []
     ours = [uri for uri in uris if uri.startswith(URN_PREFIX)]
     return cert.serial_number, ", ".join(ours) or cert.subject.rfc4514_string()
 
 
-def revoke(engine: Engine, serial: int, reason: str, *, subject: str = "",
-           actor: str = HOST_ACTOR) -> admin.RevokedCertificate:
+def revoke(
+    engine: Engine, serial: int, reason: str, *, subject: str = "", actor: str = HOST_ACTOR
+) -> admin.RevokedCertificate:
     """Add serial to the deny list; AlreadyExists when it is there already."""
     if not reason.strip():
-        raise InvalidRecord(f"certificate {serial_text(serial)}", "reason",
-                            "is required; say why, for the record of revocations")
-    row = {"serial": serial_text(serial), "subject": subject[:500], "reason": reason[:2000],
-           "actor": actor[:200], "revoked_at": utcnow()}
+        raise InvalidRecord(
+            f"certificate {serial_text(serial)}",
+            "reason",
+            "is required; say why, for the record of revocations",
+        )
+    row = {
+        "serial": serial_text(serial),
+        "subject": subject[:500],
+        "reason": reason[:2000],
+        "actor": actor[:200],
+        "revoked_at": utcnow(),
+    }
     try:
         with writing(engine) as connection:
             connection.execute(table(RevokedCertificate).insert(), row)
     except IntegrityError:
-        raise AlreadyExists(f"certificate serial {row['serial']} is revoked already; "
-                            "`registry-server certificates revoked` lists it") from None
+        raise AlreadyExists(
+            f"certificate serial {row['serial']} is revoked already; "
+            "`registry-server certificates revoked` lists it"
+        ) from None
     return _message(row)
 
 
-def list_revoked(engine: Engine, *, page_size: int = 100,
-                 after: str = "") -> tuple[list[admin.RevokedCertificate], str]:
+def list_revoked(
+    engine: Engine, *, page_size: int = 100, after: str = ""
+) -> tuple[list[admin.RevokedCertificate], str]:
     """Revoked certificates ordered by serial, after the given one; the page and the next
     token."""
     size = min(page_size or 100, PAGE_MAX)
     r = table(RevokedCertificate)
     with engine.connect() as connection:
-        rows = connection.execute(select(r).where(r.c.serial > after).order_by(r.c.serial)
-                                  .limit(size + 1)).mappings().all()
+        rows = (
+            connection.execute(
+                select(r).where(r.c.serial > after).order_by(r.c.serial).limit(size + 1)
+            )
+            .mappings()
+            .all()
+        )
     page = [_message(row) for row in rows[:size]]
     return page, page[-1].serial if len(rows) > size else ""
 
 
 def _message(row: Mapping[Any, Any]) -> admin.RevokedCertificate:
-    return admin.RevokedCertificate(serial=row["serial"], subject=row["subject"],
-                                    reason=row["reason"], actor=row["actor"],
-                                    revoked_at=row["revoked_at"].isoformat())
+    return admin.RevokedCertificate(
+        serial=row["serial"],
+        subject=row["subject"],
+        reason=row["reason"],
+        actor=row["actor"],
+        revoked_at=row["revoked_at"].isoformat(),
+    )
 
 
 class RevokedSerials:
@@ -115,8 +141,9 @@ class RevokedSerials:
     service.DatabaseCalls does). If the database cannot be read, the list read last stays in
     use and the read is tried again after the interval; the failure is logged."""
 
-    def __init__(self, engine: Engine, *, on_loop: bool = False,
-                 every: float = REFRESH_SECONDS) -> None:
+    def __init__(
+        self, engine: Engine, *, on_loop: bool = False, every: float = REFRESH_SECONDS
+    ) -> None:
         self.engine = engine
         self.on_loop = on_loop
         self.every = every
@@ -140,8 +167,12 @@ class RevokedSerials:
                         else:
                             await asyncio.to_thread(self._refresh)
                     except DBAPIError as error:
-                        log.warning("cannot read the revoked certificates (%s); still refusing "
-                                    "the %d read before", error.orig, len(self.serials))
+                        log.warning(
+                            "cannot read the revoked certificates (%s); still refusing "
+                            "the %d read before",
+                            error.orig,
+                            len(self.serials),
+                        )
         return self.serials
 
     def _refresh(self) -> None:

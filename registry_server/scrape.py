@@ -56,8 +56,9 @@ def database_size(connection: Connection) -> float:
     """Bytes the database takes: PostgreSQL's own count, or SQLite's file and its
     write-ahead log (0 for an in-memory database)."""
     if connection.dialect.name == "postgresql":
-        return float(connection.execute(
-            text("SELECT pg_database_size(current_database())")).scalar_one())
+        return float(
+            connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+        )
     path = connection.engine.url.database or ""
     if is_in_memory(str(connection.engine.url)):
         return 0.0
@@ -67,13 +68,20 @@ def database_size(connection: Connection) -> float:
 def read_figures(engine: Engine) -> DatabaseFigures:
     c, i, state = table(Checkpoint), table(Institution), table(LogState)
     with engine.connect() as connection:
-        checkpoints = {institution: (int(seq), _utc(updated)) for institution, seq, updated
-                       in connection.execute(select(c.c.institution_id, c.c.last_seq,
-                                                    c.c.updated_at))}
-        expected = {institution: _utc(since) for institution, since in connection.execute(
-            select(i.c.institution_id, func.coalesce(c.c.updated_at, i.c.created_at))
-            .select_from(i.outerjoin(c, c.c.institution_id == i.c.institution_id))
-            .where(i.c.status == directory.INSTITUTION_STATUS_ACTIVE))}
+        checkpoints = {
+            institution: (int(seq), _utc(updated))
+            for institution, seq, updated in connection.execute(
+                select(c.c.institution_id, c.c.last_seq, c.c.updated_at)
+            )
+        }
+        expected = {
+            institution: _utc(since)
+            for institution, since in connection.execute(
+                select(i.c.institution_id, func.coalesce(c.c.updated_at, i.c.created_at))
+                .select_from(i.outerjoin(c, c.c.institution_id == i.c.institution_id))
+                .where(i.c.status == directory.INSTITUTION_STATUS_ACTIVE)
+            )
+        }
         entries = connection.execute(select(state.c.last_index)).scalar() or 0
         return DatabaseFigures(database_size(connection), int(entries), checkpoints, expected)
 
@@ -97,8 +105,9 @@ class DatabaseCollector(Collector):
                 except Exception as error:  # noqa: BLE001 - a scrape must not fail whole
                     # The health probe says the database is down; the other metrics still
                     # go out, and these are absent rather than stale.
-                    log.warning("metrics: cannot read the database (%s: %s)",
-                                type(error).__name__, error)
+                    log.warning(
+                        "metrics: cannot read the database (%s: %s)", type(error).__name__, error
+                    )
                     self._figures = None
             return self._figures
 
@@ -107,24 +116,36 @@ class DatabaseCollector(Collector):
         if figures is None:
             return
         now = time.time()
-        yield GaugeMetricFamily("registry_database_size_bytes", "Bytes the database takes "
-                                "(SQLite: the file and its write-ahead log)",
-                                value=figures.size_bytes)
-        yield GaugeMetricFamily("registry_log_entries", "Entries in the append-only log of "
-                                "accepted batches (the index of its head)",
-                                value=figures.log_entries)
-        last_seq = GaugeMetricFamily("registry_institution_last_seq", "The last sequence "
-                                     "number of the institution's change log that the "
-                                     "registry holds", labels=["institution"])
-        last_sync = GaugeMetricFamily("registry_last_sync_timestamp_seconds", "When the "
-                                      "institution's last batch was accepted (Unix time)",
-                                      labels=["institution"])
+        yield GaugeMetricFamily(
+            "registry_database_size_bytes",
+            "Bytes the database takes (SQLite: the file and its write-ahead log)",
+            value=figures.size_bytes,
+        )
+        yield GaugeMetricFamily(
+            "registry_log_entries",
+            "Entries in the append-only log of accepted batches (the index of its head)",
+            value=figures.log_entries,
+        )
+        last_seq = GaugeMetricFamily(
+            "registry_institution_last_seq",
+            "The last sequence number of the institution's change log that the registry holds",
+            labels=["institution"],
+        )
+        last_sync = GaugeMetricFamily(
+            "registry_last_sync_timestamp_seconds",
+            "When the institution's last batch was accepted (Unix time)",
+            labels=["institution"],
+        )
         for institution, (seq, accepted) in sorted(figures.checkpoints.items()):
             last_seq.add_metric([institution], seq)
             last_sync.add_metric([institution], accepted)
-        lag = GaugeMetricFamily("registry_sync_lag_seconds", "Seconds since the active "
-                                "institution's last accepted batch (since its enrolment if "
-                                "it never published)", labels=["institution"])
+        lag = GaugeMetricFamily(
+            "registry_sync_lag_seconds",
+            "Seconds since the active "
+            "institution's last accepted batch (since its enrolment if "
+            "it never published)",
+            labels=["institution"],
+        )
         for institution, since in sorted(figures.expected_since.items()):
             lag.add_metric([institution], max(0.0, now - since))
         yield from (last_seq, last_sync, lag)
@@ -132,8 +153,10 @@ class DatabaseCollector(Collector):
 
 def earliest_expiry(pem: bytes) -> float:
     """When the first of the certificates in pem expires (Unix time)."""
-    return min(certificate.not_valid_after_utc.timestamp()
-               for certificate in x509.load_pem_x509_certificates(pem))
+    return min(
+        certificate.not_valid_after_utc.timestamp()
+        for certificate in x509.load_pem_x509_certificates(pem)
+    )
 
 
 class CertificateCollector(Collector):
@@ -154,9 +177,11 @@ class CertificateCollector(Collector):
         return {name: expiry for name, (_, expiry) in self._read.items()}
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily("registry_certificate_expiry_seconds", "Seconds until the "
-                                   "certificate expires (negative: expired)",
-                                   labels=["certificate"])
+        family = GaugeMetricFamily(
+            "registry_certificate_expiry_seconds",
+            "Seconds until the certificate expires (negative: expired)",
+            labels=["certificate"],
+        )
         now = time.time()
         for name, expiry in sorted(self.expiries.items()):
             family.add_metric([name], expiry - now)
@@ -172,10 +197,14 @@ class WorkerCollector(Collector):
         self.pools: Sequence[WorkerPool] = tuple(pools)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        configured = GaugeMetricFamily("registry_workers", "Worker processes the pool runs",
-                                       labels=["worker"])
-        alive = GaugeMetricFamily("registry_workers_alive", "Worker processes of the pool "
-                                  "that are running", labels=["worker"])
+        configured = GaugeMetricFamily(
+            "registry_workers", "Worker processes the pool runs", labels=["worker"]
+        )
+        alive = GaugeMetricFamily(
+            "registry_workers_alive",
+            "Worker processes of the pool that are running",
+            labels=["worker"],
+        )
         for pool in self.pools:
             workers = list(pool.workers)  # the event loop may replace one meanwhile
             configured.add_metric([pool.WHAT], len(workers))

@@ -15,4 +15,3 @@ def table(model: type[SQLModel]) -> Table:
 def for_update(connection: Connection, select: Any) -> Any:
     """Row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the write lock."""
     return select.with_for_update() if connection.dialect.name == "postgresql" else select
-

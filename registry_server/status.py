@@ -66,19 +66,25 @@ def bad_request(error: errors.InvalidRecord) -> status_pb2.Status:
     """The google.rpc.Status of an InvalidRecord: a BadRequest whose field violation names
     the field, and the record and fix in its description, so a client can point at it."""
     violation = error_details_pb2.BadRequest.FieldViolation(
-        field=error.field, description=f"{error.record}: {error.problem}")
+        field=error.field, description=f"{error.record}: {error.problem}"
+    )
     detail = any_pb2.Any()
     detail.Pack(error_details_pb2.BadRequest(field_violations=[violation]))
-    return status_pb2.Status(code=status_of(error).value[0], message=str(error),
-                             details=[detail])
+    return status_pb2.Status(code=status_of(error).value[0], message=str(error), details=[detail])
 
 
 def quota_failure(error: errors.TooCostly | errors.Busy) -> status_pb2.Status:
     """The google.rpc.Status of a refusal for cost or load: a QuotaFailure naming the bound
     that was reached, and, when the same call may succeed later, a RetryInfo saying when."""
-    details = [error_details_pb2.QuotaFailure(violations=[
-        error_details_pb2.QuotaFailure.Violation(subject=error.subject,
-                                                 description=str(error))])]
+    details = [
+        error_details_pb2.QuotaFailure(
+            violations=[
+                error_details_pb2.QuotaFailure.Violation(
+                    subject=error.subject, description=str(error)
+                )
+            ]
+        )
+    ]
     if isinstance(error, errors.Busy):
         retry = error_details_pb2.RetryInfo()
         retry.retry_delay.FromNanoseconds(int(error.retry_seconds * 1e9))
@@ -88,8 +94,9 @@ def quota_failure(error: errors.TooCostly | errors.Busy) -> status_pb2.Status:
         wrapped = any_pb2.Any()
         wrapped.Pack(detail)
         packed.append(wrapped)
-    return status_pb2.Status(code=grpc.StatusCode.RESOURCE_EXHAUSTED.value[0],
-                             message=str(error), details=packed)
+    return status_pb2.Status(
+        code=grpc.StatusCode.RESOURCE_EXHAUSTED.value[0], message=str(error), details=packed
+    )
 
 
 # SQLite reports a busy or unreachable database and a fault in a statement alike, as
@@ -124,9 +131,12 @@ class Failure:
 
 # What a caller hears of a bug (an exception no rule maps): a status, not the exception's
 # text, which is ours and may say anything; the operator finds the trace in the log.
-INTERNAL_FAULT = Failure(grpc.StatusCode.INTERNAL, "the registry hit an internal fault "
-                         "answering this call; nothing was applied; the operator should "
-                         "check the registry's log")
+INTERNAL_FAULT = Failure(
+    grpc.StatusCode.INTERNAL,
+    "the registry hit an internal fault "
+    "answering this call; nothing was applied; the operator should "
+    "check the registry's log",
+)
 
 
 def refusal_of(error: errors.RegistryError) -> Failure:
@@ -144,13 +154,20 @@ def failure_of(error: Exception) -> Failure | None:
         # A fault in the registry or its schema (a missing table, a bad statement): retrying
         # cannot help, so the caller hears it and the operator is told.
         log.error("database fault, not retryable: %s", error.orig)
-        return Failure(grpc.StatusCode.INTERNAL, "the registry hit an internal database "
-                       "fault; nothing was applied; the operator should check the registry's "
-                       "log and that it is migrated (registry-server migrate)")
+        return Failure(
+            grpc.StatusCode.INTERNAL,
+            "the registry hit an internal database "
+            "fault; nothing was applied; the operator should check the registry's "
+            "log and that it is migrated (registry-server migrate)",
+        )
     # The database went away or a concurrent writer won a race: nothing was applied, and the
     # same call is worth retrying (agents retry UNAVAILABLE and ABORTED).
     log.warning("database error, reported as retryable: %s", error.orig)
-    code = (grpc.StatusCode.UNAVAILABLE if isinstance(error, OperationalError)
-            else grpc.StatusCode.ABORTED)
-    return Failure(code, "the registry's database is busy or unavailable; nothing was "
-                   "applied, retry the call")
+    code = (
+        grpc.StatusCode.UNAVAILABLE
+        if isinstance(error, OperationalError)
+        else grpc.StatusCode.ABORTED
+    )
+    return Failure(
+        code, "the registry's database is busy or unavailable; nothing was applied, retry the call"
+    )

@@ -31,7 +31,9 @@ class SigningKey(SQLModel, table=True):
 
     __tablename__ = "signing_key"
     key_id: str = Field(primary_key=True, max_length=64)
-    institution_id: str = Field(foreign_key="institution.institution_id", index=True, max_length=128)
+    institution_id: str = Field(
+        foreign_key="institution.institution_id", index=True, max_length=128
+    )
     public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     status: int
     created_at: dt.datetime = Field(sa_column=_when())
@@ -44,8 +46,9 @@ class Checkpoint(SQLModel, table=True):
     """How far the registry holds an institution's change log: updated in the same
     transaction as the batch it acknowledges."""
 
-    institution_id: str = Field(primary_key=True, foreign_key="institution.institution_id",
-                                max_length=128)
+    institution_id: str = Field(
+        primary_key=True, foreign_key="institution.institution_id", max_length=128
+    )
     last_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     head: str = Field(max_length=64)
     updated_at: dt.datetime = Field(sa_column=_when())
@@ -78,9 +81,16 @@ class AgreementEdge(SQLModel, table=True):
         # edges for a held credential, however many other institutions recognise it. It
         # also holds every other column resolution reads, so resolution never visits the
         # table: that halved a depth-3 look-up's database time (migration 0005).
-        Index("ix_agreement_edge_source_publisher", "source_institution_id", "source_key",
-              "institution_id", "agreement_key", "grant_unit_key", "status",
-              "transitive_allowed"),
+        Index(
+            "ix_agreement_edge_source_publisher",
+            "source_institution_id",
+            "source_key",
+            "institution_id",
+            "agreement_key",
+            "grant_unit_key",
+            "status",
+            "transitive_allowed",
+        ),
         Index("ix_agreement_edge_grant", "institution_id", "grant_unit_key"),
     )
     institution_id: str = Field(primary_key=True, max_length=128)

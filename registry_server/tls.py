@@ -32,8 +32,10 @@ def _read(path: Path, what: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise TLSMaterialError(f"{what} {path}: cannot read it ({exc.strerror or exc}); "
-                               "check the path and that the registry's user may read it") from None
+        raise TLSMaterialError(
+            f"{what} {path}: cannot read it ({exc.strerror or exc}); "
+            "check the path and that the registry's user may read it"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -50,34 +52,46 @@ class ServerTLS:
     def from_files(cls, certificate: Path, private_key: Path, client_ca: Path) -> ServerTLS:
         """The three files, checked: each one is what it should be, the key is the
         certificate's, and the certificate is valid now. TLSMaterialError otherwise."""
-        tls = cls(_read(certificate, "tls_cert"), _read(private_key, "tls_key"),
-                  _read(client_ca, "client_ca"))
+        tls = cls(
+            _read(certificate, "tls_cert"),
+            _read(private_key, "tls_key"),
+            _read(client_ca, "client_ca"),
+        )
         try:
             cert = x509.load_pem_x509_certificate(tls.certificate)
         except ValueError:
-            raise TLSMaterialError(f"tls_cert {certificate}: not a PEM certificate; use the "
-                                   "registry.pem deploy/pki.py wrote") from None
+            raise TLSMaterialError(
+                f"tls_cert {certificate}: not a PEM certificate; use the "
+                "registry.pem deploy/pki.py wrote"
+            ) from None
         try:
             key = serialization.load_pem_private_key(tls.private_key, None)
         except (ValueError, TypeError):
-            raise TLSMaterialError(f"tls_key {private_key}: not an unencrypted PEM private "
-                                   "key; use the registry-key.pem deploy/pki.py wrote") from None
+            raise TLSMaterialError(
+                f"tls_key {private_key}: not an unencrypted PEM private "
+                "key; use the registry-key.pem deploy/pki.py wrote"
+            ) from None
         if key.public_key() != cert.public_key():
-            raise TLSMaterialError(f"tls_key {private_key} is not the key of tls_cert "
-                                   f"{certificate} (serial {serial_text(cert.serial_number)}); "
-                                   "install the certificate and the key issued together")
+            raise TLSMaterialError(
+                f"tls_key {private_key} is not the key of tls_cert "
+                f"{certificate} (serial {serial_text(cert.serial_number)}); "
+                "install the certificate and the key issued together"
+            )
         now = dt.datetime.now(dt.UTC)
         if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
-            raise TLSMaterialError(f"tls_cert {certificate} (serial "
-                                   f"{serial_text(cert.serial_number)}) is valid from "
-                                   f"{cert.not_valid_before_utc:%Y-%m-%d %H:%M} to "
-                                   f"{cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC, not now; "
-                                   "issue a new one (deploy/pki.py server)")
+            raise TLSMaterialError(
+                f"tls_cert {certificate} (serial "
+                f"{serial_text(cert.serial_number)}) is valid from "
+                f"{cert.not_valid_before_utc:%Y-%m-%d %H:%M} to "
+                f"{cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC, not now; "
+                "issue a new one (deploy/pki.py server)"
+            )
         try:
             x509.load_pem_x509_certificates(tls.client_ca)
         except ValueError:
-            raise TLSMaterialError(f"client_ca {client_ca}: not one or more PEM certificates; "
-                                   "use the network's ca.pem") from None
+            raise TLSMaterialError(
+                f"client_ca {client_ca}: not one or more PEM certificates; use the network's ca.pem"
+            ) from None
         return tls
 
     @property
@@ -87,13 +101,16 @@ class ServerTLS:
     def describe(self) -> str:
         cert = self.serving
         authorities = len(x509.load_pem_x509_certificates(self.client_ca))
-        return (f"certificate serial {serial_text(cert.serial_number)}, valid until "
-                f"{cert.not_valid_after_utc:%Y-%m-%d}; clients of {authorities} "
-                f"CA{'s' if authorities > 1 else ''}")
+        return (
+            f"certificate serial {serial_text(cert.serial_number)}, valid until "
+            f"{cert.not_valid_after_utc:%Y-%m-%d}; clients of {authorities} "
+            f"CA{'s' if authorities > 1 else ''}"
+        )
 
     def configuration(self) -> grpc.ServerCertificateConfiguration:
         return grpc.ssl_server_certificate_configuration(
-            [(self.private_key, self.certificate)], root_certificates=self.client_ca)
+            [(self.private_key, self.certificate)], root_certificates=self.client_ca
+        )
 
 
 @dataclass(frozen=True)
@@ -128,8 +145,10 @@ class ServerCertificates:
         # The stubs say the fetcher returns a configuration; gRPC's documentation and code
         # take None as "unchanged", which is what it answers before almost every handshake.
         return grpc.dynamic_ssl_server_credentials(
-            self.current.configuration(), self._fetch,  # type: ignore[arg-type]
-            require_client_authentication=True)
+            self.current.configuration(),
+            self._fetch,  # type: ignore[arg-type]
+            require_client_authentication=True,
+        )
 
     def _fetch(self) -> grpc.ServerCertificateConfiguration | None:
         """gRPC's question before each handshake: a new configuration once, else None."""
@@ -146,8 +165,10 @@ class ServerCertificates:
         """Read the files again; new connections use them from now on. A file that cannot
         serve is refused with a log line naming it, and the material in use stays."""
         if self.files is None:
-            log.warning("TLS reload asked for, but this registry's certificates were not "
-                        "read from files; nothing to reload")
+            log.warning(
+                "TLS reload asked for, but this registry's certificates were not "
+                "read from files; nothing to reload"
+            )
             return False
         try:
             fresh = self.files.read()

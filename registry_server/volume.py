@@ -43,8 +43,9 @@ class VolumeRule:
     mode: str = REFUSE
 
 
-def volume_problem(hours: float, credit: float, system: str,
-                   rule: VolumeRule) -> tuple[str, str] | None:
+def volume_problem(
+    hours: float, credit: float, system: str, rule: VolumeRule
+) -> tuple[str, str] | None:
     """(field, problem) of the first figure of a micro-credential outside rule: its credit
     (credit.value) or its hours against that credit (workload_hours); None when both fit.
     system is a credit system of the conversion table (the record rules have checked it)."""
@@ -52,12 +53,14 @@ def volume_problem(hours: float, credit: float, system: str,
     ects = t.to_ects(credit, system)
     if rule.credit_limit_ects and ects >= rule.credit_limit_ects:
         limit = rule.credit_limit_ects / t.ects_per_credit[system]
-        return ("credit.value",
-                f"is {credit:g} {system} ({ects:g} ECTS); this network publishes as "
-                f"micro-credentials only credentials of less than {limit:g} {system} "
-                f"({rule.credit_limit_ects:g} ECTS, setting credit_limit_ects: QAA's "
-                "characteristics: smaller than a full award); publish a credential of this "
-                "size as a learning unit, or state the credit it carries")
+        return (
+            "credit.value",
+            f"is {credit:g} {system} ({ects:g} ECTS); this network publishes as "
+            f"micro-credentials only credentials of less than {limit:g} {system} "
+            f"({rule.credit_limit_ects:g} ECTS, setting credit_limit_ects: QAA's "
+            "characteristics: smaller than a full award); publish a credential of this "
+            "size as a learning unit, or state the credit it carries",
+        )
     if not rule.workload_tolerance:
         return None
     per_credit = float(t.raw["credit_systems"][system]["notional_hours_per_credit"])
@@ -66,8 +69,10 @@ def volume_problem(hours: float, credit: float, system: str,
     high = notional * (1 + rule.workload_tolerance)
     if low <= hours <= high:
         return None
-    return ("workload_hours",
-            f"is {hours:g} for {credit:g} {system} credits, which are {notional:g} notional "
-            f"hours ({per_credit:g} a credit); this network accepts {max(low, 0):g} to "
-            f"{high:g} (setting workload_tolerance {rule.workload_tolerance:g}); give the "
-            "notional hours of the whole credential, or correct its credit")
+    return (
+        "workload_hours",
+        f"is {hours:g} for {credit:g} {system} credits, which are {notional:g} notional "
+        f"hours ({per_credit:g} a credit); this network accepts {max(low, 0):g} to "
+        f"{high:g} (setting workload_tolerance {rule.workload_tolerance:g}); give the "
+        "notional hours of the whole credential, or correct its credit",
+    )

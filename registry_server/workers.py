@@ -71,8 +71,13 @@ class Overdue(Exception):
 class WorkerProcess:
     """One worker process and the answers it owes, in the order they were asked."""
 
-    def __init__(self, process: asyncio.subprocess.Process, requests: asyncio.StreamWriter,
-                 answers: asyncio.StreamReader, what: str) -> None:
+    def __init__(
+        self,
+        process: asyncio.subprocess.Process,
+        requests: asyncio.StreamWriter,
+        answers: asyncio.StreamReader,
+        what: str,
+    ) -> None:
         self.process = process
         self.requests = requests  # the worker's standard input
         self.answers = answers  # its standard output
@@ -96,7 +101,8 @@ class WorkerProcess:
             fcntl.fcntl(requests_end, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         try:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", module, stdin=worker_stdin, stdout=worker_stdout)
+                sys.executable, "-m", module, stdin=worker_stdin, stdout=worker_stdout
+            )
         except BaseException:
             os.close(requests_end)
             os.close(answers_end)
@@ -108,10 +114,12 @@ class WorkerProcess:
         answers = asyncio.StreamReader(limit=PIPE_BYTES, loop=loop)
         answers_pipe, _ = await loop.connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(answers, loop=loop),
-            os.fdopen(answers_end, "rb", buffering=0))
+            os.fdopen(answers_end, "rb", buffering=0),
+        )
         transport, protocol = await loop.connect_write_pipe(
             lambda: asyncio.StreamReaderProtocol(asyncio.StreamReader(loop=loop), loop=loop),
-            os.fdopen(requests_end, "wb", buffering=0))
+            os.fdopen(requests_end, "wb", buffering=0),
+        )
         requests = asyncio.StreamWriter(transport, protocol, None, loop)
         requests.write(frame(setup))
         try:
@@ -119,9 +127,11 @@ class WorkerProcess:
         except asyncio.IncompleteReadError:
             requests.close()
             answers_pipe.close()
-            raise WorkerFailed(f"a {what} (python -m {module}) ended before it was ready, "
-                               f"exit status {await process.wait()}; its error is in the "
-                               "registry's log") from None
+            raise WorkerFailed(
+                f"a {what} (python -m {module}) ended before it was ready, "
+                f"exit status {await process.wait()}; its error is in the "
+                "registry's log"
+            ) from None
         return cls(process, requests, answers, what)
 
     @property
@@ -139,10 +149,10 @@ class WorkerProcess:
                 buffer += data
                 start = 0
                 while len(buffer) - start >= _LENGTH:
-                    end = start + _LENGTH + int.from_bytes(buffer[start:start + _LENGTH], "big")
+                    end = start + _LENGTH + int.from_bytes(buffer[start : start + _LENGTH], "big")
                     if len(buffer) < end:
                         break
-                    _settle(self.waiting.popleft()[0], bytes(buffer[start + _LENGTH:end]))
+                    _settle(self.waiting.popleft()[0], bytes(buffer[start + _LENGTH : end]))
                     start = end
                 del buffer[:start]
         except ConnectionError:
@@ -159,9 +169,12 @@ class WorkerProcess:
         while True:
             await asyncio.sleep(1)
             if self.waiting and self.waiting[0][1] < loop.time():
-                log.error("a %s gave no answer in time; stopping it (the request it was on is "
-                          "reported overdue, the ones behind it are done in the registry's "
-                          "own process)", self.what)
+                log.error(
+                    "a %s gave no answer in time; stopping it (the request it was on is "
+                    "reported overdue, the ones behind it are done in the registry's "
+                    "own process)",
+                    self.what,
+                )
                 overdue = self.waiting[0][0]
                 if not overdue.done():
                     overdue.set_exception(Overdue())
@@ -213,15 +226,26 @@ class WorkerPool:
     @classmethod
     async def start(cls, count: int, setup: bytes = b"") -> Self:
         """count workers, started together (each takes about a second to import its work)."""
-        return cls(list(await asyncio.gather(*(WorkerProcess.spawn(cls.MODULE, setup, cls.WHAT)
-                                               for _ in range(count)))), setup)
+        return cls(
+            list(
+                await asyncio.gather(
+                    *(WorkerProcess.spawn(cls.MODULE, setup, cls.WHAT) for _ in range(count))
+                )
+            ),
+            setup,
+        )
 
     @property
     def enabled(self) -> bool:
         return bool(self.workers)
 
-    async def ask(self, request: bytes, answer_seconds: float,
-                  busy: set[WorkerProcess] | None = None, long: bool = False) -> bytes | None:
+    async def ask(
+        self,
+        request: bytes,
+        answer_seconds: float,
+        busy: set[WorkerProcess] | None = None,
+        long: bool = False,
+    ) -> bytes | None:
         """A worker's answer; None when there are no workers, every one is in busy, or the one
         asked ended (it is replaced). A long request's worker is in busy until it answers,
         so that a caller can keep long work and short work apart. Raises Overdue when the
@@ -235,13 +259,16 @@ class WorkerPool:
             loop = asyncio.get_running_loop()
             if loop.time() < self._respawn_after:
                 return None  # a replacement failed to start moments ago
-            log.error("a %s ended (exit status %s); starting another, and doing this work in "
-                      "the registry's own process", self.WHAT, worker.process.returncode)
+            log.error(
+                "a %s ended (exit status %s); starting another, and doing this work in "
+                "the registry's own process",
+                self.WHAT,
+                worker.process.returncode,
+            )
             if self.on_replacing is not None:
                 self.on_replacing()
             try:
-                self.workers[index] = await WorkerProcess.spawn(self.MODULE, self.setup,
-                                                                self.WHAT)
+                self.workers[index] = await WorkerProcess.spawn(self.MODULE, self.setup, self.WHAT)
             except WorkerFailed as failed:
                 # The registry's own process does the work meanwhile; try again later
                 # rather than on every request.
@@ -281,8 +308,11 @@ class LowPriority:
         return self._thread.submit(work).result()
 
 
-def serve(setup: Callable[[bytes], Callable[[bytes], bytes]],
-          requests: BinaryIO | None = None, answers: BinaryIO | None = None) -> None:
+def serve(
+    setup: Callable[[bytes], Callable[[bytes], bytes]],
+    requests: BinaryIO | None = None,
+    answers: BinaryIO | None = None,
+) -> None:
     """A worker's loop: setup(first frame) gives the handler; then a frame in, the handler's
     answer out, until the input closes. Only the registry that started it writes to it."""
     requests = requests or sys.stdin.buffer

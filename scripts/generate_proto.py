@@ -44,8 +44,13 @@ def generate(out_dir: Path) -> None:
     # whichever patch of grpcio-tools (pinned to the minor in pyproject.toml) made it.
     for module in (out_dir / "registry" / "v1").glob("*_pb2_grpc.py"):
         text = module.read_text()
-        module.write_text(re.sub(r"GRPC_GENERATED_VERSION = '(\d+)\.(\d+)\.\d+'",
-                                 r"GRPC_GENERATED_VERSION = '\1.\2.0'", text))
+        module.write_text(
+            re.sub(
+                r"GRPC_GENERATED_VERSION = '(\d+)\.(\d+)\.\d+'",
+                r"GRPC_GENERATED_VERSION = '\1.\2.0'",
+                text,
+            )
+        )
 
 
 if __name__ == "__main__":

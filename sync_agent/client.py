@@ -48,9 +48,9 @@ def open_channel(address: str, tls: ClientTLS | None) -> grpc.Channel:
     """A channel to the registry: mutual TLS when tls is given, plaintext otherwise."""
     if tls is None:
         return grpc.insecure_channel(address, options=_CHANNEL_OPTIONS)
-    credentials = grpc.ssl_channel_credentials(root_certificates=tls.ca,
-                                               private_key=tls.private_key,
-                                               certificate_chain=tls.certificate)
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=tls.ca, private_key=tls.private_key, certificate_chain=tls.certificate
+    )
     return grpc.secure_channel(address, credentials, options=_CHANNEL_OPTIONS)
 
 
@@ -103,32 +103,46 @@ class RegistryClient:
     def checkpoint(self, institution_id: str) -> pub.GetCheckpointResponse:
         return self.publication.GetCheckpoint(  # type: ignore[no-any-return]
             pub.GetCheckpointRequest(institution_id=institution_id),
-            timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata())
+            timeout=CALL_TIMEOUT_SECONDS,
+            metadata=self._metadata(),
+        )
 
     def publish_async(self, envelope: pub.SignedEnvelope) -> PendingPublication:
         """Send a batch without waiting for its acknowledgement."""
-        return PendingPublication(self.publication.Publish.future(
-            pub.PublishRequest(envelope=envelope), timeout=CALL_TIMEOUT_SECONDS,
-            metadata=self._metadata()))
+        return PendingPublication(
+            self.publication.Publish.future(
+                pub.PublishRequest(envelope=envelope),
+                timeout=CALL_TIMEOUT_SECONDS,
+                metadata=self._metadata(),
+            )
+        )
 
     def publish_status_list(self, credential: str) -> pub.PublishStatusListResponse:
         return self.publication.PublishStatusList(  # type: ignore[no-any-return]
             pub.PublishStatusListRequest(status_list_credential=credential),
-            timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata())
+            timeout=CALL_TIMEOUT_SECONDS,
+            metadata=self._metadata(),
+        )
 
     def resolve_transfer(self, request: eq.ResolveTransferRequest) -> eq.ResolveTransferResponse:
         return self.equivalence.ResolveTransfer(  # type: ignore[no-any-return]
-            request, timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata())
+            request, timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata()
+        )
 
     def sources(self, institution_id: str, unit_key: str) -> list[rec.RecognitionAgreement]:
         """Reverse look-up: every active agreement that grants this unit, every page."""
         found: list[rec.RecognitionAgreement] = []
         token = ""
         while True:
-            page = self.equivalence.ListSources(eq.ListSourcesRequest(
-                unit=rec.CredentialRef(institution_id=institution_id, key=unit_key),
-                page_size=1000, page_token=token), timeout=CALL_TIMEOUT_SECONDS,
-                metadata=self._metadata())
+            page = self.equivalence.ListSources(
+                eq.ListSourcesRequest(
+                    unit=rec.CredentialRef(institution_id=institution_id, key=unit_key),
+                    page_size=1000,
+                    page_token=token,
+                ),
+                timeout=CALL_TIMEOUT_SECONDS,
+                metadata=self._metadata(),
+            )
             found += [e.agreement for e in page.equivalences]
             token = page.next_page_token
             if not token:
@@ -139,9 +153,13 @@ class RegistryClient:
         found: list[eq.Conflict] = []
         token = ""
         while True:
-            page = self.equivalence.ListConflicts(eq.ListConflictsRequest(
-                institution_id=institution_id, page_size=1000, page_token=token),
-                timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata())
+            page = self.equivalence.ListConflicts(
+                eq.ListConflictsRequest(
+                    institution_id=institution_id, page_size=1000, page_token=token
+                ),
+                timeout=CALL_TIMEOUT_SECONDS,
+                metadata=self._metadata(),
+            )
             found += page.conflicts
             token = page.next_page_token
             if not token:
@@ -152,9 +170,11 @@ class RegistryClient:
         found: list[directory.Institution] = []
         token = ""
         while True:
-            page = self.directory.ListInstitutions(directory.ListInstitutionsRequest(
-                page_size=1000, page_token=token), timeout=CALL_TIMEOUT_SECONDS,
-                metadata=self._metadata())
+            page = self.directory.ListInstitutions(
+                directory.ListInstitutionsRequest(page_size=1000, page_token=token),
+                timeout=CALL_TIMEOUT_SECONDS,
+                metadata=self._metadata(),
+            )
             found += page.institutions
             token = page.next_page_token
             if not token:
@@ -163,16 +183,21 @@ class RegistryClient:
     def act(self, step: pub.SignedEnvelope) -> bi.ActResponse:
         """Take one signed step on a bilateral agreement."""
         answer: bi.ActResponse = self.bilateral.Act(
-            bi.ActRequest(step=step), timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata())
+            bi.ActRequest(step=step), timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata()
+        )
         return answer
 
     def bilateral_events(self, institution_id: str, after: int) -> list[bi.BilateralEvent]:
         """Every step on the institution's bilateral agreements after a cursor."""
         events: list[bi.BilateralEvent] = []
         while True:
-            page = self.bilateral.ListBilateralEvents(bi.ListBilateralEventsRequest(
-                institution_id=institution_id, after_event_id=after, page_size=1000),
-                timeout=CALL_TIMEOUT_SECONDS, metadata=self._metadata())
+            page = self.bilateral.ListBilateralEvents(
+                bi.ListBilateralEventsRequest(
+                    institution_id=institution_id, after_event_id=after, page_size=1000
+                ),
+                timeout=CALL_TIMEOUT_SECONDS,
+                metadata=self._metadata(),
+            )
             events += page.events
             after = page.next_after_event_id
             if not after:

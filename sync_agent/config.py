@@ -57,25 +57,33 @@ class AgentConfig:
         try:
             return Ed25519Signer.from_file(path)
         except (OSError, ValueError) as exc:
-            raise ConfigError(f"{path}: cannot read the signing key ({exc}); run "
-                              "`sync-agent init` or restore the key") from None
+            raise ConfigError(
+                f"{path}: cannot read the signing key ({exc}); run "
+                "`sync-agent init` or restore the key"
+            ) from None
 
 
 def default_home() -> Path:
     return Path(os.environ.get("SYNC_AGENT_HOME", "agent"))
 
 
-def init_home(home: Path, institution_id: str, name: str, country: str,
-              registry: str) -> tuple[AgentConfig, Ed25519Signer]:
+def init_home(
+    home: Path, institution_id: str, name: str, country: str, registry: str
+) -> tuple[AgentConfig, Ed25519Signer]:
     """Create home with a new Ed25519 key pair and config. Refuses to overwrite a key."""
     home.mkdir(parents=True, exist_ok=True)
     if (home / PRIVATE_KEY).exists():
-        raise ConfigError(f"{home / PRIVATE_KEY} exists already; this folder belongs to an "
-                          "agent (use another --home, or rotate keys through the operator)")
+        raise ConfigError(
+            f"{home / PRIVATE_KEY} exists already; this folder belongs to an "
+            "agent (use another --home, or rotate keys through the operator)"
+        )
     signer = Ed25519Signer.generate()
     write_atomically(home / PRIVATE_KEY, signer.private_pem(), mode=0o600)
-    public_pem = serialization.load_pem_private_key(signer.private_pem(), None).public_key() \
+    public_pem = (
+        serialization.load_pem_private_key(signer.private_pem(), None)
+        .public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     write_atomically(home / PUBLIC_KEY, public_pem)
     text = (
         "# The sync agent's settings; see docs/operations.md (Configuration).\n"
@@ -88,11 +96,19 @@ def init_home(home: Path, institution_id: str, name: str, country: str,
     return load(home), signer
 
 
-ENVIRONMENT = {"institution_id": "SYNC_AGENT_INSTITUTION_ID", "name": "SYNC_AGENT_NAME",
-               "country": "SYNC_AGENT_COUNTRY", "registry": "SYNC_AGENT_REGISTRY",
-               "base_url": "SYNC_AGENT_BASE_URL", "retry_minutes": "SYNC_AGENT_RETRY_MINUTES"}
-TLS_ENVIRONMENT = {"ca": "SYNC_AGENT_TLS_CA", "certificate": "SYNC_AGENT_TLS_CERTIFICATE",
-                   "private_key": "SYNC_AGENT_TLS_PRIVATE_KEY"}
+ENVIRONMENT = {
+    "institution_id": "SYNC_AGENT_INSTITUTION_ID",
+    "name": "SYNC_AGENT_NAME",
+    "country": "SYNC_AGENT_COUNTRY",
+    "registry": "SYNC_AGENT_REGISTRY",
+    "base_url": "SYNC_AGENT_BASE_URL",
+    "retry_minutes": "SYNC_AGENT_RETRY_MINUTES",
+}
+TLS_ENVIRONMENT = {
+    "ca": "SYNC_AGENT_TLS_CA",
+    "certificate": "SYNC_AGENT_TLS_CERTIFICATE",
+    "private_key": "SYNC_AGENT_TLS_PRIVATE_KEY",
+}
 
 
 def load(home: Path) -> AgentConfig:
@@ -105,45 +121,67 @@ def load(home: Path) -> AgentConfig:
         raise ConfigError(f"{path} not found; run `sync-agent init` first or pass --home") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    unknown = sorted(set(data) - {"institution_id", "name", "country", "registry", "base_url",
-                                  "retry_minutes", "tls"})
+    unknown = sorted(
+        set(data)
+        - {"institution_id", "name", "country", "registry", "base_url", "retry_minutes", "tls"}
+    )
     if unknown:
-        raise ConfigError(f"{path}: unknown setting '{unknown[0]}'; the settings are "
-                          "institution_id, name, country, registry, base_url, retry_minutes "
-                          "and [tls]")
+        raise ConfigError(
+            f"{path}: unknown setting '{unknown[0]}'; the settings are "
+            "institution_id, name, country, registry, base_url, retry_minutes "
+            "and [tls]"
+        )
     data.update({k: os.environ[v] for k, v in ENVIRONMENT.items() if os.environ.get(v)})
     tls_section = dict(data.get("tls", {}))
     tls_section.update({k: os.environ[v] for k, v in TLS_ENVIRONMENT.items() if os.environ.get(v)})
     for setting in ("institution_id", "name", "country"):
         if not isinstance(data.get(setting), str) or not data[setting]:
-            raise ConfigError(f"{path}: setting '{setting}' is missing; add {setting} = \"…\" "
-                              f"(or set {ENVIRONMENT[setting]})")
+            raise ConfigError(
+                f"{path}: setting '{setting}' is missing; add {setting} = \"…\" "
+                f"(or set {ENVIRONMENT[setting]})"
+            )
     base_url = str(data.get("base_url", DEFAULT_BASE_URL))
     if not base_url.startswith(("https://", "http://")):
-        raise ConfigError(f"{path}: base_url = {base_url!r} is not a web address; give the "
-                          "network's public address, such as \"https://registry.example.org\"")
+        raise ConfigError(
+            f"{path}: base_url = {base_url!r} is not a web address; give the "
+            'network\'s public address, such as "https://registry.example.org"'
+        )
     retry_minutes = retry_minutes_from(
         data.get("retry_minutes", DEFAULT_RETRY_MINUTES),
-        ENVIRONMENT["retry_minutes"] if os.environ.get(ENVIRONMENT["retry_minutes"])
-        else f"{path}: setting 'retry_minutes'")
-    return AgentConfig(home, data["institution_id"], data["name"], data["country"],
-                       data.get("registry", DEFAULT_REGISTRY), _tls(path, tls_section),
-                       base_url, retry_minutes)
+        ENVIRONMENT["retry_minutes"]
+        if os.environ.get(ENVIRONMENT["retry_minutes"])
+        else f"{path}: setting 'retry_minutes'",
+    )
+    return AgentConfig(
+        home,
+        data["institution_id"],
+        data["name"],
+        data["country"],
+        data.get("registry", DEFAULT_REGISTRY),
+        _tls(path, tls_section),
+        base_url,
+        retry_minutes,
+    )
 
 
 def retry_minutes_from(value: object, where: str) -> float:
     """A retry budget in minutes, from a file's number or a variable's or option's text;
     where names the setting, for the error."""
     try:
-        minutes = float(value) if isinstance(value, (int, float, str)) \
-            and not isinstance(value, bool) else -1.0
+        minutes = (
+            float(value)
+            if isinstance(value, (int, float, str)) and not isinstance(value, bool)
+            else -1.0
+        )
     except ValueError:
         minutes = -1.0
     if not 0 <= minutes <= MAX_RETRY_MINUTES:
-        raise ConfigError(f"{where} = {value!r} is not a number of minutes from 0 to "
-                          f"{MAX_RETRY_MINUTES:g}; give how long a sync keeps trying an "
-                          f"unreachable registry, for example {DEFAULT_RETRY_MINUTES:g} "
-                          "(0: not at all)")
+        raise ConfigError(
+            f"{where} = {value!r} is not a number of minutes from 0 to "
+            f"{MAX_RETRY_MINUTES:g}; give how long a sync keeps trying an "
+            f"unreachable registry, for example {DEFAULT_RETRY_MINUTES:g} "
+            "(0: not at all)"
+        )
     return minutes
 
 
@@ -155,9 +193,11 @@ def _tls(path: Path, section: dict[str, object]) -> ClientTLS | None:
     for setting in ("ca", "certificate", "private_key"):
         value = section.get(setting)
         if not isinstance(value, str) or not value:
-            raise ConfigError(f"{path}: [tls] setting '{setting}' is missing; give the path of "
-                              "the PEM file (see docs/operations.md, Certificates)")
-        file = (path.parent / value)
+            raise ConfigError(
+                f"{path}: [tls] setting '{setting}' is missing; give the path of "
+                "the PEM file (see docs/operations.md, Certificates)"
+            )
+        file = path.parent / value
         if not file.is_file():
             raise ConfigError(f"{path}: [tls] {setting} = {value!r}: no such file")
         files[setting] = file
@@ -168,8 +208,10 @@ def set_registry(home: Path, address: str) -> None:
     """Point agent.toml's registry setting at address (host:port), keeping the rest."""
     path = home / CONFIG
     head, tls, rest = path.read_text("utf-8").partition("\n[tls]")
-    lines = [f"registry = {json.dumps(address)}" if line.startswith("registry =") else line
-             for line in head.split("\n")]
+    lines = [
+        f"registry = {json.dumps(address)}" if line.startswith("registry =") else line
+        for line in head.split("\n")
+    ]
     write_atomically(path, ("\n".join(lines) + tls + rest).encode("utf-8"))
     load(home)
 
@@ -181,14 +223,19 @@ def set_tls(home: Path, ca: Path, certificate: Path, private_key: Path) -> None:
     path = home / CONFIG
     if not path.is_file():
         raise ConfigError(f"{path} not found; run `sync-agent init` first or pass --home")
-    for setting, file in (("--ca", ca), ("--certificate", certificate),
-                          ("--private-key", private_key)):
+    for setting, file in (
+        ("--ca", ca),
+        ("--certificate", certificate),
+        ("--private-key", private_key),
+    ):
         if not (home / file).is_file():
             raise ConfigError(f"{setting} {file}: no such file; nothing was changed")
     text = path.read_text("utf-8").split("\n[tls]")[0].rstrip("\n")
-    text += ("\n\n[tls]\n"
-             f"ca = {json.dumps(str(ca))}\n"
-             f"certificate = {json.dumps(str(certificate))}\n"
-             f"private_key = {json.dumps(str(private_key))}\n")
+    text += (
+        "\n\n[tls]\n"
+        f"ca = {json.dumps(str(ca))}\n"
+        f"certificate = {json.dumps(str(certificate))}\n"
+        f"private_key = {json.dumps(str(private_key))}\n"
+    )
     write_atomically(path, text.encode("utf-8"))
     load(home)  # refuse a section that does not work

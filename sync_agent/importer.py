@@ -67,8 +67,9 @@ def parse_csv(path: Path, text: str, institution_id: str) -> list[Entry]:
     entries = []
     for values in reader:
         if None in values:
-            raise CatalogueError(path, reader.line_num, "(row)",
-                                 "has more cells than the header has columns")
+            raise CatalogueError(
+                path, reader.line_num, "(row)", "has more cells than the header has columns"
+            )
         row = {k.strip(): (v or "").strip() for k, v in values.items()}
         try:
             record = kind.build(row, institution_id)
@@ -79,8 +80,9 @@ def parse_csv(path: Path, text: str, institution_id: str) -> list[Entry]:
             # The part of the field within the column: "share is 1.5; …" for max_from_elsewhere.
             problem = f"{detail.lstrip('.')} {error.problem}" if detail else error.problem
             raise CatalogueError(path, reader.line_num, column, problem) from None
-        entries.append(Entry(record, reader.line_num, "",
-                             "grant" if row.get("grant") else "grant_unit_key"))
+        entries.append(
+            Entry(record, reader.line_num, "", "grant" if row.get("grant") else "grant_unit_key")
+        )
     return entries
 
 
@@ -101,9 +103,14 @@ def load_json(path: Path, text: str) -> object:
             depth += 1
             if depth > MAX_JSON_DEPTH:
                 line = text.count("\n", 0, token.start()) + 1
-                raise CatalogueError(path, line, "(file)", f"nests arrays and objects more than "
-                                     f"{MAX_JSON_DEPTH} deep; no catalogue, badge or agreement "
-                                     "needs that many levels: check the export")
+                raise CatalogueError(
+                    path,
+                    line,
+                    "(file)",
+                    f"nests arrays and objects more than "
+                    f"{MAX_JSON_DEPTH} deep; no catalogue, badge or agreement "
+                    "needs that many levels: check the export",
+                )
         elif bracket in "]}":
             depth -= 1
     try:
@@ -123,10 +130,14 @@ def read_text(path: Path) -> str:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         # Lines end in \n, \r\n or (an old spreadsheet's export) a lone \r, as csv reads them.
-        before = content[:exc.start]
+        before = content[: exc.start]
         line = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
-        raise CatalogueError(path, line, "(file)", f"byte 0x{content[exc.start]:02x} is not "
-                             "UTF-8 text; export the file as UTF-8") from None
+        raise CatalogueError(
+            path,
+            line,
+            "(file)",
+            f"byte 0x{content[exc.start]:02x} is not UTF-8 text; export the file as UTF-8",
+        ) from None
 
 
 def _line_of(text: str, key: str) -> int:
@@ -140,8 +151,9 @@ def parse_json(path: Path, text: str, institution_id: str) -> list[Entry]:
     the first bad entry and its field."""
     data = load_json(path, text)
     if not isinstance(data, dict) or not set(data) <= set(JSON_SECTIONS):
-        raise CatalogueError(path, 1, "(file)", "expected an object with the sections "
-                             f"{', '.join(JSON_SECTIONS)}")
+        raise CatalogueError(
+            path, 1, "(file)", f"expected an object with the sections {', '.join(JSON_SECTIONS)}"
+        )
     found: list[Entry] = []
     for section, cls in JSON_SECTIONS.items():
         entries = data.get(section, [])
@@ -153,17 +165,25 @@ def parse_json(path: Path, text: str, institution_id: str) -> list[Entry]:
             where = f"{section}[{index}]"
             if not isinstance(entry, dict):
                 raise CatalogueError(path, line, where, "must be an object")
-            entry = {"institutionId": institution_id, "version": 1, "status": "RECORD_STATUS_ACTIVE",
-                     **entry}
+            entry = {
+                "institutionId": institution_id,
+                "version": 1,
+                "status": "RECORD_STATUS_ACTIVE",
+                **entry,
+            }
             message = cls()
             try:
                 json_format.ParseDict(entry, message)
             except json_format.ParseError as exc:
                 raise CatalogueError(path, line, where, str(exc)) from None
             if message.institution_id != institution_id:
-                raise CatalogueError(path, line, f"{where}.institution_id",
-                                     f"is '{message.institution_id}' but this agent publishes "
-                                     f"for {institution_id}; remove the field")
+                raise CatalogueError(
+                    path,
+                    line,
+                    f"{where}.institution_id",
+                    f"is '{message.institution_id}' but this agent publishes "
+                    f"for {institution_id}; remove the field",
+                )
             try:
                 validate_record(message)
             except InvalidRecord as error:
@@ -172,32 +192,42 @@ def parse_json(path: Path, text: str, institution_id: str) -> list[Entry]:
     return found
 
 
-def check_granted_units(path: Path, entries: Iterable[Entry],
-                        held_units: Iterable[Record]) -> None:
+def check_granted_units(path: Path, entries: Iterable[Entry], held_units: Iterable[Record]) -> None:
     """Refuse an agreement that grants a unit the institution's catalogue does not have: the
     file's learning units, else those already held (a unit the file also has is the file's).
     A withdrawn unit is not in the catalogue; a grant names a unit by its own key, as the
     registry requires (ADR 10): a cross-listed code is refused naming the key to use; a
     withdrawn agreement grants nothing, so it is not checked."""
     units = {u.key: u for u in held_units if isinstance(u, rec.LearningUnit)}
-    units.update((e.record.key, e.record) for e in entries
-                 if isinstance(e.record, rec.LearningUnit))
+    units.update(
+        (e.record.key, e.record) for e in entries if isinstance(e.record, rec.LearningUnit)
+    )
     catalogue = UnitCatalogue(units.values())
     for entry in entries:
         agreement = entry.record
-        if not isinstance(agreement, rec.RecognitionAgreement) or \
-                (missing := catalogue.missing(agreement)) is None:
+        if (
+            not isinstance(agreement, rec.RecognitionAgreement)
+            or (missing := catalogue.missing(agreement)) is None
+        ):
             continue
         key, own_key = missing
         if own_key is not None:
-            raise CatalogueError(path, entry.line, entry.grant_field,
-                                 f"agreement {agreement.key} grants '{key}', a cross-listed "
-                                 f"code of unit '{own_key}'; grant the unit by its own key, "
-                                 f"'{own_key}'")
-        raise CatalogueError(path, entry.line, entry.grant_field,
-                             f"agreement {agreement.key} grants unit '{key}', which is "
-                             "neither in this file nor in the agent's store; import the "
-                             "unit first (or in the same file), or correct the key")
+            raise CatalogueError(
+                path,
+                entry.line,
+                entry.grant_field,
+                f"agreement {agreement.key} grants '{key}', a cross-listed "
+                f"code of unit '{own_key}'; grant the unit by its own key, "
+                f"'{own_key}'",
+            )
+        raise CatalogueError(
+            path,
+            entry.line,
+            entry.grant_field,
+            f"agreement {agreement.key} grants unit '{key}', which is "
+            "neither in this file nor in the agent's store; import the "
+            "unit first (or in the same file), or correct the key",
+        )
 
 
 class UnitCatalogue:
@@ -222,8 +252,9 @@ class UnitCatalogue:
         return None
 
 
-def read_catalogue(path: Path, institution_id: str,
-                   held_units: Iterable[Record] = ()) -> list[Record]:
+def read_catalogue(
+    path: Path, institution_id: str, held_units: Iterable[Record] = ()
+) -> list[Record]:
     """Every record of a catalogue file, validated; CatalogueError on the first bad row.
     held_units: the learning units the agent's store already holds (its agreements may grant
     them); with none, the file's agreements may grant only the file's own units."""

@@ -30,8 +30,9 @@ T = TypeVar("T")
 # Nothing was applied and the same call may succeed later: the registry is down or
 # restarting (UNAVAILABLE, which is also how a refused connection reaches the agent), it
 # did not answer in time (DEADLINE_EXCEEDED), or its database lost a race (ABORTED).
-TRANSIENT = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
-                       grpc.StatusCode.ABORTED})
+TRANSIENT = frozenset(
+    {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.ABORTED}
+)
 FIRST_DELAY_SECONDS = 0.5
 # The longest wait between attempts, the channel's own reconnection backoff's too: after a
 # long outage a registry that is back is noticed within this long.
@@ -51,8 +52,9 @@ def _says(details: str, markers: tuple[str, ...]) -> bool:
 
 def is_transient(error: grpc.RpcError) -> bool:
     """Whether another attempt of the same call may succeed."""
-    return (error.code() in TRANSIENT
-            and not _says(error.details() or "", HOSTNAME_REFUSED + CA_REFUSED))
+    return error.code() in TRANSIENT and not _says(
+        error.details() or "", HOSTNAME_REFUSED + CA_REFUSED
+    )
 
 
 def backoff(attempt: int) -> float:
@@ -102,13 +104,23 @@ class Retrying:
         delay = min(backoff(self._attempts), left)
         next_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
         give_up_at = next_at + dt.timedelta(seconds=left - delay)
-        log.warning("the registry at %s failed %s (%s: %s); attempt %d, the next at %s "
-                    "(in %.1f s); retrying until %s (retry budget %g minutes)", self.address,
-                    doing, error.code().name, error.details(), self._attempts,
-                    next_at.isoformat(timespec="seconds"), delay,
-                    give_up_at.isoformat(timespec="seconds"), self.minutes,
-                    extra={"next_attempt_at": next_at.isoformat(timespec="seconds"),
-                           "attempt": self._attempts})
+        log.warning(
+            "the registry at %s failed %s (%s: %s); attempt %d, the next at %s "
+            "(in %.1f s); retrying until %s (retry budget %g minutes)",
+            self.address,
+            doing,
+            error.code().name,
+            error.details(),
+            self._attempts,
+            next_at.isoformat(timespec="seconds"),
+            delay,
+            give_up_at.isoformat(timespec="seconds"),
+            self.minutes,
+            extra={
+                "next_attempt_at": next_at.isoformat(timespec="seconds"),
+                "attempt": self._attempts,
+            },
+        )
         self.sleep(delay)
 
     def call(self, attempt: Callable[[], T], doing: str) -> T:
@@ -123,39 +135,51 @@ class Retrying:
             return answer
 
 
-def explain(error: grpc.RpcError, client: RegistryClient | None = None,
-            doing: str = "the request") -> str:
+def explain(
+    error: grpc.RpcError, client: RegistryClient | None = None, doing: str = "the request"
+) -> str:
     """A failed call in words, with what to do; with the client, which address was dialled,
     where that address came from, and what failed on the way. doing names what was refused
     ("the sync", "the question")."""
     code = error.code()
     if code == grpc.StatusCode.UNAVAILABLE:
         if client is None:
-            return ("the registry is unreachable; check the registry address in agent.toml "
-                    "and the network, then sync again (nothing was lost)")
-        return (f"the registry at {client.address} (from {address_source(client)}) is "
-                f"unreachable: "
-                f"{why_unreachable(error.details() or '', client.address, client.uses_tls)}; "
-                "nothing was lost, sync again once it is mended")
+            return (
+                "the registry is unreachable; check the registry address in agent.toml "
+                "and the network, then sync again (nothing was lost)"
+            )
+        return (
+            f"the registry at {client.address} (from {address_source(client)}) is "
+            f"unreachable: "
+            f"{why_unreachable(error.details() or '', client.address, client.uses_tls)}; "
+            "nothing was lost, sync again once it is mended"
+        )
     return f"the registry refused {doing} ({code.name}): {error.details()}"
 
 
 def explain_spent(spent: RetryBudgetSpent, client: RegistryClient) -> str:
     """The registry unreachable for the whole budget, in words: where, why, for how long."""
     details = spent.error.details() or ""
-    why = (f"{spent.error.code().name}: {details}"
-           if spent.error.code() == grpc.StatusCode.ABORTED
-           else why_unreachable(details, client.address, client.uses_tls))
-    return (f"the registry at {client.address} (from {address_source(client)}) is "
-            f"unreachable: {why}; it stayed so for the whole retry budget of "
-            f"{spent.minutes:g} minutes ({counted(spent.attempts, 'attempt')}; retry_minutes "
-            "in agent.toml, SYNC_AGENT_RETRY_MINUTES or sync --retry-minutes); nothing was "
-            "lost, the next sync continues from the registry's checkpoint")
+    why = (
+        f"{spent.error.code().name}: {details}"
+        if spent.error.code() == grpc.StatusCode.ABORTED
+        else why_unreachable(details, client.address, client.uses_tls)
+    )
+    return (
+        f"the registry at {client.address} (from {address_source(client)}) is "
+        f"unreachable: {why}; it stayed so for the whole retry budget of "
+        f"{spent.minutes:g} minutes ({counted(spent.attempts, 'attempt')}; retry_minutes "
+        "in agent.toml, SYNC_AGENT_RETRY_MINUTES or sync --retry-minutes); nothing was "
+        "lost, the next sync continues from the registry's checkpoint"
+    )
 
 
 def address_source(client: RegistryClient) -> str:
-    return ("SYNC_AGENT_REGISTRY" if os.environ.get("SYNC_AGENT_REGISTRY") == client.address
-            else "agent.toml's registry setting")
+    return (
+        "SYNC_AGENT_REGISTRY"
+        if os.environ.get("SYNC_AGENT_REGISTRY") == client.address
+        else "agent.toml's registry setting"
+    )
 
 
 @dataclass(frozen=True)
@@ -166,32 +190,40 @@ class TLSSettings:
     caller: str = "this agent"
     ca: str = "[tls] ca (or SYNC_AGENT_TLS_CA)"
     pair: str = "[tls] certificate and private_key"
-    enable: str = ("run `sync-agent tls` with the network's CA and this institution's "
-                   "certificate")
+    enable: str = "run `sync-agent tls` with the network's CA and this institution's certificate"
 
 
 AGENT_TLS = TLSSettings()
 
 
-def why_unreachable(details: str, address: str, uses_tls: bool,
-                    settings: TLSSettings = AGENT_TLS) -> str:
+def why_unreachable(
+    details: str, address: str, uses_tls: bool, settings: TLSSettings = AGENT_TLS
+) -> str:
     """What gRPC's connection failure says, in words an institution's IT team (or a
     partner's) acts on."""
     said = details.lower()
     host = address.rsplit(":", 1)[0]
     if _says(said, HOSTNAME_REFUSED):
-        return (f"its certificate does not name {host}; dial it by a name its certificate "
-                "carries (the network operator's `registry_server.pki server --host`)")
+        return (
+            f"its certificate does not name {host}; dial it by a name its certificate "
+            "carries (the network operator's `registry_server.pki server --host`)"
+        )
     if _says(said, CA_REFUSED):
-        return (f"its certificate is not signed by the CA {settings.caller} trusts; check "
-                f"{settings.ca} is the network's CA certificate")
+        return (
+            f"its certificate is not signed by the CA {settings.caller} trusts; check "
+            f"{settings.ca} is the network's CA certificate"
+        )
     if "socket closed" in said or "connection reset" in said:
         if not uses_tls:
-            return (f"it closed the connection: it most likely requires mutual TLS, and "
-                    f"{settings.caller} has none; {settings.enable}")
-        return (f"it closed the connection during the TLS handshake: most likely it does not "
-                f"accept {settings.caller}'s certificate (not issued by the network's CA, or "
-                f"expired); check {settings.pair}")
+            return (
+                f"it closed the connection: it most likely requires mutual TLS, and "
+                f"{settings.caller} has none; {settings.enable}"
+            )
+        return (
+            f"it closed the connection during the TLS handshake: most likely it does not "
+            f"accept {settings.caller}'s certificate (not issued by the network's CA, or "
+            f"expired); check {settings.pair}"
+        )
     if "connection refused" in said:
         return "nothing listens there; check the address and port, and that it is running"
     if "dns" in said or "name resolution" in said or "resolve" in said:

@@ -99,10 +99,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _locked(method: F) -> F:
     """One thread at a time on the store's connection: sync prepares the next batch in a
     worker thread while the main thread records acknowledgements."""
+
     @functools.wraps(method)
     def wrapper(self: AgentStore, *args: Any, **kwargs: Any) -> Any:
         with self._lock:
             return method(self, *args, **kwargs)
+
     return wrapper  # type: ignore[return-value]
 
 
@@ -131,6 +133,7 @@ class SyncState:
 @dataclass(frozen=True)
 class SyncRun:
     """One sync, as its history shows it."""
+
     at: str
     success: bool
     acked_seq: int
@@ -143,8 +146,9 @@ class AgentStore:
     def __init__(self, path: Path | str, institution_id: str) -> None:
         self.institution_id = institution_id
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(path), timeout=30, isolation_level=None,
-                                   check_same_thread=False)
+        self._db = sqlite3.connect(
+            str(path), timeout=30, isolation_level=None, check_same_thread=False
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # an acknowledged change survives power loss
         self._db.executescript(SCHEMA)
@@ -184,17 +188,37 @@ class AgentStore:
                 message = copy_of(record)
                 message.version = old[0] + 1 if old else 1
                 seq += 1
-                rows.append((kind, key, message.version, message.status, digest,
-                             message.SerializeToString(deterministic=True), now))
-                change = pub.RecordChange(seq=seq, **cast(dict[str, Any],
-                                                            {CHANGE_FIELD[kind]: message}))
-                log.append((seq, kind, key, message.version,
-                            change.SerializeToString(deterministic=True), now))
+                rows.append(
+                    (
+                        kind,
+                        key,
+                        message.version,
+                        message.status,
+                        digest,
+                        message.SerializeToString(deterministic=True),
+                        now,
+                    )
+                )
+                change = pub.RecordChange(
+                    seq=seq, **cast(dict[str, Any], {CHANGE_FIELD[kind]: message})
+                )
+                log.append(
+                    (
+                        seq,
+                        kind,
+                        key,
+                        message.version,
+                        change.SerializeToString(deterministic=True),
+                        now,
+                    )
+                )
             db.executemany(
                 "INSERT INTO record VALUES (?,?,?,?,?,?,?) ON CONFLICT (kind, key) DO UPDATE SET "
                 "version=excluded.version, status=excluded.status, "
                 "content_sha256=excluded.content_sha256, payload=excluded.payload, "
-                "updated_at=excluded.updated_at", rows)
+                "updated_at=excluded.updated_at",
+                rows,
+            )
             db.executemany("INSERT INTO change_log VALUES (?,?,?,?,?,?)", log)
         return len(rows)
 
@@ -203,8 +227,9 @@ class AgentStore:
         """Withdraw a record (a tombstone in the change log). False if it is not held or is
         withdrawn already."""
         with self._write() as db:
-            row = db.execute("SELECT version, status, payload FROM record WHERE kind=? AND key=?",
-                             (kind, key)).fetchone()
+            row = db.execute(
+                "SELECT version, status, payload FROM record WHERE kind=? AND key=?", (kind, key)
+            ).fetchone()
             if row is None or row[1] == rec.RECORD_STATUS_WITHDRAWN:
                 return False
             message = MESSAGE_OF[kind].FromString(row[2])
@@ -212,20 +237,42 @@ class AgentStore:
             message.status = rec.RECORD_STATUS_WITHDRAWN
             seq = self._last_seq(db) + 1
             now = _now()
-            change = pub.RecordChange(seq=seq, tombstone=pub.Tombstone(
-                kind=cast(rec.RecordKind, kind), key=key, version=message.version))
-            db.execute("UPDATE record SET version=?, status=?, content_sha256=?, payload=?, "
-                       "updated_at=? WHERE kind=? AND key=?",
-                       (message.version, message.status, content_digest(message),
-                        message.SerializeToString(deterministic=True), now, kind, key))
-            db.execute("INSERT INTO change_log VALUES (?,?,?,?,?,?)",
-                       (seq, kind, key, message.version,
-                        change.SerializeToString(deterministic=True), now))
+            change = pub.RecordChange(
+                seq=seq,
+                tombstone=pub.Tombstone(
+                    kind=cast(rec.RecordKind, kind), key=key, version=message.version
+                ),
+            )
+            db.execute(
+                "UPDATE record SET version=?, status=?, content_sha256=?, payload=?, "
+                "updated_at=? WHERE kind=? AND key=?",
+                (
+                    message.version,
+                    message.status,
+                    content_digest(message),
+                    message.SerializeToString(deterministic=True),
+                    now,
+                    kind,
+                    key,
+                ),
+            )
+            db.execute(
+                "INSERT INTO change_log VALUES (?,?,?,?,?,?)",
+                (
+                    seq,
+                    kind,
+                    key,
+                    message.version,
+                    change.SerializeToString(deterministic=True),
+                    now,
+                ),
+            )
         return True
 
     @staticmethod
-    def _current(db: sqlite3.Connection,
-                 wanted: Iterable[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, str]]:
+    def _current(
+        db: sqlite3.Connection, wanted: Iterable[tuple[int, str]]
+    ) -> dict[tuple[int, str], tuple[int, str]]:
         """Version and content hash of the given records: primary-key look-ups, so the cost
         follows the number of records asked for, not the size of the catalogue."""
         by_kind: dict[int, list[str]] = {}
@@ -234,10 +281,12 @@ class AgentStore:
         found: dict[tuple[int, str], tuple[int, str]] = {}
         for kind, keys in by_kind.items():
             for start in range(0, len(keys), 900):
-                chunk = keys[start:start + 900]
+                chunk = keys[start : start + 900]
                 rows = db.execute(
                     f"SELECT key, version, content_sha256 FROM record WHERE kind = ? AND key IN "
-                    f"({','.join('?' for _ in chunk)})", [kind, *chunk])
+                    f"({','.join('?' for _ in chunk)})",
+                    [kind, *chunk],
+                )
                 found.update({(kind, key): (version, digest) for key, version, digest in rows})
         return found
 
@@ -252,14 +301,17 @@ class AgentStore:
     @_locked
     def serialised_changes(self, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
         """(seq, serialised RecordChange) after after_seq, in order, at most limit."""
-        return self._db.execute("SELECT seq, change FROM change_log WHERE seq > ? ORDER BY seq "
-                                "LIMIT ?", (after_seq, limit)).fetchall()
+        return self._db.execute(
+            "SELECT seq, change FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after_seq, limit),
+        ).fetchall()
 
     @_locked
     def changes(self, after_seq: int, limit: int) -> list[pub.RecordChange]:
         """Change-log entries after after_seq, in order, at most limit."""
-        rows = self._db.execute("SELECT change FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?",
-                                (after_seq, limit))
+        rows = self._db.execute(
+            "SELECT change FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, limit)
+        )
         return [pub.RecordChange.FromString(row[0]) for row in rows]
 
     @_locked
@@ -270,15 +322,17 @@ class AgentStore:
 
     @_locked
     def get(self, kind: int, key: str) -> Record | None:
-        row = self._db.execute("SELECT payload FROM record WHERE kind=? AND key=?",
-                               (kind, key)).fetchone()
+        row = self._db.execute(
+            "SELECT payload FROM record WHERE kind=? AND key=?", (kind, key)
+        ).fetchone()
         return MESSAGE_OF[kind].FromString(row[0]) if row else None
 
     @_locked
     def bilateral_cursor(self) -> int:
         """The newest bilateral step pulled from the registry (0 when none)."""
-        return int(self._db.execute("SELECT COALESCE(MAX(event_id), 0) FROM bilateral_event")
-                   .fetchone()[0])
+        return int(
+            self._db.execute("SELECT COALESCE(MAX(event_id), 0) FROM bilateral_event").fetchone()[0]
+        )
 
     @_locked
     def add_bilateral_events(self, events: Sequence[bi.BilateralEvent]) -> int:
@@ -286,8 +340,18 @@ class AgentStore:
         rows = []
         for event in events:
             step = bi.BilateralStep.FromString(event.step.payload)
-            rows.append((event.event_id, event.agreement_id, step.version, step.action,
-                         step.actor, event.state_after, event.step.SerializeToString(), _now()))
+            rows.append(
+                (
+                    event.event_id,
+                    event.agreement_id,
+                    step.version,
+                    step.action,
+                    step.actor,
+                    event.state_after,
+                    event.step.SerializeToString(),
+                    _now(),
+                )
+            )
         with self._write() as db:
             before = db.total_changes
             db.executemany("INSERT OR IGNORE INTO bilateral_event VALUES (?,?,?,?,?,?,?,?)", rows)
@@ -299,25 +363,43 @@ class AgentStore:
         rows = self._db.execute(
             "SELECT e.step, e.state_after FROM bilateral_event e JOIN (SELECT agreement_id, "
             "version, MAX(event_id) AS last FROM bilateral_event GROUP BY agreement_id, version) "
-            "m ON e.event_id = m.last ORDER BY e.agreement_id, e.version")
-        latest = [(bi.BilateralStep.FromString(pub.SignedEnvelope.FromString(step).payload),
-                   state) for step, state in rows]
+            "m ON e.event_id = m.last ORDER BY e.agreement_id, e.version"
+        )
+        latest = [
+            (bi.BilateralStep.FromString(pub.SignedEnvelope.FromString(step).payload), state)
+            for step, state in rows
+        ]
         # A version counter-signed later replaces the ones before it (the registry marks them
         # superseded without a step of their own).
-        signed = {(s.agreement_id, s.version) for s, st in latest
-                  if st not in (bi.BILATERAL_STATE_PROPOSED, bi.BILATERAL_STATE_REJECTED,
-                                bi.BILATERAL_STATE_WITHDRAWN)}
-        return [(s, bi.BILATERAL_STATE_SUPERSEDED
-                 if st in (bi.BILATERAL_STATE_ACTIVE, bi.BILATERAL_STATE_SUSPENDED)
-                 and any(a == s.agreement_id and v > s.version for a, v in signed) else st)
-                for s, st in latest]
+        signed = {
+            (s.agreement_id, s.version)
+            for s, st in latest
+            if st
+            not in (
+                bi.BILATERAL_STATE_PROPOSED,
+                bi.BILATERAL_STATE_REJECTED,
+                bi.BILATERAL_STATE_WITHDRAWN,
+            )
+        }
+        return [
+            (
+                s,
+                bi.BILATERAL_STATE_SUPERSEDED
+                if st in (bi.BILATERAL_STATE_ACTIVE, bi.BILATERAL_STATE_SUSPENDED)
+                and any(a == s.agreement_id and v > s.version for a, v in signed)
+                else st,
+            )
+            for s, st in latest
+        ]
 
     @_locked
     def bilateral_terms(self, agreement_id: str, version: int) -> bi.BilateralStep | None:
         """The PROPOSE step (with its terms) of a version."""
-        row = self._db.execute("SELECT step FROM bilateral_event WHERE agreement_id = ? AND "
-                               "version = ? AND action = ?", (agreement_id, version,
-                                                              bi.BILATERAL_ACTION_PROPOSE)).fetchone()
+        row = self._db.execute(
+            "SELECT step FROM bilateral_event WHERE agreement_id = ? AND "
+            "version = ? AND action = ?",
+            (agreement_id, version, bi.BILATERAL_ACTION_PROPOSE),
+        ).fetchone()
         if row is None:
             return None
         return bi.BilateralStep.FromString(pub.SignedEnvelope.FromString(row[0]).payload)
@@ -328,11 +410,16 @@ class AgentStore:
     def add_issued(self, credential_id: str, record_key: str) -> int:
         """Record a credential about to be issued; its entry in the status list."""
         with self._write() as db:
-            index = int(db.execute("SELECT COALESCE(MAX(status_index) + 1, 0) "
-                                   "FROM issued_credential").fetchone()[0])
-            db.execute("INSERT INTO issued_credential (credential_id, record_key, status_index, "
-                       "issued_at) VALUES (?, ?, ?, ?)", (credential_id, record_key, index,
-                                                          _now()))
+            index = int(
+                db.execute(
+                    "SELECT COALESCE(MAX(status_index) + 1, 0) FROM issued_credential"
+                ).fetchone()[0]
+            )
+            db.execute(
+                "INSERT INTO issued_credential (credential_id, record_key, status_index, "
+                "issued_at) VALUES (?, ?, ?, ?)",
+                (credential_id, record_key, index, _now()),
+            )
         return index
 
     @_locked
@@ -340,40 +427,54 @@ class AgentStore:
         """Mark an issued credential revoked; False when no such credential was issued or it
         is revoked already."""
         with self._write() as db:
-            changed = db.execute("UPDATE issued_credential SET revoked_at = ?, reason = ? "
-                                 "WHERE credential_id = ? AND revoked_at IS NULL",
-                                 (_now(), reason, credential_id)).rowcount
+            changed = db.execute(
+                "UPDATE issued_credential SET revoked_at = ?, reason = ? "
+                "WHERE credential_id = ? AND revoked_at IS NULL",
+                (_now(), reason, credential_id),
+            ).rowcount
         return changed == 1
 
     @_locked
     def issued(self) -> list[tuple[str, str, int, str, str | None]]:
         """(credential id, record key, status index, issued at, revoked at), oldest first."""
-        return [(str(r[0]), str(r[1]), int(r[2]), str(r[3]), r[4]) for r in self._db.execute(
-            "SELECT credential_id, record_key, status_index, issued_at, revoked_at "
-            "FROM issued_credential ORDER BY status_index")]
+        return [
+            (str(r[0]), str(r[1]), int(r[2]), str(r[3]), r[4])
+            for r in self._db.execute(
+                "SELECT credential_id, record_key, status_index, issued_at, revoked_at "
+                "FROM issued_credential ORDER BY status_index"
+            )
+        ]
 
     @_locked
     def revoked_indexes(self) -> set[int]:
-        return {int(r[0]) for r in self._db.execute(
-            "SELECT status_index FROM issued_credential WHERE revoked_at IS NOT NULL")}
+        return {
+            int(r[0])
+            for r in self._db.execute(
+                "SELECT status_index FROM issued_credential WHERE revoked_at IS NOT NULL"
+            )
+        }
 
     @_locked
     def status_published(self) -> tuple[int, str] | None:
         """(revocations in the list last published, its validFrom), or None."""
-        row = self._db.execute("SELECT revoked_published, valid_from FROM status_publication"
-                               ).fetchone()
+        row = self._db.execute(
+            "SELECT revoked_published, valid_from FROM status_publication"
+        ).fetchone()
         return (int(row[0]), str(row[1])) if row else None
 
     @_locked
     def record_status_published(self, revoked: int, valid_from: str) -> None:
         with self._write() as db:
-            db.execute("INSERT OR REPLACE INTO status_publication VALUES (1, ?, ?)",
-                       (revoked, valid_from))
+            db.execute(
+                "INSERT OR REPLACE INTO status_publication VALUES (1, ?, ?)", (revoked, valid_from)
+            )
 
     @_locked
     def sync_state(self) -> SyncState:
-        row = self._db.execute("SELECT acked_seq, head, log_index, log_head, last_attempt_at, "
-                               "last_success_at, last_outcome FROM sync_state").fetchone()
+        row = self._db.execute(
+            "SELECT acked_seq, head, log_index, log_head, last_attempt_at, "
+            "last_success_at, last_outcome FROM sync_state"
+        ).fetchone()
         return SyncState(*row)
 
     @_locked
@@ -382,12 +483,21 @@ class AgentStore:
         self._db.execute(
             "UPDATE sync_state SET acked_seq=?, head=?, log_index=?, log_head=?, "
             "last_attempt_at=?, last_success_at=?, last_outcome=?",
-            (ack.last_seq, ack.head, ack.receipt.log_index, ack.receipt.log_head, now, now,
-             f"published up to seq {ack.last_seq}"))
+            (
+                ack.last_seq,
+                ack.head,
+                ack.receipt.log_index,
+                ack.receipt.log_head,
+                now,
+                now,
+                f"published up to seq {ack.last_seq}",
+            ),
+        )
 
     @_locked
-    def record_outcome(self, outcome: str, *, success: bool, acked_seq: int | None = None,
-                       head: str | None = None) -> None:
+    def record_outcome(
+        self, outcome: str, *, success: bool, acked_seq: int | None = None, head: str | None = None
+    ) -> None:
         """The end of a sync: the state registrars see, and one more line of its history."""
         now = _now()
         state = self.sync_state()
@@ -396,14 +506,24 @@ class AgentStore:
             db.execute(
                 "UPDATE sync_state SET acked_seq=?, head=?, last_attempt_at=?, "
                 "last_success_at=?, last_outcome=?",
-                (acked, state.head if head is None else head, now,
-                 now if success else state.last_success_at, outcome))
-            db.execute("INSERT INTO sync_history (at, success, acked_seq, outcome) "
-                       "VALUES (?,?,?,?)", (now, int(success), acked, outcome))
+                (
+                    acked,
+                    state.head if head is None else head,
+                    now,
+                    now if success else state.last_success_at,
+                    outcome,
+                ),
+            )
+            db.execute(
+                "INSERT INTO sync_history (at, success, acked_seq, outcome) VALUES (?,?,?,?)",
+                (now, int(success), acked, outcome),
+            )
 
     @_locked
     def sync_history(self, limit: int = 100) -> list[SyncRun]:
         """The latest syncs, newest first."""
-        rows = self._db.execute("SELECT at, success, acked_seq, outcome FROM sync_history "
-                                "ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        rows = self._db.execute(
+            "SELECT at, success, acked_seq, outcome FROM sync_history ORDER BY id DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
         return [SyncRun(at, bool(success), acked, outcome) for at, success, acked, outcome in rows]

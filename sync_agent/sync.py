@@ -78,8 +78,10 @@ class SyncLock:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     self.handle.close()
-                    raise SyncError("another sync of this agent is running; it was not "
-                                    "interrupted, try again when it has finished") from None
+                    raise SyncError(
+                        "another sync of this agent is running; it was not "
+                        "interrupted, try again when it has finished"
+                    ) from None
                 time.sleep(0.1)
 
     def __exit__(self, *_: object) -> None:
@@ -105,27 +107,43 @@ CHANGE_OVERHEAD_BYTES = 6
 def within_payload_bytes(entries: list[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
     """The leading (seq, change) entries whose batch stays within the registry's
     MAX_PAYLOAD_BYTES (at least one: a single record is far smaller)."""
-    return entries[:leading_within((len(change) + CHANGE_OVERHEAD_BYTES for _, change in entries),
-                                   MAX_PAYLOAD_BYTES - BATCH_HEADER_BYTES)]
+    return entries[
+        : leading_within(
+            (len(change) + CHANGE_OVERHEAD_BYTES for _, change in entries),
+            MAX_PAYLOAD_BYTES - BATCH_HEADER_BYTES,
+        )
+    ]
 
 
-def _prepare(store: AgentStore, signer: Signer, after_seq: int, head: str,
-             batch_size: int) -> PreparedBatch | None:
+def _prepare(
+    store: AgentStore, signer: Signer, after_seq: int, head: str, batch_size: int
+) -> PreparedBatch | None:
     """The signed batch of the changes after after_seq, building on head; None when none."""
     entries = within_payload_bytes(store.serialised_changes(after_seq, batch_size))
     if not entries:
         return None
-    header = pub.Batch(institution_id=store.institution_id, first_seq=entries[0][0],
-                       last_seq=entries[-1][0], prev_head=head,
-                       created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    header = pub.Batch(
+        institution_id=store.institution_id,
+        first_seq=entries[0][0],
+        last_seq=entries[-1][0],
+        prev_head=head,
+        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
     payload = batch_payload(header, [change for _, change in entries])
-    return PreparedBatch(seal(payload, signer), entries[0][0], entries[-1][0],
-                         next_head(head, payload), len(entries))
+    return PreparedBatch(
+        seal(payload, signer), entries[0][0], entries[-1][0], next_head(head, payload), len(entries)
+    )
 
 
-def _publish(store: AgentStore, client: RegistryClient, signer: Signer, last_seq: int,
-             head: str, batch_size: int, retrying: Retrying,
-             ) -> Iterator[tuple[PreparedBatch, pub.PublishResponse]]:
+def _publish(
+    store: AgentStore,
+    client: RegistryClient,
+    signer: Signer,
+    last_seq: int,
+    head: str,
+    batch_size: int,
+    retrying: Retrying,
+) -> Iterator[tuple[PreparedBatch, pub.PublishResponse]]:
     """Publish the change log after (last_seq, head), yielding each batch with the
     registry's answer (its acknowledgement and warnings), in order.
 
@@ -142,13 +160,19 @@ def _publish(store: AgentStore, client: RegistryClient, signer: Signer, last_seq
     in_flight: deque[tuple[PreparedBatch, PendingPublication, bool]] = deque()
     with ThreadPoolExecutor(1, thread_name_prefix="sync-prepare") as prepare:
         upcoming: Future[PreparedBatch | None] | None = prepare.submit(
-            _prepare, store, signer, last_seq, head, batch_size)
+            _prepare, store, signer, last_seq, head, batch_size
+        )
         while True:
             while len(in_flight) < WINDOW:
                 if not unsent and upcoming is not None:
                     ready = upcoming.result()
-                    upcoming = None if ready is None else prepare.submit(
-                        _prepare, store, signer, ready.last_seq, ready.head, batch_size)
+                    upcoming = (
+                        None
+                        if ready is None
+                        else prepare.submit(
+                            _prepare, store, signer, ready.last_seq, ready.head, batch_size
+                        )
+                    )
                     if ready is not None:
                         unsent.append(ready)
                 if not unsent:
@@ -169,18 +193,21 @@ def _publish(store: AgentStore, client: RegistryClient, signer: Signer, last_seq
                 unsent.extendleft(reversed([b for b, _, _ in in_flight]))
                 in_flight.clear()
                 if overtaken:
-                    log.warning("batch from seq %d overtook the one ahead of it; sending "
-                                "again from there", batch.first_seq,
-                                extra={"institution": store.institution_id,
-                                       "seq": batch.first_seq})
+                    log.warning(
+                        "batch from seq %d overtook the one ahead of it; sending again from there",
+                        batch.first_seq,
+                        extra={"institution": store.institution_id, "seq": batch.first_seq},
+                    )
                 else:
                     retrying.failed(error, f"to acknowledge the batch from seq {batch.first_seq}")
                 continue
             in_flight.popleft()
             ack = answer.acknowledgement
             if (ack.last_seq, ack.head) != (batch.last_seq, batch.head):
-                raise SyncError(f"the registry acknowledged seq {ack.last_seq} with head "
-                                f"{ack.head[:16]}…, not the batch sent; sync again")
+                raise SyncError(
+                    f"the registry acknowledged seq {ack.last_seq} with head "
+                    f"{ack.head[:16]}…, not the batch sent; sync again"
+                )
             retrying.answered()
             yield batch, answer
 
@@ -199,9 +226,14 @@ def _is_gap(error: grpc.RpcError, batch: PreparedBatch) -> bool:
 Progress = Callable[[int, int], None]
 
 
-def sync(store: AgentStore, client: RegistryClient, signer: Signer,
-         batch_size: int = BATCH_SIZE, progress: Progress | None = None,
-         retry_minutes: float | None = None) -> SyncResult:
+def sync(
+    store: AgentStore,
+    client: RegistryClient,
+    signer: Signer,
+    batch_size: int = BATCH_SIZE,
+    progress: Progress | None = None,
+    retry_minutes: float | None = None,
+) -> SyncResult:
     """Publish every change the registry does not hold yet. progress, when given, is called
     with (changes published, changes to publish) once the checkpoint is known and after each
     acknowledged batch. An unreachable registry is tried again for up to retry_minutes in a
@@ -210,8 +242,9 @@ def sync(store: AgentStore, client: RegistryClient, signer: Signer,
     rid = uuid.uuid4().hex
     request_id.set(rid)
     client.request_id = rid
-    retrying = Retrying(client.address, INTERACTIVE_RETRY_MINUTES if retry_minutes is None
-                        else retry_minutes)
+    retrying = Retrying(
+        client.address, INTERACTIVE_RETRY_MINUTES if retry_minutes is None else retry_minutes
+    )
     log.info("sync of %s started", institution, extra={"institution": institution})
     try:
         result, pulled = _sync(store, client, signer, batch_size, progress, retrying)
@@ -222,27 +255,36 @@ def sync(store: AgentStore, client: RegistryClient, signer: Signer,
     except SyncError as error:
         failure = error
     else:
-        outcome = (f"published {counted(result.changes, 'change')} in "
-                   f"{counted(result.batches, 'batch')}, up to seq {result.last_seq}"
-                   if result.batches
-                   else f"nothing new; the registry holds up to seq {result.last_seq}")
+        outcome = (
+            f"published {counted(result.changes, 'change')} in "
+            f"{counted(result.batches, 'batch')}, up to seq {result.last_seq}"
+            if result.batches
+            else f"nothing new; the registry holds up to seq {result.last_seq}"
+        )
         if pulled:
             outcome += f"; {counted(pulled, 'new bilateral step')} received"
         if result.warnings:
-            outcome += (f"; {counted(len(result.warnings), 'warning')}: "
-                        + "; ".join(result.warnings))
-        store.record_outcome(outcome, success=True, acked_seq=result.last_seq,
-                             head=result.head)
-        log.info("sync finished: %s", outcome,
-                 extra={"institution": institution, "seq": result.last_seq})
+            outcome += f"; {counted(len(result.warnings), 'warning')}: " + "; ".join(
+                result.warnings
+            )
+        store.record_outcome(outcome, success=True, acked_seq=result.last_seq, head=result.head)
+        log.info(
+            "sync finished: %s", outcome, extra={"institution": institution, "seq": result.last_seq}
+        )
         return result
     store.record_outcome(str(failure), success=False)
     log.error("sync failed: %s", failure, extra={"institution": institution})
     raise failure from None
 
 
-def _sync(store: AgentStore, client: RegistryClient, signer: Signer, batch_size: int,
-          progress: Progress | None, retrying: Retrying) -> tuple[SyncResult, int]:
+def _sync(
+    store: AgentStore,
+    client: RegistryClient,
+    signer: Signer,
+    batch_size: int,
+    progress: Progress | None,
+    retrying: Retrying,
+) -> tuple[SyncResult, int]:
     """The sync's calls: the checkpoint, the batches after it, then news of bilateral
     agreements; the result, and how many bilateral steps were received."""
     institution = store.institution_id
@@ -253,24 +295,30 @@ def _sync(store: AgentStore, client: RegistryClient, signer: Signer, batch_size:
         raise SyncError(
             f"the registry holds seq {last_seq} for {institution} but this agent's change "
             f"log ends at seq {local}; the store was replaced or restored from an old "
-            "backup: restore the latest store before syncing")
+            "backup: restore the latest store before syncing"
+        )
     batches = changes = 0
     log_index = store.sync_state().log_index
     to_publish = local - last_seq
     if progress is not None:
         progress(0, to_publish)
     warnings: list[str] = []
-    for prepared, answer in _publish(store, client, signer, last_seq, head, batch_size,
-                                     retrying):
+    for prepared, answer in _publish(store, client, signer, last_seq, head, batch_size, retrying):
         ack = answer.acknowledgement
         store.record_acknowledgement(ack)
         for warning in answer.warnings:
-            log.warning("the registry applied seq %d with a warning: %s", ack.last_seq,
-                        warning, extra={"institution": institution, "seq": ack.last_seq})
+            log.warning(
+                "the registry applied seq %d with a warning: %s",
+                ack.last_seq,
+                warning,
+                extra={"institution": institution, "seq": ack.last_seq},
+            )
         warnings += answer.warnings
-        log.info("batch acknowledged up to seq %d", ack.last_seq,
-                 extra={"institution": institution, "seq": ack.last_seq,
-                        "records": prepared.count})
+        log.info(
+            "batch acknowledged up to seq %d",
+            ack.last_seq,
+            extra={"institution": institution, "seq": ack.last_seq, "records": prepared.count},
+        )
         last_seq, head, log_index = ack.last_seq, ack.head, ack.receipt.log_index
         batches += 1
         changes += prepared.count
@@ -279,7 +327,10 @@ def _sync(store: AgentStore, client: RegistryClient, signer: Signer, batch_size:
     pulled = 0
     if checkpoint.bilateral_event_id > store.bilateral_cursor():
         # News about bilateral agreements: only when the checkpoint says there is some.
-        pulled = store.add_bilateral_events(retrying.call(
-            lambda: client.bilateral_events(institution, store.bilateral_cursor()),
-            "to list the bilateral agreements' steps"))
+        pulled = store.add_bilateral_events(
+            retrying.call(
+                lambda: client.bilateral_events(institution, store.bilateral_cursor()),
+                "to list the bilateral agreements' steps",
+            )
+        )
     return SyncResult(batches, changes, last_seq, head, log_index, tuple(warnings)), pulled

@@ -38,8 +38,9 @@ from sync_agent.client import ClientTLS
 settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("suite")
 
-PG_URL = os.environ.get("CREDIT_REGISTRY_TEST_PG_URL",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "CREDIT_REGISTRY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 STANDARDS = FIXTURES / "standards"  # see its README
 T = TypeVar("T")
@@ -140,8 +141,9 @@ class Network:
 
     def enrol(self, institution_id: str, name: str | None = None) -> Ed25519Signer:
         signer = Ed25519Signer.generate()
-        directory.enrol(self.engine, institution_id, name or institution_id, "GB",
-                        signer.public_key)
+        directory.enrol(
+            self.engine, institution_id, name or institution_id, "GB", signer.public_key
+        )
         self.signers[institution_id] = signer
         return signer
 
@@ -194,24 +196,45 @@ def eventually(condition: Callable[[], bool], seconds: float = 30) -> bool:
 class RunningRegistry:
     """A registry served by grpc.aio on 127.0.0.1 in a background event loop."""
 
-    def __init__(self, engine: Engine, tls: ServerCertificates | None = None,
-                 database_on_loop: bool = False, check_workers: int = 0,
-                 query_workers: int = 0, volume: VolumeRule = VolumeRule(),
-                 health_interval: float = PROBE_SECONDS) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        tls: ServerCertificates | None = None,
+        database_on_loop: bool = False,
+        check_workers: int = 0,
+        query_workers: int = 0,
+        volume: VolumeRule = VolumeRule(),
+        health_interval: float = PROBE_SECONDS,
+    ) -> None:
         self.engine = engine
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.metrics = Metrics(engine)
         self.record_checks = self._run(RecordChecks.start(check_workers))
-        self.query_workers = self._run(QueryWorkers.for_database(
-            query_workers, engine.url.render_as_string(hide_password=False)))
-        self.health = Health(database_probe(engine), registry_server.SERVICE_NAMES,
-                             interval=health_interval)
+        self.query_workers = self._run(
+            QueryWorkers.for_database(
+                query_workers, engine.url.render_as_string(hide_password=False)
+            )
+        )
+        self.health = Health(
+            database_probe(engine), registry_server.SERVICE_NAMES, interval=health_interval
+        )
         self.admission = Admission(len(self.query_workers.workers))
-        self.server, self.port = self._run(registry_server.build(
-            engine, "127.0.0.1:0", tls, self.metrics, database_on_loop, self.record_checks,
-            self.query_workers, volume, self.health, self.admission))
+        self.server, self.port = self._run(
+            registry_server.build(
+                engine,
+                "127.0.0.1:0",
+                tls,
+                self.metrics,
+                database_on_loop,
+                self.record_checks,
+                self.query_workers,
+                volume,
+                self.health,
+                self.admission,
+            )
+        )
         self.address = f"127.0.0.1:{self.port}"
 
     def _run(self, work: Coroutine[Any, Any, T]) -> T:
@@ -238,18 +261,25 @@ def not_in_process(*_args: object) -> bytes:
     raise AssertionError("a question was answered in the registry's process, not a worker")
 
 
-@pytest.fixture(params=["database calls in threads", "database calls on the event loop",
-                        "questions in a query worker"])
-def registry_either_way(request: pytest.FixtureRequest, network: Network,
-                        monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningRegistry]:
+@pytest.fixture(
+    params=[
+        "database calls in threads",
+        "database calls on the event loop",
+        "questions in a query worker",
+    ]
+)
+def registry_either_way(
+    request: pytest.FixtureRequest, network: Network, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[RunningRegistry]:
     """The registry over gRPC, each way it can run its database calls
     (service.DatabaseCalls) and with partners' questions answered by a query worker; there,
     a question answered in the registry's own process fails the test."""
     workers = 1 if "worker" in request.param else 0
     if workers:
         monkeypatch.setattr(service, "answer", not_in_process)
-    running = RunningRegistry(network.engine, database_on_loop="loop" in request.param,
-                              query_workers=workers)
+    running = RunningRegistry(
+        network.engine, database_on_loop="loop" in request.param, query_workers=workers
+    )
     yield running
     running.stop()
 
@@ -259,8 +289,13 @@ def tls_registry(network: Network, pki: Path) -> Iterator[RunningRegistry]:
     """The registry with mutual TLS and a record-check worker, as a network runs it.
     (Questions are answered in process here: where they are answered is tested with
     registry_either_way, and authorisation happens before either.)"""
-    running = RunningRegistry(network.engine, ServerCertificates.from_files(TLSFiles(
-        pki / "registry.pem", pki / "registry-key.pem", pki / "ca.pem")), check_workers=1)
+    running = RunningRegistry(
+        network.engine,
+        ServerCertificates.from_files(
+            TLSFiles(pki / "registry.pem", pki / "registry-key.pem", pki / "ca.pem")
+        ),
+        check_workers=1,
+    )
     yield running
     running.stop()
 
@@ -293,5 +328,3 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-

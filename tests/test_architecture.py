@@ -11,8 +11,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 FORBIDDEN = {
-    "registry_core": {"grpc", "sqlmodel", "sqlalchemy", "textual", "registry_server",
-                      "sync_agent", "tui"},
+    "registry_core": {
+        "grpc",
+        "sqlmodel",
+        "sqlalchemy",
+        "textual",
+        "registry_server",
+        "sync_agent",
+        "tui",
+    },
     "sync_agent": {"registry_server", "tui"},
     "tui": {"registry_server"},
     "partner": {"registry_server", "tui", "sqlmodel", "sqlalchemy", "textual"},
@@ -33,6 +40,9 @@ def _imports(path: Path) -> set[str]:
 def test_package_imports_only_what_its_layer_allows(package: str) -> None:
     files = sorted((ROOT / package).rglob("*.py"))
     assert files, f"{package} has no modules"
-    offending = {str(f.relative_to(ROOT)): sorted(_imports(f) & FORBIDDEN[package])
-                 for f in files if _imports(f) & FORBIDDEN[package]}
+    offending = {
+        str(f.relative_to(ROOT)): sorted(_imports(f) & FORBIDDEN[package])
+        for f in files
+        if _imports(f) & FORBIDDEN[package]
+    }
     assert not offending, f"{package} imports what its layer must not: {offending}"

@@ -29,9 +29,11 @@ BENCHMARKS = [
 def test_the_benchmark_runs_and_prints_its_ratios(command: tuple[str, ...]) -> None:
     if command[0] == "bench.ingest_postgres" and (problem := postgres_problem()):
         pytest.skip(problem)
-    done = subprocess.run([sys.executable, "-m", *command], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", *command], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stdout + done.stderr
-    ratios = [line for line in done.stdout.splitlines() if "x the anchor" in line
-              or "anchor /" in line]
+    ratios = [
+        line for line in done.stdout.splitlines() if "x the anchor" in line or "anchor /" in line
+    ]
     assert ratios, f"{command[0]} printed no ratio against its anchor:\n{done.stdout}"

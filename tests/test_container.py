@@ -37,8 +37,17 @@ def podman_command(store: Path) -> list[str]:
     """podman with its own storage under store (vfs: needs no kernel overlay support), so the
     test neither uses nor leaves anything in the machine's own podman storage; cgroupfs,
     which needs no systemd; runc where installed (crun refuses hybrid cgroup hierarchies)."""
-    command = ["podman", "--root", str(store / "root"), "--runroot", str(store / "run"),
-               "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs"]
+    command = [
+        "podman",
+        "--root",
+        str(store / "root"),
+        "--runroot",
+        str(store / "run"),
+        "--storage-driver",
+        "vfs",
+        "--cgroup-manager",
+        "cgroupfs",
+    ]
     if shutil.which("runc"):
         command += ["--runtime", "runc"]
     return command
@@ -54,10 +63,12 @@ def resource_limits() -> list[str]:
     return ["--ulimit", f"nofile={files}:{files}", "--ulimit", f"nproc={processes}:{processes}"]
 
 
-def run(command: list[str], timeout: float = 600,
-        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False,
-                          env=env)
+def run(
+    command: list[str], timeout: float = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, check=False, env=env
+    )
     assert done.returncode == 0, f"{' '.join(command)}\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
     return done
 
@@ -65,8 +76,10 @@ def run(command: list[str], timeout: float = 600,
 @pytest.fixture(scope="module")
 def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
     if os.environ.get(OPT_IN) != "1":
-        pytest.skip(f"building the image takes 3 to 6.5 minutes; set {OPT_IN}=1 to run it "
-                    "(docs/operations.md, Running in containers)")
+        pytest.skip(
+            f"building the image takes 3 to 6.5 minutes; set {OPT_IN}=1 to run it "
+            "(docs/operations.md, Running in containers)"
+        )
     if shutil.which("podman") is None:
         pytest.skip("podman is not installed (apt-get install podman runc debootstrap)")
     store = tmp_path_factory.mktemp("podman")
@@ -81,17 +94,39 @@ def image(podman: list[str]) -> str:
     base = os.environ.get(BASE_IMAGE)
     if base is None:
         if os.geteuid() != 0 or shutil.which("debootstrap") is None:
-            pytest.skip(f"no base image: making one needs root and debootstrap; or set "
-                        f"{BASE_IMAGE} to an image with Python 3.11 (e.g. python:3.11-slim)")
+            pytest.skip(
+                f"no base image: making one needs root and debootstrap; or set "
+                f"{BASE_IMAGE} to an image with Python 3.11 (e.g. python:3.11-slim)"
+            )
         base = "localhost/credit-registry-base:bookworm"
-        run([str(ROOT / "deploy" / "container" / "make-base-image.sh"), base], timeout=1200,
-            env={**os.environ, "PODMAN": " ".join(podman)})
-    borrowed_ca = (["--volume", f"{HOST_CA_BUNDLE}:{HOST_CA_BUNDLE}:ro"]
-                   if HOST_CA_BUNDLE.is_file() else [])
-    run([*podman, "build", "--network", "host", *resource_limits(), *borrowed_ca,
-         "--format", "docker",  # keeps HEALTHCHECK, which the OCI format has no place for
-         "--build-arg", f"BASE_IMAGE={base}", "--file", str(ROOT / "deploy" / "Containerfile"),
-         "--tag", IMAGE, str(ROOT)], timeout=1800)
+        run(
+            [str(ROOT / "deploy" / "container" / "make-base-image.sh"), base],
+            timeout=1200,
+            env={**os.environ, "PODMAN": " ".join(podman)},
+        )
+    borrowed_ca = (
+        ["--volume", f"{HOST_CA_BUNDLE}:{HOST_CA_BUNDLE}:ro"] if HOST_CA_BUNDLE.is_file() else []
+    )
+    run(
+        [
+            *podman,
+            "build",
+            "--network",
+            "host",
+            *resource_limits(),
+            *borrowed_ca,
+            "--format",
+            "docker",  # keeps HEALTHCHECK, which the OCI format has no place for
+            "--build-arg",
+            f"BASE_IMAGE={base}",
+            "--file",
+            str(ROOT / "deploy" / "Containerfile"),
+            "--tag",
+            IMAGE,
+            str(ROOT),
+        ],
+        timeout=1800,
+    )
     return IMAGE
 
 
@@ -104,21 +139,38 @@ def registry_container(podman: list[str], image: str, tmp_path: Path) -> Iterato
     port = free_port()
     (config / "registry.toml").write_text(
         'database_url = "sqlite:////var/lib/credit-registry/registry.db"\n'
-        f'listen = "0.0.0.0:{port}"\nlog_format = "text"\n')
+        f'listen = "0.0.0.0:{port}"\nlog_format = "text"\n'
+    )
     (config / "registry.toml").chmod(0o644)  # the image's user is not this file's owner
     secret = tmp_path / "registry-db-password"
     secret.write_text("unused with SQLite\n")
     secret.chmod(0o644)
-    command = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text()) \
-        ["services"]["registry"]["command"]
+    command = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())["services"][
+        "registry"
+    ]["command"]
     name = f"credit-registry-test-{port}"
-    run([*podman, "run", "--detach", "--name", name, "--network", "host", *resource_limits(),
-         "--volume", f"{config}:/etc/credit-registry:ro",
-         "--volume", f"{secret}:/run/secrets/registry-db-password:ro",
-         image, *[part.replace("$$", "$") for part in command]])  # compose's $$ is one $
+    run(
+        [
+            *podman,
+            "run",
+            "--detach",
+            "--name",
+            name,
+            "--network",
+            "host",
+            *resource_limits(),
+            "--volume",
+            f"{config}:/etc/credit-registry:ro",
+            "--volume",
+            f"{secret}:/run/secrets/registry-db-password:ro",
+            image,
+            *[part.replace("$$", "$") for part in command],
+        ]
+    )  # compose's $$ is one $
     yield name, port
-    subprocess.run([*podman, "rm", "--force", "--time", "0", name], capture_output=True,
-                   check=False)
+    subprocess.run(
+        [*podman, "rm", "--force", "--time", "0", name], capture_output=True, check=False
+    )
 
 
 def wait_until_serving(address: str, seconds: float = 120) -> None:
@@ -134,7 +186,8 @@ def wait_until_serving(address: str, seconds: float = 120) -> None:
 
 
 def test_image_migrates_serves_grpc_health_as_its_own_user_and_stops_on_sigterm(
-        podman: list[str], registry_container: tuple[str, int]) -> None:
+    podman: list[str], registry_container: tuple[str, int]
+) -> None:
     name, port = registry_container
     wait_until_serving(f"127.0.0.1:{port}")  # asked from outside the container
     run([*podman, "healthcheck", "run", name])  # the image's own HEALTHCHECK, inside it
@@ -150,9 +203,22 @@ def test_image_migrates_serves_grpc_health_as_its_own_user_and_stops_on_sigterm(
 
 
 def test_image_holds_no_compiler_and_its_environment_no_installer(
-        podman: list[str], image: str) -> None:
-    listed = run([*podman, "run", "--rm", "--network", "none", *resource_limits(), image,
-                  "sh", "-c", "ls /opt/credit-registry/bin; command -v gcc cc make || true"])
+    podman: list[str], image: str
+) -> None:
+    listed = run(
+        [
+            *podman,
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            *resource_limits(),
+            image,
+            "sh",
+            "-c",
+            "ls /opt/credit-registry/bin; command -v gcc cc make || true",
+        ]
+    )
     names = {Path(word).name for word in listed.stdout.split()}
     assert {"registry-server", "sync-agent", "python"} <= names
     assert not names & {"pip", "pip3", "gcc", "cc", "make"}

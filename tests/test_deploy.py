@@ -73,10 +73,14 @@ def test_registry_sample_loads_and_documents_every_setting(tmp_path: Path, pki: 
 def test_environment_wins_over_the_file_and_errors_name_the_fix(tmp_path: Path) -> None:
     sample = tmp_path / "registry.toml"
     sample.write_text('listen = "0.0.0.0:1"\n')
-    assert registry_config.load(sample, environ={"REGISTRY_LISTEN": "127.0.0.1:2"}).listen \
+    assert (
+        registry_config.load(sample, environ={"REGISTRY_LISTEN": "127.0.0.1:2"}).listen
         == "127.0.0.1:2"
+    )
     sample.write_text('listen = "everywhere"\n')
-    with pytest.raises(registry_config.ConfigError, match="registry.toml: setting 'listen'.*host:port"):
+    with pytest.raises(
+        registry_config.ConfigError, match="registry.toml: setting 'listen'.*host:port"
+    ):
         registry_config.load(sample, environ={})
     sample.write_text('lisen = "0.0.0.0:1"\n')
     with pytest.raises(registry_config.ConfigError, match="unknown setting 'lisen'"):
@@ -85,42 +89,56 @@ def test_environment_wins_over_the_file_and_errors_name_the_fix(tmp_path: Path) 
     with pytest.raises(registry_config.ConfigError, match="tls_key and client_ca together"):
         registry_config.load(sample, environ={})
     sample.write_text('health_cert = "pki/partner-registry-health.pem"\n')
-    with pytest.raises(registry_config.ConfigError,
-                       match="setting 'health_key' is missing: .*health_cert and health_key"):
+    with pytest.raises(
+        registry_config.ConfigError,
+        match="setting 'health_key' is missing: .*health_cert and health_key",
+    ):
         registry_config.load(sample, environ={})
     with pytest.raises(registry_config.ConfigError, match="REGISTRY_WORKER_THREADS.*0 to 64"):
         registry_config.load(None, environ={"REGISTRY_WORKER_THREADS": "zero"})
-    with pytest.raises(registry_config.ConfigError,
-                       match="REGISTRY_EVENT_LOOP: setting 'event_loop' = 'tokio'; use "
-                             "\"uvloop\" or \"asyncio\""):
+    with pytest.raises(
+        registry_config.ConfigError,
+        match="REGISTRY_EVENT_LOOP: setting 'event_loop' = 'tokio'; use \"uvloop\" or \"asyncio\"",
+    ):
         registry_config.load(None, environ={"REGISTRY_EVENT_LOOP": "tokio"})
 
 
-def test_drain_defaults_to_five_seconds_with_tls_and_none_without(tmp_path: Path,
-                                                                  pki: Path) -> None:
+def test_drain_defaults_to_five_seconds_with_tls_and_none_without(
+    tmp_path: Path, pki: Path
+) -> None:
     assert registry_config.drain_seconds(registry_config.load(None, environ={})) == 0
-    tls = registry_config.load(None, environ={
-        "REGISTRY_TLS_CERT": str(pki / "registry.pem"),
-        "REGISTRY_TLS_KEY": str(pki / "registry-key.pem"),
-        "REGISTRY_CLIENT_CA": str(pki / "ca.pem")})
+    tls = registry_config.load(
+        None,
+        environ={
+            "REGISTRY_TLS_CERT": str(pki / "registry.pem"),
+            "REGISTRY_TLS_KEY": str(pki / "registry-key.pem"),
+            "REGISTRY_CLIENT_CA": str(pki / "ca.pem"),
+        },
+    )
     assert registry_config.drain_seconds(tls) == registry_config.DRAIN_SECONDS == 5
-    assert registry_config.drain_seconds(registry_config.load(
-        None, environ={"REGISTRY_DRAIN_SECONDS": "0"})) == 0
+    assert (
+        registry_config.drain_seconds(
+            registry_config.load(None, environ={"REGISTRY_DRAIN_SECONDS": "0"})
+        )
+        == 0
+    )
 
 
 def test_drain_and_access_log_settings_name_the_fix(tmp_path: Path) -> None:
-    with pytest.raises(registry_config.ConfigError,
-                       match="REGISTRY_DRAIN_SECONDS: setting 'drain_seconds' = -2; give 0 to "
-                             "300 or -1 for the default"):
+    with pytest.raises(
+        registry_config.ConfigError,
+        match="REGISTRY_DRAIN_SECONDS: setting 'drain_seconds' = -2; give 0 to "
+        "300 or -1 for the default",
+    ):
         registry_config.load(None, environ={"REGISTRY_DRAIN_SECONDS": "-2"})
-    with pytest.raises(registry_config.ConfigError,
-                       match="setting 'access_log' = 'off'; use true or false"):
+    with pytest.raises(
+        registry_config.ConfigError, match="setting 'access_log' = 'off'; use true or false"
+    ):
         registry_config.load(None, environ={"REGISTRY_ACCESS_LOG": "off"})
     sample = tmp_path / "registry.toml"
     sample.write_text("access_log = false\n")
     assert registry_config.load(sample, environ={}).access_log is False
-    assert registry_config.load(None, environ={"REGISTRY_ACCESS_LOG": "False"}).access_log \
-        is False
+    assert registry_config.load(None, environ={"REGISTRY_ACCESS_LOG": "False"}).access_log is False
 
 
 def test_registry_refuses_to_start_half_configured(tmp_path: Path) -> None:
@@ -141,13 +159,16 @@ def test_agent_sample_loads(tmp_path: Path, pki: Path) -> None:
         assert variable in text, f"{variable} not documented in the agent sample"
 
 
-def test_agent_environment_wins_and_errors_name_the_fix(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_agent_environment_wins_and_errors_name_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     init_home(tmp_path, "uk.ac.taff", "Taff", "GB", "127.0.0.1:1")
     monkeypatch.setenv("SYNC_AGENT_REGISTRY", "registry.example.org:443")
     assert agent_config.load(tmp_path).registry == "registry.example.org:443"
     monkeypatch.setenv("SYNC_AGENT_TLS_CA", "nowhere.pem")
-    with pytest.raises(agent_config.ConfigError, match=r"agent.toml: \[tls\] ca = 'nowhere.pem': no such file"):
+    with pytest.raises(
+        agent_config.ConfigError, match=r"agent.toml: \[tls\] ca = 'nowhere.pem': no such file"
+    ):
         agent_config.load(tmp_path)
     (tmp_path / "agent.toml").write_text('institution_id = "uk.ac.taff"\nnmae = "x"\n')
     with pytest.raises(agent_config.ConfigError, match="unknown setting 'nmae'"):
@@ -191,8 +212,9 @@ def instructions(stage: list[tuple[str, str]], name: str) -> list[str]:
 
 
 def environment(stage: list[tuple[str, str]]) -> dict[str, str]:
-    return dict(word.split("=", 1) for line in instructions(stage, "ENV")
-                for word in shlex.split(line))
+    return dict(
+        word.split("=", 1) for line in instructions(stage, "ENV") for word in shlex.split(line)
+    )
 
 
 def test_containerfile_builds_a_virtual_environment_and_runs_it_slim_and_not_as_root() -> None:
@@ -209,8 +231,11 @@ def test_containerfile_builds_a_virtual_environment_and_runs_it_slim_and_not_as_
         assert not re.search(r"\b(pip|apt-get|apt|gcc|make)\b", run), run
     assert environment(runtime)["PATH"].startswith(f"{venv}/bin:")
     user = instructions(runtime, "USER")[-1].split(":")
-    assert user[0].isdigit() and int(user[0]) != 0 and f"--uid {user[0]}" in \
-        instructions(runtime, "RUN")[0]
+    assert (
+        user[0].isdigit()
+        and int(user[0]) != 0
+        and f"--uid {user[0]}" in instructions(runtime, "RUN")[0]
+    )
 
 
 def test_containerfile_serves_and_checks_its_health_with_real_commands() -> None:
@@ -226,10 +251,15 @@ def test_containerfile_serves_and_checks_its_health_with_real_commands() -> None
 def test_build_context_holds_every_package_the_project_installs() -> None:
     """.dockerignore lets through exactly what pyproject.toml's wheel is made of."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    packages = {pattern.rstrip("*")
-                for pattern in project["tool"]["setuptools"]["packages"]["find"]["include"]}
-    allowed = {line[1:] for line in (ROOT / ".dockerignore").read_text().splitlines()
-               if line.startswith("!")}
+    packages = {
+        pattern.rstrip("*")
+        for pattern in project["tool"]["setuptools"]["packages"]["find"]["include"]
+    }
+    allowed = {
+        line[1:]
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.startswith("!")
+    }
     assert allowed == packages | {"pyproject.toml", project["project"]["readme"]}
     assert all((ROOT / name).exists() for name in allowed)
 
@@ -245,7 +275,8 @@ def test_compose_builds_the_registry_from_the_containerfile() -> None:
     assert context == ROOT, "the build context is the repository, as .dockerignore expects"
     assert (context / registry["build"]["dockerfile"]) == DEPLOY / "Containerfile"
     assert set(registry["build"]["args"]) <= {
-        line.split("=")[0] for line in instructions(containerfile()[0], "ARG")}
+        line.split("=")[0] for line in instructions(containerfile()[0], "ARG")
+    }
 
 
 def test_compose_migrates_then_serves_with_real_commands_and_installs_nothing() -> None:
@@ -293,8 +324,9 @@ def test_compose_publishes_the_port_the_registry_listens_on() -> None:
 def test_database_threads_default_to_the_event_loop_for_sqlite_only(tmp_path: Path) -> None:
     sqlite = registry_config.load(None, environ={})
     assert sqlite.worker_threads == -1 and registry_config.database_threads(sqlite) == 0
-    postgres = registry_config.load(None, environ={
-        "REGISTRY_DATABASE_URL": "postgresql+psycopg://registry@127.0.0.1/registry"})
+    postgres = registry_config.load(
+        None, environ={"REGISTRY_DATABASE_URL": "postgresql+psycopg://registry@127.0.0.1/registry"}
+    )
     assert registry_config.database_threads(postgres) == 2
     four = registry_config.load(None, environ={"REGISTRY_WORKER_THREADS": "4"})
     assert registry_config.database_threads(four) == 4
@@ -303,7 +335,8 @@ def test_database_threads_default_to_the_event_loop_for_sqlite_only(tmp_path: Pa
 
 
 def test_record_check_workers_default_to_one_where_a_core_is_spare(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     defaults = registry_config.load(None, environ={})
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     assert defaults.check_workers == -1 and registry_config.record_check_workers(defaults) == 1
@@ -311,27 +344,33 @@ def test_record_check_workers_default_to_one_where_a_core_is_spare(
     assert registry_config.record_check_workers(defaults) == 0
     none = registry_config.load(None, environ={"REGISTRY_CHECK_WORKERS": "0"})
     assert registry_config.record_check_workers(none) == 0
-    with pytest.raises(registry_config.ConfigError,
-                       match="environment variable REGISTRY_CHECK_WORKERS: setting "
-                             "'check_workers' = 'two' is not a whole number"):
+    with pytest.raises(
+        registry_config.ConfigError,
+        match="environment variable REGISTRY_CHECK_WORKERS: setting "
+        "'check_workers' = 'two' is not a whole number",
+    ):
         registry_config.load(None, environ={"REGISTRY_CHECK_WORKERS": "two"})
 
 
 def test_query_workers_default_to_every_core_but_the_registrys_own_on_sqlite(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     defaults = registry_config.load(None, environ={})
     monkeypatch.setattr("os.cpu_count", lambda: 8)
     assert defaults.query_workers == -1 and registry_config.query_worker_count(defaults) == 7
     monkeypatch.setattr("os.cpu_count", lambda: 1)
     assert registry_config.query_worker_count(defaults) == 0
-    postgres = registry_config.load(None, environ={
-        "REGISTRY_DATABASE_URL": "postgresql+psycopg://registry@db/registry"})
+    postgres = registry_config.load(
+        None, environ={"REGISTRY_DATABASE_URL": "postgresql+psycopg://registry@db/registry"}
+    )
     assert registry_config.query_worker_count(postgres) == 2  # they wait on the network
     two = registry_config.load(None, environ={"REGISTRY_QUERY_WORKERS": "2"})
     assert registry_config.query_worker_count(two) == 2
-    with pytest.raises(registry_config.ConfigError,
-                       match="environment variable REGISTRY_QUERY_WORKERS: setting "
-                             "'query_workers' = 65; give 0 to 64"):
+    with pytest.raises(
+        registry_config.ConfigError,
+        match="environment variable REGISTRY_QUERY_WORKERS: setting "
+        "'query_workers' = 65; give 0 to 64",
+    ):
         registry_config.load(None, environ={"REGISTRY_QUERY_WORKERS": "65"})
 
 
@@ -340,27 +379,32 @@ def test_alert_rules_pass_promtool_and_their_unit_tests() -> None:
     if promtool is None:
         pytest.skip("promtool not installed (Debian: apt-get install prometheus)")
     rules = DEPLOY / "prometheus"
-    for command in (["check", "rules", "registry-alerts.yml"],
-                    ["test", "rules", "registry-alerts.test.yml"]):
-        done = subprocess.run([promtool, *command], cwd=rules, capture_output=True, text=True,
-                              timeout=120)
+    for command in (
+        ["check", "rules", "registry-alerts.yml"],
+        ["test", "rules", "registry-alerts.test.yml"],
+    ):
+        done = subprocess.run(
+            [promtool, *command], cwd=rules, capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         assert "SUCCESS" in done.stdout + done.stderr
 
 
 def test_alert_rules_name_only_metrics_the_registry_or_node_exporter_serves(
-        tmp_path: Path, pki: Path) -> None:
+    tmp_path: Path, pki: Path
+) -> None:
     """A renamed metric would leave its alert silently matching nothing."""
     engine = make_engine(f"sqlite:///{tmp_path / 'registry.db'}")
     upgrade(engine)
     metrics = Metrics(engine)
-    metrics.watch(lambda: {"registry": (pki / "registry.pem").read_bytes()},
-                  [QueryWorkers([])])
-    served = set(re.findall(r"^# TYPE (\S+)", generate_latest(metrics.registry).decode(),
-                            re.MULTILINE))
+    metrics.watch(lambda: {"registry": (pki / "registry.pem").read_bytes()}, [QueryWorkers([])])
+    served = set(
+        re.findall(r"^# TYPE (\S+)", generate_latest(metrics.registry).decode(), re.MULTILINE)
+    )
     engine.dispose()
     rules = yaml.safe_load((DEPLOY / "prometheus" / "registry-alerts.yml").read_text())
     for rule in rules["groups"][0]["rules"]:
         for name in re.findall(r"\b(?:registry|node)_[a-z_]+", rule["expr"]):
-            assert name.startswith("node_filesystem_") or name in served, \
+            assert name.startswith("node_filesystem_") or name in served, (
                 f"{rule['alert']} uses {name}, which the registry does not serve"
+            )

@@ -24,26 +24,51 @@ CLIENT = Path(__file__).resolve().parents[1] / "clients" / "node"
 def node_client() -> Path:
     if not shutil.which("node") or not shutil.which("npm"):
         pytest.skip("Node.js and npm are not installed on this machine")
-    done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(CLIENT)],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(CLIENT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, f"npm ci failed:\n{done.stderr[-2000:]}"
     return CLIENT / "resolve.mjs"
 
 
 def test_node_client_from_the_proto_files_resolves_over_mutual_tls(
-        node_client: Path, network: Network, tls_registry: RunningRegistry, pki: Path) -> None:
+    node_client: Path, network: Network, tls_registry: RunningRegistry, pki: Path
+) -> None:
     with open_channel(tls_registry.address, client_tls(pki, "institution-uk.ac.forth")) as ch:
-        publication_pb2_grpc.PublicationServiceStub(ch).Publish(pub.PublishRequest(
-            envelope=signed(batch("uk.ac.forth", [micro_credential()]),
-                            network.signers["uk.ac.forth"])))
+        publication_pb2_grpc.PublicationServiceStub(ch).Publish(
+            pub.PublishRequest(
+                envelope=signed(
+                    batch("uk.ac.forth", [micro_credential()]), network.signers["uk.ac.forth"]
+                )
+            )
+        )
     with open_channel(tls_registry.address, client_tls(pki, "institution-uk.ac.taff")) as ch:
-        publication_pb2_grpc.PublicationServiceStub(ch).Publish(pub.PublishRequest(
-            envelope=signed(batch("uk.ac.taff", [module(), agreement()]),
-                            network.signers["uk.ac.taff"])))
+        publication_pb2_grpc.PublicationServiceStub(ch).Publish(
+            pub.PublishRequest(
+                envelope=signed(
+                    batch("uk.ac.taff", [module(), agreement()]), network.signers["uk.ac.taff"]
+                )
+            )
+        )
     done = subprocess.run(
-        ["node", str(node_client), tls_registry.address, str(pki / "ca.pem"),
-         str(pki / "partner-ucas.pem"), str(pki / "partner-ucas-key.pem"), "uk.ac.taff",
-         "uk.ac.forth/MC1", "2025-06-01"], capture_output=True, text=True, timeout=60)
+        [
+            "node",
+            str(node_client),
+            tls_registry.address,
+            str(pki / "ca.pem"),
+            str(pki / "partner-ucas.pem"),
+            str(pki / "partner-ucas-key.pem"),
+            "uk.ac.taff",
+            "uk.ac.forth/MC1",
+            "2025-06-01",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
     [grant] = answer["grants"]
@@ -51,15 +76,26 @@ def test_node_client_from_the_proto_files_resolves_over_mutual_tls(
     assert grant["provenance"][0]["agreement_key"] == "AG1"
 
 
-def test_node_client_without_a_certificate_is_refused(node_client: Path, network: Network,
-                                                      tls_registry: RunningRegistry,
-                                                      pki: Path) -> None:
+def test_node_client_without_a_certificate_is_refused(
+    node_client: Path, network: Network, tls_registry: RunningRegistry, pki: Path
+) -> None:
     rogue = pki / "rogue"
     done = subprocess.run(
-        ["node", str(node_client), tls_registry.address, str(pki / "ca.pem"),
-         str(rogue / "institution-uk.ac.forth.pem"), str(rogue / "institution-uk.ac.forth-key.pem"),
-         "uk.ac.taff", "uk.ac.forth/MC1", "2025-06-01"], capture_output=True, text=True,
-        timeout=60)
+        [
+            "node",
+            str(node_client),
+            tls_registry.address,
+            str(pki / "ca.pem"),
+            str(rogue / "institution-uk.ac.forth.pem"),
+            str(rogue / "institution-uk.ac.forth-key.pem"),
+            "uk.ac.taff",
+            "uk.ac.forth/MC1",
+            "2025-06-01",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1
     unavailable = grpc.StatusCode.UNAVAILABLE.value[0]  # 14: refused at the TLS handshake
     assert f"{unavailable} " in done.stderr, done.stderr

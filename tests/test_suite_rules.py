@@ -21,7 +21,10 @@ def test_hypothesis_runs_without_deadline_or_too_slow_check() -> None:
 
 
 def test_no_test_sets_a_deadline_of_its_own() -> None:
-    timed = [f"{path.relative_to(TESTS)}:{n}" for path in sorted(TESTS.rglob("*.py"))
-             for n, line in enumerate(path.read_text("utf-8").splitlines(), 1)
-             if re.search(r"settings\(.*deadline\s*=\s*(?!None)", line)]
+    timed = [
+        f"{path.relative_to(TESTS)}:{n}"
+        for path in sorted(TESTS.rglob("*.py"))
+        for n, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        if re.search(r"settings\(.*deadline\s*=\s*(?!None)", line)
+    ]
     assert timed == [], f"a Hypothesis deadline is a timing assertion: {timed}"

@@ -20,7 +20,8 @@ DISTRIBUTION_UNITS = Path("/usr/lib/systemd/system")
 pytestmark = pytest.mark.skipif(
     ANALYZE is None or not DISTRIBUTION_UNITS.is_dir(),
     reason="systemd-analyze and /usr/lib/systemd/system are missing (Debian, Ubuntu: apt-get "
-           "install systemd; it need not run)")
+    "install systemd; it need not run)",
+)
 
 SERVICES = ("registry-server.service", "sync-agent.service")
 UNITS = (*SERVICES, "sync-agent.timer")
@@ -33,8 +34,13 @@ EXEC_SETTINGS = ("ExecStartPre", "ExecStart", "ExecReload")
 
 def analyze(*arguments: str) -> subprocess.CompletedProcess[str]:
     assert ANALYZE is not None
-    return subprocess.run([ANALYZE, "--no-pager", *arguments], capture_output=True,
-                          text=True, check=False, timeout=120)
+    return subprocess.run(
+        [ANALYZE, "--no-pager", *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
 
 
 def failure_handlers() -> list[str]:
@@ -46,8 +52,12 @@ def commands(name: str) -> list[str]:
     """The programs a unit runs: the first word of each Exec line, without its prefixes (a
     setting may come more than once, so not through configparser)."""
     text = (DEPLOY / "systemd" / name).read_text()
-    return [program.lstrip("-@:+!") for program in re.findall(
-        rf"^(?:{'|'.join(EXEC_SETTINGS)})=(\S+)", text, flags=re.MULTILINE)]
+    return [
+        program.lstrip("-@:+!")
+        for program in re.findall(
+            rf"^(?:{'|'.join(EXEC_SETTINGS)})=(\S+)", text, flags=re.MULTILINE
+        )
+    ]
 
 
 def install(root: Path, program: str) -> None:
@@ -83,8 +93,9 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def verify(root: Path, *units: str) -> subprocess.CompletedProcess[str]:
     # --recursive-errors=yes: a warning about the unit or anything it depends on fails.
-    return analyze("verify", f"--root={root}", "--man=no", "--generators=no",
-                   "--recursive-errors=yes", *units)
+    return analyze(
+        "verify", f"--root={root}", "--man=no", "--generators=no", "--recursive-errors=yes", *units
+    )
 
 
 def test_units_and_their_failure_handlers_pass_systemd_analyze_verify(root: Path) -> None:
@@ -113,10 +124,13 @@ def test_every_service_reports_its_failure() -> None:
 @pytest.mark.parametrize("name", SERVICES)
 def test_service_exposure_is_at_most_2_5(name: str) -> None:
     # --threshold counts tenths: 25 fails the command above an exposure of 2.5.
-    rated = analyze("security", "--offline=yes", f"--threshold={MOST_EXPOSURE * 10:g}",
-                    str(DEPLOY / "systemd" / name))
-    overall = re.search(rf"Overall exposure level for {re.escape(name)}: (\d+\.\d)",
-                        rated.stdout)
+    rated = analyze(
+        "security",
+        "--offline=yes",
+        f"--threshold={MOST_EXPOSURE * 10:g}",
+        str(DEPLOY / "systemd" / name),
+    )
+    overall = re.search(rf"Overall exposure level for {re.escape(name)}: (\d+\.\d)", rated.stdout)
     assert overall is not None, rated.stdout + rated.stderr
     unmet = "\n".join(line for line in rated.stdout.splitlines() if line.startswith("✗"))
     assert float(overall[1]) <= MOST_EXPOSURE, unmet
@@ -142,8 +156,10 @@ def test_sysusers_create_the_users_and_groups_the_units_run_as(tmp_path: Path) -
     shutil.copytree(DEPLOY / "sysusers.d", tmp_path / "etc/sysusers.d")
     files = sorted(path.name for path in (DEPLOY / "sysusers.d").glob("*.conf"))
     subprocess.run([SYSUSERS, f"--root={tmp_path}", *files], check=True, capture_output=True)
-    users = {line.split(":")[0]: line.split(":")
-             for line in (tmp_path / "etc/passwd").read_text().splitlines()}
+    users = {
+        line.split(":")[0]: line.split(":")
+        for line in (tmp_path / "etc/passwd").read_text().splitlines()
+    }
     groups = {line.split(":")[0] for line in (tmp_path / "etc/group").read_text().splitlines()}
     for name in SERVICES:
         service = unit(name)["Service"]

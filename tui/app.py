@@ -84,12 +84,21 @@ from tui.terms import TermsScreen
 
 FORM_OF: dict[int, FormKind] = {
     rec.RECORD_KIND_MICRO_CREDENTIAL: MICRO_CREDENTIAL,
-    rec.RECORD_KIND_LEARNING_UNIT: LEARNING_UNIT, rec.RECORD_KIND_AGREEMENT: AGREEMENT}
+    rec.RECORD_KIND_LEARNING_UNIT: LEARNING_UNIT,
+    rec.RECORD_KIND_AGREEMENT: AGREEMENT,
+}
 ANY = "any"
 T = TypeVar("T")
 # The tabs in order; keys 1 to 7 open them.
-TABS = ("micro-credentials", "units", "agreements-tab", "sync-tab", "bilateral-tab",
-        "directory-tab", "explorer-tab")
+TABS = (
+    "micro-credentials",
+    "units",
+    "agreements-tab",
+    "sync-tab",
+    "bilateral-tab",
+    "directory-tab",
+    "explorer-tab",
+)
 
 
 def _validity(conditions: rec.Conditions, today: str) -> str:
@@ -124,9 +133,21 @@ def _choices(select: Select[str], values: Iterable[str]) -> None:
 
 def _filter_row(*selects: tuple[str, str]) -> Horizontal:
     """Filters, each showing what it filters ("Status: any"), not only its value."""
-    return Horizontal(*(Select([(f"{label}: {ANY}", ANY)], value=ANY, allow_blank=False,
-                               compact=True, id=wid, prompt=label, tooltip=label)
-                        for wid, label in selects), classes="filters")
+    return Horizontal(
+        *(
+            Select(
+                [(f"{label}: {ANY}", ANY)],
+                value=ANY,
+                allow_blank=False,
+                compact=True,
+                id=wid,
+                prompt=label,
+                tooltip=label,
+            )
+            for wid, label in selects
+        ),
+        classes="filters",
+    )
 
 
 class RegistrarApp(App[None]):
@@ -137,17 +158,28 @@ class RegistrarApp(App[None]):
     AUTO_FOCUS = ""  # on_mount focuses the list, so its keys (n, e, w, enter) work at once
     registry_checkpoint = "The registry's checkpoint: not asked yet (press s to sync)."
     REACHABILITY_SECONDS = 15.0  # how often the offline banner asks whether the registry is up
-    BINDINGS = [Binding("s", "sync", "Sync now"), Binding("d", "directory", "Directory"),
-                Binding("slash", "search", "Search"), Binding("r", "refresh", "Refresh"),
-                Binding("question_mark", "help", "Help"),
-                # Enabled only in a text box (check_action); elsewhere escape falls through.
-                Binding("escape", "leave_text_box", "Leave the box", show=False),
-                Binding("q", "quit", "Quit"),
-                *(Binding(str(n), f"tab('{pane}')", f"Tab {n}", show=False)
-                  for n, pane in enumerate(TABS, start=1))]
+    BINDINGS = [
+        Binding("s", "sync", "Sync now"),
+        Binding("d", "directory", "Directory"),
+        Binding("slash", "search", "Search"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("question_mark", "help", "Help"),
+        # Enabled only in a text box (check_action); elsewhere escape falls through.
+        Binding("escape", "leave_text_box", "Leave the box", show=False),
+        Binding("q", "quit", "Quit"),
+        *(
+            Binding(str(n), f"tab('{pane}')", f"Tab {n}", show=False)
+            for n, pane in enumerate(TABS, start=1)
+        ),
+    ]
 
-    def __init__(self, store: AgentStore, institution_name: str,
-                 config: agent_config.AgentConfig | None = None, offer_demo: bool = True) -> None:
+    def __init__(
+        self,
+        store: AgentStore,
+        institution_name: str,
+        config: agent_config.AgentConfig | None = None,
+        offer_demo: bool = True,
+    ) -> None:
         super().__init__()
         self.store = store
         self.config = config
@@ -165,20 +197,27 @@ class RegistrarApp(App[None]):
             with TabPane("Micro-credentials", id="micro-credentials"):
                 with Horizontal(classes="filters"):
                     yield Input(placeholder="search (/)", id="search", compact=True)
-                    yield Input(placeholder="min credit", id="min-credit", compact=True,
-                                type="number")
-                yield _filter_row(("mc-status", "status"), ("mc-level", "level"),
-                                  ("mc-subject", "subject"))
+                    yield Input(
+                        placeholder="min credit", id="min-credit", compact=True, type="number"
+                    )
+                yield _filter_row(
+                    ("mc-status", "status"), ("mc-level", "level"), ("mc-subject", "subject")
+                )
                 yield empty_hint("credentials")
                 yield RecordTable(rec.RECORD_KIND_MICRO_CREDENTIAL, id="credentials")
             with TabPane("Modules", id="units"):
-                yield Input(placeholder="search modules and qualifications: key, title, kind, "
-                            "level, credit", id="unit-search", compact=True)
+                yield Input(
+                    placeholder="search modules and qualifications: key, title, kind, "
+                    "level, credit",
+                    id="unit-search",
+                    compact=True,
+                )
                 yield empty_hint("learning-units")
                 yield UnitTable(rec.RECORD_KIND_LEARNING_UNIT, id="learning-units")
             with TabPane("Agreements", id="agreements-tab"):
-                yield _filter_row(("ag-partner", "partner"), ("ag-status", "status"),
-                                  ("ag-validity", "validity"))
+                yield _filter_row(
+                    ("ag-partner", "partner"), ("ag-status", "status"), ("ag-validity", "validity")
+                )
                 yield empty_hint("agreements")
                 yield AgreementTable(rec.RECORD_KIND_AGREEMENT, id="agreements")
                 yield table("conflicts")
@@ -194,16 +233,24 @@ class RegistrarApp(App[None]):
                 yield empty_hint("directory")
                 yield table("directory")
             with TabPane("Explorer", id="explorer-tab"):
-                yield Input(placeholder="holdings: provider/key[:grade][@award date], … e.g. "
-                            "uk.ac.forth/MC1:A@2025-06-30, uk.ac.x/MAT SCI 45:B",
-                            id="explore-holdings")
+                yield Input(
+                    placeholder="holdings: provider/key[:grade][@award date], … e.g. "
+                    "uk.ac.forth/MC1:A@2025-06-30, uk.ac.x/MAT SCI 45:B",
+                    id="explore-holdings",
+                )
                 with Horizontal(classes="filters"):
-                    yield Input(placeholder="target institution (Enter to ask)",
-                                id="explore-target", compact=True)
-                    yield Input(placeholder="chain depth (1)", id="explore-depth",
-                                type="integer", compact=True)
-                    yield Checkbox("identity-verified", True, id="explore-verified",
-                                   compact=True)
+                    yield Input(
+                        placeholder="target institution (Enter to ask)",
+                        id="explore-target",
+                        compact=True,
+                    )
+                    yield Input(
+                        placeholder="chain depth (1)",
+                        id="explore-depth",
+                        type="integer",
+                        compact=True,
+                    )
+                    yield Checkbox("identity-verified", True, id="explore-verified", compact=True)
                 yield empty_hint("explorer")
                 yield table("explorer")
         yield Footer()
@@ -224,21 +271,36 @@ class RegistrarApp(App[None]):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Sync now", "Publish what changed to the registry", self.action_sync)
         for kind, form in FORM_OF.items():
-            yield SystemCommand(f"New {form.title}", f"Create a {form.title}",
-                                lambda kind=kind: self.open_form(kind))
-        yield SystemCommand("Conflicts", "The registry's conflicts among our agreements",
-                            self.action_conflicts)
-        yield SystemCommand("Directory", "The network's institutions and keys",
-                            self.action_directory)
+            yield SystemCommand(
+                f"New {form.title}",
+                f"Create a {form.title}",
+                lambda kind=kind: self.open_form(kind),
+            )
+        yield SystemCommand(
+            "Conflicts", "The registry's conflicts among our agreements", self.action_conflicts
+        )
+        yield SystemCommand(
+            "Directory", "The network's institutions and keys", self.action_directory
+        )
         yield SystemCommand("Search", "Search the micro-credentials", self.action_search)
-        yield SystemCommand("Explorer", "Ask what a learner's credentials count for",
-                            lambda: self.action_tab("explorer-tab"))
-        yield SystemCommand("Bilateral", "Agreements both institutions sign: proposals to "
-                            "decide", lambda: self.action_tab("bilateral-tab"))
-        yield SystemCommand("Edit", "Edit the record under the cursor",
-                            lambda: self._on_current_record("edit"))
-        yield SystemCommand("Withdraw", "Withdraw the record under the cursor (asks first)",
-                            lambda: self._on_current_record("withdraw"))
+        yield SystemCommand(
+            "Explorer",
+            "Ask what a learner's credentials count for",
+            lambda: self.action_tab("explorer-tab"),
+        )
+        yield SystemCommand(
+            "Bilateral",
+            "Agreements both institutions sign: proposals to decide",
+            lambda: self.action_tab("bilateral-tab"),
+        )
+        yield SystemCommand(
+            "Edit", "Edit the record under the cursor", lambda: self._on_current_record("edit")
+        )
+        yield SystemCommand(
+            "Withdraw",
+            "Withdraw the record under the cursor (asks first)",
+            lambda: self._on_current_record("withdraw"),
+        )
         yield SystemCommand("Help", "What each tab is for, and its keys", self.action_help)
 
     def _on_current_record(self, action: str) -> None:
@@ -247,8 +309,10 @@ class RegistrarApp(App[None]):
         tables = self.query(f"#{pane} RecordTable").results(RecordTable)
         table = next(tables, None)
         if table is None or (key := table.current_key()) is None:
-            self.notify("open Micro-credentials, Modules or Agreements and choose a record "
-                        "first", severity="warning")
+            self.notify(
+                "open Micro-credentials, Modules or Agreements and choose a record first",
+                severity="warning",
+            )
             return
         if action == "edit":
             self.open_form(table.kind, key)
@@ -256,10 +320,15 @@ class RegistrarApp(App[None]):
             self.confirm_withdraw(table.kind, key)
 
     # The widget each tab focuses when it opens: the list whose keys act on its records.
-    TAB_FOCUS = {"micro-credentials": "#credentials", "units": "#learning-units",
-                 "agreements-tab": "#agreements", "sync-tab": "#sync-history",
-                 "bilateral-tab": "#bilateral", "directory-tab": "#directory",
-                 "explorer-tab": "#explore-holdings"}
+    TAB_FOCUS = {
+        "micro-credentials": "#credentials",
+        "units": "#learning-units",
+        "agreements-tab": "#agreements",
+        "sync-tab": "#sync-history",
+        "bilateral-tab": "#bilateral",
+        "directory-tab": "#directory",
+        "explorer-tab": "#explore-holdings",
+    }
 
     # The list each tab's escape returns to from a text box: its keys, and 1 to 7, act again.
     TAB_TABLE = {**TAB_FOCUS, "explorer-tab": "#explorer"}
@@ -300,11 +369,14 @@ class RegistrarApp(App[None]):
         form: FormKind = FORM_OF[kind]
         references = None
         if kind == rec.RECORD_KIND_AGREEMENT:  # the catalogue is read once, as the form opens
-            catalogue = UnitCatalogue(cast(list[rec.LearningUnit], self.store.records(
-                rec.RECORD_KIND_LEARNING_UNIT)))
+            catalogue = UnitCatalogue(
+                cast(list[rec.LearningUnit], self.store.records(rec.RECORD_KIND_LEARNING_UNIT))
+            )
             references = functools.partial(self.check_references, catalogue)
-        self.push_screen(RecordForm(form, self.store.institution_id, record, defaults,
-                                    references), self.save_record)
+        self.push_screen(
+            RecordForm(form, self.store.institution_id, record, defaults, references),
+            self.save_record,
+        )
 
     def check_references(self, catalogue: UnitCatalogue, record: Record) -> None:
         """An agreement's granted units must be in this catalogue (by their own keys), and
@@ -314,16 +386,25 @@ class RegistrarApp(App[None]):
             return
         if (missing := catalogue.missing(record)) is not None:
             key, own_key = missing
-            raise FieldProblem("grant", f"names {key}, which this catalogue does not have"
-                               + (f" (it is a cross-listed code of {own_key}: name {own_key})"
-                                  if own_key is not None else "")
-                               + "; add the module first, or correct the key")
+            raise FieldProblem(
+                "grant",
+                f"names {key}, which this catalogue does not have"
+                + (
+                    f" (it is a cross-listed code of {own_key}: name {own_key})"
+                    if own_key is not None
+                    else ""
+                )
+                + "; add the module first, or correct the key",
+            )
         if self.known_institutions:
             for provider, key in source_credentials(record.source):
                 if provider not in self.known_institutions:
-                    raise FieldProblem("source", f"names {provider}/{key}, but {provider} is "
-                                       "not in the network's directory; check the id (see "
-                                       "the Directory tab)")
+                    raise FieldProblem(
+                        "source",
+                        f"names {provider}/{key}, but {provider} is "
+                        "not in the network's directory; check the id (see "
+                        "the Directory tab)",
+                    )
 
     def save_record(self, record: Record | None) -> None:
         if record is None:
@@ -340,9 +421,15 @@ class RegistrarApp(App[None]):
             if yes and self.store.withdraw(kind, key):
                 self.action_refresh()
                 self.notify(f"{key} withdrawn; the next sync publishes the withdrawal")
-        self.push_screen(ConfirmScreen(f"Withdraw {key}?\n\nA withdrawn record stays in the "
-                                       "registry's history but is never used again. This "
-                                       "cannot be undone."), withdraw)
+
+        self.push_screen(
+            ConfirmScreen(
+                f"Withdraw {key}?\n\nA withdrawn record stays in the "
+                "registry's history but is never used again. This "
+                "cannot be undone."
+            ),
+            withdraw,
+        )
 
     def toggle_suspended(self, key: str) -> None:
         agreement = self.store.get(rec.RECORD_KIND_AGREEMENT, key)
@@ -365,8 +452,11 @@ class RegistrarApp(App[None]):
         if event.row_key.value is None or not isinstance(table, FittedTable):
             return
         if not isinstance(table, RecordTable):  # a row cut to fit is shown whole
-            self.push_screen(RowScreen(ROW_TITLES.get(table.id or "", ""),
-                                       table.labelled_row(event.row_key.value)))
+            self.push_screen(
+                RowScreen(
+                    ROW_TITLES.get(table.id or "", ""), table.labelled_row(event.row_key.value)
+                )
+            )
             return
         key = event.row_key.value
         record = self.store.get(table.kind, key)
@@ -378,6 +468,7 @@ class RegistrarApp(App[None]):
                 self.open_form(table.kind, key)
             elif choice == "withdraw":
                 self.confirm_withdraw(table.kind, key)
+
         self.push_screen(DetailScreen(record), then)
 
     def load_demo(self, load: bool | None) -> None:
@@ -385,8 +476,10 @@ class RegistrarApp(App[None]):
             return
         changed = self.store.put_records(demo_records(self.store.institution_id))
         self.action_refresh()
-        self.notify(f"loaded {counted(changed, 'demonstration record')}; press s to publish "
-                    f"{'it' if changed == 1 else 'them'}")
+        self.notify(
+            f"loaded {counted(changed, 'demonstration record')}; press s to publish "
+            f"{'it' if changed == 1 else 'them'}"
+        )
 
     # --- sync -----------------------------------------------------------------------------
 
@@ -405,21 +498,28 @@ class RegistrarApp(App[None]):
     def run_sync(self) -> None:
         assert self.config is not None
         try:
-            with SyncLock(self.config.home / "sync.lock", 5), \
-                    RegistryClient(self.config.registry, self.config.tls) as client:
-                result = sync(self.store, client, self.config.signer(),
-                              progress=lambda done, total: self.call_from_thread(
-                                  self.show_progress, done, total))
+            with (
+                SyncLock(self.config.home / "sync.lock", 5),
+                RegistryClient(self.config.registry, self.config.tls) as client,
+            ):
+                result = sync(
+                    self.store,
+                    client,
+                    self.config.signer(),
+                    progress=lambda done, total: self.call_from_thread(
+                        self.show_progress, done, total
+                    ),
+                )
         except SyncError as error:
             self.call_from_thread(self.sync_failed, str(error))
             return
         self.call_from_thread(self.sync_done, result)
 
     def show_progress(self, done: int, total: int) -> None:
-        self.query_one("#sync-progress", ProgressBar).update(total=max(total, 1),
-                                                             progress=done if total else 1)
-        self.query_one("#status", Static).update(f"Syncing: {done} of {total} changes "
-                                                 "published…")
+        self.query_one("#sync-progress", ProgressBar).update(
+            total=max(total, 1), progress=done if total else 1
+        )
+        self.query_one("#status", Static).update(f"Syncing: {done} of {total} changes published…")
 
     @work(thread=True, exclusive=True, group="reachability")
     def check_reachable(self) -> None:
@@ -430,20 +530,22 @@ class RegistrarApp(App[None]):
             try:
                 serving = client.serving()
             except grpc.RpcError as error:
-                if error.code() in (grpc.StatusCode.UNAVAILABLE,
-                                    grpc.StatusCode.DEADLINE_EXCEEDED):
-                    why = why_unreachable(error.details() or "", client.address,
-                                          client.uses_tls)
-                    self.call_from_thread(self.show_offline,
-                                          f"the registry at {client.address}: {why}")
+                if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                    why = why_unreachable(error.details() or "", client.address, client.uses_tls)
+                    self.call_from_thread(
+                        self.show_offline, f"the registry at {client.address}: {why}"
+                    )
                     return
                 serving = True  # it answered: reachable, whatever it thought of the question
         if serving:
             self.call_from_thread(self.show_online)
         else:
-            self.call_from_thread(self.show_offline, f"the registry at {self.config.registry} "
-                                  "answers but is not serving (stopping, or its database is "
-                                  "unreachable)")
+            self.call_from_thread(
+                self.show_offline,
+                f"the registry at {self.config.registry} "
+                "answers but is not serving (stopping, or its database is "
+                "unreachable)",
+            )
 
     def show_offline(self, why: str) -> None:
         banner = self.query_one("#banner", Static)
@@ -458,16 +560,17 @@ class RegistrarApp(App[None]):
     def sync_done(self, result: SyncResult) -> None:
         """After a good sync; result holds the registry's checkpoint as the sync left it."""
         self.show_online()
-        self.registry_checkpoint = (f"The registry's checkpoint for {self.store.institution_id}:"
-                                    f" seq {result.last_seq}, head {result.head[:16]}…")
+        self.registry_checkpoint = (
+            f"The registry's checkpoint for {self.store.institution_id}:"
+            f" seq {result.last_seq}, head {result.head[:16]}…"
+        )
         self.action_refresh()
         self.notify(self.store.sync_state().last_outcome, title="Sync")
         self.fetch_conflicts()
 
     def sync_failed(self, message: str) -> None:
         if "unreachable" in message:
-            self.show_offline("the last sync could not reach the registry (the Sync tab says "
-                              "why)")
+            self.show_offline("the last sync could not reach the registry (the Sync tab says why)")
         self.query_one("#sync-progress", ProgressBar).update(total=1, progress=0)
         self.action_refresh()
         self.notify(message, title="Sync failed", severity="error", timeout=10)
@@ -479,8 +582,9 @@ class RegistrarApp(App[None]):
         a proposal made to us."""
         waiting = {(s.agreement_id, s.version) for s in awaiting_decision(self.store)}
         if (agreement_id, version) not in waiting:
-            self.notify(f"{agreement_id} v{version} does not await your decision",
-                        severity="warning")
+            self.notify(
+                f"{agreement_id} v{version} does not await your decision", severity="warning"
+            )
             return
         if action == "countersign":
             self.open_terms(agreement_id, version)
@@ -490,39 +594,61 @@ class RegistrarApp(App[None]):
     def open_terms(self, agreement_id: str, version: int) -> None:
         """A version's terms, what changes from the version in force and its last step; on a
         proposal awaiting our decision, the counter-signature is asked there."""
-        latest = [(step, state) for step, state in self.store.bilateral_latest()
-                  if (step.agreement_id, step.version) == (agreement_id, version)]
+        latest = [
+            (step, state)
+            for step, state in self.store.bilateral_latest()
+            if (step.agreement_id, step.version) == (agreement_id, version)
+        ]
         if not latest:
             return
         step, state = latest[0]
-        awaiting = any((s.agreement_id, s.version) == (agreement_id, version)
-                       for s in awaiting_decision(self.store))
+        awaiting = any(
+            (s.agreement_id, s.version) == (agreement_id, version)
+            for s in awaiting_decision(self.store)
+        )
 
         def decided(choice: str | None) -> None:
             if choice == "countersign":
                 self.send_decision("countersign", agreement_id, version, "")
             elif choice == "reject":
                 self.ask_reason(agreement_id, version)
-        self.push_screen(TermsScreen(step, state, self.store.bilateral_terms(agreement_id, version),
-                                     in_force_before(self.store, agreement_id, version),
-                                     awaiting), decided)
+
+        self.push_screen(
+            TermsScreen(
+                step,
+                state,
+                self.store.bilateral_terms(agreement_id, version),
+                in_force_before(self.store, agreement_id, version),
+                awaiting,
+            ),
+            decided,
+        )
 
     def ask_reason(self, agreement_id: str, version: int) -> None:
         def rejected(reason: str | None) -> None:
             if reason:
                 self.send_decision("reject", agreement_id, version, reason)
-        self.push_screen(AskScreen(f"Reject {agreement_id} version {version}: why? (the "
-                                   "proposer sees the reason)", "reason, then enter"), rejected)
+
+        self.push_screen(
+            AskScreen(
+                f"Reject {agreement_id} version {version}: why? (the proposer sees the reason)",
+                "reason, then enter",
+            ),
+            rejected,
+        )
 
     @work(thread=True, exclusive=True, group="sync")
     def send_decision(self, action: str, agreement_id: str, version: int, reason: str) -> None:
         """Sign and send the step, then sync so the store holds the new state."""
         assert self.config is not None
         try:
-            with SyncLock(self.config.home / "sync.lock", 5), \
-                    RegistryClient(self.config.registry, self.config.tls) as client:
-                answer = act(client, self.config.signer(), self.store, action, agreement_id,
-                             version, reason)
+            with (
+                SyncLock(self.config.home / "sync.lock", 5),
+                RegistryClient(self.config.registry, self.config.tls) as client,
+            ):
+                answer = act(
+                    client, self.config.signer(), self.store, action, agreement_id, version, reason
+                )
                 sync(self.store, client, self.config.signer())
         except (SyncError, BilateralError) as error:
             self.call_from_thread(self.sync_failed, str(error))
@@ -532,8 +658,11 @@ class RegistrarApp(App[None]):
             return
         state = bi.BilateralState.Name(answer.agreement.state).removeprefix("BILATERAL_STATE_")
         self.call_from_thread(self.action_refresh)
-        self.call_from_thread(self.notify, f"{agreement_id} version {version} is now "
-                              f"{state.lower()}", title="Bilateral")
+        self.call_from_thread(
+            self.notify,
+            f"{agreement_id} version {version} is now {state.lower()}",
+            title="Bilateral",
+        )
 
     # --- questions to the registry ----------------------------------------------------------
 
@@ -550,8 +679,13 @@ class RegistrarApp(App[None]):
             try:
                 return question(client)
             except grpc.RpcError as error:
-                self.call_from_thread(self.notify, explain(error, client, "the question"),
-                                      title=title, severity="error", timeout=10)
+                self.call_from_thread(
+                    self.notify,
+                    explain(error, client, "the question"),
+                    title=title,
+                    severity="error",
+                    timeout=10,
+                )
                 return None
 
     @work(thread=True, exclusive=True, group="conflicts")
@@ -564,13 +698,19 @@ class RegistrarApp(App[None]):
         table = self.query_one("#conflicts", FittedTable)
         table.clear()
         for conflict in conflicts:
-            table.add_fitted_row(f"{conflict.source.institution_id}/{conflict.source.key}",
-                          ", ".join(p.agreement_key for p in conflict.agreements),
-                          conflict.explanation)
+            table.add_fitted_row(
+                f"{conflict.source.institution_id}/{conflict.source.key}",
+                ", ".join(p.agreement_key for p in conflict.agreements),
+                conflict.explanation,
+            )
         table.display = bool(conflicts)
         if conflicts:
-            self.notify(f"the registry reports {counted(len(conflicts), 'conflict')} among "
-                        "your agreements (Agreements tab)", severity="warning", timeout=8)
+            self.notify(
+                f"the registry reports {counted(len(conflicts), 'conflict')} among "
+                "your agreements (Agreements tab)",
+                severity="warning",
+                timeout=8,
+            )
         else:
             self.notify("the registry reports no conflicts among your agreements")
 
@@ -581,8 +721,7 @@ class RegistrarApp(App[None]):
 
     @work(thread=True, exclusive=True, group="explore")
     def ask_sources(self, unit_key: str) -> None:
-        agreements = self._ask("Explorer",
-                               lambda c: c.sources(self.store.institution_id, unit_key))
+        agreements = self._ask("Explorer", lambda c: c.sources(self.store.institution_id, unit_key))
         if agreements is not None:
             self.call_from_thread(self.show_sources, unit_key, agreements)
 
@@ -590,9 +729,11 @@ class RegistrarApp(App[None]):
         table = self.query_one("#explorer", FittedTable)
         table.clear()
         for agreement in agreements:
-            table.add_fitted_row(f"counts into {unit_key}",
-                          f"{agreement.institution_id}/{agreement.key} v{agreement.version}",
-                          format_sources(agreement.source))
+            table.add_fitted_row(
+                f"counts into {unit_key}",
+                f"{agreement.institution_id}/{agreement.key} v{agreement.version}",
+                format_sources(agreement.source),
+            )
         if not agreements:
             table.add_fitted_row("nothing", "", f"no active agreement grants {unit_key} yet")
 
@@ -636,8 +777,9 @@ class RegistrarApp(App[None]):
         """Ask the registry what the holdings count for at the target (in a worker)."""
         verified = self.query_one("#explore-verified", Checkbox).value
         try:
-            holdings = parse_holdings(self.query_one("#explore-holdings", Input).value,
-                                      dt.date.today(), verified)
+            holdings = parse_holdings(
+                self.query_one("#explore-holdings", Input).value, dt.date.today(), verified
+            )
         except ExpressionError as error:
             self.notify(str(error), severity="error")
             return
@@ -646,9 +788,11 @@ class RegistrarApp(App[None]):
         if not holdings or not target or self.config is None:
             self.notify("give at least one holding and a target institution", severity="error")
             return
-        self.ask_registry(eq.ResolveTransferRequest(holdings=holdings,
-                                                    target_institution_id=target,
-                                                    max_depth=depth))
+        self.ask_registry(
+            eq.ResolveTransferRequest(
+                holdings=holdings, target_institution_id=target, max_depth=depth
+            )
+        )
 
     @work(thread=True, exclusive=True, group="explore")
     def ask_registry(self, request: eq.ResolveTransferRequest) -> None:
@@ -660,20 +804,28 @@ class RegistrarApp(App[None]):
         table = self.query_one("#explorer", FittedTable)
         table.clear()
         for grant in answer.grants:
-            what = ("general credit" if grant.grant.WhichOneof("grant") == "general_credit"
-                    else format_grant(grant.grant))
-            chain = " → ".join(f"{p.institution_id}/{p.agreement_key} v{p.agreement_version}"
-                               for p in grant.provenance)
+            what = (
+                "general credit"
+                if grant.grant.WhichOneof("grant") == "general_credit"
+                else format_grant(grant.grant)
+            )
+            chain = " → ".join(
+                f"{p.institution_id}/{p.agreement_key} v{p.agreement_version}"
+                for p in grant.provenance
+            )
             said = [f"{what}: {format_credit(grant.credit)}"]
             if grant.level.framework:
                 said.append(f"at {grant.level.framework} {grant.level.level}")
             said += [f"only if {condition}" for condition in grant.conditions]
             if grant.volume_explanation:
                 said.append(grant.volume_explanation)
-            table.add_fitted_row("conditional" if grant.conditional else "granted", chain,
-                          "; ".join(said))
+            table.add_fitted_row(
+                "conditional" if grant.conditional else "granted", chain, "; ".join(said)
+            )
         for refused in answer.not_applied:
-            table.add_fitted_row("not applied", refused.agreement.agreement_key, refused.explanation)
+            table.add_fitted_row(
+                "not applied", refused.agreement.agreement_key, refused.explanation
+            )
 
     def show_directory(self, institutions: list[directory.Institution]) -> None:
         self.known_institutions = {i.institution_id for i in institutions}
@@ -681,10 +833,13 @@ class RegistrarApp(App[None]):
         table.clear()
         for inst in institutions:
             status = directory.InstitutionStatus.Name(inst.status).split("_")[-1].lower()
-            keys = ", ".join(f"{k.key_id[:16]}… "
-                             f"({directory.KeyStatus.Name(k.status).split('_')[-1].lower()})"
-                             for k in inst.keys)
-            table.add_fitted_row(inst.institution_id, inst.name, status, keys, key=inst.institution_id)
+            keys = ", ".join(
+                f"{k.key_id[:16]}… ({directory.KeyStatus.Name(k.status).split('_')[-1].lower()})"
+                for k in inst.keys
+            )
+            table.add_fitted_row(
+                inst.institution_id, inst.name, status, keys, key=inst.institution_id
+            )
 
     # --- tables from the local store --------------------------------------------------------
 
@@ -703,12 +858,22 @@ class RegistrarApp(App[None]):
         table.clear()
         for mc in self.store.records(rec.RECORD_KIND_MICRO_CREDENTIAL):
             assert isinstance(mc, rec.MicroCredential)
-            cells = (mc.key, mc.title, format_credit(mc.credit), format_level(mc.level),
-                     STATUS[mc.status], str(mc.version))
+            cells = (
+                mc.key,
+                mc.title,
+                format_credit(mc.credit),
+                format_level(mc.level),
+                STATUS[mc.status],
+                str(mc.version),
+            )
             text = " ".join(cells).lower()
-            if all(word in text for word in words) and mc.credit.value >= min_credit and \
-                    status in (ANY, cells[4]) and level in (ANY, cells[3]) and \
-                    subject in (ANY, mc.subject_isced or "none"):
+            if (
+                all(word in text for word in words)
+                and mc.credit.value >= min_credit
+                and status in (ANY, cells[4])
+                and level in (ANY, cells[3])
+                and subject in (ANY, mc.subject_isced or "none")
+            ):
                 table.add_fitted_row(*cells, key=mc.key)
         table.refilled()
 
@@ -720,8 +885,14 @@ class RegistrarApp(App[None]):
         for lu in self.store.records(rec.RECORD_KIND_LEARNING_UNIT):
             assert isinstance(lu, rec.LearningUnit)
             kind = rec.LearningUnitKind.Name(lu.kind).removeprefix("LEARNING_UNIT_KIND_").lower()
-            cells = (lu.key, lu.title, kind, format_credit(lu.credit), format_level(lu.level),
-                     STATUS[lu.status])
+            cells = (
+                lu.key,
+                lu.title,
+                kind,
+                format_credit(lu.credit),
+                format_level(lu.level),
+                STATUS[lu.status],
+            )
             if all(word in " ".join(cells).lower() for word in words):
                 units.add_fitted_row(*cells, key=lu.key)
         units.refilled()
@@ -737,32 +908,48 @@ class RegistrarApp(App[None]):
             assert isinstance(ag, rec.RecognitionAgreement)
             partners = {provider for provider, _ in source_credentials(ag.source)}
             valid = _valid_between(ag.conditions)
-            if partner in partners | {ANY} and status in (ANY, STATUS[ag.status]) and \
-                    validity in (ANY, _validity(ag.conditions, today)):
-                table.add_fitted_row(ag.key, format_sources(ag.source), format_grant(ag.grant), valid,
-                              STATUS[ag.status], key=ag.key)
+            if (
+                partner in partners | {ANY}
+                and status in (ANY, STATUS[ag.status])
+                and validity in (ANY, _validity(ag.conditions, today))
+            ):
+                table.add_fitted_row(
+                    ag.key,
+                    format_sources(ag.source),
+                    format_grant(ag.grant),
+                    valid,
+                    STATUS[ag.status],
+                    key=ag.key,
+                )
         table.refilled()
 
     def action_refresh(self) -> None:
         """Reload every table from the store."""
-        credentials = cast(list[rec.MicroCredential],
-                           self.store.records(rec.RECORD_KIND_MICRO_CREDENTIAL))
+        credentials = cast(
+            list[rec.MicroCredential], self.store.records(rec.RECORD_KIND_MICRO_CREDENTIAL)
+        )
         _choices(self.query_one("#mc-status", Select), (STATUS[r.status] for r in credentials))
-        _choices(self.query_one("#mc-level", Select), (format_level(r.level)
-                                                       for r in credentials))
-        _choices(self.query_one("#mc-subject", Select),
-                 (r.subject_isced or "none" for r in credentials))
+        _choices(self.query_one("#mc-level", Select), (format_level(r.level) for r in credentials))
+        _choices(
+            self.query_one("#mc-subject", Select), (r.subject_isced or "none" for r in credentials)
+        )
         self.show_credentials()
         self.show_units()
         agreements = self.store.records(rec.RECORD_KIND_AGREEMENT)
         today = dt.date.today().isoformat()
-        _choices(self.query_one("#ag-partner", Select),
-                 (p for ag in agreements
-                  for p, _ in source_credentials(cast(rec.RecognitionAgreement, ag).source)))
+        _choices(
+            self.query_one("#ag-partner", Select),
+            (
+                p
+                for ag in agreements
+                for p, _ in source_credentials(cast(rec.RecognitionAgreement, ag).source)
+            ),
+        )
         _choices(self.query_one("#ag-status", Select), (STATUS[ag.status] for ag in agreements))
-        _choices(self.query_one("#ag-validity", Select),
-                 (_validity(cast(rec.RecognitionAgreement, ag).conditions, today)
-                  for ag in agreements))
+        _choices(
+            self.query_one("#ag-validity", Select),
+            (_validity(cast(rec.RecognitionAgreement, ag).conditions, today) for ag in agreements),
+        )
         self.show_agreements()
         self.show_bilateral()
         self.show_sync()
@@ -774,38 +961,52 @@ class RegistrarApp(App[None]):
         for step, state_after in self.store.bilateral_latest():
             name = bi.BilateralState.Name(state_after).removeprefix("BILATERAL_STATE_").lower()
             awaits = (step.agreement_id, step.version) in waiting
-            bilateral.add_fitted_row(step.agreement_id, str(step.version), name, step.actor,
-                              "yes" if awaits else "", step.reason,
-                              key=f"{step.agreement_id}@{step.version}")
+            bilateral.add_fitted_row(
+                step.agreement_id,
+                str(step.version),
+                name,
+                step.actor,
+                "yes" if awaits else "",
+                step.reason,
+                key=f"{step.agreement_id}@{step.version}",
+            )
         if waiting:
-            self.notify(f"{counted(len(waiting), 'bilateral proposal')} "
-                        f"{'awaits' if len(waiting) == 1 else 'await'} your decision "
-                        "(Bilateral tab)", timeout=8)
+            self.notify(
+                f"{counted(len(waiting), 'bilateral proposal')} "
+                f"{'awaits' if len(waiting) == 1 else 'await'} your decision "
+                "(Bilateral tab)",
+                timeout=8,
+            )
 
     def show_sync(self) -> None:
         state = self.store.sync_state()
         pending = self.store.last_seq() - state.acked_seq
         self.query_one("#status", Static).update(
             f"Local seq {self.store.last_seq()} · registry acknowledged seq {state.acked_seq}"
-            f" · last sync: {state.last_outcome}")
+            f" · last sync: {state.last_outcome}"
+        )
         self.query_one("#sync-result", Static).update(
             f"Last sync: {state.last_outcome}\n"
             f"Last success: {state.last_success_at or 'never'} · waiting to publish: "
             f"{counted(pending, 'change')}\n{self.registry_checkpoint}\n"
-            "Press s to sync now.")
+            "Press s to sync now."
+        )
         history = self.query_one("#sync-history", FittedTable)
         history.clear()
         for run in self.store.sync_history():
-            history.add_fitted_row(run.at[:19].replace("T", " "), "ok" if run.success else "FAILED",
-                            f"seq {run.acked_seq}", run.outcome)
+            history.add_fitted_row(
+                run.at[:19].replace("T", " "),
+                "ok" if run.success else "FAILED",
+                f"seq {run.acked_seq}",
+                run.outcome,
+            )
 
 
 def make_app(home: Path, *, offer_demo: bool = True, theme: str = "") -> RegistrarApp:
     """The app over the agent in home (offer_demo: offer the demonstration catalogue when the
     store is empty; theme: a Textual theme such as textual-light, default textual-dark)."""
     cfg = agent_config.load(home)
-    app = RegistrarApp(AgentStore(cfg.store_path, cfg.institution_id), cfg.name, cfg,
-                       offer_demo)
+    app = RegistrarApp(AgentStore(cfg.store_path, cfg.institution_id), cfg.name, cfg, offer_demo)
     if theme:
         try:
             app.theme = theme
@@ -817,12 +1018,19 @@ def make_app(home: Path, *, offer_demo: bool = True, theme: str = "") -> Registr
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="registry-tui", description=__doc__)
-    parser.add_argument("--home", type=Path, default=agent_config.default_home(),
-                        help="the agent's folder (env SYNC_AGENT_HOME; default ./agent)")
-    parser.add_argument("--theme", default=os.environ.get("REGISTRY_TUI_THEME", ""),
-                        help="colours: textual-light for a light terminal, textual-dark "
-                        "(default), or any Textual theme; ctrl+p → theme switches at run time "
-                        "(env REGISTRY_TUI_THEME)")
+    parser.add_argument(
+        "--home",
+        type=Path,
+        default=agent_config.default_home(),
+        help="the agent's folder (env SYNC_AGENT_HOME; default ./agent)",
+    )
+    parser.add_argument(
+        "--theme",
+        default=os.environ.get("REGISTRY_TUI_THEME", ""),
+        help="colours: textual-light for a light terminal, textual-dark "
+        "(default), or any Textual theme; ctrl+p → theme switches at run time "
+        "(env REGISTRY_TUI_THEME)",
+    )
     args = parser.parse_args(argv)
     try:
         app = make_app(args.home, theme=args.theme)
@@ -830,8 +1038,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"registry-tui: {error}", file=sys.stderr)
         return 1
     except InvalidThemeError:
-        print(f"registry-tui: no theme '{args.theme}'; use textual-light or textual-dark, or "
-              "one from ctrl+p → theme", file=sys.stderr)
+        print(
+            f"registry-tui: no theme '{args.theme}'; use textual-light or textual-dark, or "
+            "one from ctrl+p → theme",
+            file=sys.stderr,
+        )
         return 2
     app.run()
     app.store.close()

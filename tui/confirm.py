@@ -16,8 +16,9 @@ class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
     AUTO_FOCUS = "#no"  # enter on a question that changes something answers the safe way
 
-    def __init__(self, question: str, yes: str = "Yes (y)", no: str = "No (n)",
-                 variant: str = "error") -> None:
+    def __init__(
+        self, question: str, yes: str = "Yes (y)", no: str = "No (n)", variant: str = "error"
+    ) -> None:
         super().__init__()
         self.question, self.yes, self.no, self.variant = question, yes, no, variant
 

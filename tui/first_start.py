@@ -36,7 +36,11 @@ class LoadDemoScreen(ConfirmScreen):
     AUTO_FOCUS = "#yes"  # loading changes nothing the registry holds until a sync
 
     def __init__(self) -> None:
-        super().__init__("This institution's store is empty.\n\nLoad a demonstration catalogue "
-                         "(micro-credentials, modules and agreements) to explore the app? "
-                         "Nothing is published until you sync.",
-                         "Load demo (y)", "Start empty (n)", "primary")
+        super().__init__(
+            "This institution's store is empty.\n\nLoad a demonstration catalogue "
+            "(micro-credentials, modules and agreements) to explore the app? "
+            "Nothing is published until you sync.",
+            "Load demo (y)",
+            "Start empty (n)",
+            "primary",
+        )

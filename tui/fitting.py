@@ -89,8 +89,9 @@ class FittedTable(DataTable[str]):
 
     def _cut(self, cells: Sequence[str]) -> list[str]:
         # A value is text, never Rich markup: a title such as "Data [advanced]" shows as typed.
-        return [escape(fitted(cell, width)) for cell, width in zip(cells, self._widths,
-                                                                   strict=True)]
+        return [
+            escape(fitted(cell, width)) for cell, width in zip(cells, self._widths, strict=True)
+        ]
 
     def add_fitted_row(self, *cells: str, key: str | None = None) -> None:
         """A row of whole values; the table shows them cut to its columns."""
@@ -125,15 +126,17 @@ class FittedTable(DataTable[str]):
 
     def labelled_row(self, key: str) -> list[tuple[str, str]]:
         """The row's whole values, each with its column's label."""
-        return [(column.label, value) for column, value in zip(self.spec, self._full[key],
-                                                               strict=True)]
+        return [
+            (column.label, value) for column, value in zip(self.spec, self._full[key], strict=True)
+        ]
 
 
 class RowScreen(ModalScreen[None]):
     """One row of a table in full, each value under its column's name."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
-        Binding("escape", "dismiss(None)", "Close")]
+        Binding("escape", "dismiss(None)", "Close")
+    ]
 
     def __init__(self, title: str, row: list[tuple[str, str]]) -> None:
         super().__init__()
@@ -144,6 +147,10 @@ class RowScreen(ModalScreen[None]):
         with Vertical(id="detail"):
             yield Static(self.title_text, id="detail-title")
             with VerticalScroll(id="detail-scroll"):
-                yield Static(Text("\n").join(Text.assemble((f"{label}: ", "bold"), value)
-                                             for label, value in self.row), id="detail-body")
+                yield Static(
+                    Text("\n").join(
+                        Text.assemble((f"{label}: ", "bold"), value) for label, value in self.row
+                    ),
+                    id="detail-body",
+                )
         yield Footer()

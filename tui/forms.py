@@ -77,6 +77,7 @@ class FieldProblem(Exception):
 @dataclass(frozen=True)
 class Field:
     """One input of a form. name is the record's field as validation names it."""
+
     name: str
     label: str
     kind: str = "text"  # text | choice | switch
@@ -111,8 +112,9 @@ def _number(values: Values, name: str, *, integer: bool = False) -> float:
     # A whole number here is a count (months) the record holds unsigned: a negative one, or
     # one past 32 bits, would fail in the record itself rather than name the field.
     if integer and not 0 <= number <= MAX_COUNT:
-        raise FieldProblem(name, f"is {number}; give a whole number from 0 (no limit) to "
-                           f"{MAX_COUNT}")
+        raise FieldProblem(
+            name, f"is {number}; give a whole number from 0 (no limit) to {MAX_COUNT}"
+        )
     return number
 
 
@@ -145,8 +147,10 @@ def _each(values: Values, name: str, parse: Callable[[str], T]) -> list[T]:
 
 
 def _status(values: Values) -> rec.RecordStatus:
-    return cast(rec.RecordStatus, rec.RecordStatus.Value(
-        "RECORD_STATUS_" + (_text(values, "status") or "UNSPECIFIED")))
+    return cast(
+        rec.RecordStatus,
+        rec.RecordStatus.Value("RECORD_STATUS_" + (_text(values, "status") or "UNSPECIFIED")),
+    )
 
 
 def _status_name(status: int, choices: tuple[str, ...] = STATUSES) -> str:
@@ -159,8 +163,7 @@ def _credit_and_level_fields() -> list[Field]:
     return [
         Field("credit.value", "Credit", placeholder="e.g. 10"),
         Field("credit.system", "Credit system", "choice", tuple(conversion.credit_systems)),
-        Field("level.framework", "Level framework", "choice",
-              tuple(conversion.level_frameworks)),
+        Field("level.framework", "Level framework", "choice", tuple(conversion.level_frameworks)),
         Field("level.level", "Level", placeholder="as the framework writes it, e.g. 7"),
     ]
 
@@ -170,38 +173,50 @@ def _credit(values: Values) -> rec.Credit:
 
 
 def _level(values: Values) -> rec.Level:
-    return rec.Level(framework=_text(values, "level.framework"),
-                     level=_text(values, "level.level"))
+    return rec.Level(framework=_text(values, "level.framework"), level=_text(values, "level.level"))
 
 
 # Structured quality assurance, the successor and the overlaps, which micro-credentials and
 # units share, in the catalogue files' written forms.
-QUALITY_ASSURANCES = Field("quality_assurances", "QA decisions",
-                           placeholder="body; KIND; YYYY-MM-DD[; reference][; until YYYY-MM-DD]"
-                           " | …")
+QUALITY_ASSURANCES = Field(
+    "quality_assurances",
+    "QA decisions",
+    placeholder="body; KIND; YYYY-MM-DD[; reference][; until YYYY-MM-DD] | …",
+)
 SUCCESSION = (
-    Field("superseded_by", "Superseded by",
-          placeholder="key of the record that replaces it (status SUPERSEDED)"),
-    Field("overlaps_with", "Overlaps with",
-          placeholder="records sharing its learning: provider/key | …"),
+    Field(
+        "superseded_by",
+        "Superseded by",
+        placeholder="key of the record that replaces it (status SUPERSEDED)",
+    ),
+    Field(
+        "overlaps_with",
+        "Overlaps with",
+        placeholder="records sharing its learning: provider/key | …",
+    ),
 )
 
 
 def _links(values: Values) -> dict[str, Any]:
-    return {"quality_assurances": _each(values, "quality_assurances", parse_quality_assurance),
-            "superseded_by": _text(values, "superseded_by"),
-            "overlaps_with": _each(values, "overlaps_with", parse_reference)}
+    return {
+        "quality_assurances": _each(values, "quality_assurances", parse_quality_assurance),
+        "superseded_by": _text(values, "superseded_by"),
+        "overlaps_with": _each(values, "overlaps_with", parse_reference),
+    }
 
 
 def _link_values(record: rec.MicroCredential | rec.LearningUnit) -> Values:
-    return {"quality_assurances": join_list(map(format_quality_assurance,
-                                                record.quality_assurances)),
-            "superseded_by": record.superseded_by,
-            "overlaps_with": join_list(f"{ref.institution_id}/{ref.key}"
-                                       for ref in record.overlaps_with)}
+    return {
+        "quality_assurances": join_list(map(format_quality_assurance, record.quality_assurances)),
+        "superseded_by": record.superseded_by,
+        "overlaps_with": join_list(
+            f"{ref.institution_id}/{ref.key}" for ref in record.overlaps_with
+        ),
+    }
 
 
 # --- micro-credentials ---------------------------------------------------------------------
+
 
 def micro_credential_fields() -> list[Field]:
     conversion = table()
@@ -217,14 +232,24 @@ def micro_credential_fields() -> list[Field]:
         Field("participation_form", "Participation", "choice", PARTICIPATION),
         Field("quality_assurance", "Quality assurance", placeholder="e.g. internal QA"),
         QUALITY_ASSURANCES,
-        Field("grading_scheme", "Grading scheme", "choice", tuple(conversion.grading_schemes),
-              optional_choice=True),
+        Field(
+            "grading_scheme",
+            "Grading scheme",
+            "choice",
+            tuple(conversion.grading_schemes),
+            optional_choice=True,
+        ),
         Field("subject_isced", "Subject (ISCED-F)", placeholder="optional, e.g. 0613"),
         Field("credit_validity_months", "Credit valid (months)", placeholder="0 = no limit"),
-        Field("identity_verified_assessment", "Identity-verified assessment", "choice", YES_NO,
-              optional_choice=True, blank="Not stated"),
-        Field("stackable", "Stackable", "choice", YES_NO, optional_choice=True,
-              blank="Not stated"),
+        Field(
+            "identity_verified_assessment",
+            "Identity-verified assessment",
+            "choice",
+            YES_NO,
+            optional_choice=True,
+            blank="Not stated",
+        ),
+        Field("stackable", "Stackable", "choice", YES_NO, optional_choice=True, blank="Not stated"),
         Field("status", "Status", "choice", REPLACEABLE_STATUSES),
         *SUCCESSION,
     ]
@@ -232,42 +257,63 @@ def micro_credential_fields() -> list[Field]:
 
 def build_micro_credential(institution_id: str, values: Values) -> rec.MicroCredential:
     return rec.MicroCredential(
-        institution_id=institution_id, key=_text(values, "key"), version=1,
-        status=_status(values), title=_text(values, "title"),
-        awarding_body=_text(values, "awarding_body"), country=_text(values, "country"),
+        institution_id=institution_id,
+        key=_text(values, "key"),
+        version=1,
+        status=_status(values),
+        title=_text(values, "title"),
+        awarding_body=_text(values, "awarding_body"),
+        country=_text(values, "country"),
         learning_outcomes=_items(values, "learning_outcomes"),
         workload_hours=_number(values, "workload_hours"),
-        credit=_credit(values), level=_level(values),
+        credit=_credit(values),
+        level=_level(values),
         assessment_type=_text(values, "assessment_type"),
-        participation_form=cast(rec.ParticipationForm, rec.ParticipationForm.Value(
-            "PARTICIPATION_FORM_" + (_text(values, "participation_form") or "UNSPECIFIED"))),
+        participation_form=cast(
+            rec.ParticipationForm,
+            rec.ParticipationForm.Value(
+                "PARTICIPATION_FORM_" + (_text(values, "participation_form") or "UNSPECIFIED")
+            ),
+        ),
         quality_assurance=_text(values, "quality_assurance"),
         grading_scheme=_text(values, "grading_scheme"),
         subject_isced=_text(values, "subject_isced"),
         credit_validity_months=int(_number(values, "credit_validity_months", integer=True)),
         identity_verified_assessment=_stated(values, "identity_verified_assessment"),
-        stackable=_stated(values, "stackable"), **_links(values))
+        stackable=_stated(values, "stackable"),
+        **_links(values),
+    )
 
 
 def micro_credential_values(mc: rec.MicroCredential) -> Values:
     return {
-        "key": mc.key, "title": mc.title, "awarding_body": mc.awarding_body,
-        "country": mc.country, "learning_outcomes": "; ".join(mc.learning_outcomes),
-        "workload_hours": f"{mc.workload_hours:g}", "credit.value": f"{mc.credit.value:g}",
-        "credit.system": mc.credit.system, "level.framework": mc.level.framework,
-        "level.level": mc.level.level, "assessment_type": mc.assessment_type,
-        "participation_form": rec.ParticipationForm.Name(mc.participation_form)
-        .removeprefix("PARTICIPATION_FORM_"),
-        "quality_assurance": mc.quality_assurance, "grading_scheme": mc.grading_scheme,
+        "key": mc.key,
+        "title": mc.title,
+        "awarding_body": mc.awarding_body,
+        "country": mc.country,
+        "learning_outcomes": "; ".join(mc.learning_outcomes),
+        "workload_hours": f"{mc.workload_hours:g}",
+        "credit.value": f"{mc.credit.value:g}",
+        "credit.system": mc.credit.system,
+        "level.framework": mc.level.framework,
+        "level.level": mc.level.level,
+        "assessment_type": mc.assessment_type,
+        "participation_form": rec.ParticipationForm.Name(mc.participation_form).removeprefix(
+            "PARTICIPATION_FORM_"
+        ),
+        "quality_assurance": mc.quality_assurance,
+        "grading_scheme": mc.grading_scheme,
         "subject_isced": mc.subject_isced,
         "credit_validity_months": str(mc.credit_validity_months or ""),
         "identity_verified_assessment": _stated_name(mc, "identity_verified_assessment"),
         "stackable": _stated_name(mc, "stackable"),
-        "status": _status_name(mc.status, REPLACEABLE_STATUSES), **_link_values(mc),
+        "status": _status_name(mc.status, REPLACEABLE_STATUSES),
+        **_link_values(mc),
     }
 
 
 # --- modules and qualifications ------------------------------------------------------------
+
 
 def learning_unit_fields() -> list[Field]:
     conversion = table()
@@ -278,8 +324,13 @@ def learning_unit_fields() -> list[Field]:
         *_credit_and_level_fields(),
         Field("subject_isced", "Subject (ISCED-F)", placeholder="optional, e.g. 0613"),
         Field("learning_outcomes", "Learning outcomes", placeholder="optional, separate with ;"),
-        Field("grading_scheme", "Grading scheme", "choice", tuple(conversion.grading_schemes),
-              optional_choice=True),
+        Field(
+            "grading_scheme",
+            "Grading scheme",
+            "choice",
+            tuple(conversion.grading_schemes),
+            optional_choice=True,
+        ),
         QUALITY_ASSURANCES,
         Field("status", "Status", "choice", REPLACEABLE_STATUSES),
         *SUCCESSION,
@@ -290,18 +341,29 @@ def learning_unit_fields() -> list[Field]:
 def regulation_fields() -> list[Field]:
     """A qualification's total credit and award regulations, in the catalogue files' written
     forms; shown for a qualification only."""
+
     def field(name: str, label: str, placeholder: str) -> Field:
         return Field(name, label, placeholder=placeholder, shown_when=QUALIFICATION)
+
     return [
         field("stacking_rule.total", "Total credit", "the award's credit, e.g. 360 SCQF"),
-        field(REGULATIONS + "max_from_elsewhere", "Max from elsewhere",
-              "240 SCQF, 2/3 or 240 SCQF or 2/3"),
+        field(
+            REGULATIONS + "max_from_elsewhere",
+            "Max from elsewhere",
+            "240 SCQF, 2/3 or 240 SCQF or 2/3",
+        ),
         field(REGULATIONS + "max_experiential", "Max experiential (RPEL)", "e.g. 60 SCQF or 1/3"),
         field(REGULATIONS + "residency", "Study here", "120 SCQF at SCQF 10 | 60 SCQF"),
-        field(REGULATIONS + "relevant_subjects_isced", "Relevant subjects",
-              "ISCED-F codes, e.g. 06 | 0541"),
-        field(REGULATIONS + "programme_unit_keys", "Programme modules",
-              "option and elective keys, separate with |"),
+        field(
+            REGULATIONS + "relevant_subjects_isced",
+            "Relevant subjects",
+            "ISCED-F codes, e.g. 06 | 0541",
+        ),
+        field(
+            REGULATIONS + "programme_unit_keys",
+            "Programme modules",
+            "option and elective keys, separate with |",
+        ),
         field(REGULATIONS + "max_credit_age_months", "Credit currency (months)", "0 = no limit"),
         field(REGULATIONS + "source", "Regulations source", "e.g. RPL policy 2024/25, s. 3"),
     ]
@@ -315,17 +377,22 @@ def _stacking_rule(values: Values) -> rec.StackingRule | None:
     rule = rec.StackingRule(total=total)
     regs = rule.regulations
     for name in ("max_from_elsewhere", "max_experiential"):
-        limit = _expression(REGULATIONS + name, parse_credit_limit,
-                            _text(values, REGULATIONS + name))
+        limit = _expression(
+            REGULATIONS + name, parse_credit_limit, _text(values, REGULATIONS + name)
+        )
         if limit is not None:
             getattr(regs, name).CopyFrom(limit)
-    regs.residency.extend(_expression(REGULATIONS + "residency", parse_requirement, item)
-                          for item in split_list(_text(values, REGULATIONS + "residency")))
-    regs.relevant_subjects_isced.extend(_items(values, REGULATIONS + "relevant_subjects_isced",
-                                               "|"))
+    regs.residency.extend(
+        _expression(REGULATIONS + "residency", parse_requirement, item)
+        for item in split_list(_text(values, REGULATIONS + "residency"))
+    )
+    regs.relevant_subjects_isced.extend(
+        _items(values, REGULATIONS + "relevant_subjects_isced", "|")
+    )
     regs.programme_unit_keys.extend(_items(values, REGULATIONS + "programme_unit_keys", "|"))
-    regs.max_credit_age_months = int(_number(values, REGULATIONS + "max_credit_age_months",
-                                             integer=True))
+    regs.max_credit_age_months = int(
+        _number(values, REGULATIONS + "max_credit_age_months", integer=True)
+    )
     regs.source = _text(values, REGULATIONS + "source")
     if regs == rec.AwardRegulations():
         rule.ClearField("regulations")
@@ -334,14 +401,24 @@ def _stacking_rule(values: Values) -> rec.StackingRule | None:
 
 def build_learning_unit(institution_id: str, values: Values) -> rec.LearningUnit:
     unit = rec.LearningUnit(
-        institution_id=institution_id, key=_text(values, "key"), version=1,
-        status=_status(values), title=_text(values, "title"),
-        kind=cast(rec.LearningUnitKind, rec.LearningUnitKind.Value(
-            "LEARNING_UNIT_KIND_" + (_text(values, "kind") or "UNSPECIFIED"))),
-        credit=_credit(values), level=_level(values),
+        institution_id=institution_id,
+        key=_text(values, "key"),
+        version=1,
+        status=_status(values),
+        title=_text(values, "title"),
+        kind=cast(
+            rec.LearningUnitKind,
+            rec.LearningUnitKind.Value(
+                "LEARNING_UNIT_KIND_" + (_text(values, "kind") or "UNSPECIFIED")
+            ),
+        ),
+        credit=_credit(values),
+        level=_level(values),
         subject_isced=_text(values, "subject_isced"),
         learning_outcomes=_items(values, "learning_outcomes"),
-        grading_scheme=_text(values, "grading_scheme"), **_links(values))
+        grading_scheme=_text(values, "grading_scheme"),
+        **_links(values),
+    )
     # A module has no stacking rule: what the hidden qualification fields hold is ignored.
     rule = _stacking_rule(values) if unit.kind == rec.LEARNING_UNIT_KIND_QUALIFICATION else None
     if rule is not None:
@@ -351,17 +428,23 @@ def build_learning_unit(institution_id: str, values: Values) -> rec.LearningUnit
 
 def learning_unit_values(lu: rec.LearningUnit) -> Values:
     rule, regs = lu.stacking_rule, lu.stacking_rule.regulations
-    limits = {REGULATIONS + name: format_credit_limit(getattr(regs, name))
-              if regs.HasField(name) else "" for name in ("max_from_elsewhere",
-                                                          "max_experiential")}
+    limits = {
+        REGULATIONS + name: format_credit_limit(getattr(regs, name)) if regs.HasField(name) else ""
+        for name in ("max_from_elsewhere", "max_experiential")
+    }
     return {
-        "key": lu.key, "title": lu.title,
+        "key": lu.key,
+        "title": lu.title,
         "kind": rec.LearningUnitKind.Name(lu.kind).removeprefix("LEARNING_UNIT_KIND_"),
-        "credit.value": f"{lu.credit.value:g}", "credit.system": lu.credit.system,
-        "level.framework": lu.level.framework, "level.level": lu.level.level,
-        "subject_isced": lu.subject_isced, "status": _status_name(lu.status, REPLACEABLE_STATUSES),
+        "credit.value": f"{lu.credit.value:g}",
+        "credit.system": lu.credit.system,
+        "level.framework": lu.level.framework,
+        "level.level": lu.level.level,
+        "subject_isced": lu.subject_isced,
+        "status": _status_name(lu.status, REPLACEABLE_STATUSES),
         "learning_outcomes": "; ".join(lu.learning_outcomes),
-        "grading_scheme": lu.grading_scheme, **_link_values(lu),
+        "grading_scheme": lu.grading_scheme,
+        **_link_values(lu),
         "stacking_rule.total": format_credit(rule.total) if rule.HasField("total") else "",
         **limits,
         REGULATIONS + "residency": join_list(map(format_requirement, regs.residency)),
@@ -374,38 +457,65 @@ def learning_unit_values(lu: rec.LearningUnit) -> Values:
 
 # --- agreements ----------------------------------------------------------------------------
 
+
 def agreement_fields() -> list[Field]:
     return [
         Field("key", "Key", placeholder="e.g. AG-DATA-STACK"),
         Field("title", "Title", placeholder="a short name for registrars"),
         Field("source", "Sources", placeholder="all of uk.ac.forth/FOR-PY01, (1 of a/X, b/Y)"),
-        Field("grant", "Grant", placeholder="module key, units A + B, or 15 UK_CREDIT general at FHEQ 7"),
+        Field(
+            "grant",
+            "Grant",
+            placeholder="module key, units A + B, or 15 UK_CREDIT general at FHEQ 7",
+        ),
         Field("conditions.valid_from", "Valid from", placeholder="YYYY-MM-DD, empty = always"),
         Field("conditions.valid_to", "Valid to", placeholder="YYYY-MM-DD, empty = open-ended"),
         Field("conditions.minimum_grade", "Minimum grade", placeholder="e.g. UK_LETTER C"),
-        Field("conditions.max_credit_age_months", "Max credit age (months)",
-              placeholder="0 = no limit"),
+        Field(
+            "conditions.max_credit_age_months",
+            "Max credit age (months)",
+            placeholder="0 = no limit",
+        ),
         Field("conditions.minimum_level", "Minimum level", placeholder="e.g. FHEQ 6"),
         Field("conditions.transitive_allowed", "May be chained", "switch"),
-        Field("conditions.identity_verified_required", "Identity-verified assessment required",
-              "switch"),
-        Field("conditions.verified_holdings_required",
-              "Learner's credential required (verified, not only stated)", "switch"),
-        Field(REQUIRED_QA + "bodies", "Sources QA'd by",
-              placeholder="bodies, by id or name, separate with |; empty = any body"),
-        Field(REQUIRED_QA + "kinds", "Sources' QA kinds",
-              placeholder="INSTITUTIONAL_REVIEW | PROGRAMME_ACCREDITATION | "
-              "PROFESSIONAL_BODY_RECOGNITION; empty = any"),
-        Field("volume_exception", "Volume exception",
-              placeholder="why the grant gives more credit than the sources carry"),
+        Field(
+            "conditions.identity_verified_required",
+            "Identity-verified assessment required",
+            "switch",
+        ),
+        Field(
+            "conditions.verified_holdings_required",
+            "Learner's credential required (verified, not only stated)",
+            "switch",
+        ),
+        Field(
+            REQUIRED_QA + "bodies",
+            "Sources QA'd by",
+            placeholder="bodies, by id or name, separate with |; empty = any body",
+        ),
+        Field(
+            REQUIRED_QA + "kinds",
+            "Sources' QA kinds",
+            placeholder="INSTITUTIONAL_REVIEW | PROGRAMME_ACCREDITATION | "
+            "PROFESSIONAL_BODY_RECOGNITION; empty = any",
+        ),
+        Field(
+            "volume_exception",
+            "Volume exception",
+            placeholder="why the grant gives more credit than the sources carry",
+        ),
         Field("status", "Status", "choice", STATUSES),
     ]
 
 
 def build_agreement(institution_id: str, values: Values) -> rec.RecognitionAgreement:
     agreement = rec.RecognitionAgreement(
-        institution_id=institution_id, key=_text(values, "key"), version=1,
-        status=_status(values), title=_text(values, "title"))
+        institution_id=institution_id,
+        key=_text(values, "key"),
+        version=1,
+        status=_status(values),
+        title=_text(values, "title"),
+    )
     if _text(values, "source"):
         agreement.source.CopyFrom(_expression("source", parse_sources, _text(values, "source")))
     if _text(values, "grant"):
@@ -413,14 +523,17 @@ def build_agreement(institution_id: str, values: Values) -> rec.RecognitionAgree
     cond = agreement.conditions
     cond.valid_from = _text(values, "conditions.valid_from")
     cond.valid_to = _text(values, "conditions.valid_to")
-    grade = _expression("conditions.minimum_grade", parse_grade,
-                        _text(values, "conditions.minimum_grade"))
+    grade = _expression(
+        "conditions.minimum_grade", parse_grade, _text(values, "conditions.minimum_grade")
+    )
     if grade is not None:
         cond.minimum_grade.CopyFrom(grade)
-    cond.max_credit_age_months = int(_number(values, "conditions.max_credit_age_months",
-                                             integer=True))
-    level = _expression("conditions.minimum_level", parse_level,
-                        _text(values, "conditions.minimum_level"))
+    cond.max_credit_age_months = int(
+        _number(values, "conditions.max_credit_age_months", integer=True)
+    )
+    level = _expression(
+        "conditions.minimum_level", parse_level, _text(values, "conditions.minimum_level")
+    )
     if level is not None:
         cond.minimum_level.CopyFrom(level)
     cond.transitive_allowed = bool(values["conditions.transitive_allowed"])
@@ -438,27 +551,33 @@ def build_agreement(institution_id: str, values: Values) -> rec.RecognitionAgree
 def agreement_values(ag: rec.RecognitionAgreement) -> Values:
     cond = ag.conditions
     return {
-        "key": ag.key, "title": ag.title,
+        "key": ag.key,
+        "title": ag.title,
         "source": format_sources(ag.source) if ag.HasField("source") else "",
         "grant": format_grant(ag.grant) if ag.grant.WhichOneof("grant") else "",
-        "conditions.valid_from": cond.valid_from, "conditions.valid_to": cond.valid_to,
+        "conditions.valid_from": cond.valid_from,
+        "conditions.valid_to": cond.valid_to,
         "conditions.minimum_grade": format_grade(cond.minimum_grade)
-        if cond.HasField("minimum_grade") else "",
+        if cond.HasField("minimum_grade")
+        else "",
         "conditions.max_credit_age_months": str(cond.max_credit_age_months or ""),
         "conditions.minimum_level": format_level(cond.minimum_level)
-        if cond.HasField("minimum_level") else "",
+        if cond.HasField("minimum_level")
+        else "",
         "conditions.transitive_allowed": cond.transitive_allowed,
         "conditions.identity_verified_required": cond.identity_verified_required,
         "conditions.verified_holdings_required": cond.verified_holdings_required,
         REQUIRED_QA + "bodies": join_list(cond.required_quality_assurance.bodies),
-        REQUIRED_QA + "kinds": join_list(map(format_quality_assurance_kind,
-                                             cond.required_quality_assurance.kinds)),
+        REQUIRED_QA + "kinds": join_list(
+            map(format_quality_assurance_kind, cond.required_quality_assurance.kinds)
+        ),
         "volume_exception": ag.volume_exception,
         "status": _status_name(ag.status),
     }
 
 
 # --- the form screen -----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class FormKind:
@@ -468,12 +587,19 @@ class FormKind:
     values: Callable[[Record], Values]
 
 
-MICRO_CREDENTIAL = FormKind("micro-credential", micro_credential_fields,
-                            build_micro_credential, micro_credential_values)  # type: ignore[arg-type]
-LEARNING_UNIT = FormKind("module or qualification", learning_unit_fields,
-                         build_learning_unit, learning_unit_values)  # type: ignore[arg-type]
-AGREEMENT = FormKind("recognition agreement", agreement_fields, build_agreement,
-                     agreement_values)  # type: ignore[arg-type]
+MICRO_CREDENTIAL = FormKind(
+    "micro-credential",
+    micro_credential_fields,
+    build_micro_credential,
+    micro_credential_values,  # type: ignore[arg-type]
+)
+LEARNING_UNIT = FormKind(
+    "module or qualification",
+    learning_unit_fields,
+    build_learning_unit,
+    learning_unit_values,  # type: ignore[arg-type]
+)
+AGREEMENT = FormKind("recognition agreement", agreement_fields, build_agreement, agreement_values)  # type: ignore[arg-type]
 
 
 def _widget_id(name: str) -> str:
@@ -487,9 +613,14 @@ class RecordForm(ModalScreen[Record | None]):
 
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, kind: FormKind, institution_id: str, record: Record | None = None,
-                 defaults: Values | None = None,
-                 references: Callable[[Record], None] | None = None) -> None:
+    def __init__(
+        self,
+        kind: FormKind,
+        institution_id: str,
+        record: Record | None = None,
+        defaults: Values | None = None,
+        references: Callable[[Record], None] | None = None,
+    ) -> None:
         super().__init__()
         self.kind, self.institution_id, self.original = kind, institution_id, record
         # Checks what the record names elsewhere (the catalogue's units, the directory's
@@ -506,8 +637,9 @@ class RecordForm(ModalScreen[Record | None]):
     def compose(self) -> ComposeResult:
         verb = "Edit" if self.original is not None else "New"
         with Vertical(id="form"):
-            yield Static(f"{verb} {self.kind.title}  (ctrl+s saves, escape cancels)",
-                         id="form-title")
+            yield Static(
+                f"{verb} {self.kind.title}  (ctrl+s saves, escape cancels)", id="form-title"
+            )
             with VerticalScroll(id="form-fields", can_focus=False):
                 for field in self.fields:
                     yield from self._field(field)
@@ -528,17 +660,23 @@ class RecordForm(ModalScreen[Record | None]):
             widget = Checkbox("", bool(value), id=wid, compact=True)
         elif field.kind == "choice":
             options = [(c, c) for c in field.choices]
-            widget = Select(options, id=wid, allow_blank=field.optional_choice or not value,
-                            value=value if value in field.choices else Select.NULL,
-                            prompt=field.blank if field.optional_choice else "choose…",
-                            compact=True)
+            widget = Select(
+                options,
+                id=wid,
+                allow_blank=field.optional_choice or not value,
+                value=value if value in field.choices else Select.NULL,
+                prompt=field.blank if field.optional_choice else "choose…",
+                compact=True,
+            )
         else:
             disabled = field.name == "key" and self.original is not None
-            widget = Input(str(value), placeholder=field.placeholder, id=wid, disabled=disabled,
-                           compact=True)
+            widget = Input(
+                str(value), placeholder=field.placeholder, id=wid, disabled=disabled, compact=True
+            )
         # One line per field, label beside its input, so a whole form fits in 80x24.
-        yield Horizontal(Label(field.label, classes="form-label"), widget, classes="form-row",
-                         id="row-" + wid)
+        yield Horizontal(
+            Label(field.label, classes="form-label"), widget, classes="form-row", id="row-" + wid
+        )
 
     def on_mount(self) -> None:
         self.check()
@@ -563,8 +701,11 @@ class RecordForm(ModalScreen[Record | None]):
         if name in names:
             return self.fields[names.index(name)]
         for field in self.fields:
-            if name.startswith(field.name + ".") or name.startswith(field.name + "[") or \
-                    field.name.startswith(name + "."):
+            if (
+                name.startswith(field.name + ".")
+                or name.startswith(field.name + "[")
+                or field.name.startswith(name + ".")
+            ):
                 return field
         return None
 
@@ -580,8 +721,7 @@ class RecordForm(ModalScreen[Record | None]):
         for shown in self.fields:
             if shown.shown_when is not None:
                 other, wanted = shown.shown_when
-                self.query_one("#row-" + _widget_id(shown.name)).display = \
-                    values[other] == wanted
+                self.query_one("#row-" + _widget_id(shown.name)).display = values[other] == wanted
         try:
             record = self.kind.build(self.institution_id, values)
             if self.original is not None:
@@ -595,8 +735,7 @@ class RecordForm(ModalScreen[Record | None]):
             label = field.label if field else problem.field
             if field is not None:
                 self.query_one("#" + _widget_id(field.name)).add_class("-invalid")
-            detail = f" ({problem.field})" if field is None or field.name != problem.field \
-                else ""
+            detail = f" ({problem.field})" if field is None or field.name != problem.field else ""
             error.update(f"{label}{detail}: {problem.problem}")
             error.add_class("error")
             self.record = None
@@ -623,8 +762,10 @@ class RecordForm(ModalScreen[Record | None]):
         if self.check():
             self.dismiss(self.record)
         else:
-            self.notify("not saved: " + str(self.query_one("#form-error", Static).render()),
-                        severity="error")
+            self.notify(
+                "not saved: " + str(self.query_one("#form-error", Static).render()),
+                severity="error",
+            )
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
@@ -661,8 +802,13 @@ def _drop_emptied(original: Record, merged: Record, fields: list[Field]) -> None
         for depth in range(len(parents), 0, -1):  # the innermost part first
             *path, name = parents[:depth]
             owner, before = _part(merged, path), _part(original, path)
-            if owner is not None and before is not None and owner.HasField(name) and \
-                    not getattr(owner, name).ByteSize() and getattr(before, name).ByteSize():
+            if (
+                owner is not None
+                and before is not None
+                and owner.HasField(name)
+                and not getattr(owner, name).ByteSize()
+                and getattr(before, name).ByteSize()
+            ):
                 owner.ClearField(name)
 
 

@@ -45,7 +45,8 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("escape", "dismiss(None)", "Close"),
         Binding("question_mark", "dismiss(None)", "Close", show=False),
-        Binding("q", "dismiss(None)", "Close", show=False)]
+        Binding("q", "dismiss(None)", "Close", show=False),
+    ]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help"):

@@ -8,9 +8,11 @@ from registry.v1 import records_pb2 as rec
 from registry_core.records import Record
 from tui.forms import AGREEMENT, LEARNING_UNIT, MICRO_CREDENTIAL, FormKind
 
-KINDS: dict[type, FormKind] = {rec.MicroCredential: MICRO_CREDENTIAL,
-                               rec.LearningUnit: LEARNING_UNIT,
-                               rec.RecognitionAgreement: AGREEMENT}
+KINDS: dict[type, FormKind] = {
+    rec.MicroCredential: MICRO_CREDENTIAL,
+    rec.LearningUnit: LEARNING_UNIT,
+    rec.RecognitionAgreement: AGREEMENT,
+}
 
 
 def record_lines(record: Record) -> list[tuple[str, str]]:
@@ -45,5 +47,8 @@ def record_differences(old: Record, new: Record) -> list[tuple[str, str, str]]:
     before, after = dict(record_lines(old)), dict(record_lines(new))
     labels = [label for label, _ in record_lines(new)]
     labels += [label for label in before if label not in after]
-    return [(label, before.get(label, "not stated"), after.get(label, "not stated"))
-            for label in labels if label != "Status" and before.get(label) != after.get(label)]
+    return [
+        (label, before.get(label, "not stated"), after.get(label, "not stated"))
+        for label in labels
+        if label != "Status" and before.get(label) != after.get(label)
+    ]

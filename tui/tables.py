@@ -23,54 +23,91 @@ from tui.record_view import record_lines
 if TYPE_CHECKING:
     from tui.app import RegistrarApp
 
-STATUS = {v: rec.RecordStatus.Name(v).removeprefix("RECORD_STATUS_").lower()
-          for v in rec.RecordStatus.values()}
+STATUS = {
+    v: rec.RecordStatus.Name(v).removeprefix("RECORD_STATUS_").lower()
+    for v in rec.RecordStatus.values()
+}
 
 
 # The columns of each table, by the table's id: what each keeps at 80 columns, and its share
 # of a wider terminal.
 COLUMNS = {
-    "credentials": (Column("Key", 10, 1), Column("Title", 14, 4), Column("Credit", 12),
-                    Column("Level", 8), Column("Status", 9), Column("Version", 7)),
-    "learning-units": (Column("Key", 10, 1), Column("Title", 12, 4), Column("Kind", 13),
-                       Column("Credit", 12), Column("Level", 8), Column("Status", 9)),
-    "agreements": (Column("Key", 12, 1), Column("Sources", 14, 3), Column("Grant", 10, 2),
-                   Column("Valid", 21), Column("Status", 9)),
-    "conflicts": (Column("Conflict on source", 18, 1), Column("Agreements", 12, 1),
-                  Column("What differs", 20, 4)),
-    "sync-history": (Column("When (UTC)", 19), Column("Result", 6),
-                     Column("Registry holds", 14), Column("What happened", 12, 1)),
-    "bilateral": (Column("Agreement", 14, 2), Column("Version", 7), Column("State", 10),
-                  Column("Last step by", 12, 1), Column("Awaits you", 10),
-                  Column("Reason", 8, 2)),
-    "directory": (Column("Institution", 12, 1), Column("Name", 14, 2), Column("Status", 9),
-                  Column("Signing keys (status)", 21, 2)),
-    "explorer": (Column("Outcome", 11), Column("Agreement", 14, 2),
-                 Column("What / why", 20, 4)),
+    "credentials": (
+        Column("Key", 10, 1),
+        Column("Title", 14, 4),
+        Column("Credit", 12),
+        Column("Level", 8),
+        Column("Status", 9),
+        Column("Version", 7),
+    ),
+    "learning-units": (
+        Column("Key", 10, 1),
+        Column("Title", 12, 4),
+        Column("Kind", 13),
+        Column("Credit", 12),
+        Column("Level", 8),
+        Column("Status", 9),
+    ),
+    "agreements": (
+        Column("Key", 12, 1),
+        Column("Sources", 14, 3),
+        Column("Grant", 10, 2),
+        Column("Valid", 21),
+        Column("Status", 9),
+    ),
+    "conflicts": (
+        Column("Conflict on source", 18, 1),
+        Column("Agreements", 12, 1),
+        Column("What differs", 20, 4),
+    ),
+    "sync-history": (
+        Column("When (UTC)", 19),
+        Column("Result", 6),
+        Column("Registry holds", 14),
+        Column("What happened", 12, 1),
+    ),
+    "bilateral": (
+        Column("Agreement", 14, 2),
+        Column("Version", 7),
+        Column("State", 10),
+        Column("Last step by", 12, 1),
+        Column("Awaits you", 10),
+        Column("Reason", 8, 2),
+    ),
+    "directory": (
+        Column("Institution", 12, 1),
+        Column("Name", 14, 2),
+        Column("Status", 9),
+        Column("Signing keys (status)", 21, 2),
+    ),
+    "explorer": (Column("Outcome", 11), Column("Agreement", 14, 2), Column("What / why", 20, 4)),
 }
 
 
 # What enter shows of a row of the tables that hold no records (a row cut to fit, whole).
-ROW_TITLES = {"conflicts": "A conflict among your agreements", "sync-history": "A sync",
-              "directory": "An institution in the directory",
-              "explorer": "An answer from the registry"}
+ROW_TITLES = {
+    "conflicts": "A conflict among your agreements",
+    "sync-history": "A sync",
+    "directory": "An institution in the directory",
+    "explorer": "An answer from the registry",
+}
 
 
 # What each table says while it is empty: what fills it.
 EMPTY_HINTS = {
     "credentials": "No micro-credentials to show. n adds one; sync-agent import loads a "
-                   "catalogue file; or clear the search and filters above.",
+    "catalogue file; or clear the search and filters above.",
     "learning-units": "No modules or qualifications to show. n adds one; or clear the "
-                      "search above.",
+    "search above.",
     "agreements": "No agreements to show. n adds one: what another institution's credentials "
-                  "count for here; or set the filters above back to any.",
+    "count for here; or set the filters above back to any.",
     "sync-history": "No sync yet. s publishes your records to the registry and shows here "
-                    "what it held.",
+    "what it held.",
     "bilateral": "No bilateral agreements. A partner's proposal appears here after a sync "
-                 "(s); to propose one: sync-agent bilateral propose FILE --partner ID.",
+    "(s); to propose one: sync-agent bilateral propose FILE --partner ID.",
     "directory": "The directory is fetched from the registry: press d.",
     "explorer": "Type a learner's holdings and a target institution above, then enter: "
-                "the registry's answer shows here.",
+    "the registry's answer shows here.",
 }
 
 
@@ -86,8 +123,11 @@ def table(table_id: str) -> FittedTable:
 class RecordTable(FittedTable):
     """A table of one kind of record. Its keys act on the record under the cursor."""
 
-    BINDINGS = [Binding("n", "new", "New"), Binding("e", "edit", "Edit"),
-                Binding("w", "withdraw", "Withdraw")]
+    BINDINGS = [
+        Binding("n", "new", "New"),
+        Binding("e", "edit", "Edit"),
+        Binding("w", "withdraw", "Withdraw"),
+    ]
 
     def __init__(self, kind: int, *, id: str) -> None:  # noqa: A002 (Textual's name)
         super().__init__(COLUMNS[id], id=id)
@@ -135,8 +175,10 @@ class UnitTable(RecordTable):
 
 
 class AgreementTable(RecordTable):
-    BINDINGS = [Binding("x", "suspend", "Suspend/reinstate"),
-                Binding("c", "conflicts", "Conflicts")]
+    BINDINGS = [
+        Binding("x", "suspend", "Suspend/reinstate"),
+        Binding("c", "conflicts", "Conflicts"),
+    ]
 
     def action_suspend(self) -> None:
         if (key := self.current_key()) is not None:
@@ -150,9 +192,11 @@ class BilateralTable(FittedTable):
     """Bilateral agreements; a proposal awaiting this institution's decision is decided here:
     enter shows a version's terms and changes, a opens them to counter-sign, j rejects."""
 
-    BINDINGS = [Binding("enter", "select_cursor", "Terms"),
-                Binding("a", "decide('countersign')", "Counter-sign"),
-                Binding("j", "decide('reject')", "Reject")]
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Terms"),
+        Binding("a", "decide('countersign')", "Counter-sign"),
+        Binding("j", "decide('reject')", "Reject"),
+    ]
 
     COLUMNS = COLUMNS["bilateral"]
 
@@ -167,9 +211,11 @@ class BilateralTable(FittedTable):
 class DetailScreen(ModalScreen[str | None]):
     """One record in full; e edits it, w withdraws it."""
 
-    BINDINGS = [Binding("e", "dismiss('edit')", "Edit"),
-                Binding("w", "dismiss('withdraw')", "Withdraw"),
-                Binding("escape", "dismiss(None)", "Close")]
+    BINDINGS = [
+        Binding("e", "dismiss('edit')", "Edit"),
+        Binding("w", "dismiss('withdraw')", "Withdraw"),
+        Binding("escape", "dismiss(None)", "Close"),
+    ]
 
     def __init__(self, record: Record) -> None:
         super().__init__()
@@ -177,11 +223,17 @@ class DetailScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="detail"):
-            yield Static(f"{type(self.record).__name__} {self.record.key} "
-                         f"(version {self.record.version}, {STATUS[self.record.status]})",
-                         id="detail-title")
+            yield Static(
+                f"{type(self.record).__name__} {self.record.key} "
+                f"(version {self.record.version}, {STATUS[self.record.status]})",
+                id="detail-title",
+            )
             with VerticalScroll(id="detail-scroll"):  # arrow keys scroll it at 80x24
-                yield Static(Text("\n").join(
-                    Text.assemble((f"{label}: ", "bold"), value)
-                    for label, value in record_lines(self.record)), id="detail-body")
+                yield Static(
+                    Text("\n").join(
+                        Text.assemble((f"{label}: ", "bold"), value)
+                        for label, value in record_lines(self.record)
+                    ),
+                    id="detail-body",
+                )
         yield Footer()

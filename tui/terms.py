@@ -28,8 +28,9 @@ def _heading(text: str) -> Text:
 
 
 def _lines(pairs: list[tuple[str, str]]) -> Text:
-    return Text("\n").join(Text.assemble("  ", (f"{label}: ", "bold"), value)
-                           for label, value in pairs)
+    return Text("\n").join(
+        Text.assemble("  ", (f"{label}: ", "bold"), value) for label, value in pairs
+    )
 
 
 def _signed(terms: rec.RecognitionAgreement) -> rec.RecognitionAgreement:
@@ -38,24 +39,39 @@ def _signed(terms: rec.RecognitionAgreement) -> rec.RecognitionAgreement:
     return rec.RecognitionAgreement.FromString(canonical_content(terms))
 
 
-def changes_text(version: int, terms: rec.RecognitionAgreement,
-                 in_force: tuple[int, rec.RecognitionAgreement | None] | None) -> Text:
+def changes_text(
+    version: int,
+    terms: rec.RecognitionAgreement,
+    in_force: tuple[int, rec.RecognitionAgreement | None] | None,
+) -> Text:
     """What version changes from the version in force, field by field, old → new."""
     if in_force is None:
-        return Text(f"No earlier version is in force: version {version} would be the first "
-                    "terms of this agreement.")
+        return Text(
+            f"No earlier version is in force: version {version} would be the first "
+            "terms of this agreement."
+        )
     previous, old = in_force
     if old is None:
-        return Text(f"Version {previous} is in force, but its terms are not in this store "
-                    "(a sync pulls them), so the changes cannot be shown.")
+        return Text(
+            f"Version {previous} is in force, but its terms are not in this store "
+            "(a sync pulls them), so the changes cannot be shown."
+        )
     changed = record_differences(_signed(old), _signed(terms))
     if not changed:
         return Text(f"Nothing differs from version {previous}, which is in force.")
     return Text("\n").join(
-        [Text(f"Version {version} changes {counted(len(changed), 'field')} of version {previous}, "
-              "which stays in force until this one is counter-signed:")]
-        + [Text.assemble("  ", (f"{label}: ", "bold"), was, " → ", (now, "bold"))
-           for label, was, now in changed])
+        [
+            Text(
+                f"Version {version} changes {counted(len(changed), 'field')} "
+                f"of version {previous}, "
+                "which stays in force until this one is counter-signed:"
+            )
+        ]
+        + [
+            Text.assemble("  ", (f"{label}: ", "bold"), was, " → ", (now, "bold"))
+            for label, was, now in changed
+        ]
+    )
 
 
 class TermsScreen(ModalScreen[str | None]):
@@ -63,14 +79,21 @@ class TermsScreen(ModalScreen[str | None]):
     been scrolled through), "reject" (j) or None (n, escape); y and j only when the version
     awaits our decision."""
 
-    BINDINGS = [Binding("y", "countersign", "Counter-sign"),
-                Binding("j", "reject", "Reject"),
-                Binding("n,escape", "dismiss(None)", "Close")]
+    BINDINGS = [
+        Binding("y", "countersign", "Counter-sign"),
+        Binding("j", "reject", "Reject"),
+        Binding("n,escape", "dismiss(None)", "Close"),
+    ]
     AUTO_FOCUS = "#terms-scroll"  # arrows, page keys and end scroll the terms at 80x24
 
-    def __init__(self, last: bi.BilateralStep, state: int, proposal: bi.BilateralStep | None,
-                 in_force: tuple[int, rec.RecognitionAgreement | None] | None,
-                 awaiting: bool) -> None:
+    def __init__(
+        self,
+        last: bi.BilateralStep,
+        state: int,
+        proposal: bi.BilateralStep | None,
+        in_force: tuple[int, rec.RecognitionAgreement | None] | None,
+        awaiting: bool,
+    ) -> None:
         super().__init__()
         self.last, self.state, self.proposal = last, state, proposal
         self.in_force, self.awaiting = in_force, awaiting
@@ -91,25 +114,43 @@ class TermsScreen(ModalScreen[str | None]):
     def body(self) -> Text:
         step, parts = self.last, []
         if not self.awaiting:
-            said = [f"Last step: {_name(bi.BilateralAction.Name(step.action))} by {step.actor}"
-                    + (f" on {step.signed_at[:10]}" if step.signed_at else "")]
+            said = [
+                f"Last step: {_name(bi.BilateralAction.Name(step.action))} by {step.actor}"
+                + (f" on {step.signed_at[:10]}" if step.signed_at else "")
+            ]
             if step.reason:
                 said.append(f"Reason given: {step.reason}")
             parts.append(Text("\n").join(Text(line) for line in said))
         if self.proposal is None:
-            parts.append(Text("The terms of this version are not in this store; a sync pulls "
-                              "them."))
+            parts.append(
+                Text("The terms of this version are not in this store; a sync pulls them.")
+            )
             return Text("\n\n").join(parts)
         terms = self.proposal.terms
-        parts.append(Text("\n").join([_heading("What changes"),
-                                      changes_text(step.version, terms, self.in_force)]))
-        parts.append(Text("\n").join([
-            _heading(f"The terms (version {step.version}), proposed by {self.proposal.actor} "
-                     f"to {self.proposal.partner}"), _lines(record_lines(terms))]))
+        parts.append(
+            Text("\n").join(
+                [_heading("What changes"), changes_text(step.version, terms, self.in_force)]
+            )
+        )
+        parts.append(
+            Text("\n").join(
+                [
+                    _heading(
+                        f"The terms (version {step.version}), proposed by {self.proposal.actor} "
+                        f"to {self.proposal.partner}"
+                    ),
+                    _lines(record_lines(terms)),
+                ]
+            )
+        )
         if self.awaiting:
-            parts.append(Text(f"Counter-signing signs these terms exactly as shown (content "
-                              f"hash {content_hash(terms)[:16]}…) with your institution's key; "
-                              "the agreement then binds both institutions."))
+            parts.append(
+                Text(
+                    f"Counter-signing signs these terms exactly as shown (content "
+                    f"hash {content_hash(terms)[:16]}…) with your institution's key; "
+                    "the agreement then binds both institutions."
+                )
+            )
         return Text("\n\n").join(parts)
 
     def compose(self) -> ComposeResult:
@@ -118,11 +159,17 @@ class TermsScreen(ModalScreen[str | None]):
             with VerticalScroll(id="terms-scroll"):
                 yield Static(self.body(), id="terms-body")
             if self.awaiting:
-                yield Static("Scroll to the end of the terms (↓ or end) to counter-sign.",
-                             id="terms-hint")
+                yield Static(
+                    "Scroll to the end of the terms (↓ or end) to counter-sign.", id="terms-hint"
+                )
                 with Horizontal(id="terms-buttons"):
-                    yield Button("Counter-sign (y)", id="countersign", variant="primary",
-                                 disabled=True, compact=True)
+                    yield Button(
+                        "Counter-sign (y)",
+                        id="countersign",
+                        variant="primary",
+                        disabled=True,
+                        compact=True,
+                    )
                     yield Button("Reject (j)", id="reject", variant="error", compact=True)
                     yield Button("Not now (n)", id="close", compact=True)
         yield Footer()
@@ -143,14 +190,16 @@ class TermsScreen(ModalScreen[str | None]):
         self.seen = True
         self.query_one("#countersign", Button).disabled = False
         self.query_one("#terms-hint", Static).update(
-            "y counter-signs these terms; j rejects them with a reason; n closes.")
+            "y counter-signs these terms; j rejects them with a reason; n closes."
+        )
 
     def action_countersign(self) -> None:
         if self.seen:
             self.dismiss("countersign")
         else:
-            self.notify("read the terms to their end first (↓ or end), then press y",
-                        severity="warning")
+            self.notify(
+                "read the terms to their end first (↓ or end), then press y", severity="warning"
+            )
 
     def action_reject(self) -> None:
         self.dismiss("reject")

@@ -94,27 +94,42 @@ class Converted:
 
     def catalogues(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
         """Catalogue JSON per institution (docs/catalogue.md, "Catalogue files")."""
+
         def dump(records: Sequence[Any]) -> list[dict[str, Any]]:
             return [json_format.MessageToDict(r) for r in records]
-        return {self.sending_id: {"learning_units": dump(self.sending_units)},
-                self.receiving_id: {"learning_units": dump(self.receiving_units),
-                                    "agreements": dump(self.agreements)}}
+
+        return {
+            self.sending_id: {"learning_units": dump(self.sending_units)},
+            self.receiving_id: {
+                "learning_units": dump(self.receiving_units),
+                "agreements": dump(self.agreements),
+            },
+        }
 
 
-def _unit(institution_id: str, course: dict[str, Any], credit: rec.Credit,
-          level: rec.Level | None) -> rec.LearningUnit:
-    unit = rec.LearningUnit(institution_id=institution_id, key=course["key"], version=1,
-                            status=rec.RECORD_STATUS_ACTIVE, title=course["title"],
-                            kind=rec.LEARNING_UNIT_KIND_MODULE, credit=credit,
-                            cross_listed_keys=course.get("same_as", []))
+def _unit(
+    institution_id: str, course: dict[str, Any], credit: rec.Credit, level: rec.Level | None
+) -> rec.LearningUnit:
+    unit = rec.LearningUnit(
+        institution_id=institution_id,
+        key=course["key"],
+        version=1,
+        status=rec.RECORD_STATUS_ACTIVE,
+        title=course["title"],
+        kind=rec.LEARNING_UNIT_KIND_MODULE,
+        credit=credit,
+        cross_listed_keys=course.get("same_as", []),
+    )
     if level is not None:
         unit.level.CopyFrom(level)
     return unit
 
 
 def _sending_text(groups: Sequence[Sequence[str]]) -> str:
-    return " or ".join(" and ".join(g) if len(g) == 1 or len(groups) == 1
-                       else "(" + " and ".join(g) + ")" for g in groups)
+    return " or ".join(
+        " and ".join(g) if len(g) == 1 or len(groups) == 1 else "(" + " and ".join(g) + ")"
+        for g in groups
+    )
 
 
 def convert(transcription: dict[str, Any]) -> Converted:
@@ -134,8 +149,14 @@ def convert(transcription: dict[str, Any]) -> Converted:
         for alias in same_as[course["key"]]:  # the college publishes each code it offers
             if alias not in listed:
                 listed.add(alias)
-                out.sending_units.append(_unit(out.sending_id, {
-                    **course, "key": alias, "same_as": [course["key"]]}, credit, lower))
+                out.sending_units.append(
+                    _unit(
+                        out.sending_id,
+                        {**course, "key": alias, "same_as": [course["key"]]},
+                        credit,
+                        lower,
+                    )
+                )
     for course in transcription["receiving_courses"]:
         credit = rec.Credit(value=course["units"], system=quarter)
         out.receiving_units.append(_unit(out.receiving_id, course, credit, lower))
@@ -149,38 +170,69 @@ def convert(transcription: dict[str, Any]) -> Converted:
             if unknown:
                 raise ValueError(f"{st['id']}: receiving course(s) {unknown} not listed")
             if st.get("no_articulation"):
-                out.not_articulated.append({"statement": st["id"], "major": major["major"],
-                                            "receiving": st["receiving"],
-                                            "reason": st["no_articulation"],
-                                            "notes": st.get("notes", [])})
+                out.not_articulated.append(
+                    {
+                        "statement": st["id"],
+                        "major": major["major"],
+                        "receiving": st["receiving"],
+                        "reason": st["no_articulation"],
+                        "notes": st.get("notes", []),
+                    }
+                )
                 continue
             groups: list[list[str]] = st["sending"]
             for g in groups:
                 if not g or any(k not in known_sending for k in g):
                     raise ValueError(f"{st['id']}: sending group {g} names unlisted courses")
             earliest = [max([year_from, *(first_term[k] for k in g)]) for g in groups]
-            parts = ([(groups, earliest[0])] if len(set(earliest)) == 1
-                     else [([g], e) for g, e in zip(groups, earliest)])
+            parts = (
+                [(groups, earliest[0])]
+                if len(set(earliest)) == 1
+                else [([g], e) for g, e in zip(groups, earliest)]
+            )
             base = f"{major['code']}/{'/'.join(st['receiving'])}"
             out.statement_keys[st["id"]] = []
             for n, (part, completed_from) in enumerate(parts, start=1):
                 key = base if len(parts) == 1 else f"{base}#{n}"
                 out.statement_keys[st["id"]].append(key)
-                records.append((st, _agreement(out, major, st, key, part, completed_from,
-                                               year_to, transcription, same_as),
-                                {k for g in part for k in g}))
+                records.append(
+                    (
+                        st,
+                        _agreement(
+                            out,
+                            major,
+                            st,
+                            key,
+                            part,
+                            completed_from,
+                            year_to,
+                            transcription,
+                            same_as,
+                        ),
+                        {k for g in part for k in g},
+                    )
+                )
         for st, agreement, used in records:  # statements of one major sharing a course
             agreement.also_satisfies.extend(
-                other.key for _, other, theirs in records
-                if other.key != agreement.key and used & theirs)
+                other.key
+                for _, other, theirs in records
+                if other.key != agreement.key and used & theirs
+            )
             out.agreements.append(agreement)
     return out
 
 
-def _agreement(out: Converted, major: dict[str, Any], st: dict[str, Any], key: str,
-               groups: list[list[str]], completed_from: dt.date, completed_to: dt.date,
-               transcription: dict[str, Any], same_as: dict[str, list[str]],
-               ) -> rec.RecognitionAgreement:
+def _agreement(
+    out: Converted,
+    major: dict[str, Any],
+    st: dict[str, Any],
+    key: str,
+    groups: list[list[str]],
+    completed_from: dt.date,
+    completed_to: dt.date,
+    transcription: dict[str, Any],
+    same_as: dict[str, list[str]],
+) -> rec.RecognitionAgreement:
     def one(k: str) -> rec.SourceItem:
         return rec.SourceItem(credential=rec.CredentialRef(institution_id=out.sending_id, key=k))
 
@@ -189,47 +241,63 @@ def _agreement(out: Converted, major: dict[str, Any], st: dict[str, Any], key: s
         agreement names the course, which the learner may have taken under either code."""
         if not same_as.get(k):
             return one(k)
-        return rec.SourceItem(group=rec.SourceGroup(
-            operator=rec.GROUP_OPERATOR_ANY_OF, items=[one(c) for c in (k, *same_as[k])]))
+        return rec.SourceItem(
+            group=rec.SourceGroup(
+                operator=rec.GROUP_OPERATOR_ANY_OF, items=[one(c) for c in (k, *same_as[k])]
+            )
+        )
 
     def all_of(g: list[str]) -> rec.SourceGroup:
-        return rec.SourceGroup(operator=rec.GROUP_OPERATOR_ALL_OF,
-                               items=[credential(k) for k in g])
+        return rec.SourceGroup(operator=rec.GROUP_OPERATOR_ALL_OF, items=[credential(k) for k in g])
 
     if len(groups) == 1:
         source = all_of(groups[0])
     else:
-        source = rec.SourceGroup(operator=rec.GROUP_OPERATOR_ANY_OF, items=[
-            credential(g[0]) if len(g) == 1 else rec.SourceItem(group=all_of(g))
-            for g in groups])
+        source = rec.SourceGroup(
+            operator=rec.GROUP_OPERATOR_ANY_OF,
+            items=[
+                credential(g[0]) if len(g) == 1 else rec.SourceItem(group=all_of(g)) for g in groups
+            ],
+        )
     if len(st["receiving"]) == 1:
         grant = rec.Grant(unit_key=st["receiving"][0])
     else:
-        grant = rec.Grant(units=rec.UnitSeries(unit_keys=st["receiving"],
-                                               name=st.get("series", "")))
+        grant = rec.Grant(
+            units=rec.UnitSeries(unit_keys=st["receiving"], name=st.get("series", ""))
+        )
     year = transcription["academic_year"]["code"]
     conditions = rec.Conditions(
-        completed_from=completed_from.isoformat(), completed_to=completed_to.isoformat(),
+        completed_from=completed_from.isoformat(),
+        completed_to=completed_to.isoformat(),
         for_programmes=[major["major"]],
         restriction_text=f"articulated for the {major['major']} major only (major agreement "
-                         f"{year})")
+        f"{year})",
+    )
     minimum = major.get("minimum_grade")
     if minimum and minimum["scheme"] in table().grading_schemes:
         conditions.minimum_grade.scheme = minimum["scheme"]
         conditions.minimum_grade.value = minimum["grade"]
     elif minimum:
-        note = (f"minimum grade {minimum['grade']} ({minimum['scheme']}) of "
-                f"{major['code']} left to its note: the scheme is not in the conversion table")
+        note = (
+            f"minimum grade {minimum['grade']} ({minimum['scheme']}) of "
+            f"{major['code']} left to its note: the scheme is not in the conversion table"
+        )
         if note not in out.fallbacks:
             out.fallbacks.append(note)
     sending_name = transcription["sending"]["name"]
     receiving_name = transcription["receiving"]["name"]
     return rec.RecognitionAgreement(
-        institution_id=out.receiving_id, key=key, version=1, status=rec.RECORD_STATUS_ACTIVE,
+        institution_id=out.receiving_id,
+        key=key,
+        version=1,
+        status=rec.RECORD_STATUS_ACTIVE,
         title=f"{sending_name} {_sending_text(groups)} -> {receiving_name} "
-              f"{' and '.join(st['receiving'])} ({major['major']}, {year})",
-        source=source, grant=grant, conditions=conditions,
-        notes=[*major.get("notes", []), *st.get("notes", [])])
+        f"{' and '.join(st['receiving'])} ({major['major']}, {year})",
+        source=source,
+        grant=grant,
+        conditions=conditions,
+        notes=[*major.get("notes", []), *st.get("notes", [])],
+    )
 
 
 def load(path: Path | None = None) -> dict[str, Any]:
@@ -247,7 +315,10 @@ def check(converted: Converted) -> list[str]:
 
     problems = []
     records: list[rec.LearningUnit | rec.RecognitionAgreement] = [
-        *converted.sending_units, *converted.receiving_units, *converted.agreements]
+        *converted.sending_units,
+        *converted.receiving_units,
+        *converted.agreements,
+    ]
     for record in records:
         try:
             validate_record(record)
@@ -257,35 +328,51 @@ def check(converted: Converted) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m demo_network.articulation",
-                                     description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("transcription", nargs="?", type=Path,
-                        help=f"transcription JSON (default: the bundled {BUNDLED})")
-    parser.add_argument("--out", type=Path, required=True,
-                        help="folder for <institution>.json catalogue files")
-    parser.add_argument("--check", action="store_true",
-                        help="also report the records the registry's validation refuses")
+    parser = argparse.ArgumentParser(
+        prog="python -m demo_network.articulation",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+    )
+    parser.add_argument(
+        "transcription",
+        nargs="?",
+        type=Path,
+        help=f"transcription JSON (default: the bundled {BUNDLED})",
+    )
+    parser.add_argument(
+        "--out", type=Path, required=True, help="folder for <institution>.json catalogue files"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="also report the records the registry's validation refuses",
+    )
     args = parser.parse_args(argv)
     converted = convert(load(args.transcription))
     args.out.mkdir(parents=True, exist_ok=True)
     for institution, catalogue in converted.catalogues().items():
         path = args.out / f"{institution}.json"
-        path.write_text(json.dumps(catalogue, indent=1, ensure_ascii=False) + "\n",
-                        encoding="utf-8")
+        path.write_text(
+            json.dumps(catalogue, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
         print(f"wrote {path}: " + ", ".join(f"{len(v)} {k}" for k, v in catalogue.items()))
     (args.out / "not-articulated.json").write_text(
-        json.dumps(converted.not_articulated, indent=1, ensure_ascii=False) + "\n",
-        encoding="utf-8")
-    print(f"{len(converted.not_articulated)} statements articulate no course "
-          f"(listed in {args.out / 'not-articulated.json'})")
+        json.dumps(converted.not_articulated, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    print(
+        f"{len(converted.not_articulated)} statements articulate no course "
+        f"(listed in {args.out / 'not-articulated.json'})"
+    )
     for fallback in converted.fallbacks:
         print(f"note: {fallback}")
     if args.check:
         problems = check(converted)
         for line in problems:
             print(f"refused: {line}")
-        total = (len(converted.sending_units) + len(converted.receiving_units)
-                 + len(converted.agreements))
+        total = (
+            len(converted.sending_units)
+            + len(converted.receiving_units)
+            + len(converted.agreements)
+        )
         print(f"{len(problems)} of {total} records refused by validation")
     return 0
 

@@ -52,8 +52,11 @@ EQF_URI = re.compile(r"^https?://data\.europa\.eu/snb/eqf/(\d)$")
 ISCED_URI = re.compile(r"^https?://data\.europa\.eu/snb/isced-f/(\d{2,4})$")
 FRAMEWORK_URI = re.compile(r"/frameworks/([A-Z_]+)/levels/([^/]+)$")
 ESCO = ("http://data.europa.eu/esco/", "https://data.europa.eu/esco/")
-PARTICIPATION = {"ONLINE": rec.PARTICIPATION_FORM_ONLINE, "ONSITE": rec.PARTICIPATION_FORM_ONSITE,
-                 "BLENDED": rec.PARTICIPATION_FORM_BLENDED}
+PARTICIPATION = {
+    "ONLINE": rec.PARTICIPATION_FORM_ONLINE,
+    "ONSITE": rec.PARTICIPATION_FORM_ONSITE,
+    "BLENDED": rec.PARTICIPATION_FORM_BLENDED,
+}
 # VC 1.1 named the validity dates as VC 2.0 does not; OB 3.0 credentials before 3.0.3 (and
 # CLR 2.0 before 2.0.1) are on VC 1.1. They are read as their VC 2.0 equivalents.
 VC1 = "https://www.w3.org/2018/credentials/v1"
@@ -104,10 +107,13 @@ def learning_unit_to_ob3(unit: rec.LearningUnit, base_url: str) -> dict[str, Any
     outcomes = "\n".join(f"- {o}" for o in unit.learning_outcomes)
     return {
         "id": achievement_id(base_url, unit.institution_id, unit.key),
-        "type": ["Achievement"], "achievementType": kind, "name": unit.title,
+        "type": ["Achievement"],
+        "achievementType": kind,
+        "name": unit.title,
         "description": f"{unit.title}: {unit.credit.value:g} {unit.credit.system}"
-                       + (f" at {unit.level.framework} level {unit.level.level}"
-                          if unit.HasField("level") else ""),
+        + (
+            f" at {unit.level.framework} level {unit.level.level}" if unit.HasField("level") else ""
+        ),
         "criteria": {"narrative": outcomes or f"Passing {unit.title}."},
         "humanCode": unit.key,
     }
@@ -119,7 +125,7 @@ def achievement_key(achievement_id: str, base_url: str) -> tuple[str, str] | Non
     prefix = f"{base_url.rstrip('/')}/achievements/"
     if not achievement_id.startswith(prefix):
         return None
-    parts = achievement_id[len(prefix):].split("/")
+    parts = achievement_id[len(prefix) :].split("/")
     if len(parts) != 2 or not all(parts):
         return None
     return parts[0], unquote(parts[1])
@@ -133,20 +139,31 @@ def _level_alignments(level: rec.Level, base: str) -> list[dict[str, Any]]:
     """The record's level, then (for another framework) the EQF level it is referenced to,
     each as an alignment to a URI naming the level: EQF's own concept URIs, else this
     registry's."""
+
     def one(framework: str, code: str, note: str = "") -> dict[str, Any]:
         eqf = framework == "EQF"
-        return {"type": ["Alignment"], "targetType": LEVEL_ALIGNMENT,
-                "targetName": f"{framework} level {code}", "targetFramework": framework,
-                "targetCode": code,
-                "targetUrl": f"http://data.europa.eu/snb/eqf/{code}" if eqf
-                else f"{base}/frameworks/{framework}/levels/{uri_part(code)}",
-                **({"targetDescription": note} if note else {})}
+        return {
+            "type": ["Alignment"],
+            "targetType": LEVEL_ALIGNMENT,
+            "targetName": f"{framework} level {code}",
+            "targetFramework": framework,
+            "targetCode": code,
+            "targetUrl": f"http://data.europa.eu/snb/eqf/{code}"
+            if eqf
+            else f"{base}/frameworks/{framework}/levels/{uri_part(code)}",
+            **({"targetDescription": note} if note else {}),
+        }
 
     found = [one(level.framework, level.level)]
     eqf = table().eqf_level(level.framework, level.level)
     if level.framework != "EQF" and eqf is not None:
-        found.append(one("EQF", str(eqf), f"the EQF level {level.framework} level "
-                         f"{level.level} is referenced to"))
+        found.append(
+            one(
+                "EQF",
+                str(eqf),
+                f"the EQF level {level.framework} level {level.level} is referenced to",
+            )
+        )
     return found
 
 
@@ -154,15 +171,22 @@ def _grading(scheme: str, achievement: str) -> dict[str, Any]:
     """The grading scheme as an OB3 ResultDescription: its grades low to high (OB3 orders
     allowedValue so), or its numeric range."""
     entry = table().raw["grading_schemes"][scheme]
-    described: dict[str, Any] = {"id": f"{achievement}#grading-{scheme}", "type": ["ResultDescription"],
-                                 "name": f"Grade ({scheme})"}
+    described: dict[str, Any] = {
+        "id": f"{achievement}#grading-{scheme}",
+        "type": ["ResultDescription"],
+        "name": f"Grade ({scheme})",
+    }
     if "numeric" in entry:
-        described |= {"resultType": "Percent" if scheme == "PERCENTAGE" else "ScaledScore",
-                      "valueMin": f"{entry['numeric']['min']:g}",
-                      "valueMax": f"{entry['numeric']['max']:g}"}
+        described |= {
+            "resultType": "Percent" if scheme == "PERCENTAGE" else "ScaledScore",
+            "valueMin": f"{entry['numeric']['min']:g}",
+            "valueMax": f"{entry['numeric']['max']:g}",
+        }
     else:
-        described |= {"resultType": "LetterGrade",
-                      "allowedValue": [g["grade"] for g in entry["grades"]]}
+        described |= {
+            "resultType": "LetterGrade",
+            "allowedValue": [g["grade"] for g in entry["grades"]],
+        }
     return described
 
 
@@ -178,19 +202,36 @@ def micro_credential_to_ob3(mc: rec.MicroCredential, base_url: str) -> dict[str,
         criteria["id"] = mc.url  # the page that describes it
     alignment = _level_alignments(mc.level, base)
     if mc.subject_isced:
-        alignment.append({"type": ["Alignment"], "targetType": SUBJECT_ALIGNMENT,
-                          "targetName": f"ISCED-F {mc.subject_isced}",
-                          "targetFramework": "ISCED-F 2013", "targetCode": mc.subject_isced,
-                          "targetUrl": f"http://data.europa.eu/snb/isced-f/{mc.subject_isced}"})
-    alignment += [{"type": ["Alignment"], "targetType": "ceasn:Competency",
-                   "targetName": skill.rstrip("/").rsplit("/", 1)[-1], "targetUrl": skill,
-                   **({"targetFramework": "ESCO"} if skill.startswith(ESCO) else {})}
-                  for skill in mc.skills]
-    other = [_entry(EXT_CREDIT, stated), _entry(EXT_WORKLOAD, f"{mc.workload_hours:g}"),
-             _entry(EXT_ASSESSMENT, mc.assessment_type),
-             _entry(EXT_PARTICIPATION, rec.ParticipationForm.Name(mc.participation_form)
-                    .removeprefix("PARTICIPATION_FORM_")),
-             _entry(EXT_QA, mc.quality_assurance)]
+        alignment.append(
+            {
+                "type": ["Alignment"],
+                "targetType": SUBJECT_ALIGNMENT,
+                "targetName": f"ISCED-F {mc.subject_isced}",
+                "targetFramework": "ISCED-F 2013",
+                "targetCode": mc.subject_isced,
+                "targetUrl": f"http://data.europa.eu/snb/isced-f/{mc.subject_isced}",
+            }
+        )
+    alignment += [
+        {
+            "type": ["Alignment"],
+            "targetType": "ceasn:Competency",
+            "targetName": skill.rstrip("/").rsplit("/", 1)[-1],
+            "targetUrl": skill,
+            **({"targetFramework": "ESCO"} if skill.startswith(ESCO) else {}),
+        }
+        for skill in mc.skills
+    ]
+    other = [
+        _entry(EXT_CREDIT, stated),
+        _entry(EXT_WORKLOAD, f"{mc.workload_hours:g}"),
+        _entry(EXT_ASSESSMENT, mc.assessment_type),
+        _entry(
+            EXT_PARTICIPATION,
+            rec.ParticipationForm.Name(mc.participation_form).removeprefix("PARTICIPATION_FORM_"),
+        ),
+        _entry(EXT_QA, mc.quality_assurance),
+    ]
     if mc.HasField("stackable"):
         other.append(_entry(EXT_STACKABLE, str(mc.stackable).lower()))
     if mc.credit_validity_months:
@@ -204,13 +245,16 @@ def micro_credential_to_ob3(mc: rec.MicroCredential, base_url: str) -> dict[str,
         "achievementType": "MicroCredential",
         "name": mc.title,
         "description": f"{mc.title}: {stated} credit ({hours:g} US semester credit hours, "
-                       f"as creditsAvailable), {mc.level.framework} level {mc.level.level}, "
-                       f"{mc.workload_hours:g} hours of learning; assessed by "
-                       f"{mc.assessment_type}.",
+        f"as creditsAvailable), {mc.level.framework} level {mc.level.level}, "
+        f"{mc.workload_hours:g} hours of learning; assessed by "
+        f"{mc.assessment_type}.",
         "criteria": criteria,
-        "creator": {"id": f"{base}/institutions/{mc.institution_id}", "type": ["Profile"],
-                    "name": mc.awarding_body,
-                    "address": {"type": ["Address"], "addressCountryCode": mc.country}},
+        "creator": {
+            "id": f"{base}/institutions/{mc.institution_id}",
+            "type": ["Profile"],
+            "name": mc.awarding_body,
+            "address": {"type": ["Address"], "addressCountryCode": mc.country},
+        },
         "creditsAvailable": hours,
         "humanCode": mc.key,
         "alignment": alignment,
@@ -229,8 +273,11 @@ def micro_credential_to_ob3(mc: rec.MicroCredential, base_url: str) -> dict[str,
 @cache
 def schema() -> dict[str, Any]:
     """1EdTech's OB 3.0 AchievementCredential JSON Schema (registry_core/schemas/README.md)."""
-    text = resources.files("registry_core").joinpath(
-        "schemas/ob_v3p0_achievementcredential_schema.json").read_text("utf-8")
+    text = (
+        resources.files("registry_core")
+        .joinpath("schemas/ob_v3p0_achievementcredential_schema.json")
+        .read_text("utf-8")
+    )
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 
@@ -240,8 +287,11 @@ def _validator(definition: str | None) -> Draft201909Validator:
     """A validator of the whole credential, or of one `$defs` entry: the entry's `$ref`s point
     into the same document, so it is checked as a reference from the whole schema."""
     whole = schema()
-    target = whole if definition is None else {
-        "$schema": whole["$schema"], "$ref": f"#/$defs/{definition}", "$defs": whole["$defs"]}
+    target = (
+        whole
+        if definition is None
+        else {"$schema": whole["$schema"], "$ref": f"#/$defs/{definition}", "$defs": whole["$defs"]}
+    )
     return Draft201909Validator(target, format_checker=FormatChecker())
 
 
@@ -258,8 +308,11 @@ def _describe(error: ValidationError) -> tuple[list[str | int], str]:
     while error.context:  # oneOf/anyOf: the alternative that came nearest, the one that
         # matched the value's type and failed deeper inside it
         depth = len(error.absolute_path)
-        pool = [e for e in error.context if len(e.absolute_path) > depth] or [
-            e for e in error.context if e.validator != "type"] or list(error.context)
+        pool = (
+            [e for e in error.context if len(e.absolute_path) > depth]
+            or [e for e in error.context if e.validator != "type"]
+            or list(error.context)
+        )
         error = best_match(pool) or pool[0]
     where: list[str | int] = list(error.absolute_path)
     value: Any = error.instance
@@ -270,8 +323,9 @@ def _describe(error: ValidationError) -> tuple[list[str | int], str]:
         return where, "is missing: OB 3.0 requires it"
     if error.validator == "contains" and where and where[-1] == "type":
         wanted = expected_any.get("enum", [])
-        return where, (f"is {json.dumps(value)}; it must include "
-                       + " or ".join(f"'{w}'" for w in wanted))
+        return where, (
+            f"is {json.dumps(value)}; it must include " + " or ".join(f"'{w}'" for w in wanted)
+        )
     if error.validator == "enum":
         return where, f"is {json.dumps(value)[:80]}; OB 3.0 allows {expected_any}"
     if error.validator == "format":
@@ -287,11 +341,14 @@ def _used_in_achievement(rel: Sequence[str | int]) -> bool:
     return rel[0] == "creator" and (len(rel) == 1 or rel[1] in {"id", "type", "name", "address"})
 
 
-def _used(where: Sequence[str | int], prefix: Sequence[str | int], definition: str | None,
-          ) -> bool:
+def _used(
+    where: Sequence[str | int],
+    prefix: Sequence[str | int],
+    definition: str | None,
+) -> bool:
     """Whether an element at `where` (relative to the credential or achievement at `prefix`)
     is one this import reads: a schema error there refuses the document."""
-    rel = list(where)[len(prefix):]
+    rel = list(where)[len(prefix) :]
     if definition == "Achievement":
         return _used_in_achievement(rel)
     if not rel or rel[0] in USED_TOP:
@@ -299,8 +356,12 @@ def _used(where: Sequence[str | int], prefix: Sequence[str | int], definition: s
     if rel[0] == "issuer":
         return len(rel) == 1 or rel[1] in USED_ISSUER and len(rel) <= 3
     if rel[0] == "credentialSubject":
-        return len(rel) == 1 or rel[1] == "type" or rel[1] == "achievement" and \
-            _used_in_achievement(rel[2:])
+        return (
+            len(rel) == 1
+            or rel[1] == "type"
+            or rel[1] == "achievement"
+            and _used_in_achievement(rel[2:])
+        )
     return False
 
 
@@ -310,12 +371,23 @@ def _single_types(document: Any, validator: Draft201909Validator) -> Any:
     own samples use both."""
     fixed = copy.deepcopy(document)
     for _ in range(20):
-        found = [e for e in validator.iter_errors(fixed) if e.validator == "type"
-                 and e.validator_value == "array" and isinstance(e.instance, str)
-                 and list(e.absolute_path)[-1:] == ["type"]]
-        found += [c for e in validator.iter_errors(fixed) for c in e.context or ()
-                  if c.validator == "type" and c.validator_value == "array"
-                  and isinstance(c.instance, str) and list(c.absolute_path)[-1:] == ["type"]]
+        found = [
+            e
+            for e in validator.iter_errors(fixed)
+            if e.validator == "type"
+            and e.validator_value == "array"
+            and isinstance(e.instance, str)
+            and list(e.absolute_path)[-1:] == ["type"]
+        ]
+        found += [
+            c
+            for e in validator.iter_errors(fixed)
+            for c in e.context or ()
+            if c.validator == "type"
+            and c.validator_value == "array"
+            and isinstance(c.instance, str)
+            and list(c.absolute_path)[-1:] == ["type"]
+        ]
         if not found:
             break
         for error in found:
@@ -327,8 +399,14 @@ def _single_types(document: Any, validator: Draft201909Validator) -> Any:
     return fixed
 
 
-def _check(document: Any, definition: str | None, prefix: list[str | int], name: str,
-           warnings: list[str], first: InvalidRecord | None = None) -> Any:
+def _check(
+    document: Any,
+    definition: str | None,
+    prefix: list[str | int],
+    name: str,
+    warnings: list[str],
+    first: InvalidRecord | None = None,
+) -> Any:
     """The document, checked: refused for a schema error in a part the import reads (or for
     `first`, a problem found before, with the schema's problems added), other errors
     reported. Returns it with single-string types made lists (_single_types)."""
@@ -340,8 +418,10 @@ def _check(document: Any, definition: str | None, prefix: list[str | int], name:
         if _used(where, [], definition):
             refusing.append((prefix + where, what))
         else:
-            warnings.append(f"{path_of(prefix + where)} {what} (an element this import does "
-                            "not read, so it is ignored)")
+            warnings.append(
+                f"{path_of(prefix + where)} {what} (an element this import does "
+                "not read, so it is ignored)"
+            )
     # The shallowest first: a wrong credential type says more than what it then lacks.
     refusing.sort(key=lambda r: (len(r[0]), list(map(str, r[0]))))
     more = "".join(f"; also {path_of(w)} {t}" for w, t in refusing[:5])
@@ -350,8 +430,11 @@ def _check(document: Any, definition: str | None, prefix: list[str | int], name:
     if refusing:
         (where, what), rest = refusing[0], refusing[1:]
         more = "".join(f"; also {path_of(w)} {t}" for w, t in rest[:4])
-        raise InvalidRecord(name, path_of(where), f"{what}{more}; see 1EdTech's OB 3.0 "
-                            "specification for the element")
+        raise InvalidRecord(
+            name,
+            path_of(where),
+            f"{what}{more}; see 1EdTech's OB 3.0 specification for the element",
+        )
     return document
 
 
@@ -363,21 +446,28 @@ def _instant(value: Any) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _in_force(credential: dict[str, Any], prefix: list[str | int], name: str,
-              now: dt.datetime) -> InvalidRecord | None:
+def _in_force(
+    credential: dict[str, Any], prefix: list[str | int], name: str, now: dt.datetime
+) -> InvalidRecord | None:
     """Why a credential is not in force (before validFrom, after validUntil; VC 1.1:
     issuanceDate, expirationDate), or None: it is imported only within its validity."""
     start, end = _instant(credential.get("validFrom")), _instant(credential.get("validUntil"))
     if start is not None and start > now:
-        return InvalidRecord(name, path_of([*prefix, "validFrom"]),
-                            f"the credential is not yet valid: validFrom is "
-                            f"{credential['validFrom']}, after now ({now:%Y-%m-%dT%H:%M}Z); "
-                            "import it once it is in force")
+        return InvalidRecord(
+            name,
+            path_of([*prefix, "validFrom"]),
+            f"the credential is not yet valid: validFrom is "
+            f"{credential['validFrom']}, after now ({now:%Y-%m-%dT%H:%M}Z); "
+            "import it once it is in force",
+        )
     if end is not None and end < now:
-        return InvalidRecord(name, path_of([*prefix, "validUntil"]),
-                            f"the credential expired: validUntil is {credential['validUntil']}, "
-                            f"before now ({now:%Y-%m-%dT%H:%M}Z); ask its issuer for a current "
-                            "one")
+        return InvalidRecord(
+            name,
+            path_of([*prefix, "validUntil"]),
+            f"the credential expired: validUntil is {credential['validUntil']}, "
+            f"before now ({now:%Y-%m-%dT%H:%M}Z); ask its issuer for a current "
+            "one",
+        )
     return None
 
 
@@ -393,27 +483,38 @@ def _as_vc2(credential: dict[str, Any], warnings: list[str], where: str) -> dict
     for old, new in VC1_DATES.items():
         if old in copied and new not in copied:
             copied[new] = copied.pop(old)
-    warnings.append(f"{where} is a VC 1.1 credential (OB 3.0 before 3.0.3): its issuanceDate "
-                    "and expirationDate are read as validFrom and validUntil")
+    warnings.append(
+        f"{where} is a VC 1.1 credential (OB 3.0 before 3.0.3): its issuanceDate "
+        "and expirationDate are read as validFrom and validUntil"
+    )
     return copied
 
 
 def _types(value: Any) -> list[str]:
-    return [value] if isinstance(value, str) else [str(t) for t in value] \
-        if isinstance(value, list) else []
+    return (
+        [value]
+        if isinstance(value, str)
+        else [str(t) for t in value]
+        if isinstance(value, list)
+        else []
+    )
 
 
 # ---------------------------------------------------------------------------------- import
 
 
-def achievements_in(document: Any, name: str, now: dt.datetime,
-                    warnings: list[str]) -> Iterator[tuple[list[str | int], dict[str, Any],
-                                                           dict[str, Any] | None]]:
+def achievements_in(
+    document: Any, name: str, now: dt.datetime, warnings: list[str]
+) -> Iterator[tuple[list[str | int], dict[str, Any], dict[str, Any] | None]]:
     """Each achievement of the document with its JSON path and the credential that states it
     (None for an Achievement alone), every part checked first."""
     if not isinstance(document, dict):
-        raise InvalidRecord(name, "$", "is not a JSON object; give an OB 3.0 Achievement, "
-                            "OpenBadgeCredential or CLR 2.0 ClrCredential")
+        raise InvalidRecord(
+            name,
+            "$",
+            "is not a JSON object; give an OB 3.0 Achievement, "
+            "OpenBadgeCredential or CLR 2.0 ClrCredential",
+        )
     types = _types(document.get("type"))
     if "ClrCredential" in types:
         yield from _clr(document, name, now, warnings)
@@ -422,31 +523,45 @@ def achievements_in(document: Any, name: str, now: dt.datetime,
     elif "Achievement" in types:
         yield [], _check(document, "Achievement", [], name, warnings), None
     else:
-        raise InvalidRecord(name, "$.type", f"is {json.dumps(document.get('type'))}; give an "
-                            "OB 3.0 Achievement, an OpenBadgeCredential or AchievementCredential, "
-                            "or a CLR 2.0 ClrCredential")
+        raise InvalidRecord(
+            name,
+            "$.type",
+            f"is {json.dumps(document.get('type'))}; give an "
+            "OB 3.0 Achievement, an OpenBadgeCredential or AchievementCredential, "
+            "or a CLR 2.0 ClrCredential",
+        )
 
 
-def _credential(credential: Any, prefix: list[str | int], name: str, now: dt.datetime,
-                warnings: list[str]) -> tuple[list[str | int], dict[str, Any], dict[str, Any]]:
+def _credential(
+    credential: Any, prefix: list[str | int], name: str, now: dt.datetime, warnings: list[str]
+) -> tuple[list[str | int], dict[str, Any], dict[str, Any]]:
     if not isinstance(credential, dict):
         raise InvalidRecord(name, path_of(prefix), "is not a credential (a JSON object)")
     credential = _as_vc2(credential, warnings, path_of(prefix))
-    credential = _check(credential, None, prefix, name, warnings,
-                        _in_force(credential, prefix, name, now))
+    credential = _check(
+        credential, None, prefix, name, warnings, _in_force(credential, prefix, name, now)
+    )
     if "proof" in credential:
-        warnings.append(f"{path_of([*prefix, 'proof'])} is not verified: the import reads the "
-                        "achievement a credential describes, not a learner's award")
+        warnings.append(
+            f"{path_of([*prefix, 'proof'])} is not verified: the import reads the "
+            "achievement a credential describes, not a learner's award"
+        )
     if "credentialStatus" in credential:
-        warnings.append(f"{path_of([*prefix, 'credentialStatus'])} is not checked: the import "
-                        "fetches nothing, and a revoked award leaves the achievement it "
-                        "describes as it was")
+        warnings.append(
+            f"{path_of([*prefix, 'credentialStatus'])} is not checked: the import "
+            "fetches nothing, and a revoked award leaves the achievement it "
+            "describes as it was"
+        )
     achievement = credential["credentialSubject"]["achievement"]
     return [*prefix, "credentialSubject", "achievement"], achievement, credential
 
 
-def _clr(document: dict[str, Any], name: str, now: dt.datetime, warnings: list[str],
-         ) -> Iterator[tuple[list[str | int], dict[str, Any], dict[str, Any] | None]]:
+def _clr(
+    document: dict[str, Any],
+    name: str,
+    now: dt.datetime,
+    warnings: list[str],
+) -> Iterator[tuple[list[str | int], dict[str, Any], dict[str, Any] | None]]:
     """A CLR 2.0 ClrCredential: its structure checked by hand (CLR 2.0 data model: issuer,
     validFrom, a ClrSubject with verifiableCredential and/or achievement), each credential in
     it against the OB3 schema, each achievement against OB3's Achievement."""
@@ -455,8 +570,12 @@ def _clr(document: dict[str, Any], name: str, now: dt.datetime, warnings: list[s
         if required not in clr:
             raise InvalidRecord(name, f"$.{required}", "is missing: CLR 2.0 requires it")
     issuer = clr["issuer"]
-    if not (isinstance(issuer, str) or isinstance(issuer, dict) and "Profile" in _types(
-            issuer.get("type")) and issuer.get("id")):
+    if not (
+        isinstance(issuer, str)
+        or isinstance(issuer, dict)
+        and "Profile" in _types(issuer.get("type"))
+        and issuer.get("id")
+    ):
         raise InvalidRecord(name, "$.issuer", "must be a Profile with an id (or its URI)")
     if (problem := _in_force(clr, [], name, now)) is not None:
         raise problem
@@ -465,16 +584,22 @@ def _clr(document: dict[str, Any], name: str, now: dt.datetime, warnings: list[s
         raise InvalidRecord(name, "$.credentialSubject.type", "must include 'ClrSubject'")
     credentials, achievements = subject.get("verifiableCredential"), subject.get("achievement")
     if not credentials and not achievements:
-        raise InvalidRecord(name, "$.credentialSubject", "holds no verifiableCredential and no "
-                            "achievement: there is nothing to import")
+        raise InvalidRecord(
+            name,
+            "$.credentialSubject",
+            "holds no verifiableCredential and no achievement: there is nothing to import",
+        )
     seen: set[str] = set()
     for i, credential in enumerate(credentials or []):
         if isinstance(credential, str):
-            warnings.append(f"$.credentialSubject.verifiableCredential[{i}] is a compact JWS "
-                            "credential, which this import does not decode")
+            warnings.append(
+                f"$.credentialSubject.verifiableCredential[{i}] is a compact JWS "
+                "credential, which this import does not decode"
+            )
             continue
         path, achievement, stated_in = _credential(
-            credential, ["credentialSubject", "verifiableCredential", i], name, now, warnings)
+            credential, ["credentialSubject", "verifiableCredential", i], name, now, warnings
+        )
         seen.add(str(achievement.get("id")))
         yield path, achievement, stated_in
     for i, achievement in enumerate(achievements or []):
@@ -501,8 +626,11 @@ def _credit(text: str) -> rec.Credit | None:
         amount = float(value)
     except ValueError:
         return None
-    return rec.Credit(value=amount, system=system) if system in table().ects_per_credit \
-        and amount > 0 else None
+    return (
+        rec.Credit(value=amount, system=system)
+        if system in table().ects_per_credit and amount > 0
+        else None
+    )
 
 
 def _level(alignments: list[tuple[int, dict[str, Any]]]) -> tuple[rec.Level | None, set[int]]:
@@ -511,8 +639,11 @@ def _level(alignments: list[tuple[int, dict[str, Any]]]) -> tuple[rec.Level | No
     t = table()
     found: list[tuple[int, int, rec.Level]] = []
     for i, a in alignments:
-        url, framework, code = str(a.get("targetUrl", "")), str(a.get("targetFramework", "")), \
-            str(a.get("targetCode", ""))
+        url, framework, code = (
+            str(a.get("targetUrl", "")),
+            str(a.get("targetFramework", "")),
+            str(a.get("targetCode", "")),
+        )
         eqf, ours = EQF_URI.match(url), FRAMEWORK_URI.search(url)
         if eqf:
             framework, code = "EQF", eqf.group(1)
@@ -521,8 +652,13 @@ def _level(alignments: list[tuple[int, dict[str, Any]]]) -> tuple[rec.Level | No
         elif a.get("targetType") != LEVEL_ALIGNMENT:
             continue
         if code in t.levels.get(framework, ()):
-            found.append((0 if a.get("targetType") == LEVEL_ALIGNMENT else 1, i,
-                          rec.Level(framework=framework, level=code)))
+            found.append(
+                (
+                    0 if a.get("targetType") == LEVEL_ALIGNMENT else 1,
+                    i,
+                    rec.Level(framework=framework, level=code),
+                )
+            )
     if not found:
         return None, set()
     found.sort(key=lambda f: (f[0], f[1]))
@@ -544,21 +680,42 @@ def _grading_scheme(descriptions: Any, warnings: list[str], where: str) -> str:
                 return str(scheme)
         if d.get("resultType") == "Percent":
             return "PERCENTAGE"
-        warnings.append(f"{where}.resultDescription[{i}] ('{d.get('name')}', "
-                        f"{d.get('resultType')}) matches no grading scheme of the conversion "
-                        "table; not carried")
+        warnings.append(
+            f"{where}.resultDescription[{i}] ('{d.get('name')}', "
+            f"{d.get('resultType')}) matches no grading scheme of the conversion "
+            "table; not carried"
+        )
     return ""
 
 
-HANDLED = {"id", "type", "name", "description", "criteria", "creator", "creditsAvailable",
-           "humanCode", "alignment", "otherIdentifier", "fieldOfStudy", "resultDescription",
-           "achievementType", "@context"}
+HANDLED = {
+    "id",
+    "type",
+    "name",
+    "description",
+    "criteria",
+    "creator",
+    "creditsAvailable",
+    "humanCode",
+    "alignment",
+    "otherIdentifier",
+    "fieldOfStudy",
+    "resultDescription",
+    "achievementType",
+    "@context",
+}
 
 
 def micro_credential_from_achievement(
-        achievement: dict[str, Any], where: str, institution_id: str, key: str, *,
-        issuer: dict[str, Any] | None = None, supplement: Supplement | None = None,
-        name: str = "OB3 achievement") -> tuple[rec.MicroCredential, list[str]]:
+    achievement: dict[str, Any],
+    where: str,
+    institution_id: str,
+    key: str,
+    *,
+    issuer: dict[str, Any] | None = None,
+    supplement: Supplement | None = None,
+    name: str = "OB3 achievement",
+) -> tuple[rec.MicroCredential, list[str]]:
     """A micro-credential from one schema-valid OB3 Achievement at JSON path `where`; the
     issuer of the credential that states it names the awarding body where it has no
     creator."""
@@ -575,14 +732,24 @@ def micro_credential_from_achievement(
     extra: dict[str, list[str]] = {}
     for i, entry in enumerate(achievement.get("otherIdentifier", [])):
         kind = str(entry.get("identifierType"))
-        if kind.startswith("ext:") and kind in {EXT_CREDIT, EXT_WORKLOAD, EXT_ASSESSMENT,
-                                                EXT_PARTICIPATION, EXT_QA, EXT_STACKABLE,
-                                                EXT_VALIDITY, EXT_IDENTITY, EXT_PREREQUISITE}:
+        if kind.startswith("ext:") and kind in {
+            EXT_CREDIT,
+            EXT_WORKLOAD,
+            EXT_ASSESSMENT,
+            EXT_PARTICIPATION,
+            EXT_QA,
+            EXT_STACKABLE,
+            EXT_VALIDITY,
+            EXT_IDENTITY,
+            EXT_PREREQUISITE,
+        }:
             extra.setdefault(kind, []).append(str(entry.get("identifier", "")))
         else:
-            warnings.append(f"{where}.otherIdentifier[{i}] ({kind} "
-                            f"'{entry.get('identifier')}') is not carried: the record has no "
-                            "place for another identifier")
+            warnings.append(
+                f"{where}.otherIdentifier[{i}] ({kind} "
+                f"'{entry.get('identifier')}') is not carried: the record has no "
+                "place for another identifier"
+            )
 
     def ext(kind: str) -> str:
         return next(iter(extra.get(kind, [])), "")
@@ -593,24 +760,31 @@ def micro_credential_from_achievement(
         except ValueError:
             value = -1.0
         if value < 0 or value != value:  # NaN, too
-            raise InvalidRecord(name, f"{where}.otherIdentifier[{kind}]", f"'{ext(kind)}' is "
-                                "not a number of zero or more")
+            raise InvalidRecord(
+                name,
+                f"{where}.otherIdentifier[{kind}]",
+                f"'{ext(kind)}' is not a number of zero or more",
+            )
         return value
 
     # Credit: as stated (ext:credit) where this registry exported it, else creditsAvailable
     # in OB3's unit, US semester credit hours.
     stated = _credit(ext(EXT_CREDIT))
     if stated is None and ext(EXT_CREDIT):
-        warnings.append(f"{where}.otherIdentifier {EXT_CREDIT} '{ext(EXT_CREDIT)}' is not an "
-                        "amount and a credit system of the conversion table; not used")
+        warnings.append(
+            f"{where}.otherIdentifier {EXT_CREDIT} '{ext(EXT_CREDIT)}' is not an "
+            "amount and a credit system of the conversion table; not used"
+        )
     hours = achievement.get("creditsAvailable")
     if stated is not None:
         credit = stated
         converted = table().convert_credit(stated.value, stated.system, CREDIT_HOURS)
         if hours is not None and abs(float(hours) - converted) > 1e-9:
-            warnings.append(f"{where}.creditsAvailable is {hours:g} credit hours but "
-                            f"otherIdentifier {EXT_CREDIT} states {ext(EXT_CREDIT)} "
-                            f"({converted:g} credit hours); the stated credit is used")
+            warnings.append(
+                f"{where}.creditsAvailable is {hours:g} credit hours but "
+                f"otherIdentifier {EXT_CREDIT} states {ext(EXT_CREDIT)} "
+                f"({converted:g} credit hours); the stated credit is used"
+            )
     elif hours is not None and float(hours) > 0:
         credit = rec.Credit(value=float(hours), system=CREDIT_HOURS)
     elif given.credit is not None:
@@ -623,8 +797,12 @@ def micro_credential_from_achievement(
     level, level_used = _level(alignments)
     if level is None:
         if given.level is None:
-            need("alignment", "level (an alignment to a framework level, such as an EQF "
-                 "level URI http://data.europa.eu/snb/eqf/6)", "--level (for example 'EQF 6')")
+            need(
+                "alignment",
+                "level (an alignment to a framework level, such as an EQF "
+                "level URI http://data.europa.eu/snb/eqf/6)",
+                "--level (for example 'EQF 6')",
+            )
         level = given.level or rec.Level()
     subject = ""
     skills: list[str] = []
@@ -637,89 +815,127 @@ def micro_credential_from_achievement(
         elif a.get("targetType") == "ceasn:Competency" or url.startswith(ESCO):
             skills.append(url)
         else:
-            warnings.append(f"{where}.alignment[{i}] ('{a.get('targetName')}', "
-                            f"{a.get('targetType', 'no targetType')}) is not carried: only "
-                            "levels, ISCED-F subjects and competencies map to the record")
+            warnings.append(
+                f"{where}.alignment[{i}] ('{a.get('targetName')}', "
+                f"{a.get('targetType', 'no targetType')}) is not carried: only "
+                "levels, ISCED-F subjects and competencies map to the record"
+            )
     field_of_study = str(achievement.get("fieldOfStudy", ""))
     if not subject and field_of_study:
         code = re.fullmatch(r"(?:ISCED-F\s*)?(\d{2,4})", field_of_study.strip())
         if code:
             subject = code.group(1)
         else:
-            warnings.append(f"{where}.fieldOfStudy ('{field_of_study}') is not an ISCED-F code; "
-                            "not carried into subject_isced")
+            warnings.append(
+                f"{where}.fieldOfStudy ('{field_of_study}') is not an ISCED-F code; "
+                "not carried into subject_isced"
+            )
 
-    creator: dict[str, Any] = achievement["creator"] \
-        if isinstance(achievement.get("creator"), dict) else {}
-    body = str(creator.get("name", "")) or str((issuer or {}).get("name", "")) \
-        or given.awarding_body
+    creator: dict[str, Any] = (
+        achievement["creator"] if isinstance(achievement.get("creator"), dict) else {}
+    )
+    body = (
+        str(creator.get("name", "")) or str((issuer or {}).get("name", "")) or given.awarding_body
+    )
     if not body:
-        need("creator.name", "awarding body (a creator name, or its credential's issuer "
-                   "name)", "--awarding-body")
-    address: dict[str, Any] = creator["address"] if isinstance(creator.get("address"), dict) \
-        else {}
+        need(
+            "creator.name",
+            "awarding body (a creator name, or its credential's issuer name)",
+            "--awarding-body",
+        )
+    address: dict[str, Any] = creator["address"] if isinstance(creator.get("address"), dict) else {}
     if not address and isinstance(issuer, dict) and isinstance(issuer.get("address"), dict):
         address = issuer["address"]
     country = str(address.get("addressCountryCode", "")) or given.country
     if not country:
-        need("creator.address.addressCountryCode", "country of the awarding body",
-                   "--country (ISO 3166-1 alpha-2, for example GB)")
+        need(
+            "creator.address.addressCountryCode",
+            "country of the awarding body",
+            "--country (ISO 3166-1 alpha-2, for example GB)",
+        )
     criteria = achievement.get("criteria", {})
     outcomes = _narrative_outcomes(str(criteria.get("narrative", "")))
     if not outcomes and achievement.get("description"):
         # OB3 requires a description, not a narrative: what it achieves is the nearest.
         outcomes = [str(achievement["description"]).strip()]
-        warnings.append(f"{where}.criteria has no narrative: the description is taken as the "
-                        "learning outcome")
+        warnings.append(
+            f"{where}.criteria has no narrative: the description is taken as the learning outcome"
+        )
     if not outcomes:
-        need("criteria.narrative", "learning outcomes (the criteria have no narrative)",
-             "a narrative in the file, one Markdown list item per outcome (no option can "
-             "supply them)")
+        need(
+            "criteria.narrative",
+            "learning outcomes (the criteria have no narrative)",
+            "a narrative in the file, one Markdown list item per outcome (no option can "
+            "supply them)",
+        )
     workload = number(EXT_WORKLOAD) or given.workload_hours
     if not workload:
-        need(f"otherIdentifier[{EXT_WORKLOAD}]", "workload in hours",
-                   "--workload-hours")
+        need(f"otherIdentifier[{EXT_WORKLOAD}]", "workload in hours", "--workload-hours")
     assessment = ext(EXT_ASSESSMENT) or given.assessment_type
     if not assessment:
-        need(f"otherIdentifier[{EXT_ASSESSMENT}]", "type of assessment",
-                   "--assessment-type")
+        need(f"otherIdentifier[{EXT_ASSESSMENT}]", "type of assessment", "--assessment-type")
     participation = PARTICIPATION.get(ext(EXT_PARTICIPATION).upper(), given.participation_form)
     if not participation:
-        need(f"otherIdentifier[{EXT_PARTICIPATION}]", "form of participation",
-                   "--participation-form (online, onsite or blended)")
+        need(
+            f"otherIdentifier[{EXT_PARTICIPATION}]",
+            "form of participation",
+            "--participation-form (online, onsite or blended)",
+        )
     quality = ext(EXT_QA) or given.quality_assurance
     if not quality:
         need(f"otherIdentifier[{EXT_QA}]", "quality assurance", "--quality-assurance")
     kind = str(achievement.get("achievementType", "MicroCredential"))
     if kind != "MicroCredential":
-        warnings.append(f"{where}.achievementType is '{kind}'; it is imported as a "
-                        "micro-credential")
+        warnings.append(
+            f"{where}.achievementType is '{kind}'; it is imported as a micro-credential"
+        )
     for element in sorted(set(achievement) - HANDLED):
         warnings.append(f"{where}.{element} is not carried: the record has no place for it")
-    if stated is None and achievement.get("description") and outcomes != [
-            str(achievement["description"]).strip()]:
+    if (
+        stated is None
+        and achievement.get("description")
+        and outcomes != [str(achievement["description"]).strip()]
+    ):
         warnings.append(f"{where}.description is not carried: the record has no description")
     if dropped := sorted(set(creator) - {"id", "type", "name", "address"}):
-        warnings.append(f"{where}.creator's {', '.join(dropped)} are not carried: the record "
-                        "names the awarding body only")
+        warnings.append(
+            f"{where}.creator's {', '.join(dropped)} are not carried: the record "
+            "names the awarding body only"
+        )
 
     if missing:
         first = missing[0]
-        said = "; ".join(f"{what}: give it with {option}" if len(missing) > 1 else
-                         f"no {what} stated, and a micro-credential needs it: give it with "
-                         f"{option}" for _, what, option in missing)
+        said = "; ".join(
+            f"{what}: give it with {option}"
+            if len(missing) > 1
+            else f"no {what} stated, and a micro-credential needs it: give it with {option}"
+            for _, what, option in missing
+        )
         if len(missing) > 1:
-            said = (f"{len(missing)} things a micro-credential needs are not stated "
-                    f"({', '.join(element for element, _, _ in missing)}): {said}")
+            said = (
+                f"{len(missing)} things a micro-credential needs are not stated "
+                f"({', '.join(element for element, _, _ in missing)}): {said}"
+            )
         raise InvalidRecord(name, first[0], said)
     record = rec.MicroCredential(
-        institution_id=institution_id, key=key, version=1, status=rec.RECORD_STATUS_ACTIVE,
-        title=str(achievement.get("name", "")), awarding_body=body, country=country,
-        learning_outcomes=outcomes, workload_hours=workload, credit=credit, level=level,
-        assessment_type=assessment, participation_form=participation,
-        quality_assurance=quality, prerequisites=extra.get(EXT_PREREQUISITE, []),
+        institution_id=institution_id,
+        key=key,
+        version=1,
+        status=rec.RECORD_STATUS_ACTIVE,
+        title=str(achievement.get("name", "")),
+        awarding_body=body,
+        country=country,
+        learning_outcomes=outcomes,
+        workload_hours=workload,
+        credit=credit,
+        level=level,
+        assessment_type=assessment,
+        participation_form=participation,
+        quality_assurance=quality,
+        prerequisites=extra.get(EXT_PREREQUISITE, []),
         grading_scheme=_grading_scheme(achievement.get("resultDescription"), warnings, where),
-        subject_isced=subject, skills=skills,
+        subject_isced=subject,
+        skills=skills,
         credit_validity_months=int(number(EXT_VALIDITY)),
         url=str(criteria.get("id", "")),
     )
@@ -730,11 +946,17 @@ def micro_credential_from_achievement(
     return record, warnings
 
 
-def micro_credentials_from_ob3(document: Any, institution_id: str, *, key: str = "",
-                               achievement: str = "", base_url: str = "",
-                               supplement: Supplement | None = None,
-                               now: dt.datetime | None = None,
-                               name: str = "OB3 document") -> list[Imported]:
+def micro_credentials_from_ob3(
+    document: Any,
+    institution_id: str,
+    *,
+    key: str = "",
+    achievement: str = "",
+    base_url: str = "",
+    supplement: Supplement | None = None,
+    now: dt.datetime | None = None,
+    name: str = "OB3 document",
+) -> list[Imported]:
     """Micro-credentials from an OB 3.0 Achievement, an OpenBadgeCredential or
     AchievementCredential, or a CLR 2.0 ClrCredential: every achievement, or only the one
     whose id is `achievement`. Each record's key is `key` (for one achievement), else the key
@@ -746,12 +968,17 @@ def micro_credentials_from_ob3(document: Any, institution_id: str, *, key: str =
     if achievement:
         found = [f for f in found if f[1].get("id") == achievement]
         if not found:
-            raise InvalidRecord(name, "--achievement", f"no achievement '{achievement}' in the "
-                                "document")
+            raise InvalidRecord(
+                name, "--achievement", f"no achievement '{achievement}' in the document"
+            )
     if key and len(found) > 1:
-        raise InvalidRecord(name, "--key", f"the document holds {len(found)} achievements; "
-                            "choose one with --achievement ID to give it a key, or leave "
-                            "--key out to key each by its humanCode")
+        raise InvalidRecord(
+            name,
+            "--key",
+            f"the document holds {len(found)} achievements; "
+            "choose one with --achievement ID to give it a key, or leave "
+            "--key out to key each by its humanCode",
+        )
     imported: list[Imported] = []
     keys: dict[str, str] = {}
     for path, one, credential in found:
@@ -762,22 +989,30 @@ def micro_credentials_from_ob3(document: Any, institution_id: str, *, key: str =
         if not record_key:
             # The id's last part ("…/teamwork", "urn:uuid:…"): stable for the same badge.
             record_key = unquote(re.split(r"[/:]", ident.rstrip("/"))[-1])
-            warnings.append(f"{where}: no --key and no humanCode; keyed '{record_key}', the "
-                            "last part of its id")
+            warnings.append(
+                f"{where}: no --key and no humanCode; keyed '{record_key}', the last part of its id"
+            )
         if record_key in keys:
             # 1EdTech's own CLR sample gives four achievements one id: keyed apart, in order.
             n = 2
             while f"{record_key}-{n}" in keys:
                 n += 1
-            warnings.append(f"{where} would be keyed '{record_key}' as {keys[record_key]} is; "
-                            f"keyed '{record_key}-{n}'")
+            warnings.append(
+                f"{where} would be keyed '{record_key}' as {keys[record_key]} is; "
+                f"keyed '{record_key}-{n}'"
+            )
             record_key = f"{record_key}-{n}"
         keys[record_key] = where
         issuer = credential.get("issuer") if credential else None
         record, notes = micro_credential_from_achievement(
-            one, where, institution_id, record_key,
-            issuer=issuer if isinstance(issuer, dict) else None, supplement=supplement,
-            name=name)
+            one,
+            where,
+            institution_id,
+            record_key,
+            issuer=issuer if isinstance(issuer, dict) else None,
+            supplement=supplement,
+            name=name,
+        )
         imported.append(Imported(record, ident, notes))
     if imported:
         imported[0].warnings[:0] = warnings  # the document's own, once

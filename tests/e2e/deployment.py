@@ -31,12 +31,35 @@ class Deployment:
         self.home = root / "agent"
         self.registry: subprocess.Popen[bytes] | None = None
         self.cli("registry_server.cli", "--database-url", self.url, "migrate")
-        self.cli("sync_agent.cli", "--home", str(self.home), "init", "--institution-id",
-                 "uk.ac.forth", "--name", "Forth", "--country", "GB", "--registry",
-                 f"127.0.0.1:{self.port}")
-        self.cli("registry_server.cli", "--database-url", self.url, "institutions", "add", "--id",
-                 "uk.ac.forth", "--name", "Forth", "--country", "GB", "--public-key",
-                 str(self.home / "signing-key.pub"))
+        self.cli(
+            "sync_agent.cli",
+            "--home",
+            str(self.home),
+            "init",
+            "--institution-id",
+            "uk.ac.forth",
+            "--name",
+            "Forth",
+            "--country",
+            "GB",
+            "--registry",
+            f"127.0.0.1:{self.port}",
+        )
+        self.cli(
+            "registry_server.cli",
+            "--database-url",
+            self.url,
+            "institutions",
+            "add",
+            "--id",
+            "uk.ac.forth",
+            "--name",
+            "Forth",
+            "--country",
+            "GB",
+            "--public-key",
+            str(self.home / "signing-key.pub"),
+        )
         cfg = agent_config.load(self.home)
         self.store = AgentStore(cfg.store_path, cfg.institution_id)
 
@@ -48,15 +71,27 @@ class Deployment:
         self.store.close()
 
     def cli(self, module: str, *args: str) -> None:
-        subprocess.run([sys.executable, "-m", module, *args], check=True, capture_output=True,
-                       timeout=120)
+        subprocess.run(
+            [sys.executable, "-m", module, *args], check=True, capture_output=True, timeout=120
+        )
 
     def start_registry(self, failpoint: str = "") -> None:
         env = {**os.environ, "REGISTRY_FAILPOINT": failpoint}
         self.registry = subprocess.Popen(
-            [sys.executable, "-m", "registry_server.cli", "--database-url", self.url, "serve",
-             "--listen", f"127.0.0.1:{self.port}"], env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "registry_server.cli",
+                "--database-url",
+                self.url,
+                "serve",
+                "--listen",
+                f"127.0.0.1:{self.port}",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with socket.socket() as s:
@@ -73,17 +108,32 @@ class Deployment:
 
     def sync(self, *extra: str, stderr: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [sys.executable, "-m", "sync_agent.cli", "--home", str(self.home), "sync",
-             "--batch-size", "10", *extra], stdout=subprocess.DEVNULL, stderr=stderr)
+            [
+                sys.executable,
+                "-m",
+                "sync_agent.cli",
+                "--home",
+                str(self.home),
+                "sync",
+                "--batch-size",
+                "10",
+                *extra,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
 
     def assert_exactly_the_agents_records(self, count: int) -> None:
         engine = make_engine(self.url)
         r = table(PublishedRecord)
         with engine.connect() as c:
-            held = {(k, v, bytes(p)) for k, v, p in c.execute(
-                select(r.c.key, r.c.version, r.c.payload))}
-        ours = {(m.key, m.version, m.SerializeToString(deterministic=True))
-                for m in self.store.records(1)}
+            held = {
+                (k, v, bytes(p)) for k, v, p in c.execute(select(r.c.key, r.c.version, r.c.payload))
+            }
+        ours = {
+            (m.key, m.version, m.SerializeToString(deterministic=True))
+            for m in self.store.records(1)
+        }
         assert len(held) == count
         assert held == ours
         report = verify_log(engine)

@@ -58,8 +58,12 @@ def answers(engine: Engine) -> tuple[tuple[int, str], list[bytes], tuple[object,
 
 def log_verify(url: str) -> str:
     """`registry-server log verify` on url, as the runbook has the operator run it."""
-    done = subprocess.run([sys.executable, "-m", "registry_server.cli", "--database-url", url,
-                           "log", "verify"], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "registry_server.cli", "--database-url", url, "log", "verify"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -70,7 +74,8 @@ def libpq(url: str) -> str:
 
 
 def test_postgresql_pg_dump_restored_into_a_fresh_database_verifies_and_answers_alike(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     for tool in ("pg_dump", "pg_restore"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not installed (PostgreSQL's client tools)")
@@ -79,13 +84,27 @@ def test_postgresql_pg_dump_restored_into_a_fresh_database_verifies_and_answers_
         serving = publish(live, tmp_path)
         dump = tmp_path / "registry.dump"
         try:  # taken while the registry serves, as the runbook has it
-            subprocess.run(["pg_dump", "--format=custom", "--file", str(dump), libpq(live_url)],
-                           check=True, capture_output=True, timeout=300)
+            subprocess.run(
+                ["pg_dump", "--format=custom", "--file", str(dump), libpq(live_url)],
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
         finally:
             serving.stop()
-        subprocess.run(["pg_restore", "--exit-on-error", "--no-owner", "--dbname",
-                        libpq(restored_url), str(dump)], check=True, capture_output=True,
-                       timeout=300)
+        subprocess.run(
+            [
+                "pg_restore",
+                "--exit-on-error",
+                "--no-owner",
+                "--dbname",
+                libpq(restored_url),
+                str(dump),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         assert "all verified" in log_verify(restored_url)
         restored = make_engine(restored_url)
         try:
@@ -98,10 +117,13 @@ def test_postgresql_pg_dump_restored_into_a_fresh_database_verifies_and_answers_
 
 def backup_with_the_cli(live: Path, backup: Path) -> None:
     if shutil.which("sqlite3") is None:
-        pytest.skip("the sqlite3 command-line shell is not installed (the python backup API "
-                    "is tested beside this)")
-    subprocess.run(["sqlite3", str(live), f".backup '{backup}'"], check=True,
-                   capture_output=True, timeout=300)
+        pytest.skip(
+            "the sqlite3 command-line shell is not installed (the python backup API "
+            "is tested beside this)"
+        )
+    subprocess.run(
+        ["sqlite3", str(live), f".backup '{backup}'"], check=True, capture_output=True, timeout=300
+    )
 
 
 def backup_with_python(live: Path, backup: Path) -> None:
@@ -113,10 +135,14 @@ def backup_with_python(live: Path, backup: Path) -> None:
         target.close()
 
 
-@pytest.mark.parametrize("take_backup", [backup_with_the_cli, backup_with_python],
-                         ids=["sqlite3 .backup", "python sqlite3 backup API"])
+@pytest.mark.parametrize(
+    "take_backup",
+    [backup_with_the_cli, backup_with_python],
+    ids=["sqlite3 .backup", "python sqlite3 backup API"],
+)
 def test_sqlite_backup_taken_while_serving_verifies_and_answers_alike(
-        tmp_path: Path, take_backup: Callable[[Path, Path], None]) -> None:
+    tmp_path: Path, take_backup: Callable[[Path, Path], None]
+) -> None:
     live_path, backup_path = tmp_path / "registry.db", tmp_path / "registry-backup.db"
     live = make_engine(f"sqlite:///{live_path}")
     serving = publish(live, tmp_path)

@@ -21,8 +21,9 @@ RECORDS = 3_000
 
 def edit(deployment: Deployment, rng: random.Random, count: int, round_: int) -> None:
     keys = rng.sample(range(RECORDS), count)
-    deployment.store.put_records([micro_credential(key=f"MC{k:05}", title=f"Edition {round_}")
-                                  for k in keys])
+    deployment.store.put_records(
+        [micro_credential(key=f"MC{k:05}", title=f"Edition {round_}") for k in keys]
+    )
 
 
 @pytest.fixture

@@ -17,8 +17,12 @@ from tests.conftest import STANDARDS
 
 @pytest.mark.slow
 def test_demo_network_answers_the_partner(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "demo_network.network", "--workdir",
-                           str(tmp_path / "demo")], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "demo_network.network", "--workdir", str(tmp_path / "demo")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "(mutual TLS): health SERVING" in out
@@ -38,8 +42,10 @@ def test_demo_network_answers_the_partner(tmp_path: Path) -> None:
     assert "for uk.ac.forth/FOR-PY01 + uk.ac.lagan/LAG-DA01" in taff
     assert "AG-FOR-PY-GEN: holding already used" in taff
     # A series, for completions in a window (issue 18).
-    assert "GRANTED  modules CS4NS + CS4NSL (Network Security with its laboratory): " \
-           "10 UK_CREDIT at FHEQ 4" in taff
+    assert (
+        "GRANTED  modules CS4NS + CS4NSL (Network Security with its laboratory): "
+        "10 UK_CREDIT at FHEQ 4" in taff
+    )
     forth = out.split("[uk.ac.forth]")[1].split("What it counts for")[0]
     # LAG-CY01's record states identity-verified assessment: the record decides, whatever
     # the question claims (issue 19).
@@ -61,26 +67,37 @@ def test_demo_network_answers_the_partner(tmp_path: Path) -> None:
     # The learner's own credentials, issued by the agents and verified (issue 20).
     presented = out.split("The learner presents the credentials")[1]
     assert "verified       uk.ac.forth/FOR-DE01: verified:" in presented
-    assert "refused        uk.ac.taff/TAF-ML01: not verified: its proof does not match" \
-        in presented
+    assert "refused        uk.ac.taff/TAF-ML01: not verified: its proof does not match" in presented
     assert "self asserted  uk.ac.forth/FOR-PY01" in presented
     assert "GRANTED  module CS7DE Data Ethics" in presented
 
 
 def test_agent_cli_reports_a_bad_file_and_imports_nothing(tmp_path: Path) -> None:
     home = tmp_path / "agent"
+
     def agent(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "sync_agent.cli", "--home", str(home), *args],
-                              capture_output=True, text=True, timeout=60)
-    assert agent("init", "--institution-id", "uk.ac.taff", "--name", "Taff",
-                 "--country", "GB").returncode == 0
+        return subprocess.run(
+            [sys.executable, "-m", "sync_agent.cli", "--home", str(home), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert (
+        agent(
+            "init", "--institution-id", "uk.ac.taff", "--name", "Taff", "--country", "GB"
+        ).returncode
+        == 0
+    )
     assert (home / "signing-key.pem").stat().st_mode & 0o077 == 0, "private key must be private"
     again = agent("init", "--institution-id", "uk.ac.taff", "--name", "Taff", "--country", "GB")
     assert again.returncode == 1 and "exists already" in again.stderr
     bad = tmp_path / "bad.csv"
-    bad.write_text("key,title,kind,credit_value,credit_system,level_framework,level\n"
-                   "M1,Module one,MODULE,15,UK_CREDIT,FHEQ,7\n"
-                   "M2,Module two,MODULE,15,UK_CREDIT,FHEQ,99\n")
+    bad.write_text(
+        "key,title,kind,credit_value,credit_system,level_framework,level\n"
+        "M1,Module one,MODULE,15,UK_CREDIT,FHEQ,7\n"
+        "M2,Module two,MODULE,15,UK_CREDIT,FHEQ,99\n"
+    )
     failed = agent("import", str(bad))
     assert failed.returncode == 1
     assert "bad.csv line 3, field 'level.level'" in failed.stderr
@@ -88,21 +105,39 @@ def test_agent_cli_reports_a_bad_file_and_imports_nothing(tmp_path: Path) -> Non
     # A TLS file that is not there is refused before agent.toml changes, so the agent (and
     # a corrected `tls`) still work.
     before = (home / "agent.toml").read_text()
-    wrong = agent("tls", "--ca", str(tmp_path / "nope.pem"), "--certificate",
-                  str(tmp_path / "c.pem"), "--private-key", str(tmp_path / "k.pem"))
+    wrong = agent(
+        "tls",
+        "--ca",
+        str(tmp_path / "nope.pem"),
+        "--certificate",
+        str(tmp_path / "c.pem"),
+        "--private-key",
+        str(tmp_path / "k.pem"),
+    )
     assert wrong.returncode == 1 and "nope.pem: no such file; nothing was changed" in wrong.stderr
     assert (home / "agent.toml").read_text() == before
     for name in ("ca.pem", "c.pem", "k.pem"):
         (tmp_path / name).write_text("PEM")
-    fixed = agent("tls", "--ca", str(tmp_path / "ca.pem"), "--certificate",
-                  str(tmp_path / "c.pem"), "--private-key", str(tmp_path / "k.pem"))
+    fixed = agent(
+        "tls",
+        "--ca",
+        str(tmp_path / "ca.pem"),
+        "--certificate",
+        str(tmp_path / "c.pem"),
+        "--private-key",
+        str(tmp_path / "k.pem"),
+    )
     assert fixed.returncode == 0, fixed.stderr
     assert agent("status").returncode == 0
 
 
 def test_registry_cli_refuses_a_bad_database_url(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "registry_server.cli", "--database-url",
-                           "nonsense", "migrate"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "registry_server.cli", "--database-url", "nonsense", "migrate"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0
     assert "is not a database URL" in done.stderr
 
@@ -112,8 +147,13 @@ def test_agent_imports_elm_and_exports_standards(tmp_path: Path) -> None:
     elm = STANDARDS / "elm-v3-micro-credential-annex1.json"
 
     def agent(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "sync_agent.cli", "--home", str(home), *args],
-                              capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "sync_agent.cli", "--home", str(home), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
     agent("init", "--institution-id", "ie.zed", "--name", "University of Zed", "--country", "IE")
     refused = agent("import-elm", str(elm), "--key", "DMC1")
     assert refused.returncode == 1 and "field 'quality_assurance'" in refused.stderr
@@ -130,24 +170,39 @@ def test_agent_imports_elm_and_exports_standards(tmp_path: Path) -> None:
     assert missing.returncode == 1 and "no agreement 'NOPE'" in missing.stderr
     # A reader that stops early (`| head`, here one that reads nothing) ends the export
     # quietly, not with a traceback.
-    piped = subprocess.run(f"'{sys.executable}' -m sync_agent.cli --home '{home}' export elm "
-                           "DMC1 | true", shell=True, capture_output=True, text=True, timeout=60)
+    piped = subprocess.run(
+        f"'{sys.executable}' -m sync_agent.cli --home '{home}' export elm DMC1 | true",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "Traceback" not in piped.stderr and "BrokenPipe" not in piped.stderr
 
 
 @pytest.mark.slow
-def test_a_demo_kept_running_and_then_terminated_leaves_no_registry_behind(
-        tmp_path: Path) -> None:
-    demo = subprocess.Popen([sys.executable, "-m", "demo_network.network", "--workdir",
-                             str(tmp_path / "demo"), "--keep-running"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+def test_a_demo_kept_running_and_then_terminated_leaves_no_registry_behind(tmp_path: Path) -> None:
+    demo = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "demo_network.network",
+            "--workdir",
+            str(tmp_path / "demo"),
+            "--keep-running",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     assert demo.stdout is not None
     for line in demo.stdout:  # until the demo says the registry keeps running
         if "keeps running at" in line:
             break
     port = (tmp_path / "demo" / "registry.port").read_text()
-    registries = subprocess.run(["pgrep", "-f", f"port-file {tmp_path / 'demo'}"],
-                                capture_output=True, text=True).stdout.split()
+    registries = subprocess.run(
+        ["pgrep", "-f", f"port-file {tmp_path / 'demo'}"], capture_output=True, text=True
+    ).stdout.split()
     assert port and registries, "the registry should be running while the demo is"
     try:
         demo.send_signal(signal.SIGTERM)

@@ -35,9 +35,22 @@ def shared_database(pg_schema: str) -> str:
 
 
 def start_registry(url: str, port_file: Path) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen([sys.executable, "-m", "registry_server.cli", "--database-url", url,
-                                "serve", "--listen", "127.0.0.1:0", "--port-file", str(port_file)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "registry_server.cli",
+            "--database-url",
+            url,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--port-file",
+            str(port_file),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while not port_file.exists():
         assert process.poll() is None and time.monotonic() < deadline, "registry did not start"
@@ -74,8 +87,9 @@ def test_twenty_agents_two_registries_one_postgres(shared_database: str, tmp_pat
     assert all(r.last_seq == RECORDS for r in results)
     r = table(PublishedRecord)
     with engine.connect() as c:
-        counts: dict[str, int] = dict(c.execute(select(r.c.institution_id, func.count()).group_by(
-            r.c.institution_id)).all())
+        counts: dict[str, int] = dict(
+            c.execute(select(r.c.institution_id, func.count()).group_by(r.c.institution_id)).all()
+        )
     assert counts == {f"uk.ac.college{n:02}": RECORDS for n in range(AGENTS)}
     report = verify_log(engine)
     assert report.ok, report.problems

@@ -27,7 +27,8 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
 
 
 def test_a_sync_started_while_the_registry_is_down_publishes_once_it_is_back(
-        deployment: Deployment) -> None:
+    deployment: Deployment,
+) -> None:
     agent = deployment.sync("--retry-minutes", "5", stderr=subprocess.PIPE)
     assert agent.stderr is not None
     # The registry starts only once the agent has failed to reach it and said when it tries
@@ -48,7 +49,8 @@ def test_a_sync_started_while_the_registry_is_down_publishes_once_it_is_back(
 
 
 def test_a_registry_down_for_the_whole_budget_ends_the_sync_with_status_75(
-        deployment: Deployment) -> None:
+    deployment: Deployment,
+) -> None:
     agent = deployment.sync("--retry-minutes", "0.02", stderr=subprocess.PIPE)
     _, stderr = agent.communicate(timeout=300)
     assert agent.returncode == EXIT_REGISTRY_UNREACHABLE == 75

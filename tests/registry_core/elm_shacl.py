@@ -33,9 +33,11 @@ from rdflib.namespace import SH
 from registry_core import jsonld
 
 VALIDATORS = Path(__file__).resolve().parents[1] / "fixtures" / "standards" / "validators"
-JAVA_TO_PYTHON = (("^(?i)", "(?i)^"),
-                  ("[%[\\p{L}\\p{Nl}\\p{Nd}]]", "[%\\w]"),
-                  ("[[A-Fa-f0-9]\\:\\.]", "[A-Fa-f0-9:.]"))
+JAVA_TO_PYTHON = (
+    ("^(?i)", "(?i)^"),
+    ("[%[\\p{L}\\p{Nl}\\p{Nd}]]", "[%\\w]"),
+    ("[[A-Fa-f0-9]\\:\\.]", "[A-Fa-f0-9:.]"),
+)
 
 
 def python_pattern(pattern: str) -> str:
@@ -66,6 +68,7 @@ def violations(document: dict[str, Any], *names: str, activate: bool = False) ->
     """The shapes' report on the document ("" when it conforms): expanded offline with the
     vendored contexts, as RDF, without inference (the shapes check what is written)."""
     data = rdflib.Graph().parse(data=json.dumps(jsonld.expand(document)), format="json-ld")
-    conforms, _, text = pyshacl.validate(data, shacl_graph=shapes(*names, activate=activate),
-                                         inference="none", advanced=True)
+    conforms, _, text = pyshacl.validate(
+        data, shacl_graph=shapes(*names, activate=activate), inference="none", advanced=True
+    )
     return "" if conforms else str(text)

@@ -22,19 +22,40 @@ from registry_core.resolution import Ref, SourceRecord, resolve
 from tests.factories import AS_OF, agreement, group, holding, micro_credential, module, ref
 
 FORTH, TAFF = "uk.ac.forth", "uk.ac.taff"
-SOURCES: dict[Ref, SourceRecord] = {(FORTH, k): micro_credential(key=k)
-                                    for k in ("MC1", "MC2", "MC3")}
-UNITS = {(TAFF, k): module(key=k, credit=c)
-         for k, c in (("BIO1A", 10), ("BIO1AL", 5), ("MATH16A", 15), ("MATH51", 15),
-                      ("CS7DE", 15), ("CS5PR", 20))}
+SOURCES: dict[Ref, SourceRecord] = {
+    (FORTH, k): micro_credential(key=k) for k in ("MC1", "MC2", "MC3")
+}
+UNITS = {
+    (TAFF, k): module(key=k, credit=c)
+    for k, c in (
+        ("BIO1A", 10),
+        ("BIO1AL", 5),
+        ("MATH16A", 15),
+        ("MATH51", 15),
+        ("CS7DE", 15),
+        ("CS5PR", 20),
+    )
+}
 
 
-def run(holdings: Sequence[eq.Holding], agreements: Sequence[rec.RecognitionAgreement], *,
-        sources: Mapping[Ref, SourceRecord] = SOURCES,
-        units: Mapping[Ref, rec.LearningUnit] = UNITS, as_of: dt.date = AS_OF,
-        programme: str = "") -> tuple[list[eq.GrantedCredit], list[eq.NotApplied]]:
-    return resolve(holdings, agreements, sources=sources, units=units, as_of=as_of,
-                   target=TAFF, programme=programme)
+def run(
+    holdings: Sequence[eq.Holding],
+    agreements: Sequence[rec.RecognitionAgreement],
+    *,
+    sources: Mapping[Ref, SourceRecord] = SOURCES,
+    units: Mapping[Ref, rec.LearningUnit] = UNITS,
+    as_of: dt.date = AS_OF,
+    programme: str = "",
+) -> tuple[list[eq.GrantedCredit], list[eq.NotApplied]]:
+    return resolve(
+        holdings,
+        agreements,
+        sources=sources,
+        units=units,
+        as_of=as_of,
+        target=TAFF,
+        programme=programme,
+    )
 
 
 def granted(grants: Sequence[eq.GrantedCredit]) -> list[str]:
@@ -52,23 +73,26 @@ def series(*keys: str, name: str = "") -> rec.Grant:
 
 # 1. When the learning was completed, apart from when the agreement is in force.
 
+
 def windowed(valid_to: str = "") -> rec.RecognitionAgreement:
     """An agreement covering courses completed in the academic year 2024-2025."""
     return agreement(completed_from="2024-08-15", completed_to="2025-08-14", valid_to=valid_to)
 
 
 def test_a_course_completed_inside_its_window_is_granted_a_year_later() -> None:
-    grants, _ = run([holding(award_date="2025-05-20")],
-                    [windowed()], as_of=dt.date(2026, 9, 1))
+    grants, _ = run([holding(award_date="2025-05-20")], [windowed()], as_of=dt.date(2026, 9, 1))
     assert granted(grants) == ["AG1"]
 
 
-@pytest.mark.parametrize("completed, word", [("2024-06-01", "before 2024-08-15"),
-                                             ("2025-09-01", "after 2025-08-14")])
+@pytest.mark.parametrize(
+    "completed, word", [("2024-06-01", "before 2024-08-15"), ("2025-09-01", "after 2025-08-14")]
+)
 def test_a_course_completed_outside_its_window_is_refused_with_its_own_reason(
-        completed: str, word: str) -> None:
-    grants, not_applied = run([holding(award_date=completed)], [windowed()],
-                              as_of=dt.date(2025, 10, 1))
+    completed: str, word: str
+) -> None:
+    grants, not_applied = run(
+        [holding(award_date=completed)], [windowed()], as_of=dt.date(2025, 10, 1)
+    )
     assert grants == []
     code, words = reason(not_applied, "AG1")
     assert code == eq.NOT_APPLIED_REASON_COMPLETED_OUTSIDE_WINDOW
@@ -76,8 +100,11 @@ def test_a_course_completed_outside_its_window_is_refused_with_its_own_reason(
 
 
 def test_an_agreement_no_longer_in_force_is_refused_as_expired_not_as_a_late_completion() -> None:
-    _, not_applied = run([holding(award_date="2025-05-20")],
-                         [windowed(valid_to="2025-12-31")], as_of=dt.date(2026, 3, 1))
+    _, not_applied = run(
+        [holding(award_date="2025-05-20")],
+        [windowed(valid_to="2025-12-31")],
+        as_of=dt.date(2026, 3, 1),
+    )
     assert reason(not_applied, "AG1")[0] == eq.NOT_APPLIED_REASON_EXPIRED
 
 
@@ -88,6 +115,7 @@ def test_a_completion_window_that_ends_before_it_starts_is_refused_naming_the_fi
 
 
 # 2. A grant of several units, and units that are one.
+
 
 def test_a_series_grant_gives_every_unit_with_their_credit_summed() -> None:
     made = agreement(unit_key="")
@@ -115,15 +143,21 @@ def test_a_cross_listed_unit_is_granted_once_whichever_code_names_it() -> None:
         units[(TAFF, key)] = unit
     grants, not_applied = run(
         [holding(), holding(key="MC2")],
-        [agreement(key="AS-ECON", unit_key="ECON4"),
-         agreement(key="AS-MGT", unit_key="MGT4", sources=[(FORTH, "MC2")])], units=units)
+        [
+            agreement(key="AS-ECON", unit_key="ECON4"),
+            agreement(key="AS-MGT", unit_key="MGT4", sources=[(FORTH, "MC2")]),
+        ],
+        units=units,
+    )
     assert len(grants) == 1 and list(grants[0].units[0].cross_listed_keys) in (["MGT4"], ["ECON4"])
     assert not_applied[0].reason == eq.NOT_APPLIED_REASON_HOLDING_ALREADY_USED
 
 
 def test_a_series_needs_two_units_and_names_each_once() -> None:
-    for grant, field in ((series("BIO1A"), "grant.units.unit_keys"),
-                         (series("BIO1A", "BIO1A"), "grant.units.unit_keys[1]")):
+    for grant, field in (
+        (series("BIO1A"), "grant.units.unit_keys"),
+        (series("BIO1A", "BIO1A"), "grant.units.unit_keys[1]"),
+    ):
         made = agreement(unit_key="")
         made.grant.CopyFrom(grant)
         with pytest.raises(InvalidRecord) as caught:
@@ -132,6 +166,7 @@ def test_a_series_needs_two_units_and_names_each_once() -> None:
 
 
 # 3. Course equivalence as well as credit.
+
 
 def one_to_many(linked: bool) -> list[rec.RecognitionAgreement]:
     a = agreement(key="TO-16A", unit_key="MATH16A")
@@ -153,15 +188,21 @@ def test_without_the_statement_one_holding_still_earns_one_grant() -> None:
     assert not_applied[0].reason == eq.NOT_APPLIED_REASON_HOLDING_ALREADY_USED
 
 
-def qualification(total: float = 120, *, at_levels: Sequence[tuple[str, str, float]] = (),
-                  mandatory: Sequence[str] = ()) -> rec.LearningUnit:
+def qualification(
+    total: float = 120,
+    *,
+    at_levels: Sequence[tuple[str, str, float]] = (),
+    mandatory: Sequence[str] = (),
+) -> rec.LearningUnit:
     made = module(key="BSC", credit=total, level="6")
     made.kind = rec.LEARNING_UNIT_KIND_QUALIFICATION
     made.stacking_rule.total.CopyFrom(rec.Credit(value=total, system="UK_CREDIT"))
     made.stacking_rule.mandatory_unit_keys.extend(mandatory)
     for framework, level, credit in at_levels:
-        made.stacking_rule.at_levels.add(level=rec.Level(framework=framework, level=level),
-                                         credit=rec.Credit(value=credit, system="UK_CREDIT"))
+        made.stacking_rule.at_levels.add(
+            level=rec.Level(framework=framework, level=level),
+            credit=rec.Credit(value=credit, system="UK_CREDIT"),
+        )
     return made
 
 
@@ -190,6 +231,7 @@ def test_an_agreement_cannot_say_it_also_satisfies_itself() -> None:
 
 # 4. Conditions and caveats.
 
+
 def restricted(restriction_text: str) -> rec.RecognitionAgreement:
     made = agreement(restriction_text=restriction_text)
     made.notes.append("Must be completed with a C- or better.")
@@ -212,7 +254,8 @@ def test_additional_requirements_always_make_a_grant_conditional() -> None:
     made.conditions.additional_requirements.append("also complete MATH 2 at the university")
     [grant], _ = run([holding()], [made], programme="anything")
     assert grant.conditional and list(grant.conditions) == [
-        "also complete MATH 2 at the university"]
+        "also complete MATH 2 at the university"
+    ]
 
 
 def test_a_plain_grant_takes_the_holding_before_a_conditional_one() -> None:
@@ -231,24 +274,29 @@ def test_a_pathway_lists_conditional_grants_apart_and_counts_none_of_their_credi
 
 # 5. Levels compared the way each framework means them.
 
-@pytest.mark.parametrize("have, want, meets", [
-    (("SCQF", "7"), ("SCQF", "8"), False),    # EQF puts both at 5
-    (("SCQF", "9"), ("SCQF", "10"), False),   # EQF puts both at 6
-    (("FHEQ", "4"), ("FHEQ", "5"), False),
-    (("SCQF", "7"), ("FHEQ", "5"), False),    # HNC is not an HND
-    (("SCQF", "8"), ("FHEQ", "5"), True),
-    (("SCQF", "10"), ("FHEQ", "6"), True),
-    (("FHEQ", "6"), ("SCQF", "10"), None),    # an ordinary or an honours degree
-    (("CQFW", "E3"), ("RQF", "E3"), True),
-    (("NFQ_IE", "8"), ("FHEQ", "6"), True),   # through EQF 6, FHEQ's only level there
-    (("NFQ_IE", "6"), ("FHEQ", "5"), None),   # EQF 5 also holds FHEQ 4
-    (("NFQ_IE", "9"), ("FHEQ", "6"), True),
-    (("AQF", "5"), ("FHEQ", "6"), False),
-    (("US_DIVISION", "UPPER"), ("US_DIVISION", "LOWER"), True),
-    (("US_DIVISION", "UPPER"), ("FHEQ", "4"), None),  # referenced to no framework
-])
+
+@pytest.mark.parametrize(
+    "have, want, meets",
+    [
+        (("SCQF", "7"), ("SCQF", "8"), False),  # EQF puts both at 5
+        (("SCQF", "9"), ("SCQF", "10"), False),  # EQF puts both at 6
+        (("FHEQ", "4"), ("FHEQ", "5"), False),
+        (("SCQF", "7"), ("FHEQ", "5"), False),  # HNC is not an HND
+        (("SCQF", "8"), ("FHEQ", "5"), True),
+        (("SCQF", "10"), ("FHEQ", "6"), True),
+        (("FHEQ", "6"), ("SCQF", "10"), None),  # an ordinary or an honours degree
+        (("CQFW", "E3"), ("RQF", "E3"), True),
+        (("NFQ_IE", "8"), ("FHEQ", "6"), True),  # through EQF 6, FHEQ's only level there
+        (("NFQ_IE", "6"), ("FHEQ", "5"), None),  # EQF 5 also holds FHEQ 4
+        (("NFQ_IE", "9"), ("FHEQ", "6"), True),
+        (("AQF", "5"), ("FHEQ", "6"), False),
+        (("US_DIVISION", "UPPER"), ("US_DIVISION", "LOWER"), True),
+        (("US_DIVISION", "UPPER"), ("FHEQ", "4"), None),  # referenced to no framework
+    ],
+)
 def test_levels_compare_within_a_framework_and_across_through_the_referencing(
-        have: tuple[str, str], want: tuple[str, str], meets: bool | None) -> None:
+    have: tuple[str, str], want: tuple[str, str], meets: bool | None
+) -> None:
     assert table().compare_levels(*have, *want).meets is meets
 
 
@@ -266,14 +314,22 @@ def test_a_minimum_level_in_the_same_framework_is_not_met_through_eqf() -> None:
 def test_a_level_that_cannot_be_compared_is_a_stated_reason_not_a_guess() -> None:
     no_level = module(FORTH, "HIST 1")
     no_level.ClearField("level")
-    undecided: dict[Ref, SourceRecord] = {(FORTH, "MC1"): micro_credential(level=rec.Level(framework="NFQ_IE", level="6")),
-                                         (FORTH, "HIST 1"): no_level}
-    _, not_applied = run([holding(), holding(key="HIST 1")],
-                         [level_agreement("FHEQ", "5"),
-                          agreement(key="AG2", sources=[(FORTH, "HIST 1")],
-                                    minimum_level=rec.Level(framework="US_DIVISION",
-                                                            level="LOWER"))],
-                         sources=undecided)
+    undecided: dict[Ref, SourceRecord] = {
+        (FORTH, "MC1"): micro_credential(level=rec.Level(framework="NFQ_IE", level="6")),
+        (FORTH, "HIST 1"): no_level,
+    }
+    _, not_applied = run(
+        [holding(), holding(key="HIST 1")],
+        [
+            level_agreement("FHEQ", "5"),
+            agreement(
+                key="AG2",
+                sources=[(FORTH, "HIST 1")],
+                minimum_level=rec.Level(framework="US_DIVISION", level="LOWER"),
+            ),
+        ],
+        sources=undecided,
+    )
     assert reason(not_applied, "AG1")[0] == eq.NOT_APPLIED_REASON_LEVEL_NOT_COMPARABLE
     assert "FHEQ 4" in reason(not_applied, "AG1")[1]
     assert reason(not_applied, "AG2")[0] == eq.NOT_APPLIED_REASON_LEVEL_NOT_COMPARABLE
@@ -289,18 +345,25 @@ def test_a_learning_unit_may_have_no_level_and_a_level_must_be_of_its_framework(
 
 
 def test_a_level_floor_in_a_pathway_counts_with_the_frameworks_own_levels() -> None:
-    units = {(TAFF, "SC9"): module(key="SC9", credit=15, framework="SCQF", level="9"),
-             (TAFF, "SC10"): module(key="SC10", credit=15, framework="SCQF", level="10")}
-    grants, _ = run([holding(), holding(key="MC2")],
-                    [agreement(key="A9", unit_key="SC9"),
-                     agreement(key="A10", unit_key="SC10", sources=[(FORTH, "MC2")])],
-                    units=units)
+    units = {
+        (TAFF, "SC9"): module(key="SC9", credit=15, framework="SCQF", level="9"),
+        (TAFF, "SC10"): module(key="SC10", credit=15, framework="SCQF", level="10"),
+    }
+    grants, _ = run(
+        [holding(), holding(key="MC2")],
+        [
+            agreement(key="A9", unit_key="SC9"),
+            agreement(key="A10", unit_key="SC10", sources=[(FORTH, "MC2")]),
+        ],
+        units=units,
+    )
     answer = evaluate_pathway(qualification(at_levels=[("SCQF", "10", 90)]), grants)
     [remaining] = answer.remaining_at_levels
     assert remaining.credit.value == 75  # SCQF 9 is not SCQF 10, though both are EQF 6
 
 
 # 6. Credit systems in use.
+
 
 def test_quarter_hours_are_two_thirds_of_a_semester_hour_with_their_source() -> None:
     assert table().convert_credit(15, "US_QUARTER_HOUR", "US_SEMESTER_HOUR") == 10
@@ -310,6 +373,7 @@ def test_quarter_hours_are_two_thirds_of_a_semester_hour_with_their_source() -> 
 
 # 7. References that exist.
 
+
 def test_a_grant_of_an_unpublished_unit_names_the_unit() -> None:
     _, not_applied = run([holding()], [agreement(unit_key="NOPE")])
     code, words = reason(not_applied, "AG1")
@@ -318,23 +382,29 @@ def test_a_grant_of_an_unpublished_unit_names_the_unit() -> None:
 
 def test_a_source_credential_its_provider_has_not_published_has_its_own_reason() -> None:
     withdrawn: SourceRecord = micro_credential(key="MC2", status=rec.RECORD_STATUS_WITHDRAWN)
-    _, not_applied = run([holding(key="MC9"), holding(key="MC2")],
-                         [agreement(sources=[(FORTH, "MC9")]),
-                          agreement(key="AG2", sources=[(FORTH, "MC2")])],
-                         sources={(FORTH, "MC1"): SOURCES[(FORTH, "MC1")],
-                                  (FORTH, "MC2"): withdrawn})
+    _, not_applied = run(
+        [holding(key="MC9"), holding(key="MC2")],
+        [agreement(sources=[(FORTH, "MC9")]), agreement(key="AG2", sources=[(FORTH, "MC2")])],
+        sources={(FORTH, "MC1"): SOURCES[(FORTH, "MC1")], (FORTH, "MC2"): withdrawn},
+    )
     assert reason(not_applied, "AG1") == (
         eq.NOT_APPLIED_REASON_SOURCE_NOT_PUBLISHED,
-        "uk.ac.forth/MC9 is not published by its provider, or withdrawn; the registry recognises only "
-        "credentials their provider has published and keeps active")
+        "uk.ac.forth/MC9 is not published by its provider, or withdrawn; the registry "
+        "recognises only "
+        "credentials their provider has published and keeps active",
+    )
     assert "is withdrawn" in reason(not_applied, "AG2")[1]
 
 
 # 8. The most credit from any-of and N-of groups.
 
+
 def test_an_any_of_group_takes_the_item_that_leaves_the_other_for_another_grant() -> None:
-    either = agreement(key="X", unit_key="CS5PR", source=group(
-        rec.GROUP_OPERATOR_ANY_OF, ref(FORTH, "MC1"), ref(FORTH, "MC2")))
+    either = agreement(
+        key="X",
+        unit_key="CS5PR",
+        source=group(rec.GROUP_OPERATOR_ANY_OF, ref(FORTH, "MC1"), ref(FORTH, "MC2")),
+    )
     only_mc1 = agreement(key="Y", unit_key="CS7DE")
     grants, not_applied = run([holding(), holding(key="MC2")], [either, only_mc1])
     assert granted(grants) == ["X", "Y"] and not not_applied
@@ -342,8 +412,13 @@ def test_an_any_of_group_takes_the_item_that_leaves_the_other_for_another_grant(
 
 
 def test_an_n_of_group_chooses_its_items_for_the_most_credit() -> None:
-    two_of = agreement(key="X", unit_key="CS5PR", source=group(
-        rec.GROUP_OPERATOR_N_OF, ref(FORTH, "MC1"), ref(FORTH, "MC2"), ref(FORTH, "MC3"), n=2))
+    two_of = agreement(
+        key="X",
+        unit_key="CS5PR",
+        source=group(
+            rec.GROUP_OPERATOR_N_OF, ref(FORTH, "MC1"), ref(FORTH, "MC2"), ref(FORTH, "MC3"), n=2
+        ),
+    )
     only_mc1 = agreement(key="Y", unit_key="CS7DE")
     grants, _ = run([holding(), holding(key="MC2"), holding(key="MC3")], [two_of, only_mc1])
     assert granted(grants) == ["X", "Y"]
@@ -351,9 +426,13 @@ def test_an_n_of_group_chooses_its_items_for_the_most_credit() -> None:
 
 
 def test_an_agreement_with_several_ways_is_granted_once() -> None:
-    either = agreement(key="X", general=rec.GeneralCredit(
-        credit=rec.Credit(value=10, system="ECTS"), level=rec.Level(framework="EQF", level="6")),
-        source=group(rec.GROUP_OPERATOR_ANY_OF, ref(FORTH, "MC1"), ref(FORTH, "MC2")))
+    either = agreement(
+        key="X",
+        general=rec.GeneralCredit(
+            credit=rec.Credit(value=10, system="ECTS"), level=rec.Level(framework="EQF", level="6")
+        ),
+        source=group(rec.GROUP_OPERATOR_ANY_OF, ref(FORTH, "MC1"), ref(FORTH, "MC2")),
+    )
     grants, not_applied = run([holding(), holding(key="MC2")], [either])
     assert granted(grants) == ["X"] and not not_applied
 
@@ -361,25 +440,41 @@ def test_an_agreement_with_several_ways_is_granted_once() -> None:
 KEYS = ["MC1", "MC2", "MC3"]
 item_strategy = st.sampled_from(KEYS).map(lambda k: ref(FORTH, k))
 group_strategy = st.builds(
-    lambda op, items, n: group(op, *items, n=min(n, len(items)) if op == rec.GROUP_OPERATOR_N_OF
-                               else 0),
-    st.sampled_from([rec.GROUP_OPERATOR_ALL_OF, rec.GROUP_OPERATOR_ANY_OF,
-                     rec.GROUP_OPERATOR_N_OF]),
-    st.lists(item_strategy, min_size=1, max_size=3), st.integers(1, 3))
+    lambda op, items, n: group(
+        op, *items, n=min(n, len(items)) if op == rec.GROUP_OPERATOR_N_OF else 0
+    ),
+    st.sampled_from(
+        [rec.GROUP_OPERATOR_ALL_OF, rec.GROUP_OPERATOR_ANY_OF, rec.GROUP_OPERATOR_N_OF]
+    ),
+    st.lists(item_strategy, min_size=1, max_size=3),
+    st.integers(1, 3),
+)
 
 
-def drawn_agreement(i: int, source: rec.SourceGroup, unit: str, links: list[int]) -> rec.RecognitionAgreement:
+def drawn_agreement(
+    i: int, source: rec.SourceGroup, unit: str, links: list[int]
+) -> rec.RecognitionAgreement:
     made = agreement(key=f"AG{i}", unit_key=unit, source=source)
     made.also_satisfies.extend(f"AG{j}" for j in sorted(set(links)) if j != i)
     return made
 
 
 @settings(max_examples=200)
-@given(st.lists(st.tuples(group_strategy, st.sampled_from(sorted(k for _, k in UNITS)),
-                          st.lists(st.integers(0, 5), max_size=2)), max_size=6),
-       st.lists(st.sampled_from(KEYS), unique=True), st.sampled_from(KEYS))
+@given(
+    st.lists(
+        st.tuples(
+            group_strategy,
+            st.sampled_from(sorted(k for _, k in UNITS)),
+            st.lists(st.integers(0, 5), max_size=2),
+        ),
+        max_size=6,
+    ),
+    st.lists(st.sampled_from(KEYS), unique=True),
+    st.sampled_from(KEYS),
+)
 def test_with_groups_and_shared_sources_adding_a_holding_never_reduces_credit(
-        drawn: list[tuple[rec.SourceGroup, str, list[int]]], held: list[str], extra: str) -> None:
+    drawn: list[tuple[rec.SourceGroup, str, list[int]]], held: list[str], extra: str
+) -> None:
     """And no unit is granted twice, and a holding is used twice only by agreements that
     say one source satisfies both; the answer does not depend on the agreements' order."""
     agreements = [drawn_agreement(i, *parts) for i, parts in enumerate(drawn)]
@@ -390,7 +485,7 @@ def test_with_groups_and_shared_sources_adding_a_holding_never_reduces_credit(
         assert len(units) == len(set(units)), "a unit was granted twice"
         by_key = {a.key: a for a in agreements}
         for n, a in enumerate(grants):
-            for b in grants[n + 1:]:
+            for b in grants[n + 1 :]:
                 ka, kb = a.provenance[0].agreement_key, b.provenance[0].agreement_key
                 if {h.key for h in a.used_holdings} & {h.key for h in b.used_holdings}:
                     assert kb in by_key[ka].also_satisfies or ka in by_key[kb].also_satisfies

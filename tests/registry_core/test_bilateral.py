@@ -22,20 +22,37 @@ A, B = "uk.ac.taff", "uk.ac.forth"
 
 
 def test_same_agreement_entered_in_two_orders_hashes_the_same() -> None:
-    one = agreement(source=group(rec.GROUP_OPERATOR_ALL_OF, ref(B, "X"), ref(B, "Y"),
-                                 rec.SourceItem(group=group(rec.GROUP_OPERATOR_ANY_OF,
-                                                            ref("uk.ac.lagan", "P"),
-                                                            ref("uk.ac.lagan", "Q")))))
-    two = agreement(source=group(rec.GROUP_OPERATOR_ALL_OF,
-                                 rec.SourceItem(group=group(rec.GROUP_OPERATOR_ANY_OF,
-                                                            ref("uk.ac.lagan", "Q"),
-                                                            ref("uk.ac.lagan", "P"))),
-                                 ref(B, "Y"), ref(B, "X")), version=7,
-                    status=rec.RECORD_STATUS_DRAFT)
+    one = agreement(
+        source=group(
+            rec.GROUP_OPERATOR_ALL_OF,
+            ref(B, "X"),
+            ref(B, "Y"),
+            rec.SourceItem(
+                group=group(
+                    rec.GROUP_OPERATOR_ANY_OF, ref("uk.ac.lagan", "P"), ref("uk.ac.lagan", "Q")
+                )
+            ),
+        )
+    )
+    two = agreement(
+        source=group(
+            rec.GROUP_OPERATOR_ALL_OF,
+            rec.SourceItem(
+                group=group(
+                    rec.GROUP_OPERATOR_ANY_OF, ref("uk.ac.lagan", "Q"), ref("uk.ac.lagan", "P")
+                )
+            ),
+            ref(B, "Y"),
+            ref(B, "X"),
+        ),
+        version=7,
+        status=rec.RECORD_STATUS_DRAFT,
+    )
     assert content_hash(one) == content_hash(two)
     changed = agreement(source=group(rec.GROUP_OPERATOR_ANY_OF, ref(B, "X"), ref(B, "Y")))
-    assert content_hash(changed) != content_hash(agreement(source=group(
-        rec.GROUP_OPERATOR_ALL_OF, ref(B, "X"), ref(B, "Y"))))
+    assert content_hash(changed) != content_hash(
+        agreement(source=group(rec.GROUP_OPERATOR_ALL_OF, ref(B, "X"), ref(B, "Y")))
+    )
 
 
 def version(state: State, h: str = "h1") -> Version:
@@ -52,19 +69,23 @@ def test_propose_countersign_suspend_resume_terminate() -> None:
     assert v.state is State.TERMINATED
 
 
-@pytest.mark.parametrize(("state", "action", "actor", "signed", "reason", "words"), [
-    (State.PROPOSED, Action.COUNTERSIGN, A, "h1", "", "only the partner"),
-    (State.PROPOSED, Action.WITHDRAW, B, "h1", "x", "only the proposer"),
-    (State.DRAFT, Action.PROPOSE, B, "h1", "", "only the proposer"),
-    (State.PROPOSED, Action.COUNTERSIGN, "uk.ac.lagan", "h1", "", "not a party"),
-    (State.PROPOSED, Action.COUNTERSIGN, B, "h2", "", "signature covers content"),
-    (State.ACTIVE, Action.COUNTERSIGN, B, "h1", "", "does not allow 'countersign'"),
-    (State.TERMINATED, Action.RESUME, A, "h1", "", "allowed now: nothing"),
-    (State.REJECTED, Action.PROPOSE, A, "h1", "", "does not allow 'propose'"),
-    (State.PROPOSED, Action.REJECT, B, "h1", " ", "needs a reason"),
-])
-def test_refused_transitions_say_why(state: State, action: Action, actor: str, signed: str,
-                                     reason: str, words: str) -> None:
+@pytest.mark.parametrize(
+    ("state", "action", "actor", "signed", "reason", "words"),
+    [
+        (State.PROPOSED, Action.COUNTERSIGN, A, "h1", "", "only the partner"),
+        (State.PROPOSED, Action.WITHDRAW, B, "h1", "x", "only the proposer"),
+        (State.DRAFT, Action.PROPOSE, B, "h1", "", "only the proposer"),
+        (State.PROPOSED, Action.COUNTERSIGN, "uk.ac.lagan", "h1", "", "not a party"),
+        (State.PROPOSED, Action.COUNTERSIGN, B, "h2", "", "signature covers content"),
+        (State.ACTIVE, Action.COUNTERSIGN, B, "h1", "", "does not allow 'countersign'"),
+        (State.TERMINATED, Action.RESUME, A, "h1", "", "allowed now: nothing"),
+        (State.REJECTED, Action.PROPOSE, A, "h1", "", "does not allow 'propose'"),
+        (State.PROPOSED, Action.REJECT, B, "h1", " ", "needs a reason"),
+    ],
+)
+def test_refused_transitions_say_why(
+    state: State, action: Action, actor: str, signed: str, reason: str, words: str
+) -> None:
     with pytest.raises(TransitionRefused, match=words):
         apply(version(state), action, actor, signed, reason)
 

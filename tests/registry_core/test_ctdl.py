@@ -24,10 +24,12 @@ URI = re.compile(r"^https?://[^\s]+$")
 
 
 def export(ag: rec.RecognitionAgreement | None = None, **options: Any) -> dict[str, Any]:
-    return ctdl.agreement_to_ctdl(ag or agreement(valid_from="2025-09-01",
-                                                  valid_to="2028-08-31"),
-                                  options.pop("units", {"CS7DE": module()}), base_url=BASE,
-                                  **options)
+    return ctdl.agreement_to_ctdl(
+        ag or agreement(valid_from="2025-09-01", valid_to="2028-08-31"),
+        options.pop("units", {"CS7DE": module()}),
+        base_url=BASE,
+        **options,
+    )
 
 
 def test_required_properties_of_ces_publishing_model_are_there() -> None:
@@ -43,8 +45,10 @@ def test_required_properties_of_ces_publishing_model_are_there() -> None:
         for resource in profile[side]:
             assert CTID.match(resource["ceterms:ctid"])
             assert all(URI.match(u) for u in resource["ceterms:ownedBy"])
-    assert (profile["ceterms:startDate"], profile["ceterms:endDate"]) == ("2025-09-01",
-                                                                          "2028-08-31")
+    assert (profile["ceterms:startDate"], profile["ceterms:endDate"]) == (
+        "2025-09-01",
+        "2028-08-31",
+    )
 
 
 def test_ctids_are_stable_for_a_record_and_differ_between_records() -> None:
@@ -61,17 +65,23 @@ def test_transfer_value_is_a_value_profile_with_a_ce_credit_unit() -> None:
     assert value["@type"] == "ceterms:ValueProfile"
     assert value["schema:value"] == 15
     (unit,) = value["ceterms:creditUnitType"]
-    assert unit == {"@type": "ceterms:CredentialAlignmentObject",
-                    "ceterms:framework": "https://credreg.net/ctdl/terms/CreditUnit",
-                    "ceterms:targetNode": "creditUnit:DegreeCredit",
-                    "ceterms:targetNodeName": {
-                        "en-GB": "UK credit (CATS) in England, Wales and Northern Ireland"}}
+    assert unit == {
+        "@type": "ceterms:CredentialAlignmentObject",
+        "ceterms:framework": "https://credreg.net/ctdl/terms/CreditUnit",
+        "ceterms:targetNode": "creditUnit:DegreeCredit",
+        "ceterms:targetNodeName": {
+            "en-GB": "UK credit (CATS) in England, Wales and Northern Ireland"
+        },
+    }
     assert value["schema:description"]["en-GB"].startswith("15 UK_CREDIT")
 
 
 def test_us_semester_hours_are_ces_semester_hour() -> None:
-    units = {"HIST1": module(key="HIST1", credit=3, system="US_SEMESTER_HOUR",
-                             framework="US_DIVISION", level="LOWER")}
+    units = {
+        "HIST1": module(
+            key="HIST1", credit=3, system="US_SEMESTER_HOUR", framework="US_DIVISION", level="LOWER"
+        )
+    }
     (value,) = export(agreement(unit_key="HIST1"), units=units)["ceterms:transferValue"]
     assert value["ceterms:creditUnitType"][0]["ceterms:targetNode"] == "creditUnit:SemesterHour"
 
@@ -90,21 +100,28 @@ def test_a_grant_larger_than_its_sources_shows_the_reduced_credit() -> None:
 def test_a_stated_volume_exception_keeps_the_full_grant_and_says_why() -> None:
     ag = agreement()
     ag.volume_exception = "a substantial micro-credential earns the whole module"
-    (value,) = export(ag, sources={("uk.ac.forth", "MC1"): rec.Credit(value=10, system="SCQF")}
-                      )["ceterms:transferValue"]
+    (value,) = export(ag, sources={("uk.ac.forth", "MC1"): rec.Credit(value=10, system="SCQF")})[
+        "ceterms:transferValue"
+    ]
     assert value["schema:value"] == 15
     assert "as the agreement states: a substantial" in value["schema:description"]["en-GB"]
 
 
-@pytest.mark.parametrize(("operator", "n", "granted"), [
-    (rec.GROUP_OPERATOR_ALL_OF, 0, 15),  # 4 + 6 ECTS = 20 UK credits: the full 15
-    (rec.GROUP_OPERATOR_ANY_OF, 0, 8),   # the smaller, 4 ECTS = 8 UK credits
-    (rec.GROUP_OPERATOR_N_OF, 1, 8),
-])
-def test_the_source_groups_least_credit_bounds_the_grant(operator: int, n: int,
-                                                         granted: float) -> None:
-    sources = {("a.x", "S1"): rec.Credit(value=4, system="ECTS"),
-               ("b.x", "S2"): rec.Credit(value=6, system="ECTS")}
+@pytest.mark.parametrize(
+    ("operator", "n", "granted"),
+    [
+        (rec.GROUP_OPERATOR_ALL_OF, 0, 15),  # 4 + 6 ECTS = 20 UK credits: the full 15
+        (rec.GROUP_OPERATOR_ANY_OF, 0, 8),  # the smaller, 4 ECTS = 8 UK credits
+        (rec.GROUP_OPERATOR_N_OF, 1, 8),
+    ],
+)
+def test_the_source_groups_least_credit_bounds_the_grant(
+    operator: int, n: int, granted: float
+) -> None:
+    sources = {
+        ("a.x", "S1"): rec.Credit(value=4, system="ECTS"),
+        ("b.x", "S2"): rec.Credit(value=6, system="ECTS"),
+    }
     ag = agreement(source=group(operator, ref("a.x", "S1"), ref("b.x", "S2"), n=n))  # type: ignore[arg-type]
     (value,) = export(ag, sources=sources)["ceterms:transferValue"]
     assert value["schema:value"] == granted
@@ -116,8 +133,10 @@ def test_an_unknown_source_sets_no_bound() -> None:
 
 
 def test_general_credit_and_unit_series_are_exported() -> None:
-    general = rec.GeneralCredit(credit=rec.Credit(value=20, system="UK_CREDIT"),
-                                level=rec.Level(framework="FHEQ", level="6"))
+    general = rec.GeneralCredit(
+        credit=rec.Credit(value=20, system="UK_CREDIT"),
+        level=rec.Level(framework="FHEQ", level="6"),
+    )
     profile = export(agreement(general=general))
     assert profile["ceterms:transferValue"][0]["schema:value"] == 20
     assert profile["ceterms:transferValueFor"] == []
@@ -125,7 +144,9 @@ def test_general_credit_and_unit_series_are_exported() -> None:
     series = export(agreement(units=["BIO1A", "BIO1AL"]), units=units)
     assert series["ceterms:transferValue"][0]["schema:value"] == 15
     assert [t["ceterms:ctid"] for t in series["ceterms:transferValueFor"]] == [
-        ctdl.ctid("uk.ac.taff", "BIO1A"), ctdl.ctid("uk.ac.taff", "BIO1AL")]
+        ctdl.ctid("uk.ac.taff", "BIO1A"),
+        ctdl.ctid("uk.ac.taff", "BIO1AL"),
+    ]
 
 
 def test_a_granted_unit_not_held_here_states_no_transfer_value() -> None:
@@ -138,21 +159,31 @@ def test_names_and_shapes_agree_with_ces_json_schema() -> None:
     """CE's schema predates ValueProfile and ownedBy/transferValue* as used now (its $refs
     for them do not resolve): each property it defines is checked against its definition,
     and the ones it does not define are exactly the newer ones."""
-    schema = json.loads((STANDARDS / "validators" / "ctdl-transfer-value-profile.schema.json")
-                        .read_text("utf-8"))
+    schema = json.loads(
+        (STANDARDS / "validators" / "ctdl-transfer-value-profile.schema.json").read_text("utf-8")
+    )
     definitions = schema["definitions"]
     known = definitions["ceterms:TransferValueProfile"]["properties"]
+
     def defined(name: str) -> bool:
-        return name in known and known[name].get("$ref", "#/definitions/@id").removeprefix(
-            "#/definitions/") in definitions
+        return (
+            name in known
+            and known[name].get("$ref", "#/definitions/@id").removeprefix("#/definitions/")
+            in definitions
+        )
 
     profile = export()
     for name in filter(defined, profile):
-        checker = Draft4Validator({**known[name], "definitions": definitions},
-                                  format_checker=FormatChecker())
+        checker = Draft4Validator(
+            {**known[name], "definitions": definitions}, format_checker=FormatChecker()
+        )
         assert list(checker.iter_errors(profile[name])) == [], name
     assert {"ceterms:ctid", "ceterms:description", "ceterms:subjectWebpage"} <= set(
-        filter(defined, profile))
+        filter(defined, profile)
+    )
     assert {n for n in profile if not defined(n)} == {
-        "ceterms:ownedBy", "ceterms:transferValue", "ceterms:transferValueFrom",
-        "ceterms:transferValueFor"}
+        "ceterms:ownedBy",
+        "ceterms:transferValue",
+        "ceterms:transferValueFrom",
+        "ceterms:transferValueFor",
+    }

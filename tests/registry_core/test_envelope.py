@@ -44,7 +44,8 @@ def test_key_round_trips_through_pem() -> None:
 def test_pae_matches_the_dsse_specification() -> None:
     # The example from the DSSE protocol document.
     assert env.pae("http://example.com/HelloWorld", b"hello world") == (
-        b"DSSEv1 29 http://example.com/HelloWorld 11 hello world")
+        b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"
+    )
 
 
 def test_head_chains_payloads() -> None:

@@ -28,10 +28,13 @@ from registry_core.expressions import (
 # reads as the start of another credential (`uk.ac.x/`), which the written form cannot tell
 # from a missing comma.
 KEYS = st.from_regex(r"[A-Za-z0-9](?: ?[A-Za-z0-9._:/-]){0,12}", fullmatch=True).filter(
-    lambda key: not NEXT_CREDENTIAL.search(key))
-REFS = st.builds(lambda p, k: rec.SourceItem(credential=rec.CredentialRef(
-    institution_id=p, key=k)), st.sampled_from(["uk.ac.forth", "uk.ac.lagan", "ie.ac.x"]),
-    KEYS)
+    lambda key: not NEXT_CREDENTIAL.search(key)
+)
+REFS = st.builds(
+    lambda p, k: rec.SourceItem(credential=rec.CredentialRef(institution_id=p, key=k)),
+    st.sampled_from(["uk.ac.forth", "uk.ac.lagan", "ie.ac.x"]),
+    KEYS,
+)
 
 
 def _group(items: list[rec.SourceItem], operator: int, n: int) -> rec.SourceGroup:
@@ -42,15 +45,26 @@ def _group(items: list[rec.SourceItem], operator: int, n: int) -> rec.SourceGrou
 
 
 GROUPS = st.recursive(
-    st.builds(_group, st.lists(REFS, min_size=1, max_size=4),
-              st.sampled_from([rec.GROUP_OPERATOR_ALL_OF, rec.GROUP_OPERATOR_ANY_OF,
-                               rec.GROUP_OPERATOR_N_OF]), st.integers(1, 4)),
+    st.builds(
+        _group,
+        st.lists(REFS, min_size=1, max_size=4),
+        st.sampled_from(
+            [rec.GROUP_OPERATOR_ALL_OF, rec.GROUP_OPERATOR_ANY_OF, rec.GROUP_OPERATOR_N_OF]
+        ),
+        st.integers(1, 4),
+    ),
     lambda inner: st.builds(
-        _group, st.lists(st.one_of(REFS, inner.map(lambda g: rec.SourceItem(group=g))),
-                         min_size=1, max_size=4),
-        st.sampled_from([rec.GROUP_OPERATOR_ALL_OF, rec.GROUP_OPERATOR_ANY_OF,
-                         rec.GROUP_OPERATOR_N_OF]), st.integers(1, 4)),
-    max_leaves=12)
+        _group,
+        st.lists(
+            st.one_of(REFS, inner.map(lambda g: rec.SourceItem(group=g))), min_size=1, max_size=4
+        ),
+        st.sampled_from(
+            [rec.GROUP_OPERATOR_ALL_OF, rec.GROUP_OPERATOR_ANY_OF, rec.GROUP_OPERATOR_N_OF]
+        ),
+        st.integers(1, 4),
+    ),
+    max_leaves=12,
+)
 
 
 @given(GROUPS)
@@ -59,40 +73,53 @@ def test_what_the_table_shows_parses_back_to_the_same_group(group: rec.SourceGro
 
 
 def test_keys_keep_their_spaces_in_source_groups() -> None:
-    group = parse_sources("all of uk.ac.x/MAT SCI 45, (2 of uk.ac.x/BIOLOGY 1A, "
-                          "uk.ac.x/BIOLOGY 1AL, uk.ac.y/CHEM 1)")
+    group = parse_sources(
+        "all of uk.ac.x/MAT SCI 45, (2 of uk.ac.x/BIOLOGY 1A, uk.ac.x/BIOLOGY 1AL, uk.ac.y/CHEM 1)"
+    )
     assert group.items[0].credential.key == "MAT SCI 45"
     assert [i.credential.key for i in group.items[1].group.items] == [
-        "BIOLOGY 1A", "BIOLOGY 1AL", "CHEM 1"]
+        "BIOLOGY 1A",
+        "BIOLOGY 1AL",
+        "CHEM 1",
+    ]
 
 
 def test_operators_are_read_in_any_case_and_spacing() -> None:
-    group = parse_sources("  ALL OF uk.ac.forth/A ,(2 OF uk.ac.x/B,uk.ac.x/C, (Any Of "
-                          "uk.ac.x/D))  ")
-    assert format_sources(group) == ("all of uk.ac.forth/A, (2 of uk.ac.x/B, uk.ac.x/C, "
-                                     "(any of uk.ac.x/D))")
+    group = parse_sources(
+        "  ALL OF uk.ac.forth/A ,(2 OF uk.ac.x/B,uk.ac.x/C, (Any Of uk.ac.x/D))  "
+    )
+    assert format_sources(group) == (
+        "all of uk.ac.forth/A, (2 of uk.ac.x/B, uk.ac.x/C, (any of uk.ac.x/D))"
+    )
 
 
-@pytest.mark.parametrize("text", ["both of uk.ac.x/A, uk.ac.x/B", "all uk.ac.x/A",
-                                  "all of uk.ac.x/A, (some of uk.ac.x/B)"])
+@pytest.mark.parametrize(
+    "text",
+    ["both of uk.ac.x/A, uk.ac.x/B", "all uk.ac.x/A", "all of uk.ac.x/A, (some of uk.ac.x/B)"],
+)
 def test_a_misspelt_operator_is_named_with_the_choices(text: str) -> None:
     with pytest.raises(ExpressionError) as error:
         parse_sources(text)
     assert "is not a group operator; use 'all of', 'any of' or 'N of'" in str(error.value)
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("", "expected a group operator but found nothing; use 'all of', 'any of' or 'N of'"),
-    ("uk.ac.x/A", "expected a group operator but found 'uk.ac.x/A'"),
-    ("all of", "'all of' needs an item after it"),
-    ("all of uk.ac.x/A,", "',' needs an item after it"),
-    ("all of uk.ac.x/A uk.ac.x/B", "'uk.ac.x/A uk.ac.x/B' reads as several credentials; "
-     "separate them with commas"),
-    ("all of uk.ac.x/A) uk.ac.x/B", "unexpected ')' after the group"),
-    ("any of (all of uk.ac.x/A", "a bracket is not closed"),
-    ("any of uk.ac.x", "'uk.ac.x' is not provider/key"),
-    ("any of ,", "expected provider/key or '(' but found ','"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("", "expected a group operator but found nothing; use 'all of', 'any of' or 'N of'"),
+        ("uk.ac.x/A", "expected a group operator but found 'uk.ac.x/A'"),
+        ("all of", "'all of' needs an item after it"),
+        ("all of uk.ac.x/A,", "',' needs an item after it"),
+        (
+            "all of uk.ac.x/A uk.ac.x/B",
+            "'uk.ac.x/A uk.ac.x/B' reads as several credentials; separate them with commas",
+        ),
+        ("all of uk.ac.x/A) uk.ac.x/B", "unexpected ')' after the group"),
+        ("any of (all of uk.ac.x/A", "a bracket is not closed"),
+        ("any of uk.ac.x", "'uk.ac.x' is not provider/key"),
+        ("any of ,", "expected provider/key or '(' but found ','"),
+    ],
+)
 def test_mistakes_say_what_to_write(text: str, says: str) -> None:
     with pytest.raises(ExpressionError, match=None) as error:
         parse_sources(text)
@@ -128,10 +155,11 @@ def test_holdings_with_grade_schemes_and_award_dates() -> None:
         parse_holding("uk.ac.forth/MC1@2025-02-30", today)
 
 
-SERIES_GRANTS = st.builds(lambda keys, name: rec.Grant(units=rec.UnitSeries(unit_keys=keys,
-                                                                           name=name)),
-                          st.lists(KEYS, min_size=2, max_size=4),
-                          st.sampled_from(["", "Introductory Biology", 'The "A" series']))
+SERIES_GRANTS = st.builds(
+    lambda keys, name: rec.Grant(units=rec.UnitSeries(unit_keys=keys, name=name)),
+    st.lists(KEYS, min_size=2, max_size=4),
+    st.sampled_from(["", "Introductory Biology", 'The "A" series']),
+)
 
 
 @given(st.one_of(KEYS.map(lambda key: rec.Grant(unit_key=key)), SERIES_GRANTS))
@@ -147,8 +175,9 @@ def test_a_series_grant_is_written_with_plus() -> None:
     assert parse_grant("BIOLOGY 1AL").unit_key == "BIOLOGY 1AL"
 
 
-@pytest.mark.parametrize("text", ["units BIOLOGY 1A", "units BIOLOGY 1A +", "BIOLOGY 1A + X",
-                                  'CS7DE "name"'])
+@pytest.mark.parametrize(
+    "text", ["units BIOLOGY 1A", "units BIOLOGY 1A +", "BIOLOGY 1A + X", 'CS7DE "name"']
+)
 def test_a_malformed_grant_names_the_forms(text: str) -> None:
     with pytest.raises(ExpressionError, match="units BIOLOGY 1A \\+ BIOLOGY 1AL"):
         parse_grant(text)

@@ -24,16 +24,20 @@ def test_standards_sample_canonicalises_offline() -> None:
 
 
 def test_unknown_context_is_refused_naming_it_not_fetched() -> None:
-    document = {"@context": ["https://www.w3.org/ns/credentials/v2",
-                             "https://attacker.example/context.json"], "type": "Thing"}
+    document = {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://attacker.example/context.json",
+        ],
+        "type": "Thing",
+    }
     with pytest.raises(jsonld.UnknownContext) as refused:
         jsonld.expand(document)
     assert refused.value.field == "@context"
     assert "https://attacker.example/context.json" in str(refused.value)
 
 
-def test_no_sample_makes_the_processor_reach_the_network(monkeypatch: pytest.MonkeyPatch
-                                                         ) -> None:
+def test_no_sample_makes_the_processor_reach_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every JSON-LD sample the tests hold is expanded with every connection refused: a
     context not vendored would fail here, not fetch."""
     import socket

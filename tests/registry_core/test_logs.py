@@ -23,7 +23,8 @@ def root_handlers() -> Iterator[None]:
 
 
 def test_lines_go_to_the_standard_error_of_the_moment_not_one_since_closed(
-        root_handlers: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    root_handlers: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     during, after = io.StringIO(), io.StringIO()
     monkeypatch.setattr("sys.stderr", during)
     logs.configure(json_lines=True)

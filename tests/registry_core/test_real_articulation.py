@@ -23,8 +23,11 @@ from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
 from registry_core.resolution import resolve
 
-EXPECTED = json.loads(resources.files("demo_network.articulation")
-                      .joinpath("smc-ucsd-2024-25.expected.json").read_text(encoding="utf-8"))
+EXPECTED = json.loads(
+    resources.files("demo_network.articulation")
+    .joinpath("smc-ucsd-2024-25.expected.json")
+    .read_text(encoding="utf-8")
+)
 CONVERTED: Converted = convert(load())
 QUESTIONS = EXPECTED["questions"]
 
@@ -41,17 +44,26 @@ def ask(question: dict[str, Any]) -> tuple[list[eq.GrantedCredit], list[eq.NotAp
     holdings = []
     for held in question["holdings"]:
         held = {"key": held} if isinstance(held, str) else held
-        holdings.append(eq.Holding(
-            credential=rec.CredentialRef(institution_id=CONVERTED.sending_id, key=held["key"]),
-            award_date=held.get("completed", defaults["completed"])))
+        holdings.append(
+            eq.Holding(
+                credential=rec.CredentialRef(institution_id=CONVERTED.sending_id, key=held["key"]),
+                award_date=held.get("completed", defaults["completed"]),
+            )
+        )
     sources = {(u.institution_id, u.key): u for u in CONVERTED.sending_units}
     units = {(u.institution_id, u.key): u for u in CONVERTED.receiving_units}
     options: dict[str, Any] = {}
     if "programme" in inspect.signature(resolve).parameters:  # the question's programme
         options["programme"] = question.get("programme", "")
-    return resolve(holdings, CONVERTED.agreements, sources=sources, units=units,
-                   as_of=dt.date.fromisoformat(question.get("asked", defaults["asked"])),
-                   target=CONVERTED.receiving_id, **options)
+    return resolve(
+        holdings,
+        CONVERTED.agreements,
+        sources=sources,
+        units=units,
+        as_of=dt.date.fromisoformat(question.get("asked", defaults["asked"])),
+        target=CONVERTED.receiving_id,
+        **options,
+    )
 
 
 def test_the_transcription_converts_every_statement() -> None:
@@ -68,11 +80,17 @@ def test_the_transcription_converts_every_statement() -> None:
     assert math_10b.source.operator == rec.GROUP_OPERATOR_ANY_OF
     assert [i.WhichOneof("item") for i in math_10b.source.items] == ["credential", "group"]
     assert (math_10b.conditions.completed_from, math_10b.conditions.completed_to) == (
-        "2024-08-15", "2025-08-14")
+        "2024-08-15",
+        "2025-08-14",
+    )
     assert set(by_key["BIO-GEN-BS/PHYS 1A"].also_satisfies) == {
-        "BIO-GEN-BS/PHYS 1AL", "BIO-GEN-BS/PHYS 1C", "BIO-GEN-BS/PHYS 1CL"}
+        "BIO-GEN-BS/PHYS 1AL",
+        "BIO-GEN-BS/PHYS 1C",
+        "BIO-GEN-BS/PHYS 1CL",
+    }
     assert list(by_key["ECE-EES-BA/POLI 13"].conditions.for_programmes) == [
-        "ECE: Electrical Engineering and Society B.A."]
+        "ECE: Electrical Engineering and Society B.A."
+    ]
     econ_4 = next(u for u in CONVERTED.receiving_units if u.key == "ECON 4")
     assert list(econ_4.cross_listed_keys) == ["MGT 4"]
 
@@ -89,10 +107,12 @@ def test_the_registry_answers_as_the_agreement_says(question: dict[str, Any]) ->
         expected = want[granted_units(grant)]
         assert grant.conditional == expected.get("conditional", False), (
             f"{granted_units(grant)}: conditional should be "
-            f"{expected.get('conditional', False)} ({question['says']})")
+            f"{expected.get('conditional', False)} ({question['says']})"
+        )
         if "conditions_include" in expected:
-            assert any(expected["conditions_include"] in c for c in grant.conditions), (
-                list(grant.conditions))
+            assert any(expected["conditions_include"] in c for c in grant.conditions), list(
+                grant.conditions
+            )
         if "notes_include" in expected:
             assert any(expected["notes_include"] in n for n in grant.notes), list(grant.notes)
         if expected.get("shares"):
@@ -106,7 +126,8 @@ def test_the_registry_answers_as_the_agreement_says(question: dict[str, Any]) ->
     for statement, reason in question.get("not_applied", {}).items():
         for key in CONVERTED.statement_keys[statement]:
             assert reasons.get(key) == eq.NotAppliedReason.Value(reason), (
-                f"{key}: {eq.NotAppliedReason.Name(reasons.get(key, 0))}, not {reason}")
+                f"{key}: {eq.NotAppliedReason.Name(reasons.get(key, 0))}, not {reason}"
+            )
 
 
 def test_every_converted_record_is_valid() -> None:

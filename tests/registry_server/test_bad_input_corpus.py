@@ -77,107 +77,322 @@ def deep(levels: int) -> rec.SourceGroup:
 CASES = [
     Case("bad signature", tampered, S.UNAUTHENTICATED, "does not match the payload"),
     Case("no signature", unsigned, S.UNAUTHENTICATED, "no signature"),
-    Case("unknown key", lambda w: env(w.next(micro_credential(key="MC3")),
-                                      Ed25519Signer.generate()), S.UNAUTHENTICATED,
-         "not registered"),
-    Case("revoked key", lambda w: env(batch("uk.ac.taff", [micro_credential("uk.ac.taff")]),
-                                      w.network.signers["uk.ac.taff"]), S.PERMISSION_DENIED,
-         "revoked or retired", sender="institution-uk.ac.taff"),
-    Case("retired key after rotation", lambda w: env(batch("uk.ac.clyde", [micro_credential(
-        "uk.ac.clyde")]), w.old_clyde), S.PERMISSION_DENIED, "current key",
-         sender="institution-uk.ac.clyde"),
-    Case("suspended institution", lambda w: env(batch("uk.ac.lagan", [micro_credential(
-        "uk.ac.lagan")]), w.network.signers["uk.ac.lagan"]), S.PERMISSION_DENIED,
-         "not active", sender="institution-uk.ac.lagan"),
-    Case("certificate of another institution", lambda w: env(w.next(micro_credential(key="MC3")),
-                                                             w.forth), S.PERMISSION_DENIED,
-         "connection is uk.ac.lagan's", sender="institution-uk.ac.lagan"),
-    Case("partner certificate publishing", lambda w: env(w.next(micro_credential(key="MC3")),
-                                                         w.forth), S.PERMISSION_DENIED,
-         "may not call", sender="partner-ucas"),
-    Case("batch names another institution than its signer", lambda w: env(batch(
-        "uk.ac.taff", [micro_credential("uk.ac.taff")]), w.forth), S.PERMISSION_DENIED,
-         "names institution 'uk.ac.taff'"),
-    Case("record of another institution", lambda w: env(w.next(micro_credential(
-        "uk.ac.taff", "X")), w.forth), S.PERMISSION_DENIED, "belongs to another institution"),
-    Case("replay of old seq with other content", lambda w: env(batch(
-        "uk.ac.forth", [micro_credential(key="A"), micro_credential(key="B")]), w.forth),
-         S.FAILED_PRECONDITION, "already applied with other content"),
-    Case("overlapping batch", lambda w: env(batch("uk.ac.forth", [
-        micro_credential(key="A"), micro_credential(key="B")], first_seq=2, prev_head=w.head),
-        w.forth), S.FAILED_PRECONDITION, "resend from seq 3"),
-    Case("gap", lambda w: env(w.next(micro_credential(key="MC3"), first_seq=9), w.forth),
-         S.FAILED_PRECONDITION, "resend from seq 3"),
-    Case("fork", lambda w: env(batch("uk.ac.forth", [micro_credential(key="MC3")], first_seq=3,
-                                     prev_head="ab" * 32), w.forth), S.FAILED_PRECONDITION,
-         "rebuild the batch"),
-    Case("stale version", lambda w: env(w.next(micro_credential(key="MC1")), w.forth),
-         S.FAILED_PRECONDITION, "each change must raise the version"),
-    Case("malformed payload", lambda w: pub.PublishRequest(envelope=seal(b"\x0a\xff\xff", w.forth)),
-         S.INVALID_ARGUMENT, "not a serialised Batch"),
+    Case(
+        "unknown key",
+        lambda w: env(w.next(micro_credential(key="MC3")), Ed25519Signer.generate()),
+        S.UNAUTHENTICATED,
+        "not registered",
+    ),
+    Case(
+        "revoked key",
+        lambda w: env(
+            batch("uk.ac.taff", [micro_credential("uk.ac.taff")]), w.network.signers["uk.ac.taff"]
+        ),
+        S.PERMISSION_DENIED,
+        "revoked or retired",
+        sender="institution-uk.ac.taff",
+    ),
+    Case(
+        "retired key after rotation",
+        lambda w: env(batch("uk.ac.clyde", [micro_credential("uk.ac.clyde")]), w.old_clyde),
+        S.PERMISSION_DENIED,
+        "current key",
+        sender="institution-uk.ac.clyde",
+    ),
+    Case(
+        "suspended institution",
+        lambda w: env(
+            batch("uk.ac.lagan", [micro_credential("uk.ac.lagan")]),
+            w.network.signers["uk.ac.lagan"],
+        ),
+        S.PERMISSION_DENIED,
+        "not active",
+        sender="institution-uk.ac.lagan",
+    ),
+    Case(
+        "certificate of another institution",
+        lambda w: env(w.next(micro_credential(key="MC3")), w.forth),
+        S.PERMISSION_DENIED,
+        "connection is uk.ac.lagan's",
+        sender="institution-uk.ac.lagan",
+    ),
+    Case(
+        "partner certificate publishing",
+        lambda w: env(w.next(micro_credential(key="MC3")), w.forth),
+        S.PERMISSION_DENIED,
+        "may not call",
+        sender="partner-ucas",
+    ),
+    Case(
+        "batch names another institution than its signer",
+        lambda w: env(batch("uk.ac.taff", [micro_credential("uk.ac.taff")]), w.forth),
+        S.PERMISSION_DENIED,
+        "names institution 'uk.ac.taff'",
+    ),
+    Case(
+        "record of another institution",
+        lambda w: env(w.next(micro_credential("uk.ac.taff", "X")), w.forth),
+        S.PERMISSION_DENIED,
+        "belongs to another institution",
+    ),
+    Case(
+        "replay of old seq with other content",
+        lambda w: env(
+            batch("uk.ac.forth", [micro_credential(key="A"), micro_credential(key="B")]), w.forth
+        ),
+        S.FAILED_PRECONDITION,
+        "already applied with other content",
+    ),
+    Case(
+        "overlapping batch",
+        lambda w: env(
+            batch(
+                "uk.ac.forth",
+                [micro_credential(key="A"), micro_credential(key="B")],
+                first_seq=2,
+                prev_head=w.head,
+            ),
+            w.forth,
+        ),
+        S.FAILED_PRECONDITION,
+        "resend from seq 3",
+    ),
+    Case(
+        "gap",
+        lambda w: env(w.next(micro_credential(key="MC3"), first_seq=9), w.forth),
+        S.FAILED_PRECONDITION,
+        "resend from seq 3",
+    ),
+    Case(
+        "fork",
+        lambda w: env(
+            batch("uk.ac.forth", [micro_credential(key="MC3")], first_seq=3, prev_head="ab" * 32),
+            w.forth,
+        ),
+        S.FAILED_PRECONDITION,
+        "rebuild the batch",
+    ),
+    Case(
+        "stale version",
+        lambda w: env(w.next(micro_credential(key="MC1")), w.forth),
+        S.FAILED_PRECONDITION,
+        "each change must raise the version",
+    ),
+    Case(
+        "malformed payload",
+        lambda w: pub.PublishRequest(envelope=seal(b"\x0a\xff\xff", w.forth)),
+        S.INVALID_ARGUMENT,
+        "not a serialised Batch",
+    ),
     Case("wrong payload type", retyped, S.INVALID_ARGUMENT, "payload_type"),
-    Case("missing envelope", lambda w: pub.PublishRequest(), S.INVALID_ARGUMENT,
-         "field 'envelope' is required"),
-    Case("empty batch", lambda w: env(pub.Batch(institution_id="uk.ac.forth", first_seq=3,
-                                                last_seq=2, prev_head=w.head), w.forth),
-         S.INVALID_ARGUMENT, "no changes"),
-    Case("sequence numbers out of order", lambda w: env(pub.Batch(
-        institution_id="uk.ac.forth", first_seq=3, last_seq=4, prev_head=w.head, changes=[
-            pub.RecordChange(seq=4, micro_credential=micro_credential(key="A")),
-            pub.RecordChange(seq=3, micro_credential=micro_credential(key="B"))]), w.forth),
-         S.INVALID_ARGUMENT, "in sequence order"),
-    Case("too many changes", lambda w: env(w.next(*[pub.Tombstone(
-        kind=rec.RECORD_KIND_MICRO_CREDENTIAL, key=f"K{i}", version=1) for i in range(5001)]),
-        w.forth), S.RESOURCE_EXHAUSTED, "at most 5000"),
-    Case("oversize message", lambda w: env(w.next(micro_credential(
-        key="MC3", learning_outcomes=["x" * 1900] * 5000)), w.forth),
-         S.RESOURCE_EXHAUSTED, ""),
-    Case("huge string", lambda w: env(w.next(micro_credential(key="MC3", title="T" * 100_000)),
-                                      w.forth), S.INVALID_ARGUMENT, "limit is 2000"),
-    Case("invalid credit system", lambda w: env(w.next(micro_credential(
-        key="MC3", credit=rec.Credit(value=10, system="CATS"))), w.forth), S.INVALID_ARGUMENT,
-         "field 'credit.system'"),
-    Case("negative credit", lambda w: env(w.next(micro_credential(
-        key="MC3", credit=rec.Credit(value=-10, system="ECTS"))), w.forth), S.INVALID_ARGUMENT,
-         "field 'credit.value'"),
-    Case("credit that is 0 once converted", lambda w: env(w.next(micro_credential(
-        key="MC3", credit=rec.Credit(value=5e-324, system="ECTS"))), w.forth),
-         S.INVALID_ARGUMENT, "field 'credit.value'"),
-    Case("workload of 5e-324 hours", lambda w: env(w.next(micro_credential(
-        key="MC3", workload_hours=5e-324)), w.forth), S.INVALID_ARGUMENT,
-         "field 'workload_hours'"),
-    Case("payload over 3 MiB", lambda w: pub.PublishRequest(envelope=seal(
-        b"\0" * (3 * 1024 * 1024 + 1), w.forth)), S.INVALID_ARGUMENT, "field 'payload'"),
-    Case("title that is a NUL", lambda w: env(w.next(micro_credential(key="MC3", title="\x00")),
-                                              w.forth), S.INVALID_ARGUMENT, "control character"),
-    Case("title of zero-width spaces", lambda w: env(w.next(micro_credential(
-        key="MC3", title="\u200b \u200b")), w.forth), S.INVALID_ARGUMENT, "no visible character"),
-    Case("unknown status value", lambda w: env(w.next(micro_credential(key="MC3", status=42)),
-                                               w.forth), S.INVALID_ARGUMENT, "field 'status'"),
-    Case("reversed dates", lambda w: env(w.next(agreement(
-        "uk.ac.forth", sources=[("uk.ac.taff", "X")], valid_from="2027-01-01",
-        valid_to="2026-01-01")), w.forth), S.INVALID_ARGUMENT, "before valid_from"),
-    Case("impossible date", lambda w: env(w.next(agreement(
-        "uk.ac.forth", sources=[("uk.ac.taff", "X")], valid_to="2026-02-30")), w.forth),
-         S.INVALID_ARGUMENT, "field 'conditions.valid_to'"),
-    Case("self-recognition", lambda w: env(w.next(agreement(
-        "uk.ac.forth", sources=[("uk.ac.forth", "MC1")])), w.forth), S.INVALID_ARGUMENT,
-         "publishing institution itself"),
-    Case("N-of larger than its group", lambda w: env(w.next(agreement(
-        "uk.ac.forth", source=group(rec.GROUP_OPERATOR_N_OF, ref("uk.ac.taff", "X"), n=3))),
-        w.forth), S.INVALID_ARGUMENT, "field 'source.n'"),
-    Case("nesting too deep", lambda w: env(w.next(agreement("uk.ac.forth", source=deep(9))),
-                                           w.forth), S.INVALID_ARGUMENT, "deeper than"),
-    Case("withdrawing an unknown record", lambda w: env(w.next(pub.Tombstone(
-        kind=rec.RECORD_KIND_AGREEMENT, key="NOPE", version=1)), w.forth), S.INVALID_ARGUMENT,
-         "does not hold"),
-    Case("sequence number beyond 2^63", lambda w: env(pub.Batch(
-        institution_id="uk.ac.forth", first_seq=2**64 - 1, last_seq=2**64 - 1, prev_head=w.head,
-        changes=[pub.RecordChange(seq=2**64 - 1, micro_credential=micro_credential(key="A"))]),
-        w.forth), S.INVALID_ARGUMENT, "field 'first_seq'"),
-    Case("change with no record", lambda w: env(pub.Batch(
-        institution_id="uk.ac.forth", first_seq=3, last_seq=3, prev_head=w.head,
-        changes=[pub.RecordChange(seq=3)]), w.forth), S.INVALID_ARGUMENT, "give a record"),
+    Case(
+        "missing envelope",
+        lambda w: pub.PublishRequest(),
+        S.INVALID_ARGUMENT,
+        "field 'envelope' is required",
+    ),
+    Case(
+        "empty batch",
+        lambda w: env(
+            pub.Batch(institution_id="uk.ac.forth", first_seq=3, last_seq=2, prev_head=w.head),
+            w.forth,
+        ),
+        S.INVALID_ARGUMENT,
+        "no changes",
+    ),
+    Case(
+        "sequence numbers out of order",
+        lambda w: env(
+            pub.Batch(
+                institution_id="uk.ac.forth",
+                first_seq=3,
+                last_seq=4,
+                prev_head=w.head,
+                changes=[
+                    pub.RecordChange(seq=4, micro_credential=micro_credential(key="A")),
+                    pub.RecordChange(seq=3, micro_credential=micro_credential(key="B")),
+                ],
+            ),
+            w.forth,
+        ),
+        S.INVALID_ARGUMENT,
+        "in sequence order",
+    ),
+    Case(
+        "too many changes",
+        lambda w: env(
+            w.next(
+                *[
+                    pub.Tombstone(kind=rec.RECORD_KIND_MICRO_CREDENTIAL, key=f"K{i}", version=1)
+                    for i in range(5001)
+                ]
+            ),
+            w.forth,
+        ),
+        S.RESOURCE_EXHAUSTED,
+        "at most 5000",
+    ),
+    Case(
+        "oversize message",
+        lambda w: env(
+            w.next(micro_credential(key="MC3", learning_outcomes=["x" * 1900] * 5000)), w.forth
+        ),
+        S.RESOURCE_EXHAUSTED,
+        "",
+    ),
+    Case(
+        "huge string",
+        lambda w: env(w.next(micro_credential(key="MC3", title="T" * 100_000)), w.forth),
+        S.INVALID_ARGUMENT,
+        "limit is 2000",
+    ),
+    Case(
+        "invalid credit system",
+        lambda w: env(
+            w.next(micro_credential(key="MC3", credit=rec.Credit(value=10, system="CATS"))), w.forth
+        ),
+        S.INVALID_ARGUMENT,
+        "field 'credit.system'",
+    ),
+    Case(
+        "negative credit",
+        lambda w: env(
+            w.next(micro_credential(key="MC3", credit=rec.Credit(value=-10, system="ECTS"))),
+            w.forth,
+        ),
+        S.INVALID_ARGUMENT,
+        "field 'credit.value'",
+    ),
+    Case(
+        "credit that is 0 once converted",
+        lambda w: env(
+            w.next(micro_credential(key="MC3", credit=rec.Credit(value=5e-324, system="ECTS"))),
+            w.forth,
+        ),
+        S.INVALID_ARGUMENT,
+        "field 'credit.value'",
+    ),
+    Case(
+        "workload of 5e-324 hours",
+        lambda w: env(w.next(micro_credential(key="MC3", workload_hours=5e-324)), w.forth),
+        S.INVALID_ARGUMENT,
+        "field 'workload_hours'",
+    ),
+    Case(
+        "payload over 3 MiB",
+        lambda w: pub.PublishRequest(envelope=seal(b"\0" * (3 * 1024 * 1024 + 1), w.forth)),
+        S.INVALID_ARGUMENT,
+        "field 'payload'",
+    ),
+    Case(
+        "title that is a NUL",
+        lambda w: env(w.next(micro_credential(key="MC3", title="\x00")), w.forth),
+        S.INVALID_ARGUMENT,
+        "control character",
+    ),
+    Case(
+        "title of zero-width spaces",
+        lambda w: env(w.next(micro_credential(key="MC3", title="\u200b \u200b")), w.forth),
+        S.INVALID_ARGUMENT,
+        "no visible character",
+    ),
+    Case(
+        "unknown status value",
+        lambda w: env(w.next(micro_credential(key="MC3", status=42)), w.forth),
+        S.INVALID_ARGUMENT,
+        "field 'status'",
+    ),
+    Case(
+        "reversed dates",
+        lambda w: env(
+            w.next(
+                agreement(
+                    "uk.ac.forth",
+                    sources=[("uk.ac.taff", "X")],
+                    valid_from="2027-01-01",
+                    valid_to="2026-01-01",
+                )
+            ),
+            w.forth,
+        ),
+        S.INVALID_ARGUMENT,
+        "before valid_from",
+    ),
+    Case(
+        "impossible date",
+        lambda w: env(
+            w.next(agreement("uk.ac.forth", sources=[("uk.ac.taff", "X")], valid_to="2026-02-30")),
+            w.forth,
+        ),
+        S.INVALID_ARGUMENT,
+        "field 'conditions.valid_to'",
+    ),
+    Case(
+        "self-recognition",
+        lambda w: env(w.next(agreement("uk.ac.forth", sources=[("uk.ac.forth", "MC1")])), w.forth),
+        S.INVALID_ARGUMENT,
+        "publishing institution itself",
+    ),
+    Case(
+        "N-of larger than its group",
+        lambda w: env(
+            w.next(
+                agreement(
+                    "uk.ac.forth",
+                    source=group(rec.GROUP_OPERATOR_N_OF, ref("uk.ac.taff", "X"), n=3),
+                )
+            ),
+            w.forth,
+        ),
+        S.INVALID_ARGUMENT,
+        "field 'source.n'",
+    ),
+    Case(
+        "nesting too deep",
+        lambda w: env(w.next(agreement("uk.ac.forth", source=deep(9))), w.forth),
+        S.INVALID_ARGUMENT,
+        "deeper than",
+    ),
+    Case(
+        "withdrawing an unknown record",
+        lambda w: env(
+            w.next(pub.Tombstone(kind=rec.RECORD_KIND_AGREEMENT, key="NOPE", version=1)), w.forth
+        ),
+        S.INVALID_ARGUMENT,
+        "does not hold",
+    ),
+    Case(
+        "sequence number beyond 2^63",
+        lambda w: env(
+            pub.Batch(
+                institution_id="uk.ac.forth",
+                first_seq=2**64 - 1,
+                last_seq=2**64 - 1,
+                prev_head=w.head,
+                changes=[
+                    pub.RecordChange(seq=2**64 - 1, micro_credential=micro_credential(key="A"))
+                ],
+            ),
+            w.forth,
+        ),
+        S.INVALID_ARGUMENT,
+        "field 'first_seq'",
+    ),
+    Case(
+        "change with no record",
+        lambda w: env(
+            pub.Batch(
+                institution_id="uk.ac.forth",
+                first_seq=3,
+                last_seq=3,
+                prev_head=w.head,
+                changes=[pub.RecordChange(seq=3)],
+            ),
+            w.forth,
+        ),
+        S.INVALID_ARGUMENT,
+        "give a record",
+    ),
 ]
 
 
@@ -186,12 +401,14 @@ def world(network: Network, pki: Path) -> World:
     forth = network.signers["uk.ac.forth"]
     first = batch("uk.ac.forth", [micro_credential(key="MC1"), micro_credential(key="MC2")])
     publish(network.engine, signed(first, forth))
-    directory_store.revoke_key(network.engine, "uk.ac.taff", network.signers["uk.ac.taff"].key_id,
-                               "compromised")
+    directory_store.revoke_key(
+        network.engine, "uk.ac.taff", network.signers["uk.ac.taff"].key_id, "compromised"
+    )
     old_clyde = network.enrol("uk.ac.clyde")
     directory_store.rotate_key(network.engine, "uk.ac.clyde", Ed25519Signer.generate().public_key)
-    directory_store.set_status(network.engine, "uk.ac.lagan",
-                               directory.INSTITUTION_STATUS_SUSPENDED, "review")
+    directory_store.set_status(
+        network.engine, "uk.ac.lagan", directory.INSTITUTION_STATUS_SUSPENDED, "review"
+    )
     if not (pki / "institution-uk.ac.clyde.pem").exists():
         issue_client(pki, "institution", "uk.ac.clyde")
     return World(network, head_after(first), forth, old_clyde)
@@ -202,14 +419,16 @@ def test_corpus_has_at_least_25_kinds() -> None:
 
 
 def test_every_bad_publication_gets_its_status_and_changes_nothing(
-        world: World, tls_registry: RunningRegistry, pki: Path) -> None:
+    world: World, tls_registry: RunningRegistry, pki: Path
+) -> None:
     channels = {}
     failures = []
     try:
         for case in CASES:
             if case.sender not in channels:
-                channels[case.sender] = open_channel(tls_registry.address,
-                                                     client_tls(pki, case.sender))
+                channels[case.sender] = open_channel(
+                    tls_registry.address, client_tls(pki, case.sender)
+                )
             stub = publication_pb2_grpc.PublicationServiceStub(channels[case.sender])
             request = case.make(world)
             before = registry_state(world.network.engine)
@@ -228,8 +447,9 @@ def test_every_bad_publication_gets_its_status_and_changes_nothing(
     assert not failures, "\n".join(failures)
 
 
-def test_replay_returns_the_same_acknowledgement(world: World, tls_registry: RunningRegistry,
-                                                 pki: Path) -> None:
+def test_replay_returns_the_same_acknowledgement(
+    world: World, tls_registry: RunningRegistry, pki: Path
+) -> None:
     request = env(world.next(micro_credential(key="MC3")), world.forth)
     with open_channel(tls_registry.address, client_tls(pki, "institution-uk.ac.forth")) as ch:
         stub = publication_pb2_grpc.PublicationServiceStub(ch)
@@ -237,4 +457,3 @@ def test_replay_returns_the_same_acknowledgement(world: World, tls_registry: Run
         state = registry_state(world.network.engine)
         assert stub.Publish(request, timeout=30) == first
     assert registry_state(world.network.engine) == state
-

@@ -17,18 +17,37 @@ import pytest
 from tests.conftest import free_port
 
 
-def serve(url: str, port: int, *extra: str, env: dict[str, str] | None = None
-          ) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "registry_server.cli", "--database-url", url,
-                             "serve", "--listen", f"127.0.0.1:{port}", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+def serve(
+    url: str, port: int, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "registry_server.cli",
+            "--database-url",
+            url,
+            "serve",
+            "--listen",
+            f"127.0.0.1:{port}",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 @pytest.fixture
 def database(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'registry.db'}"
-    subprocess.run([sys.executable, "-m", "registry_server.cli", "--database-url", url,
-                    "migrate"], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "registry_server.cli", "--database-url", url, "migrate"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return url
 
 
@@ -60,7 +79,8 @@ def ended(process: subprocess.Popen[str]) -> tuple[int, str]:
 
 
 def test_a_second_registry_on_the_same_port_exits_naming_the_port(
-        database: str, first_registry: int) -> None:
+    database: str, first_registry: int
+) -> None:
     code, output = ended(serve(database, first_registry))
     assert code != 0
     assert f"cannot listen on 127.0.0.1:{first_registry}" in output
@@ -69,7 +89,8 @@ def test_a_second_registry_on_the_same_port_exits_naming_the_port(
 
 
 def test_a_metrics_port_in_use_exits_naming_it_without_a_traceback(
-        database: str, tmp_path: Path) -> None:
+    database: str, tmp_path: Path
+) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

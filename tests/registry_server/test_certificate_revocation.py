@@ -31,7 +31,8 @@ def code_of_a_call(address: str, pki: Path, stem: str) -> grpc.StatusCode:
     with open_channel(address, client_tls(pki, stem)) as channel:
         try:
             directory_pb2_grpc.DirectoryServiceStub(channel).ListInstitutions(
-                directory.ListInstitutionsRequest(), timeout=10)
+                directory.ListInstitutionsRequest(), timeout=10
+            )
         except grpc.RpcError as error:
             return error.code()
     return grpc.StatusCode.OK
@@ -39,20 +40,27 @@ def code_of_a_call(address: str, pki: Path, stem: str) -> grpc.StatusCode:
 
 def revoke_over_grpc(address: str, pki: Path, serial: str) -> admin.RevokedCertificate:
     with open_channel(address, client_tls(pki, "operator-alice")) as channel:
-        return admin_pb2_grpc.AdminServiceStub(channel).RevokeCertificate(
-            admin.RevokeCertificateRequest(serial=serial, reason="left on a train"),
-            timeout=10).revoked
+        return (
+            admin_pb2_grpc.AdminServiceStub(channel)
+            .RevokeCertificate(
+                admin.RevokeCertificateRequest(serial=serial, reason="left on a train"), timeout=10
+            )
+            .revoked
+        )
 
 
-@pytest.mark.parametrize(("text", "serial"), [
-    ("serial=3A5F", 0x3A5F),         # openssl x509 -noout -serial
-    ("3a:5f", 0x3A5F),               # openssl x509 -text
-    ("0x3A5F", 0x3A5F),
-    ("3A5F", 0x3A5F),                # hexadecimal with a letter in it
-    ("serial=1234", 0x1234),         # openssl's hexadecimal, digits only
-    ("14943", 14943),                # decimal
-    (" 14943\n", 14943),
-])
+@pytest.mark.parametrize(
+    ("text", "serial"),
+    [
+        ("serial=3A5F", 0x3A5F),  # openssl x509 -noout -serial
+        ("3a:5f", 0x3A5F),  # openssl x509 -text
+        ("0x3A5F", 0x3A5F),
+        ("3A5F", 0x3A5F),  # hexadecimal with a letter in it
+        ("serial=1234", 0x1234),  # openssl's hexadecimal, digits only
+        ("14943", 14943),  # decimal
+        (" 14943\n", 14943),
+    ],
+)
 def test_a_serial_is_read_as_openssl_prints_it_or_in_decimal(text: str, serial: int) -> None:
     assert revocation.parse_serial(text) == serial
 
@@ -70,7 +78,8 @@ def test_serials_are_written_as_openssl_writes_them() -> None:
 
 
 def test_a_revoked_partner_is_refused_and_another_partner_is_not(
-        network: Network, tls_registry: RunningRegistry, pki: Path) -> None:
+    network: Network, tls_registry: RunningRegistry, pki: Path
+) -> None:
     address = tls_registry.address
     assert code_of_a_call(address, pki, "partner-ucas") == grpc.StatusCode.OK
     serial = serial_of(pki, "partner-ucas")
@@ -80,7 +89,8 @@ def test_a_revoked_partner_is_refused_and_another_partner_is_not(
     with open_channel(address, client_tls(pki, "partner-ucas")) as channel:
         with pytest.raises(grpc.RpcError) as caught:
             directory_pb2_grpc.DirectoryServiceStub(channel).ListInstitutions(
-                directory.ListInstitutionsRequest(), timeout=10)
+                directory.ListInstitutionsRequest(), timeout=10
+            )
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
     details = caught.value.details() or ""
     assert f"serial {serial_text(serial)}" in details and "revoked" in details, details
@@ -95,23 +105,52 @@ def test_a_revoked_partner_is_refused_and_another_partner_is_not(
 
 
 def test_the_command_line_revokes_a_certificate_by_its_file_and_lists_it(
-        tmp_path: Path, pki: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, pki: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = f"sqlite:///{tmp_path / 'registry.db'}"
     serial = serial_of(pki, "partner-ucas")
-    assert cli.main(["--database-url", url, "certificates", "revoke", "--certificate",
-                     str(pki / "partner-ucas.pem"), "--reason", "leaked"]) == 0
+    assert (
+        cli.main(
+            [
+                "--database-url",
+                url,
+                "certificates",
+                "revoke",
+                "--certificate",
+                str(pki / "partner-ucas.pem"),
+                "--reason",
+                "leaked",
+            ]
+        )
+        == 0
+    )
     said = capsys.readouterr().out
     assert f"serial={serial_text(serial)} (decimal {serial})" in said
     assert "urn:credit-registry:partner:ucas" in said
-    assert cli.main(["--database-url", url, "certificates", "revoke",
-                     f"serial={serial_text(serial)}", "--reason", "again"]) == 1
+    assert (
+        cli.main(
+            [
+                "--database-url",
+                url,
+                "certificates",
+                "revoke",
+                f"serial={serial_text(serial)}",
+                "--reason",
+                "again",
+            ]
+        )
+        == 1
+    )
     assert "revoked already" in capsys.readouterr().err
     assert cli.main(["--database-url", url, "certificates", "revoked"]) == 0
     [line] = capsys.readouterr().out.splitlines()
     listed, _, subject, actor, reason = line.split("\t")
     assert (listed, subject, actor, reason) == (
-        serial_text(serial), "urn:credit-registry:partner:ucas", "operator (registry host)",
-        "leaked")
+        serial_text(serial),
+        "urn:credit-registry:partner:ucas",
+        "operator (registry host)",
+        "leaked",
+    )
 
 
 @pytest.fixture
@@ -121,12 +160,28 @@ def second_registry(network: Network, pki: Path, tmp_path: Path) -> Iterator[str
     log = (tmp_path / "second.log").open("w")
     url = network.engine.url.render_as_string(hide_password=False)
     process = subprocess.Popen(
-        [sys.executable, "-m", "registry_server.cli", "--database-url", url, "serve",
-         "--listen", f"127.0.0.1:{port}", "--port-file", str(port_file),
-         "--tls-cert", str(pki / "registry.pem"), "--tls-key", str(pki / "registry-key.pem"),
-         "--client-ca", str(pki / "ca.pem")],
-        stdout=log, stderr=log, env={**os.environ, "REGISTRY_CHECK_WORKERS": "0",
-                                     "REGISTRY_QUERY_WORKERS": "0"})
+        [
+            sys.executable,
+            "-m",
+            "registry_server.cli",
+            "--database-url",
+            url,
+            "serve",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--port-file",
+            str(port_file),
+            "--tls-cert",
+            str(pki / "registry.pem"),
+            "--tls-key",
+            str(pki / "registry-key.pem"),
+            "--client-ca",
+            str(pki / "ca.pem"),
+        ],
+        stdout=log,
+        stderr=log,
+        env={**os.environ, "REGISTRY_CHECK_WORKERS": "0", "REGISTRY_QUERY_WORKERS": "0"},
+    )
     try:
         assert eventually(lambda: port_file.exists() or process.poll() is not None, 60)
         assert process.poll() is None, (tmp_path / "second.log").read_text()
@@ -138,12 +193,16 @@ def second_registry(network: Network, pki: Path, tmp_path: Path) -> Iterator[str
 
 
 def test_another_registry_process_refuses_a_certificate_revoked_through_the_first(
-        network: Network, tls_registry: RunningRegistry, second_registry: str,
-        pki: Path) -> None:
+    network: Network, tls_registry: RunningRegistry, second_registry: str, pki: Path
+) -> None:
     """Revoked through one registry: the other, a process of its own on the same database
     (SQLite or PostgreSQL), refuses it once its copy of the list is read again."""
     assert code_of_a_call(second_registry, pki, "partner-ucas") == grpc.StatusCode.OK
     revoke_over_grpc(tls_registry.address, pki, hex(serial_of(pki, "partner-ucas")))
-    assert eventually(lambda: code_of_a_call(second_registry, pki, "partner-ucas")
-                      == grpc.StatusCode.UNAUTHENTICATED, seconds=60)
+    assert eventually(
+        lambda: (
+            code_of_a_call(second_registry, pki, "partner-ucas") == grpc.StatusCode.UNAUTHENTICATED
+        ),
+        seconds=60,
+    )
     assert code_of_a_call(second_registry, pki, "partner-hesa") == grpc.StatusCode.OK

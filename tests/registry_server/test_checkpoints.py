@@ -91,9 +91,21 @@ def test_a_serving_registry_copies_its_log_back_after_a_publication(tmp_path: Pa
     engine.dispose()  # the last connection to close copies the log back
     port = free_port()
     log = (tmp_path / "registry.log").open("w")
-    registry = subprocess.Popen([sys.executable, "-m", "registry_server.cli", "--database-url",
-                                 url, "serve", "--listen", f"127.0.0.1:{port}"],
-                                stdout=log, stderr=log, env={**os.environ})
+    registry = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "registry_server.cli",
+            "--database-url",
+            url,
+            "serve",
+            "--listen",
+            f"127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=log,
+        env={**os.environ},
+    )
     try:
         assert eventually(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, 30)
         before = database.stat().st_size
@@ -101,7 +113,8 @@ def test_a_serving_registry_copies_its_log_back_after_a_publication(tmp_path: Pa
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             publication_pb2_grpc.PublicationServiceStub(channel).Publish(
                 pub.PublishRequest(envelope=signed(batch("uk.ac.forth", records), signer)),
-                timeout=30)
+                timeout=30,
+            )
         assert eventually(lambda: database.stat().st_size > before + 300 * 200)
     finally:
         registry.terminate()
@@ -110,7 +123,8 @@ def test_a_serving_registry_copies_its_log_back_after_a_publication(tmp_path: Pa
 
 
 def test_a_checkpoint_that_fails_is_tried_again_after_the_next_write(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     database = tmp_path / "registry.db"
     engine = make_engine(f"sqlite:///{database}", checkpoints_elsewhere=True)
     write(engine, 1)

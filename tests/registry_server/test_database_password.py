@@ -30,20 +30,26 @@ def credentials(tmp_path: Path, password: str = PASSWORD + "\n") -> dict[str, st
 def test_systemd_credential_puts_the_password_into_the_postgresql_url(tmp_path: Path) -> None:
     url = make_url(config.load(None, environ=credentials(tmp_path)).database_url)
     assert url.password == PASSWORD
-    assert (url.username, url.host, url.port, url.database) == \
-        ("registry", "db.example.org", 5432, "registry")
+    assert (url.username, url.host, url.port, url.database) == (
+        "registry",
+        "db.example.org",
+        5432,
+        "registry",
+    )
 
 
 def test_password_file_setting_wins_over_the_credential(tmp_path: Path) -> None:
     (tmp_path / "database-password").write_text("from-the-setting\n")
     sample = tmp_path / "registry.toml"
-    sample.write_text(f'database_url = "{POSTGRES}"\n'
-                      'database_password_file = "database-password"\n')  # beside the file
+    sample.write_text(
+        f'database_url = "{POSTGRES}"\ndatabase_password_file = "database-password"\n'
+    )  # beside the file
     settings = config.load(sample, environ=credentials(tmp_path))
     assert make_url(settings.database_url).password == "from-the-setting"
     (tmp_path / "other").write_text("from-the-environment")
-    settings = config.load(sample, environ={"REGISTRY_DATABASE_PASSWORD_FILE":
-                                            str(tmp_path / "other")})
+    settings = config.load(
+        sample, environ={"REGISTRY_DATABASE_PASSWORD_FILE": str(tmp_path / "other")}
+    )
     assert make_url(settings.database_url).password == "from-the-environment"
 
 
@@ -51,18 +57,22 @@ def test_database_url_without_a_password_file_is_used_as_given(tmp_path: Path) -
     given = "postgresql+psycopg://registry:in-the-url@db/registry"
     no_credential = tmp_path / "empty-credentials"
     no_credential.mkdir()  # a service with other credentials, not this one
-    settings = config.load(None, environ={"REGISTRY_DATABASE_URL": given,
-                                          "CREDENTIALS_DIRECTORY": str(no_credential)})
+    settings = config.load(
+        None, environ={"REGISTRY_DATABASE_URL": given, "CREDENTIALS_DIRECTORY": str(no_credential)}
+    )
     assert settings.database_url == given
     assert config.load(None, environ={}).database_url == "sqlite:///registry.db"
 
 
-def test_password_shows_in_no_repr_and_no_message(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_password_shows_in_no_repr_and_no_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = config.load(None, environ=credentials(tmp_path))
     assert PASSWORD not in repr(settings)
-    assert config.printable_url(settings.database_url) == \
-        "postgresql+psycopg://registry:***@db.example.org:5432/registry"
+    assert (
+        config.printable_url(settings.database_url)
+        == "postgresql+psycopg://registry:***@db.example.org:5432/registry"
+    )
     # A database that cannot be reached (nothing listens on port 1): the exit message names
     # the problem without the password.
     (tmp_path / "run").mkdir()
@@ -80,30 +90,49 @@ def test_password_shows_in_no_repr_and_no_message(tmp_path: Path,
     assert PASSWORD not in str(refused.value.code)
 
 
-@pytest.mark.parametrize(("password", "url", "message"), [
-    ("", POSTGRES, "database-password: is empty; write the password alone in it"),
-    ("one\ntwo\n", POSTGRES, "has more than one line; write the password alone in it"),
-    (PASSWORD, "sqlite:///registry.db", "a database password is for PostgreSQL, but "
-     "database_url is sqlite:///registry.db; remove the setting \\(or, under systemd, the "
-     "unit's LoadCredential=\\)"),
-    (PASSWORD, "postgresql+psycopg://registry:other@db/registry",
-     "registry:\\*\\*\\*@db/registry has a password too; remove it from the URL"),
-])
+@pytest.mark.parametrize(
+    ("password", "url", "message"),
+    [
+        ("", POSTGRES, "database-password: is empty; write the password alone in it"),
+        ("one\ntwo\n", POSTGRES, "has more than one line; write the password alone in it"),
+        (
+            PASSWORD,
+            "sqlite:///registry.db",
+            "a database password is for PostgreSQL, but "
+            "database_url is sqlite:///registry.db; remove the setting \\(or, under systemd, the "
+            "unit's LoadCredential=\\)",
+        ),
+        (
+            PASSWORD,
+            "postgresql+psycopg://registry:other@db/registry",
+            "registry:\\*\\*\\*@db/registry has a password too; remove it from the URL",
+        ),
+    ],
+)
 def test_unusable_password_stops_the_registry_naming_the_fix(
-        tmp_path: Path, password: str, url: str, message: str) -> None:
+    tmp_path: Path, password: str, url: str, message: str
+) -> None:
     environ = {**credentials(tmp_path, password), "REGISTRY_DATABASE_URL": url}
-    with pytest.raises(config.ConfigError, match="systemd credential 'database-password'") \
-            as refused:
+    with pytest.raises(
+        config.ConfigError, match="systemd credential 'database-password'"
+    ) as refused:
         config.load(None, environ=environ)
     assert refused.match(message)
 
 
 def test_missing_password_file_is_named_with_its_setting(tmp_path: Path) -> None:
-    with pytest.raises(config.ConfigError,
-                       match="setting 'database_password_file' "
-                             r"\(REGISTRY_DATABASE_PASSWORD_FILE\) = .*nowhere: no such file"):
-        config.load(None, environ={"REGISTRY_DATABASE_URL": POSTGRES,
-                                   "REGISTRY_DATABASE_PASSWORD_FILE": str(tmp_path / "nowhere")})
+    with pytest.raises(
+        config.ConfigError,
+        match="setting 'database_password_file' "
+        r"\(REGISTRY_DATABASE_PASSWORD_FILE\) = .*nowhere: no such file",
+    ):
+        config.load(
+            None,
+            environ={
+                "REGISTRY_DATABASE_URL": POSTGRES,
+                "REGISTRY_DATABASE_PASSWORD_FILE": str(tmp_path / "nowhere"),
+            },
+        )
 
 
 @pytest.mark.postgres
@@ -118,7 +147,9 @@ def test_postgresql_accepts_the_url_with_the_password_quoted(tmp_path: Path) -> 
     engine = create_engine(config.load(None, environ=environ).database_url)
     try:
         with engine.connect() as connection:
-            assert connection.execute(text("select current_database()")).scalar_one() == \
-                make_url(PG_URL).database
+            assert (
+                connection.execute(text("select current_database()")).scalar_one()
+                == make_url(PG_URL).database
+            )
     finally:
         engine.dispose()

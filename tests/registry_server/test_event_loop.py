@@ -23,21 +23,40 @@ def _children(pid: int) -> list[int]:
     return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir(),
-                    reason="reads the registry's worker processes from /proc (Linux)")
+@pytest.mark.skipif(
+    not Path("/proc/self/task").is_dir(),
+    reason="reads the registry's worker processes from /proc (Linux)",
+)
 @pytest.mark.parametrize("event_loop", ["uvloop", "asyncio"])
 def test_the_registry_serves_on_the_configured_loop_with_enlarged_worker_pipes(
-        tmp_path: Path, event_loop: str) -> None:
+    tmp_path: Path, event_loop: str
+) -> None:
     port_file = tmp_path / "registry.port"
     log = tmp_path / "registry.log"
     with log.open("wb") as output:  # the child keeps its own copy of the file
         registry = subprocess.Popen(
-            [sys.executable, "-m", "registry_server.cli", "--database-url",
-             f"sqlite:///{tmp_path / 'registry.db'}", "serve", "--listen", "127.0.0.1:0",
-             "--port-file", str(port_file)],
-            stdout=output, stderr=subprocess.STDOUT,
-            env={**os.environ, "REGISTRY_EVENT_LOOP": event_loop, "REGISTRY_LOG_FORMAT": "text",
-                 "REGISTRY_CHECK_WORKERS": "1", "REGISTRY_QUERY_WORKERS": "1"})
+            [
+                sys.executable,
+                "-m",
+                "registry_server.cli",
+                "--database-url",
+                f"sqlite:///{tmp_path / 'registry.db'}",
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--port-file",
+                str(port_file),
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={
+                **os.environ,
+                "REGISTRY_EVENT_LOOP": event_loop,
+                "REGISTRY_LOG_FORMAT": "text",
+                "REGISTRY_CHECK_WORKERS": "1",
+                "REGISTRY_QUERY_WORKERS": "1",
+            },
+        )
     try:
         deadline = time.monotonic() + 60
         while not port_file.exists():
@@ -47,9 +66,16 @@ def test_the_registry_serves_on_the_configured_loop_with_enlarged_worker_pipes(
         with grpc.insecure_channel(f"127.0.0.1:{port_file.read_text()}") as channel:
             answer = equivalence_pb2_grpc.EquivalenceServiceStub(channel).ResolveTransfer(
                 eq.ResolveTransferRequest(
-                    holdings=[eq.Holding(credential=rec.CredentialRef(
-                        institution_id="uk.ac.taff", key="MC1"), award_date="2026-06-01")],
-                    target_institution_id="uk.ac.forth"), timeout=30)
+                    holdings=[
+                        eq.Holding(
+                            credential=rec.CredentialRef(institution_id="uk.ac.taff", key="MC1"),
+                            award_date="2026-06-01",
+                        )
+                    ],
+                    target_institution_id="uk.ac.forth",
+                ),
+                timeout=30,
+            )
         assert list(answer.grants) == []  # answered (by the query worker): nothing published
         workers = _children(registry.pid)
         assert len(workers) == 2  # the record-check and the query worker

@@ -28,8 +28,12 @@ from tests.conftest import Network, RunningRegistry, eventually
 from tests.factories import holding
 from tests.registry_server.test_queries import publish_network, to_taff
 
-CHAIN = eq.ResolveTransferRequest(holdings=[holding(key="MC1")], max_depth=3,
-                                  target_institution_id="uk.ac.taff", as_of="2026-01-15")
+CHAIN = eq.ResolveTransferRequest(
+    holdings=[holding(key="MC1")],
+    max_depth=3,
+    target_institution_id="uk.ac.taff",
+    as_of="2026-01-15",
+)
 
 
 def quota_details(error: grpc.RpcError) -> tuple[list[str], float | None]:
@@ -58,33 +62,37 @@ def lane_of(method: str, question: Message) -> Lane:
 def test_direct_questions_about_a_few_holdings_and_pages_are_cheap() -> None:
     assert lane_of("ResolveTransfer", to_taff("MC1", "MC2")) is Lane.CHEAP
     for method, question in (
-            ("ListEquivalents", eq.ListEquivalentsRequest()),
-            ("ListSources", eq.ListSourcesRequest())):
+        ("ListEquivalents", eq.ListEquivalentsRequest()),
+        ("ListSources", eq.ListSourcesRequest()),
+    ):
         assert lane_of(method, question) is Lane.CHEAP
 
 
 def test_chains_credentials_many_holdings_pathways_and_conflicts_are_costly() -> None:
     many = eq.ResolveTransferRequest(
-        holdings=[holding(key=f"MC{n}") for n in range(fairness.CHEAP_HOLDINGS + 1)])
+        holdings=[holding(key=f"MC{n}") for n in range(fairness.CHEAP_HOLDINGS + 1)]
+    )
     presented = eq.ResolveTransferRequest(holdings=[eq.Holding(verifiable_credential="{}")])
     for method, question in (
-            ("ResolveTransfer", CHAIN), ("ResolveTransfer", many),
-            ("ResolveTransfer", presented),
-            ("EvaluatePathway", eq.EvaluatePathwayRequest(holdings=[holding()])),
-            ("ListConflicts", eq.ListConflictsRequest(institution_id="uk.ac.taff"))):
+        ("ResolveTransfer", CHAIN),
+        ("ResolveTransfer", many),
+        ("ResolveTransfer", presented),
+        ("EvaluatePathway", eq.EvaluatePathwayRequest(holdings=[holding()])),
+        ("ListConflicts", eq.ListConflictsRequest(institution_id="uk.ac.taff")),
+    ):
         assert lane_of(method, question) is Lane.COSTLY, question
 
 
 def test_a_question_beyond_the_budget_is_refused_saying_what_fits() -> None:
-    too_big = eq.ResolveTransferRequest(holdings=[holding(key=f"MC{n}") for n in range(201)],
-                                        max_depth=5)
+    too_big = eq.ResolveTransferRequest(
+        holdings=[holding(key=f"MC{n}") for n in range(201)], max_depth=5
+    )
     with pytest.raises(TooCostly) as refused:
         lane_of("ResolveTransfer", too_big)
     assert "at most 200 holdings per question at max_depth 5" in str(refused.value)
 
 
-def test_a_caller_beyond_its_costly_share_is_told_to_wait_while_others_are_admitted(
-        ) -> None:
+def test_a_caller_beyond_its_costly_share_is_told_to_wait_while_others_are_admitted() -> None:
     async def run() -> None:
         admission = Admission(slots=1)
         async with admission.admit("partner a", Lane.COSTLY):
@@ -102,6 +110,7 @@ def test_a_caller_beyond_its_costly_share_is_told_to_wait_while_others_are_admit
         assert admission.lanes[Lane.COSTLY].admitted == 0
         async with admission.admit("partner a", Lane.COSTLY):  # its share is back
             pass
+
     asyncio.run(run())
 
 
@@ -110,13 +119,13 @@ def test_costly_questions_beyond_the_waiting_room_are_refused_at_once() -> None:
         admission = Admission(slots=1)
         limit = fairness.COSTLY_WAITING_PER_SLOT
         async with admission.admit("partner 0", Lane.COSTLY):
-            held = [asyncio.create_task(_hold(admission, f"partner {n + 1}"))
-                    for n in range(limit)]
+            held = [asyncio.create_task(_hold(admission, f"partner {n + 1}")) for n in range(limit)]
             await asyncio.sleep(0)
             with pytest.raises(Busy, match=f"{limit} costly questions are waiting"):
                 async with admission.admit("partner new", Lane.COSTLY):
                     pass
         await asyncio.gather(*held)
+
     asyncio.run(run())
 
 
@@ -135,15 +144,17 @@ def one_worker(network: Network) -> Iterator[RunningRegistry]:
 
 
 def test_a_cheap_question_is_answered_while_the_only_worker_is_on_a_costly_one(
-        one_worker: RunningRegistry) -> None:
+    one_worker: RunningRegistry,
+) -> None:
     worker = one_worker.query_workers.workers[0].process
-    with grpc.insecure_channel(one_worker.address) as costly_channel, \
-            grpc.insecure_channel(one_worker.address) as cheap_channel:
+    with (
+        grpc.insecure_channel(one_worker.address) as costly_channel,
+        grpc.insecure_channel(one_worker.address) as cheap_channel,
+    ):
         costly = equivalence_pb2_grpc.EquivalenceServiceStub(costly_channel)
         cheap = equivalence_pb2_grpc.EquivalenceServiceStub(cheap_channel)
         os.kill(worker.pid, signal.SIGSTOP)  # the worker holds whatever it is sent
-        chain: Future[eq.ResolveTransferResponse] = costly.ResolveTransfer.future(
-            CHAIN, timeout=60)
+        chain: Future[eq.ResolveTransferResponse] = costly.ResolveTransfer.future(CHAIN, timeout=60)
         assert eventually(lambda: bool(one_worker.query_workers.costly))
         # Were it queued behind the chain, it would wait as long as the worker is stopped.
         answer = cheap.ResolveTransfer(to_taff("MC1", "MC2"), timeout=30)
@@ -154,20 +165,31 @@ def test_a_cheap_question_is_answered_while_the_only_worker_is_on_a_costly_one(
 
 
 def test_over_grpc_a_caller_beyond_its_share_hears_resource_exhausted_with_retry_info(
-        one_worker: RunningRegistry) -> None:
+    one_worker: RunningRegistry,
+) -> None:
     worker = one_worker.query_workers.workers[0].process
     # Without certificates a caller is a connection: the other channel gets its own.
-    with grpc.insecure_channel(one_worker.address) as channel, grpc.insecure_channel(
-            one_worker.address, [("grpc.use_local_subchannel_pool", 1)]) as other_channel:
+    with (
+        grpc.insecure_channel(one_worker.address) as channel,
+        grpc.insecure_channel(
+            one_worker.address, [("grpc.use_local_subchannel_pool", 1)]
+        ) as other_channel,
+    ):
         stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
         os.kill(worker.pid, signal.SIGSTOP)
-        held = [stub.ResolveTransfer.future(CHAIN, timeout=60)
-                for _ in range(fairness.PER_CALLER_COSTLY)]
+        held = [
+            stub.ResolveTransfer.future(CHAIN, timeout=60)
+            for _ in range(fairness.PER_CALLER_COSTLY)
+        ]
         costly = one_worker.admission.lanes[Lane.COSTLY]
         assert eventually(lambda: costly.admitted == len(held))
         # One on the stopped worker, the other waiting for it: the metrics say so.
-        assert one_worker.metrics.registry.get_sample_value(
-            "registry_query_queue_depth", {"lane": "costly"}) == 1
+        assert (
+            one_worker.metrics.registry.get_sample_value(
+                "registry_query_queue_depth", {"lane": "costly"}
+            )
+            == 1
+        )
         with pytest.raises(grpc.RpcError) as refused:
             stub.ResolveTransfer(CHAIN, timeout=30)
         # Another caller (here another connection) is still admitted, and answered.
@@ -180,29 +202,42 @@ def test_over_grpc_a_caller_beyond_its_share_hears_resource_exhausted_with_retry
     subjects, retry = quota_details(refused.value)
     assert subjects == ["costly questions in flight per caller"]
     assert retry == fairness.RETRY_SECONDS
-    assert one_worker.metrics.registry.get_sample_value(
-        "registry_query_wait_seconds_count", {"lane": "costly"}) == len(held) + 1
+    assert (
+        one_worker.metrics.registry.get_sample_value(
+            "registry_query_wait_seconds_count", {"lane": "costly"}
+        )
+        == len(held) + 1
+    )
 
 
 def test_over_grpc_a_question_beyond_the_budget_is_refused_before_any_work(
-        registry: RunningRegistry) -> None:
-    too_big = eq.ResolveTransferRequest(holdings=[holding(key=f"MC{n}") for n in range(400)],
-                                        max_depth=3, target_institution_id="uk.ac.taff")
+    registry: RunningRegistry,
+) -> None:
+    too_big = eq.ResolveTransferRequest(
+        holdings=[holding(key=f"MC{n}") for n in range(400)],
+        max_depth=3,
+        target_institution_id="uk.ac.taff",
+    )
     with grpc.insecure_channel(registry.address) as channel:
         with pytest.raises(grpc.RpcError) as refused:
             equivalence_pb2_grpc.EquivalenceServiceStub(channel).ResolveTransfer(
-                too_big, timeout=30)
+                too_big, timeout=30
+            )
     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert quota_details(refused.value) == (["holdings × max_depth"], None)
 
 
 def test_a_chain_reaching_more_than_a_question_may_read_is_refused_naming_a_smaller_depth(
-        network: Network, monkeypatch: pytest.MonkeyPatch) -> None:
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
     publish_network(network)
     monkeypatch.setattr(equivalence, "MAX_EDGES_READ", 1)  # the network has 3 agreements
     question = eq.ResolveTransferRequest(
-        holdings=[holding(key="MC1"), holding(key="MC2")], max_depth=3,
-        target_institution_id="uk.ac.taff", as_of="2026-01-15")
+        holdings=[holding(key="MC1"), holding(key="MC2")],
+        max_depth=3,
+        target_institution_id="uk.ac.taff",
+        as_of="2026-01-15",
+    )
     with pytest.raises(TooCostly, match="ask with max_depth 2"):
         equivalence.resolve_transfer(network.engine, question)
     monkeypatch.setattr(equivalence, "MAX_EDGES_READ", 3)

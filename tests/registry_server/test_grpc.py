@@ -32,8 +32,12 @@ def publish(channel: grpc.Channel, envelope: pub.SignedEnvelope) -> pub.Acknowle
 
 def test_health_reports_serving_for_every_service(channel: grpc.Channel) -> None:
     health: Any = health_pb2_grpc.HealthStub(channel)  # its stubs' types name no methods
-    for service in ("", "registry.v1.PublicationService", "registry.v1.EquivalenceService",
-                    "registry.v1.DirectoryService"):
+    for service in (
+        "",
+        "registry.v1.PublicationService",
+        "registry.v1.EquivalenceService",
+        "registry.v1.DirectoryService",
+    ):
         answer = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
         assert answer.status == health_pb2.HealthCheckResponse.SERVING
 
@@ -43,8 +47,11 @@ def test_reflection_lists_the_services(channel: grpc.Channel) -> None:
     request = reflection_pb2.ServerReflectionRequest(list_services="")
     [answer] = list(stub.ServerReflectionInfo(iter([request]), timeout=5))
     names = {s.name for s in answer.list_services_response.service}
-    assert {"registry.v1.PublicationService", "registry.v1.EquivalenceService",
-            "grpc.health.v1.Health"} <= names
+    assert {
+        "registry.v1.PublicationService",
+        "registry.v1.EquivalenceService",
+        "grpc.health.v1.Health",
+    } <= names
 
 
 def test_publish_and_checkpoint(network: Network, channel: grpc.Channel) -> None:
@@ -56,22 +63,49 @@ def test_publish_and_checkpoint(network: Network, channel: grpc.Channel) -> None
     assert (checkpoint.last_seq, checkpoint.head) == (1, head_after(first))
 
 
-@pytest.mark.parametrize(("make", "code", "words"), [
-    (lambda n, h: signed(batch("uk.ac.forth", [micro_credential(title="")], first_seq=2,
-                               prev_head=h), n.signers["uk.ac.forth"]),
-     grpc.StatusCode.INVALID_ARGUMENT, "field 'title'"),
-    (lambda n, h: signed(batch("uk.ac.forth", [micro_credential(key="B")], first_seq=2,
-                               prev_head=h), n.signers["uk.ac.taff"]),
-     grpc.StatusCode.PERMISSION_DENIED, "signed by uk.ac.taff's key"),
-    (lambda n, h: signed(batch("uk.ac.forth", [micro_credential(key="B")], first_seq=4,
-                               prev_head=h), n.signers["uk.ac.forth"]),
-     grpc.StatusCode.FAILED_PRECONDITION, "resend from seq 2"),
-    (lambda n, h: pub.SignedEnvelope(payload=b"x", payload_type="application/vnd.credit-"
-                                     "registry.batch.v1+protobuf"),
-     grpc.StatusCode.UNAUTHENTICATED, "no signature"),
-])
-def test_refusals_carry_the_precise_status(network: Network, channel: grpc.Channel, make,  # type: ignore[no-untyped-def]
-                                           code: grpc.StatusCode, words: str) -> None:
+@pytest.mark.parametrize(
+    ("make", "code", "words"),
+    [
+        (
+            lambda n, h: signed(
+                batch("uk.ac.forth", [micro_credential(title="")], first_seq=2, prev_head=h),
+                n.signers["uk.ac.forth"],
+            ),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "field 'title'",
+        ),
+        (
+            lambda n, h: signed(
+                batch("uk.ac.forth", [micro_credential(key="B")], first_seq=2, prev_head=h),
+                n.signers["uk.ac.taff"],
+            ),
+            grpc.StatusCode.PERMISSION_DENIED,
+            "signed by uk.ac.taff's key",
+        ),
+        (
+            lambda n, h: signed(
+                batch("uk.ac.forth", [micro_credential(key="B")], first_seq=4, prev_head=h),
+                n.signers["uk.ac.forth"],
+            ),
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "resend from seq 2",
+        ),
+        (
+            lambda n, h: pub.SignedEnvelope(
+                payload=b"x", payload_type="application/vnd.credit-registry.batch.v1+protobuf"
+            ),
+            grpc.StatusCode.UNAUTHENTICATED,
+            "no signature",
+        ),
+    ],
+)
+def test_refusals_carry_the_precise_status(  # type: ignore[no-untyped-def]
+    network: Network,
+    channel: grpc.Channel,
+    make,
+    code: grpc.StatusCode,
+    words: str,
+) -> None:
     first = batch("uk.ac.forth", [micro_credential()])
     publish(channel, signed(first, network.signers["uk.ac.forth"]))
     with pytest.raises(grpc.RpcError) as caught:
@@ -80,8 +114,9 @@ def test_refusals_carry_the_precise_status(network: Network, channel: grpc.Chann
     assert words in (caught.value.details() or "")
 
 
-def test_sequence_refusal_tells_the_checkpoint_in_trailers(network: Network,
-                                                           channel: grpc.Channel) -> None:
+def test_sequence_refusal_tells_the_checkpoint_in_trailers(
+    network: Network, channel: grpc.Channel
+) -> None:
     first = batch("uk.ac.forth", [micro_credential()])
     publish(channel, signed(first, network.signers["uk.ac.forth"]))
     fork = batch("uk.ac.forth", [micro_credential(key="B")], first_seq=2, prev_head="f" * 64)
@@ -91,8 +126,9 @@ def test_sequence_refusal_tells_the_checkpoint_in_trailers(network: Network,
     assert trailers[CHECKPOINT_SEQ] == "1" and trailers[CHECKPOINT_HEAD] == head_after(first)
 
 
-def test_oversize_message_is_refused_before_it_is_read(network: Network,
-                                                       channel: grpc.Channel) -> None:
+def test_oversize_message_is_refused_before_it_is_read(
+    network: Network, channel: grpc.Channel
+) -> None:
     envelope = pub.SignedEnvelope(payload=b"x" * (9 * 1024 * 1024))
     with pytest.raises(grpc.RpcError) as caught:
         publish(channel, envelope)
@@ -100,52 +136,104 @@ def test_oversize_message_is_refused_before_it_is_read(network: Network,
 
 
 def _publish_catalogues(network: Network, channel: grpc.Channel) -> None:
-    publish(channel, signed(batch("uk.ac.forth", [micro_credential()]),
-                            network.signers["uk.ac.forth"]))
-    publish(channel, signed(batch("uk.ac.taff", [
-        module(), agreement(minimum_grade=rec.Grade(scheme="UK_LETTER", value="B")),
-        agreement(key="AG2", valid_to="2020-01-01")]), network.signers["uk.ac.taff"]))
+    publish(
+        channel, signed(batch("uk.ac.forth", [micro_credential()]), network.signers["uk.ac.forth"])
+    )
+    publish(
+        channel,
+        signed(
+            batch(
+                "uk.ac.taff",
+                [
+                    module(),
+                    agreement(minimum_grade=rec.Grade(scheme="UK_LETTER", value="B")),
+                    agreement(key="AG2", valid_to="2020-01-01"),
+                ],
+            ),
+            network.signers["uk.ac.taff"],
+        ),
+    )
 
 
 def test_resolve_transfer_direct(network: Network, channel: grpc.Channel) -> None:
     _publish_catalogues(network, channel)
     stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
-    answer = stub.ResolveTransfer(eq.ResolveTransferRequest(
-        holdings=[holding()], target_institution_id="uk.ac.taff", as_of="2026-01-15"), timeout=10)
+    answer = stub.ResolveTransfer(
+        eq.ResolveTransferRequest(
+            holdings=[holding()], target_institution_id="uk.ac.taff", as_of="2026-01-15"
+        ),
+        timeout=10,
+    )
     assert [g.grant.unit_key for g in answer.grants] == ["CS7DE"]
     assert answer.grants[0].unit_title == "Module CS7DE"
     assert [(n.agreement.agreement_key, n.reason) for n in answer.not_applied] == [
-        ("AG2", eq.NOT_APPLIED_REASON_EXPIRED)]
-    low = stub.ResolveTransfer(eq.ResolveTransferRequest(
-        holdings=[holding(grade=("UK_LETTER", "C"))], target_institution_id="uk.ac.taff",
-        as_of="2026-01-15"), timeout=10)
+        ("AG2", eq.NOT_APPLIED_REASON_EXPIRED)
+    ]
+    low = stub.ResolveTransfer(
+        eq.ResolveTransferRequest(
+            holdings=[holding(grade=("UK_LETTER", "C"))],
+            target_institution_id="uk.ac.taff",
+            as_of="2026-01-15",
+        ),
+        timeout=10,
+    )
     assert not low.grants
     assert low.not_applied[0].reason == eq.NOT_APPLIED_REASON_GRADE_BELOW_MINIMUM
 
 
 def test_resolve_transfer_reads_the_held_credentials_own_records(
-        network: Network, channel: grpc.Channel) -> None:
+    network: Network, channel: grpc.Channel
+) -> None:
     """Level and shelf-life come from the held credentials' published records, which the
     registry reads only for the credentials a candidate agreement names."""
-    publish(channel, signed(batch("uk.ac.forth", [
-        micro_credential(key="MC1"),  # SCQF 11
-        micro_credential(key="MC2", level=rec.Level(framework="SCQF", level="7")),
-        micro_credential(key="MC3", credit_validity_months=12),
-        micro_credential(key="MC4")]), network.signers["uk.ac.forth"]))
+    publish(
+        channel,
+        signed(
+            batch(
+                "uk.ac.forth",
+                [
+                    micro_credential(key="MC1"),  # SCQF 11
+                    micro_credential(key="MC2", level=rec.Level(framework="SCQF", level="7")),
+                    micro_credential(key="MC3", credit_validity_months=12),
+                    micro_credential(key="MC4"),
+                ],
+            ),
+            network.signers["uk.ac.forth"],
+        ),
+    )
     scqf_10 = rec.Level(framework="SCQF", level="10")
-    publish(channel, signed(batch("uk.ac.taff", [
-        module(),
-        agreement(key="AG1", sources=[("uk.ac.forth", "MC1")], minimum_level=scqf_10),
-        agreement(key="AG2", sources=[("uk.ac.forth", "MC2")], minimum_level=scqf_10),
-        agreement(key="AG3", sources=[("uk.ac.forth", "MC3")])]),
-        network.signers["uk.ac.taff"]))
+    publish(
+        channel,
+        signed(
+            batch(
+                "uk.ac.taff",
+                [
+                    module(),
+                    agreement(key="AG1", sources=[("uk.ac.forth", "MC1")], minimum_level=scqf_10),
+                    agreement(key="AG2", sources=[("uk.ac.forth", "MC2")], minimum_level=scqf_10),
+                    agreement(key="AG3", sources=[("uk.ac.forth", "MC3")]),
+                ],
+            ),
+            network.signers["uk.ac.taff"],
+        ),
+    )
     stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
-    answer = stub.ResolveTransfer(eq.ResolveTransferRequest(
-        holdings=[holding(key="MC1"), holding(key="MC2"),
-                  holding(key="MC3", award_date="2023-06-01"), holding(key="MC4")],
-        target_institution_id="uk.ac.taff", as_of="2026-01-15"), timeout=10)
+    answer = stub.ResolveTransfer(
+        eq.ResolveTransferRequest(
+            holdings=[
+                holding(key="MC1"),
+                holding(key="MC2"),
+                holding(key="MC3", award_date="2023-06-01"),
+                holding(key="MC4"),
+            ],
+            target_institution_id="uk.ac.taff",
+            as_of="2026-01-15",
+        ),
+        timeout=10,
+    )
     assert [(g.grant.unit_key, g.provenance[0].agreement_key) for g in answer.grants] == [
-        ("CS7DE", "AG1")]
+        ("CS7DE", "AG1")
+    ]
     reasons = {n.agreement.agreement_key: (n.reason, n.explanation) for n in answer.not_applied}
     assert reasons["AG2"][0] == eq.NOT_APPLIED_REASON_LEVEL_TOO_LOW
     assert "is at SCQF 7" in reasons["AG2"][1]
@@ -153,19 +241,37 @@ def test_resolve_transfer_reads_the_held_credentials_own_records(
     assert "up to 12 months old" in reasons["AG3"][1]
 
 
-@pytest.mark.parametrize(("request_", "field"), [
-    (eq.ResolveTransferRequest(target_institution_id="uk.ac.taff"), "holdings"),
-    (eq.ResolveTransferRequest(holdings=[holding()], target_institution_id="Taff"),
-     "target_institution_id"),
-    (eq.ResolveTransferRequest(holdings=[holding(award_date="June 2025")],
-                               target_institution_id="uk.ac.taff"), "holdings[0].award_date"),
-    (eq.ResolveTransferRequest(holdings=[holding()], target_institution_id="uk.ac.taff",
-                               as_of="tomorrow"), "as_of"),
-    (eq.ResolveTransferRequest(holdings=[holding()], target_institution_id="uk.ac.taff",
-                               page_token="abc"), "page_token"),
-])
-def test_bad_queries_name_the_field(channel: grpc.Channel, request_: eq.ResolveTransferRequest,
-                                    field: str) -> None:
+@pytest.mark.parametrize(
+    ("request_", "field"),
+    [
+        (eq.ResolveTransferRequest(target_institution_id="uk.ac.taff"), "holdings"),
+        (
+            eq.ResolveTransferRequest(holdings=[holding()], target_institution_id="Taff"),
+            "target_institution_id",
+        ),
+        (
+            eq.ResolveTransferRequest(
+                holdings=[holding(award_date="June 2025")], target_institution_id="uk.ac.taff"
+            ),
+            "holdings[0].award_date",
+        ),
+        (
+            eq.ResolveTransferRequest(
+                holdings=[holding()], target_institution_id="uk.ac.taff", as_of="tomorrow"
+            ),
+            "as_of",
+        ),
+        (
+            eq.ResolveTransferRequest(
+                holdings=[holding()], target_institution_id="uk.ac.taff", page_token="abc"
+            ),
+            "page_token",
+        ),
+    ],
+)
+def test_bad_queries_name_the_field(
+    channel: grpc.Channel, request_: eq.ResolveTransferRequest, field: str
+) -> None:
     stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
     with pytest.raises(grpc.RpcError) as caught:
         stub.ResolveTransfer(request_, timeout=10)
@@ -176,51 +282,88 @@ def test_bad_queries_name_the_field(channel: grpc.Channel, request_: eq.ResolveT
 def test_forward_and_reverse_look_ups(network: Network, channel: grpc.Channel) -> None:
     _publish_catalogues(network, channel)
     stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
-    forward = stub.ListEquivalents(eq.ListEquivalentsRequest(
-        credential=rec.CredentialRef(institution_id="uk.ac.forth", key="MC1"), page_size=1))
+    forward = stub.ListEquivalents(
+        eq.ListEquivalentsRequest(
+            credential=rec.CredentialRef(institution_id="uk.ac.forth", key="MC1"), page_size=1
+        )
+    )
     assert [e.agreement.key for e in forward.equivalences] == ["AG1"]
-    more = stub.ListEquivalents(eq.ListEquivalentsRequest(
-        credential=rec.CredentialRef(institution_id="uk.ac.forth", key="MC1"), page_size=1,
-        page_token=forward.next_page_token))
+    more = stub.ListEquivalents(
+        eq.ListEquivalentsRequest(
+            credential=rec.CredentialRef(institution_id="uk.ac.forth", key="MC1"),
+            page_size=1,
+            page_token=forward.next_page_token,
+        )
+    )
     assert [e.agreement.key for e in more.equivalences] == ["AG2"] and not more.next_page_token
-    reverse = stub.ListSources(eq.ListSourcesRequest(
-        unit=rec.CredentialRef(institution_id="uk.ac.taff", key="CS7DE")))
+    reverse = stub.ListSources(
+        eq.ListSourcesRequest(unit=rec.CredentialRef(institution_id="uk.ac.taff", key="CS7DE"))
+    )
     assert [e.agreement.key for e in reverse.equivalences] == ["AG1", "AG2"]
 
 
 def test_equivalents_and_sources_filter_by_institution_subject_and_level(
-        network: Network, channel: grpc.Channel) -> None:
+    network: Network, channel: grpc.Channel
+) -> None:
     """Forward: by the grant's subject and EQF level (a unit's, or a general credit's).
     Reverse: by the source credentials' institution, subject and EQF level. Filtered answers
     page like the others; a filter that is not a code or a level is refused, naming it."""
     scqf_9 = rec.Level(framework="SCQF", level="9")  # EQF 6; SCQF 11 is EQF 7
-    publish(channel, signed(batch("uk.ac.forth", [
-        micro_credential(key="MC1", subject_isced="0613"),
-        micro_credential(key="MC2", subject_isced="0611", level=scqf_9)]),
-        network.signers["uk.ac.forth"]))
-    publish(channel, signed(batch("uk.ac.lagan", [
-        micro_credential("uk.ac.lagan", key="LG1", subject_isced="0613")]),
-        network.signers["uk.ac.lagan"]))
+    publish(
+        channel,
+        signed(
+            batch(
+                "uk.ac.forth",
+                [
+                    micro_credential(key="MC1", subject_isced="0613"),
+                    micro_credential(key="MC2", subject_isced="0611", level=scqf_9),
+                ],
+            ),
+            network.signers["uk.ac.forth"],
+        ),
+    )
+    publish(
+        channel,
+        signed(
+            batch(
+                "uk.ac.lagan", [micro_credential("uk.ac.lagan", key="LG1", subject_isced="0613")]
+            ),
+            network.signers["uk.ac.lagan"],
+        ),
+    )
     ethics, ai = module(key="CS7DE"), module(key="CS6AI", level="6")  # FHEQ 7 and 6
     ethics.subject_isced, ai.subject_isced = "0613", "0611"
-    general = rec.GeneralCredit(credit=rec.Credit(value=10, system="UK_CREDIT"),
-                                level=rec.Level(framework="FHEQ", level="6"),
-                                subject_isced="0611")
-    publish(channel, signed(batch("uk.ac.taff", [
-        ethics, ai,
-        agreement(key="AG1", sources=[("uk.ac.forth", "MC1")]),
-        agreement(key="AG2", sources=[("uk.ac.forth", "MC1")], unit_key="CS6AI"),
-        agreement(key="AG3", sources=[("uk.ac.forth", "MC1")], general=general),
-        agreement(key="AG4", sources=[("uk.ac.forth", "MC2")]),
-        agreement(key="AG5", sources=[("uk.ac.lagan", "LG1")])]),
-        network.signers["uk.ac.taff"]))
+    general = rec.GeneralCredit(
+        credit=rec.Credit(value=10, system="UK_CREDIT"),
+        level=rec.Level(framework="FHEQ", level="6"),
+        subject_isced="0611",
+    )
+    publish(
+        channel,
+        signed(
+            batch(
+                "uk.ac.taff",
+                [
+                    ethics,
+                    ai,
+                    agreement(key="AG1", sources=[("uk.ac.forth", "MC1")]),
+                    agreement(key="AG2", sources=[("uk.ac.forth", "MC1")], unit_key="CS6AI"),
+                    agreement(key="AG3", sources=[("uk.ac.forth", "MC1")], general=general),
+                    agreement(key="AG4", sources=[("uk.ac.forth", "MC2")]),
+                    agreement(key="AG5", sources=[("uk.ac.lagan", "LG1")]),
+                ],
+            ),
+            network.signers["uk.ac.taff"],
+        ),
+    )
     stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
     mc1 = rec.CredentialRef(institution_id="uk.ac.forth", key="MC1")
     cs7de = rec.CredentialRef(institution_id="uk.ac.taff", key="CS7DE")
 
     def forward(**filters: Any) -> list[str]:
-        found = stub.ListEquivalents(eq.ListEquivalentsRequest(credential=mc1, **filters),
-                                     timeout=10)
+        found = stub.ListEquivalents(
+            eq.ListEquivalentsRequest(credential=mc1, **filters), timeout=10
+        )
         return [e.agreement.key for e in found.equivalences]
 
     def reverse(**filters: Any) -> list[str]:
@@ -233,10 +376,15 @@ def test_equivalents_and_sources_filter_by_institution_subject_and_level(
     assert forward(eqf_level=7) == ["AG1"]
     assert forward(eqf_level=6, subject_isced="0611") == ["AG2", "AG3"]
     assert forward(eqf_level=5) == []
-    first = stub.ListEquivalents(eq.ListEquivalentsRequest(
-        credential=mc1, eqf_level=6, page_size=1), timeout=10)
-    rest = stub.ListEquivalents(eq.ListEquivalentsRequest(
-        credential=mc1, eqf_level=6, page_size=1, page_token=first.next_page_token), timeout=10)
+    first = stub.ListEquivalents(
+        eq.ListEquivalentsRequest(credential=mc1, eqf_level=6, page_size=1), timeout=10
+    )
+    rest = stub.ListEquivalents(
+        eq.ListEquivalentsRequest(
+            credential=mc1, eqf_level=6, page_size=1, page_token=first.next_page_token
+        ),
+        timeout=10,
+    )
     assert [e.agreement.key for e in (*first.equivalences, *rest.equivalences)] == ["AG2", "AG3"]
     assert first.next_page_token and not rest.next_page_token
 
@@ -247,10 +395,11 @@ def test_equivalents_and_sources_filter_by_institution_subject_and_level(
     assert reverse(eqf_level=6) == ["AG4"]
     assert reverse(source_institution_id="uk.ac.forth", eqf_level=7) == ["AG1"]
 
-    for call, bad, field in ((forward, {"subject_isced": "06x"}, "subject_isced"),
-                             (forward, {"eqf_level": 9}, "eqf_level"),
-                             (reverse, {"source_institution_id": "Lagan"},
-                              "source_institution_id")):
+    for call, bad, field in (
+        (forward, {"subject_isced": "06x"}, "subject_isced"),
+        (forward, {"eqf_level": 9}, "eqf_level"),
+        (reverse, {"source_institution_id": "Lagan"}, "source_institution_id"),
+    ):
         with pytest.raises(grpc.RpcError) as refused:
             call(**bad)
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -261,36 +410,56 @@ def test_directory_lists_institutions_with_keys(network: Network, channel: grpc.
     stub = directory_pb2_grpc.DirectoryServiceStub(channel)
     page = stub.ListInstitutions(directory.ListInstitutionsRequest(page_size=2))
     assert [i.institution_id for i in page.institutions] == ["uk.ac.forth", "uk.ac.lagan"]
-    rest = stub.ListInstitutions(directory.ListInstitutionsRequest(
-        page_size=2, page_token=page.next_page_token))
+    rest = stub.ListInstitutions(
+        directory.ListInstitutionsRequest(page_size=2, page_token=page.next_page_token)
+    )
     assert [i.institution_id for i in rest.institutions] == ["uk.ac.taff"]
     assert rest.institutions[0].keys[0].key_id == network.signers["uk.ac.taff"].key_id
 
 
-def test_pathway_counts_grants_toward_a_qualification(network: Network,
-                                                      channel: grpc.Channel) -> None:
+def test_pathway_counts_grants_toward_a_qualification(
+    network: Network, channel: grpc.Channel
+) -> None:
     qualification = module(key="MSC", credit=180)
     qualification.kind = rec.LEARNING_UNIT_KIND_QUALIFICATION
     qualification.stacking_rule.total.CopyFrom(rec.Credit(value=180, system="UK_CREDIT"))
-    qualification.stacking_rule.at_levels.add(level=rec.Level(framework="FHEQ", level="7"),
-                                              credit=rec.Credit(value=150, system="UK_CREDIT"))
+    qualification.stacking_rule.at_levels.add(
+        level=rec.Level(framework="FHEQ", level="7"),
+        credit=rec.Credit(value=150, system="UK_CREDIT"),
+    )
     qualification.stacking_rule.mandatory_unit_keys.extend(["CS7DE", "CS7PR"])
     _publish_catalogues(network, channel)
-    publish(channel, signed(batch("uk.ac.taff", [qualification], first_seq=4,
-                                  prev_head=checkpoint_head(channel, "uk.ac.taff")),
-                            network.signers["uk.ac.taff"]))
+    publish(
+        channel,
+        signed(
+            batch(
+                "uk.ac.taff",
+                [qualification],
+                first_seq=4,
+                prev_head=checkpoint_head(channel, "uk.ac.taff"),
+            ),
+            network.signers["uk.ac.taff"],
+        ),
+    )
     stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
-    answer = stub.EvaluatePathway(eq.EvaluatePathwayRequest(
-        holdings=[holding()], qualification=rec.CredentialRef(institution_id="uk.ac.taff",
-                                                              key="MSC"), as_of="2026-01-15"))
+    answer = stub.EvaluatePathway(
+        eq.EvaluatePathwayRequest(
+            holdings=[holding()],
+            qualification=rec.CredentialRef(institution_id="uk.ac.taff", key="MSC"),
+            as_of="2026-01-15",
+        )
+    )
     assert [g.grant.unit_key for g in answer.counted] == ["CS7DE"]
     assert (answer.achieved.value, answer.remaining.value) == (15, 165)
     assert [(r.level.level, r.credit.value) for r in answer.remaining_at_levels] == [("7", 135)]
     assert list(answer.remaining_mandatory_unit_keys) == ["CS7PR"]
     with pytest.raises(grpc.RpcError) as caught:
-        stub.EvaluatePathway(eq.EvaluatePathwayRequest(
-            holdings=[holding()], qualification=rec.CredentialRef(institution_id="uk.ac.taff",
-                                                                  key="CS7DE")))
+        stub.EvaluatePathway(
+            eq.EvaluatePathwayRequest(
+                holdings=[holding()],
+                qualification=rec.CredentialRef(institution_id="uk.ac.taff", key="CS7DE"),
+            )
+        )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
@@ -300,11 +469,23 @@ def checkpoint_head(channel: grpc.Channel, institution: str) -> str:
 
 
 def test_conflicts_of_one_publisher_are_listed(network: Network, channel: grpc.Channel) -> None:
-    publish(channel, signed(batch("uk.ac.taff", [
-        module(), module(key="CS5PR"), agreement(key="AG-A"),
-        agreement(key="AG-B", unit_key="CS5PR"),
-        agreement(key="AG-C"), agreement(key="AG-D", sources=[("uk.ac.lagan", "X")])]),
-        network.signers["uk.ac.taff"]))
+    publish(
+        channel,
+        signed(
+            batch(
+                "uk.ac.taff",
+                [
+                    module(),
+                    module(key="CS5PR"),
+                    agreement(key="AG-A"),
+                    agreement(key="AG-B", unit_key="CS5PR"),
+                    agreement(key="AG-C"),
+                    agreement(key="AG-D", sources=[("uk.ac.lagan", "X")]),
+                ],
+            ),
+            network.signers["uk.ac.taff"],
+        ),
+    )
     stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
     [conflict] = stub.ListConflicts(eq.ListConflictsRequest(institution_id="uk.ac.taff")).conflicts
     assert (conflict.source.institution_id, conflict.source.key) == ("uk.ac.forth", "MC1")
@@ -313,22 +494,52 @@ def test_conflicts_of_one_publisher_are_listed(network: Network, channel: grpc.C
 
 
 def test_resolve_transfer_follows_transitive_chains_to_the_depth_asked(
-        network: Network, channel: grpc.Channel) -> None:
+    network: Network, channel: grpc.Channel
+) -> None:
     # MC1 carries less than the modules on the way: a chain grants no more than it carries.
-    publish(channel, signed(batch("uk.ac.forth", [micro_credential(
-        credit=rec.Credit(value=10, system="SCQF"), workload_hours=100)]),
-        network.signers["uk.ac.forth"]))
-    publish(channel, signed(batch("uk.ac.lagan", [
-        module("uk.ac.lagan", "LAG-U", credit=20, framework="RQF", level="4"),
-        agreement("uk.ac.lagan", "LAG-AG", unit_key="LAG-U", transitive_allowed=True)]),
-        network.signers["uk.ac.lagan"]))
-    publish(channel, signed(batch("uk.ac.taff", [
-        module(), agreement(key="VIA-LAGAN", sources=[("uk.ac.lagan", "LAG-U")])]),
-        network.signers["uk.ac.taff"]))
+    publish(
+        channel,
+        signed(
+            batch(
+                "uk.ac.forth",
+                [micro_credential(credit=rec.Credit(value=10, system="SCQF"), workload_hours=100)],
+            ),
+            network.signers["uk.ac.forth"],
+        ),
+    )
+    publish(
+        channel,
+        signed(
+            batch(
+                "uk.ac.lagan",
+                [
+                    module("uk.ac.lagan", "LAG-U", credit=20, framework="RQF", level="4"),
+                    agreement("uk.ac.lagan", "LAG-AG", unit_key="LAG-U", transitive_allowed=True),
+                ],
+            ),
+            network.signers["uk.ac.lagan"],
+        ),
+    )
+    publish(
+        channel,
+        signed(
+            batch(
+                "uk.ac.taff",
+                [module(), agreement(key="VIA-LAGAN", sources=[("uk.ac.lagan", "LAG-U")])],
+            ),
+            network.signers["uk.ac.taff"],
+        ),
+    )
     stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
-    ask = lambda depth: stub.ResolveTransfer(eq.ResolveTransferRequest(  # noqa: E731
-        holdings=[holding()], target_institution_id="uk.ac.taff", as_of="2026-01-15",
-        max_depth=depth), timeout=10)
+    ask = lambda depth: stub.ResolveTransfer(  # noqa: E731
+        eq.ResolveTransferRequest(
+            holdings=[holding()],
+            target_institution_id="uk.ac.taff",
+            as_of="2026-01-15",
+            max_depth=depth,
+        ),
+        timeout=10,
+    )
     assert not ask(1).grants
     [grant] = ask(2).grants
     assert [p.agreement_key for p in grant.provenance] == ["LAG-AG", "VIA-LAGAN"]
@@ -342,63 +553,82 @@ def test_resolve_transfer_follows_transitive_chains_to_the_depth_asked(
 def test_same_question_same_bytes(network: Network, channel: grpc.Channel) -> None:
     _publish_catalogues(network, channel)
     stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
-    request = eq.ResolveTransferRequest(holdings=[holding(), holding("uk.ac.lagan", "X")],
-                                        target_institution_id="uk.ac.taff", as_of="2026-01-15")
-    answers = {stub.ResolveTransfer(request, timeout=10).SerializeToString(deterministic=True)
-               for _ in range(5)}
+    request = eq.ResolveTransferRequest(
+        holdings=[holding(), holding("uk.ac.lagan", "X")],
+        target_institution_id="uk.ac.taff",
+        as_of="2026-01-15",
+    )
+    answers = {
+        stub.ResolveTransfer(request, timeout=10).SerializeToString(deterministic=True)
+        for _ in range(5)
+    }
     assert len(answers) == 1
 
 
 def test_a_call_whose_deadline_passed_is_not_started(
-        network: Network, registry_either_way: RunningRegistry, channel: grpc.Channel) -> None:
+    network: Network, registry_either_way: RunningRegistry, channel: grpc.Channel
+) -> None:
     """The registry is busy (its event loop held for longer than the caller will wait) when
     a question arrives: the caller hears DEADLINE_EXCEEDED, and the registry, once free, does
     not resolve the question for nobody."""
     registry_either_way.loop.call_soon_threadsafe(time.sleep, 0.6)
     stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
     with pytest.raises(grpc.RpcError) as caught:
-        stub.ResolveTransfer(eq.ResolveTransferRequest(
-            holdings=[holding()], target_institution_id="uk.ac.taff"), timeout=0.3)
+        stub.ResolveTransfer(
+            eq.ResolveTransferRequest(holdings=[holding()], target_institution_id="uk.ac.taff"),
+            timeout=0.3,
+        )
     assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     # A call after it is answered only once the registry has dealt with the late one.
     directory_pb2_grpc.DirectoryServiceStub(channel).ListInstitutions(
-        directory.ListInstitutionsRequest(), timeout=10)
+        directory.ListInstitutionsRequest(), timeout=10
+    )
     resolved = registry_either_way.metrics.registry.get_sample_value(
         "registry_rpc_requests_total",
-        {"method": "/registry.v1.EquivalenceService/ResolveTransfer", "code": "OK"})
+        {"method": "/registry.v1.EquivalenceService/ResolveTransfer", "code": "OK"},
+    )
     assert resolved is None, "the registry resolved a question whose caller had given up"
 
 
 def test_a_database_fault_is_internal_and_a_busy_database_is_retryable(
-        network: Network, channel: grpc.Channel) -> None:
+    network: Network, channel: grpc.Channel
+) -> None:
     """A missing table cannot get better by retrying: INTERNAL, with what the operator should
     check. A locked database can: UNAVAILABLE, which agents retry."""
     with network.engine.begin() as connection:
         connection.execute(text("DROP TABLE agreement_edge"))
     stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
     with pytest.raises(grpc.RpcError) as refused:
-        stub.ListSources(eq.ListSourcesRequest(unit=rec.CredentialRef(
-            institution_id="uk.ac.taff", key="CS7DE")), timeout=10)
+        stub.ListSources(
+            eq.ListSourcesRequest(unit=rec.CredentialRef(institution_id="uk.ac.taff", key="CS7DE")),
+            timeout=10,
+        )
     assert refused.value.code() == grpc.StatusCode.INTERNAL
     assert "registry-server migrate" in (refused.value.details() or "")
     with pytest.raises(grpc.RpcError) as refused:  # resolution's driver-level statements too
-        stub.ResolveTransfer(eq.ResolveTransferRequest(
-            holdings=[holding()], target_institution_id="uk.ac.taff"), timeout=10)
+        stub.ResolveTransfer(
+            eq.ResolveTransferRequest(holdings=[holding()], target_institution_id="uk.ac.taff"),
+            timeout=10,
+        )
     assert refused.value.code() == grpc.StatusCode.INTERNAL
 
-    assert retryable(OperationalError("SELECT 1", {}, sqlite3.OperationalError(
-        "database is locked")))
-    assert not retryable(OperationalError("SELECT 1", {}, sqlite3.OperationalError(
-        "no such table: agreement_edge")))
+    assert retryable(
+        OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked"))
+    )
+    assert not retryable(
+        OperationalError("SELECT 1", {}, sqlite3.OperationalError("no such table: agreement_edge"))
+    )
 
 
 def test_a_batch_granting_an_unpublished_unit_is_refused_naming_the_field(
-        network: Network, channel: grpc.Channel) -> None:
+    network: Network, channel: grpc.Channel
+) -> None:
     """INVALID_ARGUMENT, with a google.rpc BadRequest whose field violation names the
     agreement's grant.unit_key, the agreement and the missing unit."""
     stub = publication_pb2_grpc.PublicationServiceStub(channel)
-    envelope = signed(batch("uk.ac.taff", [module(), agreement(unit_key="CS9XX")]),
-                      network.signers["uk.ac.taff"])
+    envelope = signed(
+        batch("uk.ac.taff", [module(), agreement(unit_key="CS9XX")]), network.signers["uk.ac.taff"]
+    )
     with pytest.raises(grpc.RpcError) as caught:
         stub.Publish(pub.PublishRequest(envelope=envelope), timeout=10)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -414,20 +644,33 @@ def test_a_batch_granting_an_unpublished_unit_is_refused_naming_the_field(
 
 
 def test_sources_are_found_by_a_cross_listed_code_and_within_a_series(
-        network: Network, channel: grpc.Channel) -> None:
-    publish(channel, signed(batch("uk.ac.forth", [micro_credential()]),
-                            network.signers["uk.ac.forth"]))
-    publish(channel, signed(batch("uk.ac.taff", [
-        module(key="BIOLOGY-1A", cross_listed_keys=["BIO-1A"]),
-        module(key="BIOLOGY-1AL", credit=5),
-        agreement(key="AG1", unit_key="BIOLOGY-1A"),
-        agreement(key="AG2", units=["BIOLOGY-1A", "BIOLOGY-1AL"])]),
-        network.signers["uk.ac.taff"]))
+    network: Network, channel: grpc.Channel
+) -> None:
+    publish(
+        channel, signed(batch("uk.ac.forth", [micro_credential()]), network.signers["uk.ac.forth"])
+    )
+    publish(
+        channel,
+        signed(
+            batch(
+                "uk.ac.taff",
+                [
+                    module(key="BIOLOGY-1A", cross_listed_keys=["BIO-1A"]),
+                    module(key="BIOLOGY-1AL", credit=5),
+                    agreement(key="AG1", unit_key="BIOLOGY-1A"),
+                    agreement(key="AG2", units=["BIOLOGY-1A", "BIOLOGY-1AL"]),
+                ],
+            ),
+            network.signers["uk.ac.taff"],
+        ),
+    )
     stub = equivalence_pb2_grpc.EquivalenceServiceStub(channel)
 
     def sources(code: str) -> list[str]:
-        answer = stub.ListSources(eq.ListSourcesRequest(
-            unit=rec.CredentialRef(institution_id="uk.ac.taff", key=code)), timeout=10)
+        answer = stub.ListSources(
+            eq.ListSourcesRequest(unit=rec.CredentialRef(institution_id="uk.ac.taff", key=code)),
+            timeout=10,
+        )
         return [e.agreement.key for e in answer.equivalences]
 
     assert sources("BIO-1A") == sources("BIOLOGY-1A") == ["AG1", "AG2"]

@@ -53,8 +53,9 @@ def database_up(registry: RunningRegistry) -> str:
     return next(line for line in text.splitlines() if line.startswith("registry_database_up"))
 
 
-def test_health_follows_the_sqlite_file_going_and_coming_back(sqlite_engine: Engine,
-                                                               tmp_path: Path) -> None:
+def test_health_follows_the_sqlite_file_going_and_coming_back(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
     registry = RunningRegistry(sqlite_engine, health_interval=0.1)
     try:
         assert status(registry.address) == SERVING
@@ -139,10 +140,14 @@ def proxy() -> Iterator[CuttableProxy]:
 
 
 @pytest.mark.postgres
-def test_health_follows_postgres_going_and_coming_back(pg_schema: str,
-                                                       proxy: CuttableProxy) -> None:
-    url = make_url(PG_URL).set(host="127.0.0.1", port=proxy.port).update_query_dict(
-        {"options": f"-csearch_path={pg_schema}"})
+def test_health_follows_postgres_going_and_coming_back(
+    pg_schema: str, proxy: CuttableProxy
+) -> None:
+    url = (
+        make_url(PG_URL)
+        .set(host="127.0.0.1", port=proxy.port)
+        .update_query_dict({"options": f"-csearch_path={pg_schema}"})
+    )
     engine = make_engine(url.render_as_string(hide_password=False))
     upgrade(engine)
     registry = RunningRegistry(engine, health_interval=0.1)
@@ -166,13 +171,30 @@ def test_a_sigtermed_registry_answers_not_serving_while_it_drains(tmp_path: Path
     upgrade(engine)
     engine.dispose()
     port_file, log_file = tmp_path / "port", tmp_path / "registry.log"
-    env = {**os.environ, "REGISTRY_DRAIN_SECONDS": "120", "REGISTRY_CHECK_WORKERS": "0",
-           "REGISTRY_QUERY_WORKERS": "0"}
+    env = {
+        **os.environ,
+        "REGISTRY_DRAIN_SECONDS": "120",
+        "REGISTRY_CHECK_WORKERS": "0",
+        "REGISTRY_QUERY_WORKERS": "0",
+    }
     with log_file.open("w") as log:
         registry = subprocess.Popen(
-            [sys.executable, "-m", "registry_server.cli", "--database-url", url, "serve",
-             "--listen", "127.0.0.1:0", "--port-file", str(port_file)],
-            stdout=log, stderr=log, env=env)
+            [
+                sys.executable,
+                "-m",
+                "registry_server.cli",
+                "--database-url",
+                url,
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--port-file",
+                str(port_file),
+            ],
+            stdout=log,
+            stderr=log,
+            env=env,
+        )
     try:
         eventually(lambda: port_file.exists() or registry.poll() is not None, "start", 60)
         address = f"127.0.0.1:{port_file.read_text()}"

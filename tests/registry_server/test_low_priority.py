@@ -21,8 +21,9 @@ from tests.conftest import Network
 from tests.factories import batch, micro_credential, signed
 from tests.registry_server.test_queries import publish_network, to_taff, url_of
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux",
-                                reason="only Linux keeps a CPU priority per thread")
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux", reason="only Linux keeps a CPU priority per thread"
+)
 
 
 def nice_of_threads(pid: int) -> list[int]:
@@ -39,7 +40,8 @@ def test_work_on_the_low_priority_thread_runs_lowered_and_the_caller_keeps_its_o
     own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     low = LowPriority()
     assert low.run(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())) == min(
-        19, own + LOW_PRIORITY_NICENESS)
+        19, own + LOW_PRIORITY_NICENESS
+    )
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own
 
 
@@ -85,8 +87,9 @@ def test_a_query_worker_answers_a_costly_question_on_a_lowered_thread(network: N
 
 
 def test_a_record_check_worker_checks_a_batch_on_a_lowered_thread(network: Network) -> None:
-    envelope = signed(batch("uk.ac.forth", [micro_credential(key="MC1")]),
-                      network.signers["uk.ac.forth"])
+    envelope = signed(
+        batch("uk.ac.forth", [micro_credential(key="MC1")]), network.signers["uk.ac.forth"]
+    )
     keys = {network.signers["uk.ac.forth"].key_id: network.signers["uk.ac.forth"].public_key}
     own = os.getpriority(os.PRIO_PROCESS, 0)
 

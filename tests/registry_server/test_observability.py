@@ -36,36 +36,48 @@ from tests.factories import batch, holding, micro_credential, signed
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
-def test_rpcs_ingest_refusals_and_last_sync_are_measured(network: Network,
-                                                         registry: RunningRegistry) -> None:
+def test_rpcs_ingest_refusals_and_last_sync_are_measured(
+    network: Network, registry: RunningRegistry
+) -> None:
     with grpc.insecure_channel(registry.address) as channel:
         stub = publication_pb2_grpc.PublicationServiceStub(channel)
-        envelope = signed(batch("uk.ac.forth", [micro_credential(key="A"),
-                                                micro_credential(key="B")]),
-                          network.signers["uk.ac.forth"])
+        envelope = signed(
+            batch("uk.ac.forth", [micro_credential(key="A"), micro_credential(key="B")]),
+            network.signers["uk.ac.forth"],
+        )
         stub.Publish(pub.PublishRequest(envelope=envelope))
         stub.Publish(pub.PublishRequest(envelope=envelope))  # a replay ingests nothing
         with pytest.raises(grpc.RpcError):
-            stub.Publish(pub.PublishRequest(envelope=signed(batch(
-                "uk.ac.forth", [micro_credential(key="C")], first_seq=9),
-                network.signers["uk.ac.forth"])))
+            stub.Publish(
+                pub.PublishRequest(
+                    envelope=signed(
+                        batch("uk.ac.forth", [micro_credential(key="C")], first_seq=9),
+                        network.signers["uk.ac.forth"],
+                    )
+                )
+            )
         equivalence_pb2_grpc.EquivalenceServiceStub(channel).ResolveTransfer(
-            eq.ResolveTransferRequest(holdings=[holding()], target_institution_id="uk.ac.taff"))
+            eq.ResolveTransferRequest(holdings=[holding()], target_institution_id="uk.ac.taff")
+        )
     got = samples(generate_latest(registry.metrics.registry).decode())
     publish = "/registry.v1.PublicationService/Publish"
     assert got[("registry_rpc_requests_total", (("code", "OK"), ("method", publish)))] == 2
-    assert got[("registry_rpc_requests_total", (("code", "FAILED_PRECONDITION"),
-                                                ("method", publish)))] == 1
+    assert (
+        got[("registry_rpc_requests_total", (("code", "FAILED_PRECONDITION"), ("method", publish)))]
+        == 1
+    )
     assert got[("registry_batches_refused_total", (("reason", "SequenceGap"),))] == 1
     assert got[("registry_records_ingested_total", (("institution", "uk.ac.forth"),))] == 2
     assert got[("registry_rpc_duration_seconds_count", (("method", publish),))] == 3
     last = got[("registry_last_sync_timestamp_seconds", (("institution", "uk.ac.forth"),))]
     assert abs(last - time.time()) < 120
-
 
 
 def test_one_request_id_on_the_agents_and_the_registrys_lines(tmp_path: Path) -> None:
@@ -74,23 +86,74 @@ def test_one_request_id_on_the_agents_and_the_registrys_lines(tmp_path: Path) ->
     port, metrics_port = free_port(), free_port()
 
     def cli(module: str, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", module, *args], capture_output=True,
-                              text=True, timeout=120, **kwargs)  # type: ignore[call-overload]
+        return subprocess.run(
+            [sys.executable, "-m", module, *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            **kwargs,
+        )  # type: ignore[call-overload]
 
-    cli("sync_agent.cli", "--home", str(home), "init", "--institution-id", "uk.ac.forth",
-        "--name", "Forth", "--country", "GB", "--registry", f"127.0.0.1:{port}")
-    assert cli("registry_server.cli", "--database-url", url, "institutions", "add", "--id",
-               "uk.ac.forth", "--name", "Forth", "--country", "GB", "--public-key",
-               str(home / "signing-key.pub")).returncode == 0
+    cli(
+        "sync_agent.cli",
+        "--home",
+        str(home),
+        "init",
+        "--institution-id",
+        "uk.ac.forth",
+        "--name",
+        "Forth",
+        "--country",
+        "GB",
+        "--registry",
+        f"127.0.0.1:{port}",
+    )
+    assert (
+        cli(
+            "registry_server.cli",
+            "--database-url",
+            url,
+            "institutions",
+            "add",
+            "--id",
+            "uk.ac.forth",
+            "--name",
+            "Forth",
+            "--country",
+            "GB",
+            "--public-key",
+            str(home / "signing-key.pub"),
+        ).returncode
+        == 0
+    )
     catalogue = tmp_path / "mc.json"
-    catalogue.write_text(json.dumps({"micro_credentials": [
-        json_format.MessageToDict(micro_credential(key=f"K{i}")) for i in range(3)]}))
+    catalogue.write_text(
+        json.dumps(
+            {
+                "micro_credentials": [
+                    json_format.MessageToDict(micro_credential(key=f"K{i}")) for i in range(3)
+                ]
+            }
+        )
+    )
     assert cli("sync_agent.cli", "--home", str(home), "import", str(catalogue)).returncode == 0
     log_file = (tmp_path / "registry.log").open("w")
     env = {**os.environ, "REGISTRY_METRICS_LISTEN": f"127.0.0.1:{metrics_port}"}
-    registry = subprocess.Popen([sys.executable, "-m", "registry_server.cli", "--database-url",
-                                 url, "serve", "--listen", f"127.0.0.1:{port}"],
-                                stderr=log_file, stdout=log_file, env=env)
+    registry = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "registry_server.cli",
+            "--database-url",
+            url,
+            "serve",
+            "--listen",
+            f"127.0.0.1:{port}",
+        ],
+        stderr=log_file,
+        stdout=log_file,
+        env=env,
+    )
     try:
         deadline = time.monotonic() + 30
         while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
@@ -98,8 +161,11 @@ def test_one_request_id_on_the_agents_and_the_registrys_lines(tmp_path: Path) ->
             time.sleep(0.1)
         done = cli("sync_agent.cli", "--home", str(home), "sync")
         assert done.returncode == 0, done.stderr
-        metrics = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics",
-                                         timeout=10).read().decode()
+        metrics = (
+            urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10)
+            .read()
+            .decode()
+        )
     finally:
         registry.terminate()
         registry.wait(30)
@@ -107,8 +173,11 @@ def test_one_request_id_on_the_agents_and_the_registrys_lines(tmp_path: Path) ->
     agent_lines = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
     ids = {line["request_id"] for line in agent_lines}
     assert len(ids) == 1 and "" not in ids
-    registry_lines = [json.loads(line) for line in (tmp_path / "registry.log").read_text()
-                      .splitlines() if line.startswith("{")]
+    registry_lines = [
+        json.loads(line)
+        for line in (tmp_path / "registry.log").read_text().splitlines()
+        if line.startswith("{")
+    ]
     joined = [line for line in registry_lines if line["request_id"] in ids]
     assert any("acknowledged up to seq 3" in line["message"] for line in joined)
     assert 'registry_records_ingested_total{institution="uk.ac.forth"} 3.0' in metrics
@@ -118,15 +187,24 @@ def test_one_request_id_on_the_agents_and_the_registrys_lines(tmp_path: Path) ->
 
 
 def test_sync_lag_counts_active_institutions_from_their_last_batch_or_enrolment(
-        network: Network, registry: RunningRegistry) -> None:
+    network: Network, registry: RunningRegistry
+) -> None:
     with grpc.insecure_channel(registry.address) as channel:
-        publication_pb2_grpc.PublicationServiceStub(channel).Publish(pub.PublishRequest(
-            envelope=signed(batch("uk.ac.forth", [micro_credential(key="A")]),
-                            network.signers["uk.ac.forth"])))
+        publication_pb2_grpc.PublicationServiceStub(channel).Publish(
+            pub.PublishRequest(
+                envelope=signed(
+                    batch("uk.ac.forth", [micro_credential(key="A")]),
+                    network.signers["uk.ac.forth"],
+                )
+            )
+        )
     directory.set_status(network.engine, "uk.ac.lagan", INSTITUTION_STATUS_SUSPENDED, "test")
     got = samples(generate_latest(registry.metrics.registry).decode())
-    lag = {dict(labels)["institution"]: value for (name, labels), value in got.items()
-           if name == "registry_sync_lag_seconds"}
+    lag = {
+        dict(labels)["institution"]: value
+        for (name, labels), value in got.items()
+        if name == "registry_sync_lag_seconds"
+    }
     assert set(lag) == {"uk.ac.forth", "uk.ac.taff"}  # lagan is suspended: nothing expected
     assert all(0 <= seconds < 3600 for seconds in lag.values())
     assert got[("registry_institution_last_seq", (("institution", "uk.ac.forth"),))] == 1
@@ -137,8 +215,11 @@ def test_sync_lag_counts_active_institutions_from_their_last_batch_or_enrolment(
 
 def test_scrapes_within_the_cache_time_read_the_database_once(sqlite_engine: Engine) -> None:
     statements: list[str] = []
-    event.listen(sqlite_engine, "before_cursor_execute",
-                 lambda _c, _cur, statement, *_: statements.append(statement))
+    event.listen(
+        sqlite_engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_: statements.append(statement),
+    )
     collector = DatabaseCollector(sqlite_engine, cache_seconds=3600)
     first = [family.samples for family in collector.collect()]
     read = len(statements)
@@ -147,8 +228,9 @@ def test_scrapes_within_the_cache_time_read_the_database_once(sqlite_engine: Eng
     assert len(statements) == read
 
 
-def test_certificate_expiry_and_worker_liveness_are_reported(tls_registry: RunningRegistry,
-                                                             pki: Path) -> None:
+def test_certificate_expiry_and_worker_liveness_are_reported(
+    tls_registry: RunningRegistry, pki: Path
+) -> None:
     got = samples(generate_latest(tls_registry.metrics.registry).decode())
     for name, file in (("registry", "registry.pem"), ("client_ca", "ca.pem")):
         expires = x509.load_pem_x509_certificate((pki / file).read_bytes()).not_valid_after_utc
@@ -159,8 +241,12 @@ def test_certificate_expiry_and_worker_liveness_are_reported(tls_registry: Runni
     assert got[("registry_workers_alive", checks)] == 1
     tls_registry.record_checks.workers[0].process.kill()
     deadline = time.monotonic() + 30
-    while samples(generate_latest(tls_registry.metrics.registry).decode())[
-            ("registry_workers_alive", checks)] != 0:
+    while (
+        samples(generate_latest(tls_registry.metrics.registry).decode())[
+            ("registry_workers_alive", checks)
+        ]
+        != 0
+    ):
         assert time.monotonic() < deadline, "the killed worker is still counted alive"
         time.sleep(0.05)
 
@@ -187,12 +273,27 @@ def served_log(tmp_path_factory: pytest.TempPathFactory) -> ServedLog:
     log_file = tmp / "registry.log"
     # GRPC_VERBOSITY=info: gRPC's C core then writes to stderr itself (a line saying INFO
     # is not for production), which must come out as JSON too.
-    env = {**os.environ, "REGISTRY_METRICS_LISTEN": f"127.0.0.1:{metrics_port}",
-           "GRPC_VERBOSITY": "info"}
+    env = {
+        **os.environ,
+        "REGISTRY_METRICS_LISTEN": f"127.0.0.1:{metrics_port}",
+        "GRPC_VERBOSITY": "info",
+    }
     with log_file.open("w") as log:
-        registry = subprocess.Popen([sys.executable, "-m", "registry_server.cli",
-                                     "--database-url", url, "serve", "--listen",
-                                     f"127.0.0.1:{port}"], stderr=log, stdout=log, env=env)
+        registry = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "registry_server.cli",
+                "--database-url",
+                url,
+                "serve",
+                "--listen",
+                f"127.0.0.1:{port}",
+            ],
+            stderr=log,
+            stdout=log,
+            env=env,
+        )
     ids = {call: f"{call}-{os.getpid()}" for call in ("accepted", "gap", "empty", "health")}
     try:
         deadline = time.monotonic() + 60
@@ -204,19 +305,40 @@ def served_log(tmp_path_factory: pytest.TempPathFactory) -> ServedLog:
 
             def publish(call: str, request: pub.PublishRequest) -> None:
                 stub.Publish(request, metadata=((REQUEST_ID_HEADER, ids[call]),), timeout=30)
-            publish("accepted", pub.PublishRequest(envelope=signed(batch(
-                "uk.ac.forth", [micro_credential(key="A"), micro_credential(key="B")]),
-                signer)))
-            for call, request in (("gap", pub.PublishRequest(envelope=signed(batch(
-                    "uk.ac.forth", [micro_credential(key="C")], first_seq=9), signer))),
-                                  ("empty", pub.PublishRequest())):
+
+            publish(
+                "accepted",
+                pub.PublishRequest(
+                    envelope=signed(
+                        batch(
+                            "uk.ac.forth", [micro_credential(key="A"), micro_credential(key="B")]
+                        ),
+                        signer,
+                    )
+                ),
+            )
+            for call, request in (
+                (
+                    "gap",
+                    pub.PublishRequest(
+                        envelope=signed(
+                            batch("uk.ac.forth", [micro_credential(key="C")], first_seq=9), signer
+                        )
+                    ),
+                ),
+                ("empty", pub.PublishRequest()),
+            ):
                 with pytest.raises(grpc.RpcError):
                     publish(call, request)
             health: Any = health_pb2_grpc.HealthStub(channel)  # its types name no methods
-            health.Check(health_pb2.HealthCheckRequest(),
-                         metadata=((REQUEST_ID_HEADER, ids["health"]),))
-        metrics = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics",
-                                         timeout=30).read().decode()
+            health.Check(
+                health_pb2.HealthCheckRequest(), metadata=((REQUEST_ID_HEADER, ids["health"]),)
+            )
+        metrics = (
+            urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=30)
+            .read()
+            .decode()
+        )
     finally:
         registry.terminate()
         registry.wait(60)
@@ -232,13 +354,16 @@ def test_every_line_the_registry_writes_to_stderr_is_json(served_log: ServedLog)
 
 
 def test_each_call_has_one_access_line_with_caller_code_duration_and_request_id(
-        served_log: ServedLog) -> None:
+    served_log: ServedLog,
+) -> None:
     lines = [json.loads(line) for line in served_log.lines]
     access = [line for line in lines if line["logger"] == "registry_server.access"]
-    expected = {"accepted": ("/registry.v1.PublicationService/Publish", "OK"),
-                "gap": ("/registry.v1.PublicationService/Publish", "FAILED_PRECONDITION"),
-                "empty": ("/registry.v1.PublicationService/Publish", "INVALID_ARGUMENT"),
-                "health": ("/grpc.health.v1.Health/Check", "OK")}
+    expected = {
+        "accepted": ("/registry.v1.PublicationService/Publish", "OK"),
+        "gap": ("/registry.v1.PublicationService/Publish", "FAILED_PRECONDITION"),
+        "empty": ("/registry.v1.PublicationService/Publish", "INVALID_ARGUMENT"),
+        "health": ("/grpc.health.v1.Health/Check", "OK"),
+    }
     for call, (method, code) in expected.items():
         found = [line for line in access if line["request_id"] == served_log.request_ids[call]]
         assert len(found) == 1, f"{call}: {found}"
@@ -249,8 +374,9 @@ def test_each_call_has_one_access_line_with_caller_code_duration_and_request_id(
 
 def test_refused_publications_are_logged_with_their_reason(served_log: ServedLog) -> None:
     lines = [json.loads(line) for line in served_log.lines]
-    refused = {line["request_id"]: line for line in lines
-               if line["logger"] == "registry_server.refusals"}
+    refused = {
+        line["request_id"]: line for line in lines if line["logger"] == "registry_server.refusals"
+    }
     assert set(refused) == {served_log.request_ids["gap"], served_log.request_ids["empty"]}
     gap = refused[served_log.request_ids["gap"]]
     assert gap["level"] == "warning" and gap["reason"] == "SequenceGap"
@@ -263,8 +389,13 @@ def test_the_served_metrics_pass_promtool(served_log: ServedLog, tmp_path: Path)
     promtool = shutil.which("promtool")
     if promtool is None:
         pytest.skip("promtool not installed (Debian: apt-get install prometheus)")
-    done = subprocess.run([promtool, "check", "metrics"], input=served_log.metrics,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [promtool, "check", "metrics"],
+        input=served_log.metrics,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     got = samples(served_log.metrics)
     assert got[("registry_log_entries", ())] == 1

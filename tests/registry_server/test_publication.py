@@ -33,8 +33,12 @@ def test_batch_is_applied_with_checkpoint_and_receipt(network: Network) -> None:
     assert (ack.last_seq, ack.records_applied, ack.receipt.log_index) == (2, 2, 1)
     assert ack.head == head_after(first)
     assert publication.checkpoint(network.engine, "uk.ac.forth").head == ack.head
-    second = batch("uk.ac.forth", [micro_credential(key="MC1", version=2, title="Renamed")],
-                   first_seq=3, prev_head=ack.head)
+    second = batch(
+        "uk.ac.forth",
+        [micro_credential(key="MC1", version=2, title="Renamed")],
+        first_seq=3,
+        prev_head=ack.head,
+    )
     ack2 = publication.publish(network.engine, signed(second, network.signers["uk.ac.forth"]))
     assert ack2.receipt.log_index == 2 and ack2.receipt.log_head != ack.receipt.log_head
     with network.engine.connect() as c:
@@ -44,7 +48,8 @@ def test_batch_is_applied_with_checkpoint_and_receipt(network: Network) -> None:
 
 
 def test_replayed_batch_returns_the_same_acknowledgement_and_changes_nothing(
-        network: Network) -> None:
+    network: Network,
+) -> None:
     first = batch("uk.ac.forth", [micro_credential()])
     envelope = signed(first, network.signers["uk.ac.forth"])
     ack = publication.publish(network.engine, envelope)
@@ -55,13 +60,18 @@ def test_replayed_batch_returns_the_same_acknowledgement_and_changes_nothing(
 
 def test_agreements_are_indexed_and_withdrawals_remove_their_edges(network: Network) -> None:
     taff = network.signers["uk.ac.taff"]
-    first = batch("uk.ac.taff", [module(), agreement(sources=[("uk.ac.forth", "A"),
-                                                              ("uk.ac.lagan", "B")])])
+    first = batch(
+        "uk.ac.taff", [module(), agreement(sources=[("uk.ac.forth", "A"), ("uk.ac.lagan", "B")])]
+    )
     ack = publication.publish(network.engine, signed(first, taff))
     with network.engine.connect() as c:
         assert c.execute(select(func.count()).select_from(table(AgreementEdge))).scalar() == 2
-    withdraw = batch("uk.ac.taff", [pub.Tombstone(kind=rec.RECORD_KIND_AGREEMENT, key="AG1",
-                                                  version=2)], first_seq=3, prev_head=ack.head)
+    withdraw = batch(
+        "uk.ac.taff",
+        [pub.Tombstone(kind=rec.RECORD_KIND_AGREEMENT, key="AG1", version=2)],
+        first_seq=3,
+        prev_head=ack.head,
+    )
     publication.publish(network.engine, signed(withdraw, taff))
     with network.engine.connect() as c:
         assert c.execute(select(func.count()).select_from(table(AgreementEdge))).scalar() == 0
@@ -74,33 +84,54 @@ def test_a_series_grant_is_indexed_once_per_source_and_unit(network: Network) ->
     """Two sources granting BIO1A with its lab BIO1AL: four edges, one per source and unit;
     general credit one per source, with no unit. Republishing the series rewrites them."""
     taff = network.signers["uk.ac.taff"]
-    first = batch("uk.ac.taff", [
-        module(key="BIO1A"), module(key="BIO1AL", credit=5),
-        agreement(units=["BIO1A", "BIO1AL"], sources=[("uk.ac.forth", "A"),
-                                                      ("uk.ac.lagan", "B")]),
-        agreement(key="AG2", general=rec.GeneralCredit(
-            credit=rec.Credit(value=10, system="UK_CREDIT"),
-            level=rec.Level(framework="FHEQ", level="4")))])
+    first = batch(
+        "uk.ac.taff",
+        [
+            module(key="BIO1A"),
+            module(key="BIO1AL", credit=5),
+            agreement(
+                units=["BIO1A", "BIO1AL"], sources=[("uk.ac.forth", "A"), ("uk.ac.lagan", "B")]
+            ),
+            agreement(
+                key="AG2",
+                general=rec.GeneralCredit(
+                    credit=rec.Credit(value=10, system="UK_CREDIT"),
+                    level=rec.Level(framework="FHEQ", level="4"),
+                ),
+            ),
+        ],
+    )
     ack = publication.publish(network.engine, signed(first, taff))
 
     def edges() -> list[tuple[str, str, str]]:
         e = table(AgreementEdge)
         with network.engine.connect() as c:
-            return sorted((r[0], r[1], r[2]) for r in c.execute(
-                select(e.c.agreement_key, e.c.source_key, e.c.grant_unit_key)))
+            return sorted(
+                (r[0], r[1], r[2])
+                for r in c.execute(select(e.c.agreement_key, e.c.source_key, e.c.grant_unit_key))
+            )
 
-    assert edges() == [("AG1", "A", "BIO1A"), ("AG1", "A", "BIO1AL"), ("AG1", "B", "BIO1A"),
-                       ("AG1", "B", "BIO1AL"), ("AG2", "MC1", "")]
-    again = batch("uk.ac.taff", [agreement(units=["BIO1AL", "BIO1A"], version=2,
-                                           sources=[("uk.ac.forth", "A")])],
-                  first_seq=5, prev_head=ack.head)
+    assert edges() == [
+        ("AG1", "A", "BIO1A"),
+        ("AG1", "A", "BIO1AL"),
+        ("AG1", "B", "BIO1A"),
+        ("AG1", "B", "BIO1AL"),
+        ("AG2", "MC1", ""),
+    ]
+    again = batch(
+        "uk.ac.taff",
+        [agreement(units=["BIO1AL", "BIO1A"], version=2, sources=[("uk.ac.forth", "A")])],
+        first_seq=5,
+        prev_head=ack.head,
+    )
     publication.publish(network.engine, signed(again, taff))
     assert edges() == [("AG1", "A", "BIO1A"), ("AG1", "A", "BIO1AL"), ("AG2", "MC1", "")]
 
 
 def test_record_changed_twice_in_one_batch_keeps_the_last(network: Network) -> None:
-    b = batch("uk.ac.forth", [micro_credential(title="One"),
-                              micro_credential(version=2, title="Two")])
+    b = batch(
+        "uk.ac.forth", [micro_credential(title="One"), micro_credential(version=2, title="Two")]
+    )
     publication.publish(network.engine, signed(b, network.signers["uk.ac.forth"]))
     with network.engine.connect() as c:
         r = table(PublishedRecord)
@@ -112,58 +143,178 @@ def _refusals(network: Network, first: pub.Batch) -> list[tuple[str, pub.SignedE
     forth = network.signers["uk.ac.forth"]
     head = head_after(first)
     stranger = Ed25519Signer.generate()
-    tampered = signed(batch("uk.ac.forth", [micro_credential(key="MC3")], first_seq=3,
-                            prev_head=head), forth)
+    tampered = signed(
+        batch("uk.ac.forth", [micro_credential(key="MC3")], first_seq=3, prev_head=head), forth
+    )
     tampered.payload = tampered.payload.replace(b"MC3", b"MC4")
-    wrong_type = signed(batch("uk.ac.forth", [micro_credential(key="MC3")], first_seq=3,
-                              prev_head=head), forth)
+    wrong_type = signed(
+        batch("uk.ac.forth", [micro_credential(key="MC3")], first_seq=3, prev_head=head), forth
+    )
     wrong_type.payload_type = "application/json"
     return [
         ("bad signature", tampered, errors.SignatureError),
-        ("unknown key", signed(batch("uk.ac.forth", [micro_credential(key="MC3")], first_seq=3,
-                                     prev_head=head), stranger), errors.UnknownKey),
-        ("another institution's key", signed(batch("uk.ac.forth", [micro_credential(key="MC3")],
-                                                   first_seq=3, prev_head=head),
-                                             network.signers["uk.ac.taff"]), errors.ForeignRecord),
-        ("record of another institution", signed(batch("uk.ac.forth", [micro_credential(
-            "uk.ac.taff", "X")], first_seq=3, prev_head=head), forth), errors.ForeignRecord),
-        ("gap", signed(batch("uk.ac.forth", [micro_credential(key="MC3")], first_seq=5,
-                             prev_head=head), forth), errors.SequenceGap),
-        ("rollback", signed(batch("uk.ac.forth", [micro_credential(key="MC9"),
-                                                  micro_credential(key="MC8")]), forth),
-         errors.Rollback),
-        ("overlap", signed(batch("uk.ac.forth", [micro_credential(key="MC9"),
-                                                 micro_credential(key="MC8")], first_seq=2,
-                                 prev_head=head), forth), errors.Rollback),
-        ("fork", signed(batch("uk.ac.forth", [micro_credential(key="MC3")], first_seq=3,
-                              prev_head="0" * 64), forth), errors.Fork),
-        ("stale version", signed(batch("uk.ac.forth", [micro_credential(key="MC1")],
-                                       first_seq=3, prev_head=head), forth), errors.StaleVersion),
-        ("invalid record", signed(batch("uk.ac.forth", [micro_credential(key="MC3", title="")],
-                                        first_seq=3, prev_head=head), forth), errors.InvalidRecord),
-        ("withdrawing an unknown record", signed(batch("uk.ac.forth", [pub.Tombstone(
-            kind=rec.RECORD_KIND_MICRO_CREDENTIAL, key="NOPE", version=1)], first_seq=3,
-            prev_head=head), forth), errors.InvalidRecord),
-        ("self-recognition", signed(batch("uk.ac.forth", [agreement(
-            "uk.ac.forth", sources=[("uk.ac.forth", "MC1")])], first_seq=3, prev_head=head),
-            forth), errors.InvalidRecord),
-        ("empty batch", signed(pub.Batch(institution_id="uk.ac.forth", first_seq=3, last_seq=2,
-                                         prev_head=head), forth), errors.MalformedPayload),
+        (
+            "unknown key",
+            signed(
+                batch("uk.ac.forth", [micro_credential(key="MC3")], first_seq=3, prev_head=head),
+                stranger,
+            ),
+            errors.UnknownKey,
+        ),
+        (
+            "another institution's key",
+            signed(
+                batch("uk.ac.forth", [micro_credential(key="MC3")], first_seq=3, prev_head=head),
+                network.signers["uk.ac.taff"],
+            ),
+            errors.ForeignRecord,
+        ),
+        (
+            "record of another institution",
+            signed(
+                batch(
+                    "uk.ac.forth",
+                    [micro_credential("uk.ac.taff", "X")],
+                    first_seq=3,
+                    prev_head=head,
+                ),
+                forth,
+            ),
+            errors.ForeignRecord,
+        ),
+        (
+            "gap",
+            signed(
+                batch("uk.ac.forth", [micro_credential(key="MC3")], first_seq=5, prev_head=head),
+                forth,
+            ),
+            errors.SequenceGap,
+        ),
+        (
+            "rollback",
+            signed(
+                batch("uk.ac.forth", [micro_credential(key="MC9"), micro_credential(key="MC8")]),
+                forth,
+            ),
+            errors.Rollback,
+        ),
+        (
+            "overlap",
+            signed(
+                batch(
+                    "uk.ac.forth",
+                    [micro_credential(key="MC9"), micro_credential(key="MC8")],
+                    first_seq=2,
+                    prev_head=head,
+                ),
+                forth,
+            ),
+            errors.Rollback,
+        ),
+        (
+            "fork",
+            signed(
+                batch(
+                    "uk.ac.forth", [micro_credential(key="MC3")], first_seq=3, prev_head="0" * 64
+                ),
+                forth,
+            ),
+            errors.Fork,
+        ),
+        (
+            "stale version",
+            signed(
+                batch("uk.ac.forth", [micro_credential(key="MC1")], first_seq=3, prev_head=head),
+                forth,
+            ),
+            errors.StaleVersion,
+        ),
+        (
+            "invalid record",
+            signed(
+                batch(
+                    "uk.ac.forth",
+                    [micro_credential(key="MC3", title="")],
+                    first_seq=3,
+                    prev_head=head,
+                ),
+                forth,
+            ),
+            errors.InvalidRecord,
+        ),
+        (
+            "withdrawing an unknown record",
+            signed(
+                batch(
+                    "uk.ac.forth",
+                    [pub.Tombstone(kind=rec.RECORD_KIND_MICRO_CREDENTIAL, key="NOPE", version=1)],
+                    first_seq=3,
+                    prev_head=head,
+                ),
+                forth,
+            ),
+            errors.InvalidRecord,
+        ),
+        (
+            "self-recognition",
+            signed(
+                batch(
+                    "uk.ac.forth",
+                    [agreement("uk.ac.forth", sources=[("uk.ac.forth", "MC1")])],
+                    first_seq=3,
+                    prev_head=head,
+                ),
+                forth,
+            ),
+            errors.InvalidRecord,
+        ),
+        (
+            "empty batch",
+            signed(
+                pub.Batch(institution_id="uk.ac.forth", first_seq=3, last_seq=2, prev_head=head),
+                forth,
+            ),
+            errors.MalformedPayload,
+        ),
         ("malformed payload", signed_bytes(b"\xff\xff\xff", forth), errors.MalformedPayload),
         ("wrong payload type", wrong_type, errors.MalformedPayload),
-        ("seq out of order", signed(pub.Batch(
-            institution_id="uk.ac.forth", first_seq=3, last_seq=4, prev_head=head,
-            changes=[pub.RecordChange(seq=4, micro_credential=micro_credential(key="A")),
-                     pub.RecordChange(seq=3, micro_credential=micro_credential(key="B"))]),
-            forth), errors.MalformedPayload),
-        ("empty change", signed(pub.Batch(institution_id="uk.ac.forth", first_seq=3, last_seq=3,
-                                          prev_head=head, changes=[pub.RecordChange(seq=3)]),
-                                forth), errors.InvalidRecord),
+        (
+            "seq out of order",
+            signed(
+                pub.Batch(
+                    institution_id="uk.ac.forth",
+                    first_seq=3,
+                    last_seq=4,
+                    prev_head=head,
+                    changes=[
+                        pub.RecordChange(seq=4, micro_credential=micro_credential(key="A")),
+                        pub.RecordChange(seq=3, micro_credential=micro_credential(key="B")),
+                    ],
+                ),
+                forth,
+            ),
+            errors.MalformedPayload,
+        ),
+        (
+            "empty change",
+            signed(
+                pub.Batch(
+                    institution_id="uk.ac.forth",
+                    first_seq=3,
+                    last_seq=3,
+                    prev_head=head,
+                    changes=[pub.RecordChange(seq=3)],
+                ),
+                forth,
+            ),
+            errors.InvalidRecord,
+        ),
     ]
 
 
 def signed_bytes(payload: bytes, signer: Ed25519Signer) -> pub.SignedEnvelope:
     from registry_core.envelope import seal
+
     return seal(payload, signer)
 
 
@@ -180,8 +331,9 @@ def test_every_refusal_is_precise_and_changes_nothing(network: Network) -> None:
 
 def test_sequence_errors_say_where_to_resume(network: Network) -> None:
     first = publish_first(network)
-    gap = batch("uk.ac.forth", [micro_credential(key="MC3")], first_seq=7,
-                prev_head=head_after(first))
+    gap = batch(
+        "uk.ac.forth", [micro_credential(key="MC3")], first_seq=7, prev_head=head_after(first)
+    )
     with pytest.raises(errors.SequenceGap, match="resend from seq 3") as caught:
         publication.publish(network.engine, signed(gap, network.signers["uk.ac.forth"]))
     assert (caught.value.last_seq, caught.value.head) == (2, head_after(first))
@@ -192,9 +344,15 @@ def test_a_broken_record_rule_is_reported_before_a_stale_version(network: Networ
     first = batch("uk.ac.forth", [micro_credential(key="MC1"), micro_credential(key="MC2")])
     publication.publish(network.engine, signed(first, network.signers["uk.ac.forth"]))
     before = registry_state(network.engine)
-    second = batch("uk.ac.forth", [micro_credential(key="MC1"),  # version 1 again: stale
-                                   micro_credential(key="MC9", country="UK")],
-                   first_seq=3, prev_head=head_after(first))
+    second = batch(
+        "uk.ac.forth",
+        [
+            micro_credential(key="MC1"),  # version 1 again: stale
+            micro_credential(key="MC9", country="UK"),
+        ],
+        first_seq=3,
+        prev_head=head_after(first),
+    )
     with pytest.raises(errors.InvalidRecord, match="MC9: field 'country'"):
         publication.publish(network.engine, signed(second, network.signers["uk.ac.forth"]))
     assert registry_state(network.engine) == before

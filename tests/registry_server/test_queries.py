@@ -23,15 +23,29 @@ from tests.factories import agreement, batch, holding, micro_credential, module,
 
 
 def publish_network(network: Network) -> None:
-    publication.publish(network.engine, signed(batch("uk.ac.forth", [
-        micro_credential(key="MC1"), micro_credential(key="MC2")]),
-        network.signers["uk.ac.forth"]))
-    publication.publish(network.engine, signed(batch("uk.ac.taff", [
-        module(), module(key="CS8ML"),
-        agreement(key="AG1", sources=[("uk.ac.forth", "MC1")]),
-        agreement(key="AG2", sources=[("uk.ac.forth", "MC2")], unit_key="CS8ML"),
-        agreement(key="AG3", sources=[("uk.ac.forth", "MC2")], valid_to="2025-01-01")]),
-        network.signers["uk.ac.taff"]))
+    publication.publish(
+        network.engine,
+        signed(
+            batch("uk.ac.forth", [micro_credential(key="MC1"), micro_credential(key="MC2")]),
+            network.signers["uk.ac.forth"],
+        ),
+    )
+    publication.publish(
+        network.engine,
+        signed(
+            batch(
+                "uk.ac.taff",
+                [
+                    module(),
+                    module(key="CS8ML"),
+                    agreement(key="AG1", sources=[("uk.ac.forth", "MC1")]),
+                    agreement(key="AG2", sources=[("uk.ac.forth", "MC2")], unit_key="CS8ML"),
+                    agreement(key="AG3", sources=[("uk.ac.forth", "MC2")], valid_to="2025-01-01"),
+                ],
+            ),
+            network.signers["uk.ac.taff"],
+        ),
+    )
 
 
 def url_of(network: Network) -> str:
@@ -40,21 +54,38 @@ def url_of(network: Network) -> str:
 
 def to_taff(*keys: str) -> eq.ResolveTransferRequest:
     """What Forth's credentials with these keys count for at Taff."""
-    return eq.ResolveTransferRequest(holdings=[holding(key=k) for k in keys],
-                                     target_institution_id="uk.ac.taff", as_of="2026-01-15")
+    return eq.ResolveTransferRequest(
+        holdings=[holding(key=k) for k in keys],
+        target_institution_id="uk.ac.taff",
+        as_of="2026-01-15",
+    )
 
 
 QUESTIONS: list[tuple[str, Message]] = [
     ("ResolveTransfer", to_taff("MC1", "MC2")),
-    ("ResolveTransfer", eq.ResolveTransferRequest(  # refused: names the field
-        holdings=[holding(award_date="June 2025")], target_institution_id="uk.ac.taff")),
-    ("ListEquivalents", eq.ListEquivalentsRequest(
-        credential=rec.CredentialRef(institution_id="uk.ac.forth", key="MC1"))),
-    ("ListSources", eq.ListSourcesRequest(
-        unit=rec.CredentialRef(institution_id="uk.ac.taff", key="CS7DE"))),
-    ("EvaluatePathway", eq.EvaluatePathwayRequest(  # refused: no such qualification
-        qualification=rec.CredentialRef(institution_id="uk.ac.taff", key="BSC-CS"),
-        holdings=[holding()])),
+    (
+        "ResolveTransfer",
+        eq.ResolveTransferRequest(  # refused: names the field
+            holdings=[holding(award_date="June 2025")], target_institution_id="uk.ac.taff"
+        ),
+    ),
+    (
+        "ListEquivalents",
+        eq.ListEquivalentsRequest(
+            credential=rec.CredentialRef(institution_id="uk.ac.forth", key="MC1")
+        ),
+    ),
+    (
+        "ListSources",
+        eq.ListSourcesRequest(unit=rec.CredentialRef(institution_id="uk.ac.taff", key="CS7DE")),
+    ),
+    (
+        "EvaluatePathway",
+        eq.EvaluatePathwayRequest(  # refused: no such qualification
+            qualification=rec.CredentialRef(institution_id="uk.ac.taff", key="BSC-CS"),
+            holdings=[holding()],
+        ),
+    ),
     ("ListConflicts", eq.ListConflictsRequest(institution_id="uk.ac.taff")),
 ]
 
@@ -69,7 +100,8 @@ def in_process(network: Network, method: str, question: bytes) -> bytes | Failur
 
 
 def test_a_worker_answers_every_question_byte_for_byte_as_the_registry_would(
-        network: Network) -> None:
+    network: Network,
+) -> None:
     """Each EquivalenceService method, answered and refused, on both databases."""
     publish_network(network)
     asked = [(method, question.SerializeToString()) for method, question in QUESTIONS]
@@ -110,8 +142,7 @@ def test_a_worker_sees_what_was_published_after_it_started(network: Network) -> 
     assert len(eq.ResolveTransferResponse.FromString(after).grants) == 2
 
 
-def test_a_dead_worker_is_replaced_and_its_question_answered_in_process(
-        network: Network) -> None:
+def test_a_dead_worker_is_replaced_and_its_question_answered_in_process(network: Network) -> None:
     publish_network(network)
     running = RunningRegistry(network.engine, query_workers=1)
     try:
@@ -124,20 +155,26 @@ def test_a_dead_worker_is_replaced_and_its_question_answered_in_process(
         assert all(len(a.grants) == 2 for a in answers)
         replacement = running.query_workers.workers[0]
         assert replacement.process is not dead and replacement.alive
-        assert running.metrics.registry.get_sample_value(
-            "registry_worker_replacements_total", {"worker": "query worker"}) == 1
+        assert (
+            running.metrics.registry.get_sample_value(
+                "registry_worker_replacements_total", {"worker": "query worker"}
+            )
+            == 1
+        )
     finally:
         running.stop()
 
 
 @pytest.mark.parametrize("workers", [0, 1], ids=["in process", "in a query worker"])
 def test_a_question_that_is_not_the_methods_message_is_refused_naming_it(
-        network: Network, workers: int) -> None:
+    network: Network, workers: int
+) -> None:
     running = RunningRegistry(network.engine, query_workers=workers)
     try:
         with grpc.insecure_channel(running.address) as channel:
             raw: grpc.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(
-                "/registry.v1.EquivalenceService/ResolveTransfer")
+                "/registry.v1.EquivalenceService/ResolveTransfer"
+            )
             with pytest.raises(grpc.RpcError) as refused:
                 raw(b"\xff\xff\xff", timeout=10)
     finally:
@@ -155,11 +192,11 @@ def test_an_in_memory_database_is_answered_in_process() -> None:
     async def run() -> bool:
         workers = await QueryWorkers.for_database(2, "sqlite://")
         return workers.enabled
+
     assert asyncio.run(run()) is False
 
 
-def test_a_caller_that_gives_up_does_not_take_the_next_callers_answer(
-        network: Network) -> None:
+def test_a_caller_that_gives_up_does_not_take_the_next_callers_answer(network: Network) -> None:
     """A call past its deadline stops waiting; the answer it was owed is still read in its
     turn, so the question behind it gets its own answer. (The worker is paused while both
     questions wait, so the first caller gives up before either is answered.)"""
@@ -182,11 +219,11 @@ def test_a_caller_that_gives_up_does_not_take_the_next_callers_answer(
 
     assert asyncio.run(run()) == in_process(network, "ResolveTransfer", second)
     assert in_process(network, "ResolveTransfer", second) != in_process(
-        network, "ResolveTransfer", first)
+        network, "ResolveTransfer", first
+    )
 
 
-def test_a_worker_refuses_a_question_whose_caller_has_stopped_waiting(
-        network: Network) -> None:
+def test_a_worker_refuses_a_question_whose_caller_has_stopped_waiting(network: Network) -> None:
     """Under a burst, questions wait for the worker; one reached after its caller's deadline
     is refused at once (DEADLINE_EXCEEDED, nothing read), and the one behind it, with time
     left, is answered. (The worker is paused while both wait.)"""
@@ -213,7 +250,8 @@ def test_a_worker_refuses_a_question_whose_caller_has_stopped_waiting(
 
 
 def test_a_question_that_holds_a_worker_too_long_is_refused_not_answered_in_process(
-        network: Network, monkeypatch: pytest.MonkeyPatch) -> None:
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The worker is stopped after ANSWER_SECONDS (here 1; paused to stand for a question
     that costs that long). That question gets RESOURCE_EXHAUSTED saying what to ask instead:
     answered in the registry's own process it would hold every call as long. The question

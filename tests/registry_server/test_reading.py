@@ -18,9 +18,15 @@ from registry_server.tables import Institution, utcnow
 
 def _enrol(engine: Engine, institution_id: str) -> None:
     with writing(engine) as connection:
-        connection.execute(insert(table(Institution)).values(
-            institution_id=institution_id, name=institution_id, country="GB", status=1,
-            created_at=utcnow()))
+        connection.execute(
+            insert(table(Institution)).values(
+                institution_id=institution_id,
+                name=institution_id,
+                country="GB",
+                status=1,
+                created_at=utcnow(),
+            )
+        )
 
 
 def _count(reads) -> int:  # type: ignore[no-untyped-def]
@@ -85,6 +91,7 @@ def test_disposing_the_engine_closes_the_kept_connections(tmp_path: Path) -> Non
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     _enrol(engine, "uk.ac.one")
+
     def read_elsewhere() -> None:
         with reading(engine) as elsewhere:
             elsewhere.rows("SELECT 1")
@@ -103,7 +110,8 @@ def test_disposing_the_engine_closes_the_kept_connections(tmp_path: Path) -> Non
 
 
 def test_a_one_statement_reading_sees_what_was_committed_and_holds_no_transaction(
-        engine: Engine) -> None:
+    engine: Engine,
+) -> None:
     _enrol(engine, "uk.ac.one")
     with reading(engine, one_statement=True) as reads:
         assert _count(reads) == 1
@@ -117,7 +125,8 @@ def test_a_one_statement_reading_sees_what_was_committed_and_holds_no_transactio
 
 @pytest.mark.parametrize("one_statement", [False, True])
 def test_a_thread_reads_again_after_a_dispose_in_another_thread(
-        tmp_path: Path, one_statement: bool) -> None:
+    tmp_path: Path, one_statement: bool
+) -> None:
     """A dispose closes every thread's kept connection; a thread that read before gets a new
     one (it used to fail on the closed one, with AttributeError)."""
     engine = make_engine(f"sqlite:///{tmp_path / 'registry.db'}")

@@ -21,9 +21,11 @@ from tests.conftest import Network
 from tests.factories import agreement, batch, micro_credential, signed
 
 
-def ask(envelopes: list[pub.SignedEnvelope], keys: dict[str, bytes],
-        kill_first: bool = False) -> list[str | None]:
+def ask(
+    envelopes: list[pub.SignedEnvelope], keys: dict[str, bytes], kill_first: bool = False
+) -> list[str | None]:
     """The worker's answer for each envelope, from one worker process."""
+
     async def run() -> list[str | None]:
         checks = await RecordChecks.start(1)
         try:
@@ -34,29 +36,31 @@ def ask(envelopes: list[pub.SignedEnvelope], keys: dict[str, bytes],
             return [a.payload_sha256 if a else None for a in answers]
         finally:
             await checks.close()
+
     return asyncio.run(run())
 
 
 def one_valid_batch() -> tuple[dict[str, bytes], pub.SignedEnvelope]:
     """A signer's directory keys, and a batch it signed whose one record is valid."""
     signer = Ed25519Signer.generate()
-    return ({signer.key_id: signer.public_key},
-            signed(batch("uk.ac.forth", [micro_credential(key="MC1")]), signer))
+    return (
+        {signer.key_id: signer.public_key},
+        signed(batch("uk.ac.forth", [micro_credential(key="MC1")]), signer),
+    )
 
 
 def test_a_worker_passes_valid_records_and_nothing_else() -> None:
     signer = Ed25519Signer.generate()
     keys = {signer.key_id: signer.public_key}
     good = signed(batch("uk.ac.forth", [micro_credential(key="MC1")]), signer)
-    bad_record = signed(batch("uk.ac.forth", [micro_credential(key="MC1", country="UK")]),
-                        signer)
-    foreign = signed(batch("uk.ac.forth", [micro_credential("uk.ac.taff")]),
-                     signer)
+    bad_record = signed(batch("uk.ac.forth", [micro_credential(key="MC1", country="UK")]), signer)
+    foreign = signed(batch("uk.ac.forth", [micro_credential("uk.ac.taff")]), signer)
     forged = pub.SignedEnvelope()
     forged.CopyFrom(good)
     forged.signatures[0].sig = Ed25519Signer.generate().sign(b"other")
-    malformed = pub.SignedEnvelope(payload_type=good.payload_type, payload=b"\xff\xff",
-                                   signatures=good.signatures)
+    malformed = pub.SignedEnvelope(
+        payload_type=good.payload_type, payload=b"\xff\xff", signatures=good.signatures
+    )
     answers = ask([good, bad_record, foreign, forged, malformed], keys)
     assert answers == [payload_digest(good.payload), None, None, None, None]
 
@@ -64,7 +68,9 @@ def test_a_worker_passes_valid_records_and_nothing_else() -> None:
 def test_a_dead_worker_is_replaced_and_its_batch_checked_in_process() -> None:
     keys, envelope = one_valid_batch()
     assert ask([envelope, envelope], keys, kill_first=True) == [
-        None, payload_digest(envelope.payload)]
+        None,
+        payload_digest(envelope.payload),
+    ]
 
 
 def test_acceptance_trusts_a_worker_only_for_the_bytes_it_checked(network: Network) -> None:
@@ -85,13 +91,15 @@ def test_acceptance_trusts_a_worker_only_for_the_bytes_it_checked(network: Netwo
 
 
 def test_a_worker_vouches_for_the_signature_only_with_a_key_the_directory_holds(
-        network: Network) -> None:
+    network: Network,
+) -> None:
     """The worker was given a key the directory does not hold (as if removed meanwhile):
     acceptance then verifies the signature itself against the directory, and refuses."""
     stranger = Ed25519Signer.generate()
     envelope = signed(batch("uk.ac.forth", [micro_credential(key="MC1")]), stranger)
-    checked = record_checks.check(envelope.SerializeToString(),
-                                  {stranger.key_id: stranger.public_key})
+    checked = record_checks.check(
+        envelope.SerializeToString(), {stranger.key_id: stranger.public_key}
+    )
     assert checked is not None
     with pytest.raises(UnknownKey), writing(network.engine) as connection:
         acceptance.accept(envelope, TransactionState(connection), checked_elsewhere=checked)
@@ -112,14 +120,24 @@ def test_a_worker_refuses_a_badly_framed_batch_so_acceptance_names_the_fault() -
     gapped = batch("uk.ac.forth", [micro_credential(key="MC1"), micro_credential(key="MC2")])
     gapped.changes[1].seq = 3
     envelope = signed(gapped, signer)
-    assert record_checks.check(envelope.SerializeToString(),
-                               {signer.key_id: signer.public_key}) is None
+    assert (
+        record_checks.check(envelope.SerializeToString(), {signer.key_id: signer.public_key})
+        is None
+    )
 
 
 def test_a_worker_answer_survives_the_pipe() -> None:
     signer = Ed25519Signer.generate()
-    envelope = signed(batch("uk.ac.forth", [micro_credential(key="MC1"), agreement(
-        "uk.ac.forth", sources=[("uk.ac.taff", "MC9")])]), signer)
+    envelope = signed(
+        batch(
+            "uk.ac.forth",
+            [
+                micro_credential(key="MC1"),
+                agreement("uk.ac.forth", sources=[("uk.ac.taff", "MC9")]),
+            ],
+        ),
+        signer,
+    )
     checked = record_checks.check(envelope.SerializeToString(), {signer.key_id: signer.public_key})
     assert checked is not None
     again = record_checks._decode(record_checks._encode(checked))
@@ -150,11 +168,13 @@ def test_a_stuck_worker_is_stopped_and_replaced(monkeypatch: pytest.MonkeyPatch)
             return [a.payload_sha256 if a else None for a in (first, second, third)]
         finally:
             await checks.close()
+
     assert asyncio.run(run()) == [None, None, payload_digest(envelope.payload)]
 
 
 def test_a_replacement_that_cannot_start_leaves_the_checks_in_process(
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """A worker that dies while its replacement cannot start (here: a module that fails on
     import) costs ingest nothing but speed: batches are checked in the registry's process,
     and the replacement is tried again later, not on every batch."""
@@ -170,6 +190,7 @@ def test_a_replacement_that_cannot_start_leaves_the_checks_in_process(
             return [a.payload_sha256 if a else None for a in answers]
         finally:
             await checks.close()
+
     assert asyncio.run(run()) == [None, None, None]
     tries = [r for r in caplog.records if "ended before it was ready" in r.getMessage()]
     assert len(tries) == 1, "one failed start, then no retry within RESPAWN_SECONDS"

@@ -25,8 +25,9 @@ def junk_signature() -> pub.Signature:
     return pub.Signature(key_id=os.urandom(16).hex(), sig=os.urandom(64))
 
 
-def with_signatures_before(envelope: pub.SignedEnvelope,
-                           extra: list[pub.Signature]) -> pub.SignedEnvelope:
+def with_signatures_before(
+    envelope: pub.SignedEnvelope, extra: list[pub.Signature]
+) -> pub.SignedEnvelope:
     out = pub.SignedEnvelope()
     out.CopyFrom(envelope)
     del out.signatures[:]
@@ -38,11 +39,13 @@ def forth_batch(network: Network) -> pub.SignedEnvelope:
     return signed(batch("uk.ac.forth", [micro_credential()]), network.signers["uk.ac.forth"])
 
 
-def publish_over_grpc(registry: RunningRegistry, envelope: pub.SignedEnvelope
-                      ) -> pub.PublishResponse:
+def publish_over_grpc(
+    registry: RunningRegistry, envelope: pub.SignedEnvelope
+) -> pub.PublishResponse:
     with grpc.insecure_channel(registry.address) as ch:
         response: pub.PublishResponse = publication_pb2_grpc.PublicationServiceStub(ch).Publish(
-            pub.PublishRequest(envelope=envelope), timeout=20)
+            pub.PublishRequest(envelope=envelope), timeout=20
+        )
     return response
 
 
@@ -75,10 +78,12 @@ def verifications(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
 
 
 def test_too_many_signatures_are_refused_over_grpc_naming_the_limit_before_any_is_verified(
-        network: Network, registry: RunningRegistry, verifications: list[bool]) -> None:
+    network: Network, registry: RunningRegistry, verifications: list[bool]
+) -> None:
     before = registry_state(network.engine)
-    flood = with_signatures_before(forth_batch(network),
-                                   [junk_signature() for _ in range(env.MAX_SIGNATURES)])
+    flood = with_signatures_before(
+        forth_batch(network), [junk_signature() for _ in range(env.MAX_SIGNATURES)]
+    )
     with pytest.raises(grpc.RpcError) as refused:
         publish_over_grpc(registry, flood)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -89,19 +94,27 @@ def test_too_many_signatures_are_refused_over_grpc_naming_the_limit_before_any_i
 
 
 def test_too_many_signatures_are_refused_by_acceptance_itself(network: Network) -> None:
-    flood = with_signatures_before(forth_batch(network),
-                                   [junk_signature() for _ in range(env.MAX_SIGNATURES)])
+    flood = with_signatures_before(
+        forth_batch(network), [junk_signature() for _ in range(env.MAX_SIGNATURES)]
+    )
     with pytest.raises(errors.MalformedPayload, match="at most 32"):
         publication.publish(network.engine, flood)
 
 
-@pytest.mark.parametrize(("field", "signature"), [
-    ("signatures[0].key_id", pub.Signature(key_id="a" * 65, sig=b"x" * 64)),
-    ("signatures[0].sig", pub.Signature(key_id="a" * 32, sig=b"x" * 65)),
-])
+@pytest.mark.parametrize(
+    ("field", "signature"),
+    [
+        ("signatures[0].key_id", pub.Signature(key_id="a" * 65, sig=b"x" * 64)),
+        ("signatures[0].sig", pub.Signature(key_id="a" * 32, sig=b"x" * 65)),
+    ],
+)
 def test_an_oversized_key_id_or_signature_is_refused_naming_the_field(
-        network: Network, registry: RunningRegistry, verifications: list[bool],
-        field: str, signature: pub.Signature) -> None:
+    network: Network,
+    registry: RunningRegistry,
+    verifications: list[bool],
+    field: str,
+    signature: pub.Signature,
+) -> None:
     envelope = with_signatures_before(forth_batch(network), [signature])
     with pytest.raises(grpc.RpcError) as refused:
         publish_over_grpc(registry, envelope)
@@ -112,13 +125,15 @@ def test_an_oversized_key_id_or_signature_is_refused_naming_the_field(
 
 
 def test_a_publication_is_verified_once_and_not_on_the_serialised_path(
-        network: Network, registry: RunningRegistry, verifications: list[bool]) -> None:
+    network: Network, registry: RunningRegistry, verifications: list[bool]
+) -> None:
     publish_over_grpc(registry, forth_batch(network))
     assert verifications == [False]
 
 
 def test_a_bad_signature_is_refused_without_taking_the_serialised_path(
-        network: Network, registry: RunningRegistry, verifications: list[bool]) -> None:
+    network: Network, registry: RunningRegistry, verifications: list[bool]
+) -> None:
     envelope = forth_batch(network)
     envelope.signatures[0].sig = bytes(64)
     with pytest.raises(grpc.RpcError) as refused:
@@ -128,9 +143,9 @@ def test_a_bad_signature_is_refused_without_taking_the_serialised_path(
 
 
 def test_a_valid_signature_after_sixteen_unknown_key_ids_is_accepted(
-        network: Network, registry: RunningRegistry) -> None:
-    envelope = with_signatures_before(forth_batch(network),
-                                      [junk_signature() for _ in range(16)])
+    network: Network, registry: RunningRegistry
+) -> None:
+    envelope = with_signatures_before(forth_batch(network), [junk_signature() for _ in range(16)])
     ack = publish_over_grpc(registry, envelope).acknowledgement
     assert (ack.institution_id, ack.last_seq) == ("uk.ac.forth", 1)
 
@@ -146,16 +161,20 @@ def test_signatures_with_unknown_key_ids_are_not_verified() -> None:
 
 
 def test_a_bilateral_step_with_too_many_signatures_is_refused_naming_the_limit(
-        network: Network) -> None:
+    network: Network,
+) -> None:
     envelope = pub.SignedEnvelope(
-        payload_type=bilateral.STEP_PAYLOAD_TYPE, payload=b"step",
-        signatures=[junk_signature() for _ in range(env.MAX_SIGNATURES + 1)])
+        payload_type=bilateral.STEP_PAYLOAD_TYPE,
+        payload=b"step",
+        signatures=[junk_signature() for _ in range(env.MAX_SIGNATURES + 1)],
+    )
     with pytest.raises(errors.MalformedPayload, match=f"at most {env.MAX_SIGNATURES}"):
         bilateral.act(network.engine, envelope)
 
 
 def test_a_replay_after_its_key_was_retired_gets_the_original_acknowledgement(
-        network: Network) -> None:
+    network: Network,
+) -> None:
     envelope = forth_batch(network)
     ack = publication.publish(network.engine, envelope)
     directory.rotate_key(network.engine, "uk.ac.forth", Ed25519Signer.generate().public_key)
@@ -166,8 +185,9 @@ def test_a_replay_after_its_key_was_retired_gets_the_original_acknowledgement(
 
 def test_a_new_batch_signed_by_a_retired_key_is_still_refused(network: Network) -> None:
     old = network.signers["uk.ac.forth"]
-    ack = publication.publish(network.engine, signed(
-        batch("uk.ac.forth", [micro_credential()]), old))
+    ack = publication.publish(
+        network.engine, signed(batch("uk.ac.forth", [micro_credential()]), old)
+    )
     directory.rotate_key(network.engine, "uk.ac.forth", Ed25519Signer.generate().public_key)
     later = batch("uk.ac.forth", [micro_credential(key="MC9")], first_seq=2, prev_head=ack.head)
     with pytest.raises(errors.KeyNotActive, match="retired"):

@@ -33,64 +33,96 @@ def run(home: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int
 
 
 BATCHES = {
-    "a short row": ("record_key,student_id,award_date,grade_scheme,grade\nMC1,S1\n",
-                    "line 2: field 'award_date': is missing (the row is short)"),
-    "a row longer than the header": ("record_key,student_id,award_date\nMC1,S1,2025-06-01,x\n",
-                                     "line 2: field '(row)': has 4 fields, the header 3"),
+    "a short row": (
+        "record_key,student_id,award_date,grade_scheme,grade\nMC1,S1\n",
+        "line 2: field 'award_date': is missing (the row is short)",
+    ),
+    "a row longer than the header": (
+        "record_key,student_id,award_date\nMC1,S1,2025-06-01,x\n",
+        "line 2: field '(row)': has 4 fields, the header 3",
+    ),
     "an empty file": ("", "field '(file)': is empty"),
-    "a column it does not know": ("record_key,student_id,award_date,grade_letter\n",
-                                  "field 'grade_letter': is not a column this file may have"),
-    "a bad expiry date": ("record_key,student_id,award_date,valid_until\n"
-                          "MC1,S1,2025-06-01,31/12/2030\n", "field 'valid_until': '31/12/2030'"),
-    "a grade without its scheme": ("record_key,student_id,award_date,grade\nMC1,S1,2025-06-01,B\n",
-                                   "grade_scheme and grade are two columns"),
+    "a column it does not know": (
+        "record_key,student_id,award_date,grade_letter\n",
+        "field 'grade_letter': is not a column this file may have",
+    ),
+    "a bad expiry date": (
+        "record_key,student_id,award_date,valid_until\nMC1,S1,2025-06-01,31/12/2030\n",
+        "field 'valid_until': '31/12/2030'",
+    ),
+    "a grade without its scheme": (
+        "record_key,student_id,award_date,grade\nMC1,S1,2025-06-01,B\n",
+        "grade_scheme and grade are two columns",
+    ),
     "a grade its scheme does not have": (
         "record_key,student_id,award_date,grade_scheme,grade\nMC1,S1,2025-06-01,UK_LETTER,Z\n",
-        "'Z' is not a grade of UK_LETTER"),
-    "an agreement's key": ("record_key,student_id,award_date\nAG1,S1,2025-06-01\n",
-                           "is an agreement; credentials are of micro-credentials"),
+        "'Z' is not a grade of UK_LETTER",
+    ),
+    "an agreement's key": (
+        "record_key,student_id,award_date\nAG1,S1,2025-06-01\n",
+        "is an agreement; credentials are of micro-credentials",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(BATCHES))
 def test_a_bad_batch_is_refused_naming_where_and_nothing_is_issued(
-        home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str) -> None:
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
     text, says = BATCHES[case]
     batch = tmp_path / "awards.csv"
     batch.write_text(text)
-    code, _, err = run(home, capsys, "issue-batch", str(batch), "--out-dir",
-                       str(tmp_path / "out"))
+    code, _, err = run(home, capsys, "issue-batch", str(batch), "--out-dir", str(tmp_path / "out"))
     assert code == 1 and says in err, err
     assert "Traceback" not in err
     assert run(home, capsys, "issued")[1] == ""
 
 
-@pytest.mark.parametrize(("options", "says"), [
-    (("--grade", "UK_LETTER:Z"), "'Z' is not a grade of UK_LETTER"),
-    (("--valid-until", "2025-05-01"), "field 'valid_until': 2025-05-01 is before the award"),
-    (("--valid-until", "2026-01-01"), "is before today"),
-    (("--award-date", "2999-01-01"), "is in the future"),
-])
-def test_issue_refuses_what_would_never_verify(home: Path, capsys: pytest.CaptureFixture[str],
-                                               options: tuple[str, ...], says: str) -> None:
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (("--grade", "UK_LETTER:Z"), "'Z' is not a grade of UK_LETTER"),
+        (("--valid-until", "2025-05-01"), "field 'valid_until': 2025-05-01 is before the award"),
+        (("--valid-until", "2026-01-01"), "is before today"),
+        (("--award-date", "2999-01-01"), "is in the future"),
+    ],
+)
+def test_issue_refuses_what_would_never_verify(
+    home: Path, capsys: pytest.CaptureFixture[str], options: tuple[str, ...], says: str
+) -> None:
     award = () if "--award-date" in options else ("--award-date", "2025-06-01")
     code, _, err = run(home, capsys, "issue", "MC1", "--student-id", "S1", *award, *options)
     assert code == 1 and says in err, err
 
 
-def test_revoking_twice_says_when_it_was_revoked(home: Path, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_revoking_twice_says_when_it_was_revoked(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "c.json"
-    assert run(home, capsys, "issue", "MC1", "--student-id", "S1", "--award-date",
-               "2025-06-01", "--out", str(out))[0] == 0
+    assert (
+        run(
+            home,
+            capsys,
+            "issue",
+            "MC1",
+            "--student-id",
+            "S1",
+            "--award-date",
+            "2025-06-01",
+            "--out",
+            str(out),
+        )[0]
+        == 0
+    )
     credential_id = json.loads(out.read_text())["id"]
     assert run(home, capsys, "revoke", credential_id, "--reason", "error")[0] == 0
     code, _, err = run(home, capsys, "revoke", credential_id, "--reason", "again")
     assert code == 1 and "was revoked already, on 20" in err
 
 
-def test_list_shows_the_records_a_credential_can_be_of(home: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_list_shows_the_records_a_credential_can_be_of(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run(home, capsys, "list")
     assert code == 0
     assert "micro-credential\tMC1\tactive\tData Ethics in Practice" in out

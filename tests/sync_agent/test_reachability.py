@@ -30,8 +30,11 @@ class Failure(grpc.RpcError):
         return self._details
 
 
-REFUSED = Failure(grpc.StatusCode.UNAVAILABLE, "failed to connect to all addresses; last error: "
-                  "UNAVAILABLE: ipv4:127.0.0.1:50051: Connection refused")
+REFUSED = Failure(
+    grpc.StatusCode.UNAVAILABLE,
+    "failed to connect to all addresses; last error: "
+    "UNAVAILABLE: ipv4:127.0.0.1:50051: Connection refused",
+)
 
 
 class FakeTime:
@@ -54,7 +57,8 @@ def retrying(minutes: float, time: FakeTime) -> Retrying:
 
 
 def test_a_registry_back_within_the_budget_is_answered_and_each_retry_is_logged(
-        caplog: pytest.LogCaptureFixture) -> None:
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     time = FakeTime()
     outcomes: list[object] = [REFUSED, REFUSED, REFUSED, "the checkpoint"]
 
@@ -68,17 +72,24 @@ def test_a_registry_back_within_the_budget_is_answered_and_each_retry_is_logged(
     assert len(time.slept) == 3
     retries = [r for r in caplog.records if hasattr(r, "next_attempt_at")]
     assert [getattr(r, "attempt") for r in retries] == [1, 2, 3]
-    assert "the registry at 127.0.0.1:50051 failed to give its checkpoint (UNAVAILABLE" \
+    assert (
+        "the registry at 127.0.0.1:50051 failed to give its checkpoint (UNAVAILABLE"
         in retries[0].getMessage()
+    )
     assert "retry budget 15 minutes" in retries[0].getMessage()
 
 
-@pytest.mark.parametrize("code", [grpc.StatusCode.INVALID_ARGUMENT,
-                                  grpc.StatusCode.PERMISSION_DENIED,
-                                  grpc.StatusCode.UNAUTHENTICATED,
-                                  grpc.StatusCode.FAILED_PRECONDITION,
-                                  grpc.StatusCode.RESOURCE_EXHAUSTED,  # a batch too large
-                                  grpc.StatusCode.INTERNAL])
+@pytest.mark.parametrize(
+    "code",
+    [
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,  # a batch too large
+        grpc.StatusCode.INTERNAL,
+    ],
+)
 def test_a_refusal_ends_at_the_first_attempt(code: grpc.StatusCode) -> None:
     time = FakeTime()
     refusal = Failure(code, "refused")
@@ -88,19 +99,23 @@ def test_a_refusal_ends_at_the_first_attempt(code: grpc.StatusCode) -> None:
     assert time.slept == []
 
 
-@pytest.mark.parametrize("details", [
-    "Ssl handshake failed: SSL_ERROR_SSL: error:1000007d:SSL routines:"
-    "OPENSSL_internal:CERTIFICATE_VERIFY_FAILED",
-    "Custom verification check failed with error: UNAUTHENTICATED: Hostname Verification "
-    "Check failed.",
-])
+@pytest.mark.parametrize(
+    "details",
+    [
+        "Ssl handshake failed: SSL_ERROR_SSL: error:1000007d:SSL routines:"
+        "OPENSSL_internal:CERTIFICATE_VERIFY_FAILED",
+        "Custom verification check failed with error: UNAUTHENTICATED: Hostname Verification "
+        "Check failed.",
+    ],
+)
 def test_a_registry_certificate_the_agent_cannot_trust_is_not_waited_out(details: str) -> None:
     assert not is_transient(Failure(grpc.StatusCode.UNAVAILABLE, details))
 
 
-@pytest.mark.parametrize("code", [grpc.StatusCode.UNAVAILABLE,
-                                  grpc.StatusCode.DEADLINE_EXCEEDED,
-                                  grpc.StatusCode.ABORTED])
+@pytest.mark.parametrize(
+    "code",
+    [grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.ABORTED],
+)
 def test_an_outage_a_timeout_and_a_lost_race_are_tried_again(code: grpc.StatusCode) -> None:
     assert is_transient(Failure(code, "Connection refused"))
 
@@ -147,11 +162,13 @@ def test_waits_double_with_jitter_up_to_the_cap() -> None:
 def write_config(home: Path, extra: str = "") -> None:
     home.mkdir()
     (home / agent_config.CONFIG).write_text(
-        'institution_id = "uk.ac.forth"\nname = "Forth"\ncountry = "GB"\n' + extra)
+        'institution_id = "uk.ac.forth"\nname = "Forth"\ncountry = "GB"\n' + extra
+    )
 
 
 def test_the_retry_budget_is_15_minutes_unless_agent_toml_or_the_environment_says(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("SYNC_AGENT_RETRY_MINUTES", raising=False)
     write_config(tmp_path / "default")
     assert agent_config.load(tmp_path / "default").retry_minutes == 15
@@ -161,28 +178,35 @@ def test_the_retry_budget_is_15_minutes_unless_agent_toml_or_the_environment_say
     assert agent_config.load(tmp_path / "file").retry_minutes == 2.5
 
 
-@pytest.mark.parametrize(("setting", "variable", "named"), [
-    ("retry_minutes = -1\n", "", "agent.toml: setting 'retry_minutes' = -1"),
-    ('retry_minutes = "soon"\n', "", "agent.toml: setting 'retry_minutes' = 'soon'"),
-    ("retry_minutes = true\n", "", "agent.toml: setting 'retry_minutes' = True"),
-    ("", "1441", "SYNC_AGENT_RETRY_MINUTES = '1441'"),
-    ("", "nan", "SYNC_AGENT_RETRY_MINUTES = 'nan'"),
-])
+@pytest.mark.parametrize(
+    ("setting", "variable", "named"),
+    [
+        ("retry_minutes = -1\n", "", "agent.toml: setting 'retry_minutes' = -1"),
+        ('retry_minutes = "soon"\n', "", "agent.toml: setting 'retry_minutes' = 'soon'"),
+        ("retry_minutes = true\n", "", "agent.toml: setting 'retry_minutes' = True"),
+        ("", "1441", "SYNC_AGENT_RETRY_MINUTES = '1441'"),
+        ("", "nan", "SYNC_AGENT_RETRY_MINUTES = 'nan'"),
+    ],
+)
 def test_a_wrong_retry_budget_is_named_with_its_fix(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str, variable: str,
-        named: str) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str, variable: str, named: str
+) -> None:
     monkeypatch.setenv("SYNC_AGENT_RETRY_MINUTES", variable)
     write_config(tmp_path / "agent", setting)
     with pytest.raises(agent_config.ConfigError) as error:
         agent_config.load(tmp_path / "agent")
     assert named in str(error.value)
-    assert "is not a number of minutes from 0 to 1440; give how long a sync keeps trying" \
-        in str(error.value)
+    assert "is not a number of minutes from 0 to 1440; give how long a sync keeps trying" in str(
+        error.value
+    )
 
 
 def test_a_wrong_retry_minutes_option_is_named_before_anything_is_sent(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_config(tmp_path / "agent")
     assert main(["--home", str(tmp_path / "agent"), "sync", "--retry-minutes", "forever"]) == 1
-    assert "sync-agent: --retry-minutes = 'forever' is not a number of minutes" \
+    assert (
+        "sync-agent: --retry-minutes = 'forever' is not a number of minutes"
         in capsys.readouterr().err
+    )

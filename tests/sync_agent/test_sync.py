@@ -96,7 +96,8 @@ def store(tmp_path: Path) -> AgentStore:
 
 
 def test_sync_publishes_in_batches_and_then_has_nothing_new(
-        network: Network, registry: RunningRegistry, store: AgentStore) -> None:
+    network: Network, registry: RunningRegistry, store: AgentStore
+) -> None:
     signer = network.signers["uk.ac.forth"]
     with CountingClient(registry.address) as client:
         result = sync(store, client, signer, batch_size=4)
@@ -110,8 +111,9 @@ def test_sync_publishes_in_batches_and_then_has_nothing_new(
     assert "nothing new" in store.sync_state().last_outcome
 
 
-def test_incremental_sync_sends_only_the_changes(network: Network, registry: RunningRegistry,
-                                                 store: AgentStore) -> None:
+def test_incremental_sync_sends_only_the_changes(
+    network: Network, registry: RunningRegistry, store: AgentStore
+) -> None:
     signer = network.signers["uk.ac.forth"]
     with CountingClient(registry.address) as client:
         sync(store, client, signer)
@@ -122,7 +124,8 @@ def test_incremental_sync_sends_only_the_changes(network: Network, registry: Run
 
 
 def test_lost_acknowledgement_is_retried_without_duplicates(
-        network: Network, registry: RunningRegistry, store: AgentStore) -> None:
+    network: Network, registry: RunningRegistry, store: AgentStore
+) -> None:
     with CountingClient(registry.address, lose_ack_of_call=2) as client:
         result = sync(store, client, network.signers["uk.ac.forth"], batch_size=4)
     assert result.last_seq == 10
@@ -135,8 +138,8 @@ def test_lost_acknowledgement_is_retried_without_duplicates(
 
 
 def test_a_batch_that_overtakes_the_one_ahead_is_sent_again(
-        network: Network, registry: RunningRegistry, store: AgentStore,
-        caplog: pytest.LogCaptureFixture) -> None:
+    network: Network, registry: RunningRegistry, store: AgentStore, caplog: pytest.LogCaptureFixture
+) -> None:
     with OvertakingClient(registry.address) as client:
         result = sync(store, client, network.signers["uk.ac.forth"], batch_size=4)
     assert result.last_seq == 10
@@ -148,26 +151,37 @@ def test_a_batch_that_overtakes_the_one_ahead_is_sent_again(
     assert logged_batches(network) == 3
 
 
-def test_unreachable_registry_is_explained_and_recorded(tmp_path: Path, store: AgentStore,
-                                                        network: Network,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_registry_is_explained_and_recorded(
+    tmp_path: Path, store: AgentStore, network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("sync_agent.sync.INTERACTIVE_RETRY_MINUTES", 0)
     with RegistryClient("127.0.0.1:9") as client, pytest.raises(SyncError, match="unreachable"):
         sync(store, client, network.signers["uk.ac.forth"])
     outcome = store.sync_state().last_outcome
-    assert "the registry at 127.0.0.1:9 (from agent.toml's registry setting) is unreachable" \
-        in outcome and "nothing listens there" in outcome
+    assert (
+        "the registry at 127.0.0.1:9 (from agent.toml's registry setting) is unreachable" in outcome
+        and "nothing listens there" in outcome
+    )
 
 
-@pytest.mark.parametrize(("tls", "said"), [
-    ("none", "it most likely requires mutual TLS, and this agent has none"),
-    ("foreign CA", "its certificate is not signed by the CA this agent trusts"),
-    ("foreign certificate", "most likely it does not accept this agent's certificate"),
-])
-def test_a_tls_failure_says_what_failed(tmp_path: Path, store: AgentStore, network: Network,
-                                        tls_registry: RunningRegistry, pki: Path,
-                                        monkeypatch: pytest.MonkeyPatch, tls: str,
-                                        said: str) -> None:
+@pytest.mark.parametrize(
+    ("tls", "said"),
+    [
+        ("none", "it most likely requires mutual TLS, and this agent has none"),
+        ("foreign CA", "its certificate is not signed by the CA this agent trusts"),
+        ("foreign certificate", "most likely it does not accept this agent's certificate"),
+    ],
+)
+def test_a_tls_failure_says_what_failed(
+    tmp_path: Path,
+    store: AgentStore,
+    network: Network,
+    tls_registry: RunningRegistry,
+    pki: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tls: str,
+    said: str,
+) -> None:
     """A registry that requires mutual TLS dialled without it, with another network's CA,
     or with a certificate from another CA: each once ended as "unreachable; check the
     address", now says which of them it is, and which address from where."""
@@ -175,30 +189,35 @@ def test_a_tls_failure_says_what_failed(tmp_path: Path, store: AgentStore, netwo
     monkeypatch.setenv("SYNC_AGENT_REGISTRY", tls_registry.address)
     own = client_tls(pki, "institution-uk.ac.forth")
     rogue = client_tls(pki, "institution-uk.ac.forth", pki / "rogue")  # the rogue CA's
-    chosen = {"none": None,
-              "foreign CA": ClientTLS((pki / "rogue" / "ca.pem").read_bytes(),
-                                      own.certificate, own.private_key),
-              "foreign certificate": rogue}[tls]
-    with RegistryClient(tls_registry.address, chosen) as client, \
-            pytest.raises(SyncError) as caught:
+    chosen = {
+        "none": None,
+        "foreign CA": ClientTLS(
+            (pki / "rogue" / "ca.pem").read_bytes(), own.certificate, own.private_key
+        ),
+        "foreign certificate": rogue,
+    }[tls]
+    with RegistryClient(tls_registry.address, chosen) as client, pytest.raises(SyncError) as caught:
         sync(store, client, network.signers["uk.ac.forth"])
-    assert f"the registry at {tls_registry.address} (from SYNC_AGENT_REGISTRY)" \
-        in str(caught.value)
+    assert f"the registry at {tls_registry.address} (from SYNC_AGENT_REGISTRY)" in str(caught.value)
     assert said in str(caught.value)
 
 
 def test_a_certificate_for_another_name_is_said_from_grpcs_words() -> None:
     """gRPC's words when the registry's certificate does not name the host dialled (as
     gRPC 1.85 says it; a loopback test cannot dial another name for the same registry)."""
-    said = why_unreachable("failed to connect to all addresses; last error: UNKNOWN: "
-                           "ipv4:127.0.0.1:50051: Custom verification check failed with error: "
-                           "UNAUTHENTICATED: Hostname Verification Check failed.",
-                           "127.0.0.1:50051", True)
+    said = why_unreachable(
+        "failed to connect to all addresses; last error: UNKNOWN: "
+        "ipv4:127.0.0.1:50051: Custom verification check failed with error: "
+        "UNAUTHENTICATED: Hostname Verification Check failed.",
+        "127.0.0.1:50051",
+        True,
+    )
     assert said.startswith("its certificate does not name 127.0.0.1")
 
 
-def test_agent_behind_the_registry_is_told_to_restore(network: Network, registry: RunningRegistry,
-                                                      store: AgentStore, tmp_path: Path) -> None:
+def test_agent_behind_the_registry_is_told_to_restore(
+    network: Network, registry: RunningRegistry, store: AgentStore, tmp_path: Path
+) -> None:
     with RegistryClient(registry.address) as client:
         sync(store, client, network.signers["uk.ac.forth"])
         fresh = AgentStore(tmp_path / "fresh.db", "uk.ac.forth")

@@ -53,17 +53,15 @@ async def settle(app: RegistrarApp, pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
-
-
-def taff_and_forth(tmp_path: Path, network: Network,
-                   registry: RunningRegistry) -> tuple[Signer, Signer]:
+def taff_and_forth(
+    tmp_path: Path, network: Network, registry: RunningRegistry
+) -> tuple[Signer, Signer]:
     """Taff's and Forth's agents (homes tmp_path/taff and tmp_path/forth) with their keys in
     the registry's directory, and Taff's module CS7DE (the factories' agreements grant it)
     published: (Taff's signer, Forth's signer)."""
     _, taff_signer = init_home(tmp_path / "taff", "uk.ac.taff", "Taff", "GB", registry.address)
     directory.rotate_key(network.engine, "uk.ac.taff", taff_signer.public_key)
-    _, forth_signer = init_home(tmp_path / "forth", "uk.ac.forth", "Forth", "GB",
-                                registry.address)
+    _, forth_signer = init_home(tmp_path / "forth", "uk.ac.forth", "Forth", "GB", registry.address)
     directory.rotate_key(network.engine, "uk.ac.forth", forth_signer.public_key)
     publication.publish(network.engine, signed(batch("uk.ac.taff", [module()]), taff_signer))
     return taff_signer, forth_signer

@@ -37,8 +37,10 @@ async def test_catalogue_and_agreements_are_listed(tmp_path: Path) -> None:
         await pilot.press("right", "right")
         agreements = app.query_one("#agreements", FittedTable)
         assert agreements.row_count == 4
-        assert agreements.full_row("AG-DATA-STACK")[1] == \
-            "all of uk.ac.forth/FOR-PY01, uk.ac.lagan/LAG-DA01"
+        assert (
+            agreements.full_row("AG-DATA-STACK")[1]
+            == "all of uk.ac.forth/FOR-PY01, uk.ac.lagan/LAG-DA01"
+        )
         assert "seq 10" in str(app.query_one("#status", Static).render())
         app.store.withdraw(rec.RECORD_KIND_LEARNING_UNIT, "CS5PR")
         await pilot.press("r")
@@ -49,25 +51,45 @@ async def test_catalogue_and_agreements_are_listed(tmp_path: Path) -> None:
 async def test_bilateral_proposals_awaiting_a_decision_are_shown(tmp_path: Path) -> None:
     cfg, _ = init_home(tmp_path, "uk.ac.forth", "Forth", "GB", "127.0.0.1:1")
     store = AgentStore(cfg.store_path, cfg.institution_id)
-    proposal = bi.BilateralStep(agreement_id="uk.ac.taff/ART-1", version=1, actor="uk.ac.taff",
-                                partner="uk.ac.forth", action=bi.BILATERAL_ACTION_PROPOSE)
-    store.add_bilateral_events([bi.BilateralEvent(
-        event_id=1, agreement_id="uk.ac.taff/ART-1", state_after=bi.BILATERAL_STATE_PROPOSED,
-        step=pub.SignedEnvelope(payload=proposal.SerializeToString()))])
+    proposal = bi.BilateralStep(
+        agreement_id="uk.ac.taff/ART-1",
+        version=1,
+        actor="uk.ac.taff",
+        partner="uk.ac.forth",
+        action=bi.BILATERAL_ACTION_PROPOSE,
+    )
+    store.add_bilateral_events(
+        [
+            bi.BilateralEvent(
+                event_id=1,
+                agreement_id="uk.ac.taff/ART-1",
+                state_after=bi.BILATERAL_STATE_PROPOSED,
+                step=pub.SignedEnvelope(payload=proposal.SerializeToString()),
+            )
+        ]
+    )
     store.close()
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("right", "right", "right")
         table = app.query_one("#bilateral", FittedTable)
-        assert table.full_row("uk.ac.taff/ART-1@1") == ["uk.ac.taff/ART-1", "1", "proposed",
-                                                       "uk.ac.taff", "yes", ""]
+        assert table.full_row("uk.ac.taff/ART-1@1") == [
+            "uk.ac.taff/ART-1",
+            "1",
+            "proposed",
+            "uk.ac.taff",
+            "yes",
+            "",
+        ]
     app.store.close()
 
 
 async def test_sync_now_publishes_in_a_worker_and_an_unreachable_registry_is_a_banner(
-        tmp_path: Path, network: Network, registry: RunningRegistry,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("sync_agent.sync.INTERACTIVE_RETRY_MINUTES", 0)  # no backoff wait for the test
+    tmp_path: Path, network: Network, registry: RunningRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        "sync_agent.sync.INTERACTIVE_RETRY_MINUTES", 0
+    )  # no backoff wait for the test
     cfg, signer = init_home(tmp_path, "uk.ac.forth", "Forth", "GB", "127.0.0.1:9")
     directory.rotate_key(network.engine, "uk.ac.forth", signer.public_key)
     store = AgentStore(cfg.store_path, cfg.institution_id)
@@ -92,7 +114,8 @@ async def test_sync_now_publishes_in_a_worker_and_an_unreachable_registry_is_a_b
 
 
 async def test_the_offline_banner_comes_and_goes_with_the_registry_without_a_sync(
-        tmp_path: Path, registry: RunningRegistry, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, registry: RunningRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(RegistrarApp, "REACHABILITY_SECONDS", 0.2)
     init_home(tmp_path, "uk.ac.forth", "Forth", "GB", "127.0.0.1:9")  # nothing listens
     app = make_app(tmp_path, offer_demo=False)
@@ -118,7 +141,8 @@ async def test_the_offline_banner_comes_and_goes_with_the_registry_without_a_syn
 
 
 async def test_directory_shows_the_networks_institutions_and_keys(
-        tmp_path: Path, network: Network, registry: RunningRegistry) -> None:
+    tmp_path: Path, network: Network, registry: RunningRegistry
+) -> None:
     init_home(tmp_path, "uk.ac.forth", "Forth", "GB", registry.address)
     app = make_app(tmp_path, offer_demo=False)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -133,18 +157,41 @@ async def test_directory_shows_the_networks_institutions_and_keys(
     app.store.close()
 
 
-async def test_explorer_shows_grants_and_reasons(tmp_path: Path, network: Network,
-                                                 registry: RunningRegistry) -> None:
+async def test_explorer_shows_grants_and_reasons(
+    tmp_path: Path, network: Network, registry: RunningRegistry
+) -> None:
     from registry_server.publication import publish
     from tests.factories import agreement, batch, module, signed
-    publish(network.engine, signed(batch("uk.ac.forth", [micro_credential(), micro_credential(
-        key="MC2")]), network.signers["uk.ac.forth"]))
+
+    publish(
+        network.engine,
+        signed(
+            batch("uk.ac.forth", [micro_credential(), micro_credential(key="MC2")]),
+            network.signers["uk.ac.forth"],
+        ),
+    )
     # AG2 grants a 30-credit module for MC2's 15, only on programme X: conditional, reduced.
-    publish(network.engine, signed(batch("uk.ac.taff", [
-        module(), module(key="BIG", credit=30), agreement(),
-        agreement(key="AG2", unit_key="BIG", sources=[("uk.ac.forth", "MC2")],
-                  for_programmes=["X"]),
-        agreement(key="OLD", valid_to="2020-01-01")]), network.signers["uk.ac.taff"]))
+    publish(
+        network.engine,
+        signed(
+            batch(
+                "uk.ac.taff",
+                [
+                    module(),
+                    module(key="BIG", credit=30),
+                    agreement(),
+                    agreement(
+                        key="AG2",
+                        unit_key="BIG",
+                        sources=[("uk.ac.forth", "MC2")],
+                        for_programmes=["X"],
+                    ),
+                    agreement(key="OLD", valid_to="2020-01-01"),
+                ],
+            ),
+            network.signers["uk.ac.taff"],
+        ),
+    )
     init_home(tmp_path, "uk.ac.lagan", "Lagan", "GB", registry.address)
     app = make_app(tmp_path, offer_demo=False)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -168,8 +215,9 @@ async def test_explorer_shows_grants_and_reasons(tmp_path: Path, network: Networ
 
 
 @pytest.mark.parametrize(("key", "rows"), [("y", 2), ("n", 0)])
-async def test_first_start_offers_the_demonstration_institution(tmp_path: Path, key: str,
-                                                                rows: int) -> None:
+async def test_first_start_offers_the_demonstration_institution(
+    tmp_path: Path, key: str, rows: int
+) -> None:
     init_home(tmp_path, "uk.ac.taff", "Taff University", "GB", "127.0.0.1:1")
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -201,8 +249,9 @@ async def test_search_filters_the_catalogue_and_help_opens(tmp_path: Path) -> No
     app.store.close()
 
 
-def test_an_unknown_theme_is_refused_with_what_to_use(tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unknown_theme_is_refused_with_what_to_use(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     init_home(tmp_path, "uk.ac.taff", "Taff University", "GB", "127.0.0.1:1")
     assert main(["--home", str(tmp_path), "--theme", "neon"]) == 2
     assert "no theme 'neon'; use textual-light or textual-dark" in capsys.readouterr().err

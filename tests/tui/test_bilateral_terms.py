@@ -32,16 +32,22 @@ def screen_text(app: RegistrarApp) -> str:
     return "\n".join(str(static.render()) for static in app.screen.query(Static))
 
 
-def forth_store_with(tmp_path: Path,
-                     *steps: tuple[bi.BilateralStep, bi.BilateralState]) -> Path:
+def forth_store_with(tmp_path: Path, *steps: tuple[bi.BilateralStep, bi.BilateralState]) -> Path:
     """Forth's agent holding the given bilateral steps (each with the state after it), as a
     sync would have pulled them."""
     cfg, _ = init_home(tmp_path, "uk.ac.forth", "Forth", "GB", "127.0.0.1:1")
     store = AgentStore(cfg.store_path, cfg.institution_id)
-    store.add_bilateral_events([bi.BilateralEvent(
-        event_id=n, agreement_id=step.agreement_id, state_after=state,
-        step=pub.SignedEnvelope(payload=step.SerializeToString()))
-        for n, (step, state) in enumerate(steps, start=1)])
+    store.add_bilateral_events(
+        [
+            bi.BilateralEvent(
+                event_id=n,
+                agreement_id=step.agreement_id,
+                state_after=state,
+                step=pub.SignedEnvelope(payload=step.SerializeToString()),
+            )
+            for n, (step, state) in enumerate(steps, start=1)
+        ]
+    )
     store.close()
     return tmp_path
 
@@ -58,9 +64,14 @@ async def counter_sign(app: RegistrarApp, pilot: Pilot[None], row: str) -> Fitte
 
 
 def proposal(version: int, **terms: object) -> bi.BilateralStep:
-    return bi.BilateralStep(agreement_id=ART, version=version, actor="uk.ac.taff",
-                            partner="uk.ac.forth", action=bi.BILATERAL_ACTION_PROPOSE,
-                            terms=agreement(key="ART-1", **terms))  # type: ignore[arg-type]
+    return bi.BilateralStep(
+        agreement_id=ART,
+        version=version,
+        actor="uk.ac.taff",
+        partner="uk.ac.forth",
+        action=bi.BILATERAL_ACTION_PROPOSE,
+        terms=agreement(key="ART-1", **terms),  # type: ignore[arg-type]
+    )
 
 
 def steps_sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, int, str]]:
@@ -68,24 +79,48 @@ def steps_sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, int, str
     reason), recorded on its way to the real registry."""
     sent: list[tuple[str, str, int, str]] = []
 
-    def recorded(client: RegistryClient, signer: object, store: AgentStore, action: str,
-                 agreement_id: str, version: int, reason: str = "") -> bi.ActResponse:
+    def recorded(
+        client: RegistryClient,
+        signer: object,
+        store: AgentStore,
+        action: str,
+        agreement_id: str,
+        version: int,
+        reason: str = "",
+    ) -> bi.ActResponse:
         sent.append((action, agreement_id, version, reason))
-        return bilateral.act(client, signer, store, action,  # type: ignore[arg-type]
-                             agreement_id, version, reason)
+        return bilateral.act(
+            client,
+            signer,  # type: ignore[arg-type]
+            store,
+            action,
+            agreement_id,
+            version,
+            reason,
+        )
+
     monkeypatch.setattr("tui.app.act", recorded)
     return sent
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_counter_sign_key_shows_the_terms_and_each_changed_field_old_and_new(
-        tmp_path: Path, size: tuple[int, int]) -> None:
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
     home = forth_store_with(
         tmp_path,
         (proposal(1, valid_to="2026-07-31"), bi.BILATERAL_STATE_PROPOSED),
-        (bi.BilateralStep(agreement_id=ART, version=1, actor="uk.ac.forth",
-                          action=bi.BILATERAL_ACTION_COUNTERSIGN), bi.BILATERAL_STATE_ACTIVE),
-        (proposal(2, unit_key="CS7ML", valid_to="2027-07-31"), bi.BILATERAL_STATE_PROPOSED))
+        (
+            bi.BilateralStep(
+                agreement_id=ART,
+                version=1,
+                actor="uk.ac.forth",
+                action=bi.BILATERAL_ACTION_COUNTERSIGN,
+            ),
+            bi.BILATERAL_STATE_ACTIVE,
+        ),
+        (proposal(2, unit_key="CS7ML", valid_to="2027-07-31"), bi.BILATERAL_STATE_PROPOSED),
+    )
     app = make_app(home, offer_demo=False)
     async with app.run_test(size=size) as pilot:
         await counter_sign(app, pilot, f"{ART}@2")
@@ -101,8 +136,7 @@ async def test_counter_sign_key_shows_the_terms_and_each_changed_field_old_and_n
     app.store.close()
 
 
-async def test_a_new_agreements_terms_say_no_earlier_version_is_in_force(
-        tmp_path: Path) -> None:
+async def test_a_new_agreements_terms_say_no_earlier_version_is_in_force(tmp_path: Path) -> None:
     home = forth_store_with(tmp_path, (proposal(1), bi.BILATERAL_STATE_PROPOSED))
     app = make_app(home, offer_demo=False)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -114,20 +148,31 @@ async def test_a_new_agreements_terms_say_no_earlier_version_is_in_force(
 
 
 async def test_the_signature_is_sent_only_after_y_on_the_read_terms_never_on_cancel(
-        tmp_path: Path, network: Network, registry: RunningRegistry,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, network: Network, registry: RunningRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
     taff_signer, forth_signer = taff_and_forth(tmp_path, network, registry)
     # Version 1 agreed, then Taff proposes version 2 with a later end date.
     with RegistryClient(registry.address) as client:
-        bilateral.propose(client, taff_signer, "uk.ac.taff",
-                          agreement(key="ART-1", valid_to="2026-07-31"), "uk.ac.forth")
+        bilateral.propose(
+            client,
+            taff_signer,
+            "uk.ac.taff",
+            agreement(key="ART-1", valid_to="2026-07-31"),
+            "uk.ac.forth",
+        )
         forth = AgentStore(load(tmp_path / "forth").store_path, "uk.ac.forth")
         sync(forth, client, forth_signer)
         bilateral.act(client, forth_signer, forth, "countersign", ART, 1)
         forth.close()
-        bilateral.propose(client, taff_signer, "uk.ac.taff",
-                          agreement(key="ART-1", valid_to="2027-07-31"), "uk.ac.forth",
-                          ART, 2)
+        bilateral.propose(
+            client,
+            taff_signer,
+            "uk.ac.taff",
+            agreement(key="ART-1", valid_to="2027-07-31"),
+            "uk.ac.forth",
+            ART,
+            2,
+        )
     sent = steps_sent(monkeypatch)
 
     app = make_app(tmp_path / "forth", offer_demo=False)
@@ -156,12 +201,23 @@ async def test_the_signature_is_sent_only_after_y_on_the_read_terms_never_on_can
 
 
 async def test_a_rejected_steps_reason_is_in_the_table_and_on_its_terms_screen(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     reason = "the minimum grade is lower than our own modules allow"
     home = forth_store_with(
-        tmp_path, (proposal(1), bi.BILATERAL_STATE_PROPOSED),
-        (bi.BilateralStep(agreement_id=ART, version=1, actor="uk.ac.forth", reason=reason,
-                          action=bi.BILATERAL_ACTION_REJECT), bi.BILATERAL_STATE_REJECTED))
+        tmp_path,
+        (proposal(1), bi.BILATERAL_STATE_PROPOSED),
+        (
+            bi.BilateralStep(
+                agreement_id=ART,
+                version=1,
+                actor="uk.ac.forth",
+                reason=reason,
+                action=bi.BILATERAL_ACTION_REJECT,
+            ),
+            bi.BILATERAL_STATE_REJECTED,
+        ),
+    )
     app = make_app(home, offer_demo=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_tab(pilot, "bilateral-tab")
@@ -178,12 +234,11 @@ async def test_a_rejected_steps_reason_is_in_the_table_and_on_its_terms_screen(
 
 
 async def test_j_on_the_terms_screen_rejects_with_the_reason_typed(
-        tmp_path: Path, network: Network, registry: RunningRegistry,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, network: Network, registry: RunningRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
     taff_signer, _ = taff_and_forth(tmp_path, network, registry)
     with RegistryClient(registry.address) as client:
-        bilateral.propose(client, taff_signer, "uk.ac.taff", agreement(key="ART-1"),
-                          "uk.ac.forth")
+        bilateral.propose(client, taff_signer, "uk.ac.taff", agreement(key="ART-1"), "uk.ac.forth")
     sent = steps_sent(monkeypatch)
 
     app = make_app(tmp_path / "forth", offer_demo=False)

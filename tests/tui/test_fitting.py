@@ -29,8 +29,7 @@ def screen_text(app: RegistrarApp) -> str:
 def test_every_tables_columns_fit_80_columns(table_id: str) -> None:
     spec = COLUMNS[table_id]
     assert sum(widths(80, spec)) + PADDING * len(spec) + SCROLLBAR <= 80
-    assert all(width >= column.least for width, column in zip(widths(80, spec), spec,
-                                                                 strict=True))
+    assert all(width >= column.least for width, column in zip(widths(80, spec), spec, strict=True))
 
 
 def test_a_wider_terminal_gives_the_wide_columns_more() -> None:
@@ -52,10 +51,19 @@ def test_a_value_is_cut_with_an_ellipsis_to_its_cells() -> None:
 def with_long_title(home: Path) -> Path:
     cfg, _ = init_home(home, "uk.ac.taff", "Taff University", "GB", "127.0.0.1:1")
     store = AgentStore(cfg.store_path, cfg.institution_id)
-    store.put_records([rec.MicroCredential(
-        institution_id="uk.ac.taff", key="TAF-LONG", version=1, title=LONG_TITLE,
-        status=rec.RECORD_STATUS_ACTIVE, credit=rec.Credit(value=15, system="UK_CREDIT"),
-        level=rec.Level(framework="FHEQ", level="7"))])
+    store.put_records(
+        [
+            rec.MicroCredential(
+                institution_id="uk.ac.taff",
+                key="TAF-LONG",
+                version=1,
+                title=LONG_TITLE,
+                status=rec.RECORD_STATUS_ACTIVE,
+                credit=rec.Credit(value=15, system="UK_CREDIT"),
+                level=rec.Level(framework="FHEQ", level="7"),
+            )
+        ]
+    )
     store.close()
     return home
 
@@ -132,9 +140,17 @@ async def test_an_empty_table_says_what_fills_it_until_it_has_a_row(tmp_path: Pa
         hint = app.query_one("#credentials-empty", Static)
         assert hint.display
         assert "n adds one" in screen_text(app)
-        app.store.put_records([rec.MicroCredential(
-            institution_id="uk.ac.taff", key="TAF-1", version=1, title="One",
-            status=rec.RECORD_STATUS_ACTIVE)])
+        app.store.put_records(
+            [
+                rec.MicroCredential(
+                    institution_id="uk.ac.taff",
+                    key="TAF-1",
+                    version=1,
+                    title="One",
+                    status=rec.RECORD_STATUS_ACTIVE,
+                )
+            ]
+        )
         app.action_refresh()
         await pilot.pause()
         assert not hint.display

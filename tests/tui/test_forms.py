@@ -8,13 +8,13 @@ from tui.forms import _with_unshown_kept, agreement_fields, agreement_values, bu
 
 
 def test_an_agreement_edit_keeps_the_conditions_the_form_does_not_show() -> None:
-    original = agreement(valid_from="2025-01-01", completed_from="2025-08-01",
-                         restriction_text="majors only")
+    original = agreement(
+        valid_from="2025-01-01", completed_from="2025-08-01", restriction_text="majors only"
+    )
     original.conditions.for_programmes.append("GLOBAL STUDIES")
     original.notes.append("Lab included")
     values = {**agreement_values(original), "title": "Renamed", "conditions.valid_from": ""}
-    merged = _with_unshown_kept(original, build_agreement("uk.ac.taff", values),
-                                agreement_fields())
+    merged = _with_unshown_kept(original, build_agreement("uk.ac.taff", values), agreement_fields())
     assert isinstance(merged, rec.RecognitionAgreement)
     assert merged.title == "Renamed" and merged.conditions.valid_from == ""
     assert merged.conditions.completed_from == "2025-08-01"

@@ -15,7 +15,8 @@ from tui.help import HELP, HelpScreen
 
 
 async def test_question_mark_opens_help_and_escape_question_mark_or_q_close_it(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     app = make_app(taff_home(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         for close in ("question_mark", "escape", "q"):
@@ -30,8 +31,18 @@ async def test_question_mark_opens_help_and_escape_question_mark_or_q_close_it(
 
 
 def test_the_help_names_every_tab_and_every_footer_key() -> None:
-    for n, pane in enumerate(("Micro-credentials", "Modules", "Agreements", "Sync",
-                              "Bilateral", "Directory", "Explorer"), start=1):
+    for n, pane in enumerate(
+        (
+            "Micro-credentials",
+            "Modules",
+            "Agreements",
+            "Sync",
+            "Bilateral",
+            "Directory",
+            "Explorer",
+        ),
+        start=1,
+    ):
         assert f"| {n} {pane} |" in HELP
     for binding in RegistrarApp.BINDINGS:
         if isinstance(binding, Binding) and binding.show:
@@ -44,14 +55,23 @@ async def test_the_command_palette_names_every_workflow(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         names = {command.title for command in app.get_system_commands(app.screen)}
-        for workflow in ("Sync now", "New micro-credential", "Conflicts", "Directory",
-                         "Search", "Explorer", "Bilateral", "Edit", "Withdraw", "Help"):
+        for workflow in (
+            "Sync now",
+            "New micro-credential",
+            "Conflicts",
+            "Directory",
+            "Search",
+            "Explorer",
+            "Bilateral",
+            "Edit",
+            "Withdraw",
+            "Help",
+        ):
             assert workflow in names, workflow
     app.store.close()
 
 
-async def test_edit_from_the_palette_opens_the_record_under_the_cursor(
-        tmp_path: Path) -> None:
+async def test_edit_from_the_palette_opens_the_record_under_the_cursor(tmp_path: Path) -> None:
     app = make_app(taff_home(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()

@@ -19,14 +19,22 @@ from tui.forms import RecordForm
 
 # Two quality assurances as a registrar might type them (a kind in words, any case) and as
 # the form writes them back.
-QA_TYPED = ("QAA <https://www.qaa.ac.uk>; institutional review; 2023-05-01; https://qaa/r/1 | "
-            "BCS; PROFESSIONAL_BODY_RECOGNITION; 2024-01-01; until 2029-12-31")
-QA_SHOWN = ("QAA <https://www.qaa.ac.uk>; INSTITUTIONAL_REVIEW; 2023-05-01; https://qaa/r/1 | "
-            "BCS; PROFESSIONAL_BODY_RECOGNITION; 2024-01-01; until 2029-12-31")
+QA_TYPED = (
+    "QAA <https://www.qaa.ac.uk>; institutional review; 2023-05-01; https://qaa/r/1 | "
+    "BCS; PROFESSIONAL_BODY_RECOGNITION; 2024-01-01; until 2029-12-31"
+)
+QA_SHOWN = (
+    "QAA <https://www.qaa.ac.uk>; INSTITUTIONAL_REVIEW; 2023-05-01; https://qaa/r/1 | "
+    "BCS; PROFESSIONAL_BODY_RECOGNITION; 2024-01-01; until 2029-12-31"
+)
 ODD = ("", "   ", ";;;", "|||", " | ; | ", "x" * 5000)
 # Where each kind of record is listed: its tab, its table and one of the demonstration's.
-MICRO_CREDENTIAL = ("micro-credentials", "#credentials", rec.RECORD_KIND_MICRO_CREDENTIAL,
-                    "TAF-ML01")
+MICRO_CREDENTIAL = (
+    "micro-credentials",
+    "#credentials",
+    rec.RECORD_KIND_MICRO_CREDENTIAL,
+    "TAF-ML01",
+)
 MODULE = ("units", "#learning-units", rec.RECORD_KIND_LEARNING_UNIT, "CS7DE")
 AGREEMENT = ("agreements-tab", "#agreements", rec.RECORD_KIND_AGREEMENT, "AG-DATA-STACK")
 
@@ -60,8 +68,9 @@ async def _save(pilot: Pilot[None], where: tuple[str, str, int, str]) -> object:
     return app.store.get(where[2], where[3])
 
 
-async def _save_unchanged(pilot: Pilot[None], where: tuple[str, str, int, str],
-                          version: int) -> None:
+async def _save_unchanged(
+    pilot: Pilot[None], where: tuple[str, str, int, str], version: int
+) -> None:
     """Reopen the record and save it as shown: the store keeps the same version."""
     app = pilot.app
     assert isinstance(app, RegistrarApp)
@@ -74,7 +83,8 @@ async def _save_unchanged(pilot: Pilot[None], where: tuple[str, str, int, str],
 
 
 async def test_a_micro_credential_takes_quality_assurance_successor_and_overlaps(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     app = make_app(taff_home(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await _edit(pilot, MICRO_CREDENTIAL)
@@ -87,12 +97,16 @@ async def test_a_micro_credential_takes_quality_assurance_successor_and_overlaps
         saved = await _save(pilot, MICRO_CREDENTIAL)
         assert isinstance(saved, rec.MicroCredential) and saved.version == 2
         assert saved.status == rec.RECORD_STATUS_SUPERSEDED and saved.superseded_by == "TAF-ML02"
-        assert [(qa.body, qa.body_id, qa.kind, qa.valid_until)
-                for qa in saved.quality_assurances] == [
+        assert [
+            (qa.body, qa.body_id, qa.kind, qa.valid_until) for qa in saved.quality_assurances
+        ] == [
             ("QAA", "https://www.qaa.ac.uk", rec.QUALITY_ASSURANCE_KIND_INSTITUTIONAL_REVIEW, ""),
-            ("BCS", "", rec.QUALITY_ASSURANCE_KIND_PROFESSIONAL_BODY_RECOGNITION, "2029-12-31")]
+            ("BCS", "", rec.QUALITY_ASSURANCE_KIND_PROFESSIONAL_BODY_RECOGNITION, "2029-12-31"),
+        ]
         assert [f"{r.institution_id}/{r.key}" for r in saved.overlaps_with] == [
-            "uk.ac.taff/CS7DE", "uk.ac.forth/FOR-DE01"]
+            "uk.ac.taff/CS7DE",
+            "uk.ac.forth/FOR-DE01",
+        ]
 
         await _edit(pilot, MICRO_CREDENTIAL)
         assert _value(app, "#f-quality-assurances") == QA_SHOWN
@@ -104,7 +118,8 @@ async def test_a_micro_credential_takes_quality_assurance_successor_and_overlaps
 
 
 async def test_a_module_takes_grading_scheme_quality_assurance_successor_and_overlaps(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     app = make_app(taff_home(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await _edit(pilot, MODULE)
@@ -116,8 +131,9 @@ async def test_a_module_takes_grading_scheme_quality_assurance_successor_and_ove
         assert isinstance(saved, rec.LearningUnit) and saved.version == 2
         assert saved.grading_scheme == "PERCENTAGE" and saved.superseded_by == "CS7DE2"
         assert len(saved.quality_assurances) == 2
-        assert saved.overlaps_with[0] == rec.CredentialRef(institution_id="uk.ac.taff",
-                                                           key="TAF-ML01")
+        assert saved.overlaps_with[0] == rec.CredentialRef(
+            institution_id="uk.ac.taff", key="TAF-ML01"
+        )
 
         await _edit(pilot, MODULE)
         assert _select(app, "#f-grading-scheme").value == "PERCENTAGE"
@@ -129,27 +145,36 @@ async def test_a_module_takes_grading_scheme_quality_assurance_successor_and_ove
 
 
 async def test_an_agreement_takes_required_quality_assurance_and_a_volume_exception(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     app = make_app(taff_home(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await _edit(pilot, AGREEMENT)
-        await type_into(pilot, "#f-conditions-required-quality-assurance-bodies",
-                        "QAA | https://www.bcs.org")
-        await type_into(pilot, "#f-conditions-required-quality-assurance-kinds",
-                        "programme accreditation | INSTITUTIONAL_REVIEW")
+        await type_into(
+            pilot, "#f-conditions-required-quality-assurance-bodies", "QAA | https://www.bcs.org"
+        )
+        await type_into(
+            pilot,
+            "#f-conditions-required-quality-assurance-kinds",
+            "programme accreditation | INSTITUTIONAL_REVIEW",
+        )
         await type_into(pilot, "#f-volume-exception", "an articulation year for the HND")
         saved = await _save(pilot, AGREEMENT)
         assert isinstance(saved, rec.RecognitionAgreement) and saved.version == 2
         required = saved.conditions.required_quality_assurance
         assert list(required.bodies) == ["QAA", "https://www.bcs.org"]
-        assert list(required.kinds) == [rec.QUALITY_ASSURANCE_KIND_PROGRAMME_ACCREDITATION,
-                                        rec.QUALITY_ASSURANCE_KIND_INSTITUTIONAL_REVIEW]
+        assert list(required.kinds) == [
+            rec.QUALITY_ASSURANCE_KIND_PROGRAMME_ACCREDITATION,
+            rec.QUALITY_ASSURANCE_KIND_INSTITUTIONAL_REVIEW,
+        ]
         assert saved.volume_exception == "an articulation year for the HND"
         assert saved.conditions.valid_from == "2024-09-01"  # the rest of the conditions kept
 
         await _edit(pilot, AGREEMENT)
-        assert _value(app, "#f-conditions-required-quality-assurance-kinds") == \
-            "PROGRAMME_ACCREDITATION | INSTITUTIONAL_REVIEW"
+        assert (
+            _value(app, "#f-conditions-required-quality-assurance-kinds")
+            == "PROGRAMME_ACCREDITATION | INSTITUTIONAL_REVIEW"
+        )
         await pilot.press("escape")
         await _save_unchanged(pilot, AGREEMENT, 2)
 
@@ -167,26 +192,45 @@ async def test_an_agreement_takes_required_quality_assurance_and_a_volume_except
 
 # For each form, each new field with a wrong value and its label.
 WRONG = {
-    "micro-credential": (MICRO_CREDENTIAL, [
-        ("#f-quality-assurances", "QA decisions", "QAA; peer review; 2023-05-01"),
-        ("#f-superseded-by", "Superseded by", "TAF ML02 !"),
-        ("#f-overlaps-with", "Overlaps with", "CS7DE")]),
-    "module": (MODULE, [
-        ("#f-quality-assurances", "QA decisions", "QAA; INSTITUTIONAL_REVIEW; 2023-13-01"),
-        ("#f-superseded-by", "Superseded by", "CS7DE"),
-        ("#f-overlaps-with", "Overlaps with", "uk.ac.taff/CS7DE")]),
-    "agreement": (AGREEMENT, [
-        ("#f-conditions-required-quality-assurance-bodies", "Sources QA'd by",
-         "QAA | " + "x" * 2001),
-        ("#f-conditions-required-quality-assurance-kinds", "Sources' QA kinds",
-         "accreditation"),
-        ("#f-volume-exception", "Volume exception", "x" * 2001)]),
+    "micro-credential": (
+        MICRO_CREDENTIAL,
+        [
+            ("#f-quality-assurances", "QA decisions", "QAA; peer review; 2023-05-01"),
+            ("#f-superseded-by", "Superseded by", "TAF ML02 !"),
+            ("#f-overlaps-with", "Overlaps with", "CS7DE"),
+        ],
+    ),
+    "module": (
+        MODULE,
+        [
+            ("#f-quality-assurances", "QA decisions", "QAA; INSTITUTIONAL_REVIEW; 2023-13-01"),
+            ("#f-superseded-by", "Superseded by", "CS7DE"),
+            ("#f-overlaps-with", "Overlaps with", "uk.ac.taff/CS7DE"),
+        ],
+    ),
+    "agreement": (
+        AGREEMENT,
+        [
+            (
+                "#f-conditions-required-quality-assurance-bodies",
+                "Sources QA'd by",
+                "QAA | " + "x" * 2001,
+            ),
+            (
+                "#f-conditions-required-quality-assurance-kinds",
+                "Sources' QA kinds",
+                "accreditation",
+            ),
+            ("#f-volume-exception", "Volume exception", "x" * 2001),
+        ],
+    ),
 }
 
 
 @pytest.mark.parametrize("form", WRONG)
 async def test_a_wrong_value_names_its_field_and_odd_input_never_crashes(
-        tmp_path: Path, form: str) -> None:
+    tmp_path: Path, form: str
+) -> None:
     where, fields = WRONG[form]
     app = make_app(taff_home(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:

@@ -86,15 +86,20 @@ async def test_a_qualification_takes_learning_outcomes_and_regulations(tmp_path:
         await type_into(pilot, "#f-stacking-rule-regulations-max-from-elsewhere", "3/2")
         assert "Total credit" in form_error(app)  # the regulations need the award's total
         await type_into(pilot, "#f-stacking-rule-total", "180 UK_CREDIT")
-        assert "Max from elsewhere (stacking_rule.regulations.max_from_elsewhere.share): is " \
+        assert (
+            "Max from elsewhere (stacking_rule.regulations.max_from_elsewhere.share): is "
             "1.5; give 0, or a share from 0.0001 to 1" in form_error(app)
-        await type_into(pilot, "#f-stacking-rule-regulations-max-from-elsewhere",
-                        "120 UK_CREDIT or 2/3")
-        await type_into(pilot, "#f-stacking-rule-regulations-residency",
-                        "60 UK_CREDIT at FHEQ seven")
+        )
+        await type_into(
+            pilot, "#f-stacking-rule-regulations-max-from-elsewhere", "120 UK_CREDIT or 2/3"
+        )
+        await type_into(
+            pilot, "#f-stacking-rule-regulations-residency", "60 UK_CREDIT at FHEQ seven"
+        )
         assert "Study here" in form_error(app) and "not a level of FHEQ" in form_error(app)
-        await type_into(pilot, "#f-stacking-rule-regulations-residency",
-                        "60 UK_CREDIT at FHEQ 7 | 20 UK_CREDIT")
+        await type_into(
+            pilot, "#f-stacking-rule-regulations-residency", "60 UK_CREDIT at FHEQ 7 | 20 UK_CREDIT"
+        )
         await type_into(pilot, "#f-stacking-rule-regulations-relevant-subjects-isced", "06")
         await pilot.pause()
         assert "Ready to save" in form_error(app)
@@ -106,7 +111,8 @@ async def test_a_qualification_takes_learning_outcomes_and_regulations(tmp_path:
         regs = saved.stacking_rule.regulations
         assert saved.stacking_rule.total == rec.Credit(value=180, system="UK_CREDIT")
         assert regs.max_from_elsewhere == rec.CreditLimit(
-            credit=rec.Credit(value=120, system="UK_CREDIT"), share=2 / 3)
+            credit=rec.Credit(value=120, system="UK_CREDIT"), share=2 / 3
+        )
         assert len(regs.residency) == 2 and not regs.residency[1].HasField("level")
         assert list(regs.relevant_subjects_isced) == ["06"]
 
@@ -115,10 +121,14 @@ async def test_a_qualification_takes_learning_outcomes_and_regulations(tmp_path:
         await pilot.press("e")
         await pilot.pause()
         # The form writes back what it read, so an unchanged save is no change.
-        assert app.screen.query_one("#f-stacking-rule-regulations-max-from-elsewhere",
-                                    Input).value == "120 UK_CREDIT or 2/3"
-        assert app.screen.query_one("#f-stacking-rule-regulations-residency",
-                                    Input).value == "60 UK_CREDIT at FHEQ 7 | 20 UK_CREDIT"
+        assert (
+            app.screen.query_one("#f-stacking-rule-regulations-max-from-elsewhere", Input).value
+            == "120 UK_CREDIT or 2/3"
+        )
+        assert (
+            app.screen.query_one("#f-stacking-rule-regulations-residency", Input).value
+            == "60 UK_CREDIT at FHEQ 7 | 20 UK_CREDIT"
+        )
         await pilot.press("ctrl+s")
         await pilot.pause()
         again = app.store.get(rec.RECORD_KIND_LEARNING_UNIT, "TAF-MSC")
@@ -126,16 +136,14 @@ async def test_a_qualification_takes_learning_outcomes_and_regulations(tmp_path:
     app.store.close()
 
 
-async def test_a_module_keeps_no_regulations_typed_before_its_kind_changed(
-        tmp_path: Path) -> None:
+async def test_a_module_keeps_no_regulations_typed_before_its_kind_changed(tmp_path: Path) -> None:
     app = make_app(taff_home(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await _new_unit(pilot, "TAF-M1", "QUALIFICATION", "20", "6")
         await type_into(pilot, "#f-stacking-rule-regulations-max-experiential", "1/3")
         _select(app, "#f-kind").value = "MODULE"
         await pilot.pause()
-        assert not app.screen.query_one("#row-f-stacking-rule-regulations-max-experiential") \
-            .display
+        assert not app.screen.query_one("#row-f-stacking-rule-regulations-max-experiential").display
         assert "Ready to save" in form_error(app)
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -145,7 +153,8 @@ async def test_a_module_keeps_no_regulations_typed_before_its_kind_changed(
 
 
 async def test_a_negative_or_huge_count_of_months_is_a_field_error_not_a_crash(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     """Months are held unsigned: a negative number once stopped the app. It is the field's
     error now, and the form stays open with what was typed."""
     app = make_app(taff_home(tmp_path))
@@ -164,7 +173,8 @@ async def test_a_negative_or_huge_count_of_months_is_a_field_error_not_a_crash(
 
 
 async def test_an_agreement_granting_a_module_the_catalogue_lacks_is_named_before_saving(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     """The registry refuses a grant of a unit its publisher has not published; the form says
     so while the registrar types, not at the next sync. A provider the directory does not
     know is named too, once the directory has been read."""

@@ -30,8 +30,9 @@ def taff(tmp_path: Path) -> Iterator[RegistrarApp]:
     app.store.close()
 
 
-def run_before(*steps: Callable[[Pilot[Any]], Awaitable[None]]) -> Callable[[Pilot[Any]],
-                                                                           Awaitable[None]]:
+def run_before(
+    *steps: Callable[[Pilot[Any]], Awaitable[None]],
+) -> Callable[[Pilot[Any]], Awaitable[None]]:
     async def run(pilot: Pilot[Any]) -> None:
         # The start-up probe of the registry first (127.0.0.1:1: nothing listens, so the
         # offline banner shows), so that every picture is taken in the same state.
@@ -40,6 +41,7 @@ def run_before(*steps: Callable[[Pilot[Any]], Awaitable[None]]) -> Callable[[Pil
         for step in steps:
             await step(pilot)
         await pilot.pause()
+
     return run
 
 
@@ -56,21 +58,25 @@ def test_catalogue_on_a_light_terminal(snap_compare: Snap, tmp_path: Path) -> No
 
 
 def test_agreements(snap_compare: Snap, taff: RegistrarApp) -> None:
-    assert snap_compare(taff, terminal_size=SIZE,
-                        run_before=run_before(lambda p: open_tab(p, "agreements-tab")))
+    assert snap_compare(
+        taff, terminal_size=SIZE, run_before=run_before(lambda p: open_tab(p, "agreements-tab"))
+    )
 
 
-def test_new_agreement_form_names_the_wrong_field(snap_compare: Snap,
-                                                  taff: RegistrarApp) -> None:
+def test_new_agreement_form_names_the_wrong_field(snap_compare: Snap, taff: RegistrarApp) -> None:
     async def fill(pilot: Pilot[Any]) -> None:
         await pilot.press("n")
         await type_into(pilot, "#f-key", "AG-NEW")
-        await type_into(pilot, "#f-source", "all of uk.ac.forth/FOR-PY01, (1 of uk.ac.lagan/A, "
-                        "uk.ac.lagan/B)")
+        await type_into(
+            pilot, "#f-source", "all of uk.ac.forth/FOR-PY01, (1 of uk.ac.lagan/A, uk.ac.lagan/B)"
+        )
         await type_into(pilot, "#f-grant", "15 SCQF general at FHEQ 9")
 
-    assert snap_compare(taff, terminal_size=SIZE,
-                        run_before=run_before(lambda p: open_tab(p, "agreements-tab"), fill))
+    assert snap_compare(
+        taff,
+        terminal_size=SIZE,
+        run_before=run_before(lambda p: open_tab(p, "agreements-tab"), fill),
+    )
 
 
 def test_detail_view(snap_compare: Snap, taff: RegistrarApp) -> None:
@@ -81,8 +87,9 @@ def test_detail_view(snap_compare: Snap, taff: RegistrarApp) -> None:
 
 
 def test_sync_tab_before_the_first_sync(snap_compare: Snap, taff: RegistrarApp) -> None:
-    assert snap_compare(taff, terminal_size=SIZE,
-                        run_before=run_before(lambda p: open_tab(p, "sync-tab")))
+    assert snap_compare(
+        taff, terminal_size=SIZE, run_before=run_before(lambda p: open_tab(p, "sync-tab"))
+    )
 
 
 def test_first_start_offer(snap_compare: Snap, tmp_path: Path) -> None:

@@ -34,8 +34,7 @@ from tui.fitting import FittedTable
 from tui.forms import RecordForm
 
 
-async def test_a_new_micro_credential_is_validated_as_you_type_and_saved(
-        tmp_path: Path) -> None:
+async def test_a_new_micro_credential_is_validated_as_you_type_and_saved(tmp_path: Path) -> None:
     app = make_app(taff_home(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("n")
@@ -70,12 +69,13 @@ async def test_a_new_micro_credential_is_validated_as_you_type_and_saved(
         await pilot.pause()
         assert not isinstance(app.screen, RecordForm)
         saved = app.store.get(rec.RECORD_KIND_MICRO_CREDENTIAL, "TAF-NEW1")
-        assert saved is not None and saved.learning_outcomes == ["Deploy a service",
-                                                                 "Explain IaaS"]
+        assert saved is not None and saved.learning_outcomes == ["Deploy a service", "Explain IaaS"]
         assert saved.awarding_body == "Taff University"  # from the agent's configuration
         assert saved.status == rec.RECORD_STATUS_ACTIVE and saved.version == 1
-        assert app.query_one("#credentials", FittedTable).full_row("TAF-NEW1")[1] == \
-            "Cloud Foundations"
+        assert (
+            app.query_one("#credentials", FittedTable).full_row("TAF-NEW1")[1]
+            == "Cloud Foundations"
+        )
     app.store.close()
 
 
@@ -134,8 +134,7 @@ async def test_filters_narrow_the_catalogue_and_the_agreements(tmp_path: Path) -
         credentials = app.query_one("#credentials", FittedTable)
         app.query_one("#mc-level", Select).value = "FHEQ 7"
         await pilot.pause()
-        assert [credentials.full_row_at(i)[0] for i in range(credentials.row_count)] == \
-            ["TAF-ML01"]
+        assert [credentials.full_row_at(i)[0] for i in range(credentials.row_count)] == ["TAF-ML01"]
         app.query_one("#mc-level", Select).value = "any"
         app.query_one("#min-credit", Input).value = "12"
         await pilot.pause()
@@ -170,12 +169,20 @@ async def test_filters_narrow_the_catalogue_and_the_agreements(tmp_path: Path) -
 
 
 async def test_create_an_agreement_with_nested_sources_sync_and_the_registry_answers(
-        tmp_path: Path, network: Network, registry: RunningRegistry) -> None:
+    tmp_path: Path, network: Network, registry: RunningRegistry
+) -> None:
     """The issue's workflow: create an agreement → it is in the store → sync → the registry
     answers with it."""
-    publication.publish(network.engine, signed(batch("uk.ac.forth", [
-        micro_credential(), micro_credential(key="MC2"), micro_credential(key="MC3")]),
-        network.signers["uk.ac.forth"]))
+    publication.publish(
+        network.engine,
+        signed(
+            batch(
+                "uk.ac.forth",
+                [micro_credential(), micro_credential(key="MC2"), micro_credential(key="MC3")],
+            ),
+            network.signers["uk.ac.forth"],
+        ),
+    )
     cfg, signer = init_home(tmp_path, "uk.ac.taff", "Taff University", "GB", registry.address)
     directory.rotate_key(network.engine, "uk.ac.taff", signer.public_key)
     store = AgentStore(cfg.store_path, cfg.institution_id)
@@ -215,7 +222,8 @@ async def test_create_an_agreement_with_nested_sources_sync_and_the_registry_ans
         history = app.query_one("#sync-history", FittedTable)
         assert history.row_count == 1 and history.full_row_at(0)[1] == "ok"
         assert "registry's checkpoint for uk.ac.taff: seq 2" in str(
-            app.query_one("#sync-result", Static).render())
+            app.query_one("#sync-result", Static).render()
+        )
 
         await open_tab(pilot, "units")
         await pilot.press("v")  # reverse look-up: what counts into CS7DE?
@@ -223,20 +231,23 @@ async def test_create_an_agreement_with_nested_sources_sync_and_the_registry_ans
         explorer = app.query_one("#explorer", FittedTable)
         assert explorer.full_row_at(0)[:2] == ["counts into CS7DE", "uk.ac.taff/AG-NESTED v1"]
     app.store.close()
-    answer = equivalence.list_sources(network.engine, eq.ListSourcesRequest(
-        unit=rec.CredentialRef(institution_id="uk.ac.taff", key="CS7DE")))
+    answer = equivalence.list_sources(
+        network.engine,
+        eq.ListSourcesRequest(unit=rec.CredentialRef(institution_id="uk.ac.taff", key="CS7DE")),
+    )
     assert [e.agreement.key for e in answer.equivalences] == ["AG-NESTED"]
 
 
 async def test_suspend_and_failed_sync_history_and_conflicts(
-        tmp_path: Path, network: Network, registry: RunningRegistry,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, network: Network, registry: RunningRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("sync_agent.sync.INTERACTIVE_RETRY_MINUTES", 0)
     cfg, signer = init_home(tmp_path, "uk.ac.taff", "Taff University", "GB", "127.0.0.1:9")
     directory.rotate_key(network.engine, "uk.ac.taff", signer.public_key)
     store = AgentStore(cfg.store_path, cfg.institution_id)
-    store.put_records([module(), module(key="CS7XX"), agreement(),
-                       agreement(key="AG2", unit_key="CS7XX")])
+    store.put_records(
+        [module(), module(key="CS7XX"), agreement(), agreement(key="AG2", unit_key="CS7XX")]
+    )
     store.close()
     app = make_app(tmp_path, offer_demo=False)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -254,8 +265,7 @@ async def test_suspend_and_failed_sync_history_and_conflicts(
         await pilot.press("s")  # the registry address is wrong: a failure in the history
         await settle(app, pilot)
         history = app.query_one("#sync-history", FittedTable)
-        assert history.full_row_at(0)[1] == "FAILED" and "unreachable" in \
-            history.full_row_at(0)[3]
+        assert history.full_row_at(0)[1] == "FAILED" and "unreachable" in history.full_row_at(0)[3]
         assert app.query_one("#banner").has_class("offline")
 
         assert app.config is not None
@@ -270,11 +280,13 @@ async def test_suspend_and_failed_sync_history_and_conflicts(
     app.store.close()
 
 
-@pytest.mark.parametrize(("keys", "state"), [(("a", "end", "y"), "active"),
-                                             (("j", *"not our level", "enter"), "rejected")])
+@pytest.mark.parametrize(
+    ("keys", "state"),
+    [(("a", "end", "y"), "active"), (("j", *"not our level", "enter"), "rejected")],
+)
 async def test_a_proposal_awaiting_our_decision_is_countersigned_or_rejected(
-        tmp_path: Path, network: Network, registry: RunningRegistry, keys: tuple[str, ...],
-        state: str) -> None:
+    tmp_path: Path, network: Network, registry: RunningRegistry, keys: tuple[str, ...], state: str
+) -> None:
     taff_signer, _ = taff_and_forth(tmp_path, network, registry)
     with RegistryClient(registry.address) as client:
         propose(client, taff_signer, "uk.ac.taff", agreement(key="ART-1"), "uk.ac.forth")
@@ -292,18 +304,29 @@ async def test_a_proposal_awaiting_our_decision_is_countersigned_or_rejected(
         assert table.full_row("uk.ac.taff/ART-1@1")[2] == state
         assert table.full_row("uk.ac.taff/ART-1@1")[4] == ""  # decided: nothing awaits us
         # The registry's rejection step carries the reason to the table.
-        assert table.full_row("uk.ac.taff/ART-1@1")[5] == \
-            ("not our level" if state == "rejected" else "")
+        assert table.full_row("uk.ac.taff/ART-1@1")[5] == (
+            "not our level" if state == "rejected" else ""
+        )
     app.store.close()
 
 
 async def test_explorer_takes_award_dates_grade_schemes_and_identity_verification(
-        tmp_path: Path, network: Network, registry: RunningRegistry) -> None:
-    publication.publish(network.engine, signed(batch("uk.ac.forth", [micro_credential()]),
-                                               network.signers["uk.ac.forth"]))
-    publication.publish(network.engine, signed(batch("uk.ac.taff", [module(), agreement(
-        identity_verified_required=True, max_credit_age_months=24)]),
-        network.signers["uk.ac.taff"]))
+    tmp_path: Path, network: Network, registry: RunningRegistry
+) -> None:
+    publication.publish(
+        network.engine,
+        signed(batch("uk.ac.forth", [micro_credential()]), network.signers["uk.ac.forth"]),
+    )
+    publication.publish(
+        network.engine,
+        signed(
+            batch(
+                "uk.ac.taff",
+                [module(), agreement(identity_verified_required=True, max_credit_age_months=24)],
+            ),
+            network.signers["uk.ac.taff"],
+        ),
+    )
     init_home(tmp_path, "uk.ac.lagan", "Lagan", "GB", registry.address)
     app = make_app(tmp_path, offer_demo=False)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -347,9 +370,9 @@ async def test_an_edit_keeps_what_the_form_does_not_show(tmp_path: Path) -> None
     app = make_app(tmp_path, offer_demo=False)
     async with app.run_test(size=(80, 24)) as pilot:
         for tab, table_id, kind, key in (
-                ("micro-credentials", "#credentials", rec.RECORD_KIND_MICRO_CREDENTIAL,
-                 "FOR-DE01"),
-                ("units", "#learning-units", rec.RECORD_KIND_LEARNING_UNIT, "F1DS-MSC")):
+            ("micro-credentials", "#credentials", rec.RECORD_KIND_MICRO_CREDENTIAL, "FOR-DE01"),
+            ("units", "#learning-units", rec.RECORD_KIND_LEARNING_UNIT, "F1DS-MSC"),
+        ):
             await open_tab(pilot, tab)
             table = app.query_one(table_id, FittedTable)
             table.move_cursor(row=table.get_row_index(key))
