@@ -23,7 +23,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import (
-    Checkbox,
     DataTable,
     Footer,
     Header,
@@ -41,12 +40,10 @@ from registry.v1 import directory_pb2 as directory
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
 from registry_core.expressions import (
-    ExpressionError,
     format_credit,
     format_grant,
     format_level,
     format_sources,
-    parse_holdings,
 )
 from registry_core.records import Record, source_credentials
 from registry_core.wording import counted
@@ -58,6 +55,7 @@ from sync_agent.reachability import explain, why_unreachable
 from sync_agent.store import AgentStore
 from sync_agent.sync import SyncError, SyncLock, SyncResult, sync
 from tui.confirm import AskScreen, ConfirmScreen
+from tui.explorer import ExplorerPane
 from tui.first_start import LoadDemoScreen, demo_records
 from tui.fitting import FittedTable, RowScreen
 from tui.forms import (
@@ -232,27 +230,7 @@ class RegistrarApp(App[None]):
             with TabPane("Directory", id="directory-tab"):
                 yield empty_hint("directory")
                 yield table("directory")
-            with TabPane("Explorer", id="explorer-tab"):
-                yield Input(
-                    placeholder="holdings: provider/key[:grade][@award date], … e.g. "
-                    "uk.ac.forth/MC1:A@2025-06-30, uk.ac.x/MAT SCI 45:B",
-                    id="explore-holdings",
-                )
-                with Horizontal(classes="filters"):
-                    yield Input(
-                        placeholder="target institution (Enter to ask)",
-                        id="explore-target",
-                        compact=True,
-                    )
-                    yield Input(
-                        placeholder="chain depth (1)",
-                        id="explore-depth",
-                        type="integer",
-                        compact=True,
-                    )
-                    yield Checkbox("identity-verified", True, id="explore-verified", compact=True)
-                yield empty_hint("explorer")
-                yield table("explorer")
+            yield ExplorerPane()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -670,7 +648,7 @@ class RegistrarApp(App[None]):
         self.query_one(TabbedContent).active = "agreements-tab"
         self.fetch_conflicts()
 
-    def _ask(self, title: str, question: Callable[[RegistryClient], T]) -> T | None:
+    def ask(self, title: str, question: Callable[[RegistryClient], T]) -> T | None:
         """In a worker: one question to the registry; None when it fails, which the app
         says in plain words under title."""
         if self.config is None:
@@ -690,7 +668,7 @@ class RegistrarApp(App[None]):
 
     @work(thread=True, exclusive=True, group="conflicts")
     def fetch_conflicts(self) -> None:
-        conflicts = self._ask("Conflicts", lambda c: c.conflicts(self.store.institution_id))
+        conflicts = self.ask("Conflicts", lambda c: c.conflicts(self.store.institution_id))
         if conflicts is not None:
             self.call_from_thread(self.show_conflicts, conflicts)
 
@@ -717,25 +695,7 @@ class RegistrarApp(App[None]):
     def look_up_sources(self, unit_key: str) -> None:
         """Reverse look-up: what counts into one of our modules, across the network."""
         self.query_one(TabbedContent).active = "explorer-tab"
-        self.ask_sources(unit_key)
-
-    @work(thread=True, exclusive=True, group="explore")
-    def ask_sources(self, unit_key: str) -> None:
-        agreements = self._ask("Explorer", lambda c: c.sources(self.store.institution_id, unit_key))
-        if agreements is not None:
-            self.call_from_thread(self.show_sources, unit_key, agreements)
-
-    def show_sources(self, unit_key: str, agreements: list[rec.RecognitionAgreement]) -> None:
-        table = self.query_one("#explorer", FittedTable)
-        table.clear()
-        for agreement in agreements:
-            table.add_fitted_row(
-                f"counts into {unit_key}",
-                f"{agreement.institution_id}/{agreement.key} v{agreement.version}",
-                format_sources(agreement.source),
-            )
-        if not agreements:
-            table.add_fitted_row("nothing", "", f"no active agreement grants {unit_key} yet")
+        self.query_one(ExplorerPane).look_up_sources(unit_key)
 
     def action_directory(self) -> None:
         """Load the network's directory from the registry, off the screen's thread."""
@@ -745,7 +705,7 @@ class RegistrarApp(App[None]):
 
     @work(thread=True, exclusive=True, group="directory")
     def load_directory(self) -> None:
-        institutions = self._ask("Directory", lambda c: c.institutions())
+        institutions = self.ask("Directory", lambda c: c.institutions())
         if institutions is not None:
             self.call_from_thread(self.show_directory, institutions)
 
@@ -768,64 +728,6 @@ class RegistrarApp(App[None]):
     @on(Select.Changed, "#ag-partner, #ag-status, #ag-validity")
     def refilter_agreements(self) -> None:
         self.show_agreements()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id in ("explore-holdings", "explore-target", "explore-depth"):
-            self.action_explore()
-
-    def action_explore(self) -> None:
-        """Ask the registry what the holdings count for at the target (in a worker)."""
-        verified = self.query_one("#explore-verified", Checkbox).value
-        try:
-            holdings = parse_holdings(
-                self.query_one("#explore-holdings", Input).value, dt.date.today(), verified
-            )
-        except ExpressionError as error:
-            self.notify(str(error), severity="error")
-            return
-        target = self.query_one("#explore-target", Input).value.strip()
-        depth = int(self.query_one("#explore-depth", Input).value or 1)
-        if not holdings or not target or self.config is None:
-            self.notify("give at least one holding and a target institution", severity="error")
-            return
-        self.ask_registry(
-            eq.ResolveTransferRequest(
-                holdings=holdings, target_institution_id=target, max_depth=depth
-            )
-        )
-
-    @work(thread=True, exclusive=True, group="explore")
-    def ask_registry(self, request: eq.ResolveTransferRequest) -> None:
-        answer = self._ask("Explorer", lambda c: c.resolve_transfer(request))
-        if answer is not None:
-            self.call_from_thread(self.show_answer, answer)
-
-    def show_answer(self, answer: eq.ResolveTransferResponse) -> None:
-        table = self.query_one("#explorer", FittedTable)
-        table.clear()
-        for grant in answer.grants:
-            what = (
-                "general credit"
-                if grant.grant.WhichOneof("grant") == "general_credit"
-                else format_grant(grant.grant)
-            )
-            chain = " → ".join(
-                f"{p.institution_id}/{p.agreement_key} v{p.agreement_version}"
-                for p in grant.provenance
-            )
-            said = [f"{what}: {format_credit(grant.credit)}"]
-            if grant.level.framework:
-                said.append(f"at {grant.level.framework} {grant.level.level}")
-            said += [f"only if {condition}" for condition in grant.conditions]
-            if grant.volume_explanation:
-                said.append(grant.volume_explanation)
-            table.add_fitted_row(
-                "conditional" if grant.conditional else "granted", chain, "; ".join(said)
-            )
-        for refused in answer.not_applied:
-            table.add_fitted_row(
-                "not applied", refused.agreement.agreement_key, refused.explanation
-            )
 
     def show_directory(self, institutions: list[directory.Institution]) -> None:
         self.known_institutions = {i.institution_id for i in institutions}
