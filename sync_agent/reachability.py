@@ -148,11 +148,15 @@ def explain(
                 "the registry is unreachable; check the registry address in agent.toml "
                 "and the network, then sync again (nothing was lost)"
             )
+        then = (
+            "nothing was lost, sync again once it is mended"
+            if doing == "the sync"
+            else "ask again once it is mended"
+        )
         return (
             f"the registry at {client.address} (from {address_source(client)}) is "
             f"unreachable: "
-            f"{why_unreachable(error.details() or '', client.address, client.uses_tls)}; "
-            "nothing was lost, sync again once it is mended"
+            f"{why_unreachable(error.details() or '', client.address, client.uses_tls)}; {then}"
         )
     return f"the registry refused {doing} ({code.name}): {error.details()}"
 

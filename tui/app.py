@@ -736,7 +736,7 @@ class RegistrarApp(App[None]):
         for inst in institutions:
             status = directory.InstitutionStatus.Name(inst.status).split("_")[-1].lower()
             keys = ", ".join(
-                f"{k.key_id[:16]}… ({directory.KeyStatus.Name(k.status).split('_')[-1].lower()})"
+                f"{k.key_id} ({directory.KeyStatus.Name(k.status).split('_')[-1].lower()})"
                 for k in inst.keys
             )
             table.add_fitted_row(

@@ -46,18 +46,21 @@ class ExplorerPane(TabPane):
             placeholder="holdings: provider/key[:grade][@award date], … e.g. "
             "uk.ac.forth/MC1:A@2025-06-30, uk.ac.x/MAT SCI 45:B",
             id="explore-holdings",
+            select_on_focus=False,  # coming back to the tab, typing adds to the holdings
         )
         with Horizontal(classes="filters"):
             yield Input(
                 placeholder="target institution (Enter to ask)",
                 id="explore-target",
                 compact=True,
+                select_on_focus=False,
             )
             yield Input(
                 placeholder=f"chain depth (1 to {DEPTHS[-1]})",
                 id="explore-depth",
                 type="integer",
                 compact=True,
+                select_on_focus=False,
             )
             yield Checkbox("identity-verified", True, id="explore-verified", compact=True)
         yield empty_hint("explorer")
@@ -67,6 +70,9 @@ class ExplorerPane(TabPane):
     def explore(self) -> None:
         """Ask the registry what the holdings count for at the target; every box is checked
         first, and a wrong one is named without asking."""
+        # A new question: the last answer goes at once, so that it is never read as the
+        # answer to these holdings (when they are refused below, or the registry is away).
+        self.query_one("#explorer", FittedTable).clear()
         verified = self.query_one("#explore-verified", Checkbox).value
         try:
             holdings = parse_holdings(

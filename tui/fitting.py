@@ -154,3 +154,6 @@ class RowScreen(ModalScreen[None]):
                     id="detail-body",
                 )
         yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#detail-scroll").focus()  # arrow keys scroll a long row at once

@@ -237,3 +237,8 @@ class DetailScreen(ModalScreen[str | None]):
                     id="detail-body",
                 )
         yield Footer()
+
+    def on_mount(self) -> None:
+        # Arrow keys, page down and end scroll the record at once: its last fields are below
+        # the fold at 80x24.
+        self.query_one("#detail-scroll").focus()

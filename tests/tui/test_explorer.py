@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from registry.v1 import equivalence_pb2 as eq
 from tests.tui.helpers import open_tab, taff_home, type_into
@@ -54,4 +55,38 @@ async def test_a_depth_in_range_is_asked_as_given(tmp_path: Path) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert [(r.max_depth, r.target_institution_id) for r in asked] == [(3, "uk.ac.taff")]
+    app.store.close()
+
+
+async def test_a_refused_question_takes_the_last_answer_away(tmp_path: Path) -> None:
+    app = make_app(taff_home(tmp_path), offer_demo=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_tab(pilot, "explorer-tab")
+        pane = app.query_one(ExplorerPane)
+        pane.show_answer(
+            eq.ResolveTransferResponse(
+                not_applied=[eq.NotApplied(explanation="an earlier learner's answer")]
+            )
+        )
+        table = app.query_one("#explorer", FittedTable)
+        assert table.row_count == 1
+        await type_into(pilot, "#explore-holdings", "uk.ac.forth/FOR-PY01:A")
+        await type_into(pilot, "#explore-target", "uk.ac.taff")
+        await type_into(pilot, "#explore-depth", "9")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert table.row_count == 0
+    app.store.close()
+
+
+async def test_coming_back_to_the_explorer_typing_adds_to_the_holdings(tmp_path: Path) -> None:
+    app = make_app(taff_home(tmp_path), offer_demo=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_tab(pilot, "explorer-tab")
+        await type_into(pilot, "#explore-holdings", "uk.ac.forth/FOR-PY01:A")
+        await pilot.press("escape", "1", "7")
+        await pilot.pause()
+        await pilot.press(*", uk.ac.forth/FOR-DE01:B")
+        holdings = app.query_one("#explore-holdings", Input)
+        assert holdings.value == "uk.ac.forth/FOR-PY01:A, uk.ac.forth/FOR-DE01:B"
     app.store.close()

@@ -159,3 +159,17 @@ async def test_an_empty_table_says_what_fills_it_until_it_has_a_row(tmp_path: Pa
 
 def test_every_table_that_can_be_empty_has_a_hint() -> None:
     assert set(EMPTY_HINTS) == set(COLUMNS) - {"conflicts"}  # conflicts hide when none
+
+
+async def test_a_records_detail_scrolls_with_the_keys_at_once(tmp_path: Path) -> None:
+    app = make_app(taff_home(tmp_path), offer_demo=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        scroll = app.screen.query_one("#detail-scroll")
+        assert app.focused is scroll  # no Tab needed first
+        await pilot.press("end")
+        await pilot.pause()
+        assert scroll.scroll_y > 0  # the last fields were below the fold at 80x24
+    app.store.close()
