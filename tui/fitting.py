@@ -131,12 +131,9 @@ class FittedTable(DataTable[str]):
         ]
 
 
-class RowScreen(ModalScreen[None]):
-    """One row of a table in full, each value under its column's name."""
-
-    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
-        Binding("escape", "dismiss(None)", "Close")
-    ]
+class Details(ModalScreen[str | None]):
+    """Labelled values in full under a title (a table's row, a record), scrolling; what
+    closes it is the subclass's BINDINGS."""
 
     def __init__(self, title: str, row: list[tuple[str, str]]) -> None:
         super().__init__()
@@ -156,4 +153,14 @@ class RowScreen(ModalScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#detail-scroll").focus()  # arrow keys scroll a long row at once
+        # Arrow keys, page down and end scroll at once: at 80x24 a record's last fields, or a
+        # long row's, are below the fold.
+        self.query_one("#detail-scroll").focus()
+
+
+class RowScreen(Details):
+    """One row of a table in full, each value under its column's name."""
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("escape", "dismiss(None)", "Close")
+    ]

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from registry.v1 import records_pb2 as rec
 from registry_core.records import Record
-from tui.fitting import Column, FittedTable
+from tui.fitting import Column, Details, FittedTable
 from tui.record_view import record_lines
 
 if TYPE_CHECKING:
@@ -208,7 +204,7 @@ class BilateralTable(FittedTable):
         cast("RegistrarApp", self.app).decide(action, agreement_id, int(version))
 
 
-class DetailScreen(ModalScreen[str | None]):
+class DetailScreen(Details):
     """One record in full; e edits it, w withdraws it."""
 
     BINDINGS = [
@@ -218,27 +214,9 @@ class DetailScreen(ModalScreen[str | None]):
     ]
 
     def __init__(self, record: Record) -> None:
-        super().__init__()
+        super().__init__(
+            f"{type(record).__name__} {record.key} "
+            f"(version {record.version}, {STATUS[record.status]})",
+            record_lines(record),
+        )
         self.record = record
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="detail"):
-            yield Static(
-                f"{type(self.record).__name__} {self.record.key} "
-                f"(version {self.record.version}, {STATUS[self.record.status]})",
-                id="detail-title",
-            )
-            with VerticalScroll(id="detail-scroll"):  # arrow keys scroll it at 80x24
-                yield Static(
-                    Text("\n").join(
-                        Text.assemble((f"{label}: ", "bold"), value)
-                        for label, value in record_lines(self.record)
-                    ),
-                    id="detail-body",
-                )
-        yield Footer()
-
-    def on_mount(self) -> None:
-        # Arrow keys, page down and end scroll the record at once: its last fields are below
-        # the fold at 80x24.
-        self.query_one("#detail-scroll").focus()
