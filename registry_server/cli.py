@@ -24,6 +24,7 @@ from registry_core.errors import RegistryError
 from registry_core.wording import counted
 from registry_server import audit, config, health_check, revocation, server
 from registry_server import directory as directory_store
+from registry_server.applying import ApplyWorker
 from registry_server.db import WalCheckpoints, checkpoints_in_background, make_engine, upgrade
 from registry_server.health import Health, database_probe
 from registry_server.observability import Metrics, access_log
@@ -118,6 +119,11 @@ async def serve(engine: Engine, settings: config.RegistryConfig, port_file: Path
     query_workers = await QueryWorkers.for_database(
         config.query_worker_count(settings), settings.database_url
     )
+    apply_worker = await ApplyWorker.for_database(
+        settings.apply_worker and record_checks.enabled,
+        settings.database_url,
+        config.volume_rule(settings),
+    )
     health = Health(database_probe(engine), server.SERVICE_NAMES)
     try:
         grpc_server, port = await server.build(
@@ -130,11 +136,13 @@ async def serve(engine: Engine, settings: config.RegistryConfig, port_file: Path
             query_workers=query_workers,
             volume=config.volume_rule(settings),
             health_status=health,
+            apply_worker=apply_worker,
         )
     except server.CannotListen as exc:
         await health.stop()
         await record_checks.close()
         await query_workers.close()
+        await apply_worker.close()
         if checkpoints is not None:
             checkpoints.stop()
         raise SystemExit(f"registry-server: {exc}") from None
@@ -172,6 +180,7 @@ async def serve(engine: Engine, settings: config.RegistryConfig, port_file: Path
     await grpc_server.stop(grace=5)
     await record_checks.close()
     await query_workers.close()
+    await apply_worker.close()
     if checkpoints is not None:
         checkpoints.stop()
 

@@ -56,6 +56,10 @@ class RegistryConfig:
     # process; -1 (default) picks, for SQLite, one fewer than the machine's cores (none on a
     # single core), and for PostgreSQL two a core.
     query_workers: int = -1
+    # With check workers and a database a worker can share (a file or PostgreSQL), a worker
+    # process applies the batches they pass, so that the registry's own process carries only
+    # bytes for publications (registry_server.applying); false applies them in that process.
+    apply_worker: bool = True
     metrics_listen: str = ""
     log_format: str = "json"
     # One log line for every call (method, caller, status, duration, request id). Each costs
@@ -93,6 +97,7 @@ ENVIRONMENT = {
     "worker_threads": "REGISTRY_WORKER_THREADS",
     "check_workers": "REGISTRY_CHECK_WORKERS",
     "query_workers": "REGISTRY_QUERY_WORKERS",
+    "apply_worker": "REGISTRY_APPLY_WORKER",
     "metrics_listen": "REGISTRY_METRICS_LISTEN",
     "log_format": "REGISTRY_LOG_FORMAT",
     "access_log": "REGISTRY_ACCESS_LOG",
@@ -147,10 +152,10 @@ def _coerce(name: str, value: Any, where: str, base: Path) -> Any:
         return _figure(name, value, where, MAX_DRAIN_SECONDS, "or -1 for the default", default=True)
     if name in LIMITS:
         return _figure(name, value, where, LIMITS[name], "(0 turns the check off)")
-    if name == "access_log":
+    if name in ("access_log", "apply_worker"):
         if isinstance(value, bool) or str(value).lower() in ("true", "false"):
             return value if isinstance(value, bool) else str(value).lower() == "true"
-        raise ConfigError(f"{where}: setting 'access_log' = {value!r}; use true or false")
+        raise ConfigError(f"{where}: setting '{name}' = {value!r}; use true or false")
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{where}: setting '{name}' must be a non-empty string")
     if name == "volume_mode" and value not in MODES:

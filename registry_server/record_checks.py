@@ -25,6 +25,7 @@ import asyncio
 import logging
 import pickle
 from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 from google.protobuf.message import DecodeError
 
@@ -78,11 +79,25 @@ def _encode(checked: CheckedElsewhere | None) -> bytes:
     )
 
 
-def _decode(answer: bytes) -> CheckedElsewhere | None:
+def decode(answer: bytes) -> CheckedElsewhere | None:
+    """A worker's answer as acceptance takes it."""
     if not answer:
         return None
     digest, key_id, header, changes = pickle.loads(answer)
     return CheckedElsewhere(digest, key_id, BatchHeader(*header), changes)
+
+
+class Vouched(NamedTuple):
+    """A batch a worker passed, both as bytes: the envelope it checked, and its answer (for
+    `decode`, in whichever process applies the batch: registry_server.applying)."""
+
+    envelope: bytes
+    answer: bytes
+
+    def decoded(self) -> CheckedElsewhere:
+        checked = decode(self.answer)
+        assert checked is not None  # a worker's pass is never empty
+        return checked
 
 
 class RecordChecks(WorkerPool):
@@ -94,24 +109,28 @@ class RecordChecks(WorkerPool):
 
     async def check(
         self, envelope: pub.SignedEnvelope, keys: Mapping[str, bytes]
-    ) -> CheckedElsewhere | None:
-        """What a worker found for envelope's payload when its records pass; None when there
-        are no workers, the records do not pass, or the worker ended or was stuck (then the
-        batch is checked in the registry's process, and a dead worker is replaced)."""
+    ) -> Vouched | None:
+        """The worker's pass for envelope when its records pass; None when there are no
+        workers, the records do not pass, or the worker ended or was stuck (then the batch is
+        checked in the registry's process, and a dead worker is replaced). The answer is left
+        as bytes: decoding it (a thousand records' rows) is for the process that applies."""
         if not self.workers or not keys:
             return None
-        # Encoding the batch for the worker and decoding its answer (a thousand records'
-        # rows) are done in a thread: on the event loop they would hold every other call.
-        request = await asyncio.to_thread(
-            lambda: pickle.dumps(
-                (envelope.SerializeToString(), dict(keys)), protocol=pickle.HIGHEST_PROTOCOL
-            )
-        )
+        # Encoding the batch for the worker is done in a thread: on the event loop it would
+        # hold every other call.
+        envelope_bytes, request = await asyncio.to_thread(_request, envelope, keys)
         try:
             answer = await self.ask(request, ANSWER_SECONDS)
         except Overdue:  # a batch is at most 1,000 records: checking it here is bounded
             return None
-        return await asyncio.to_thread(_decode, answer) if answer else None
+        return Vouched(envelope_bytes, answer) if answer else None
+
+
+def _request(envelope: pub.SignedEnvelope, keys: Mapping[str, bytes]) -> tuple[bytes, bytes]:
+    envelope_bytes = envelope.SerializeToString()
+    return envelope_bytes, pickle.dumps(
+        (envelope_bytes, dict(keys)), protocol=pickle.HIGHEST_PROTOCOL
+    )
 
 
 def _checker(_setup: bytes) -> Callable[[bytes], bytes]:

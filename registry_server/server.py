@@ -21,6 +21,7 @@ from registry.v1 import (
     publication_pb2_grpc,
 )
 from registry_server import service
+from registry_server.applying import ApplyWorker
 from registry_server.fairness import Admission, Lane
 from registry_server.health import Health, database_probe
 from registry_server.identity import AuthorisationInterceptor
@@ -59,6 +60,7 @@ async def build(
     volume: VolumeRule = VolumeRule(),
     health_status: Health | None = None,
     admission: Admission | None = None,
+    apply_worker: ApplyWorker | None = None,
 ) -> tuple[grpc.aio.Server, int]:
     """A started server listening on address ("host:port", port 0 picks one); returns the
     server and its bound port. Without tls it serves plaintext, for one machine only.
@@ -66,11 +68,12 @@ async def build(
     service.DatabaseCalls). volume: the network's volume settings for micro-credentials.
     health_status: what the health service reports (by default a Health probing engine;
     the caller keeps it to drain and stop it). admission: who may ask partners' questions
-    now (fairness; by default one costly question per query worker)."""
+    now (fairness; by default one costly question per query worker). apply_worker: applies
+    the batches record_checks passed (registry_server.applying)."""
     metrics = metrics or Metrics(engine)
     metrics.watch(
         tls.in_use if tls else None,
-        [pool for pool in (record_checks, query_workers) if pool is not None],
+        [pool for pool in (record_checks, query_workers, apply_worker) if pool is not None],
     )
     calls = service.DatabaseCalls(on_loop=database_on_loop)
     # Outermost first: every call gets its request id and is measured, refused ones included.
@@ -90,7 +93,8 @@ async def build(
         ],
     )
     publication_pb2_grpc.add_PublicationServiceServicer_to_server(
-        service.PublicationService(engine, metrics, calls, record_checks, volume), server
+        service.PublicationService(engine, metrics, calls, record_checks, volume, apply_worker),
+        server,
     )
     directory_pb2_grpc.add_DirectoryServiceServicer_to_server(
         service.DirectoryService(engine, calls), server

@@ -33,6 +33,7 @@ from registry_server import bilateral as bilateral_store
 from registry_server import directory as directory_store
 from registry_server import failpoints, learner_credentials, publication, revocation
 from registry_server.acceptance import verify_signature
+from registry_server.applying import Applied, ApplyWorker
 from registry_server.arrival import ArrivalOrder, Place
 from registry_server.fairness import Admission, Lane, caller_key, cost_of, parsed
 from registry_server.identity import DEVELOPMENT, Caller, caller
@@ -115,10 +116,12 @@ class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServi
         calls: DatabaseCalls | None = None,
         record_checks: RecordChecks | None = None,
         volume: VolumeRule = VolumeRule(),
+        apply_worker: ApplyWorker | None = None,
     ) -> None:
         super().__init__(engine, calls)
         self.metrics = metrics
         self.record_checks = record_checks or RecordChecks([])
+        self.apply_worker = apply_worker or ApplyWorker([])
         self.volume = volume
         self.applying = ArrivalOrder()  # first come, first served
 
@@ -161,9 +164,9 @@ class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServi
             lambda: publication.public_keys(self.engine, envelope),
             off_loop=self.record_checks.enabled,
         )
-        checked = await self.record_checks.check(envelope, keys)
+        vouched = await self.record_checks.check(envelope, keys)
         signed_by = None
-        if checked is None:
+        if vouched is None:
             # Verified here, before the serialised path, so that a refused signature never
             # holds another institution's publication (acceptance does not verify it again).
             signed_by = await self.calls(
@@ -174,7 +177,8 @@ class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServi
         # Publications are applied one at a time, in the order they arrived (whatever order
         # their checks above finished in): an agent's next batch then does not overtake this
         # one. With record-check workers the transaction runs off the event loop, so the
-        # loop can hand the next batch to a worker meanwhile.
+        # loop can hand the next batch to a worker meanwhile; a batch a worker passed is
+        # applied by the apply worker where there is one (registry_server.applying).
         warnings: list[str] = []
 
         def applied(ack: pub.Acknowledgement, found: Sequence[str]) -> None:
@@ -182,19 +186,28 @@ class PublicationService(_Servicer, publication_pb2_grpc.PublicationServiceServi
             warnings.extend(found)
 
         async with place.turn():
-            ack = await self.calls(
-                context,
-                lambda: publication.publish(
-                    self.engine,
-                    envelope,
-                    authenticated_institution=own,
-                    on_applied=applied,
-                    checked_elsewhere=checked,
-                    signed_by=signed_by,
-                    volume=self.volume,
-                ),
-                off_loop=self.record_checks.enabled,
-            )
+            outcome = await self.apply_worker.apply(vouched, own) if vouched is not None else None
+            if isinstance(outcome, Failure):
+                await refuse(context, outcome)
+            if isinstance(outcome, Applied):
+                ack = outcome.acknowledgement
+                if outcome.fresh:
+                    applied(ack, outcome.warnings)
+            else:
+                checked = await asyncio.to_thread(vouched.decoded) if vouched else None
+                ack = await self.calls(
+                    context,
+                    lambda: publication.publish(
+                        self.engine,
+                        envelope,
+                        authenticated_institution=own,
+                        on_applied=applied,
+                        checked_elsewhere=checked,
+                        signed_by=signed_by,
+                        volume=self.volume,
+                    ),
+                    off_loop=self.record_checks.enabled,
+                )
         failpoints.after_commit()
         log.info(
             "publication of %s acknowledged up to seq %d (log index %d)",

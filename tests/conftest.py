@@ -21,6 +21,7 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from registry_core.envelope import Ed25519Signer
 from registry_server import directory, service
 from registry_server import server as registry_server
+from registry_server.applying import ApplyWorker
 from registry_server.db import make_engine, upgrade
 from registry_server.fairness import Admission
 from registry_server.health import PROBE_SECONDS, Health, database_probe
@@ -205,6 +206,7 @@ class RunningRegistry:
         query_workers: int = 0,
         volume: VolumeRule = VolumeRule(),
         health_interval: float = PROBE_SECONDS,
+        apply_worker: bool = False,
     ) -> None:
         self.engine = engine
         self.loop = asyncio.new_event_loop()
@@ -212,11 +214,9 @@ class RunningRegistry:
         self.thread.start()
         self.metrics = Metrics(engine)
         self.record_checks = self._run(RecordChecks.start(check_workers))
-        self.query_workers = self._run(
-            QueryWorkers.for_database(
-                query_workers, engine.url.render_as_string(hide_password=False)
-            )
-        )
+        url = engine.url.render_as_string(hide_password=False)
+        self.query_workers = self._run(QueryWorkers.for_database(query_workers, url))
+        self.apply_worker = self._run(ApplyWorker.for_database(apply_worker, url, volume))
         self.health = Health(
             database_probe(engine), registry_server.SERVICE_NAMES, interval=health_interval
         )
@@ -233,6 +233,7 @@ class RunningRegistry:
                 volume,
                 self.health,
                 self.admission,
+                self.apply_worker,
             )
         )
         self.address = f"127.0.0.1:{self.port}"
@@ -245,6 +246,7 @@ class RunningRegistry:
         self._run(self.health.stop())
         self._run(self.record_checks.close())
         self._run(self.query_workers.close())
+        self._run(self.apply_worker.close())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         self.loop.close()

@@ -78,7 +78,7 @@ def test_the_registry_serves_on_the_configured_loop_with_enlarged_worker_pipes(
             )
         assert list(answer.grants) == []  # answered (by the query worker): nothing published
         workers = _children(registry.pid)
-        assert len(workers) == 2  # the record-check and the query worker
+        assert len(workers) == 3  # the record-check, the apply and the query worker
         for worker in workers:
             # The worker's standard input is the pipe the registry writes requests into.
             with open(f"/proc/{worker}/fd/0", "rb") as requests:

@@ -1,7 +1,7 @@
-"""A worker's long work (a costly question, a batch's record checks) runs on a thread of lower
-CPU priority, so that under contention the registry's own process goes first; short work
-keeps the worker's priority. Linux keeps a nice value per thread; elsewhere nothing is
-lowered, and these tests are skipped."""
+"""A worker's long work (a costly question, a batch's record checks, applying it) runs on a
+thread of lower CPU priority, so that under contention the registry's own process goes
+first; short work keeps the worker's priority. Linux keeps a nice value per thread;
+elsewhere nothing is lowered, and these tests are skipped."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from registry.v1 import publication_pb2 as pub
 from registry_server import record_checks
+from registry_server.applying import Applied, ApplyWorker
 from registry_server.fairness import Lane
 from registry_server.queries import QueryWorkers
 from registry_server.workers import LOW_PRIORITY_NICENESS, LowPriority, WorkerProcess
@@ -86,11 +88,16 @@ def test_a_query_worker_answers_a_costly_question_on_a_lowered_thread(network: N
     assert min(19, own + LOW_PRIORITY_NICENESS) in nices[1:]
 
 
+def forth_batch(network: Network) -> tuple[pub.SignedEnvelope, dict[str, bytes]]:
+    """A valid batch of Forth's, and the directory's key for it."""
+    signer = network.signers["uk.ac.forth"]
+    return signed(batch("uk.ac.forth", [micro_credential(key="MC1")]), signer), {
+        signer.key_id: signer.public_key
+    }
+
+
 def test_a_record_check_worker_checks_a_batch_on_a_lowered_thread(network: Network) -> None:
-    envelope = signed(
-        batch("uk.ac.forth", [micro_credential(key="MC1")]), network.signers["uk.ac.forth"]
-    )
-    keys = {network.signers["uk.ac.forth"].key_id: network.signers["uk.ac.forth"].public_key}
+    envelope, keys = forth_batch(network)
     own = os.getpriority(os.PRIO_PROCESS, 0)
 
     async def run() -> tuple[object, list[int]]:
@@ -105,5 +112,29 @@ def test_a_record_check_worker_checks_a_batch_on_a_lowered_thread(network: Netwo
 
     checked, nices = asyncio.run(run())
     assert checked is not None  # the worker passed the batch: it did the work
+    assert nices[0] == own
+    assert min(19, own + LOW_PRIORITY_NICENESS) in nices[1:]
+
+
+def test_the_apply_worker_applies_a_batch_on_a_lowered_thread(network: Network) -> None:
+    envelope, keys = forth_batch(network)
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+
+    async def run() -> tuple[object, list[int]]:
+        checks = await record_checks.RecordChecks.start(1)
+        applier = await ApplyWorker.for_database(True, url_of(network))
+        try:
+            vouched = await checks.check(envelope, keys)
+            assert vouched is not None
+            applied = await applier.apply(vouched, "uk.ac.forth")
+            pid = applier.workers[0].process.pid
+            assert pid is not None
+            return applied, nice_of_threads(pid)
+        finally:
+            await checks.close()
+            await applier.close()
+
+    applied, nices = asyncio.run(run())
+    assert isinstance(applied, Applied) and applied.fresh  # the worker applied it
     assert nices[0] == own
     assert min(19, own + LOW_PRIORITY_NICENESS) in nices[1:]

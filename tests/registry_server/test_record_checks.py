@@ -33,7 +33,7 @@ def ask(
                 os.kill(checks.workers[0].process.pid, signal.SIGKILL)
                 await checks.workers[0].process.wait()
             answers = [await checks.check(e, keys) for e in envelopes]
-            return [a.payload_sha256 if a else None for a in answers]
+            return [a.decoded().payload_sha256 if a else None for a in answers]
         finally:
             await checks.close()
 
@@ -140,7 +140,7 @@ def test_a_worker_answer_survives_the_pipe() -> None:
     )
     checked = record_checks.check(envelope.SerializeToString(), {signer.key_id: signer.public_key})
     assert checked is not None
-    again = record_checks._decode(record_checks._encode(checked))
+    again = record_checks.decode(record_checks._encode(checked))
     assert again is not None
     assert again.payload_sha256 == checked.payload_sha256
     assert again.key_id == signer.key_id
@@ -165,7 +165,7 @@ def test_a_stuck_worker_is_stopped_and_replaced(monkeypatch: pytest.MonkeyPatch)
             second = await checks.check(envelope, keys)  # notices, replaces, checks in process
             third = await checks.check(envelope, keys)
             assert checks.workers[0].process is not stuck
-            return [a.payload_sha256 if a else None for a in (first, second, third)]
+            return [a.decoded().payload_sha256 if a else None for a in (first, second, third)]
         finally:
             await checks.close()
 
@@ -187,7 +187,7 @@ def test_a_replacement_that_cannot_start_leaves_the_checks_in_process(
             await checks.workers[0].process.wait()
             monkeypatch.setattr(RecordChecks, "MODULE", "registry_server.no_such_module")
             answers = [await checks.check(envelope, keys) for _ in range(3)]
-            return [a.payload_sha256 if a else None for a in answers]
+            return [a.decoded().payload_sha256 if a else None for a in answers]
         finally:
             await checks.close()
 
