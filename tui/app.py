@@ -52,7 +52,7 @@ from sync_agent.bilateral import BilateralError, act, awaiting_decision, in_forc
 from sync_agent.client import RegistryClient
 from sync_agent.importer import UnitCatalogue
 from sync_agent.reachability import explain, why_unreachable
-from sync_agent.store import AgentStore
+from sync_agent.store import AgentStore, SyncState
 from sync_agent.sync import SyncError, SyncLock, SyncResult, sync
 from tui.confirm import AskScreen, ConfirmScreen
 from tui.explorer import ExplorerPane
@@ -148,19 +148,40 @@ def _filter_row(*selects: tuple[str, str]) -> Horizontal:
     )
 
 
+def shown_time(iso: str) -> str:
+    """A stored UTC time as every screen shows it: 2026-12-07 20:15:04 UTC."""
+    return f"{iso[:19].replace('T', ' ')} UTC" if iso else "never"
+
+
+def stored_checkpoint(state: SyncState) -> str:
+    """The registry's checkpoint as the store kept it from the last good sync (an earlier
+    session's too)."""
+    if not state.last_success_at:
+        return "The registry's checkpoint: not asked yet (press s to sync)."
+    return (
+        f"The registry's checkpoint at the last good sync ({shown_time(state.last_success_at)}"
+        f"): seq {state.acked_seq}, head {state.head[:16]}… (s asks again)"
+    )
+
+
 class RegistrarApp(App[None]):
     """Catalogue, agreements and sync of one institution."""
 
     CSS_PATH = "app.tcss"
     TITLE = "Credit registry"
     AUTO_FOCUS = ""  # on_mount focuses the list, so its keys (n, e, w, enter) work at once
-    registry_checkpoint = "The registry's checkpoint: not asked yet (press s to sync)."
+    # The registry's checkpoint as this session's last sync left it; before one, what the
+    # store kept from the last good sync (show_sync).
+    registry_checkpoint = ""
     REACHABILITY_SECONDS = 15.0  # how often the offline banner asks whether the registry is up
     BINDINGS = [
-        Binding("s", "sync", "Sync now"),
-        Binding("d", "directory", "Directory"),
-        Binding("slash", "search", "Search"),
-        Binding("r", "refresh", "Refresh"),
+        # At 80 columns the footer has room for the focused list's keys and three of these:
+        # directory (tab 6 too), refresh and search (its box says "/") are in the help and
+        # the palette only.
+        Binding("s", "sync", "Sync"),
+        Binding("d", "directory", "Directory", show=False),
+        Binding("slash", "search", "Search", show=False),
+        Binding("r", "refresh", "Refresh", show=False),
         Binding("question_mark", "help", "Help"),
         # Enabled only in a text box (check_action); elsewhere escape falls through.
         Binding("escape", "leave_text_box", "Leave the box", show=False),
@@ -887,10 +908,11 @@ class RegistrarApp(App[None]):
             f"Local seq {self.store.last_seq()} · registry acknowledged seq {state.acked_seq}"
             f" · last sync: {state.last_outcome}"
         )
+        checkpoint = self.registry_checkpoint or stored_checkpoint(state)
         self.query_one("#sync-result", Static).update(
             f"Last sync: {state.last_outcome}\n"
-            f"Last success: {state.last_success_at or 'never'} · waiting to publish: "
-            f"{counted(pending, 'change')}\n{self.registry_checkpoint}\n"
+            f"Last success: {shown_time(state.last_success_at)} · waiting to publish: "
+            f"{counted(pending, 'change')}\n{checkpoint}\n"
             "Press s to sync now."
         )
         history = self.query_one("#sync-history", FittedTable)

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Footer, Input, Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -28,6 +28,7 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(id="confirm-buttons"):
                 yield Button(self.yes, id="yes", variant=self.variant)  # type: ignore[arg-type]
                 yield Button(self.no, id="no")
+        yield Footer()  # its own keys, not those of the list underneath
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
@@ -50,6 +51,7 @@ class AskScreen(ModalScreen[str | None]):
         with Vertical(id="confirm"):
             yield Static(self.question)
             yield Input(placeholder=self.placeholder, id="answer")
+        yield Footer()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.value.strip():

@@ -43,20 +43,20 @@ class ExplorerPane(TabPane):
 
     def compose(self) -> ComposeResult:
         yield Input(
-            placeholder="holdings: provider/key[:grade][@award date], … e.g. "
-            "uk.ac.forth/MC1:A@2025-06-30, uk.ac.x/MAT SCI 45:B",
+            # Short enough for 80 columns; the empty answer's hint spells out the format.
+            placeholder="holdings, e.g. uk.ac.forth/MC1:A@2025-06-30, uk.ac.x/MAT 45:B",
             id="explore-holdings",
             select_on_focus=False,  # coming back to the tab, typing adds to the holdings
         )
         with Horizontal(classes="filters"):
             yield Input(
-                placeholder="target institution (Enter to ask)",
+                placeholder="target institution id",
                 id="explore-target",
                 compact=True,
                 select_on_focus=False,
             )
             yield Input(
-                placeholder=f"chain depth (1 to {DEPTHS[-1]})",
+                placeholder=f"chain depth 1–{DEPTHS[-1]}",
                 id="explore-depth",
                 type="integer",
                 compact=True,

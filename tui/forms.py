@@ -8,7 +8,8 @@ would use, before anything is saved or published.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -64,6 +65,36 @@ YES_NO = ("Yes", "No")
 QUALIFICATION = ("kind", "QUALIFICATION")
 REGULATIONS = "stacking_rule.regulations."
 REQUIRED_QA = "conditions.required_quality_assurance."
+
+
+# Words of the record format a rule's message may use that no form field is named after,
+# as a registrar reads them on the form.
+FORMAT_WORDS = {
+    "unit_key": "module key",
+    "units (a series)": "units A + B",
+    "general_credit": "general credit (e.g. 15 UK_CREDIT general at FHEQ 7)",
+}
+
+
+def spoken_path(path: str) -> str:
+    """A record format's field path as words: source.items[1].credential.institution_id is
+    "source › item 2 › credential › institution id"."""
+    words = re.sub(r"\[(\d+)\]", lambda m: f" {int(m[1]) + 1}", path.strip("."))
+    words = re.sub(r"\bitems (\d+)", r"item \1", words)
+    return " › ".join(part.replace("_", " ") for part in words.split(".") if part)
+
+
+def in_form_words(message: str, fields: Sequence[Field]) -> str:
+    """message with the record format's field names said as the form's labels: "is before
+    valid_from 2026-06-01" reads "is before 'Valid from' 2026-06-01"."""
+    names: dict[str, str] = dict(FORMAT_WORDS)
+    for field in fields:
+        names.setdefault(field.name.rsplit(".", 1)[-1], f"'{field.label}'")
+        names[field.name] = f"'{field.label}'"
+    for name in sorted(names, key=len, reverse=True):
+        if "_" in name or "." in name or " " in name:  # one plain word ("grant") is English
+            message = re.sub(rf"(?<![\w.]){re.escape(name)}(?![\w])", names[name], message)
+    return message
 
 
 class FieldProblem(Exception):
@@ -735,8 +766,11 @@ class RecordForm(ModalScreen[Record | None]):
             label = field.label if field else problem.field
             if field is not None:
                 self.query_one("#" + _widget_id(field.name)).add_class("-invalid")
-            detail = f" ({problem.field})" if field is None or field.name != problem.field else ""
-            error.update(f"{label}{detail}: {problem.problem}")
+            if field is None:
+                label = spoken_path(problem.field)
+            elif field.name != problem.field:
+                label += f" ({spoken_path(problem.field.removeprefix(field.name))})"
+            error.update(f"{label}: {in_form_words(problem.problem, self.fields)}")
             error.add_class("error")
             self.record = None
             self.query_one("#save", Button).disabled = True

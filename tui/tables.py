@@ -102,8 +102,9 @@ EMPTY_HINTS = {
     "bilateral": "No bilateral agreements. A partner's proposal appears here after a sync "
     "(s); to propose one: sync-agent bilateral propose FILE --partner ID.",
     "directory": "The directory is fetched from the registry: press d.",
-    "explorer": "Type a learner's holdings and a target institution above, then enter: "
-    "the registry's answer shows here.",
+    "explorer": "Type a learner's holdings (provider/key, then :grade and @award date when "
+    "known, commas between) and a target institution above, then enter: the registry's "
+    "answer shows here.",
 }
 
 
@@ -163,7 +164,7 @@ class RecordTable(FittedTable):
 
 
 class UnitTable(RecordTable):
-    BINDINGS = [Binding("v", "sources", "What counts into it")]
+    BINDINGS = [Binding("v", "sources", "Counts into it")]
 
     def action_sources(self) -> None:
         if (key := self.current_key()) is not None:
@@ -172,7 +173,7 @@ class UnitTable(RecordTable):
 
 class AgreementTable(RecordTable):
     BINDINGS = [
-        Binding("x", "suspend", "Suspend/reinstate"),
+        Binding("x", "suspend", "Suspend"),
         Binding("c", "conflicts", "Conflicts"),
     ]
 
@@ -198,6 +199,11 @@ class BilateralTable(FittedTable):
 
     def action_decide(self, action: str) -> None:
         if self.row_count == 0:
+            self.notify(
+                "No bilateral agreement to decide on yet: a partner's proposal shows here "
+                "after a sync (s)",
+                severity="warning",
+            )
             return
         key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value or ""
         agreement_id, _, version = key.rpartition("@")

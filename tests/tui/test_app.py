@@ -255,3 +255,39 @@ def test_an_unknown_theme_is_refused_with_what_to_use(
     init_home(tmp_path, "uk.ac.taff", "Taff University", "GB", "127.0.0.1:1")
     assert main(["--home", str(tmp_path), "--theme", "neon"]) == 2
     assert "no theme 'neon'; use textual-light or textual-dark" in capsys.readouterr().err
+
+
+async def test_the_sync_tab_shows_the_checkpoint_an_earlier_session_left(
+    tmp_path: Path,
+) -> None:
+    cfg, _ = init_home(tmp_path, "uk.ac.taff", "Taff University", "GB", "127.0.0.1:1")
+    store = AgentStore(cfg.store_path, cfg.institution_id)
+    store.record_acknowledgement(
+        pub.Acknowledgement(
+            institution_id="uk.ac.taff", last_seq=7, head="ab" * 32, records_applied=7
+        )
+    )
+    store.close()
+    app = make_app(tmp_path, offer_demo=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.query_one(TabbedContent).active = "sync-tab"
+        await pilot.pause()
+        shown = str(app.query_one("#sync-result", Static).render())
+        assert "checkpoint at the last good sync" in shown and "seq 7, head abababab" in shown
+        assert "not asked yet" not in shown and " UTC" in shown
+    app.store.close()
+
+
+async def test_deciding_on_an_empty_bilateral_tab_says_why_nothing_happens(
+    tmp_path: Path,
+) -> None:
+    init_home(tmp_path, "uk.ac.taff", "Taff University", "GB", "127.0.0.1:1")
+    app = make_app(tmp_path, offer_demo=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("5", "a")
+        await pilot.pause()
+        [notice] = [n.message for n in app._notifications]
+        assert "No bilateral agreement to decide on yet" in notice
+    app.store.close()

@@ -1,6 +1,6 @@
 """Tables fit the terminal: at 80 columns every column shows, a longer value is cut with an
 ellipsis and shown whole on enter, a wider terminal shows more of it; an empty table says what
-fills it; a value is shown as typed, never read as markup."""
+fills it; a value is shown as typed, never read as markup; dialogs open centred."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
-from textual.widgets import Static
+from textual.geometry import Region
+from textual.widgets import Checkbox, Input, Static
+from textual.widgets._toast import Toast
 
 from registry.v1 import records_pb2 as rec
 from sync_agent.config import init_home
@@ -172,4 +174,48 @@ async def test_a_records_detail_scrolls_with_the_keys_at_once(tmp_path: Path) ->
         await pilot.press("end")
         await pilot.pause()
         assert scroll.scroll_y > 0  # the last fields were below the fold at 80x24
+    app.store.close()
+
+
+def centred(region: Region, width: int) -> bool:
+    return abs(region.x - (width - region.right)) <= 1 and region.x > 0
+
+
+async def test_dialogs_open_centred_and_notices_leave_the_footer_free(tmp_path: Path) -> None:
+    app = make_app(taff_home(tmp_path), offer_demo=False)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_tab(pilot, "explorer-tab")
+        table = app.query_one("#explorer", FittedTable)
+        table.add_fitted_row("applied", "uk.ac.taff/AG-DATA-STACK v1", "a reason")
+        table.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RowScreen)
+        assert centred(app.screen.query_one("#detail").region, 80)
+        await pilot.press("escape", "question_mark")
+        await pilot.pause()
+        assert centred(app.screen.query_one("#help").region, 80)
+        app.notify("a notice long enough to take several lines at eighty columns " * 2)
+        await pilot.pause(0.2)
+        toast = app.screen.query_one(Toast)
+        assert toast.region.y < 24 // 2, "at the top, not over the footer or the buttons"
+    app.store.close()
+
+
+async def test_the_explorers_boxes_and_the_forms_switches_show_whole_at_80_columns(
+    tmp_path: Path,
+) -> None:
+    app = make_app(taff_home(tmp_path), offer_demo=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tab(pilot, "explorer-tab")
+        shown = screen_text(app)
+        for box in app.query("#explorer-tab Input").results(Input):
+            assert box.placeholder in shown, box.placeholder
+        await open_tab(pilot, "agreements-tab")
+        await pilot.press("n")
+        await pilot.pause()
+        switch = app.screen.query_one("#f-conditions-transitive-allowed", Checkbox)
+        switch.scroll_visible(animate=False)
+        await pilot.pause()
+        assert "May be chained          ▐X▌" in screen_text(app)
     app.store.close()

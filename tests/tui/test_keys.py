@@ -45,7 +45,9 @@ def test_the_help_names_every_tab_and_every_footer_key() -> None:
     ):
         assert f"| {n} {pane} |" in HELP
     for binding in RegistrarApp.BINDINGS:
-        if isinstance(binding, Binding) and binding.show:
+        # Every key, shown in the footer or not (the digits are the tabs, above; escape
+        # leaves a text box).
+        if isinstance(binding, Binding) and binding.key != "escape" and not binding.key.isdigit():
             key = {"slash": "/", "question_mark": "?"}.get(binding.key, binding.key)
             assert f"| {key} |" in HELP, binding.key
 
@@ -109,4 +111,16 @@ async def test_escape_leaves_a_text_box_so_digits_switch_tabs_again(tmp_path: Pa
         await pilot.press("2")
         await pilot.pause()
         assert app.query_one(TabbedContent).active == "units"
+    app.store.close()
+
+
+async def test_the_footer_shows_help_on_every_list_tab_at_80_columns(tmp_path: Path) -> None:
+    app = make_app(taff_home(tmp_path), offer_demo=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for tab in "123456":
+            await pilot.press(tab)
+            await pilot.pause()
+            footer = app.screen._compositor.render_strips()[-1].text
+            assert "? Help" in footer, (tab, footer)
     app.store.close()

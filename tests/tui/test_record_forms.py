@@ -4,6 +4,7 @@ catalogue files' written forms. Driven through the real app by Textual's Pilot."
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -87,7 +88,7 @@ async def test_a_qualification_takes_learning_outcomes_and_regulations(tmp_path:
         assert "Total credit" in form_error(app)  # the regulations need the award's total
         await type_into(pilot, "#f-stacking-rule-total", "180 UK_CREDIT")
         assert (
-            "Max from elsewhere (stacking_rule.regulations.max_from_elsewhere.share): is "
+            "Max from elsewhere (share): is "
             "1.5; give 0, or a share from 0.0001 to 1" in form_error(app)
         )
         await type_into(
@@ -196,3 +197,28 @@ async def test_an_agreement_granting_a_module_the_catalogue_lacks_is_named_befor
         await pilot.pause()
         assert "uk.ac.forth is not in the network's directory" in form_error(app)
     app.store.close()
+
+
+async def test_form_messages_use_the_forms_words_not_the_record_formats(tmp_path: Path) -> None:
+    # snake_case names and dotted paths (an institution id is dotted too: taken out below)
+    format_name = re.compile(r"\b[a-z]+_[a-z_]+\b|\b[a-z]+\.[a-z_]+\.[a-z_]+\b")
+    app = make_app(taff_home(tmp_path), offer_demo=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tab(pilot, "agreements-tab")
+        await pilot.press("n")
+        await type_into(pilot, "#f-key", "AG-WORDS")
+        await type_into(pilot, "#f-source", "all of uk.ac.forth/MC1")
+        await type_into(pilot, "#f-grant", "")
+        shown = [form_error(app)]
+        await type_into(pilot, "#f-grant", "15 UK_CREDIT general at FHEQ 9")
+        shown.append(form_error(app))
+        await type_into(pilot, "#f-grant", "TAF-DS01")
+        await type_into(pilot, "#f-conditions-valid-from", "2027-01-01")
+        await type_into(pilot, "#f-conditions-valid-to", "2026-01-01")
+        shown.append(form_error(app))
+    app.store.close()
+    assert "module key" in shown[0] and "general credit" in shown[0]
+    assert shown[1].startswith("Grant (general credit › level")
+    assert "before 'Valid from'" in shown[2]
+    for message in shown:
+        assert not format_name.search(message.replace("uk.ac.forth", "")), message

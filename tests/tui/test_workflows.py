@@ -118,6 +118,8 @@ async def test_detail_view_edit_and_withdraw_with_confirmation(tmp_path: Path) -
         await pilot.press("w")
         await pilot.pause()
         assert type(app.screen).__name__ == "ConfirmScreen"
+        footer = app.screen._compositor.render_strips()[-1].text
+        assert "y Yes" in footer and "n New" not in footer  # the question's keys, not the list's
         await pilot.press("n")
         await pilot.pause()
         assert app.store.last_seq() == seq  # said no: nothing changed
@@ -207,7 +209,7 @@ async def test_create_an_agreement_with_nested_sources_sync_and_the_registry_ans
         await type_into(pilot, "#f-conditions-valid-from", "2027-01-01")
         await type_into(pilot, "#f-conditions-valid-to", "2026-01-01")
         assert "Valid to (conditions.valid_to)" not in form_error(app)
-        assert "Valid to: 2026-01-01 is before valid_from" in form_error(app)
+        assert "Valid to: 2026-01-01 is before 'Valid from'" in form_error(app)
         await type_into(pilot, "#f-conditions-valid-from", "")
         await pilot.press("ctrl+s")
         await pilot.pause()
