@@ -8,7 +8,6 @@ call to the registry runs in a worker thread and reports back on the screen's th
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import functools
 import os
 import sys
@@ -20,7 +19,6 @@ import grpc
 from textual import on, work
 from textual.app import App, ComposeResult, InvalidThemeError, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import (
     DataTable,
@@ -28,10 +26,8 @@ from textual.widgets import (
     Header,
     Input,
     ProgressBar,
-    Select,
     Static,
     TabbedContent,
-    TabPane,
     Tabs,
 )
 
@@ -39,12 +35,6 @@ from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import directory_pb2 as directory
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
-from registry_core.expressions import (
-    format_credit,
-    format_grant,
-    format_level,
-    format_sources,
-)
 from registry_core.records import Record, source_credentials
 from registry_core.wording import counted
 from sync_agent import config as agent_config
@@ -52,7 +42,7 @@ from sync_agent.bilateral import BilateralError, act, awaiting_decision, in_forc
 from sync_agent.client import RegistryClient
 from sync_agent.importer import UnitCatalogue
 from sync_agent.reachability import explain, why_unreachable
-from sync_agent.store import AgentStore, SyncState
+from sync_agent.store import AgentStore
 from sync_agent.sync import SyncError, SyncLock, SyncResult, sync
 from tui.confirm import AskScreen, ConfirmScreen
 from tui.explorer import ExplorerPane
@@ -67,16 +57,20 @@ from tui.forms import (
     RecordForm,
 )
 from tui.help import HelpScreen
+from tui.panes import (
+    AgreementsPane,
+    BilateralPane,
+    CredentialsPane,
+    DirectoryPane,
+    StorePane,
+    SyncPane,
+    UnitsPane,
+)
 from tui.tables import (
     ROW_TITLES,
-    STATUS,
-    AgreementTable,
     BilateralTable,
     DetailScreen,
     RecordTable,
-    UnitTable,
-    empty_hint,
-    table,
 )
 from tui.terms import TermsScreen
 
@@ -99,80 +93,12 @@ TABS = (
 )
 
 
-def _validity(conditions: rec.Conditions, today: str) -> str:
-    """in force, expired or not yet, as of today (ISO dates compare as text)."""
-    if conditions.valid_to and conditions.valid_to < today:
-        return "expired"
-    if conditions.valid_from and conditions.valid_from > today:
-        return "not yet"
-    return "in force"
-
-
-def _valid_between(conditions: rec.Conditions) -> str:
-    """An agreement's dates of validity, as the Agreements table shows them."""
-    since, until = conditions.valid_from, conditions.valid_to
-    if since and until:
-        return f"{since}–{until}"
-    return f"from {since}" if since else f"until {until}" if until else "any time"
-
-
-def _filter(select: Select[str]) -> str:
-    return ANY if select.is_blank() else str(select.value)
-
-
-def _choices(select: Select[str], values: Iterable[str]) -> None:
-    """Refresh a filter's options from the data, keeping the current choice when it remains."""
-    current = _filter(select)
-    options = sorted(set(values))
-    label = str(select.prompt)
-    select.set_options([(f"{label}: {ANY}", ANY)] + [(f"{label}: {v}", v) for v in options])
-    select.value = current if current in options else ANY
-
-
-def _filter_row(*selects: tuple[str, str]) -> Horizontal:
-    """Filters, each showing what it filters ("Status: any"), not only its value."""
-    return Horizontal(
-        *(
-            Select(
-                [(f"{label}: {ANY}", ANY)],
-                value=ANY,
-                allow_blank=False,
-                compact=True,
-                id=wid,
-                prompt=label,
-                tooltip=label,
-            )
-            for wid, label in selects
-        ),
-        classes="filters",
-    )
-
-
-def shown_time(iso: str) -> str:
-    """A stored UTC time as every screen shows it: 2026-12-07 20:15:04 UTC."""
-    return f"{iso[:19].replace('T', ' ')} UTC" if iso else "never"
-
-
-def stored_checkpoint(state: SyncState) -> str:
-    """The registry's checkpoint as the store kept it from the last good sync (an earlier
-    session's too)."""
-    if not state.last_success_at:
-        return "The registry's checkpoint: not asked yet (press s to sync)."
-    return (
-        f"The registry's checkpoint at the last good sync ({shown_time(state.last_success_at)}"
-        f"): seq {state.acked_seq}, head {state.head[:16]}… (s asks again)"
-    )
-
-
 class RegistrarApp(App[None]):
     """Catalogue, agreements and sync of one institution."""
 
     CSS_PATH = "app.tcss"
     TITLE = "Credit registry"
     AUTO_FOCUS = ""  # on_mount focuses the list, so its keys (n, e, w, enter) work at once
-    # The registry's checkpoint as this session's last sync left it; before one, what the
-    # store kept from the last good sync (show_sync).
-    registry_checkpoint = ""
     REACHABILITY_SECONDS = 15.0  # how often the offline banner asks whether the registry is up
     BINDINGS = [
         # At 80 columns the footer has room for the focused list's keys and three of these:
@@ -213,50 +139,16 @@ class RegistrarApp(App[None]):
         yield Static(id="banner")
         yield Static(id="status")
         with TabbedContent():
-            with TabPane("Micro-credentials", id="micro-credentials"):
-                with Horizontal(classes="filters"):
-                    yield Input(placeholder="search (/)", id="search", compact=True)
-                    yield Input(
-                        placeholder="min credit", id="min-credit", compact=True, type="number"
-                    )
-                yield _filter_row(
-                    ("mc-status", "status"), ("mc-level", "level"), ("mc-subject", "subject")
-                )
-                yield empty_hint("credentials")
-                yield RecordTable(rec.RECORD_KIND_MICRO_CREDENTIAL, id="credentials")
-            with TabPane("Modules", id="units"):
-                yield Input(
-                    placeholder="search modules and qualifications: key, title, kind, "
-                    "level, credit",
-                    id="unit-search",
-                    compact=True,
-                )
-                yield empty_hint("learning-units")
-                yield UnitTable(rec.RECORD_KIND_LEARNING_UNIT, id="learning-units")
-            with TabPane("Agreements", id="agreements-tab"):
-                yield _filter_row(
-                    ("ag-partner", "partner"), ("ag-status", "status"), ("ag-validity", "validity")
-                )
-                yield empty_hint("agreements")
-                yield AgreementTable(rec.RECORD_KIND_AGREEMENT, id="agreements")
-                yield table("conflicts")
-            with TabPane("Sync", id="sync-tab"):
-                yield ProgressBar(id="sync-progress", show_eta=False)
-                yield Static(id="sync-result")
-                yield empty_hint("sync-history")
-                yield table("sync-history")
-            with TabPane("Bilateral", id="bilateral-tab"):
-                yield empty_hint("bilateral")
-                yield BilateralTable(id="bilateral")
-            with TabPane("Directory", id="directory-tab"):
-                yield empty_hint("directory")
-                yield table("directory")
+            yield CredentialsPane(self.store)
+            yield UnitsPane(self.store)
+            yield AgreementsPane(self.store)
+            yield SyncPane(self.store)
+            yield BilateralPane(self.store)
+            yield DirectoryPane()
             yield ExplorerPane()
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#conflicts").display = False
-        self.query_one("#sync-progress").display = False  # until a sync starts
         self.query_one("#credentials").focus()
         self.action_refresh()
         if self.offer_demo and self.store.last_seq() == 0:
@@ -559,7 +451,7 @@ class RegistrarApp(App[None]):
     def sync_done(self, result: SyncResult) -> None:
         """After a good sync; result holds the registry's checkpoint as the sync left it."""
         self.show_online()
-        self.registry_checkpoint = (
+        self.query_one(SyncPane).registry_checkpoint = (
             f"The registry's checkpoint for {self.store.institution_id}:"
             f" seq {result.last_seq}, head {result.head[:16]}…"
         )
@@ -737,193 +629,32 @@ class RegistrarApp(App[None]):
         self.query_one(TabbedContent).active = "micro-credentials"
         self.query_one("#search", Input).focus()
 
-    @on(Input.Changed, "#search, #min-credit")
-    @on(Select.Changed, "#mc-status, #mc-level, #mc-subject")
-    def refilter_credentials(self) -> None:
-        self.show_credentials()
-
-    @on(Input.Changed, "#unit-search")
-    def refilter_units(self) -> None:
-        self.show_units()
-
-    @on(Select.Changed, "#ag-partner, #ag-status, #ag-validity")
-    def refilter_agreements(self) -> None:
-        self.show_agreements()
-
     def show_directory(self, institutions: list[directory.Institution]) -> None:
         self.known_institutions = {i.institution_id for i in institutions}
-        table = self.query_one("#directory", FittedTable)
-        table.clear()
-        for inst in institutions:
-            status = directory.InstitutionStatus.Name(inst.status).split("_")[-1].lower()
-            keys = ", ".join(
-                f"{k.key_id} ({directory.KeyStatus.Name(k.status).split('_')[-1].lower()})"
-                for k in inst.keys
-            )
-            table.add_fitted_row(
-                inst.institution_id, inst.name, status, keys, key=inst.institution_id
-            )
+        self.query_one(DirectoryPane).show(institutions)
 
     # --- tables from the local store --------------------------------------------------------
 
-    def show_credentials(self) -> None:
-        """The micro-credentials that pass the filters and contain every word of the search
-        (any case)."""
-        words = self.query_one("#search", Input).value.lower().split()
-        try:
-            min_credit = float(self.query_one("#min-credit", Input).value or 0)
-        except ValueError:
-            min_credit = 0
-        status = _filter(self.query_one("#mc-status", Select))
-        level = _filter(self.query_one("#mc-level", Select))
-        subject = _filter(self.query_one("#mc-subject", Select))
-        table = self.query_one("#credentials", RecordTable)
-        table.clear()
-        for mc in self.store.records(rec.RECORD_KIND_MICRO_CREDENTIAL):
-            assert isinstance(mc, rec.MicroCredential)
-            cells = (
-                mc.key,
-                mc.title,
-                format_credit(mc.credit),
-                format_level(mc.level),
-                STATUS[mc.status],
-                str(mc.version),
-            )
-            text = " ".join(cells).lower()
-            if (
-                all(word in text for word in words)
-                and mc.credit.value >= min_credit
-                and status in (ANY, cells[4])
-                and level in (ANY, cells[3])
-                and subject in (ANY, mc.subject_isced or "none")
-            ):
-                table.add_fitted_row(*cells, key=mc.key)
-        table.refilled()
-
-    def show_units(self) -> None:
-        """The modules and qualifications containing every word of the search (any case)."""
-        words = self.query_one("#unit-search", Input).value.lower().split()
-        units = self.query_one("#learning-units", RecordTable)
-        units.clear()
-        for lu in self.store.records(rec.RECORD_KIND_LEARNING_UNIT):
-            assert isinstance(lu, rec.LearningUnit)
-            kind = rec.LearningUnitKind.Name(lu.kind).removeprefix("LEARNING_UNIT_KIND_").lower()
-            cells = (
-                lu.key,
-                lu.title,
-                kind,
-                format_credit(lu.credit),
-                format_level(lu.level),
-                STATUS[lu.status],
-            )
-            if all(word in " ".join(cells).lower() for word in words):
-                units.add_fitted_row(*cells, key=lu.key)
-        units.refilled()
-
-    def show_agreements(self) -> None:
-        partner = _filter(self.query_one("#ag-partner", Select))
-        status = _filter(self.query_one("#ag-status", Select))
-        validity = _filter(self.query_one("#ag-validity", Select))
-        today = dt.date.today().isoformat()
-        table = self.query_one("#agreements", RecordTable)
-        table.clear()
-        for ag in self.store.records(rec.RECORD_KIND_AGREEMENT):
-            assert isinstance(ag, rec.RecognitionAgreement)
-            partners = {provider for provider, _ in source_credentials(ag.source)}
-            valid = _valid_between(ag.conditions)
-            if (
-                partner in partners | {ANY}
-                and status in (ANY, STATUS[ag.status])
-                and validity in (ANY, _validity(ag.conditions, today))
-            ):
-                table.add_fitted_row(
-                    ag.key,
-                    format_sources(ag.source),
-                    format_grant(ag.grant),
-                    valid,
-                    STATUS[ag.status],
-                    key=ag.key,
-                )
-        table.refilled()
-
     def action_refresh(self) -> None:
-        """Reload every table from the store."""
-        credentials = cast(
-            list[rec.MicroCredential], self.store.records(rec.RECORD_KIND_MICRO_CREDENTIAL)
-        )
-        _choices(self.query_one("#mc-status", Select), (STATUS[r.status] for r in credentials))
-        _choices(self.query_one("#mc-level", Select), (format_level(r.level) for r in credentials))
-        _choices(
-            self.query_one("#mc-subject", Select), (r.subject_isced or "none" for r in credentials)
-        )
-        self.show_credentials()
-        self.show_units()
-        agreements = self.store.records(rec.RECORD_KIND_AGREEMENT)
-        today = dt.date.today().isoformat()
-        _choices(
-            self.query_one("#ag-partner", Select),
-            (
-                p
-                for ag in agreements
-                for p, _ in source_credentials(cast(rec.RecognitionAgreement, ag).source)
-            ),
-        )
-        _choices(self.query_one("#ag-status", Select), (STATUS[ag.status] for ag in agreements))
-        _choices(
-            self.query_one("#ag-validity", Select),
-            (_validity(cast(rec.RecognitionAgreement, ag).conditions, today) for ag in agreements),
-        )
-        self.show_agreements()
-        self.show_bilateral()
-        self.show_sync()
-
-    def show_bilateral(self) -> None:
-        bilateral = self.query_one("#bilateral", FittedTable)
-        bilateral.clear()
-        waiting = {(s.agreement_id, s.version) for s in awaiting_decision(self.store)}
-        for step, state_after in self.store.bilateral_latest():
-            name = bi.BilateralState.Name(state_after).removeprefix("BILATERAL_STATE_").lower()
-            awaits = (step.agreement_id, step.version) in waiting
-            bilateral.add_fitted_row(
-                step.agreement_id,
-                str(step.version),
-                name,
-                step.actor,
-                "yes" if awaits else "",
-                step.reason,
-                key=f"{step.agreement_id}@{step.version}",
-            )
-        if waiting:
+        """Reload every tab from the store."""
+        for pane in self.query(StorePane):
+            pane.reload()
+        self.show_status()
+        awaiting = self.query_one(BilateralPane).awaiting
+        if awaiting:
             self.notify(
-                f"{counted(len(waiting), 'bilateral proposal')} "
-                f"{'awaits' if len(waiting) == 1 else 'await'} your decision "
+                f"{counted(awaiting, 'bilateral proposal')} "
+                f"{'awaits' if awaiting == 1 else 'await'} your decision "
                 "(Bilateral tab)",
                 timeout=8,
             )
 
-    def show_sync(self) -> None:
+    def show_status(self) -> None:
         state = self.store.sync_state()
-        pending = self.store.last_seq() - state.acked_seq
         self.query_one("#status", Static).update(
             f"Local seq {self.store.last_seq()} · registry acknowledged seq {state.acked_seq}"
             f" · last sync: {state.last_outcome}"
         )
-        checkpoint = self.registry_checkpoint or stored_checkpoint(state)
-        self.query_one("#sync-result", Static).update(
-            f"Last sync: {state.last_outcome}\n"
-            f"Last success: {shown_time(state.last_success_at)} · waiting to publish: "
-            f"{counted(pending, 'change')}\n{checkpoint}\n"
-            "Press s to sync now."
-        )
-        history = self.query_one("#sync-history", FittedTable)
-        history.clear()
-        for run in self.store.sync_history():
-            history.add_fitted_row(
-                run.at[:19].replace("T", " "),
-                "ok" if run.success else "FAILED",
-                f"seq {run.acked_seq}",
-                run.outcome,
-            )
 
 
 def make_app(home: Path, *, offer_demo: bool = True, theme: str = "") -> RegistrarApp:
