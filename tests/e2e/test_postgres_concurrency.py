@@ -3,9 +3,6 @@ converge, with no error other than retried transient ones."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,6 +20,7 @@ from sync_agent.store import AgentStore
 from sync_agent.sync import SyncResult, sync
 from tests.conftest import PG_URL
 from tests.factories import micro_credential
+from tests.serving import served_registry
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 AGENTS, RECORDS, BATCH = 20, 300, 25
@@ -32,30 +30,6 @@ AGENTS, RECORDS, BATCH = 20, 300, 25
 def shared_database(pg_schema: str) -> str:
     """A URL every registry process can open on the test's own schema."""
     return f"{PG_URL}?options=-csearch_path%3D{pg_schema}"
-
-
-def start_registry(url: str, port_file: Path) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "registry_server.cli",
-            "--database-url",
-            url,
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--port-file",
-            str(port_file),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while not port_file.exists():
-        assert process.poll() is None and time.monotonic() < deadline, "registry did not start"
-        time.sleep(0.05)
-    return process
 
 
 def test_twenty_agents_two_registries_one_postgres(shared_database: str, tmp_path: Path) -> None:
@@ -69,9 +43,11 @@ def test_twenty_agents_two_registries_one_postgres(shared_database: str, tmp_pat
         store = AgentStore(tmp_path / f"{institution}.db", institution)
         store.put_records([micro_credential(institution, f"MC{i:04}") for i in range(RECORDS)])
         agents.append((store, signer))
-    registries = [start_registry(shared_database, tmp_path / f"port{i}") for i in range(2)]
-    try:
-        addresses = [f"127.0.0.1:{(tmp_path / f'port{i}').read_text()}" for i in range(2)]
+    with (
+        served_registry(shared_database, tmp_path, name="first") as first,
+        served_registry(shared_database, tmp_path, name="second") as second,
+    ):
+        addresses = [first.address, second.address]
 
         def run(index: int) -> SyncResult:
             store, signer = agents[index]
@@ -80,10 +56,6 @@ def test_twenty_agents_two_registries_one_postgres(shared_database: str, tmp_pat
 
         with ThreadPoolExecutor(AGENTS) as pool:
             results = list(pool.map(run, range(AGENTS)))
-    finally:
-        for process in registries:
-            process.terminate()
-            process.wait(30)
     assert all(r.last_seq == RECORDS for r in results)
     r = table(PublishedRecord)
     with engine.connect() as c:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +16,8 @@ from registry_core.errors import InvalidRecord
 from registry_server import cli, revocation
 from registry_server.pki import serial_text
 from sync_agent.client import open_channel
-from tests.conftest import Network, RunningRegistry, client_tls, eventually, free_port
+from tests.conftest import Network, RunningRegistry, client_tls, eventually
+from tests.serving import served_registry, tls_arguments
 
 
 def serial_of(pki: Path, stem: str) -> int:
@@ -156,40 +154,14 @@ def test_the_command_line_revokes_a_certificate_by_its_file_and_lists_it(
 @pytest.fixture
 def second_registry(network: Network, pki: Path, tmp_path: Path) -> Iterator[str]:
     """Another registry process with mutual TLS on the same database; its address."""
-    port, port_file = free_port(), tmp_path / "second.port"
-    log = (tmp_path / "second.log").open("w")
-    url = network.engine.url.render_as_string(hide_password=False)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "registry_server.cli",
-            "--database-url",
-            url,
-            "serve",
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--port-file",
-            str(port_file),
-            "--tls-cert",
-            str(pki / "registry.pem"),
-            "--tls-key",
-            str(pki / "registry-key.pem"),
-            "--client-ca",
-            str(pki / "ca.pem"),
-        ],
-        stdout=log,
-        stderr=log,
-        env={**os.environ, "REGISTRY_CHECK_WORKERS": "0", "REGISTRY_QUERY_WORKERS": "0"},
-    )
-    try:
-        assert eventually(lambda: port_file.exists() or process.poll() is not None, 60)
-        assert process.poll() is None, (tmp_path / "second.log").read_text()
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(30)
-        log.close()
+    with served_registry(
+        network.engine.url.render_as_string(hide_password=False),
+        tmp_path,
+        name="second",
+        arguments=tls_arguments(pki),
+        environment={"REGISTRY_CHECK_WORKERS": "0", "REGISTRY_QUERY_WORKERS": "0"},
+    ) as second:
+        yield second.address
 
 
 def test_another_registry_process_refuses_a_certificate_revoked_through_the_first(

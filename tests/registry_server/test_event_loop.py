@@ -4,10 +4,6 @@
 from __future__ import annotations
 
 import fcntl
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import grpc
@@ -17,6 +13,7 @@ from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import equivalence_pb2_grpc
 from registry.v1 import records_pb2 as rec
 from registry_server.workers import PIPE_BYTES
+from tests.serving import served_registry
 
 
 def _children(pid: int) -> list[int]:
@@ -31,39 +28,19 @@ def _children(pid: int) -> list[int]:
 def test_the_registry_serves_on_the_configured_loop_with_enlarged_worker_pipes(
     tmp_path: Path, event_loop: str
 ) -> None:
-    port_file = tmp_path / "registry.port"
-    log = tmp_path / "registry.log"
-    with log.open("wb") as output:  # the child keeps its own copy of the file
-        registry = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "registry_server.cli",
-                "--database-url",
-                f"sqlite:///{tmp_path / 'registry.db'}",
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--port-file",
-                str(port_file),
-            ],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env={
-                **os.environ,
-                "REGISTRY_EVENT_LOOP": event_loop,
-                "REGISTRY_LOG_FORMAT": "text",
-                "REGISTRY_CHECK_WORKERS": "1",
-                "REGISTRY_QUERY_WORKERS": "1",
-            },
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while not port_file.exists():
-            assert registry.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.05)
+    with served_registry(
+        f"sqlite:///{tmp_path / 'registry.db'}",
+        tmp_path,
+        environment={
+            "REGISTRY_EVENT_LOOP": event_loop,
+            "REGISTRY_LOG_FORMAT": "text",
+            "REGISTRY_CHECK_WORKERS": "1",
+            "REGISTRY_QUERY_WORKERS": "1",
+        },
+    ) as served:
+        registry, log = served.process, served.log
         assert f"(event loop: {event_loop})" in log.read_text()
-        with grpc.insecure_channel(f"127.0.0.1:{port_file.read_text()}") as channel:
+        with grpc.insecure_channel(served.address) as channel:
             answer = equivalence_pb2_grpc.EquivalenceServiceStub(channel).ResolveTransfer(
                 eq.ResolveTransferRequest(
                     holdings=[
@@ -83,7 +60,5 @@ def test_the_registry_serves_on_the_configured_loop_with_enlarged_worker_pipes(
             # The worker's standard input is the pipe the registry writes requests into.
             with open(f"/proc/{worker}/fd/0", "rb") as requests:
                 assert fcntl.fcntl(requests.fileno(), fcntl.F_GETPIPE_SZ) == PIPE_BYTES
-    finally:
         registry.terminate()
-        registry.wait(30)
-    assert registry.returncode == 0, log.read_text()
+        assert registry.wait(30) == 0, log.read_text()
