@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tomllib
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -23,11 +22,11 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from registry_core.settings import SettingsError, from_environment, read_file, refuse_unknown
 from registry_server.volume import MODES, VolumeRule
 
-
-class ConfigError(Exception):
-    """A setting that cannot work; the message names where it came from and the fix."""
+# A setting that cannot work; the message names where it came from and the fix.
+ConfigError = SettingsError
 
 
 @dataclass(frozen=True)
@@ -189,25 +188,14 @@ def load(
     config = RegistryConfig()
     known = {f.name for f in fields(RegistryConfig)}
     if file is not None:
-        try:
-            data = tomllib.loads(file.read_text("utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{file}: no such configuration file") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{file}: not valid TOML ({exc})") from None
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(
-                f"{file}: unknown setting '{unknown[0]}'; the settings are "
-                f"{', '.join(sorted(known))}"
-            )
+        data = read_file(file, "give the registry's configuration file (--config)")
+        refuse_unknown(file, data, known)
         config = replace(
             config, **{k: _coerce(k, v, str(file), file.parent) for k, v in data.items()}
         )
     from_env = {
-        k: _coerce(k, environ[v], f"environment variable {v}", Path.cwd())
-        for k, v in ENVIRONMENT.items()
-        if environ.get(v)
+        k: _coerce(k, v, f"environment variable {ENVIRONMENT[k]}", Path.cwd())
+        for k, v in from_environment(environ, ENVIRONMENT).items()
     }
     config = replace(config, **from_env)
     given = {k: v for k, v in (overrides or {}).items() if v is not None}

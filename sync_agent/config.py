@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
 from registry_core.envelope import Ed25519Signer
+from registry_core.settings import SettingsError, from_environment, read_file, refuse_unknown
 from sync_agent.client import ClientTLS
 from sync_agent.files import write_atomically
 
@@ -26,8 +26,8 @@ DEFAULT_RETRY_MINUTES = 15.0
 MAX_RETRY_MINUTES = 24 * 60.0
 
 
-class ConfigError(Exception):
-    """The agent's configuration is missing or wrong; the message names the file and fix."""
+# The agent's configuration is missing or wrong; the message names the file and the fix.
+ConfigError = SettingsError
 
 
 @dataclass(frozen=True)
@@ -115,25 +115,11 @@ def load(home: Path) -> AgentConfig:
     """agent.toml in home; every setting can be overridden by its environment variable
     (ENVIRONMENT, TLS_ENVIRONMENT), which wins over the file."""
     path = home / CONFIG
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path} not found; run `sync-agent init` first or pass --home") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    unknown = sorted(
-        set(data)
-        - {"institution_id", "name", "country", "registry", "base_url", "retry_minutes", "tls"}
-    )
-    if unknown:
-        raise ConfigError(
-            f"{path}: unknown setting '{unknown[0]}'; the settings are "
-            "institution_id, name, country, registry, base_url, retry_minutes "
-            "and [tls]"
-        )
-    data.update({k: os.environ[v] for k, v in ENVIRONMENT.items() if os.environ.get(v)})
+    data = read_file(path, "run `sync-agent init` first or pass --home")
+    refuse_unknown(path, data, (*ENVIRONMENT, "tls"))
+    data.update(from_environment(os.environ, ENVIRONMENT))
     tls_section = dict(data.get("tls", {}))
-    tls_section.update({k: os.environ[v] for k, v in TLS_ENVIRONMENT.items() if os.environ.get(v)})
+    tls_section.update(from_environment(os.environ, TLS_ENVIRONMENT))
     for setting in ("institution_id", "name", "country"):
         if not isinstance(data.get(setting), str) or not data[setting]:
             raise ConfigError(
