@@ -9,7 +9,7 @@ from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import records_pb2 as rec
 from registry_core.bilateral import STEP_PAYLOAD_TYPE, content_hash
 from registry_core.envelope import Signer, seal
-from sync_agent.client import RegistryClient
+from sync_agent.client import Registry
 from sync_agent.store import AgentStore
 
 ACTIONS = {
@@ -26,13 +26,13 @@ class BilateralError(Exception):
     """A step the agent cannot prepare; the message says what to do."""
 
 
-def _send(client: RegistryClient, signer: Signer, step: bi.BilateralStep) -> bi.ActResponse:
+def _send(client: Registry, signer: Signer, step: bi.BilateralStep) -> bi.ActResponse:
     step.signed_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return client.act(seal(step.SerializeToString(), signer, STEP_PAYLOAD_TYPE))
 
 
 def propose(
-    client: RegistryClient,
+    client: Registry,
     signer: Signer,
     institution_id: str,
     terms: rec.RecognitionAgreement,
@@ -54,7 +54,7 @@ def propose(
 
 
 def act(
-    client: RegistryClient,
+    client: Registry,
     signer: Signer,
     store: AgentStore,
     action: str,

@@ -1,10 +1,14 @@
-"""The agent's connection to the registry: one channel, reused for every call."""
+"""The agent's connection to the registry: one channel, reused for every call.
+
+`Registry` is what the agent's sync and the registrar's app ask of a registry;
+`RegistryClient` is it over gRPC. A test double (tests/in_memory_registry.py) is it in
+process, without a transport."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -52,6 +56,50 @@ def open_channel(address: str, tls: ClientTLS | None) -> grpc.Channel:
         root_certificates=tls.ca, private_key=tls.private_key, certificate_chain=tls.certificate
     )
     return grpc.secure_channel(address, credentials, options=_CHANNEL_OPTIONS)
+
+
+class Pending(Protocol):
+    """A publication sent and not yet answered."""
+
+    def result(self) -> pub.PublishResponse: ...
+
+    def wait(self) -> None: ...
+
+
+class Registry(Protocol):
+    """The calls to a registry the agent and the registrar's app make; a refusal raises
+    grpc.RpcError (its code(), details() and trailing_metadata() as the registry sent
+    them)."""
+
+    address: str
+    uses_tls: bool
+    request_id: str
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *_: object) -> None: ...
+
+    def serving(self) -> bool: ...
+
+    def checkpoint(self, institution_id: str) -> pub.GetCheckpointResponse: ...
+
+    def publish_async(self, envelope: pub.SignedEnvelope) -> Pending: ...
+
+    def publish_status_list(self, credential: str) -> pub.PublishStatusListResponse: ...
+
+    def resolve_transfer(
+        self, request: eq.ResolveTransferRequest
+    ) -> eq.ResolveTransferResponse: ...
+
+    def sources(self, institution_id: str, unit_key: str) -> list[rec.RecognitionAgreement]: ...
+
+    def conflicts(self, institution_id: str) -> list[eq.Conflict]: ...
+
+    def institutions(self) -> list[directory.Institution]: ...
+
+    def act(self, step: pub.SignedEnvelope) -> bi.ActResponse: ...
+
+    def bilateral_events(self, institution_id: str, after: int) -> list[bi.BilateralEvent]: ...
 
 
 class PendingPublication:

@@ -17,7 +17,7 @@ from registry_core.expressions import ExpressionError, parse_grade
 from registry_core.records import parse_date
 from registry_core.wording import counted
 from sync_agent import issuing
-from sync_agent.client import RegistryClient
+from sync_agent.client import Registry, RegistryClient
 from sync_agent.config import AgentConfig
 from sync_agent.files import write_atomically
 from sync_agent.store import AgentStore
@@ -91,7 +91,7 @@ def _date(option: str, text: str) -> dt.date:
         raise InvalidRecord(option, option.lstrip("-"), str(error)) from None
 
 
-def publish_status(cfg: AgentConfig, store: AgentStore, client: RegistryClient) -> str:
+def publish_status(cfg: AgentConfig, store: AgentStore, client: Registry) -> str:
     """Publish the status list when the registry's is behind; what happened, in words
     (nothing when nothing was due)."""
     if not issuing.status_list_due(store):

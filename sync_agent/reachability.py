@@ -22,7 +22,7 @@ from typing import TypeVar
 import grpc
 
 from registry_core.wording import counted
-from sync_agent.client import RECONNECT_MAX_SECONDS, RegistryClient
+from sync_agent.client import RECONNECT_MAX_SECONDS, Registry
 
 log = logging.getLogger("sync_agent")
 T = TypeVar("T")
@@ -136,7 +136,7 @@ class Retrying:
 
 
 def explain(
-    error: grpc.RpcError, client: RegistryClient | None = None, doing: str = "the request"
+    error: grpc.RpcError, client: Registry | None = None, doing: str = "the request"
 ) -> str:
     """A failed call in words, with what to do; with the client, which address was dialled,
     where that address came from, and what failed on the way. doing names what was refused
@@ -161,7 +161,7 @@ def explain(
     return f"the registry refused {doing} ({code.name}): {error.details()}"
 
 
-def explain_spent(spent: RetryBudgetSpent, client: RegistryClient) -> str:
+def explain_spent(spent: RetryBudgetSpent, client: Registry) -> str:
     """The registry unreachable for the whole budget, in words: where, why, for how long."""
     details = spent.error.details() or ""
     why = (
@@ -178,7 +178,7 @@ def explain_spent(spent: RetryBudgetSpent, client: RegistryClient) -> str:
     )
 
 
-def address_source(client: RegistryClient) -> str:
+def address_source(client: Registry) -> str:
     return (
         "SYNC_AGENT_REGISTRY"
         if os.environ.get("SYNC_AGENT_REGISTRY") == client.address

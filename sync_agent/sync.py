@@ -28,7 +28,7 @@ from registry_core.errors import CHECKPOINT_SEQ
 from registry_core.logs import request_id
 from registry_core.sizes import leading_within
 from registry_core.wording import counted
-from sync_agent.client import PendingPublication, RegistryClient
+from sync_agent.client import Pending, Registry
 from sync_agent.reachability import RetryBudgetSpent, Retrying, explain, explain_spent
 from sync_agent.store import AgentStore
 
@@ -137,7 +137,7 @@ def _prepare(
 
 def _publish(
     store: AgentStore,
-    client: RegistryClient,
+    client: Registry,
     signer: Signer,
     last_seq: int,
     head: str,
@@ -157,7 +157,7 @@ def _publish(
     may arrive in either order), so it is sent again at once."""
     unsent: deque[PreparedBatch] = deque()
     # Each call in flight, with whether another was in flight ahead of it when it was sent.
-    in_flight: deque[tuple[PreparedBatch, PendingPublication, bool]] = deque()
+    in_flight: deque[tuple[PreparedBatch, Pending, bool]] = deque()
     with ThreadPoolExecutor(1, thread_name_prefix="sync-prepare") as prepare:
         upcoming: Future[PreparedBatch | None] | None = prepare.submit(
             _prepare, store, signer, last_seq, head, batch_size
@@ -228,7 +228,7 @@ Progress = Callable[[int, int], None]
 
 def sync(
     store: AgentStore,
-    client: RegistryClient,
+    client: Registry,
     signer: Signer,
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
@@ -279,7 +279,7 @@ def sync(
 
 def _sync(
     store: AgentStore,
-    client: RegistryClient,
+    client: Registry,
     signer: Signer,
     batch_size: int,
     progress: Progress | None,

@@ -39,7 +39,7 @@ from registry_core.records import Record, source_credentials
 from registry_core.wording import counted
 from sync_agent import config as agent_config
 from sync_agent.bilateral import BilateralError, act, awaiting_decision, in_force_before
-from sync_agent.client import RegistryClient
+from sync_agent.client import Registry, RegistryClient
 from sync_agent.importer import UnitCatalogue
 from sync_agent.reachability import explain, why_unreachable
 from sync_agent.store import AgentStore
@@ -124,6 +124,7 @@ class RegistrarApp(App[None]):
         institution_name: str,
         config: agent_config.AgentConfig | None = None,
         offer_demo: bool = True,
+        connect: Callable[[], Registry] | None = None,
     ) -> None:
         super().__init__()
         self.store = store
@@ -131,6 +132,13 @@ class RegistrarApp(App[None]):
         self.offer_demo = offer_demo
         self.sub_title = institution_name
         self.known_institutions: set[str] = set()  # the directory, once read from the registry
+        # Every call to the registry goes through what connect returns, a new one for each
+        # piece of work (a sync, a question): over gRPC to the agent's registry by default.
+        self.connect = connect or self._dial
+
+    def _dial(self) -> Registry:
+        assert self.config is not None
+        return RegistryClient(self.config.registry, self.config.tls)
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -391,7 +399,7 @@ class RegistrarApp(App[None]):
         try:
             with (
                 SyncLock(self.config.home / "sync.lock", 5),
-                RegistryClient(self.config.registry, self.config.tls) as client,
+                self.connect() as client,
             ):
                 result = sync(
                     self.store,
@@ -417,7 +425,7 @@ class RegistrarApp(App[None]):
         """The offline banner, shown and taken down as the registry goes and comes back,
         whether or not a sync runs (every REACHABILITY_SECONDS)."""
         assert self.config is not None
-        with RegistryClient(self.config.registry, self.config.tls) as client:
+        with self.connect() as client:
             try:
                 serving = client.serving()
             except grpc.RpcError as error:
@@ -535,7 +543,7 @@ class RegistrarApp(App[None]):
         try:
             with (
                 SyncLock(self.config.home / "sync.lock", 5),
-                RegistryClient(self.config.registry, self.config.tls) as client,
+                self.connect() as client,
             ):
                 answer = act(
                     client, self.config.signer(), self.store, action, agreement_id, version, reason
@@ -561,12 +569,12 @@ class RegistrarApp(App[None]):
         self.query_one(TabbedContent).active = "agreements-tab"
         self.fetch_conflicts()
 
-    def ask(self, title: str, question: Callable[[RegistryClient], T]) -> T | None:
+    def ask(self, title: str, question: Callable[[Registry], T]) -> T | None:
         """In a worker: one question to the registry; None when it fails, which the app
         says in plain words under title."""
         if self.config is None:
             return None
-        with RegistryClient(self.config.registry, self.config.tls) as client:
+        with self.connect() as client:
             try:
                 return question(client)
             except grpc.RpcError as error:
@@ -657,11 +665,20 @@ class RegistrarApp(App[None]):
         )
 
 
-def make_app(home: Path, *, offer_demo: bool = True, theme: str = "") -> RegistrarApp:
+def make_app(
+    home: Path,
+    *,
+    offer_demo: bool = True,
+    theme: str = "",
+    connect: Callable[[], Registry] | None = None,
+) -> RegistrarApp:
     """The app over the agent in home (offer_demo: offer the demonstration catalogue when the
-    store is empty; theme: a Textual theme such as textual-light, default textual-dark)."""
+    store is empty; theme: a Textual theme such as textual-light, default textual-dark;
+    connect: the registry to talk to, by default the one agent.toml names, over gRPC)."""
     cfg = agent_config.load(home)
-    app = RegistrarApp(AgentStore(cfg.store_path, cfg.institution_id), cfg.name, cfg, offer_demo)
+    app = RegistrarApp(
+        AgentStore(cfg.store_path, cfg.institution_id), cfg.name, cfg, offer_demo, connect
+    )
     if theme:
         try:
             app.theme = theme

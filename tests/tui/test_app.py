@@ -17,6 +17,7 @@ from sync_agent.importer import read_catalogue
 from sync_agent.store import AgentStore
 from tests.conftest import Network, RunningRegistry
 from tests.factories import micro_credential
+from tests.in_memory_registry import InMemoryRegistry
 from tui.app import RegistrarApp, main, make_app
 from tui.fitting import FittedTable
 from tui.help import HelpScreen
@@ -140,11 +141,17 @@ async def test_the_offline_banner_comes_and_goes_with_the_registry_without_a_syn
     app.store.close()
 
 
+@pytest.fixture
+def in_memory(network: Network) -> InMemoryRegistry:
+    """The network's registry in process (tests/in_memory_registry.py): no server, no port."""
+    return InMemoryRegistry(network.engine)
+
+
 async def test_directory_shows_the_networks_institutions_and_keys(
-    tmp_path: Path, network: Network, registry: RunningRegistry
+    tmp_path: Path, network: Network, in_memory: InMemoryRegistry
 ) -> None:
-    init_home(tmp_path, "uk.ac.forth", "Forth", "GB", registry.address)
-    app = make_app(tmp_path, offer_demo=False)
+    init_home(tmp_path, "uk.ac.forth", "Forth", "GB", "127.0.0.1:9")  # never dialled
+    app = make_app(tmp_path, offer_demo=False, connect=lambda: in_memory)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("d")
         await app.workers.wait_for_complete()
@@ -158,7 +165,7 @@ async def test_directory_shows_the_networks_institutions_and_keys(
 
 
 async def test_explorer_shows_grants_and_reasons(
-    tmp_path: Path, network: Network, registry: RunningRegistry
+    tmp_path: Path, network: Network, in_memory: InMemoryRegistry
 ) -> None:
     from registry_server.publication import publish
     from tests.factories import agreement, batch, module, signed
@@ -192,8 +199,8 @@ async def test_explorer_shows_grants_and_reasons(
             network.signers["uk.ac.taff"],
         ),
     )
-    init_home(tmp_path, "uk.ac.lagan", "Lagan", "GB", registry.address)
-    app = make_app(tmp_path, offer_demo=False)
+    init_home(tmp_path, "uk.ac.lagan", "Lagan", "GB", "127.0.0.1:9")  # never dialled
+    app = make_app(tmp_path, offer_demo=False, connect=lambda: in_memory)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()  # let the start-up focus settle before switching tab
         app.query_one(TabbedContent).active = "explorer-tab"
@@ -212,6 +219,7 @@ async def test_explorer_shows_grants_and_reasons(
         assert "reduced from 30 to 15 UK_CREDIT" in rows[1][2]
         assert rows[2][:2] == ["not applied", "OLD"] and "ended on 2020-01-01" in rows[2][2]
     app.store.close()
+    assert "ResolveTransfer" in in_memory.calls
 
 
 @pytest.mark.parametrize(("key", "rows"), [("y", 2), ("n", 0)])
@@ -291,3 +299,34 @@ async def test_deciding_on_an_empty_bilateral_tab_says_why_nothing_happens(
         [notice] = [n.message for n in app._notifications]
         assert "No bilateral agreement to decide on yet" in notice
     app.store.close()
+
+
+async def test_the_banner_follows_the_registry_the_app_is_given(
+    tmp_path: Path, network: Network, in_memory: InMemoryRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every call goes through the registry the app was given (here the in-process one):
+    down, the banner says so and a sync fails into the history; up again, both recover."""
+    monkeypatch.setattr(RegistrarApp, "REACHABILITY_SECONDS", 0.2)
+    monkeypatch.setattr("sync_agent.sync.INTERACTIVE_RETRY_MINUTES", 0)
+    cfg, signer = init_home(tmp_path, "uk.ac.forth", "Forth", "GB", "127.0.0.1:9")
+    directory.rotate_key(network.engine, "uk.ac.forth", signer.public_key)
+    store = AgentStore(cfg.store_path, cfg.institution_id)
+    store.put_records([micro_credential()])
+    store.close()
+    in_memory.up = False
+    app = make_app(tmp_path, offer_demo=False, connect=lambda: in_memory)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.query_one("#banner").has_class("offline")
+        assert app.store.sync_state().acked_seq == 0
+        in_memory.up = True
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not app.query_one("#banner").has_class("offline")
+        assert app.store.sync_state().acked_seq == 1
+    app.store.close()
+    assert publication.checkpoint(network.engine, "uk.ac.forth").last_seq == 1
+    assert {"GetCheckpoint", "Publish"} <= set(in_memory.calls)
