@@ -72,6 +72,10 @@ class RegistryState(Protocol):
         """The status of each of these keys that the institution holds as a LearningUnit."""
         ...
 
+    def statuses(self, institution_id: str, kind: int, keys: Iterable[str]) -> Mapping[str, int]:
+        """The status of each of these keys that the institution holds as a record of kind."""
+        ...
+
 
 class BatchHeader(NamedTuple):
     """What applying a batch needs of it besides its changes."""
@@ -380,7 +384,31 @@ def _check_versions(
                 f"version {current} is already published; each change must raise the version"
             )
         versions[(kind, key)] = version
+    _check_withdrawals_final(owner, items, state)
     return tuple(items)
+
+
+def _check_withdrawals_final(owner: str, items: Sequence[ChangeRow], state: RegistryState) -> None:
+    """A record the registry holds as withdrawn stays withdrawn: a withdrawal is final (what
+    a registrar is told when withdrawing), so a later version may not bring it back."""
+    again: dict[int, list[str]] = {}
+    for _, kind, key, _, status, record, _ in items:
+        if record is not None and status != rec.RECORD_STATUS_WITHDRAWN:
+            again.setdefault(kind, []).append(key)
+    for kind, keys in sorted(again.items()):
+        withdrawn = {
+            key
+            for key, status in state.statuses(owner, kind, keys).items()
+            if status == rec.RECORD_STATUS_WITHDRAWN
+        }
+        for seq, item_kind, key, _, _, record, _ in items:
+            if item_kind == kind and key in withdrawn and record is not None:
+                raise errors.InvalidRecord(
+                    label(kind, owner, key),
+                    "status",
+                    f"seq {seq} brings back a record the registry holds as withdrawn; a "
+                    "withdrawal is final: publish it again under a new key",
+                )
 
 
 def unpublished_units(

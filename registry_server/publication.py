@@ -110,14 +110,12 @@ class TransactionState:
         }
 
     def unit_statuses(self, institution_id: str, keys: Iterable[str]) -> Mapping[str, int]:
+        return self.statuses(institution_id, rec.RECORD_KIND_LEARNING_UNIT, keys)
+
+    def statuses(self, institution_id: str, kind: int, keys: Iterable[str]) -> Mapping[str, int]:
         return dict(
             bulk.keyed(
-                self.connection,
-                PublishedRecord,
-                institution_id,
-                rec.RECORD_KIND_LEARNING_UNIT,
-                sorted(set(keys)),
-                "status",
+                self.connection, PublishedRecord, institution_id, kind, sorted(set(keys)), "status"
             )
         )
 

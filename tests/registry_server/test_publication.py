@@ -356,3 +356,39 @@ def test_a_broken_record_rule_is_reported_before_a_stale_version(network: Networ
     with pytest.raises(errors.InvalidRecord, match="MC9: field 'country'"):
         publication.publish(network.engine, signed(second, network.signers["uk.ac.forth"]))
     assert registry_state(network.engine) == before
+
+
+@pytest.mark.parametrize("how", ["tombstone", "status"])
+def test_a_withdrawn_record_cannot_be_brought_back(network: Network, how: str) -> None:
+    """Withdrawn by a tombstone or by a version whose status says so: a later version that
+    is not withdrawn is refused, naming the record and the field, and changes nothing."""
+    forth = network.signers["uk.ac.forth"]
+    ack = publication.publish(
+        network.engine, signed(batch("uk.ac.forth", [micro_credential()]), forth)
+    )
+    withdrawal: object = (
+        pub.Tombstone(kind=rec.RECORD_KIND_MICRO_CREDENTIAL, key="MC1", version=2)
+        if how == "tombstone"
+        else micro_credential(version=2, status=rec.RECORD_STATUS_WITHDRAWN)
+    )
+    ack = publication.publish(
+        network.engine,
+        signed(batch("uk.ac.forth", [withdrawal], first_seq=2, prev_head=ack.head), forth),
+    )
+    before = registry_state(network.engine)
+    revived = batch(
+        "uk.ac.forth",
+        [micro_credential(version=3, status=rec.RECORD_STATUS_DRAFT)],
+        first_seq=3,
+        prev_head=ack.head,
+    )
+    with pytest.raises(errors.InvalidRecord, match="MC1.*'status'.*withdrawal is final"):
+        publication.publish(network.engine, signed(revived, forth))
+    assert registry_state(network.engine) == before
+    still = batch(
+        "uk.ac.forth",
+        [micro_credential(version=3, status=rec.RECORD_STATUS_WITHDRAWN, title="Renamed")],
+        first_seq=3,
+        prev_head=ack.head,
+    )
+    assert publication.publish(network.engine, signed(still, forth)).last_seq == 3
