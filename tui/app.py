@@ -262,6 +262,14 @@ class RegistrarApp(App[None]):
     def open_form(self, kind: int, key: str | None = None) -> None:
         """The create form (key None) or the edit form of one record."""
         record = self.store.get(kind, key) if key is not None else None
+        if record is not None and record.status == rec.RECORD_STATUS_WITHDRAWN:
+            # The registry refuses to bring one back: a withdrawal is final.
+            self.notify(
+                f"{key} is withdrawn, and a withdrawal is final: add a new record (n) with "
+                "another key",
+                severity="warning",
+            )
+            return
         defaults: dict[str, str | bool] = {}
         if kind == rec.RECORD_KIND_MICRO_CREDENTIAL and self.config is not None:
             defaults = {"awarding_body": self.config.name, "country": self.config.country}

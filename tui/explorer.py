@@ -130,6 +130,14 @@ class ExplorerPane(TabPane):
             )
         for refused in answer.not_applied:
             rows.add_fitted_row("not applied", refused.agreement.agreement_key, refused.explanation)
+        if not answer.grants and not answer.not_applied:
+            # An empty table would look like no answer at all.
+            target = self.query_one("#explore-target", Input).value.strip()
+            self.notify(
+                f"The registry knows no agreement of {target} that takes these holdings, "
+                "directly or (with a chain depth above 1) through others",
+                title="Explorer",
+            )
 
     @work(thread=True, exclusive=True, group="explore")
     def look_up_sources(self, unit_key: str) -> None:

@@ -702,7 +702,13 @@ class RecordForm(ModalScreen[Record | None]):
         else:
             disabled = field.name == "key" and self.original is not None
             widget = Input(
-                str(value), placeholder=field.placeholder, id=wid, disabled=disabled, compact=True
+                str(value),
+                placeholder=field.placeholder,
+                id=wid,
+                disabled=disabled,
+                compact=True,
+                # Editing a title, the first key typed must not replace all of it.
+                select_on_focus=False,
             )
         # One line per field, label beside its input, so a whole form fits in 80x24.
         yield Horizontal(

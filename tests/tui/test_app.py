@@ -330,3 +330,25 @@ async def test_the_banner_follows_the_registry_the_app_is_given(
     app.store.close()
     assert publication.checkpoint(network.engine, "uk.ac.forth").last_seq == 1
     assert {"GetCheckpoint", "Publish"} <= set(in_memory.calls)
+
+
+async def test_an_answer_with_nothing_in_it_says_so(
+    tmp_path: Path, network: Network, in_memory: InMemoryRegistry
+) -> None:
+    init_home(tmp_path, "uk.ac.lagan", "Lagan", "GB", "127.0.0.1:9")  # never dialled
+    app = make_app(tmp_path, offer_demo=False, connect=lambda: in_memory)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.pause()
+        app.query_one(TabbedContent).active = "explorer-tab"
+        await pilot.pause()
+        await pilot.click("#explore-holdings")
+        await pilot.press(*"uk.ac.forth/MC1")
+        await pilot.click("#explore-target")
+        await pilot.press(*"uk.ac.taff", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.query_one("#explorer", FittedTable).row_count == 0
+        [notice] = [n.message for n in app._notifications]
+        assert "knows no agreement of uk.ac.taff that takes these holdings" in notice
+    app.store.close()
+    assert in_memory.calls == ["ResolveTransfer"]

@@ -127,6 +127,28 @@ async def test_detail_view_edit_and_withdraw_with_confirmation(tmp_path: Path) -
         await pilot.pause()
         assert table.full_row("TAF-ML01")[4] == "withdrawn"
         assert app.store.last_seq() == seq + 1
+        await pilot.press("e")  # a withdrawal is final: no form to bring it back
+        await pilot.pause()
+        assert not isinstance(app.screen, RecordForm)
+        assert any("withdrawal is final" in n.message for n in app._notifications)
+        assert app.store.last_seq() == seq + 1
+    app.store.close()
+
+
+async def test_an_edit_form_types_where_the_cursor_is_not_over_the_whole_value(
+    tmp_path: Path,
+) -> None:
+    app = make_app(taff_home(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one("#credentials", FittedTable)
+        table.move_cursor(row=table.get_row_index("TAF-ML01"))
+        await pilot.press("e")
+        await pilot.pause()
+        title = app.screen.query_one("#f-title", Input)
+        title.focus()
+        await pilot.pause()
+        await pilot.press(*" II")  # the title is not selected, so typing does not replace it
+        assert title.value == "Applied Machine Learning II"
     app.store.close()
 
 
