@@ -43,12 +43,17 @@ def changes_text(
     version: int,
     terms: rec.RecognitionAgreement,
     in_force: tuple[int, rec.RecognitionAgreement | None] | None,
+    proposed: bool = True,
 ) -> Text:
-    """What version changes from the version in force, field by field, old → new."""
+    """What version changes from the version in force, field by field, old → new.
+    proposed: version is still a proposal (not yet counter-signed, rejected or withdrawn)."""
     if in_force is None:
         return Text(
             f"No earlier version is in force: version {version} would be the first "
             "terms of this agreement."
+            if proposed
+            else f"No earlier version was in force: version {version} is the first terms "
+            "of this agreement."
         )
     previous, old = in_force
     if old is None:
@@ -129,7 +134,15 @@ class TermsScreen(ModalScreen[str | None]):
         terms = self.proposal.terms
         parts.append(
             Text("\n").join(
-                [_heading("What changes"), changes_text(step.version, terms, self.in_force)]
+                [
+                    _heading("What changes"),
+                    changes_text(
+                        step.version,
+                        terms,
+                        self.in_force,
+                        proposed=self.state == bi.BILATERAL_STATE_PROPOSED,
+                    ),
+                ]
             )
         )
         parts.append(

@@ -23,7 +23,7 @@ from tests.factories import agreement
 from tests.tui.helpers import open_tab, settle, taff_and_forth
 from tui.app import RegistrarApp, make_app
 from tui.fitting import FittedTable
-from tui.terms import TermsScreen
+from tui.terms import TermsScreen, changes_text
 
 ART = "uk.ac.taff/ART-1"
 
@@ -254,3 +254,10 @@ async def test_j_on_the_terms_screen_rejects_with_the_reason_typed(
         assert table.full_row(f"{ART}@1")[2] == "rejected"
         assert table.full_row(f"{ART}@1")[-1] == "grade too low"
     app.store.close()
+
+
+def test_a_first_version_already_decided_is_not_said_to_be_a_proposal() -> None:
+    terms = agreement()
+    assert "would be the first" in str(changes_text(1, terms, None, proposed=True))
+    decided = str(changes_text(1, terms, None, proposed=False))
+    assert "version 1 is the first terms" in decided and "would" not in decided
