@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -55,6 +56,7 @@ from tui.forms import (
     FieldProblem,
     FormKind,
     RecordForm,
+    spoken_path,
 )
 from tui.help import HelpScreen
 from tui.panes import (
@@ -339,15 +341,31 @@ class RegistrarApp(App[None]):
         )
 
     def toggle_suspended(self, key: str) -> None:
+        """Suspend an agreement in force, or reinstate a suspended one, once asked."""
         agreement = self.store.get(rec.RECORD_KIND_AGREEMENT, key)
         if agreement is None or agreement.status == rec.RECORD_STATUS_WITHDRAWN:
             self.notify(f"{key} is withdrawn; it cannot be suspended", severity="warning")
             return
         suspended = agreement.status == rec.RECORD_STATUS_SUSPENDED
-        agreement.status = rec.RECORD_STATUS_ACTIVE if suspended else rec.RECORD_STATUS_SUSPENDED
-        self.store.put_records([agreement])
-        self.action_refresh()
-        self.notify(f"{key} {'reinstated' if suspended else 'suspended'}; press s to publish")
+
+        def toggle(yes: bool | None) -> None:
+            if not yes:
+                return
+            agreement.status = (
+                rec.RECORD_STATUS_ACTIVE if suspended else rec.RECORD_STATUS_SUSPENDED
+            )
+            self.store.put_records([agreement])
+            self.action_refresh()
+            self.notify(f"{key} {'reinstated' if suspended else 'suspended'}; press s to publish")
+
+        question = (
+            f"Reinstate {key}? It grants credit again once published."
+            if suspended
+            else f"Suspend {key}? It grants no credit while suspended; x again reinstates it."
+        )
+        self.push_screen(
+            ConfirmScreen(question, "Reinstate (y)" if suspended else "Suspend (y)"), toggle
+        )
 
     @on(DataTable.RowSelected)
     def show_detail(self, event: DataTable.RowSelected) -> None:
@@ -588,7 +606,7 @@ class RegistrarApp(App[None]):
             except grpc.RpcError as error:
                 self.call_from_thread(
                     self.notify,
-                    explain(error, client, "the question"),
+                    in_words(explain(error, client, "the question")),
                     title=title,
                     severity="error",
                     timeout=10,
@@ -671,6 +689,18 @@ class RegistrarApp(App[None]):
             f"Local seq {self.store.last_seq()} · registry acknowledged seq {state.acked_seq}"
             f" · last sync: {state.last_outcome}"
         )
+
+
+def in_words(message: str) -> str:
+    """A registry's refusal in a registrar's words: without the gRPC status's name, and
+    "request: field 'holdings[1].grade.scheme'" read as "holding 2 › grade › scheme"."""
+    for code in grpc.StatusCode:  # the status's name is for a program; the words follow it
+        message = message.replace(f" ({code.name})", "")
+    return re.sub(
+        r"(?:request: )?field '([^']+)'",
+        lambda found: spoken_path(found[1].replace("holdings[", "holding[")),
+        message,
+    )
 
 
 def make_app(

@@ -352,3 +352,24 @@ async def test_an_answer_with_nothing_in_it_says_so(
         assert "knows no agreement of uk.ac.taff that takes these holdings" in notice
     app.store.close()
     assert in_memory.calls == ["ResolveTransfer"]
+
+
+async def test_a_refused_question_is_said_in_the_registrars_words(
+    tmp_path: Path, network: Network, in_memory: InMemoryRegistry
+) -> None:
+    init_home(tmp_path, "uk.ac.lagan", "Lagan", "GB", "127.0.0.1:9")  # never dialled
+    app = make_app(tmp_path, offer_demo=False, connect=lambda: in_memory)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.pause()
+        app.query_one(TabbedContent).active = "explorer-tab"
+        await pilot.pause()
+        await pilot.click("#explore-holdings")
+        await pilot.press(*"uk.ac.forth/MC1")
+        await pilot.click("#explore-target")
+        await pilot.press(*"Cardiff", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        [notice] = [n.message for n in app._notifications]
+    app.store.close()
+    assert "target institution id: 'Cardiff' is not a registry id" in notice
+    assert "target_institution_id" not in notice and "INVALID_ARGUMENT" not in notice

@@ -279,10 +279,17 @@ async def test_suspend_and_failed_sync_history_and_conflicts(
         table = app.query_one("#agreements", FittedTable)
         assert app.focused is table
         table.move_cursor(row=table.get_row_index("AG2"))
+        seq = app.store.last_seq()
         await pilot.press("x")
         await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmScreen"  # asks first, as withdraw does
+        await pilot.press("n")
+        await pilot.pause()
+        assert table.full_row("AG2")[4] == "active" and app.store.last_seq() == seq
+        await pilot.press("x", "y")
+        await pilot.pause()
         assert table.full_row("AG2")[4] == "suspended"
-        await pilot.press("x")
+        await pilot.press("x", "y")
         await pilot.pause()
         assert table.full_row("AG2")[4] == "active"
 
