@@ -53,6 +53,7 @@ from registry_core.regulation_expressions import (
     parse_quality_assurance_kind,
     parse_requirement,
 )
+from tui.confirm import ConfirmScreen
 
 T = TypeVar("T")  # what an expression parses to
 
@@ -716,6 +717,7 @@ class RecordForm(ModalScreen[Record | None]):
         )
 
     def on_mount(self) -> None:
+        self.opened_with = self.values()  # what escape compares with before it discards
         self.check()
 
     def values(self) -> Values:
@@ -809,7 +811,21 @@ class RecordForm(ModalScreen[Record | None]):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Close without saving; with changes typed, only once the registrar says so."""
+        if self.values() == self.opened_with:
+            self.dismiss(None)
+            return
+
+        def discard(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Discard what you typed in this form?", "Discard (y)", "Keep editing (n)"
+            ),
+            discard,
+        )
 
 
 def _with_unshown_kept(original: Record, edited: Record, fields: list[Field]) -> Record:

@@ -79,14 +79,24 @@ async def test_a_new_micro_credential_is_validated_as_you_type_and_saved(tmp_pat
     app.store.close()
 
 
-async def test_cancelling_a_form_changes_nothing(tmp_path: Path) -> None:
+async def test_cancelling_a_form_asks_when_something_was_typed_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
     app = make_app(taff_home(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         before = app.store.last_seq()
         await pilot.press("n")
         await type_into(pilot, "#f-key", "NOPE")
-        await pilot.press("escape")
+        await pilot.press("escape")  # something typed: escape asks before it discards
         await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmScreen"
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, RecordForm)
+        assert app.screen.query_one("#f-key", Input).value == "NOPE"
+        await pilot.press("escape", "y")
+        await pilot.pause()
+        assert not isinstance(app.screen, RecordForm)
         assert app.store.last_seq() == before
         assert app.store.get(rec.RECORD_KIND_MICRO_CREDENTIAL, "NOPE") is None
     app.store.close()
