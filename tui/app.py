@@ -536,7 +536,9 @@ class RegistrarApp(App[None]):
             if choice == "countersign":
                 self.send_decision("countersign", agreement_id, version, "")
             elif choice == "reject":
-                self.ask_reason(agreement_id, version)
+                self.ask_reason(
+                    agreement_id, version, back=lambda: self.open_terms(agreement_id, version)
+                )
 
         self.push_screen(
             TermsScreen(
@@ -549,10 +551,17 @@ class RegistrarApp(App[None]):
             decided,
         )
 
-    def ask_reason(self, agreement_id: str, version: int) -> None:
+    def ask_reason(
+        self, agreement_id: str, version: int, back: Callable[[], None] | None = None
+    ) -> None:
+        """The reason for a rejection, then the rejection; escape goes back (to the terms
+        screen the rejection was asked from, when back is given)."""
+
         def rejected(reason: str | None) -> None:
             if reason:
                 self.send_decision("reject", agreement_id, version, reason)
+            elif back is not None:
+                back()
 
         self.push_screen(
             AskScreen(

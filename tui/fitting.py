@@ -119,10 +119,23 @@ class FittedTable(DataTable[str]):
         return self.full_row(self.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value or "")
 
     def clear(self, columns: bool = False) -> FittedTable:
+        """Empty the table, remembering the row under the cursor for refilled()."""
+        self._cursor_key = (
+            self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+            if self.row_count
+            else None
+        )
         self._full.clear()
         super().clear(columns)
         self._show_hint(True)
         return self
+
+    def refilled(self) -> None:
+        """Put the cursor back on the row it was on before clear(), if still listed (a
+        refresh after an action must not move the registrar to another row)."""
+        key = getattr(self, "_cursor_key", None)
+        if key is not None and key in self.rows:
+            self.move_cursor(row=self.get_row_index(key))
 
     def labelled_row(self, key: str) -> list[tuple[str, str]]:
         """The row's whole values, each with its column's label."""

@@ -345,6 +345,7 @@ class BilateralPane(StorePane):
                 step.reason,
                 key=f"{step.agreement_id}@{step.version}",
             )
+        bilateral.refilled()
         self.awaiting = len(waiting)
 
 

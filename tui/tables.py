@@ -139,18 +139,6 @@ class RecordTable(FittedTable):
             return None
         return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
 
-    def clear(self, columns: bool = False) -> RecordTable:
-        """Empty the table, remembering the record under the cursor for refill()."""
-        self._cursor_key = self.current_key()
-        super().clear(columns)
-        return self
-
-    def refilled(self) -> None:
-        """Put the cursor back on the record it was on before clear(), if still listed."""
-        key = getattr(self, "_cursor_key", None)
-        if key is not None and key in self.rows:
-            self.move_cursor(row=self.get_row_index(key))
-
     def action_new(self) -> None:
         self.registrar.open_form(self.kind)
 

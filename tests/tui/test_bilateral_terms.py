@@ -261,3 +261,20 @@ def test_a_first_version_already_decided_is_not_said_to_be_a_proposal() -> None:
     assert "would be the first" in str(changes_text(1, terms, None, proposed=True))
     decided = str(changes_text(1, terms, None, proposed=False))
     assert "version 1 is the first terms" in decided and "would" not in decided
+
+
+async def test_escape_in_the_reasons_box_goes_back_to_the_terms(tmp_path: Path) -> None:
+    home = forth_store_with(tmp_path, (proposal(1), bi.BILATERAL_STATE_PROPOSED))
+    app = make_app(home, offer_demo=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tab(pilot, "bilateral-tab")
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, TermsScreen)
+        await pilot.press("j")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "AskScreen"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, TermsScreen), "back to the terms, not to the list"
+    app.store.close()

@@ -219,3 +219,20 @@ async def test_the_explorers_boxes_and_the_forms_switches_show_whole_at_80_colum
         await pilot.pause()
         assert "May be chained          ▐X▌" in screen_text(app)
     app.store.close()
+
+
+async def test_a_refilled_table_keeps_its_cursor_on_the_same_row(tmp_path: Path) -> None:
+    app = make_app(taff_home(tmp_path), offer_demo=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tab(pilot, "bilateral-tab")
+        table = app.query_one("#bilateral", FittedTable)
+        rows = [("AG-A", "1"), ("AG-B", "1"), ("AG-C", "2")]
+        for agreement_id, version in rows:
+            table.add_fitted_row(agreement_id, version, "proposed", "x", "", "", key=agreement_id)
+        table.move_cursor(row=2)
+        table.clear()
+        for agreement_id, version in reversed(rows):  # a refresh may list them in another order
+            table.add_fitted_row(agreement_id, version, "proposed", "x", "", "", key=agreement_id)
+        table.refilled()
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == "AG-C"
+    app.store.close()
