@@ -150,6 +150,10 @@ class ExplorerPane(TabPane):
             self.app.call_from_thread(self.show_sources, unit_key, agreements)
 
     def show_sources(self, unit_key: str, agreements: list[rec.RecognitionAgreement]) -> None:
+        # The boxes hold a learner's question; this answer is not to it, so they are emptied
+        # rather than left to say something the rows do not answer.
+        for box in ("#explore-holdings", "#explore-target"):
+            self.query_one(box, Input).value = ""
         rows = self.query_one("#explorer", FittedTable)
         rows.clear()
         for agreement in agreements:

@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from textual.widgets import Static, TabbedContent
+from textual.widgets import Input, Static, TabbedContent
 
 from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import publication_pb2 as pub
@@ -18,6 +18,7 @@ from sync_agent.store import AgentStore
 from tests.conftest import Network, RunningRegistry
 from tests.factories import micro_credential
 from tests.in_memory_registry import InMemoryRegistry
+from tests.tui.helpers import taff_home
 from tui.app import RegistrarApp, main, make_app
 from tui.fitting import FittedTable
 from tui.help import HelpScreen
@@ -373,3 +374,25 @@ async def test_a_refused_question_is_said_in_the_registrars_words(
     app.store.close()
     assert "target institution id: 'Cardiff' is not a registry id" in notice
     assert "target_institution_id" not in notice and "INVALID_ARGUMENT" not in notice
+
+
+async def test_what_counts_into_a_module_clears_the_learners_question(
+    tmp_path: Path, network: Network, in_memory: InMemoryRegistry
+) -> None:
+    app = make_app(taff_home(tmp_path), offer_demo=False, connect=lambda: in_memory)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("7")
+        await pilot.pause()
+        await pilot.press(*"uk.ac.forth/MC1")
+        await pilot.press("escape", "2")
+        await pilot.pause()
+        units = app.query_one("#learning-units", FittedTable)
+        key = units.coordinate_to_cell_key(units.cursor_coordinate).row_key.value
+        await pilot.press("v")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.query_one("#explore-holdings", Input).value == ""
+        row = app.query_one("#explorer", FittedTable).full_row_at(0)
+        assert row[0] == "nothing" and f"no active agreement grants {key} yet" in row[2]
+    app.store.close()
+    assert in_memory.calls == ["ListSources"]
