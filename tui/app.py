@@ -112,7 +112,7 @@ class RegistrarApp(App[None]):
         Binding("r", "refresh", "Refresh", show=False),
         Binding("question_mark", "help", "Help"),
         # Enabled only in a text box (check_action); elsewhere escape falls through.
-        Binding("escape", "leave_text_box", "Leave the box", show=False),
+        Binding("escape", "leave_text_box", "Leave the box"),
         Binding("q", "quit", "Quit"),
         *(
             Binding(str(n), f"tab('{pane}')", f"Tab {n}", show=False)

@@ -124,3 +124,16 @@ async def test_the_footer_shows_help_on_every_list_tab_at_80_columns(tmp_path: P
             footer = app.screen._compositor.render_strips()[-1].text
             assert "? Help" in footer, (tab, footer)
     app.store.close()
+
+
+async def test_in_a_text_box_the_footer_says_how_to_leave_it(tmp_path: Path) -> None:
+    app = make_app(taff_home(tmp_path), offer_demo=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("7")  # the explorer opens on its holdings box
+        await pilot.pause()
+        assert "esc Leave the box" in app.screen._compositor.render_strips()[-1].text
+        await pilot.press("escape")
+        await pilot.pause()
+        footer = app.screen._compositor.render_strips()[-1].text
+        assert "esc" not in footer and "? Help" in footer
+    app.store.close()
