@@ -198,6 +198,16 @@ class BilateralTable(FittedTable):
         cast("RegistrarApp", self.app).decide(action, agreement_id, int(version))
 
 
+def kind_name(record: Record) -> str:
+    """What a registrar calls the record: Micro-credential, Module, Qualification, Agreement."""
+    if isinstance(record, rec.LearningUnit):
+        kind = rec.LearningUnitKind.Name(record.kind).removeprefix("LEARNING_UNIT_KIND_")
+        return kind.replace("_", " ").capitalize() if record.kind else "Module"
+    if isinstance(record, rec.RecognitionAgreement):
+        return "Agreement"
+    return "Micro-credential"
+
+
 class DetailScreen(Details):
     """One record in full; e edits it, w withdraws it."""
 
@@ -209,7 +219,7 @@ class DetailScreen(Details):
 
     def __init__(self, record: Record) -> None:
         super().__init__(
-            f"{type(record).__name__} {record.key} "
+            f"{kind_name(record)} {record.key} "
             f"(version {record.version}, {STATUS[record.status]})",
             record_lines(record),
         )

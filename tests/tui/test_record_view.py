@@ -6,6 +6,7 @@ from __future__ import annotations
 from registry.v1 import records_pb2 as rec
 from tests.factories import agreement, micro_credential, module
 from tui.record_view import record_lines
+from tui.tables import kind_name
 
 
 def test_a_qualification_reads_as_its_form_writes_it() -> None:
@@ -33,3 +34,15 @@ def test_an_agreement_shows_its_sources_and_grant_in_written_form() -> None:
     shown = dict(record_lines(agreement(sources=[("uk.ac.forth", "MC1"), ("uk.ac.lagan", "L1")])))
     assert "uk.ac.forth/MC1" in " ".join(shown.values())
     assert "CS7DE" in " ".join(shown.values())
+
+
+def test_a_records_kind_is_named_as_a_registrar_names_it() -> None:
+    qualification = module(key="MSC")
+    qualification.kind = rec.LEARNING_UNIT_KIND_QUALIFICATION
+    plain = module()
+    plain.kind = rec.LEARNING_UNIT_KIND_MODULE
+    unstated = module()
+    unstated.kind = rec.LEARNING_UNIT_KIND_UNSPECIFIED
+    assert [
+        kind_name(r) for r in (micro_credential(), plain, unstated, qualification, agreement())
+    ] == ["Micro-credential", "Module", "Module", "Qualification", "Agreement"]
