@@ -219,8 +219,7 @@ class DetailScreen(Details):
 
     def __init__(self, record: Record) -> None:
         super().__init__(
-            f"{kind_name(record)} {record.key} "
-            f"(version {record.version}, {STATUS[record.status]})",
+            f"{kind_name(record)} {record.key} (version {record.version}, {STATUS[record.status]})",
             record_lines(record),
         )
         self.record = record
