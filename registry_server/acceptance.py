@@ -369,6 +369,7 @@ def _check_versions(
     """The checked changes against what the registry holds: versions only rise, and a
     withdrawal names a held record."""
     versions = dict(state.current_versions(owner, {(c[1], c[2]) for c in items}))
+    held = set(versions)  # what the registry holds already, before this batch
     for seq, kind, key, version, _, record, _ in items:
         current = versions.get((kind, key))
         if record is None and current is None:
@@ -384,16 +385,20 @@ def _check_versions(
                 f"version {current} is already published; each change must raise the version"
             )
         versions[(kind, key)] = version
-    _check_withdrawals_final(owner, items, state)
+    _check_withdrawals_final(owner, items, held, state)
     return tuple(items)
 
 
-def _check_withdrawals_final(owner: str, items: Sequence[ChangeRow], state: RegistryState) -> None:
+def _check_withdrawals_final(
+    owner: str, items: Sequence[ChangeRow], held: set[tuple[int, str]], state: RegistryState
+) -> None:
     """A record the registry holds as withdrawn stays withdrawn: a withdrawal is final (what
-    a registrar is told when withdrawing), so a later version may not bring it back."""
+    a registrar is told when withdrawing), so a later version may not bring it back. Only
+    records already held (held: (kind, key)) are looked up: a batch of new records pays
+    nothing."""
     again: dict[int, list[str]] = {}
     for _, kind, key, _, status, record, _ in items:
-        if record is not None and status != rec.RECORD_STATUS_WITHDRAWN:
+        if record is not None and status != rec.RECORD_STATUS_WITHDRAWN and (kind, key) in held:
             again.setdefault(kind, []).append(key)
     for kind, keys in sorted(again.items()):
         withdrawn = {

@@ -97,18 +97,18 @@ def _applier(setup: bytes) -> Callable[[bytes], bytes]:
 
     def apply(request: bytes) -> bytes:
         envelope_bytes, own, answer = pickle.loads(request)
-        fresh: list[str] = []
+        warned: list[list[str]] = []  # one list of warnings when applied now, none for a replay
         ack = publication.publish(
             engine,
             pub.SignedEnvelope.FromString(envelope_bytes),
             authenticated_institution=own,
-            on_applied=lambda _ack, warnings: fresh.extend(["", *warnings]),
+            on_applied=lambda _ack, warnings: warned.append(list(warnings)),
             checked_elsewhere=decode(answer),
             volume=rule,
         )
-        # fresh holds a marker and the warnings when the batch was applied now.
         return _APPLIED + pickle.dumps(
-            (ack.SerializeToString(), bool(fresh), fresh[1:]), protocol=pickle.HIGHEST_PROTOCOL
+            (ack.SerializeToString(), bool(warned), warned[0] if warned else []),
+            protocol=pickle.HIGHEST_PROTOCOL,
         )
 
     def handle(request: bytes) -> bytes:

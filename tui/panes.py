@@ -7,7 +7,7 @@ own (tui/explorer.py)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import cast
 
 from textual import on
@@ -110,12 +110,12 @@ class StorePane(TabPane):
         super().__init__(title, id=pane_id)
         self.store = store
 
+    # Each pane's own: fill its table from the store (as its filters say).
+    show: Callable[[], None]
+
     def reload(self) -> None:
         """The filters' choices from the store, then the table."""
         self.show()
-
-    def show(self) -> None:
-        raise NotImplementedError
 
 
 class CredentialsPane(StorePane):
