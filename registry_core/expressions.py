@@ -26,6 +26,7 @@ from collections.abc import Iterable
 
 from registry.v1 import equivalence_pb2 as eq
 from registry.v1 import records_pb2 as rec
+from registry_core.conversion import table
 
 # `all of`, `any of` or `<number> of`, in any case; the CSV column also takes ALL_OF, ANY_OF.
 OPERATOR = re.compile(r"(?P<word>all|any|\d+)[ _]+of", re.IGNORECASE)
@@ -235,7 +236,22 @@ def parse_grant(text: str) -> rec.Grant:
         return rec.Grant(units=rec.UnitSeries(unit_keys=keys, name=series["name"] or ""))
     if re.search(r'["+]', text) or re.match(r"(?i)units\s|\d+(?:\.\d+)?\s+\S+\s+general\b", text):
         raise ExpressionError(f"write {GRANT_FORMS}")
+    amount = re.match(r"\d+(?:\.\d+)?\s+(?P<unit>\S+)", text)
+    if amount and _is_credit_word(amount["unit"]):
+        # "10 credits" or "15 UK_CREDIT": an amount of credit, not a module's key.
+        raise ExpressionError(
+            f"'{text[:40]}' is an amount of credit; general credit names its system and level: "
+            "'15 UK_CREDIT general at FHEQ 7' (a module is granted by its key, e.g. CS7DE)"
+        )
     return rec.Grant(unit_key=text)
+
+
+def _is_credit_word(word: str) -> bool:
+    """Does word name credit: 'credits', 'ECTS' or another system of the conversion table?"""
+    return (
+        word.lower().rstrip("s") in ("credit", "cat", "point")
+        or word.upper() in table().ects_per_credit
+    )
 
 
 def _code_and_value(text: str, what: str) -> tuple[str, str] | None:

@@ -1041,7 +1041,7 @@ def _within_volume(candidate: Candidate, volumes: Mapping[Ref, float]) -> Candid
     granted.volume_explanation = (
         f"reduced from {offered:g} to {source_credit:g} {system}, the credit of the holdings "
         "it uses: a grant gives no more than its sources carry unless the agreement states "
-        "why (volume_exception)"
+        "why (a volume exception)"
     )
     c = candidate  # constructed, not dataclasses.replace: this runs for many grants
     return Candidate(

@@ -67,6 +67,7 @@ from tui.panes import (
     StorePane,
     SyncPane,
     UnitsPane,
+    holds,
 )
 from tui.tables import (
     ROW_TITLES,
@@ -168,8 +169,11 @@ class RegistrarApp(App[None]):
             self.set_interval(self.REACHABILITY_SECONDS, self.check_reachable)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """The command palette (ctrl+p) offers every workflow by name."""
-        yield from super().get_system_commands(screen)
+        """The command palette (ctrl+p) offers every workflow by name. Textual's own "Keys"
+        panel is left out: our Help says what each key does, in the tab's words."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":
+                yield command
         yield SystemCommand("Sync now", "Publish what changed to the registry", self.action_sync)
         for kind, form in FORM_OF.items():
             yield SystemCommand(
@@ -486,8 +490,8 @@ class RegistrarApp(App[None]):
         """After a good sync; result holds the registry's checkpoint as the sync left it."""
         self.show_online()
         self.query_one(SyncPane).registry_checkpoint = (
-            f"The registry's checkpoint for {self.store.institution_id}:"
-            f" seq {result.last_seq}, head {result.head[:16]}…"
+            f"The registry's checkpoint for {self.store.institution_id}: "
+            + holds(result.last_seq, result.head)
         )
         self.action_refresh()
         self.notify(self.store.sync_state().last_outcome, title="Sync")
@@ -694,9 +698,9 @@ class RegistrarApp(App[None]):
 
     def show_status(self) -> None:
         state = self.store.sync_state()
+        pending = self.store.last_seq() - state.acked_seq
         self.query_one("#status", Static).update(
-            f"Local seq {self.store.last_seq()} · registry acknowledged seq {state.acked_seq}"
-            f" · last sync: {state.last_outcome}"
+            f"{counted(pending, 'change')} to publish · last sync: {state.last_outcome}"
         )
 
 

@@ -54,6 +54,7 @@ from registry_core.regulation_expressions import (
     parse_requirement,
 )
 from tui.confirm import ConfirmScreen
+from tui.words import choice_label
 
 T = TypeVar("T")  # what an expression parses to
 
@@ -118,6 +119,8 @@ class Field:
     optional_choice: bool = False
     blank: str = "(none)"  # what an optional choice's blank says
     shown_when: tuple[str, str] | None = None  # (another field, its value): only then shown
+    # The conversion table's section a choice's codes are from, whose names the list shows.
+    section: str = ""
 
 
 Values = dict[str, str | bool]
@@ -194,8 +197,20 @@ def _credit_and_level_fields() -> list[Field]:
     conversion = table()
     return [
         Field("credit.value", "Credit", placeholder="e.g. 10"),
-        Field("credit.system", "Credit system", "choice", tuple(conversion.credit_systems)),
-        Field("level.framework", "Level framework", "choice", tuple(conversion.level_frameworks)),
+        Field(
+            "credit.system",
+            "Credit system",
+            "choice",
+            conversion.credit_systems,
+            section="credit_systems",
+        ),
+        Field(
+            "level.framework",
+            "Level framework",
+            "choice",
+            conversion.level_frameworks,
+            section="level_frameworks",
+        ),
         Field("level.level", "Level", placeholder="as the framework writes it, e.g. 7"),
     ]
 
@@ -268,8 +283,9 @@ def micro_credential_fields() -> list[Field]:
             "grading_scheme",
             "Grading scheme",
             "choice",
-            tuple(conversion.grading_schemes),
+            conversion.grading_schemes,
             optional_choice=True,
+            section="grading_schemes",
         ),
         Field("subject_isced", "Subject (ISCED-F)", placeholder="optional, e.g. 0613"),
         Field("credit_validity_months", "Credit valid (months)", placeholder="0 = no limit"),
@@ -360,8 +376,9 @@ def learning_unit_fields() -> list[Field]:
             "grading_scheme",
             "Grading scheme",
             "choice",
-            tuple(conversion.grading_schemes),
+            conversion.grading_schemes,
             optional_choice=True,
+            section="grading_schemes",
         ),
         QUALITY_ASSURANCES,
         Field("status", "Status", "choice", REPLACEABLE_STATUSES),
@@ -638,6 +655,10 @@ def _widget_id(name: str) -> str:
     return "f-" + name.replace(".", "-").replace("_", "-")
 
 
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
 class RecordForm(ModalScreen[Record | None]):
     """Create (record None) or edit a record. Dismisses with the valid record, or None."""
 
@@ -675,9 +696,13 @@ class RecordForm(ModalScreen[Record | None]):
             with VerticalScroll(id="form-fields", can_focus=False):
                 for field in self.fields:
                     yield from self._field(field)
-                if self.kind is AGREEMENT:
-                    yield Label("Source group, as the registry will read it:")
-                    yield Tree("sources", id="source-tree")
+                    if field.name == "source":
+                        # Under the sources as typed, so a nested group is seen as it is
+                        # written, at 80x24 too.
+                        tree: Tree[None] = Tree("sources", id="source-tree")
+                        tree.can_focus = False
+                        tree.tooltip = "the source group as the registry will read it"
+                        yield tree
             yield Static(id="form-error")
             with Horizontal(id="form-buttons"):
                 yield Button("Save", id="save", variant="primary")
@@ -689,9 +714,10 @@ class RecordForm(ModalScreen[Record | None]):
         wid = _widget_id(field.name)
         widget: Widget
         if field.kind == "switch":
-            widget = Checkbox("", bool(value), id=wid, compact=True)
+            # Its label says yes or no: the box's mark differs only in colour.
+            widget = Checkbox(_yes_no(bool(value)), bool(value), id=wid, compact=True)
         elif field.kind == "choice":
-            options = [(c, c) for c in field.choices]
+            options = [(choice_label(c, field.section), c) for c in field.choices]
             widget = Select(
                 options,
                 id=wid,
@@ -748,6 +774,10 @@ class RecordForm(ModalScreen[Record | None]):
                 return field
         return None
 
+    @on(Checkbox.Changed)
+    def _say_yes_or_no(self, event: Checkbox.Changed) -> None:
+        event.checkbox.label = _yes_no(event.value)
+
     @on(Input.Changed)
     @on(Select.Changed)
     @on(Checkbox.Changed)
@@ -794,6 +824,7 @@ class RecordForm(ModalScreen[Record | None]):
             return
         tree: Tree[None] = self.query_one("#source-tree", Tree)
         tree.clear()
+        tree.display = record.HasField("source")  # nothing to show until a source is typed
         if record.HasField("source"):
             tree.root.set_label(format_operator(record.source))
             _fill(tree.root, record.source)

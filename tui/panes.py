@@ -18,6 +18,7 @@ from textual.widgets import Input, ProgressBar, Select, Static, TabPane
 from registry.v1 import bilateral_pb2 as bi
 from registry.v1 import directory_pb2 as directory
 from registry.v1 import records_pb2 as rec
+from registry_core import isced
 from registry_core.expressions import format_credit, format_grant, format_level, format_sources
 from registry_core.records import source_credentials
 from registry_core.wording import counted
@@ -49,8 +50,14 @@ def stored_checkpoint(state: SyncState) -> str:
         return "The registry's checkpoint: not asked yet (press s to sync)."
     return (
         f"The registry's checkpoint at the last good sync ({shown_time(state.last_success_at)}"
-        f"): seq {state.acked_seq}, head {state.head[:16]}… (s asks again)"
+        f"): {holds(state.acked_seq, state.head)} (s asks again)"
     )
+
+
+def holds(seq: int, head: str) -> str:
+    """A checkpoint in words: how many of this institution's changes the registry holds
+    (the agent numbers its changes 1, 2, 3…), and the head of its log."""
+    return f"it holds this institution's changes up to number {seq}; its log's head is {head[:16]}…"
 
 
 def validity(conditions: rec.Conditions, today: str) -> str:
@@ -75,12 +82,13 @@ def chosen(select: Select[str]) -> str:
     return ANY if select.is_blank() else str(select.value)
 
 
-def offer(select: Select[str], values: Iterable[str]) -> None:
-    """Refresh a filter's options from the data, keeping the current choice when it remains."""
+def offer(select: Select[str], values: Iterable[str], words: Callable[[str], str] = str) -> None:
+    """Refresh a filter's options from the data, keeping the current choice when it remains.
+    words: how an option reads (a subject code with its name)."""
     current = chosen(select)
     options = sorted(set(values))
     label = str(select.prompt)
-    select.set_options([(f"{label}: {ANY}", ANY)] + [(f"{label}: {v}", v) for v in options])
+    select.set_options([(f"{label}: {ANY}", ANY)] + [(f"{label}: {words(v)}", v) for v in options])
     select.value = current if current in options else ANY
 
 
@@ -139,7 +147,9 @@ class CredentialsPane(StorePane):
         offer(self.query_one("#mc-status", Select), (STATUS[r.status] for r in credentials))
         offer(self.query_one("#mc-level", Select), (format_level(r.level) for r in credentials))
         offer(
-            self.query_one("#mc-subject", Select), (r.subject_isced or "none" for r in credentials)
+            self.query_one("#mc-subject", Select),
+            (r.subject_isced or "none" for r in credentials),
+            isced.labelled,
         )
         self.show()
 
@@ -313,7 +323,7 @@ class SyncPane(StorePane):
             history.add_fitted_row(
                 run.at[:19].replace("T", " "),
                 "ok" if run.success else "FAILED",
-                f"seq {run.acked_seq}",
+                f"up to {run.acked_seq}",
                 run.outcome,
             )
 

@@ -5,8 +5,10 @@ edited (not the protobuf message's field names and enum codes)."""
 from __future__ import annotations
 
 from registry.v1 import records_pb2 as rec
+from registry_core import isced
 from registry_core.records import Record
 from tui.forms import AGREEMENT, LEARNING_UNIT, MICRO_CREDENTIAL, FormKind
+from tui.words import choice_label
 
 KINDS: dict[type, FormKind] = {
     rec.MicroCredential: MICRO_CREDENTIAL,
@@ -28,12 +30,18 @@ def record_lines(record: Record) -> list[tuple[str, str]]:
             if values.get(other) != wanted:
                 continue
         if field.name == "status":
-            text = rec.RecordStatus.Name(record.status).removeprefix("RECORD_STATUS_").lower()
+            # Unspecified on a bilateral proposal's terms, which carry no lifecycle.
+            status = rec.RecordStatus.Name(record.status).removeprefix("RECORD_STATUS_")
+            text = "" if status == "UNSPECIFIED" else choice_label(status)
         elif field.kind == "switch":
             text = "yes" if values.get(field.name) else "no"
         else:
             text = str(values.get(field.name, "") or "")
-            if not text and field.kind == "choice" and field.optional_choice:
+            if field.kind == "choice" and text:
+                text = choice_label(text, field.section)
+            elif field.name == "subject_isced" and text:
+                text = isced.labelled(text)
+            elif not text and field.kind == "choice" and field.optional_choice:
                 text = field.blank
         if text:
             found.append((field.label, text))

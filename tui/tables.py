@@ -162,7 +162,9 @@ class UnitTable(RecordTable):
 class AgreementTable(RecordTable):
     BINDINGS = [
         Binding("x", "suspend", "Suspend"),
-        Binding("c", "conflicts", "Conflicts"),
+        # In the help and the palette: the conflicts show below the table after each sync
+        # anyway, and at 80 columns the footer has room for Quit only without it.
+        Binding("c", "conflicts", "Conflicts", show=False),
     ]
 
     def action_suspend(self) -> None:

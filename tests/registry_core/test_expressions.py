@@ -133,6 +133,13 @@ def test_grants_levels_and_grades() -> None:
     assert parse_grant(" CS7DE ").unit_key == "CS7DE"
     with pytest.raises(ExpressionError, match="module key"):
         parse_grant("15 UK_CREDIT general")
+    assert parse_grant("BIOLOGY 1A").unit_key == "BIOLOGY 1A"  # a key may hold a space
+
+
+@pytest.mark.parametrize("amount", ["10 credits", "15 UK_CREDIT", "7.5 ects", "20 CATS"])
+def test_an_amount_of_credit_is_not_taken_for_a_module_key(amount: str) -> None:
+    with pytest.raises(ExpressionError, match="is an amount of credit.*general at FHEQ 7"):
+        parse_grant(amount)
     assert parse_level("fheq 6") == rec.Level(framework="FHEQ", level="6")
     assert parse_level(" ") is None
     assert parse_grade("uk_letter C") == rec.Grade(scheme="UK_LETTER", value="C")

@@ -37,6 +37,11 @@ async def type_into(pilot: Pilot[None], selector: str, text: str) -> None:
     await pilot.press(*text)
 
 
+def screen_text(app: RegistrarApp) -> str:
+    """The screen as a registrar sees it, line by line."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
 def form_error(app: RegistrarApp) -> str:
     return str(app.screen.query_one("#form-error", Static).render())
 

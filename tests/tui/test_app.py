@@ -43,7 +43,7 @@ async def test_catalogue_and_agreements_are_listed(tmp_path: Path) -> None:
             agreements.full_row("AG-DATA-STACK")[1]
             == "all of uk.ac.forth/FOR-PY01, uk.ac.lagan/LAG-DA01"
         )
-        assert "seq 10" in str(app.query_one("#status", Static).render())
+        assert "10 changes to publish" in str(app.query_one("#status", Static).render())
         app.store.withdraw(rec.RECORD_KIND_LEARNING_UNIT, "CS5PR")
         await pilot.press("r")
         assert app.query_one("#learning-units", FittedTable).full_row("CS5PR")[5] == "withdrawn"
@@ -283,7 +283,10 @@ async def test_the_sync_tab_shows_the_checkpoint_an_earlier_session_left(
         app.query_one(TabbedContent).active = "sync-tab"
         await pilot.pause()
         shown = str(app.query_one("#sync-result", Static).render())
-        assert "checkpoint at the last good sync" in shown and "seq 7, head abababab" in shown
+        assert (
+            "checkpoint at the last good sync" in shown
+            and "up to number 7; its log's head is abababab" in shown
+        )
         assert "not asked yet" not in shown and " UTC" in shown
     app.store.close()
 

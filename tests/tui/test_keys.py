@@ -70,6 +70,7 @@ async def test_the_command_palette_names_every_workflow(tmp_path: Path) -> None:
             "Help",
         ):
             assert workflow in names, workflow
+        assert "Keys" not in names  # Textual's generic key panel: Help says it in our words
     app.store.close()
 
 
@@ -114,7 +115,9 @@ async def test_escape_leaves_a_text_box_so_digits_switch_tabs_again(tmp_path: Pa
     app.store.close()
 
 
-async def test_the_footer_shows_help_on_every_list_tab_at_80_columns(tmp_path: Path) -> None:
+async def test_the_footer_shows_help_and_quit_on_every_list_tab_at_80_columns(
+    tmp_path: Path,
+) -> None:
     app = make_app(taff_home(tmp_path), offer_demo=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -122,7 +125,7 @@ async def test_the_footer_shows_help_on_every_list_tab_at_80_columns(tmp_path: P
             await pilot.press(tab)
             await pilot.pause()
             footer = app.screen._compositor.render_strips()[-1].text
-            assert "? Help" in footer, (tab, footer)
+            assert "? Help" in footer and "q Quit" in footer, (tab, footer)
     app.store.close()
 
 

@@ -222,3 +222,25 @@ async def test_form_messages_use_the_forms_words_not_the_record_formats(tmp_path
     assert "before 'Valid from'" in shown[2]
     for message in shown:
         assert not format_name.search(message.replace("uk.ac.forth", "")), message
+
+
+def _shown_choice(app: RegistrarApp, selector: str) -> str:
+    """The words a choice list shows for its value, as on the screen."""
+    return str(_select(app, selector).query_one("#label").render())
+
+
+async def test_choice_lists_show_words_and_save_codes(tmp_path: Path) -> None:
+    app = make_app(taff_home(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _new_unit(pilot, "CS9NW", "MODULE", "15", "7")
+        await pilot.pause()
+        assert _shown_choice(app, "#f-kind") == "module"
+        assert _shown_choice(app, "#f-status") == "active"
+        assert _shown_choice(app, "#f-credit-system").startswith("UK_CREDIT – UK credit (CATS)")
+        assert _shown_choice(app, "#f-level-framework").startswith("FHEQ – Framework for")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        saved = app.store.get(rec.RECORD_KIND_LEARNING_UNIT, "CS9NW")
+        assert isinstance(saved, rec.LearningUnit)
+        assert (saved.credit.system, saved.level.framework) == ("UK_CREDIT", "FHEQ")
+        assert saved.status == rec.RECORD_STATUS_ACTIVE

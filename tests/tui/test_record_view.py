@@ -46,3 +46,37 @@ def test_a_records_kind_is_named_as_a_registrar_names_it() -> None:
     assert [
         kind_name(r) for r in (micro_credential(), plain, unstated, qualification, agreement())
     ] == ["Micro-credential", "Module", "Module", "Qualification", "Agreement"]
+
+
+def test_coded_values_are_shown_with_their_words() -> None:
+    mc = micro_credential()
+    mc.participation_form = rec.PARTICIPATION_FORM_ONSITE
+    mc.subject_isced = "0613"
+    mc.grading_scheme = "PASS_FAIL"
+    shown = dict(record_lines(mc))
+    assert shown["Participation"] == "on site"
+    assert shown["Subject (ISCED-F)"] == "0613 – Software and applications development and analysis"
+    assert shown["Grading scheme"] == "PASS_FAIL – Pass or fail"
+    # The code stays first: the catalogue files and written grants use it.
+    assert shown["Credit system"].startswith(f"{mc.credit.system} – ")
+    assert shown["Level framework"].startswith(f"{mc.level.framework} – ")
+
+
+def test_scqf_is_named_as_a_credit_system_or_as_a_framework_by_its_field() -> None:
+    mc = micro_credential()
+    mc.credit.system, mc.level.framework, mc.level.level = "SCQF", "SCQF", "11"
+    shown = dict(record_lines(mc))
+    assert shown["Credit system"].endswith("Framework credit")
+    assert shown["Level framework"].endswith("Qualifications Framework")
+
+
+def test_a_subject_code_the_classification_lacks_is_shown_as_written() -> None:
+    mc = micro_credential()
+    mc.subject_isced = "1234"
+    assert dict(record_lines(mc))["Subject (ISCED-F)"] == "1234"
+
+
+def test_terms_without_a_lifecycle_show_no_status() -> None:
+    terms = agreement()
+    terms.status = rec.RECORD_STATUS_UNSPECIFIED
+    assert "Status" not in dict(record_lines(terms))

@@ -24,6 +24,7 @@ from tests.tui.helpers import (
     DEMO,
     form_error,
     open_tab,
+    screen_text,
     settle,
     taff_and_forth,
     taff_home,
@@ -174,6 +175,12 @@ async def test_filters_narrow_the_catalogue_and_the_agreements(tmp_path: Path) -
         await pilot.pause()
         assert credentials.row_count == 1 and credentials.full_row_at(0)[0] == "TAF-ML01"
         app.query_one("#min-credit", Input).value = ""
+        subject = app.query_one("#mc-subject", Select)
+        subject.value = "0521"  # a subject is offered by its name too
+        await pilot.pause()
+        assert str(subject.query_one("#label").render()) == "subject: 0521 – Environmental sciences"
+        assert credentials.row_count == 1 and credentials.full_row_at(0)[0] == "TAF-GR01"
+        subject.value = "any"
         app.store.withdraw(rec.RECORD_KIND_MICRO_CREDENTIAL, "TAF-GR01")
         await pilot.press("r")
         app.query_one("#mc-status", Select).value = "withdrawn"
@@ -238,6 +245,7 @@ async def test_create_an_agreement_with_nested_sources_sync_and_the_registry_ans
         assert str(tree.root.label) == "all of"  # type: ignore[attr-defined]
         nested = tree.root.children[1]  # type: ignore[attr-defined]
         assert str(nested.label) == "1 of" and len(nested.children) == 2
+        assert "└── ▼ 1 of" in screen_text(app)  # under the sources, seen at 80x24
         await type_into(pilot, "#f-conditions-valid-from", "2027-01-01")
         await type_into(pilot, "#f-conditions-valid-to", "2026-01-01")
         assert "Valid to (conditions.valid_to)" not in form_error(app)
@@ -255,8 +263,9 @@ async def test_create_an_agreement_with_nested_sources_sync_and_the_registry_ans
         assert progress.total == 2 and progress.progress == 2
         history = app.query_one("#sync-history", FittedTable)
         assert history.row_count == 1 and history.full_row_at(0)[1] == "ok"
-        assert "registry's checkpoint for uk.ac.taff: seq 2" in str(
-            app.query_one("#sync-result", Static).render()
+        assert (
+            "checkpoint for uk.ac.taff: it holds this institution's changes up to number 2"
+            in str(app.query_one("#sync-result", Static).render())
         )
 
         await open_tab(pilot, "units")
