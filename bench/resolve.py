@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from sqlalchemy import Engine
+import psycopg
+from sqlalchemy import Engine, text
 
 from bench.common import line, start_registry
 from registry.v1 import equivalence_pb2 as eq
@@ -160,16 +161,19 @@ def recognised_questions(
     of a question as the network grows."""
     rng = random.Random(seed)
     per_publisher = max(1, shape.agreements // shape.institutions)
-    db = sqlite3.connect(url.removeprefix("sqlite:///"))
+    engine = make_engine(url)
+    db = engine.connect()
     asked = []
     for _ in range(count):
         target = synthetic.institution_id(rng.randrange(shape.institutions - 1))
         keys = [f"AG{rng.randrange(per_publisher):06}" for _ in range(2)]
         held = db.execute(
-            "SELECT source_institution_id, source_key FROM agreement_edge WHERE "
-            "institution_id = ? AND agreement_key IN (?, ?) ORDER BY "
-            "agreement_key, source_institution_id, source_key",
-            (target, *keys),
+            text(
+                "SELECT source_institution_id, source_key FROM agreement_edge WHERE "
+                "institution_id = :target AND agreement_key IN (:a, :b) ORDER BY "
+                "agreement_key, source_institution_id, source_key"
+            ),
+            {"target": target, "a": keys[0], "b": keys[1]},
         ).fetchall()[:5]
         holdings = [
             eq.Holding(
@@ -186,9 +190,11 @@ def recognised_questions(
             if (
                 unrecognised_fillers
                 and db.execute(
-                    "SELECT 1 FROM agreement_edge WHERE institution_id = ? AND "
-                    "source_institution_id = ? AND source_key = ?",
-                    (target, *ref),
+                    text(
+                        "SELECT 1 FROM agreement_edge WHERE institution_id = :target AND "
+                        "source_institution_id = :i AND source_key = :k"
+                    ),
+                    {"target": target, "i": ref[0], "k": ref[1]},
                 ).fetchone()
             ):
                 continue
@@ -199,6 +205,7 @@ def recognised_questions(
             )
         )
     db.close()
+    engine.dispose()
     return asked
 
 
@@ -323,36 +330,46 @@ def throughput(
     )
 
 
-def recursive_cte(path: Path, requests: list[eq.ResolveTransferRequest]) -> float:
-    """Anchor: median seconds of one raw recursive CTE per question over agreement_edge."""
-    db = sqlite3.connect(str(path))
-    sql = """
+def recursive_cte(url: str, requests: list[eq.ResolveTransferRequest]) -> float:
+    """Anchor: median seconds of one raw recursive CTE per question over agreement_edge, on
+    the driver's own connection (sqlite3 or psycopg), no SQLAlchemy in between."""
+    postgresql = url.startswith("postgresql")
+    target = "%(target)s" if postgresql else ":target"
+    sql = f"""
         WITH RECURSIVE reach(institution_id, key, depth) AS (
-            SELECT column1, column2, 0 FROM (VALUES {held})
+            SELECT column1, column2, 0 FROM (VALUES {{held}}) AS held
             UNION
             SELECT e.institution_id, e.grant_unit_key, r.depth + 1
             FROM agreement_edge e JOIN reach r
               ON e.source_institution_id = r.institution_id AND e.source_key = r.key
             WHERE r.depth < 2 AND e.transitive_allowed AND e.status = 2 AND e.grant_unit_key != ''
-              AND e.institution_id != :target)
+              AND e.institution_id != {target})
         SELECT DISTINCT e.institution_id, e.agreement_key FROM agreement_edge e JOIN reach r
           ON e.source_institution_id = r.institution_id AND e.source_key = r.key
-        WHERE e.institution_id = :target OR (e.transitive_allowed AND r.depth < 2)"""
+        WHERE e.institution_id = {target} OR (e.transitive_allowed AND r.depth < 2)"""
+    if postgresql:
+        db: Any = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
+    else:
+        db = sqlite3.connect(url.removeprefix("sqlite:///"))
     times = []
     for request in requests:
         held = ", ".join(
             f"('{h.credential.institution_id}', '{h.credential.key}')" for h in request.holdings
         )
         start = time.perf_counter()
-        db.execute(sql.format(held=held), {"target": request.target_institution_id}).fetchall()
+        cursor = db.cursor()
+        cursor.execute(sql.format(held=held), {"target": request.target_institution_id})
+        cursor.fetchall()
         times.append(time.perf_counter() - start)
+        if postgresql:
+            db.rollback()  # one snapshot a question, as the registry reads
     db.close()
     return statistics.median(times)
 
 
-def depth3(url: str, path: Path, shape: synthetic.Shape) -> None:
+def depth3(url: str, shape: synthetic.Shape) -> None:
     requests = questions(shape, 300, 3, seed=11)
-    anchor = recursive_cte(path, requests)
+    anchor = recursive_cte(url, requests)
     engine = make_engine(url)
     times = []
     for request in requests:
@@ -364,7 +381,8 @@ def depth3(url: str, path: Path, shape: synthetic.Shape) -> None:
     engine.dispose()
     ours = statistics.median(times)
     print(f"Depth-3 transitive look-up, database part, median of {len(requests)} questions")
-    line("anchor: raw SQLite recursive CTE over agreement_edge", f"{anchor * 1000:7.3f} ms")
+    backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    line(f"anchor: raw {backend} recursive CTE over agreement_edge", f"{anchor * 1000:7.3f} ms")
     line(
         "registry: candidate_agreements (reach, walk back, payloads)",
         f"{ours * 1000:7.3f} ms  = {ours / anchor:.2f}x the anchor's latency",
@@ -408,7 +426,7 @@ def main() -> None:
             f"{time.perf_counter() - started:.0f} s)"
         )
     throughput(work, urls["large"], large, args.seconds)
-    depth3(urls["large"], work / "large.db", large)
+    depth3(urls["large"], large)
     latency_growth(urls, small, large)
 
 
