@@ -138,6 +138,9 @@ class RegistrarApp(App[None]):
         # Every call to the registry goes through what connect returns, a new one for each
         # piece of work (a sync, a question): over gRPC to the agent's registry by default.
         self.connect = connect or self._dial
+        # Held, not looked up: a probe of the registry may answer while the app is closing
+        # and its screen no longer holds the banner.
+        self.banner = Static(id="banner")
 
     def _dial(self) -> Registry:
         assert self.config is not None
@@ -147,7 +150,7 @@ class RegistrarApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(id="banner")
+        yield self.banner
         yield Static(id="status")
         with TabbedContent():
             yield CredentialsPane(self.store)
@@ -477,14 +480,12 @@ class RegistrarApp(App[None]):
             )
 
     def show_offline(self, why: str) -> None:
-        banner = self.query_one("#banner", Static)
-        banner.update(f"Offline: {why}. Your changes wait here for the next sync.")
-        banner.add_class("offline")
+        self.banner.update(f"Offline: {why}. Your changes wait here for the next sync.")
+        self.banner.add_class("offline")
 
     def show_online(self) -> None:
-        banner = self.query_one("#banner", Static)
-        banner.update("")
-        banner.remove_class("offline")
+        self.banner.update("")
+        self.banner.remove_class("offline")
 
     def sync_done(self, result: SyncResult) -> None:
         """After a good sync; result holds the registry's checkpoint as the sync left it."""

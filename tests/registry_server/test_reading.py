@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, text
 from sqlalchemy.exc import DBAPIError
 
 from registry_server.db import make_engine, reading, upgrade, writing
@@ -120,7 +120,7 @@ def test_a_one_statement_reading_sees_what_was_committed_and_holds_no_transactio
         assert _count(reads) == 2
         if engine.dialect.name == "sqlite":
             # Nothing is left open that would keep the writer from copying its log back.
-            assert not reads._connection.in_transaction
+            assert not reads.connection.in_transaction
 
 
 @pytest.mark.parametrize("one_statement", [False, True])
@@ -171,3 +171,19 @@ def test_on_postgresql_a_readings_statements_stay_prepared_after_it(pg_engine: E
             statement for (statement,) in reads.rows("SELECT statement FROM pg_prepared_statements")
         ]
     assert any("FROM institution WHERE country" in s for s in prepared), prepared
+
+
+@pytest.mark.parametrize("one_statement", [False, True])
+def test_on_postgresql_a_reading_after_the_server_closed_its_connection_reads_anew(
+    pg_engine: Engine, one_statement: bool
+) -> None:
+    """The thread keeps its reading connection (no liveness ping before each question): one
+    the server closed meanwhile (a restart, an idle timeout) is replaced at the first
+    statement, and the question is answered."""
+    with reading(pg_engine, one_statement) as reads:
+        backend = reads.rows("SELECT pg_backend_pid()")[0][0]
+    with pg_engine.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    with reading(pg_engine, one_statement) as reads:
+        assert reads.rows("SELECT pg_backend_pid()")[0][0] != backend
+        assert _count(reads) >= 0
