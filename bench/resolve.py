@@ -362,7 +362,7 @@ def recursive_cte(url: str, requests: list[eq.ResolveTransferRequest]) -> float:
         cursor.fetchall()
         times.append(time.perf_counter() - start)
         if postgresql:
-            db.rollback()  # one snapshot a question, as the registry reads
+            db.rollback()  # ends the statement's transaction: one snapshot a question
     db.close()
     return statistics.median(times)
 

@@ -12,7 +12,7 @@ The server is the one the tests use (CREDIT_REGISTRY_TEST_PG_URL, default
 postgresql+psycopg://postgres@127.0.0.1:5432/test): the benchmark creates a database for
 each network beside it (bench_resolve_small, bench_resolve_large), loads them, and drops
 them at the end unless --keep is given (a kept database is used again by the next run
-with --reuse, which skips the load: ~10 min for 1M agreements on 2 cores).
+with --reuse, which skips the load: 96 s for 1M agreements on 2 cores).
 
     python -m bench.resolve_postgres [--small 10000] [--large 1000000] [--seconds 20]
 """

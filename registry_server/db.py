@@ -242,9 +242,9 @@ def _close_kept(engine: Engine) -> None:
 def reading(engine: Engine, one_statement: bool = False) -> Iterator[Reads]:
     """A read-only snapshot: every statement inside sees the same committed state, however
     many publications commit meanwhile. On SQLite, a deferred transaction on the thread's kept
-    connection (readers never wait for the writer in WAL mode); on PostgreSQL, a pooled
-    connection in a REPEATABLE READ transaction (its default, READ COMMITTED, would let each
-    statement see newer commits), rolled back when it returns to the pool.
+    connection (readers never wait for the writer in WAL mode); on PostgreSQL, a REPEATABLE
+    READ transaction on the thread's kept connection (its default, READ COMMITTED, would let
+    each statement see newer commits), ended by COMMIT (_postgresql_reading).
 
     one_statement: the caller runs a single statement, which is a snapshot of its own, so no
     transaction is opened around it (on SQLite, BEGIN and ROLLBACK were a tenth of a direct

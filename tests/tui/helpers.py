@@ -37,6 +37,20 @@ async def type_into(pilot: Pilot[None], selector: str, text: str) -> None:
     await pilot.press(*text)
 
 
+async def ask_explorer(pilot: Pilot[None], holdings: str, target: str) -> None:
+    """Open the Explorer tab, type the holdings and the target institution as a registrar
+    does (clicking each box), press enter and wait for the registry's answer."""
+    await pilot.pause()  # let the start-up focus settle before switching tab
+    pilot.app.query_one(TabbedContent).active = "explorer-tab"
+    await pilot.pause()
+    await pilot.click("#explore-holdings")
+    await pilot.press(*holdings)
+    await pilot.click("#explore-target")
+    await pilot.press(*target, "enter")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 def screen_text(app: RegistrarApp) -> str:
     """The screen as a registrar sees it, line by line."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())

@@ -18,12 +18,10 @@ from sync_agent.store import AgentStore
 from tests.conftest import Network, RunningRegistry
 from tests.factories import micro_credential
 from tests.in_memory_registry import InMemoryRegistry
-from tests.tui.helpers import taff_home
+from tests.tui.helpers import DEMO, ask_explorer, taff_home
 from tui.app import RegistrarApp, main, make_app
 from tui.fitting import FittedTable
 from tui.help import HelpScreen
-
-DEMO = Path(__file__).resolve().parents[2] / "demo_network" / "data"
 
 
 async def test_catalogue_and_agreements_are_listed(tmp_path: Path) -> None:
@@ -203,15 +201,7 @@ async def test_explorer_shows_grants_and_reasons(
     init_home(tmp_path, "uk.ac.lagan", "Lagan", "GB", "127.0.0.1:9")  # never dialled
     app = make_app(tmp_path, offer_demo=False, connect=lambda: in_memory)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()  # let the start-up focus settle before switching tab
-        app.query_one(TabbedContent).active = "explorer-tab"
-        await pilot.pause()
-        await pilot.click("#explore-holdings")
-        await pilot.press(*"uk.ac.forth/MC1:A, uk.ac.forth/MC2:A")
-        await pilot.click("#explore-target")
-        await pilot.press(*"uk.ac.taff", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await ask_explorer(pilot, "uk.ac.forth/MC1:A, uk.ac.forth/MC2:A", "uk.ac.taff")
         rows = [app.query_one("#explorer", FittedTable).full_row_at(i) for i in range(3)]
         assert rows[0][0] == "granted" and "uk.ac.taff/AG1 v1" in rows[0][1]
         assert rows[0][2] == "CS7DE: 15 UK_CREDIT; at FHEQ 7"
@@ -342,15 +332,7 @@ async def test_an_answer_with_nothing_in_it_says_so(
     init_home(tmp_path, "uk.ac.lagan", "Lagan", "GB", "127.0.0.1:9")  # never dialled
     app = make_app(tmp_path, offer_demo=False, connect=lambda: in_memory)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await pilot.pause()
-        app.query_one(TabbedContent).active = "explorer-tab"
-        await pilot.pause()
-        await pilot.click("#explore-holdings")
-        await pilot.press(*"uk.ac.forth/MC1")
-        await pilot.click("#explore-target")
-        await pilot.press(*"uk.ac.taff", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await ask_explorer(pilot, "uk.ac.forth/MC1", "uk.ac.taff")
         assert app.query_one("#explorer", FittedTable).row_count == 0
         [notice] = [n.message for n in app._notifications]
         assert "knows no agreement of uk.ac.taff that takes these holdings" in notice
@@ -364,15 +346,7 @@ async def test_a_refused_question_is_said_in_the_registrars_words(
     init_home(tmp_path, "uk.ac.lagan", "Lagan", "GB", "127.0.0.1:9")  # never dialled
     app = make_app(tmp_path, offer_demo=False, connect=lambda: in_memory)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await pilot.pause()
-        app.query_one(TabbedContent).active = "explorer-tab"
-        await pilot.pause()
-        await pilot.click("#explore-holdings")
-        await pilot.press(*"uk.ac.forth/MC1")
-        await pilot.click("#explore-target")
-        await pilot.press(*"Cardiff", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await ask_explorer(pilot, "uk.ac.forth/MC1", "Cardiff")
         [notice] = [n.message for n in app._notifications]
     app.store.close()
     assert "target institution id: 'Cardiff' is not a registry id" in notice
